@@ -13,12 +13,11 @@
 # Fabric 3.1.5 (tag commit 86c1172bec37) is the release we want, but the module
 # proxy reachable here answers "403 Forbidden: This module version is not
 # available" for its pseudo-version v1.4.0-rc1.0.20260618074816-86c1172bec37.
-# Fabric 3.1.1 is the newest 3.1 release it serves. To move, change these three
-# values and the require line in network/toolchain/fabric/go.mod, then run
+# Fabric 3.1.1 (pseudo-version v1.4.0-rc1.0.20250510200036-435a7f1a780a) is the
+# newest 3.1 release it serves. To move, change these two values and the require line in network/toolchain/fabric/go.mod, then run
 # `go mod tidy` there.
 FABRIC_VERSION="3.1.1"
 FABRIC_COMMIT="435a7f1a780a"
-FABRIC_MODULE_VERSION="v1.4.0-rc1.0.20250510200036-435a7f1a780a"
 FABRIC_CA_VERSION="1.5.21"
 GO_MIN_VERSION="1.24.2"
 

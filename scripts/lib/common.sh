@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Shared helpers for the scripts in scripts/. Sourced, never run.
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck disable=SC2034
 RUNTIME_DIR="${MLL_RUNTIME_DIR:-$REPO_ROOT/.runtime}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

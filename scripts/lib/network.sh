@@ -1,0 +1,473 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # the single-quoted $names are jq variables, not shell ones
+# The verbs of scripts/network.sh. Sourced, never run. Every per-node value comes
+# from the plan that scripts/lib/topology.mjs resolves from network/topology.json.
+
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=scripts/lib/binaries.sh
+. "$(dirname "${BASH_SOURCE[0]}")/binaries.sh"
+
+PLAN="$RUNTIME_DIR/plan.json"
+PIDS_DIR="$RUNTIME_DIR/pids"
+LOGS_DIR="$RUNTIME_DIR/logs"
+HEALTH_TIMEOUT="${MLL_HEALTH_TIMEOUT:-90}"
+
+# plan JQ_FILTER [ARGS...]: reads the resolved plan.
+plan() { jq -r "$@" "$PLAN"; }
+
+check_prerequisites() {
+  require_cmd node "Install Node.js 20.9 or newer."
+  require_cmd jq "Install jq (apt-get install jq)."
+  require_cmd curl "Install curl (apt-get install curl)."
+  require_cmd openssl "Install openssl (apt-get install openssl)."
+  [ -d "$REPO_ROOT/node_modules/yaml" ] || die "npm dependencies are missing: run 'npm ci' in $REPO_ROOT first."
+}
+
+render_plan() {
+  mkdir -p "$RUNTIME_DIR" "$PIDS_DIR" "$LOGS_DIR"
+  chmod 700 "$RUNTIME_DIR"
+  FABRIC_SAMPLECONFIG="$FABRIC_SAMPLECONFIG" MLL_RUNTIME_DIR="$RUNTIME_DIR" node "$REPO_ROOT/scripts/lib/topology.mjs" render
+}
+
+# ---------------------------------------------------------------- processes
+
+pid_of() { cat "$PIDS_DIR/$1.pid" 2>/dev/null || true; }
+
+# is_running NAME: the recorded pid is alive and still the process we started.
+is_running() {
+  local pid
+  pid="$(pid_of "$1")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -qa "$(cat "$PIDS_DIR/$1.cmd" 2>/dev/null || echo '?')" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+# start_process NAME ENV_FILE COMMAND...: starts a node detached, logging to its
+# own file, and records its pid. ENV_FILE may be empty.
+start_process() {
+  local name="$1" env_file="$2"
+  shift 2
+  if is_running "$name"; then
+    log "$name is already running (pid $(pid_of "$name"))"
+    return 0
+  fi
+  local vars=()
+  # One KEY=value a line, written by topology.mjs; values hold no newlines.
+  [ -z "$env_file" ] || mapfile -t vars <"$env_file"
+  env "${vars[@]}" setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
+  echo "$!" >"$PIDS_DIR/$name.pid"
+  basename "$1" >"$PIDS_DIR/$name.cmd"
+}
+
+stop_process() {
+  local name="$1" pid
+  pid="$(pid_of "$name")"
+  if is_running "$name"; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop in 10s; killing it"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$PIDS_DIR/$name.pid" "$PIDS_DIR/$name.cmd"
+}
+
+# wait_healthy NAME URL CACERT: polls an HTTPS health endpoint until it answers.
+wait_healthy() {
+  local name="$1" url="$2" cacert="$3" deadline=$((SECONDS + HEALTH_TIMEOUT))
+  until curl -sf --cacert "$cacert" "$url" >/dev/null 2>&1; do
+    if ! is_running "$name"; then
+      tail -n 20 "$LOGS_DIR/$name.log" >&2 || true
+      die "$name exited while starting; its log is $LOGS_DIR/$name.log"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 20 "$LOGS_DIR/$name.log" >&2 || true
+      die "$name is not healthy at $url after ${HEALTH_TIMEOUT}s; its log is $LOGS_DIR/$name.log"
+    fi
+    sleep 0.5
+  done
+  log "$name is healthy ($url)"
+}
+
+# ---------------------------------------------------------------- CAs and crypto
+
+# all_orgs: every org's name, orderer org first.
+all_orgs() { plan '.ordererOrg.name, .orgs[].name'; }
+
+# org_json ORG: the plan entry for an org (orderer org included).
+org_json() { jq -c --arg o "$1" '(.ordererOrg | select(.name == $o)), (.orgs[] | select(.name == $o))' "$PLAN"; }
+
+start_ca() {
+  local org="$1" ca home port ops secret
+  ca="$(org_json "$org" | jq -c .ca)"
+  home="$(jq -r .home <<<"$ca")"
+  port="$(jq -r .port <<<"$ca")"
+  ops="$(jq -r .opsPort <<<"$ca")"
+  mkdir -p "$home"
+  chmod 700 "$home"
+  if [ ! -f "$home/bootstrap.secret" ]; then
+    (umask 077 && openssl rand -hex 16 >"$home/bootstrap.secret")
+  fi
+  secret="$(cat "$home/bootstrap.secret")"
+  start_process "ca.$org" "" "$FABRIC_BIN/fabric-ca-server" start \
+    --home "$home" -b "registrar:$secret" --port "$port" --address 127.0.0.1 \
+    --ca.name "ca-$org" --csr.cn "ca.$org" --csr.hosts "127.0.0.1,localhost,ca.$org" \
+    --tls.enabled --operations.listenaddress "127.0.0.1:$ops" --registry.maxenrollments -1
+}
+
+wait_ca() {
+  local org="$1" ca deadline=$((SECONDS + HEALTH_TIMEOUT))
+  ca="$(org_json "$org" | jq -c .ca)"
+  # The CA writes its root certificate on first start; TLS is checked against it.
+  until [ -s "$(jq -r .certFile <<<"$ca")" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || die "ca.$org wrote no certificate; see $LOGS_DIR/ca.$org.log"
+    is_running "ca.$org" || die "ca.$org exited while starting; see $LOGS_DIR/ca.$org.log"
+    sleep 0.3
+  done
+  wait_healthy "ca.$org" "$(jq -r .health <<<"$ca")" "$(jq -r .certFile <<<"$ca")"
+}
+
+# ca_client ORG ARGS...: fabric-ca-client against an org's CA, as its registrar.
+ca_client() {
+  local org="$1" ca
+  shift
+  ca="$(org_json "$org" | jq -c .ca)"
+  FABRIC_CA_CLIENT_HOME="$(jq -r .home <<<"$ca")/registrar" "$FABRIC_BIN/fabric-ca-client" "$@" \
+    --tls.certfiles "$(jq -r .certFile <<<"$ca")" >>"$LOGS_DIR/ca-client.log" 2>&1
+}
+
+write_nodeous() {
+  cat >"$1/config.yaml" <<'YAML'
+NodeOUs:
+  Enable: true
+  ClientOUIdentifier: { Certificate: cacerts/ca.pem, OrganizationalUnitIdentifier: client }
+  PeerOUIdentifier: { Certificate: cacerts/ca.pem, OrganizationalUnitIdentifier: peer }
+  AdminOUIdentifier: { Certificate: cacerts/ca.pem, OrganizationalUnitIdentifier: admin }
+  OrdererOUIdentifier: { Certificate: cacerts/ca.pem, OrganizationalUnitIdentifier: orderer }
+YAML
+}
+
+# tidy_msp DIR: gives an enrolled MSP folder stable file names.
+tidy_msp() {
+  local msp="$1"
+  mv "$msp"/cacerts/*.pem "$msp/cacerts/ca.pem.tmp" && mv "$msp/cacerts/ca.pem.tmp" "$msp/cacerts/ca.pem"
+  mv "$msp"/signcerts/*.pem "$msp/signcerts/cert.pem.tmp" && mv "$msp/signcerts/cert.pem.tmp" "$msp/signcerts/cert.pem"
+  mv "$msp"/keystore/*_sk "$msp/keystore/key.pem"
+  rm -rf "$msp/IssuerPublicKey" "$msp/IssuerRevocationPublicKey" "$msp/user"
+  write_nodeous "$msp"
+  chmod 600 "$msp/keystore/key.pem"
+}
+
+# enroll_identity ORG NAME TYPE DIR ATTRS TLS: registers (or re-keys) an identity,
+# enrolls its signing MSP into DIR/msp and, when TLS is "tls", its TLS pair into DIR/tls.
+enroll_identity() {
+  local org="$1" name="$2" type="$3" dir="$4" attrs="$5" tls="$6" ca address secret
+  ca="$(org_json "$org" | jq -c .ca)"
+  address="$(jq -r .address <<<"$ca")"
+  secret="$(openssl rand -hex 16)"
+  local register=(register --id.name "$name" --id.secret "$secret" --id.type "$type" -u "https://$address")
+  [ -z "$attrs" ] || register+=(--id.attrs "$attrs")
+  if ! ca_client "$org" "${register[@]}"; then
+    # Already registered by an earlier, interrupted run: give it a new secret.
+    ca_client "$org" identity modify "$name" --secret "$secret" -u "https://$address" \
+      || die "could not register $name at ca.$org; see $LOGS_DIR/ca-client.log"
+  fi
+  rm -rf "$dir/msp" "$dir/tls"
+  ca_client "$org" enroll -u "https://$name:$secret@$address" --mspdir "$dir/msp" \
+    --csr.hosts "127.0.0.1,localhost" || die "could not enroll $name at ca.$org; see $LOGS_DIR/ca-client.log"
+  tidy_msp "$dir/msp"
+  if [ "$tls" = tls ]; then
+    ca_client "$org" enroll -u "https://$name:$secret@$address" --mspdir "$dir/tls-msp" \
+      --enrollment.profile tls --csr.hosts "127.0.0.1,localhost" \
+      || die "could not enroll the TLS certificate of $name at ca.$org; see $LOGS_DIR/ca-client.log"
+    mkdir -p "$dir/tls"
+    cp "$dir"/tls-msp/signcerts/*.pem "$dir/tls/cert.pem"
+    cp "$dir"/tls-msp/keystore/*_sk "$dir/tls/key.pem"
+    cp "$(jq -r .certFile <<<"$ca")" "$dir/tls/ca.pem"
+    chmod 600 "$dir/tls/key.pem"
+    rm -rf "$dir/tls-msp"
+  fi
+}
+
+# enroll_org ORG: the org's registrar, its MSP for the channel, nodes and users.
+enroll_org() {
+  local org="$1" json ca address msp entry
+  json="$(org_json "$org")"
+  ca="$(jq -c .ca <<<"$json")"
+  address="$(jq -r .address <<<"$ca")"
+  if [ -f "$RUNTIME_DIR/crypto/$org/.enrolled" ]; then
+    return 0
+  fi
+  log "enrolling the identities of $org at ca.$org"
+  ca_client "$org" enroll -u "https://registrar:$(cat "$(jq -r .home <<<"$ca")/bootstrap.secret")@$address" \
+    || die "could not enroll the registrar of ca.$org; see $LOGS_DIR/ca-client.log"
+
+  msp="$(jq -r .msp <<<"$json")"
+  mkdir -p "$msp/cacerts" "$msp/tlscacerts"
+  cp "$(jq -r .certFile <<<"$ca")" "$msp/cacerts/ca.pem"
+  cp "$(jq -r .certFile <<<"$ca")" "$msp/tlscacerts/ca.pem"
+  write_nodeous "$msp"
+
+  while read -r entry; do
+    enroll_identity "$org" "$(jq -r '.id | split(".")[0]' <<<"$entry")" "$(jq -r .kind <<<"$entry")" \
+      "$(jq -r .dir <<<"$entry")" "" tls
+  done < <(jq -c '(.orderers // [])[], (.peers // [])[]' <<<"$json")
+
+  while read -r entry; do
+    enroll_identity "$org" "$(jq -r .name <<<"$entry")" "$(jq -r .type <<<"$entry")" \
+      "$(jq -r .dir <<<"$entry")" \
+      "$(jq -r '[.attrs // {} | to_entries[] | "\(.key)=\(.value):ecert"] | join(",")' <<<"$entry")" \
+      "$(jq -r 'if .type == "admin" then "tls" else "" end' <<<"$entry")"
+  done < <(jq -c '.users[]' <<<"$json")
+  touch "$RUNTIME_DIR/crypto/$org/.enrolled"
+}
+
+# ---------------------------------------------------------------- nodes
+
+start_nodes() {
+  local id kind health cacert
+  while IFS=$'\t' read -r id kind; do
+    case "$kind" in
+      orderer) start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/orderer" start ;;
+      peer) start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/peer" node start ;;
+    esac
+  done < <(plan '(.ordererOrg.orderers[], .orgs[].peers[]) | [.id, .kind] | @tsv')
+  while IFS=$'\t' read -r id health cacert; do
+    wait_healthy "$id" "$health" "$cacert"
+  done < <(plan '(.ordererOrg.orderers[], .orgs[].peers[]) | [.id, .health, .tls.ca] | @tsv')
+}
+
+# peer_cli ORG ARGS...: the peer CLI as the org's admin against its first peer.
+peer_cli() {
+  local org="$1" json
+  shift
+  json="$(org_json "$org")"
+  FABRIC_CFG_PATH="$(plan .configDir)" \
+    CORE_PEER_LOCALMSPID="$(jq -r .mspId <<<"$json")" \
+    CORE_PEER_MSPCONFIGPATH="$(jq -r '.users[] | select(.type == "admin") | .msp' <<<"$json" | head -n1)" \
+    CORE_PEER_ADDRESS="$(jq -r '.peers[0].address' <<<"$json")" \
+    CORE_PEER_TLS_ENABLED=true \
+    CORE_PEER_TLS_ROOTCERT_FILE="$(jq -r '.peers[0].tls.ca' <<<"$json")" \
+    "$FABRIC_BIN/peer" "$@"
+}
+
+# peer_cli_at ORG PEER_JSON ARGS...: the peer CLI as the org's admin against one peer.
+peer_cli_at() {
+  local org="$1" peer="$2" json
+  shift 2
+  json="$(org_json "$org")"
+  FABRIC_CFG_PATH="$(plan .configDir)" \
+    CORE_PEER_LOCALMSPID="$(jq -r .mspId <<<"$json")" \
+    CORE_PEER_MSPCONFIGPATH="$(jq -r '.users[] | select(.type == "admin") | .msp' <<<"$json" | head -n1)" \
+    CORE_PEER_ADDRESS="$(jq -r .address <<<"$peer")" \
+    CORE_PEER_TLS_ENABLED=true \
+    CORE_PEER_TLS_ROOTCERT_FILE="$(jq -r .tls.ca <<<"$peer")" \
+    "$FABRIC_BIN/peer" "$@"
+}
+
+orderer_tls_args() {
+  printf '%s\n' -o "$(plan '.ordererOrg.orderers[0].address')" --tls --cafile "$(plan '.ordererOrg.orderers[0].tls.ca')"
+}
+
+create_channel() {
+  local channel block admin
+  channel="$(plan .channel)"
+  block="$RUNTIME_DIR/channel/$channel.block"
+  if [ ! -f "$block" ]; then
+    log "creating the genesis block of channel $channel"
+    mkdir -p "$RUNTIME_DIR/channel"
+    FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/configtxgen" -profile LicensingChannel \
+      -outputBlock "$block" -channelID "$channel" >>"$LOGS_DIR/configtxgen.log" 2>&1 \
+      || die "configtxgen failed; see $LOGS_DIR/configtxgen.log"
+  fi
+  admin="$(plan -c '.ordererOrg.users[0]')"
+  local id address
+  while IFS=$'\t' read -r id address; do
+    # osnadmin exits 0 on any HTTP answer: the status line tells.
+    if "$FABRIC_BIN/osnadmin" channel list -o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")" \
+      --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")" \
+      --channelID "$channel" 2>/dev/null | grep -q '^Status: 200'; then
+      continue
+    fi
+    log "joining $id to channel $channel"
+    "$FABRIC_BIN/osnadmin" channel join -o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")" \
+      --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")" \
+      --channelID "$channel" --config-block "$block" 2>&1 | tee -a "$LOGS_DIR/osnadmin.log" | grep -q '^Status: 201' \
+      || die "$id could not join $channel; see $LOGS_DIR/osnadmin.log"
+  done < <(plan '.ordererOrg.orderers[] | [.id, .adminAddress] | @tsv')
+
+  local org peer
+  while IFS=$'\t' read -r org peer; do
+    if peer_cli_at "$org" "$peer" channel getinfo -c "$channel" >/dev/null 2>&1; then
+      continue
+    fi
+    log "joining $(jq -r .id <<<"$peer") to channel $channel"
+    local attempt
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+      if peer_cli_at "$org" "$peer" channel join -b "$block" >>"$LOGS_DIR/peer-cli.log" 2>&1; then
+        break
+      fi
+      [ "$attempt" -lt 10 ] || die "$(jq -r .id <<<"$peer") could not join $channel; see $LOGS_DIR/peer-cli.log"
+      sleep 1
+    done
+  done < <(plan -c '.orgs[] | .name as $o | .peers[] | [$o, (. | tojson)] | @tsv')
+}
+
+# ---------------------------------------------------------------- chaincode
+
+chaincode_label() {
+  local hash
+  hash="$(cd "$REPO_ROOT" && find chaincode/dist -type f -name '*.js' -print0 | sort -z \
+    | xargs -0 cat package-lock.json chaincode/package.json | sha256sum | cut -c1-12)"
+  printf '%s_%s\n' "$(plan .chaincode.label)" "$hash"
+}
+
+package_chaincode() {
+  local label="$1" work="$RUNTIME_DIR/chaincode/$1"
+  mkdir -p "$work/src"
+  jq -n --arg a "$(plan .chaincode.address)" '{address: $a, dial_timeout: "10s", tls_required: false}' >"$work/src/connection.json"
+  jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$work/metadata.json"
+  tar -C "$work/src" -czf "$work/code.tar.gz" connection.json
+  tar -C "$work" -czf "$work/$label.tar.gz" metadata.json code.tar.gz
+  printf '%s\n' "$work/$label.tar.gz"
+}
+
+start_chaincode_server() {
+  local package_id="$1"
+  if is_running chaincode && [ "$(cat "$RUNTIME_DIR/chaincode/running.id" 2>/dev/null)" != "$package_id" ]; then
+    stop_process chaincode
+  fi
+  printf '%s\n' "$package_id" >"$RUNTIME_DIR/chaincode/running.id"
+  (
+    cd "$REPO_ROOT/chaincode"
+    start_process chaincode "" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
+      --chaincode-address "$(plan .chaincode.address)" --chaincode-id "$package_id"
+  )
+}
+
+# committed_sequence: the chaincode's committed sequence, or 0.
+committed_sequence() {
+  peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode querycommitted -C "$(plan .channel)" \
+    -n "$(plan .chaincode.name)" -O json 2>/dev/null | jq -r '.sequence // 0' || echo 0
+}
+
+deploy_chaincode() {
+  local name channel policy label pkg package_id sequence org peer
+  name="$(plan .chaincode.name)"
+  channel="$(plan .channel)"
+  policy="$(plan .chaincode.endorsementPolicy)"
+
+  log "building the chaincode"
+  (cd "$REPO_ROOT" && npm run --silent build -w chaincode) || die "the chaincode does not build"
+  label="$(chaincode_label)"
+  pkg="$(package_chaincode "$label")"
+  package_id="$(FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$pkg")"
+  start_chaincode_server "$package_id"
+
+  while IFS=$'\t' read -r org peer; do
+    if ! peer_cli_at "$org" "$peer" lifecycle chaincode queryinstalled -O json 2>/dev/null \
+      | jq -e --arg id "$package_id" '.installed_chaincodes // [] | any(.package_id == $id)' >/dev/null; then
+      log "installing $label on $(jq -r .id <<<"$peer")"
+      peer_cli_at "$org" "$peer" lifecycle chaincode install "$pkg" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+        || die "install on $(jq -r .id <<<"$peer") failed; see $LOGS_DIR/peer-cli.log"
+    fi
+  done < <(plan -c '.orgs[] | .name as $o | .peers[] | [$o, (. | tojson)] | @tsv')
+
+  sequence="$(committed_sequence)"
+  if [ "$sequence" != 0 ] && peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode queryapproved -C "$channel" -n "$name" \
+      --sequence "$sequence" -O json 2>/dev/null | jq -e --arg id "$package_id" '.source.Type.LocalPackage.package_id == $id' >/dev/null; then
+    log "chaincode $name sequence $sequence with $label is already committed"
+    return 0
+  fi
+  sequence=$((sequence + 1))
+  local orderer
+  mapfile -t orderer < <(orderer_tls_args)
+  for org in $(plan '.orgs[].name'); do
+    log "approving $name sequence $sequence for $org"
+    peer_cli "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$channel" -n "$name" \
+      --version "$label" --package-id "$package_id" --sequence "$sequence" \
+      --signature-policy "$policy" --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+      || die "approval by $org failed; see $LOGS_DIR/peer-cli.log"
+  done
+
+  local targets=()
+  while IFS=$'\t' read -r address ca; do
+    targets+=(--peerAddresses "$address" --tlsRootCertFiles "$ca")
+  done < <(plan '.orgs[] | .peers[0] | [.address, .tls.ca] | @tsv')
+  log "committing $name sequence $sequence"
+  peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode commit "${orderer[@]}" -C "$channel" -n "$name" \
+    --version "$label" --sequence "$sequence" --signature-policy "$policy" "${targets[@]}" \
+    --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 || die "commit failed; see $LOGS_DIR/peer-cli.log"
+  log "chaincode $name sequence $sequence ($label) is committed"
+}
+
+# ---------------------------------------------------------------- verbs
+
+network_up() {
+  check_prerequisites
+  build_binaries
+  render_plan
+  local org
+  for org in $(all_orgs); do start_ca "$org"; done
+  for org in $(all_orgs); do wait_ca "$org"; done
+  for org in $(all_orgs); do enroll_org "$org"; done
+  start_nodes
+  create_channel
+  # A no-op upgrade when the chaincode is unchanged: it only starts its server.
+  deploy_chaincode
+  log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"
+}
+
+network_down() {
+  [ -f "$PLAN" ] || { log "nothing to stop: $RUNTIME_DIR holds no network"; return 0; }
+  local name
+  stop_process chaincode
+  for name in $(plan '.orgs[].peers[].id, .ordererOrg.orderers[].id'); do stop_process "$name"; done
+  for org in $(all_orgs); do stop_process "ca.$org"; done
+  log "stopped; the ledgers and crypto material stay in $RUNTIME_DIR"
+}
+
+network_clean() {
+  network_down
+  rm -rf "$RUNTIME_DIR"
+  log "removed $RUNTIME_DIR"
+}
+
+network_status() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local channel
+  channel="$(plan .channel)"
+  printf '%-16s %-8s %-7s %-8s %-9s %s\n' NODE PID PORT HEALTH HEIGHT CHAINCODE
+  local id kind port health cacert pid state height cc org
+  while IFS=$'\t' read -r id kind port health cacert org; do
+    pid="$(pid_of "$id")"
+    if is_running "$id" && curl -sf --cacert "$cacert" "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
+    height=-
+    cc=-
+    if [ "$kind" = peer ] && [ "$state" = ok ]; then
+      local peer
+      peer="$(plan -c --arg id "$id" '.orgs[].peers[] | select(.id == $id)')"
+      height="$(peer_cli_at "$org" "$peer" channel getinfo -c "$channel" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')"
+      cc="$(peer_cli_at "$org" "$peer" lifecycle chaincode querycommitted -C "$channel" -O json 2>/dev/null \
+        | jq -r '[.chaincode_definitions[]? | "\(.name)#\(.sequence)"] | join(",")')"
+    fi
+    printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" "${height:--}" "${cc:--}"
+  done < <(plan '(.ordererOrg | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, $o])),
+                 (.orgs[] | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.peers[] | [.id, "peer", .port, .health, .tls.ca, $o])) | @tsv')
+  pid="$(pid_of chaincode)"
+  if is_running chaincode; then state=ok; else state=down; fi
+  printf '%-16s %-8s %-7s %-8s %-9s %s\n' chaincode "${pid:--}" "$(plan .chaincode.port)" "$state" - "$(cat "$RUNTIME_DIR/chaincode/running.id" 2>/dev/null || echo -)"
+}
+
+network_logs() {
+  local node="${1:-}"
+  local known
+  known="$(find "$LOGS_DIR" -maxdepth 1 -name '*.log' -printf '%f\n' 2>/dev/null | sed 's/\.log$//' | sort | tr '\n' ' ')"
+  [ -n "$node" ] || die "usage: scripts/network.sh logs NODE (one of: $known)"
+  [ -f "$LOGS_DIR/$node.log" ] || die "no log for '$node'; known: $known"
+  if [ -t 1 ] && [ "${2:-}" = "-f" ]; then tail -f "$LOGS_DIR/$node.log"; else cat "$LOGS_DIR/$node.log"; fi
+}

@@ -1,0 +1,333 @@
+#!/usr/bin/env node
+// Turns network/topology.json into everything a node needs at run time: a resolved
+// plan (ports, paths, health endpoints), one environment file per orderer and peer,
+// the channel's configtx.yaml, and the peer and orderer config files.
+//
+//   node scripts/lib/topology.mjs render   writes them under the runtime folder
+//   node scripts/lib/topology.mjs plan     prints the resolved plan as JSON
+//
+// Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
+// MLL_PORT_OFFSET (added to every port, default 0), FABRIC_SAMPLECONFIG (folder
+// holding Fabric's default core.yaml and orderer.yaml, needed by `render`).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HOST = '127.0.0.1';
+
+function fail(message) {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+function portOffset() {
+  const raw = process.env.MLL_PORT_OFFSET ?? '0';
+  if (!/^\d+$/.test(raw) || Number(raw) > 50000) {
+    fail(`MLL_PORT_OFFSET must be a whole number from 0 to 50000, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** Resolves the topology into a plan: every node with its ports and paths. */
+export function buildPlan(topology, runtimeDir, offset) {
+  const p = (port) => port + offset;
+  const crypto = join(runtimeDir, 'crypto');
+  const orgDir = (org) => join(crypto, org);
+  const ca = (org, spec) => ({
+    id: `ca.${org.name}`,
+    kind: 'ca',
+    org: org.name,
+    mspId: org.mspId,
+    port: p(spec.port),
+    opsPort: p(spec.opsPort),
+    address: `${HOST}:${p(spec.port)}`,
+    home: join(runtimeDir, 'ca', org.name),
+    certFile: join(runtimeDir, 'ca', org.name, 'ca-cert.pem'),
+    health: `https://${HOST}:${p(spec.port)}/cainfo`,
+  });
+  const tlsOf = (dir) => ({
+    cert: join(dir, 'tls', 'cert.pem'),
+    key: join(dir, 'tls', 'key.pem'),
+    ca: join(dir, 'tls', 'ca.pem'),
+  });
+  const users = (org, list) =>
+    list.map((u) => {
+      const dir = join(orgDir(org.name), 'users', u.name);
+      return { ...u, type: u.type ?? 'client', id: `${u.name}@${org.name}`, msp: join(dir, 'msp'), dir, tls: tlsOf(dir) };
+    });
+
+  const o = topology.ordererOrg;
+  const ordererOrg = {
+    name: o.name,
+    mspId: o.mspId,
+    msp: join(orgDir(o.name), 'msp'),
+    ca: ca(o, o.ca),
+    users: users(o, o.admins.map((a) => ({ ...a, type: 'admin' }))),
+    orderers: o.orderers.map((n) => {
+      const dir = join(orgDir(o.name), 'nodes', n.name);
+      return {
+        id: n.name,
+        kind: 'orderer',
+        org: o.name,
+        mspId: o.mspId,
+        port: p(n.port),
+        adminPort: p(n.adminPort),
+        opsPort: p(n.opsPort),
+        address: `${HOST}:${p(n.port)}`,
+        adminAddress: `${HOST}:${p(n.adminPort)}`,
+        dir,
+        msp: join(dir, 'msp'),
+        tls: tlsOf(dir),
+        data: join(runtimeDir, 'data', n.name),
+        health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+      };
+    }),
+  };
+
+  const orgs = topology.orgs.map((org) => ({
+    name: org.name,
+    mspId: org.mspId,
+    description: org.description,
+    endorser: org.endorser,
+    msp: join(orgDir(org.name), 'msp'),
+    ca: ca(org, org.ca),
+    users: users(org, org.users),
+    peers: org.peers.map((n) => {
+      const id = `${n.name}.${org.name}`;
+      const dir = join(orgDir(org.name), 'nodes', n.name);
+      return {
+        id,
+        kind: 'peer',
+        org: org.name,
+        mspId: org.mspId,
+        port: p(n.port),
+        chaincodePort: p(n.chaincodePort),
+        opsPort: p(n.opsPort),
+        address: `${HOST}:${p(n.port)}`,
+        dir,
+        msp: join(dir, 'msp'),
+        tls: tlsOf(dir),
+        data: join(runtimeDir, 'data', id),
+        health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+      };
+    }),
+  }));
+
+  const cc = topology.chaincode;
+  return {
+    runtimeDir,
+    portOffset: offset,
+    channel: topology.channel,
+    host: HOST,
+    configDir: join(runtimeDir, 'config'),
+    chaincode: {
+      ...cc,
+      address: `${HOST}:${p(cc.port)}`,
+      port: p(cc.port),
+      dir: join(runtimeDir, 'chaincode'),
+    },
+    raft: topology.raft,
+    ordererOrg,
+    orgs,
+  };
+}
+
+function ordererEnv(plan, n) {
+  return {
+    FABRIC_CFG_PATH: plan.configDir,
+    FABRIC_LOGGING_SPEC: 'INFO',
+    ORDERER_GENERAL_LISTENADDRESS: HOST,
+    ORDERER_GENERAL_LISTENPORT: String(n.port),
+    ORDERER_GENERAL_LOCALMSPID: n.mspId,
+    ORDERER_GENERAL_LOCALMSPDIR: n.msp,
+    ORDERER_GENERAL_BOOTSTRAPMETHOD: 'none',
+    ORDERER_GENERAL_TLS_ENABLED: 'true',
+    ORDERER_GENERAL_TLS_CERTIFICATE: n.tls.cert,
+    ORDERER_GENERAL_TLS_PRIVATEKEY: n.tls.key,
+    ORDERER_GENERAL_TLS_ROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE: n.tls.cert,
+    ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY: n.tls.key,
+    ORDERER_GENERAL_CLUSTER_ROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_FILELEDGER_LOCATION: join(n.data, 'ledger'),
+    ORDERER_CONSENSUS_WALDIR: join(n.data, 'etcdraft', 'wal'),
+    ORDERER_CONSENSUS_SNAPDIR: join(n.data, 'etcdraft', 'snapshot'),
+    ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
+    ORDERER_ADMIN_LISTENADDRESS: n.adminAddress,
+    ORDERER_ADMIN_TLS_ENABLED: 'true',
+    ORDERER_ADMIN_TLS_CERTIFICATE: n.tls.cert,
+    ORDERER_ADMIN_TLS_PRIVATEKEY: n.tls.key,
+    ORDERER_ADMIN_TLS_ROOTCAS: `[${n.tls.ca}]`,
+    // The channel participation API changes what the orderer serves: only a
+    // client holding a certificate from the orderer org's CA may call it.
+    ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
+    ORDERER_ADMIN_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
+    ORDERER_OPERATIONS_TLS_ENABLED: 'true',
+    ORDERER_OPERATIONS_TLS_CERTIFICATE: n.tls.cert,
+    ORDERER_OPERATIONS_TLS_PRIVATEKEY: n.tls.key,
+    ORDERER_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
+    ORDERER_METRICS_PROVIDER: 'prometheus',
+  };
+}
+
+function peerEnv(plan, n) {
+  return {
+    FABRIC_CFG_PATH: plan.configDir,
+    FABRIC_LOGGING_SPEC: 'INFO',
+    CORE_PEER_ID: n.id,
+    CORE_PEER_ADDRESS: n.address,
+    CORE_PEER_LISTENADDRESS: n.address,
+    CORE_PEER_CHAINCODEADDRESS: `${HOST}:${n.chaincodePort}`,
+    CORE_PEER_CHAINCODELISTENADDRESS: `${HOST}:${n.chaincodePort}`,
+    CORE_PEER_GOSSIP_BOOTSTRAP: n.address,
+    CORE_PEER_GOSSIP_EXTERNALENDPOINT: n.address,
+    CORE_PEER_LOCALMSPID: n.mspId,
+    CORE_PEER_MSPCONFIGPATH: n.msp,
+    CORE_PEER_TLS_ENABLED: 'true',
+    CORE_PEER_TLS_CERT_FILE: n.tls.cert,
+    CORE_PEER_TLS_KEY_FILE: n.tls.key,
+    CORE_PEER_TLS_ROOTCERT_FILE: n.tls.ca,
+    CORE_PEER_FILESYSTEMPATH: n.data,
+    CORE_LEDGER_SNAPSHOTS_ROOTDIR: join(n.data, 'snapshots'),
+    CORE_PEER_GATEWAY_ENABLED: 'true',
+    CORE_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
+    CORE_OPERATIONS_TLS_ENABLED: 'true',
+    CORE_OPERATIONS_TLS_CERT_FILE: n.tls.cert,
+    CORE_OPERATIONS_TLS_KEY_FILE: n.tls.key,
+    CORE_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
+    CORE_METRICS_PROVIDER: 'prometheus',
+    // No Docker: chaincode runs as a service, reached through the ccaas builder.
+    CORE_VM_ENDPOINT: '',
+  };
+}
+
+const signature = (rule) => ({ Type: 'Signature', Rule: rule });
+const implicit = (rule) => ({ Type: 'ImplicitMeta', Rule: rule });
+
+function configtx(plan) {
+  const oo = plan.ordererOrg;
+  const ordererOrg = {
+    Name: oo.mspId,
+    ID: oo.mspId,
+    MSPDir: oo.msp,
+    Policies: {
+      Readers: signature(`OR('${oo.mspId}.member')`),
+      Writers: signature(`OR('${oo.mspId}.member')`),
+      Admins: signature(`OR('${oo.mspId}.admin')`),
+    },
+    OrdererEndpoints: oo.orderers.map((n) => n.address),
+  };
+  const memberOrgs = plan.orgs.map((org) => ({
+    Name: org.mspId,
+    ID: org.mspId,
+    MSPDir: org.msp,
+    Policies: {
+      Readers: signature(`OR('${org.mspId}.admin', '${org.mspId}.peer', '${org.mspId}.client')`),
+      // A non-endorsing org (the regulator) may only write through its admin,
+      // who approves chaincode definitions; its clients cannot broadcast at all.
+      Writers: org.endorser
+        ? signature(`OR('${org.mspId}.admin', '${org.mspId}.client')`)
+        : signature(`OR('${org.mspId}.admin')`),
+      Admins: signature(`OR('${org.mspId}.admin')`),
+      Endorsement: signature(`OR('${org.mspId}.peer')`),
+    },
+    AnchorPeers: org.peers.slice(0, 1).map((n) => ({ Host: plan.host, Port: n.port })),
+  }));
+  const channelPolicies = {
+    Readers: implicit('ANY Readers'),
+    Writers: implicit('ANY Writers'),
+    Admins: implicit('MAJORITY Admins'),
+  };
+  return {
+    Profiles: {
+      LicensingChannel: {
+        Policies: channelPolicies,
+        Capabilities: { V3_0: true },
+        Orderer: {
+          OrdererType: 'etcdraft',
+          BatchTimeout: plan.raft.batchTimeout,
+          BatchSize: {
+            MaxMessageCount: plan.raft.maxMessageCount,
+            AbsoluteMaxBytes: plan.raft.absoluteMaxBytes,
+            PreferredMaxBytes: plan.raft.preferredMaxBytes,
+          },
+          EtcdRaft: {
+            Consenters: oo.orderers.map((n) => ({
+              Host: plan.host,
+              Port: n.port,
+              ClientTLSCert: n.tls.cert,
+              ServerTLSCert: n.tls.cert,
+            })),
+          },
+          Organizations: [ordererOrg],
+          Policies: {
+            Readers: implicit('ANY Readers'),
+            Writers: implicit('ANY Writers'),
+            Admins: implicit('MAJORITY Admins'),
+            BlockValidation: implicit('ANY Writers'),
+          },
+          Capabilities: { V2_0: true },
+        },
+        Application: {
+          Organizations: memberOrgs,
+          Policies: {
+            Readers: implicit('ANY Readers'),
+            Writers: implicit('ANY Writers'),
+            Admins: implicit('MAJORITY Admins'),
+            LifecycleEndorsement: implicit('MAJORITY Endorsement'),
+            Endorsement: implicit('MAJORITY Endorsement'),
+          },
+          Capabilities: { V2_5: true },
+        },
+      },
+    },
+  };
+}
+
+function envFile(env) {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n') + '\n';
+}
+
+function render(plan) {
+  const sample = process.env.FABRIC_SAMPLECONFIG;
+  if (!sample) fail('FABRIC_SAMPLECONFIG is not set: run through scripts/network.sh');
+  mkdirSync(plan.configDir, { recursive: true });
+  const builders = join(repoRoot, 'network', 'builders', 'ccaas');
+  const core = readFileSync(join(sample, 'core.yaml'), 'utf8');
+  if (!core.includes('/opt/hyperledger/ccaas_builder')) {
+    fail(`${sample}/core.yaml has no ccaas_builder entry to point at ${builders}`);
+  }
+  writeFileSync(join(plan.configDir, 'core.yaml'), core.replace('/opt/hyperledger/ccaas_builder', builders));
+  writeFileSync(join(plan.configDir, 'orderer.yaml'), readFileSync(join(sample, 'orderer.yaml'), 'utf8'));
+  writeFileSync(join(plan.configDir, 'configtx.yaml'), YAML.stringify(configtx(plan)));
+
+  const nodesDir = join(plan.runtimeDir, 'nodes');
+  mkdirSync(nodesDir, { recursive: true });
+  for (const n of plan.ordererOrg.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
+  for (const org of plan.orgs) {
+    for (const n of org.peers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(peerEnv(plan, n)));
+  }
+  writeFileSync(join(plan.runtimeDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
+}
+
+function main() {
+  const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
+  const topology = JSON.parse(readFileSync(join(repoRoot, 'network', 'topology.json'), 'utf8'));
+  const plan = buildPlan(topology, runtimeDir, portOffset());
+  switch (process.argv[2]) {
+    case 'render':
+      render(plan);
+      break;
+    case 'plan':
+      process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+      break;
+    default:
+      fail('usage: topology.mjs render|plan');
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
