@@ -1,0 +1,68 @@
+/**
+ * Consortium constants and limits. This is the only place that names MSP ids,
+ * roles and bounds; every other module imports them from here.
+ */
+
+/** MSP ids of the consortium's organisations. */
+export const Msp = {
+  /** The settlement agent: its `role=issuer` identities mint and burn the payment token. */
+  settlement: 'ClearingMSP',
+  /** The auditor: read-only on every query, forbidden on every write. */
+  regulator: 'RegulatorMSP',
+  /** The model-owner lab of the default story. Any member org may own models. */
+  modelOwner: 'LabMSP',
+  /** The licensee hospital of the default story. Any member org may buy licences. */
+  licensee: 'HospitalMSP',
+} as const;
+
+/** The certificate attribute that carries a caller's role. */
+export const ROLE_ATTRIBUTE = 'role';
+
+/** Roles a certificate's `role` attribute may carry. */
+export const Role = {
+  admin: 'admin',
+  engineer: 'engineer',
+  practitioner: 'practitioner',
+  issuer: 'issuer',
+  regulator: 'regulator',
+} as const;
+
+/** One of the known roles. */
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** Bounds on input and on work done per transaction. */
+export const Limits = {
+  /** Lineage recursion stops at this depth; deeper parent shares stay with the child. */
+  maxLineageDepth: 4,
+  /** A licence's units are spread over at most this many lots (see README). */
+  maxLotsPerLicense: 256,
+  /** Largest page a paginated query returns. */
+  maxPageSize: 100,
+  /** Default page size when the caller passes an empty page size. */
+  defaultPageSize: 20,
+  /** Accrual rows consolidated by one ClaimRoyalties; the rest wait for the next claim. */
+  maxClaimRows: 500,
+  /**
+   * ClaimRoyalties only consolidates accruals older than this many seconds, so
+   * its range read does not cover accruals still in flight (see README).
+   */
+  claimSettlementLagSeconds: 5,
+  /** Largest amount of the payment token in any single field (10^30 smallest units). */
+  maxAmount: 10n ** 30n,
+  /** Largest number of licence units in any single field. */
+  maxUnits: 10n ** 12n,
+  /** Most beneficiaries in one royalty policy. */
+  maxBeneficiaries: 32,
+  /** Most parent models in one royalty policy. */
+  maxParents: 8,
+  /** Longest free-text field (description, intended use). */
+  maxTextLength: 2000,
+  /** Longest short name (model name, task, purpose). */
+  maxNameLength: 128,
+  /** Longest URI or endpoint. */
+  maxUriLength: 512,
+  /** Most entries in a list-valued term (purposes, MSP allowlist, attributes). */
+  maxListEntries: 32,
+  /** Most lineage parents examined is bounded by depth; total policies loaded is bounded too. */
+  maxLineagePolicies: 64,
+} as const;

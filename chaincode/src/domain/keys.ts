@@ -1,0 +1,88 @@
+/**
+ * Ledger keys, built in one place.
+ *
+ * Keys are simple (not Fabric composite) keys made of `/`-separated parts:
+ * Fabric's range queries reject composite keys, and bounded time ranges need
+ * range queries. Ids, account ids and MSP ids are validated to exclude `/`,
+ * and timestamps are fixed-width ISO strings, so lexicographic key order is
+ * (prefix, time, transaction id) order. Every hot-path key is unique per
+ * transaction; see README.md for which transaction writes which key.
+ */
+
+const SEP = '/';
+/** Sorts after every character used in keys; closes a prefix range. */
+const HIGH = '\u{10ffff}';
+
+function key(...parts: readonly string[]): string {
+  return parts.join(SEP);
+}
+
+/** A half-open key range [start, end). */
+export interface KeyRange {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** All keys under a prefix, optionally bounded by [from, to) on the next part (an ISO time). */
+export function prefixRange(prefix: readonly string[], from?: string, to?: string): KeyRange {
+  const base = key(...prefix) + SEP;
+  return { start: base + (from ?? ''), end: to === undefined ? base + HIGH : base + to };
+}
+
+export const Keys = {
+  /** Model header: owner, metadata, active version, royalty policy. */
+  model: (modelId: string): string => key('model', modelId),
+  /** Prefix of all models, for the catalogue listing. */
+  models: (): readonly string[] => ['model'],
+  /** One version of a model; immutable once written. */
+  modelVersion: (modelId: string, version: string): string => key('modelver', modelId, version),
+  modelVersions: (modelId: string): readonly string[] => ['modelver', modelId],
+  /** Offering header: status, supply cap, current terms version. */
+  offering: (offeringId: string): string => key('offer', offeringId),
+  /** Index of offerings by model. */
+  offeringByModel: (modelId: string, offeringId: string): string => key('offermodel', modelId, offeringId),
+  offeringsByModel: (modelId: string): readonly string[] => ['offermodel', modelId],
+  /** Immutable terms snapshot; version is zero-padded so versions sort. */
+  terms: (offeringId: string, version: number): string => key('terms', offeringId, version.toString().padStart(6, '0')),
+  /** Units sold so far; rewritten by each purchase of the offering. */
+  sold: (offeringId: string): string => key('sold', offeringId),
+  /** Payment-token total supply; rewritten by Mint and Burn only. */
+  supply: (): string => key('token', 'supply'),
+  /** Payment-token balance of an account. */
+  balance: (account: string): string => key('bal', account),
+  /** Licence header; written at purchase, never by accesses. */
+  license: (licenseId: string): string => key('lic', licenseId),
+  /** One lot of a licence's units; written lazily by the accesses that consume it. */
+  lot: (licenseId: string, index: number): string => key('lot', licenseId, index.toString().padStart(4, '0')),
+  /** Index of licences by holder. */
+  licenseByHolder: (holder: string, licenseId: string): string => key('holder', holder, licenseId),
+  licensesByHolder: (holder: string): readonly string[] => ['holder', holder],
+  /** Purchase record, by offering and time. */
+  purchase: (offeringId: string, at: string, txId: string): string => key('pur', offeringId, at, txId),
+  purchasesByOffering: (offeringId: string): readonly string[] => ['pur', offeringId],
+  /** Idempotency record of a purchase request id. */
+  purchaseRequest: (buyer: string, requestId: string): string => key('preq', buyer, requestId),
+  /** Immutable access record, keyed by transaction id. */
+  access: (txId: string): string => key('access', txId),
+  accessByModel: (modelId: string, at: string, txId: string): string => key('accmodel', modelId, at, txId),
+  accessesByModel: (modelId: string): readonly string[] => ['accmodel', modelId],
+  accessByOrg: (mspId: string, at: string, txId: string): string => key('accorg', mspId, at, txId),
+  accessesByOrg: (mspId: string): readonly string[] => ['accorg', mspId],
+  accessByCaller: (account: string, at: string, txId: string): string => key('acccaller', account, at, txId),
+  accessesByCaller: (account: string): readonly string[] => ['acccaller', account],
+  accessByTime: (at: string, txId: string): string => key('acctime', at, txId),
+  accessesByTime: (): readonly string[] => ['acctime'],
+  accessByLicense: (licenseId: string, at: string, txId: string): string => key('acclic', licenseId, at, txId),
+  accessesByLicense: (licenseId: string): readonly string[] => ['acclic', licenseId],
+  /** Unclaimed royalty delta row; deleted when claimed. */
+  accrual: (account: string, at: string, txId: string, index: number): string =>
+    key('accrual', account, at, txId, index.toString().padStart(3, '0')),
+  accrualsOf: (account: string): readonly string[] => ['accrual', account],
+  /** Immutable royalty payment row, for statements and audit. */
+  royaltyPayment: (account: string, at: string, txId: string, index: number): string =>
+    key('roypay', account, at, txId, index.toString().padStart(3, '0')),
+  royaltyPaymentsOf: (account: string): readonly string[] => ['roypay', account],
+  /** Claim record. */
+  claim: (account: string, at: string, txId: string): string => key('claim', account, at, txId),
+  claimsOf: (account: string): readonly string[] => ['claim', account],
+} as const;

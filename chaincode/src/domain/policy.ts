@@ -1,0 +1,80 @@
+import { Limits } from '../config';
+import { invalidArgument } from '../errors';
+import { requireAccountId, requireArray, requireId, requireInteger, requireObject } from './validation';
+
+/** Shares are in basis points; 10 000 is the whole. */
+export const BASIS_POINTS = 10_000n;
+
+/** A beneficiary of a model's royalties. */
+export interface Beneficiary {
+  readonly account: string;
+  /** Share of the model's own part, in basis points. */
+  readonly shareBps: number;
+}
+
+/** A base model that this model was fine-tuned from. */
+export interface ParentShare {
+  readonly modelId: string;
+  /** Share of every royalty passed up to the parent's own policy, in basis points. */
+  readonly shareBps: number;
+}
+
+/**
+ * A model's royalty policy. Beneficiary shares sum to 10 000; parent shares
+ * are taken off the top first and sum to at most 10 000. The resale royalty
+ * is charged on secondary sales (Chaincode II).
+ */
+export interface RoyaltyPolicy {
+  readonly beneficiaries: readonly Beneficiary[];
+  readonly parents: readonly ParentShare[];
+  readonly resaleRoyaltyBps: number;
+}
+
+/**
+ * Validates an untrusted royalty policy object (field `royaltyPolicy`).
+ * Checks shapes, shares and duplicates; it does not check that parent models
+ * exist, which needs the ledger.
+ *
+ * @throws ChaincodeError INVALID_ARGUMENT naming the field at fault.
+ */
+export function parseRoyaltyPolicy(raw: unknown, selfModelId: string | undefined): RoyaltyPolicy {
+  const field = 'royaltyPolicy';
+  const input = requireObject(field, raw);
+  const rawBeneficiaries = requireArray(`${field}.beneficiaries`, input.beneficiaries, Limits.maxBeneficiaries);
+  if (rawBeneficiaries.length === 0) {
+    throw invalidArgument(`${field}.beneficiaries`, 'must name at least one beneficiary');
+  }
+  const beneficiaries = rawBeneficiaries.map((entry, index): Beneficiary => {
+    const item = requireObject(`${field}.beneficiaries[${index}]`, entry);
+    return {
+      account: requireAccountId(`${field}.beneficiaries[${index}].account`, item.account),
+      shareBps: requireInteger(`${field}.beneficiaries[${index}].shareBps`, item.shareBps, 1, 10_000),
+    };
+  });
+  if (new Set(beneficiaries.map((b) => b.account)).size !== beneficiaries.length) {
+    throw invalidArgument(`${field}.beneficiaries`, 'must not name an account twice');
+  }
+  const beneficiaryTotal = beneficiaries.reduce((sum, b) => sum + b.shareBps, 0);
+  if (beneficiaryTotal !== 10_000) {
+    throw invalidArgument(`${field}.beneficiaries`, `shares must sum to 10000 basis points, not ${beneficiaryTotal}`);
+  }
+  const rawParents = input.parents === undefined ? [] : requireArray(`${field}.parents`, input.parents, Limits.maxParents);
+  const parents = rawParents.map((entry, index): ParentShare => {
+    const item = requireObject(`${field}.parents[${index}]`, entry);
+    const modelId = requireId(`${field}.parents[${index}].modelId`, item.modelId);
+    if (modelId === selfModelId) {
+      throw invalidArgument(`${field}.parents[${index}].modelId`, 'must not be the model itself');
+    }
+    return { modelId, shareBps: requireInteger(`${field}.parents[${index}].shareBps`, item.shareBps, 1, 10_000) };
+  });
+  if (new Set(parents.map((p) => p.modelId)).size !== parents.length) {
+    throw invalidArgument(`${field}.parents`, 'must not name a model twice');
+  }
+  const parentTotal = parents.reduce((sum, p) => sum + p.shareBps, 0);
+  if (parentTotal > 10_000) {
+    throw invalidArgument(`${field}.parents`, `shares must sum to at most 10000 basis points, not ${parentTotal}`);
+  }
+  const resaleRoyaltyBps =
+    input.resaleRoyaltyBps === undefined ? 0 : requireInteger(`${field}.resaleRoyaltyBps`, input.resaleRoyaltyBps, 0, 10_000);
+  return { beneficiaries, parents, resaleRoyaltyBps };
+}

@@ -1,0 +1,197 @@
+import type { Context } from 'fabric-contract-api';
+import type { ChaincodeStub, ClientIdentity } from 'fabric-shim-api';
+import { ROLE_ATTRIBUTE } from '../config';
+import { canonicalJson } from '../domain/canonical';
+import { clientAccountId } from '../domain/identity';
+import type { KeyRange } from '../domain/keys';
+import { isoFromMillis, millisFromTimestamp } from '../domain/time';
+
+/** The part of Fabric's stub the chaincode uses; the test stub implements exactly this. */
+export type LedgerStub = Pick<
+  ChaincodeStub,
+  | 'getState'
+  | 'putState'
+  | 'deleteState'
+  | 'getStateByRange'
+  | 'getStateByRangeWithPagination'
+  | 'getHistoryForKey'
+  | 'getTxID'
+  | 'getTxTimestamp'
+  | 'setEvent'
+>;
+
+/** The part of Fabric's client identity the chaincode uses. */
+export type LedgerIdentity = Pick<ClientIdentity, 'getID' | 'getMSPID' | 'getAttributeValue'>;
+
+/** Who submitted the transaction. */
+export interface Caller {
+  /** The caller's own account id (see `identity.ts`). */
+  readonly account: string;
+  readonly mspId: string;
+  /** The `role` certificate attribute, or undefined if absent. */
+  readonly role: string | undefined;
+  /** Reads one certificate attribute, or null if absent. */
+  readonly attribute: (name: string) => string | null;
+}
+
+/** A stored key and its parsed JSON value. */
+export interface Entry<T> {
+  readonly key: string;
+  readonly value: T;
+}
+
+/** One page of a paginated query. An empty bookmark means there are no more pages. */
+export interface Page<T> {
+  readonly records: readonly T[];
+  readonly fetchedCount: number;
+  readonly bookmark: string;
+}
+
+/** One modification of a key, from `getHistoryForKey`. */
+export interface HistoryEntry {
+  readonly txId: string;
+  readonly timestamp: string;
+  readonly isDelete: boolean;
+  readonly value: unknown;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function parse(bytes: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(bytes)) as unknown;
+}
+
+/**
+ * One transaction's view of the ledger: typed JSON reads and canonical JSON
+ * writes, the caller, the transaction id and time, and events. Built afresh
+ * for every transaction; it holds nothing between transactions.
+ *
+ * Fabric quirk: a read never sees this transaction's own writes, so code
+ * must not write a key and read it back expecting the new value.
+ */
+export class Tx {
+  private readonly stub: LedgerStub;
+  private readonly identity: LedgerIdentity;
+  private eventName: string | undefined;
+
+  constructor(ctx: Pick<Context, 'stub' | 'clientIdentity'>) {
+    this.stub = ctx.stub;
+    this.identity = ctx.clientIdentity;
+  }
+
+  /** The transaction id; ids of new assets derive from it. */
+  get txId(): string {
+    return this.stub.getTxID();
+  }
+
+  /** The transaction timestamp as an ISO string; the only clock chaincode may read. */
+  get now(): string {
+    const timestamp = this.stub.getTxTimestamp();
+    return isoFromMillis(millisFromTimestamp(timestamp.seconds.toNumber(), timestamp.nanos));
+  }
+
+  /** The submitting identity. */
+  get caller(): Caller {
+    const mspId = this.identity.getMSPID();
+    const identity = this.identity;
+    return {
+      account: clientAccountId(mspId, identity.getID()),
+      mspId,
+      role: identity.getAttributeValue(ROLE_ATTRIBUTE) ?? undefined,
+      attribute: (name: string): string | null => identity.getAttributeValue(name),
+    };
+  }
+
+  /** Reads and parses a JSON document, or undefined if the key is absent. */
+  async get<T>(key: string): Promise<T | undefined> {
+    const bytes = await this.stub.getState(key);
+    return bytes === undefined || bytes.length === 0 ? undefined : (parse(bytes) as T);
+  }
+
+  /** Writes a document as canonical JSON (sorted keys). */
+  async put(key: string, value: object): Promise<void> {
+    await this.stub.putState(key, encoder.encode(canonicalJson(value)));
+  }
+
+  /** Deletes a key. */
+  async delete(key: string): Promise<void> {
+    await this.stub.deleteState(key);
+  }
+
+  /**
+   * Reads a key range in key order, stopping after `limit` entries. Allowed
+   * in submit transactions; note that Fabric re-checks the range at commit,
+   * so a concurrent insert inside it fails this transaction (phantom read).
+   */
+  async range<T>(range: KeyRange, limit: number): Promise<Entry<T>[]> {
+    const entries: Entry<T>[] = [];
+    const iterator = await this.stub.getStateByRange(range.start, range.end);
+    try {
+      for (let next = await iterator.next(); !next.done && entries.length < limit; next = await iterator.next()) {
+        entries.push({ key: next.value.key, value: parse(next.value.value) as T });
+      }
+    } finally {
+      await iterator.close();
+    }
+    return entries;
+  }
+
+  /**
+   * Reads one page of a key range. Fabric allows paginated queries only in
+   * evaluate (query) transactions, so only `@Transaction(false)` methods call this.
+   */
+  async page<T>(range: KeyRange, pageSize: number, bookmark: string): Promise<Page<Entry<T>>> {
+    const { iterator, metadata } = await this.stub.getStateByRangeWithPagination(
+      range.start,
+      range.end,
+      pageSize,
+      bookmark,
+    );
+    const records: Entry<T>[] = [];
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        records.push({ key: next.value.key, value: parse(next.value.value) as T });
+      }
+    } finally {
+      await iterator.close();
+    }
+    return { records, fetchedCount: metadata.fetchedRecordsCount, bookmark: metadata.bookmark };
+  }
+
+  /** Every committed modification of a key, as Fabric's history database returns them. */
+  async history(key: string): Promise<HistoryEntry[]> {
+    const entries: HistoryEntry[] = [];
+    const iterator = await this.stub.getHistoryForKey(key);
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        const modification = next.value;
+        entries.push({
+          txId: modification.txId,
+          timestamp: isoFromMillis(
+            millisFromTimestamp(modification.timestamp.seconds.toNumber(), modification.timestamp.nanos),
+          ),
+          isDelete: modification.isDelete,
+          value: modification.isDelete || modification.value.length === 0 ? null : parse(modification.value),
+        });
+      }
+    } finally {
+      await iterator.close();
+    }
+    return entries;
+  }
+
+  /**
+   * Sets the transaction's chaincode event. Fabric keeps only one event per
+   * transaction, so a second call is a programming error.
+   *
+   * @throws Error if an event was already set in this transaction.
+   */
+  emit(name: string, payload: object): void {
+    if (this.eventName !== undefined) {
+      throw new Error(`event ${this.eventName} already set; Fabric keeps one event per transaction`);
+    }
+    this.eventName = name;
+    this.stub.setEvent(name, encoder.encode(canonicalJson(payload)));
+  }
+}
