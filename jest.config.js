@@ -16,7 +16,8 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 120000,
+      testSequencer: '<rootDir>/test/support/sequencer.js',
+      testTimeout: 180000,
     },
   ],
 };

@@ -22,6 +22,9 @@ usage: scripts/network.sh VERB [ARGS]
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
+  peer ORG ARGS...
+              Run the peer CLI as ORG's admin against ORG's first peer, for
+              example: peer hospital channel getinfo -c licensing
   help [VERB] This text.
 
 Environment:
@@ -46,6 +49,12 @@ case "$verb" in
     deploy_chaincode
     ;;
   binaries) build_binaries ;;
+  peer)
+    [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+    [ -n "${1:-}" ] || die "usage: scripts/network.sh peer ORG ARGS... (ORG: $(plan '.orgs[].name' | tr '\n' ' '))"
+    [ -n "$(org_json "$1")" ] || die "unknown org '$1' (known: $(plan '.orgs[].name' | tr '\n' ' '))"
+    peer_cli "$@"
+    ;;
   help | -h | --help) usage ;;
   *)
     usage >&2

@@ -223,6 +223,9 @@ enroll_org() {
       "$(jq -r '[.attrs // {} | to_entries[] | "\(.key)=\(.value):ecert"] | join(",")' <<<"$entry")" \
       "$(jq -r 'if .type == "admin" then "tls" else "" end' <<<"$entry")"
   done < <(jq -c '.users[]' <<<"$json")
+  if [ "$(plan .chaincode.operator)" = "$org" ]; then
+    enroll_identity "$org" chaincode client "$(plan .chaincode.tlsDir)" "" tls
+  fi
   touch "$RUNTIME_DIR/crypto/$org/.enrolled"
 }
 
@@ -329,7 +332,10 @@ chaincode_label() {
 package_chaincode() {
   local label="$1" work="$RUNTIME_DIR/chaincode/$1"
   mkdir -p "$work/src"
-  jq -n --arg a "$(plan .chaincode.address)" '{address: $a, dial_timeout: "10s", tls_required: false}' >"$work/src/connection.json"
+  # Peers dial the chaincode server over TLS and check it against its operator's CA.
+  jq -n --arg a "$(plan .chaincode.address)" --rawfile ca "$(plan .chaincode.tls.ca)" \
+    '{address: $a, dial_timeout: "10s", tls_required: true, client_auth_required: false, root_cert: $ca}' \
+    >"$work/src/connection.json"
   jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$work/metadata.json"
   tar -C "$work/src" -czf "$work/code.tar.gz" connection.json
   tar -C "$work" -czf "$work/$label.tar.gz" metadata.json code.tar.gz
@@ -345,7 +351,8 @@ start_chaincode_server() {
   (
     cd "$REPO_ROOT/chaincode"
     start_process chaincode "" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-      --chaincode-address "$(plan .chaincode.address)" --chaincode-id "$package_id"
+      --chaincode-address "$(plan .chaincode.address)" --chaincode-id "$package_id" \
+      --chaincode-tls-cert-file "$(plan .chaincode.tls.cert)" --chaincode-tls-key-file "$(plan .chaincode.tls.key)"
   )
 }
 

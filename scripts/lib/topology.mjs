@@ -127,6 +127,9 @@ export function buildPlan(topology, runtimeDir, offset) {
       address: `${HOST}:${p(cc.port)}`,
       port: p(cc.port),
       dir: join(runtimeDir, 'chaincode'),
+      // The chaincode server's TLS pair, issued by its operator org's CA.
+      tls: tlsOf(join(orgDir(cc.operator), 'nodes', 'chaincode')),
+      tlsDir: join(orgDir(cc.operator), 'nodes', 'chaincode'),
     },
     raft: topology.raft,
     ordererOrg,

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test: the unit tests, then the integration tests against a real
+# consortium that this script brings up with scripts/network.sh and tears down
+# afterwards, whether the tests pass or not. The network gets its own runtime
+# folder, so a development network's data is never touched; its ports are the
+# usual ones unless MLL_PORT_OFFSET says otherwise.
+set -euo pipefail
+
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+export MLL_RUNTIME_DIR="${MLL_TEST_RUNTIME_DIR:-$REPO_ROOT/.runtime-test}"
+RESULTS_DIR="$MLL_RUNTIME_DIR-results"
+mkdir -p "$RESULTS_DIR"
+
+require_cmd node "Install Node.js 20.9 or newer."
+[ -d node_modules/jest ] || die "npm dependencies are missing: run 'npm ci' first."
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+teardown() {
+  log "tearing the test network down"
+  bash scripts/network.sh clean >/dev/null 2>&1 || log "teardown failed: check for leftover processes with scripts/network.sh status"
+}
+
+status=0
+log "unit tests"
+npx jest --selectProjects unit --json --outputFile "$RESULTS_DIR/unit.json" || status=1
+
+log "bringing up a fresh test network in $MLL_RUNTIME_DIR"
+trap teardown EXIT
+bash scripts/network.sh clean >/dev/null
+bash scripts/network.sh up
+
+log "integration tests"
+npx jest --selectProjects integration --runInBand --json --outputFile "$RESULTS_DIR/integration.json" || status=1
+
+node test/support/summary.js "$RESULTS_DIR/unit.json" "$RESULTS_DIR/integration.json"
+exit "$status"

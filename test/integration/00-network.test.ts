@@ -1,0 +1,145 @@
+/**
+ * The consortium as an operator brings it up: nodes, channel, chaincode
+ * definition and endorsement policy, identity checks, and restarts that keep the
+ * ledger. Runs against the network started by scripts/network.sh.
+ */
+import { StatusCode } from '@hyperledger/fabric-gateway';
+import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAs, connectWith, identityOf, loadPlan, networkScript, NodePlan, Plan, signerOf } from '../support/network';
+
+const utf8 = new TextDecoder();
+
+function healthStatus(node: NodePlan): Promise<number> {
+  const ca = readFileSync(node.kind === 'ca' ? node.certFile : node.tls.ca);
+  return new Promise((resolve, reject) => {
+    https
+      .get(node.health, { ca, timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
+}
+
+async function peerJson(orgName: string, ...args: string[]): Promise<Record<string, unknown>> {
+  return JSON.parse(await networkScript('peer', orgName, ...args, '-O', 'json')) as Record<string, unknown>;
+}
+
+async function channelHeight(orgName: string, channel: string): Promise<number> {
+  const out = await networkScript('peer', orgName, 'channel', 'getinfo', '-c', channel);
+  const match = /"height":(\d+)/.exec(out);
+  if (!match) throw new Error(`no height in: ${out}`);
+  return Number(match[1]);
+}
+
+/** A fresh account id for this test run, so reruns on a kept ledger stay independent. */
+function freshAccount(label: string): string {
+  return `org::${label}-${process.pid}-${Date.now()}`;
+}
+
+describe('the consortium network', () => {
+  let plan: Plan;
+
+  beforeAll(() => {
+    plan = loadPlan();
+  });
+
+  it('answers the health check of every CA, orderer and peer', async () => {
+    const nodes: NodePlan[] = [
+      plan.ordererOrg.ca,
+      ...plan.ordererOrg.orderers,
+      ...plan.orgs.flatMap((o) => [o.ca, ...o.peers]),
+    ];
+    expect(nodes).toHaveLength(1 + 3 + plan.orgs.length * 2);
+    const statuses = await Promise.all(nodes.map(async (n) => [n.id, await healthStatus(n)] as const));
+    expect(statuses).toEqual(nodes.map((n) => [n.id, 200]));
+  });
+
+  it('has every peer joined to the channel at the same height', async () => {
+    const heights = await Promise.all(plan.orgs.map((o) => channelHeight(o.name, plan.channel)));
+    expect(heights.every((h) => h > 0)).toBe(true);
+    // Peers commit the same blocks; allow a block in flight between them.
+    expect(Math.max(...heights) - Math.min(...heights)).toBeLessThanOrEqual(1);
+  });
+
+  it('has the chaincode committed on every peer with the two-of-three endorsement policy', async () => {
+    for (const o of plan.orgs) {
+      const committed = await peerJson(o.name, 'lifecycle', 'chaincode', 'querycommitted', '-C', plan.channel, '-n', plan.chaincode.name);
+      expect(committed.approvals).toEqual(Object.fromEntries(plan.orgs.map((x) => [x.mspId, true])));
+
+      const policy = peerProtos.ApplicationPolicy.deserializeBinary(
+        Buffer.from(committed.validation_parameter as string, 'base64'),
+      ).getSignaturePolicy();
+      expect(policy).toBeDefined();
+      const envelope = policy as common.SignaturePolicyEnvelope;
+      expect(envelope.getRule()?.getNOutOf()?.getN()).toBe(2);
+      const principals = envelope.getIdentitiesList().map((p) => {
+        const role = msp.MSPRole.deserializeBinary(p.getPrincipal_asU8());
+        return `${role.getMspIdentifier()}.${role.getRole() === msp.MSPRole.MSPRoleType.PEER ? 'peer' : role.getRole()}`;
+      });
+      expect(principals).toEqual(['LabMSP.peer', 'HospitalMSP.peer', 'ClearingMSP.peer']);
+    }
+  });
+
+  it('commits a transaction endorsed as the policy requires', async () => {
+    const issuer = connectAs(plan, 'clearing', 'issuer1');
+    try {
+      const account = freshAccount('endorsed');
+      const submitted = await issuer.contract.submitAsync('Mint', { arguments: [account, '25'] });
+      const status = await submitted.getStatus();
+      expect(status.successful).toBe(true);
+      expect(status.code).toBe(StatusCode.VALID);
+      expect(status.blockNumber).toBeGreaterThan(0n);
+      const balance = JSON.parse(utf8.decode(await issuer.contract.evaluateTransaction('BalanceOf', account))) as { balance: string };
+      expect(balance.balance).toBe('25');
+    } finally {
+      issuer.close();
+    }
+  });
+
+  it('rejects at validation a transaction endorsed by one org alone', async () => {
+    const issuer = connectAs(plan, 'clearing', 'issuer1');
+    try {
+      const account = freshAccount('one-org');
+      const proposal = issuer.contract.newProposal('Mint', { arguments: [account, '7'], endorsingOrganizations: ['ClearingMSP'] });
+      const transaction = await proposal.endorse();
+      const submitted = await transaction.submit();
+      const status = await submitted.getStatus();
+      expect(status.successful).toBe(false);
+      expect(status.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+      const balance = JSON.parse(utf8.decode(await issuer.contract.evaluateTransaction('BalanceOf', account))) as { balance: string };
+      expect(balance.balance).toBe('0');
+    } finally {
+      issuer.close();
+    }
+  });
+
+  it('refuses an identity issued by a CA outside the consortium', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intruder-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-out', cert, '-days', '1', '-subj', '/OU=client/CN=intruder']);
+    const hospital = plan.orgs.find((o) => o.name === 'hospital');
+    if (!hospital) throw new Error('no hospital org in the plan');
+    const intruder = connectWith(
+      hospital.peers[0],
+      identityOf('HospitalMSP', readFileSync(cert)),
+      signerOf(readFileSync(key)),
+      plan.channel,
+      plan.chaincode.name,
+    );
+    try {
+      await expect(intruder.contract.evaluateTransaction('BalanceOf', 'org::HospitalMSP')).rejects.toThrow(
+        /access denied|creator|certificate|identity/i,
+      );
+    } finally {
+      intruder.close();
+    }
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * What integration tests need to reach the running consortium: the resolved plan
+ * written by `scripts/network.sh up`, the operator script itself, and Fabric
+ * Gateway connections signed by the enrolled identities.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { connect, Contract, Gateway, hash, Identity, Signer, signers } from '@hyperledger/fabric-gateway';
+import { execFile } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const repoRoot = resolve(__dirname, '../..');
+export const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export interface NodePlan {
+  id: string;
+  kind: 'ca' | 'orderer' | 'peer';
+  org: string;
+  mspId: string;
+  port: number;
+  address: string;
+  health: string;
+  tls: TlsFiles;
+  certFile: string;
+}
+
+export interface UserPlan {
+  name: string;
+  type: string;
+  id: string;
+  msp: string;
+  attrs?: Record<string, string>;
+}
+
+export interface OrgPlan {
+  name: string;
+  mspId: string;
+  endorser: boolean;
+  ca: NodePlan;
+  users: UserPlan[];
+  peers: NodePlan[];
+}
+
+export interface Plan {
+  channel: string;
+  chaincode: { name: string; endorsementPolicy: string; address: string };
+  ordererOrg: { name: string; mspId: string; ca: NodePlan; orderers: NodePlan[] };
+  orgs: OrgPlan[];
+}
+
+/** Reads the plan of the running network; fails with the command to run when there is none. */
+export function loadPlan(): Plan {
+  const file = join(runtimeDir, 'plan.json');
+  if (!existsSync(file)) {
+    throw new Error(`No network plan at ${file}. Start the consortium first: npm start (or scripts/network.sh up).`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as Plan;
+}
+
+export function org(plan: Plan, name: string): OrgPlan {
+  const found = plan.orgs.find((o) => o.name === name);
+  if (!found) throw new Error(`unknown org ${name}`);
+  return found;
+}
+
+/** Runs scripts/network.sh with the given verb; rejects with its output when it fails. */
+export async function networkScript(...args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('bash', [join(repoRoot, 'scripts/network.sh'), ...args], {
+      cwd: repoRoot,
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`scripts/network.sh ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+export interface Client {
+  gateway: Gateway;
+  contract: Contract;
+  close(): void;
+}
+
+export function identityOf(mspId: string, certPem: Buffer): Identity {
+  return { mspId, credentials: certPem };
+}
+
+export function signerOf(keyPem: Buffer): Signer {
+  return signers.newPrivateKeySigner(createPrivateKey(keyPem));
+}
+
+/** Opens a Fabric Gateway connection to PEER as the given identity and signer. */
+export function connectWith(peer: NodePlan, identity: Identity, signer: Signer, channel: string, chaincode: string): Client {
+  const tlsRoot = readFileSync(peer.tls.ca);
+  const client = new grpc.Client(peer.address, grpc.credentials.createSsl(tlsRoot));
+  const gateway = connect({
+    client,
+    identity,
+    signer,
+    hash: hash.sha256,
+    evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
+    endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
+    submitOptions: () => ({ deadline: Date.now() + 10_000 }),
+    commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
+  });
+  const contract = gateway.getNetwork(channel).getContract(chaincode);
+  return {
+    gateway,
+    contract,
+    close: () => {
+      gateway.close();
+      client.close();
+    },
+  };
+}
+
+/** Connects as USER of ORG through that org's first peer. */
+export function connectAs(plan: Plan, orgName: string, userName: string): Client {
+  const o = org(plan, orgName);
+  const user = o.users.find((u) => u.name === userName);
+  if (!user) throw new Error(`unknown user ${userName} in org ${orgName}`);
+  const cert = readFileSync(join(user.msp, 'signcerts', 'cert.pem'));
+  const key = readFileSync(join(user.msp, 'keystore', 'key.pem'));
+  return connectWith(o.peers[0], identityOf(o.mspId, cert), signerOf(key), plan.channel, plan.chaincode.name);
+}
