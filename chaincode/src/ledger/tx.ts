@@ -1,5 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import type { ChaincodeStub, ClientIdentity } from 'fabric-shim-api';
+import type { ChaincodeStub, ClientIdentity } from 'fabric-shim';
 import { ROLE_ATTRIBUTE } from '../config';
 import { canonicalJson } from '../domain/canonical';
 import { clientAccountId } from '../domain/identity';

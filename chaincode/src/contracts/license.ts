@@ -1,0 +1,391 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Limits } from '../config';
+import { ChaincodeError, ErrorCode } from '../errors';
+import { Events } from '../events';
+import { mspOfAccount } from '../domain/identity';
+import { Keys, prefixRange } from '../domain/keys';
+import { lotCount, lotVisitOrder, startLot } from '../domain/lots';
+import type {
+  AccessRecord,
+  LicenseRecord,
+  LotRecord,
+  ModelRecord,
+  ModelVersionRecord,
+  PurchaseRecord,
+  RoyaltyRow,
+} from '../domain/records';
+import { splitRoyalty } from '../domain/split';
+import { assertEntitled, expiryFor, mayHold } from '../domain/terms';
+import type { LicenseTerms } from '../domain/terms';
+import {
+  optionalIndex,
+  requireAccountId,
+  requireBookmark,
+  requireChoice,
+  requireId,
+  requirePageSize,
+  requireSha256,
+  requireText,
+  requireUnits,
+} from '../domain/validation';
+import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireReader, requireWriter } from '../ledger/authz';
+import {
+  debit,
+  licenseRemaining,
+  loadLineagePolicies,
+  lotRemaining,
+  pageOfIndex,
+  requireLicense,
+  requireModel,
+  requireModelVersion,
+  requireOffering,
+  requireTerms,
+  soldUnits,
+} from '../ledger/repo';
+import { Tx } from '../ledger/tx';
+import { result } from './result';
+
+/** Everything an access needs, checked and planned, before anything is written. */
+interface AccessPlan {
+  readonly license: LicenseRecord;
+  readonly terms: LicenseTerms;
+  readonly model: ModelRecord;
+  readonly version: ModelVersionRecord;
+  /** Units taken from each lot, and the lot's remaining count before. */
+  readonly takes: readonly { readonly index: number; readonly units: bigint; readonly before: bigint }[];
+}
+
+/**
+ * Checks that the caller may use `units` of a licence now for `purpose`, and
+ * plans which lots to take them from. Reads only: the licence header, its
+ * terms snapshot, the model header and active version, and lots from the
+ * start lot onwards, none of which other accesses rewrite, except the lots
+ * they share (see README).
+ *
+ * @throws ChaincodeError FORBIDDEN, LICENSE_EXPIRED, PURPOSE_NOT_PERMITTED or INSUFFICIENT_UNITS.
+ */
+async function planAccess(
+  tx: Tx,
+  license: LicenseRecord,
+  units: bigint,
+  purpose: string,
+  lotHint: number | undefined,
+): Promise<AccessPlan> {
+  const snapshot = await requireTerms(tx, license.termsKey);
+  assertEntitled(snapshot.terms, license, tx.caller, tx.now, purpose);
+  const takes: { index: number; units: bigint; before: bigint }[] = [];
+  let needed = units;
+  for (const index of lotVisitOrder(startLot(tx.txId, license.lotCount, lotHint), license.lotCount)) {
+    if (needed === 0n) {
+      break;
+    }
+    const before = await lotRemaining(tx, license, index);
+    if (before > 0n) {
+      const taken = before < needed ? before : needed;
+      takes.push({ index, units: taken, before });
+      needed -= taken;
+    }
+  }
+  if (needed > 0n) {
+    throw new ChaincodeError(
+      ErrorCode.INSUFFICIENT_UNITS,
+      `licence ${license.licenseId} has ${units - needed} units left, fewer than the ${units} requested`,
+    );
+  }
+  const model = await requireModel(tx, license.modelId);
+  const version = await requireModelVersion(tx, model.modelId, model.activeVersion);
+  return { license, terms: snapshot.terms, model, version, takes };
+}
+
+/**
+ * Licences: buying units of an offering into escrow, and using them. A
+ * licence is the units bought in one purchase under one frozen terms snapshot;
+ * a holder's holding of an offering is the sum of its licences.
+ */
+@Info({ title: 'LicenseContract', description: 'Purchases licences and records metered accesses' })
+export class LicenseContract extends Contract {
+  constructor() {
+    super('LicenseContract');
+  }
+
+  /**
+   * Buys `units` of an offering for the caller's account (`payer` = `self`)
+   * or its org treasury (`payer` = `org`, role admin). The price moves into
+   * escrow, held by the new licence. `requestId` (optional, empty for none)
+   * makes a retry return the first purchase instead of buying twice.
+   * Any non-regulator role. Returns the PurchaseRecord.
+   */
+  @Transaction()
+  async PurchaseLicense(ctx: Context, offeringId: string, units: string, payer: string, requestId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'purchase a licence');
+    const id = requireId('offeringId', offeringId);
+    const quantity = requireUnits('units', units);
+    const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'purchase a licence');
+    const request = requestId === '' ? undefined : requireId('requestId', requestId);
+    if (request !== undefined) {
+      const earlier = await tx.get<PurchaseRecord>(Keys.purchaseRequest(buyer, request));
+      if (earlier !== undefined) {
+        if (earlier.offeringId !== id || earlier.units !== quantity.toString()) {
+          throw new ChaincodeError(
+            ErrorCode.CONFLICT,
+            `request id ${request} was already used for ${earlier.units} units of ${earlier.offeringId}`,
+          );
+        }
+        return result(earlier);
+      }
+    }
+    const offering = await requireOffering(tx, id, 'offeringId');
+    if (offering.status === 'paused') {
+      throw new ChaincodeError(ErrorCode.OFFERING_PAUSED, `offering ${id} is paused and sells nothing until resumed`);
+    }
+    if (offering.status === 'retired') {
+      throw new ChaincodeError(ErrorCode.OFFERING_RETIRED, `offering ${id} is retired and sells nothing`);
+    }
+    const termsKey = Keys.terms(offering.offeringId, offering.termsVersion);
+    const snapshot = await requireTerms(tx, termsKey);
+    if (!mayHold(snapshot.terms, buyer)) {
+      throw new ChaincodeError(
+        ErrorCode.FORBIDDEN,
+        `offering ${id} may only be held by ${snapshot.terms.allowedMspIds.join(', ')}, not ${mspOfAccount(buyer)}`,
+      );
+    }
+    const sold = await soldUnits(tx, id);
+    const cap = BigInt(offering.supplyCap);
+    if (sold + quantity > cap) {
+      throw new ChaincodeError(
+        ErrorCode.SUPPLY_EXHAUSTED,
+        `offering ${id} has ${cap - sold} of ${cap} units left, fewer than the ${quantity} requested`,
+      );
+    }
+    const price = quantity * BigInt(snapshot.terms.unitPrice);
+    if (price > Limits.maxAmount) {
+      throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `units ${quantity} at this price exceed ${Limits.maxAmount}`);
+    }
+    const licenseId = `L-${tx.txId.slice(0, 16)}`;
+    if ((await tx.get<LicenseRecord>(Keys.license(licenseId))) !== undefined) {
+      throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${licenseId} already exists; submit again`);
+    }
+    await debit(tx, buyer, price);
+    const now = tx.now;
+    const expiresAt = expiryFor(snapshot.terms, now);
+    const license: LicenseRecord = {
+      docType: 'license',
+      licenseId,
+      holder: buyer,
+      offeringId: id,
+      modelId: offering.modelId,
+      termsKey,
+      termsHash: snapshot.hash,
+      units: quantity.toString(),
+      unitPrice: snapshot.terms.unitPrice,
+      lotCount: lotCount(quantity, Limits.maxLotsPerLicense),
+      purchasedAt: now,
+      expiresAt,
+      txId: tx.txId,
+    };
+    const purchase: PurchaseRecord = {
+      docType: 'purchase',
+      licenseId,
+      offeringId: id,
+      modelId: offering.modelId,
+      buyer,
+      units: quantity.toString(),
+      unitPrice: snapshot.terms.unitPrice,
+      price: price.toString(),
+      termsHash: snapshot.hash,
+      expiresAt,
+      requestId: request,
+      purchasedAt: now,
+      txId: tx.txId,
+    };
+    await tx.put(Keys.sold(id), { units: (sold + quantity).toString() });
+    await tx.put(Keys.license(licenseId), license);
+    await tx.put(Keys.licenseByHolder(buyer, licenseId), { ref: Keys.license(licenseId) });
+    await tx.put(Keys.purchase(id, now, tx.txId), purchase);
+    if (request !== undefined) {
+      await tx.put(Keys.purchaseRequest(buyer, request), purchase);
+    }
+    tx.emit(Events.LicensePurchased, purchase);
+    return result(purchase);
+  }
+
+  /**
+   * The hot path. Records one use of `units` units of a licence for
+   * `purpose`, by the holder itself or a member of the holder org carrying
+   * the terms' required attributes. Consumes the units from lots, releases
+   * their escrowed price as royalty delta rows along the model's policy and
+   * lineage, and writes an immutable access record. `requestHash` is the
+   * gateway's sha256 of the inference request. `lotHint` (optional, empty for
+   * none) picks the first lot to draw from; a gateway that hands concurrent
+   * calls distinct hints avoids all lot conflicts. Returns the AccessRecord.
+   */
+  @Transaction()
+  async RecordAccess(
+    ctx: Context,
+    licenseId: string,
+    units: string,
+    purpose: string,
+    requestHash: string,
+    lotHint: string,
+  ): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'record an access');
+    const id = requireId('licenseId', licenseId);
+    const quantity = requireUnits('units', units);
+    const purposeText = requireText('purpose', purpose, 64);
+    const hash = requireSha256('requestHash', requestHash);
+    const hint = optionalIndex('lotHint', lotHint);
+    const license = await requireLicense(tx, id, 'licenseId');
+    const plan = await planAccess(tx, license, quantity, purposeText, hint);
+    const amount = quantity * BigInt(license.unitPrice);
+    const payouts = splitRoyalty(
+      amount,
+      plan.model.modelId,
+      await loadLineagePolicies(tx, plan.model),
+      Limits.maxLineageDepth,
+    );
+    const now = tx.now;
+    const txId = tx.txId;
+    const record: AccessRecord = {
+      docType: 'access',
+      accessId: txId,
+      licenseId: license.licenseId,
+      offeringId: license.offeringId,
+      modelId: plan.model.modelId,
+      version: plan.version.version,
+      artifactSha256: plan.version.artifactSha256,
+      callerAccount: caller.account,
+      callerMspId: caller.mspId,
+      holder: license.holder,
+      units: quantity.toString(),
+      purpose: purposeText,
+      requestHash: hash,
+      amount: amount.toString(),
+      royalties: payouts.map((payout) => ({
+        account: payout.account,
+        amount: payout.amount.toString(),
+        modelId: payout.modelId,
+        depth: payout.depth,
+      })),
+      lots: plan.takes.map((take) => ({ index: take.index, units: take.units.toString() })),
+      termsHash: license.termsHash,
+      timestamp: now,
+      txId,
+    };
+    for (const take of plan.takes) {
+      await tx.put(Keys.lot(license.licenseId, take.index), { remaining: (take.before - take.units).toString() } satisfies LotRecord);
+    }
+    const ref = { ref: Keys.access(txId) };
+    await tx.put(Keys.access(txId), record);
+    await tx.put(Keys.accessByModel(record.modelId, now, txId), ref);
+    await tx.put(Keys.accessByOrg(caller.mspId, now, txId), ref);
+    await tx.put(Keys.accessByCaller(caller.account, now, txId), ref);
+    await tx.put(Keys.accessByLicense(license.licenseId, now, txId), ref);
+    await tx.put(Keys.accessByTime(now, txId), ref);
+    for (const [index, payout] of payouts.entries()) {
+      const row: RoyaltyRow = {
+        docType: 'royalty',
+        account: payout.account,
+        amount: payout.amount.toString(),
+        modelId: payout.modelId,
+        accessedModelId: record.modelId,
+        depth: payout.depth,
+        licenseId: license.licenseId,
+        accessId: txId,
+        at: now,
+        txId,
+      };
+      await tx.put(Keys.accrual(payout.account, now, txId, index), row);
+      await tx.put(Keys.royaltyPayment(payout.account, now, txId, index), row);
+    }
+    tx.emit(Events.AccessRecorded, record);
+    return result(record);
+  }
+
+  /**
+   * Evaluate-only: would `RecordAccess` with these arguments succeed now for
+   * this caller? The gateway calls it before running inference. Returns
+   * `{ entitled: true, licenseId, modelId, version, artifactSha256,
+   * inferenceEndpoint, remainingUnits, expiresAt }`, or fails with the same
+   * code RecordAccess would.
+   */
+  @Transaction(false)
+  async CheckEntitlement(ctx: Context, licenseId: string, units: string, purpose: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'use a licence');
+    const license = await requireLicense(tx, requireId('licenseId', licenseId));
+    const plan = await planAccess(tx, license, requireUnits('units', units), requireText('purpose', purpose, 64), undefined);
+    return result({
+      entitled: true,
+      licenseId: license.licenseId,
+      modelId: plan.model.modelId,
+      version: plan.version.version,
+      artifactSha256: plan.version.artifactSha256,
+      inferenceEndpoint: plan.version.inferenceEndpoint,
+      remainingUnits: (await licenseRemaining(tx, license)).toString(),
+      expiresAt: license.expiresAt,
+    });
+  }
+
+  /**
+   * Reads a licence with its remaining units and escrow. The holder's org,
+   * the model owner's org, or a regulator.
+   */
+  @Transaction(false)
+  async GetLicense(ctx: Context, licenseId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const license = await requireLicense(tx, requireId('licenseId', licenseId));
+    const model = await requireModel(tx, license.modelId);
+    requireReader(tx.caller, [mspOfAccount(license.holder), model.ownerMspId], `licence ${license.licenseId}`);
+    const snapshot = await requireTerms(tx, license.termsKey);
+    const remaining = await licenseRemaining(tx, license);
+    return result({
+      license,
+      terms: snapshot.terms,
+      remainingUnits: remaining.toString(),
+      consumedUnits: (BigInt(license.units) - remaining).toString(),
+      escrow: (remaining * BigInt(license.unitPrice)).toString(),
+    });
+  }
+
+  /** Lists the licences an account holds. The account's org or a regulator. */
+  @Transaction(false)
+  async ListLicensesByHolder(ctx: Context, holder: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const account = requireAccountId('holder', holder);
+    requireAccountReader(tx.caller, account, 'the licences of this account');
+    return result(
+      await pageOfIndex<LicenseRecord>(
+        tx,
+        prefixRange(Keys.licensesByHolder(account)),
+        requirePageSize('pageSize', pageSize),
+        requireBookmark('bookmark', bookmark),
+      ),
+    );
+  }
+
+  /**
+   * Reads one access record. The caller's org, the holder's org, the model
+   * owner's org, or a regulator.
+   */
+  @Transaction(false)
+  async GetAccessRecord(ctx: Context, accessId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireText('accessId', accessId, 128);
+    const record = await tx.get<AccessRecord>(Keys.access(id));
+    if (record === undefined) {
+      throw new ChaincodeError(ErrorCode.NOT_FOUND, `access record ${id} does not exist`);
+    }
+    const model = await requireModel(tx, record.modelId);
+    requireReader(
+      tx.caller,
+      [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId],
+      `access record ${id}`,
+    );
+    return result(record);
+  }
+}

@@ -1,0 +1,134 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Limits, Msp, Role } from '../config';
+import { forbidden, invalidArgument } from '../errors';
+import { Events } from '../events';
+import { orgAccountId } from '../domain/identity';
+import { Keys } from '../domain/keys';
+import { requireAccountId, requireChoice, requirePositiveAmount } from '../domain/validation';
+import { ACCOUNT_CHOICES, actingAccount, isRegulator, requireAccountReader, requireWriter } from '../ledger/authz';
+import { balanceOf, debit, writeBalance } from '../ledger/repo';
+import { Tx } from '../ledger/tx';
+import { result } from './result';
+
+/** The settlement org's treasury, from which Burn destroys tokens. */
+const SETTLEMENT_TREASURY = orgAccountId(Msp.settlement);
+
+async function totalSupply(tx: Tx): Promise<bigint> {
+  const supply = await tx.get<{ amount: string }>(Keys.supply());
+  return BigInt(supply?.amount ?? '0');
+}
+
+function requireIssuer(tx: Tx, action: string): void {
+  const caller = tx.caller;
+  requireWriter(caller, action, [Role.issuer]);
+  if (caller.mspId !== Msp.settlement) {
+    throw forbidden(`only issuers of ${Msp.settlement} may ${action}`);
+  }
+}
+
+/**
+ * The consortium's fungible payment token. Only the settlement agent's
+ * issuers mint and burn it, against off-ledger money. Amounts are integers in
+ * the smallest unit, decimal strings on the wire.
+ */
+@Info({ title: 'TokenContract', description: 'Mints, burns and transfers the payment token' })
+export class TokenContract extends Contract {
+  constructor() {
+    super('TokenContract');
+  }
+
+  /** Creates `amount` tokens in account `to`. Settlement org, role issuer. */
+  @Transaction()
+  async Mint(ctx: Context, to: string, amount: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireIssuer(tx, 'mint tokens');
+    const account = requireAccountId('to', to);
+    const value = requirePositiveAmount('amount', amount);
+    const supply = await totalSupply(tx);
+    if (supply + value > Limits.maxAmount) {
+      throw invalidArgument('amount', `would raise the total supply above ${Limits.maxAmount}`);
+    }
+    await writeBalance(tx, account, (await balanceOf(tx, account)) + value);
+    await tx.put(Keys.supply(), { amount: (supply + value).toString() });
+    const payload = { to: account, amount: value.toString(), totalSupply: (supply + value).toString(), txId: tx.txId };
+    tx.emit(Events.TokensMinted, payload);
+    return result(payload);
+  }
+
+  /**
+   * Destroys `amount` tokens held by the settlement org's treasury, after the
+   * money was paid out off the ledger. Holders redeem by transferring to that
+   * treasury first. Settlement org, role issuer.
+   */
+  @Transaction()
+  async Burn(ctx: Context, amount: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireIssuer(tx, 'burn tokens');
+    const value = requirePositiveAmount('amount', amount);
+    const supply = await totalSupply(tx);
+    await debit(tx, SETTLEMENT_TREASURY, value);
+    await tx.put(Keys.supply(), { amount: (supply - value).toString() });
+    const payload = { from: SETTLEMENT_TREASURY, amount: value.toString(), totalSupply: (supply - value).toString(), txId: tx.txId };
+    tx.emit(Events.TokensBurned, payload);
+    return result(payload);
+  }
+
+  /**
+   * Moves `amount` from the caller's own account (`from` = `self`) or its
+   * org treasury (`from` = `org`, role admin) to account `to`. Any non-regulator role.
+   */
+  @Transaction()
+  async Transfer(ctx: Context, from: string, to: string, amount: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'transfer tokens');
+    const choice = requireChoice('from', from, ACCOUNT_CHOICES);
+    const recipient = requireAccountId('to', to);
+    const value = requirePositiveAmount('amount', amount);
+    const sender = actingAccount(caller, choice, 'transfer tokens');
+    if (sender === recipient) {
+      throw invalidArgument('to', 'must differ from the sending account');
+    }
+    await debit(tx, sender, value);
+    await writeBalance(tx, recipient, (await balanceOf(tx, recipient)) + value);
+    const payload = { from: sender, to: recipient, amount: value.toString(), txId: tx.txId };
+    tx.emit(Events.TokensTransferred, payload);
+    return result(payload);
+  }
+
+  /** Reads an account's balance. Anyone may read balances. */
+  @Transaction(false)
+  async GetBalance(ctx: Context, account: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireAccountId('account', account);
+    return result({ account: id, amount: (await balanceOf(tx, id)).toString() });
+  }
+
+  /** Reads the total supply. Anyone may read it. */
+  @Transaction(false)
+  async GetTotalSupply(ctx: Context): Promise<string> {
+    return result({ amount: (await totalSupply(new Tx(ctx))).toString() });
+  }
+
+  /** The caller's account id, org treasury id, MSP id and role, as the chaincode sees them. */
+  @Transaction(false)
+  async WhoAmI(ctx: Context): Promise<string> {
+    const caller = new Tx(ctx).caller;
+    return result({
+      account: caller.account,
+      orgAccount: orgAccountId(caller.mspId),
+      mspId: caller.mspId,
+      role: caller.role ?? null,
+      regulator: isRegulator(caller),
+    });
+  }
+
+  /** Every committed change of an account's balance. The account's org or a regulator. */
+  @Transaction(false)
+  async GetBalanceHistory(ctx: Context, account: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireAccountId('account', account);
+    requireAccountReader(tx.caller, id, 'the balance history of this account');
+    return result(await tx.history(Keys.balance(id)));
+  }
+}

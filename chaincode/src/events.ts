@@ -1,0 +1,31 @@
+/**
+ * Chaincode event names. Fabric keeps one event per transaction; every
+ * state-changing transaction sets exactly one, with a canonical JSON payload
+ * documented beside each name (and in README.md).
+ */
+export const Events = {
+  /** Payload: the ModelRecord. */
+  ModelRegistered: 'ModelRegistered',
+  /** Payload: the ModelVersionRecord. */
+  ModelVersionAdded: 'ModelVersionAdded',
+  /** Payload: `{ modelId, activeVersion, previousVersion, txId }`. */
+  ActiveVersionSet: 'ActiveVersionSet',
+  /** Payload: `{ modelId, royaltyPolicy, txId }`. */
+  RoyaltyPolicySet: 'RoyaltyPolicySet',
+  /** Payload: `{ offering, terms }` (OfferingRecord and LicenseTerms). */
+  OfferingPublished: 'OfferingPublished',
+  /** Payload: `{ offeringId, modelId, status, previousStatus, txId }`. */
+  OfferingStatusChanged: 'OfferingStatusChanged',
+  /** Payload: `{ to, amount, totalSupply, txId }`. */
+  TokensMinted: 'TokensMinted',
+  /** Payload: `{ from, amount, totalSupply, txId }`. */
+  TokensBurned: 'TokensBurned',
+  /** Payload: `{ from, to, amount, txId }`. */
+  TokensTransferred: 'TokensTransferred',
+  /** Payload: the PurchaseRecord. */
+  LicensePurchased: 'LicensePurchased',
+  /** Payload: the AccessRecord (with its royalty shares). */
+  AccessRecorded: 'AccessRecorded',
+  /** Payload: the ClaimRecord. */
+  RoyaltiesClaimed: 'RoyaltiesClaimed',
+} as const;
