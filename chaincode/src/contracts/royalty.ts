@@ -1,0 +1,169 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Limits } from '../config';
+import { Events } from '../events';
+import { Keys, prefixRange } from '../domain/keys';
+import type { ClaimRecord, RoyaltyRow } from '../domain/records';
+import { addSeconds } from '../domain/time';
+import {
+  optionalIsoInstant,
+  requireAccountId,
+  requireBookmark,
+  requireChoice,
+  requireId,
+  requirePageSize,
+} from '../domain/validation';
+import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireWriter } from '../ledger/authz';
+import { balanceOf, pageOfDocuments, writeBalance } from '../ledger/repo';
+import { Tx } from '../ledger/tx';
+import type { Page } from '../ledger/tx';
+import { result } from './result';
+
+/** Sums every unclaimed accrual row of an account (evaluate only; unbounded read). */
+async function unclaimed(tx: Tx, account: string): Promise<{ amount: bigint; rows: number }> {
+  const rows = await tx.range<RoyaltyRow>(prefixRange(Keys.accrualsOf(account)), Number.MAX_SAFE_INTEGER);
+  return { amount: rows.reduce((sum, row) => sum + BigInt(row.value.amount), 0n), rows: rows.length };
+}
+
+/**
+ * One page of an account's immutable royalty payments in [from, to),
+ * optionally only those paid by (or through) one model. Shared by the
+ * statement and the audit query.
+ */
+export async function royaltyPayments(
+  tx: Tx,
+  account: string,
+  modelId: string | undefined,
+  from: string | undefined,
+  to: string | undefined,
+  pageSize: number,
+  bookmark: string,
+): Promise<Page<RoyaltyRow>> {
+  const page = await pageOfDocuments<RoyaltyRow>(
+    tx,
+    prefixRange(Keys.royaltyPaymentsOf(account), from, to),
+    pageSize,
+    bookmark,
+  );
+  if (modelId === undefined) {
+    return page;
+  }
+  return {
+    ...page,
+    records: page.records.filter((row) => row.modelId === modelId || row.accessedModelId === modelId),
+  };
+}
+
+/**
+ * Royalties: every access writes one delta row per beneficiary; a
+ * beneficiary claims its rows into its payment-token balance.
+ */
+@Info({ title: 'RoyaltyContract', description: 'Reads and claims royalties' })
+export class RoyaltyContract extends Contract {
+  constructor() {
+    super('RoyaltyContract');
+  }
+
+  /**
+   * Consolidates the caller's (`beneficiary` = `self`) or its org treasury's
+   * (`org`, role admin) accrual rows into its balance. Only rows strictly
+   * before `upTo` (optional ISO instant, empty for now) and before the
+   * transaction time minus the settlement lag are taken, at most
+   * `maxClaimRows` of them; the rest wait for the next claim. Bounding the
+   * range by time keeps accesses committing meanwhile out of this claim's
+   * range read. Any non-regulator role. Returns the ClaimRecord.
+   */
+  @Transaction()
+  async ClaimRoyalties(ctx: Context, beneficiary: string, upTo: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'claim royalties');
+    const account = actingAccount(caller, requireChoice('beneficiary', beneficiary, ACCOUNT_CHOICES), 'claim royalties');
+    const requested = optionalIsoInstant('upTo', upTo);
+    const now = tx.now;
+    const settled = addSeconds(now, -Limits.claimSettlementLagSeconds);
+    const cutoff = requested !== undefined && requested < settled ? requested : settled;
+    const rows = await tx.range<RoyaltyRow>(
+      prefixRange(Keys.accrualsOf(account), undefined, cutoff),
+      Limits.maxClaimRows,
+    );
+    const amount = rows.reduce((sum, row) => sum + BigInt(row.value.amount), 0n);
+    const claim: ClaimRecord = {
+      docType: 'claim',
+      account,
+      amount: amount.toString(),
+      rows: rows.length,
+      upTo: cutoff,
+      claimedBy: caller.account,
+      claimedAt: now,
+      txId: tx.txId,
+    };
+    if (rows.length === 0) {
+      return result(claim);
+    }
+    for (const row of rows) {
+      await tx.delete(row.key);
+    }
+    await writeBalance(tx, account, (await balanceOf(tx, account)) + amount);
+    await tx.put(Keys.claim(account, now, tx.txId), claim);
+    tx.emit(Events.RoyaltiesClaimed, claim);
+    return result(claim);
+  }
+
+  /** An account's unclaimed royalties. The account's org or a regulator. */
+  @Transaction(false)
+  async GetAccruedRoyalties(ctx: Context, account: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireAccountId('account', account);
+    requireAccountReader(tx.caller, id, 'the royalties of this account');
+    const total = await unclaimed(tx, id);
+    return result({ account: id, unclaimed: total.amount.toString(), rows: total.rows });
+  }
+
+  /**
+   * A royalty statement: an account's payments in [from, to) (ISO instants,
+   * empty for unbounded), optionally for one model (empty for all), one page
+   * at a time. With a model filter a page may hold fewer rows than the page
+   * size; follow the bookmark. The account's org or a regulator.
+   */
+  @Transaction(false)
+  async GetRoyaltyStatement(
+    ctx: Context,
+    account: string,
+    modelId: string,
+    from: string,
+    to: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireAccountId('account', account);
+    requireAccountReader(tx.caller, id, 'the royalty statement of this account');
+    return result(
+      await royaltyPayments(
+        tx,
+        id,
+        modelId === '' ? undefined : requireId('modelId', modelId),
+        optionalIsoInstant('from', from),
+        optionalIsoInstant('to', to),
+        requirePageSize('pageSize', pageSize),
+        requireBookmark('bookmark', bookmark),
+      ),
+    );
+  }
+
+  /** An account's claims, oldest first. The account's org or a regulator. */
+  @Transaction(false)
+  async ListClaims(ctx: Context, account: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireAccountId('account', account);
+    requireAccountReader(tx.caller, id, 'the claims of this account');
+    return result(
+      await pageOfDocuments<ClaimRecord>(
+        tx,
+        prefixRange(Keys.claimsOf(id)),
+        requirePageSize('pageSize', pageSize),
+        requireBookmark('bookmark', bookmark),
+      ),
+    );
+  }
+}

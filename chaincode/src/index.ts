@@ -1,0 +1,22 @@
+/**
+ * Chaincode entry point. `fabric-chaincode-node server` loads this module
+ * and serves the contracts below; the first is the default contract.
+ */
+import { AuditContract } from './contracts/audit';
+import { LicenseContract } from './contracts/license';
+import { ModelContract } from './contracts/model';
+import { OfferingContract } from './contracts/offering';
+import { RoyaltyContract } from './contracts/royalty';
+import { TokenContract } from './contracts/token';
+
+export { AuditContract, LicenseContract, ModelContract, OfferingContract, RoyaltyContract, TokenContract };
+
+/** The contracts this chaincode serves, one per aggregate. */
+export const contracts: (
+  | typeof ModelContract
+  | typeof OfferingContract
+  | typeof TokenContract
+  | typeof LicenseContract
+  | typeof RoyaltyContract
+  | typeof AuditContract
+)[] = [ModelContract, OfferingContract, TokenContract, LicenseContract, RoyaltyContract, AuditContract];
