@@ -1,0 +1,445 @@
+import type { AccessRecord, PurchaseRecord } from '../src/domain/records';
+import { FakeFabric } from './support/fabric';
+import {
+  DATA_PROVIDER,
+  HOSPITAL,
+  LAB,
+  access,
+  accountOf,
+  buy,
+  contracts,
+  digest,
+  meteredOffering,
+  mint,
+  people,
+  person,
+  publish,
+  registerModel,
+  standardSetup,
+  totals,
+} from './support/world';
+
+async function balance(fabric: FakeFabric, account: string): Promise<string> {
+  return ((await fabric.evaluate(people.regulator, contracts.token, 'GetBalance', account)) as { amount: string }).amount;
+}
+
+async function unclaimed(fabric: FakeFabric, account: string): Promise<string> {
+  return ((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string })
+    .unclaimed;
+}
+
+describe('purchase and access', () => {
+  it('moves the price of a purchase from the buyer into escrow and grants the units', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '50');
+    expect(purchase).toMatchObject({ buyer: HOSPITAL, units: '50', unitPrice: '10', price: '500' });
+    expect(await balance(fabric, HOSPITAL)).toBe('99500');
+    const license = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', purchase.licenseId)) as {
+      remainingUnits: string;
+      escrow: string;
+    };
+    expect(license).toMatchObject({ remainingUnits: '50', escrow: '500' });
+    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'LicensePurchased', payload: purchase });
+  });
+
+  it('releases the escrowed unit price to the beneficiaries on each access, losing no unit', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '5');
+    const record = await access(fabric, purchase.licenseId, people.practitioner, '1');
+    expect(record).toMatchObject({
+      modelId,
+      version: '1.0.0',
+      artifactSha256: digest('weights-1.0.0'),
+      callerMspId: 'HospitalMSP',
+      callerAccount: accountOf(people.practitioner),
+      units: '1',
+      amount: '10',
+      purpose: 'clinical-diagnosis',
+      requestHash: digest('request'),
+      timestamp: expect.stringMatching(/^2026-/),
+    });
+    expect(record.royalties).toEqual([
+      { account: LAB, amount: '7', modelId, depth: 0 },
+      { account: DATA_PROVIDER, amount: '3', modelId, depth: 0 },
+    ]);
+    expect(await unclaimed(fabric, LAB)).toBe('7');
+    expect(await unclaimed(fabric, DATA_PROVIDER)).toBe('3');
+    const after = totals(fabric);
+    expect(after.supply).toBe(after.balances + after.escrow + after.unclaimed);
+    expect(after.escrow).toBe(40n);
+    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'AccessRecorded', payload: record });
+  });
+
+  it('passes the parent share of every royalty up the lineage to the base model', async () => {
+    const fabric = new FakeFabric();
+    const baseId = await registerModel(
+      fabric,
+      JSON.stringify({ beneficiaries: [{ account: 'org::BaseMSP', shareBps: 10000 }] }),
+      people.baseAdmin,
+    );
+    const childId = await registerModel(
+      fabric,
+      JSON.stringify({ beneficiaries: [{ account: LAB, shareBps: 10000 }], parents: [{ modelId: baseId, shareBps: 2500 }] }),
+    );
+    const offeringId = await publish(fabric, childId, meteredOffering({ unitPrice: '101' }));
+    await mint(fabric, HOSPITAL, '1000');
+    const purchase = await buy(fabric, offeringId, '3');
+    const record = await access(fabric, purchase.licenseId);
+    expect(record.royalties).toEqual([
+      { account: LAB, amount: '76', modelId: childId, depth: 0 },
+      { account: 'org::BaseMSP', amount: '25', modelId: baseId, depth: 1 },
+    ]);
+  });
+
+  it('returns the first purchase when a purchase is retried with the same request id', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const first = await buy(fabric, offeringId, '10', 'req-1');
+    const eventsBefore = fabric.ledger.events.length;
+    const retry = await buy(fabric, offeringId, '10', 'req-1');
+    expect(retry).toEqual(first);
+    expect(await balance(fabric, HOSPITAL)).toBe('99900');
+    expect(fabric.ledger.events.length).toBe(eventsBefore);
+    await expect(buy(fabric, offeringId, '11', 'req-1')).rejects.toThrow(/^CONFLICT: request id req-1/);
+  });
+
+  it('rejects a purchase beyond the offering supply cap and changes nothing', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    await buy(fabric, offeringId, '990');
+    const before = fabric.ledger.snapshot();
+    await expect(buy(fabric, offeringId, '11')).rejects.toThrow(/^SUPPLY_EXHAUSTED: offering .* has 10 of 1000 units left/);
+    expect(fabric.ledger.snapshot()).toEqual(before);
+  });
+
+  it('rejects a purchase the buyer cannot pay for', async () => {
+    const fabric = new FakeFabric();
+    const modelId = await registerModel(fabric);
+    const offeringId = await publish(fabric, modelId);
+    await mint(fabric, HOSPITAL, '99');
+    await expect(buy(fabric, offeringId, '10')).rejects.toThrow(/^INSUFFICIENT_FUNDS: /);
+  });
+
+  it('rejects purchases of a paused or retired offering and accepts them again after resuming', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    await fabric.submit(people.labAdmin, contracts.offerings, 'PauseOffering', offeringId);
+    await expect(buy(fabric, offeringId, '1')).rejects.toThrow(/^OFFERING_PAUSED: /);
+    await fabric.submit(people.labAdmin, contracts.offerings, 'ResumeOffering', offeringId);
+    await buy(fabric, offeringId, '1');
+    await fabric.submit(people.labAdmin, contracts.offerings, 'RetireOffering', offeringId);
+    await expect(buy(fabric, offeringId, '1')).rejects.toThrow(/^OFFERING_RETIRED: /);
+    await expect(fabric.submit(people.labAdmin, contracts.offerings, 'ResumeOffering', offeringId)).rejects.toThrow(/^CONFLICT: /);
+  });
+
+  it('rejects a buyer from an org outside the offering allowlist', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    await mint(fabric, 'org::LabMSP', '1000');
+    await expect(
+      fabric.submit(people.labAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'org', ''),
+    ).rejects.toThrow(/^FORBIDDEN: offering .* may only be held by HospitalMSP, not LabMSP/);
+  });
+
+  it('keeps the terms a licence was bought under', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '2');
+    const offering = (await fabric.evaluate(people.regulator, contracts.offerings, 'GetOffering', offeringId)) as {
+      termsHash: string;
+    };
+    expect(purchase.termsHash).toBe(offering.termsHash);
+    const terms = (await fabric.evaluate(people.regulator, contracts.offerings, 'GetTerms', offeringId, '1')) as { hash: string };
+    expect(terms.hash).toBe(purchase.termsHash);
+  });
+
+  describe('denied accesses leave no trace', () => {
+    async function deniedSetup(offering = meteredOffering()): Promise<{ fabric: FakeFabric; purchase: PurchaseRecord }> {
+      const fabric = new FakeFabric();
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, offering);
+      await mint(fabric, HOSPITAL, '100000');
+      return { fabric, purchase: await buy(fabric, offeringId, '2') };
+    }
+
+    it('refuses a member of the holder org without the required attribute', async () => {
+      const { fabric, purchase } = await deniedSetup();
+      const before = fabric.ledger.snapshot();
+      await expect(access(fabric, purchase.licenseId, people.hospitalEngineer)).rejects.toThrow(
+        /^FORBIDDEN: licence .* requires the certificate attribute role=practitioner/,
+      );
+      expect(fabric.ledger.snapshot()).toEqual(before);
+    });
+
+    it('refuses a practitioner of another org', async () => {
+      const { fabric, purchase } = await deniedSetup();
+      await expect(access(fabric, purchase.licenseId, person('OtherMSP', 'dr-x', 'practitioner'))).rejects.toThrow(
+        /^FORBIDDEN: licence .* is held by another organisation/,
+      );
+    });
+
+    it('refuses a purpose the licence does not permit', async () => {
+      const { fabric, purchase } = await deniedSetup();
+      const before = fabric.ledger.snapshot();
+      await expect(access(fabric, purchase.licenseId, people.practitioner, '1', 'marketing')).rejects.toThrow(
+        /^PURPOSE_NOT_PERMITTED: licence .* permits clinical-diagnosis, research, not marketing/,
+      );
+      expect(fabric.ledger.snapshot()).toEqual(before);
+    });
+
+    it('refuses a term licence at its expiry', async () => {
+      const { fabric, purchase } = await deniedSetup(meteredOffering({ kind: 'term', termSeconds: 3600 }));
+      await access(fabric, purchase.licenseId);
+      fabric.advance(3600);
+      const before = fabric.ledger.snapshot();
+      await expect(access(fabric, purchase.licenseId)).rejects.toThrow(/^LICENSE_EXPIRED: licence .* expired at 2026-01-01T/);
+      expect(fabric.ledger.snapshot()).toEqual(before);
+    });
+
+    it('refuses an access once the units are exhausted', async () => {
+      const { fabric, purchase } = await deniedSetup();
+      await access(fabric, purchase.licenseId);
+      await access(fabric, purchase.licenseId, people.practitioner2);
+      const before = fabric.ledger.snapshot();
+      await expect(access(fabric, purchase.licenseId)).rejects.toThrow(
+        /^INSUFFICIENT_UNITS: licence .* has 0 units left, fewer than the 1 requested/,
+      );
+      expect(fabric.ledger.snapshot()).toEqual(before);
+    });
+
+    it('refuses an access for more units than are left', async () => {
+      const { fabric, purchase } = await deniedSetup();
+      await expect(access(fabric, purchase.licenseId, people.practitioner, '3')).rejects.toThrow(/^INSUFFICIENT_UNITS: /);
+    });
+  });
+
+  it('answers CheckEntitlement with the version to serve, or with the code RecordAccess would fail with', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '2');
+    const check = await fabric.evaluate(people.practitioner, contracts.licenses, 'CheckEntitlement', purchase.licenseId, '1', 'research');
+    expect(check).toMatchObject({
+      entitled: true,
+      modelId,
+      version: '1.0.0',
+      inferenceEndpoint: 'http://127.0.0.1:8080/v2/models/derm',
+      remainingUnits: '2',
+    });
+    await expect(
+      fabric.evaluate(people.practitioner, contracts.licenses, 'CheckEntitlement', purchase.licenseId, '1', 'marketing'),
+    ).rejects.toThrow(/^PURPOSE_NOT_PERMITTED: /);
+  });
+
+  it('records the newly activated version in later access records', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '2');
+    await fabric.submit(
+      people.labEngineer,
+      contracts.models,
+      'AddModelVersion',
+      modelId,
+      '1.1.0',
+      digest('weights-1.1.0'),
+      's3://models/derm/1.1.0.onnx',
+      'http://127.0.0.1:8080/v2/models/derm-1.1',
+    );
+    await fabric.submit(people.labEngineer, contracts.models, 'SetActiveVersion', modelId, '1.1.0');
+    const record = await access(fabric, purchase.licenseId);
+    expect(record).toMatchObject({ version: '1.1.0', artifactSha256: digest('weights-1.1.0') });
+  });
+});
+
+describe('the hot path under concurrency', () => {
+  it('commits fifty concurrent accesses by different practitioners on one licence without a conflict', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '1000');
+    const practitioners = Array.from({ length: 50 }, (_, index) => person('HospitalMSP', `dr-${index}`, 'practitioner'));
+    // Every access is endorsed against the same committed state, as in one block.
+    const endorsements = await Promise.all(
+      practitioners.map((who, index) =>
+        fabric.endorse(who, contracts.licenses, 'RecordAccess', [
+          purchase.licenseId,
+          '1',
+          'clinical-diagnosis',
+          digest(`request-${index}`),
+          String(index),
+        ]),
+      ),
+    );
+    expect(endorsements.map((endorsement) => endorsement.commit())).toEqual(endorsements.map(() => 'VALID'));
+    const after = totals(fabric);
+    expect(after.consumed).toBe(50n);
+    expect(after.unclaimed).toBe(500n);
+    expect(after.supply).toBe(after.balances + after.escrow + after.unclaimed);
+  });
+
+  it('lets a royalty claim commit while accesses that pay the same beneficiary commit too', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '100');
+    await access(fabric, purchase.licenseId);
+    fabric.advance(60);
+    const pending = await Promise.all(
+      [0, 1, 2].map((index) =>
+        fabric.endorse(people.practitioner, contracts.licenses, 'RecordAccess', [
+          purchase.licenseId,
+          '1',
+          'research',
+          digest(`r-${index}`),
+          String(index * 7),
+        ]),
+      ),
+    );
+    const claim = await fabric.endorse(people.labAdmin, contracts.royalties, 'ClaimRoyalties', ['org', '']);
+    expect([...pending.map((endorsement) => endorsement.commit()), claim.commit()]).toEqual(['VALID', 'VALID', 'VALID', 'VALID']);
+    expect(claim.result).toMatchObject({ account: LAB, amount: '7', rows: 1 });
+    expect(await balance(fabric, LAB)).toBe('7');
+    expect(await unclaimed(fabric, LAB)).toBe('21');
+  });
+
+  it('detects a double spend of the last unit: the second of two concurrent accesses fails at commit', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '1');
+    const first = await fabric.endorse(people.practitioner, contracts.licenses, 'RecordAccess', [
+      purchase.licenseId,
+      '1',
+      'research',
+      digest('a'),
+      '',
+    ]);
+    const second = await fabric.endorse(people.practitioner2, contracts.licenses, 'RecordAccess', [
+      purchase.licenseId,
+      '1',
+      'research',
+      digest('b'),
+      '',
+    ]);
+    expect(first.commit()).toBe('VALID');
+    expect(second.commit()).toBe('MVCC_READ_CONFLICT');
+    expect(totals(fabric).consumed).toBe(1n);
+  });
+});
+
+describe('royalty claims', () => {
+  it('moves settled accruals into the balance and leaves recent ones for later', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '10');
+    await access(fabric, purchase.licenseId);
+    await access(fabric, purchase.licenseId);
+    fabric.advance(30);
+    await access(fabric, purchase.licenseId);
+    const claim = await fabric.submit(people.labAdmin, contracts.royalties, 'ClaimRoyalties', 'org', '');
+    expect(claim).toMatchObject({ account: LAB, amount: '14', rows: 2 });
+    expect(await balance(fabric, LAB)).toBe('14');
+    expect(await unclaimed(fabric, LAB)).toBe('7');
+    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'RoyaltiesClaimed', payload: claim });
+    const statement = (await fabric.evaluate(people.labAdmin, contracts.royalties, 'GetRoyaltyStatement', LAB, '', '', '', '', '')) as {
+      records: unknown[];
+    };
+    expect(statement.records).toHaveLength(3);
+  });
+
+  it('lets only an admin claim into the org treasury', async () => {
+    const fabric = new FakeFabric();
+    await expect(fabric.submit(people.labEngineer, contracts.royalties, 'ClaimRoyalties', 'org', '')).rejects.toThrow(
+      /^FORBIDDEN: only role admin may claim royalties for the LabMSP treasury/,
+    );
+  });
+});
+
+describe('audit queries', () => {
+  async function withAccesses(count: number): Promise<{ fabric: FakeFabric; modelId: string; offeringId: string; records: AccessRecord[] }> {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '100');
+    const records: AccessRecord[] = [];
+    for (let index = 0; index < count; index += 1) {
+      records.push(await access(fabric, purchase.licenseId, index % 2 === 0 ? people.practitioner : people.practitioner2));
+    }
+    return { fabric, modelId, offeringId, records };
+  }
+
+  it('pages through access records by model with bookmarks, oldest first', async () => {
+    const { fabric, modelId, records } = await withAccesses(5);
+    const first = (await fabric.evaluate(people.regulator, contracts.audit, 'ListAccessByModel', modelId, '', '', '2', '')) as {
+      records: AccessRecord[];
+      bookmark: string;
+    };
+    expect(first.records.map((record) => record.accessId)).toEqual(records.slice(0, 2).map((record) => record.accessId));
+    const rest = (await fabric.evaluate(people.regulator, contracts.audit, 'ListAccessByModel', modelId, '', '', '10', first.bookmark)) as {
+      records: AccessRecord[];
+      bookmark: string;
+    };
+    expect(rest.records.map((record) => record.accessId)).toEqual(records.slice(2).map((record) => record.accessId));
+    expect(rest.bookmark).toBe('');
+  });
+
+  it('filters access records by caller and by time range', async () => {
+    const { fabric, records } = await withAccesses(4);
+    const byCaller = (await fabric.evaluate(
+      people.hospitalAdmin,
+      contracts.audit,
+      'ListAccessByCaller',
+      accountOf(people.practitioner2),
+      '',
+      '',
+      '',
+      '',
+    )) as { records: AccessRecord[] };
+    expect(byCaller.records.map((record) => record.accessId)).toEqual([records[1].accessId, records[3].accessId]);
+    const byTime = (await fabric.evaluate(
+      people.regulator,
+      contracts.audit,
+      'ListAccessByTime',
+      records[1].timestamp,
+      records[3].timestamp,
+      '',
+      '',
+    )) as { records: AccessRecord[] };
+    expect(byTime.records.map((record) => record.accessId)).toEqual([records[1].accessId, records[2].accessId]);
+  });
+
+  it('lists access records by licensee org, purchases by offering and royalty payments by beneficiary', async () => {
+    const { fabric, offeringId, records } = await withAccesses(3);
+    const byOrg = (await fabric.evaluate(people.hospitalAdmin, contracts.audit, 'ListAccessByOrg', 'HospitalMSP', '', '', '', '')) as {
+      records: unknown[];
+    };
+    expect(byOrg.records).toHaveLength(3);
+    const purchases = (await fabric.evaluate(people.labAdmin, contracts.audit, 'ListPurchasesByOffering', offeringId, '', '', '', '')) as {
+      records: PurchaseRecord[];
+    };
+    expect(purchases.records.map((purchase) => purchase.units)).toEqual(['100']);
+    const payments = (await fabric.evaluate(people.regulator, contracts.audit, 'ListRoyaltyPayments', DATA_PROVIDER, '', '', '', '')) as {
+      records: { amount: string; accessId: string }[];
+    };
+    expect(payments.records.map((row) => [row.amount, row.accessId])).toEqual(records.map((record) => ['3', record.accessId]));
+  });
+
+  it('shows a member only what concerns its org and a regulator everything', async () => {
+    const { fabric, modelId } = await withAccesses(1);
+    await expect(fabric.evaluate(people.hospitalAdmin, contracts.audit, 'ListAccessByModel', modelId, '', '', '', '')).rejects.toThrow(
+      /^FORBIDDEN: HospitalMSP may not read the accesses of model/,
+    );
+    await expect(fabric.evaluate(people.labAdmin, contracts.audit, 'ListAccessByTime', '', '', '', '')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.evaluate(people.labAdmin, contracts.audit, 'ListAccessByOrg', 'HospitalMSP', '', '', '', '')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
+  });
+
+  it('returns the history of an asset with transaction ids', async () => {
+    const { fabric, offeringId } = await withAccesses(0);
+    await fabric.submit(people.labAdmin, contracts.offerings, 'PauseOffering', offeringId);
+    const history = (await fabric.evaluate(people.regulator, contracts.audit, 'GetAssetHistory', 'offering', offeringId)) as {
+      txId: string;
+      value: { status: string };
+    }[];
+    expect(history.map((entry) => entry.value.status)).toEqual(['active', 'paused']);
+    expect(history.every((entry) => /^[0-9a-f]{64}$/.test(entry.txId))).toBe(true);
+  });
+});
