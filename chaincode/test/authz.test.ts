@@ -1,0 +1,205 @@
+import { FakeFabric } from './support/fabric';
+import type { FakeIdentity } from './support/fabric';
+import { HOSPITAL, accountOf, buy, contracts, digest, meteredOffering, mint, people, person, publish, registerModel, standardSetup } from './support/world';
+
+const identities: Record<string, FakeIdentity> = {
+  'lab admin': people.labAdmin,
+  'lab engineer': people.labEngineer,
+  'lab practitioner': person('LabMSP', 'lab-practitioner', 'practitioner'),
+  'hospital admin': people.hospitalAdmin,
+  'hospital engineer': people.hospitalEngineer,
+  'hospital practitioner': people.practitioner,
+  'settlement issuer': people.issuer,
+  'settlement admin': people.clearingAdmin,
+  'hospital issuer': person('HospitalMSP', 'fake-issuer', 'issuer'),
+  regulator: people.regulator,
+  'regulator-org admin': person('RegulatorMSP', 'reg-admin', 'admin'),
+  'regulator-role member': person('HospitalMSP', 'embedded-auditor', 'regulator'),
+  'caller without a role': people.stranger,
+};
+
+type Invoke = (who: FakeIdentity) => Promise<unknown>;
+
+const everyRoleButRegulators = Object.keys(identities).filter(
+  (name) => !['regulator', 'regulator-org admin', 'regulator-role member', 'caller without a role'].includes(name),
+);
+
+const cases: { readonly tx: string; readonly allowed: readonly string[]; readonly setup: (fabric: FakeFabric) => Promise<Invoke> }[] = [
+  {
+    tx: 'RegisterModel',
+    allowed: ['lab admin', 'lab engineer', 'hospital admin', 'hospital engineer', 'settlement admin'],
+    setup: async (fabric) => (who) => registerModel(fabric, undefined, who),
+  },
+  {
+    tx: 'AddModelVersion',
+    allowed: ['lab admin', 'lab engineer'],
+    setup: async (fabric) => {
+      const modelId = await registerModel(fabric);
+      return (who) =>
+        fabric.submit(who, contracts.models, 'AddModelVersion', modelId, '2.0.0', digest('v2'), 's3://m/v2', 'http://serve/v2');
+    },
+  },
+  {
+    tx: 'SetActiveVersion',
+    allowed: ['lab admin', 'lab engineer'],
+    setup: async (fabric) => {
+      const modelId = await registerModel(fabric);
+      return (who) => fabric.submit(who, contracts.models, 'SetActiveVersion', modelId, '1.0.0');
+    },
+  },
+  {
+    tx: 'SetRoyaltyPolicy',
+    allowed: ['lab admin'],
+    setup: async (fabric) => {
+      const modelId = await registerModel(fabric);
+      const policy = JSON.stringify({ beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }] });
+      return (who) => fabric.submit(who, contracts.models, 'SetRoyaltyPolicy', modelId, policy);
+    },
+  },
+  {
+    tx: 'PublishOffering',
+    allowed: ['lab admin'],
+    setup: async (fabric) => {
+      const modelId = await registerModel(fabric);
+      return (who) => fabric.submit(who, contracts.offerings, 'PublishOffering', modelId, meteredOffering());
+    },
+  },
+  ...(['PauseOffering', 'RetireOffering'] as const).map((tx) => ({
+    tx,
+    allowed: ['lab admin'],
+    setup: async (fabric: FakeFabric): Promise<Invoke> => {
+      const { offeringId } = await standardSetup(fabric);
+      return (who) => fabric.submit(who, contracts.offerings, tx, offeringId);
+    },
+  })),
+  {
+    tx: 'ResumeOffering',
+    allowed: ['lab admin'],
+    setup: async (fabric) => {
+      const { offeringId } = await standardSetup(fabric);
+      await fabric.submit(people.labAdmin, contracts.offerings, 'PauseOffering', offeringId);
+      return (who) => fabric.submit(who, contracts.offerings, 'ResumeOffering', offeringId);
+    },
+  },
+  {
+    tx: 'Mint',
+    allowed: ['settlement issuer'],
+    setup: async (fabric) => (who) => fabric.submit(who, contracts.token, 'Mint', HOSPITAL, '5'),
+  },
+  {
+    tx: 'Burn',
+    allowed: ['settlement issuer'],
+    setup: async (fabric) => {
+      await mint(fabric, 'org::ClearingMSP', '10');
+      return (who) => fabric.submit(who, contracts.token, 'Burn', '5');
+    },
+  },
+  {
+    tx: 'Transfer',
+    allowed: everyRoleButRegulators,
+    setup: async (fabric) => {
+      for (const who of Object.values(identities)) {
+        await mint(fabric, accountOf(who), '10');
+      }
+      return (who) => fabric.submit(who, contracts.token, 'Transfer', 'self', HOSPITAL, '5');
+    },
+  },
+  {
+    tx: 'PurchaseLicense',
+    allowed: everyRoleButRegulators,
+    setup: async (fabric) => {
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, meteredOffering({ allowedMspIds: [] }));
+      for (const who of Object.values(identities)) {
+        await mint(fabric, accountOf(who), '100');
+      }
+      return (who) => fabric.submit(who, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'self', '');
+    },
+  },
+  {
+    tx: 'RecordAccess',
+    allowed: ['hospital practitioner'],
+    setup: async (fabric) => {
+      const { offeringId } = await standardSetup(fabric);
+      const purchase = await buy(fabric, offeringId, '5');
+      return (who) =>
+        fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '');
+    },
+  },
+  {
+    tx: 'ClaimRoyalties',
+    allowed: everyRoleButRegulators,
+    setup: async (fabric) => (who) => fabric.submit(who, contracts.royalties, 'ClaimRoyalties', 'self', ''),
+  },
+];
+
+describe.each(cases)('$tx authorisation', ({ allowed, setup }) => {
+  it.each(Object.keys(identities))('answers a %s as the role table says', async (name) => {
+    const fabric = new FakeFabric();
+    const invoke = await setup(fabric);
+    const before = fabric.ledger.snapshot();
+    if (allowed.includes(name)) {
+      await expect(invoke(identities[name])).resolves.toBeDefined();
+    } else {
+      await expect(invoke(identities[name])).rejects.toThrow(/^FORBIDDEN: /);
+      expect(fabric.ledger.snapshot()).toEqual(before);
+    }
+  });
+});
+
+describe('regulator reads', () => {
+  it('lets a regulator run every query across organisations', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '5');
+    const record = (await fabric.submit(
+      people.practitioner,
+      contracts.licenses,
+      'RecordAccess',
+      purchase.licenseId,
+      '1',
+      'research',
+      digest('q'),
+      '',
+    )) as { accessId: string };
+    const r = people.regulator;
+    const queries: Promise<unknown>[] = [
+      fabric.evaluate(r, contracts.models, 'GetModel', modelId),
+      fabric.evaluate(r, contracts.models, 'GetModelVersion', modelId, '1.0.0'),
+      fabric.evaluate(r, contracts.models, 'ListModels', '', ''),
+      fabric.evaluate(r, contracts.models, 'GetModelHistory', modelId),
+      fabric.evaluate(r, contracts.offerings, 'GetOffering', offeringId),
+      fabric.evaluate(r, contracts.offerings, 'GetTerms', offeringId, '1'),
+      fabric.evaluate(r, contracts.offerings, 'ListOfferingsByModel', modelId, '', ''),
+      fabric.evaluate(r, contracts.token, 'GetBalance', HOSPITAL),
+      fabric.evaluate(r, contracts.token, 'GetTotalSupply'),
+      fabric.evaluate(r, contracts.token, 'WhoAmI'),
+      fabric.evaluate(r, contracts.token, 'GetBalanceHistory', HOSPITAL),
+      fabric.evaluate(r, contracts.licenses, 'GetLicense', purchase.licenseId),
+      fabric.evaluate(r, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '', ''),
+      fabric.evaluate(r, contracts.licenses, 'GetAccessRecord', record.accessId),
+      fabric.evaluate(r, contracts.royalties, 'GetAccruedRoyalties', 'org::LabMSP'),
+      fabric.evaluate(r, contracts.royalties, 'GetRoyaltyStatement', 'org::LabMSP', modelId, '', '', '', ''),
+      fabric.evaluate(r, contracts.royalties, 'ListClaims', 'org::LabMSP', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListAccessByModel', modelId, '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListAccessByOrg', 'HospitalMSP', '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListAccessByCaller', accountOf(people.practitioner), '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListAccessByLicense', purchase.licenseId, '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListAccessByTime', '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListPurchasesByOffering', offeringId, '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'ListRoyaltyPayments', 'org::LabMSP', '', '', '', ''),
+      fabric.evaluate(r, contracts.audit, 'GetAssetHistory', 'license', purchase.licenseId),
+      fabric.evaluate(r, contracts.audit, 'GetAssetHistory', 'access', record.accessId),
+    ];
+    await expect(Promise.all(queries)).resolves.toHaveLength(queries.length);
+  });
+
+  it('refuses the regulator the entitlement check, which only licence users need', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '5');
+    await expect(
+      fabric.evaluate(people.regulator, contracts.licenses, 'CheckEntitlement', purchase.licenseId, '1', 'research'),
+    ).rejects.toThrow(/^FORBIDDEN: regulators may not use a licence/);
+  });
+});
