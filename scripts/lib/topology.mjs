@@ -5,10 +5,13 @@
 //
 //   node scripts/lib/topology.mjs render   writes them under the runtime folder
 //   node scripts/lib/topology.mjs plan     prints the resolved plan as JSON
+//   node scripts/lib/topology.mjs compose  prints docker-compose.yml: the same nodes
+//                                          from Fabric's official images
 //
 // Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
 // MLL_PORT_OFFSET (added to every port, default 0), FABRIC_SAMPLECONFIG (folder
 // holding Fabric's default core.yaml and orderer.yaml, needed by `render`).
+// `compose` ignores MLL_RUNTIME_DIR: its plan always uses COMPOSE_RUNTIME_DIR.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -317,6 +320,150 @@ function render(plan) {
   writeFileSync(join(plan.runtimeDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
 }
 
+// ---------------------------------------------------------------- docker-compose
+
+// Where the runtime folder is mounted in every container. Fixed, so that the
+// generated file is the same on every machine; the host side is chosen at
+// `docker compose` time through MLL_DOCKER_RUNTIME.
+const COMPOSE_RUNTIME_DIR = '/var/hyperledger/model-ledger';
+const COMPOSE_RUNTIME_MOUNT = '${MLL_DOCKER_RUNTIME:-./.runtime-docker}';
+// Fabric's sampleconfig core.yaml (the one `render` copies, and the one the peer
+// image ships in its FABRIC_CFG_PATH) names this folder as the ccaas builder.
+const COMPOSE_BUILDER_DIR = '/opt/hyperledger/ccaas_builder';
+// The images' own config folder, holding sampleconfig's core.yaml and orderer.yaml.
+const IMAGE_CFG_PATH = '/etc/hyperledger/fabric';
+const COMPOSE_REPO_DIR = '/opt/model-ledger';
+
+/** The Fabric and Fabric CA versions the native build pins, from scripts/lib/binaries.sh. */
+function pinnedVersions() {
+  const text = readFileSync(join(repoRoot, 'scripts', 'lib', 'binaries.sh'), 'utf8');
+  const read = (name) => {
+    const match = text.match(new RegExp(`^${name}="([0-9][0-9.]*)"$`, 'm'));
+    if (!match) fail(`scripts/lib/binaries.sh sets no ${name}="x.y.z"`);
+    return match[1];
+  };
+  return { fabric: read('FABRIC_VERSION'), ca: read('FABRIC_CA_VERSION') };
+}
+
+// sh -c scripts in the compose file: "$" is doubled so that compose leaves it to the shell.
+const shell = (lines) => ['sh', '-c', lines.join('\n').replaceAll('$', '$$$$')];
+
+function composeCa(ca) {
+  // The same flags as start_ca in scripts/lib/network.sh, and the same secret file,
+  // created the same way when it does not exist yet.
+  return {
+    image: `hyperledger/fabric-ca:${pinnedVersions().ca}`,
+    network_mode: 'host',
+    user: '${MLL_DOCKER_USER:-0:0}',
+    volumes: [`${COMPOSE_RUNTIME_MOUNT}:${COMPOSE_RUNTIME_DIR}`],
+    command: shell([
+      'set -e',
+      `home=${ca.home}`,
+      'mkdir -p "$home" && chmod 700 "$home"',
+      `[ -s "$home/bootstrap.secret" ] || (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \\n' >"$home/bootstrap.secret")`,
+      'exec fabric-ca-server start --home "$home" -b "registrar:$(cat "$home/bootstrap.secret")" \\',
+      `  --port ${ca.port} --address ${HOST} --ca.name ca-${ca.org} --csr.cn ca.${ca.org} \\`,
+      `  --csr.hosts 127.0.0.1,localhost,ca.${ca.org} --tls.enabled \\`,
+      `  --operations.listenaddress ${HOST}:${ca.opsPort} --registry.maxenrollments -1`,
+    ]),
+  };
+}
+
+function composeNode(image, command, env, extraVolumes = []) {
+  return {
+    image,
+    network_mode: 'host',
+    user: '${MLL_DOCKER_USER:-0:0}',
+    // Everything from ordererEnv/peerEnv except the config folder: the rendered
+    // core.yaml names this checkout's builder folder, which does not exist in a
+    // container, so the nodes read the images' own copy of the same sampleconfig.
+    environment: { ...env, FABRIC_CFG_PATH: IMAGE_CFG_PATH },
+    volumes: [`${COMPOSE_RUNTIME_MOUNT}:${COMPOSE_RUNTIME_DIR}`, ...extraVolumes],
+    command,
+  };
+}
+
+function composeChaincode(plan) {
+  const cc = plan.chaincode;
+  const idFile = join(cc.dir, 'running.id');
+  return {
+    image: 'node:20',
+    network_mode: 'host',
+    user: '${MLL_DOCKER_USER:-0:0}',
+    working_dir: `${COMPOSE_REPO_DIR}/chaincode`,
+    volumes: [
+      `${COMPOSE_RUNTIME_MOUNT}:${COMPOSE_RUNTIME_DIR}`,
+      `./chaincode:${COMPOSE_REPO_DIR}/chaincode:ro`,
+      `./node_modules:${COMPOSE_REPO_DIR}/node_modules:ro`,
+    ],
+    // The package id is the one the peers installed, recorded by `scripts/network.sh deploy`.
+    command: shell([
+      `id_file=${idFile}`,
+      '[ -s "$id_file" ] || { echo "$id_file is missing: deploy the chaincode first (see docker-compose.yml)" >&2; exit 1; }',
+      `exec ${COMPOSE_REPO_DIR}/node_modules/.bin/fabric-chaincode-node server \\`,
+      `  --chaincode-address ${cc.address} --chaincode-id "$(cat "$id_file")" \\`,
+      `  --chaincode-tls-cert-file ${cc.tls.cert} \\`,
+      `  --chaincode-tls-key-file ${cc.tls.key}`,
+    ]),
+  };
+}
+
+function composeHeader(offset, versions) {
+  const shifted = offset ? ` with MLL_PORT_OFFSET=${offset}` : '';
+  return `# Generated by \`node scripts/lib/topology.mjs compose > docker-compose.yml\` from
+# network/topology.json${shifted}. Do not edit: change the topology and regenerate
+# (test/unit/compose.test.ts fails when this file and the topology disagree).
+#
+# The same consortium that scripts/network.sh runs natively, from the official
+# images: every environment variable, port and MSP folder comes from the same
+# plan. Linux Docker hosts only: network_mode host keeps the plan's 127.0.0.1
+# addresses unchanged. The runtime folder (crypto, ledgers) is
+# \${MLL_DOCKER_RUNTIME:-./.runtime-docker} on the host and ${COMPOSE_RUNTIME_DIR}
+# in every container.
+#
+# The issue asked for Fabric 3.1.5; these images are pinned to ${versions.fabric} (CA ${versions.ca})
+# because that is what the native build runs: the Go module proxy refuses 3.1.5
+# (see scripts/lib/binaries.sh), and both ways should run the same Fabric.
+#
+# Bringing it up. The nodes run here, but enrolling identities, creating the
+# channel and deploying the chaincode are done by scripts/network.sh, which
+# needs Go and the native Fabric tools and has no verb that works against nodes
+# it did not start. So bootstrap once natively into the folder compose mounts,
+# stop the native processes, and let Docker run the same nodes on the same data:
+#
+#   npm ci
+#   export MLL_RUNTIME_DIR="$PWD/.runtime-docker" MLL_DOCKER_USER="$(id -u):$(id -g)"
+#   scripts/network.sh up && scripts/network.sh down
+#   docker compose up -d
+#   scripts/network.sh peer lab channel getinfo -c licensing   # the CLI reaches the containers
+#
+# After changing an image tag, run \`docker compose up -d -V\` so that the old
+# image's /etc/hyperledger/fabric is not kept in an anonymous volume.
+# network/README.md ("Docker hosts") says what of this has and has not been tested.
+`;
+}
+
+/** docker-compose.yml for the plan rendered at COMPOSE_RUNTIME_DIR. */
+function compose(topology, offset) {
+  const plan = buildPlan(topology, COMPOSE_RUNTIME_DIR, offset);
+  const versions = pinnedVersions();
+  const services = {};
+  for (const org of [plan.ordererOrg, ...plan.orgs]) services[org.ca.id] = composeCa(org.ca);
+  for (const n of plan.ordererOrg.orderers) {
+    services[n.id] = composeNode(`hyperledger/fabric-orderer:${versions.fabric}`, ['orderer', 'start'], ordererEnv(plan, n));
+  }
+  for (const org of plan.orgs) {
+    for (const n of org.peers) {
+      services[n.id] = composeNode(`hyperledger/fabric-peer:${versions.fabric}`, ['peer', 'node', 'start'], peerEnv(plan, n), [
+        // Our ccaas builder, in place of the image's, at the path its core.yaml names.
+        `./network/builders/ccaas:${COMPOSE_BUILDER_DIR}:ro`,
+      ]);
+    }
+  }
+  services.chaincode = composeChaincode(plan);
+  return `${composeHeader(offset, versions)}\n${YAML.stringify({ name: 'model-ledger', services }, { lineWidth: 0 })}`;
+}
+
 function main() {
   const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
   const topology = JSON.parse(readFileSync(join(repoRoot, 'network', 'topology.json'), 'utf8'));
@@ -328,8 +475,11 @@ function main() {
     case 'plan':
       process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
       break;
+    case 'compose':
+      process.stdout.write(compose(topology, portOffset()));
+      break;
     default:
-      fail('usage: topology.mjs render|plan');
+      fail('usage: topology.mjs render|plan|compose');
   }
 }
 
