@@ -2,6 +2,10 @@
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 
 module.exports = {
+  // Integration tests restart the network and wait for commits; unit tests never come near this.
+  testTimeout: 180000,
+  // Integration files run in name order: 99-restart.test.ts restarts the network last.
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     {
       displayName: 'unit',
@@ -16,8 +20,6 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testSequencer: '<rootDir>/test/support/sequencer.js',
-      testTimeout: 180000,
     },
   ],
 };

@@ -3,6 +3,7 @@
 # orderers and peers as native processes on 127.0.0.1, and the chaincode as a
 # service. Run `scripts/network.sh help` for the verbs.
 set -euo pipefail
+shopt -s inherit_errexit
 
 # shellcheck source=scripts/lib/network.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/network.sh"
@@ -47,6 +48,7 @@ case "$verb" in
     build_binaries
     render_plan
     deploy_chaincode
+    wait_endorsable
     ;;
   binaries) build_binaries ;;
   peer)

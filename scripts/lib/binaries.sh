@@ -26,7 +26,7 @@ FABRIC_HOME="$FABRIC_CACHE/fabric-$FABRIC_VERSION-ca-$FABRIC_CA_VERSION"
 FABRIC_BIN="$FABRIC_HOME/bin"
 FABRIC_SAMPLECONFIG="$FABRIC_HOME/config"
 
-FABRIC_COMMANDS=(peer orderer osnadmin configtxgen configtxlator)
+FABRIC_COMMANDS=(peer orderer osnadmin configtxgen configtxlator discover)
 FABRIC_CA_COMMANDS=(fabric-ca-server fabric-ca-client)
 
 require_go() {

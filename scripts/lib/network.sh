@@ -93,6 +93,20 @@ wait_healthy() {
   log "$name is healthy ($url)"
 }
 
+# wait_listening NAME ADDRESS: waits until a process accepts TCP connections.
+wait_listening() {
+  local name="$1" host="${2%:*}" port="${2##*:}" deadline=$((SECONDS + HEALTH_TIMEOUT))
+  until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
+    if ! is_running "$name"; then
+      tail -n 20 "$LOGS_DIR/$name.log" >&2 || true
+      die "$name exited while starting; its log is $LOGS_DIR/$name.log"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || die "$name is not listening on $2 after ${HEALTH_TIMEOUT}s; see $LOGS_DIR/$name.log"
+    sleep 0.3
+  done
+  log "$name is listening on $2"
+}
+
 # ---------------------------------------------------------------- CAs and crypto
 
 # all_orgs: every org's name, orderer org first.
@@ -244,6 +258,27 @@ start_nodes() {
   done < <(plan '(.ordererOrg.orderers[], .orgs[].peers[]) | [.id, .health, .tls.ca] | @tsv')
 }
 
+# wait_raft_leader: waits until the orderers of the channel have elected a leader;
+# until then they answer every broadcast with SERVICE_UNAVAILABLE.
+wait_raft_leader() {
+  local admin leaders address deadline=$((SECONDS + HEALTH_TIMEOUT))
+  admin="$(plan -c '.ordererOrg.users[0]')"
+  while :; do
+    leaders=0
+    while read -r address; do
+      if curl -sf --cacert "$(jq -r .tls.ca <<<"$admin")" --cert "$(jq -r .tls.cert <<<"$admin")" \
+        --key "$(jq -r .tls.key <<<"$admin")" "$address" 2>/dev/null \
+        | grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$(plan .channel)\"\} 1$"; then
+        leaders=$((leaders + 1))
+      fi
+    done < <(plan '.ordererOrg.orderers[] | .health | sub("/healthz$"; "/metrics")')
+    [ "$leaders" -eq 1 ] && break
+    [ "$SECONDS" -lt "$deadline" ] || die "the orderers elected no Raft leader for $(plan .channel) in ${HEALTH_TIMEOUT}s; see $LOGS_DIR/orderer*.log"
+    sleep 0.5
+  done
+  log "the orderers of $(plan .channel) have a Raft leader"
+}
+
 # peer_cli ORG ARGS...: the peer CLI as the org's admin against its first peer.
 peer_cli() {
   local org="$1" json
@@ -337,8 +372,11 @@ package_chaincode() {
     '{address: $a, dial_timeout: "10s", tls_required: true, client_auth_required: false, root_cert: $ca}' \
     >"$work/src/connection.json"
   jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$work/metadata.json"
-  tar -C "$work/src" -czf "$work/code.tar.gz" connection.json
-  tar -C "$work" -czf "$work/$label.tar.gz" metadata.json code.tar.gz
+  # The package id is a hash of these bytes: build them reproducibly, so that an
+  # unchanged chaincode keeps its package id and `up` does not upgrade it.
+  local tar_flags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
+  tar -C "$work/src" "${tar_flags[@]}" -cf - connection.json | gzip -n >"$work/code.tar.gz"
+  tar -C "$work" "${tar_flags[@]}" -cf - metadata.json code.tar.gz | gzip -n >"$work/$label.tar.gz"
   printf '%s\n' "$work/$label.tar.gz"
 }
 
@@ -354,6 +392,7 @@ start_chaincode_server() {
       --chaincode-address "$(plan .chaincode.address)" --chaincode-id "$package_id" \
       --chaincode-tls-cert-file "$(plan .chaincode.tls.cert)" --chaincode-tls-key-file "$(plan .chaincode.tls.key)"
   )
+  wait_listening chaincode "$(plan .chaincode.address)"
 }
 
 # committed_sequence: the chaincode's committed sequence, or 0.
@@ -412,6 +451,28 @@ deploy_chaincode() {
   log "chaincode $name sequence $sequence ($label) is committed"
 }
 
+# wait_endorsable: waits until every peer's discovery service can name a set of
+# endorsers that satisfies the chaincode's policy. Gossip spreads which peers run
+# the chaincode some seconds after a start or a commit; a client that submits
+# before then is told that no combination of peers satisfies the policy.
+wait_endorsable() {
+  local org json admin peer deadline=$((SECONDS + HEALTH_TIMEOUT))
+  for org in $(plan '.orgs[].name'); do
+    json="$(org_json "$org")"
+    admin="$(jq -c '[.users[] | select(.type == "admin")][0]' <<<"$json")"
+    peer="$(jq -c '.peers[0]' <<<"$json")"
+    until "$FABRIC_BIN/discover" --peerTLSCA "$(jq -r .tls.ca <<<"$peer")" \
+      --userKey "$(jq -r .msp <<<"$admin")/keystore/key.pem" --userCert "$(jq -r .msp <<<"$admin")/signcerts/cert.pem" \
+      --MSP "$(jq -r .mspId <<<"$json")" endorsers --channel "$(plan .channel)" --chaincode "$(plan .chaincode.name)" \
+      --server "$(jq -r .address <<<"$peer")" 2>/dev/null | jq -e '.[0].Layouts | length > 0' >/dev/null 2>&1; do
+      [ "$SECONDS" -lt "$deadline" ] \
+        || die "$(jq -r .id <<<"$peer") finds no endorsers for $(plan .chaincode.name) after ${HEALTH_TIMEOUT}s; see $LOGS_DIR/$(jq -r .id <<<"$peer").log"
+      sleep 1
+    done
+  done
+  log "every peer finds endorsers that satisfy the policy of $(plan .chaincode.name)"
+}
+
 # ---------------------------------------------------------------- verbs
 
 network_up() {
@@ -424,8 +485,10 @@ network_up() {
   for org in $(all_orgs); do enroll_org "$org"; done
   start_nodes
   create_channel
+  wait_raft_leader
   # A no-op upgrade when the chaincode is unchanged: it only starts its server.
   deploy_chaincode
+  wait_endorsable
   log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"
 }
 

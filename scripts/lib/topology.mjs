@@ -173,7 +173,9 @@ function ordererEnv(plan, n) {
     ORDERER_OPERATIONS_TLS_ENABLED: 'true',
     ORDERER_OPERATIONS_TLS_CERTIFICATE: n.tls.cert,
     ORDERER_OPERATIONS_TLS_PRIVATEKEY: n.tls.key,
+    // /healthz is open; /metrics and /logspec want a client certificate from the org's CA.
     ORDERER_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
+    ORDERER_OPERATIONS_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
     ORDERER_METRICS_PROVIDER: 'prometheus',
   };
 }
@@ -203,6 +205,7 @@ function peerEnv(plan, n) {
     CORE_OPERATIONS_TLS_CERT_FILE: n.tls.cert,
     CORE_OPERATIONS_TLS_KEY_FILE: n.tls.key,
     CORE_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
+    CORE_OPERATIONS_TLS_CLIENTROOTCAS_FILES: n.tls.ca,
     CORE_METRICS_PROVIDER: 'prometheus',
     // No Docker: chaincode runs as a service, reached through the ccaas builder.
     CORE_VM_ENDPOINT: '',
@@ -231,11 +234,10 @@ function configtx(plan) {
     MSPDir: org.msp,
     Policies: {
       Readers: signature(`OR('${org.mspId}.admin', '${org.mspId}.peer', '${org.mspId}.client')`),
-      // A non-endorsing org (the regulator) may only write through its admin,
-      // who approves chaincode definitions; its clients cannot broadcast at all.
-      Writers: org.endorser
-        ? signature(`OR('${org.mspId}.admin', '${org.mspId}.client')`)
-        : signature(`OR('${org.mspId}.admin')`),
+      // Writers also gates every proposal, queries included (the peer/Propose ACL),
+      // so the regulator's clients must be Writers to audit. What keeps them from
+      // changing state is the endorsement policy and the chaincode (network/README.md).
+      Writers: signature(`OR('${org.mspId}.admin', '${org.mspId}.client')`),
       Admins: signature(`OR('${org.mspId}.admin')`),
       Endorsement: signature(`OR('${org.mspId}.peer')`),
     },

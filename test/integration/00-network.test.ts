@@ -90,13 +90,13 @@ describe('the consortium network', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     try {
       const account = freshAccount('endorsed');
-      const submitted = await issuer.contract.submitAsync('Mint', { arguments: [account, '25'] });
+      const submitted = await issuer.contract('TokenContract').submitAsync('Mint', { arguments: [account, '25'] });
       const status = await submitted.getStatus();
       expect(status.successful).toBe(true);
       expect(status.code).toBe(StatusCode.VALID);
       expect(status.blockNumber).toBeGreaterThan(0n);
-      const balance = JSON.parse(utf8.decode(await issuer.contract.evaluateTransaction('BalanceOf', account))) as { balance: string };
-      expect(balance.balance).toBe('25');
+      const balance = JSON.parse(utf8.decode(await issuer.contract('TokenContract').evaluateTransaction('GetBalance', account))) as { amount: string };
+      expect(balance.amount).toBe('25');
     } finally {
       issuer.close();
     }
@@ -106,14 +106,14 @@ describe('the consortium network', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     try {
       const account = freshAccount('one-org');
-      const proposal = issuer.contract.newProposal('Mint', { arguments: [account, '7'], endorsingOrganizations: ['ClearingMSP'] });
+      const proposal = issuer.contract('TokenContract').newProposal('Mint', { arguments: [account, '7'], endorsingOrganizations: ['ClearingMSP'] });
       const transaction = await proposal.endorse();
       const submitted = await transaction.submit();
       const status = await submitted.getStatus();
       expect(status.successful).toBe(false);
       expect(status.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
-      const balance = JSON.parse(utf8.decode(await issuer.contract.evaluateTransaction('BalanceOf', account))) as { balance: string };
-      expect(balance.balance).toBe('0');
+      const balance = JSON.parse(utf8.decode(await issuer.contract('TokenContract').evaluateTransaction('GetBalance', account))) as { amount: string };
+      expect(balance.amount).toBe('0');
     } finally {
       issuer.close();
     }
@@ -135,7 +135,7 @@ describe('the consortium network', () => {
       plan.chaincode.name,
     );
     try {
-      await expect(intruder.contract.evaluateTransaction('BalanceOf', 'org::HospitalMSP')).rejects.toThrow(
+      await expect(intruder.contract('TokenContract').evaluateTransaction('GetBalance', 'org::HospitalMSP')).rejects.toThrow(
         /access denied|creator|certificate|identity/i,
       );
     } finally {

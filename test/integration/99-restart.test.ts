@@ -24,7 +24,7 @@ describe('a restart of the consortium', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     const account = `org::restart-${process.pid}-${Date.now()}`;
     try {
-      await issuer.contract.submitTransaction('Mint', account, '11');
+      await issuer.contract('TokenContract').submitTransaction('Mint', account, '11');
     } finally {
       issuer.close();
     }
@@ -37,8 +37,8 @@ describe('a restart of the consortium', () => {
     expect(after).toBe(before);
     const reader = connectAs(plan, 'regulator', 'auditor1');
     try {
-      const balance = JSON.parse(utf8.decode(await reader.contract.evaluateTransaction('BalanceOf', account))) as { balance: string };
-      expect(balance.balance).toBe('11');
+      const balance = JSON.parse(utf8.decode(await reader.contract('TokenContract').evaluateTransaction('GetBalance', account))) as { amount: string };
+      expect(balance.amount).toBe('11');
     } finally {
       reader.close();
     }

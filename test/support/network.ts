@@ -4,7 +4,7 @@
  * Gateway connections signed by the enrolled identities.
  */
 import * as grpc from '@grpc/grpc-js';
-import { connect, Contract, Gateway, hash, Identity, Signer, signers } from '@hyperledger/fabric-gateway';
+import { connect, Contract, Gateway, hash, Identity, Network, Signer, signers } from '@hyperledger/fabric-gateway';
 import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -89,7 +89,9 @@ export async function networkScript(...args: string[]): Promise<string> {
 
 export interface Client {
   gateway: Gateway;
-  contract: Contract;
+  network: Network;
+  /** A contract of the chaincode by class name, for example 'TokenContract'. */
+  contract(name: string): Contract;
   close(): void;
 }
 
@@ -115,10 +117,11 @@ export function connectWith(peer: NodePlan, identity: Identity, signer: Signer, 
     submitOptions: () => ({ deadline: Date.now() + 10_000 }),
     commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
   });
-  const contract = gateway.getNetwork(channel).getContract(chaincode);
+  const network = gateway.getNetwork(channel);
   return {
     gateway,
-    contract,
+    network,
+    contract: (name) => network.getContract(chaincode, name),
     close: () => {
       gateway.close();
       client.close();

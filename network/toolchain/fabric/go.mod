@@ -104,6 +104,7 @@ require (
 tool (
 	github.com/hyperledger/fabric/cmd/configtxgen
 	github.com/hyperledger/fabric/cmd/configtxlator
+	github.com/hyperledger/fabric/cmd/discover
 	github.com/hyperledger/fabric/cmd/orderer
 	github.com/hyperledger/fabric/cmd/osnadmin
 	github.com/hyperledger/fabric/cmd/peer
