@@ -13,6 +13,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/chaincode/test/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/quiet-chaincode.js'],
     },
     {
       displayName: 'integration',

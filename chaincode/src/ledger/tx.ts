@@ -7,6 +7,15 @@ import type { KeyRange } from '../domain/keys';
 import { isoFromMillis, millisFromTimestamp } from '../domain/time';
 
 /** The part of Fabric's stub the chaincode uses; the test stub implements exactly this. */
+/**
+ * Seconds of a protobuf timestamp. The shim's typings say Long, and
+ * getTxTimestamp() returns one, but history entries come from protobuf's
+ * toObject() and carry a plain number.
+ */
+function secondsOf(seconds: number | { toNumber(): number }): number {
+  return typeof seconds === 'number' ? seconds : seconds.toNumber();
+}
+
 export type LedgerStub = Pick<
   ChaincodeStub,
   | 'getState'
@@ -88,7 +97,7 @@ export class Tx {
   /** The transaction timestamp as an ISO string; the only clock chaincode may read. */
   get now(): string {
     const timestamp = this.stub.getTxTimestamp();
-    return isoFromMillis(millisFromTimestamp(timestamp.seconds.toNumber(), timestamp.nanos));
+    return isoFromMillis(millisFromTimestamp(secondsOf(timestamp.seconds), timestamp.nanos));
   }
 
   /** The submitting identity. */
@@ -169,7 +178,7 @@ export class Tx {
         entries.push({
           txId: modification.txId,
           timestamp: isoFromMillis(
-            millisFromTimestamp(modification.timestamp.seconds.toNumber(), modification.timestamp.nanos),
+            millisFromTimestamp(secondsOf(modification.timestamp.seconds), modification.timestamp.nanos),
           ),
           isDelete: modification.isDelete,
           value: modification.isDelete || modification.value.length === 0 ? null : parse(modification.value),

@@ -238,7 +238,9 @@ export class FakeLedger {
         this.state.set(key, { value, version: this.version });
       }
       const entries = this.history.get(key) ?? [];
-      entries.push({ txId: stub.getTxID(), timestamp, isDelete: value === null, value: value ?? new Uint8Array(0) });
+      // Like Fabric: history timestamps come from protobuf's toObject(), with seconds as a plain number.
+      const historyTimestamp = { seconds: timestamp.seconds.toNumber(), nanos: timestamp.nanos } as unknown as Timestamp;
+      entries.push({ txId: stub.getTxID(), timestamp: historyTimestamp, isDelete: value === null, value: value ?? new Uint8Array(0) });
       this.history.set(key, entries);
     }
     if (stub.event !== undefined) {
