@@ -57,7 +57,15 @@ case "$verb" in
     [ -n "$(org_json "$1")" ] || die "unknown org '$1' (known: $(plan '.orgs[].name' | tr '\n' ' '))"
     peer_cli "$@"
     ;;
-  help | -h | --help) usage ;;
+  help | -h | --help)
+    if [ -n "${1:-}" ]; then
+      # The verb's own paragraph of the usage text.
+      usage | awk -v verb="$1" '$1 == verb { on = 1; print; next } on && /^  [a-z]/ { exit } on && /^$/ { exit } on { print }' \
+        | grep . || die "unknown verb '$1'; see: scripts/network.sh help"
+    else
+      usage
+    fi
+    ;;
   *)
     usage >&2
     die "unknown verb '$verb'"
