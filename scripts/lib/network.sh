@@ -281,16 +281,9 @@ wait_raft_leader() {
 
 # peer_cli ORG ARGS...: the peer CLI as the org's admin against its first peer.
 peer_cli() {
-  local org="$1" json
+  local org="$1"
   shift
-  json="$(org_json "$org")"
-  FABRIC_CFG_PATH="$(plan .configDir)" \
-    CORE_PEER_LOCALMSPID="$(jq -r .mspId <<<"$json")" \
-    CORE_PEER_MSPCONFIGPATH="$(jq -r '.users[] | select(.type == "admin") | .msp' <<<"$json" | head -n1)" \
-    CORE_PEER_ADDRESS="$(jq -r '.peers[0].address' <<<"$json")" \
-    CORE_PEER_TLS_ENABLED=true \
-    CORE_PEER_TLS_ROOTCERT_FILE="$(jq -r '.peers[0].tls.ca' <<<"$json")" \
-    "$FABRIC_BIN/peer" "$@"
+  peer_cli_at "$org" "$(org_json "$org" | jq -c '.peers[0]')" "$@"
 }
 
 # peer_cli_at ORG PEER_JSON ARGS...: the peer CLI as the org's admin against one peer.
