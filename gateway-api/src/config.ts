@@ -1,0 +1,133 @@
+/**
+ * The API's configuration: the only module that reads `process.env`. One
+ * instance serves one member org, so the config names the org, the peer it
+ * talks to, the network plan that says where that peer and the org's
+ * identities are, and the file of API keys.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Settings of one API instance, validated at start-up. */
+export interface Config {
+  /** The org this instance serves, as named in `network/topology.json` (for example `hospital`). */
+  readonly org: string;
+  /** The peer of that org to connect to; empty for the org's first peer. */
+  readonly peer: string;
+  /** The runtime folder written by `scripts/network.sh up`. */
+  readonly runtimeDir: string;
+  /** The resolved network plan (`<runtimeDir>/plan.json`). */
+  readonly planFile: string;
+  /** The hashed API key store of this org (JSON, mode 0600). */
+  readonly keysFile: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest accepted JSON body, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** Whether responses are validated against the spec (on unless turned off; always on in tests). */
+  readonly validateResponses: boolean;
+  readonly deadlines: {
+    readonly evaluateMs: number;
+    readonly endorseMs: number;
+    readonly submitMs: number;
+    readonly commitStatusMs: number;
+  };
+  /** Attempts for one write when it fails with an MVCC or phantom read conflict. */
+  readonly maxSubmitAttempts: number;
+}
+
+/** Thrown when the environment is unusable; its message lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the configuration.
+ *
+ * Variables: `MLL_API_ORG` (required), `MLL_API_PORT` (default 4000),
+ * `MLL_API_HOST` (127.0.0.1), `MLL_RUNTIME_DIR` (`<repo>/.runtime`),
+ * `MLL_API_PEER`, `MLL_API_KEYS_FILE` (`<runtime>/api/<org>-keys.json`),
+ * `MLL_API_LOG_LEVEL` (info), `MLL_API_BODY_LIMIT_BYTES` (65536),
+ * `MLL_API_VALIDATE_RESPONSES` (true), `MLL_API_EVALUATE_TIMEOUT_MS` (10000),
+ * `MLL_API_ENDORSE_TIMEOUT_MS` (30000), `MLL_API_SUBMIT_TIMEOUT_MS` (10000),
+ * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_MAX_SUBMIT_ATTEMPTS` (5).
+ *
+ * @param env The environment; `process.env` unless given (tests pass their own).
+ * @throws ConfigError listing every missing or bad variable, not just the first.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const text = (name: string, fallback?: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      if (fallback === undefined) {
+        problems.push(`${name} is required`);
+        return '';
+      }
+      return fallback;
+    }
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name, String(fallback));
+    const value = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max}, not "${raw}"`);
+    }
+    return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = text(name, String(fallback));
+    if (raw !== 'true' && raw !== 'false') {
+      problems.push(`${name} must be true or false, not "${raw}"`);
+    }
+    return raw === 'true';
+  };
+
+  const org = text('MLL_API_ORG');
+  if (org !== '' && !ORG_NAME.test(org)) {
+    problems.push(`MLL_API_ORG must be an org name from network/topology.json, not "${org}"`);
+  }
+  const runtimeDir = resolve(text('MLL_RUNTIME_DIR', resolve(__dirname, '../../.runtime')));
+  const planFile = join(runtimeDir, 'plan.json');
+  if (!existsSync(planFile)) {
+    problems.push(`MLL_RUNTIME_DIR: no network plan at ${planFile}; start the network first (scripts/network.sh up)`);
+  }
+  const logLevel = text('MLL_API_LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`MLL_API_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
+  }
+
+  const config: Config = {
+    org,
+    peer: text('MLL_API_PEER', ''),
+    runtimeDir,
+    planFile,
+    keysFile: resolve(text('MLL_API_KEYS_FILE', join(runtimeDir, 'api', `${org}-keys.json`))),
+    host: text('MLL_API_HOST', '127.0.0.1'),
+    port: integer('MLL_API_PORT', 4000, 1, 65535),
+    logLevel: logLevel as Config['logLevel'],
+    bodyLimitBytes: integer('MLL_API_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    validateResponses: flag('MLL_API_VALIDATE_RESPONSES', true),
+    deadlines: {
+      evaluateMs: integer('MLL_API_EVALUATE_TIMEOUT_MS', 10_000, 100, 600_000),
+      endorseMs: integer('MLL_API_ENDORSE_TIMEOUT_MS', 30_000, 100, 600_000),
+      submitMs: integer('MLL_API_SUBMIT_TIMEOUT_MS', 10_000, 100, 600_000),
+      commitStatusMs: integer('MLL_API_COMMIT_TIMEOUT_MS', 60_000, 100, 600_000),
+    },
+    maxSubmitAttempts: integer('MLL_API_MAX_SUBMIT_ATTEMPTS', 5, 1, 20),
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return config;
+}

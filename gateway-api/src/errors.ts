@@ -1,0 +1,39 @@
+/**
+ * The one error type that crosses the API's layers. It carries a stable code
+ * and a message a person can act on; the HTTP status is chosen from the code
+ * in exactly one place, the error middleware (`http/errors.ts`).
+ */
+export class ApiError extends Error {
+  constructor(
+    /** A stable code: a chaincode code such as `INSUFFICIENT_UNITS`, or one of the API's own. */
+    readonly code: string,
+    message: string,
+    /** The ledger transaction the error concerns, when there is one. */
+    readonly transactionId?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Codes the API itself raises, besides the chaincode's. */
+export const ApiCode = {
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  /** An MVCC or phantom read conflict outlasted every retry. */
+  LEDGER_CONFLICT: 'LEDGER_CONFLICT',
+  /** The transaction was ordered but the peers marked it invalid for another reason. */
+  COMMIT_FAILED: 'COMMIT_FAILED',
+  /** The peer cannot be reached. */
+  LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
+  /** A ledger call ran past its deadline; the transaction may still commit. */
+  LEDGER_TIMEOUT: 'LEDGER_TIMEOUT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A response did not match the spec: a bug in the API, never the caller's fault. */
+  RESPONSE_INVALID: 'RESPONSE_INVALID',
+  INTERNAL: 'INTERNAL',
+} as const;

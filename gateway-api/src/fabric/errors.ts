@@ -1,0 +1,81 @@
+/**
+ * Turns what the Fabric Gateway client throws into an ApiError. This is the
+ * one place in the API that reads the chaincode's `CODE: message` text.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { CommitError, CommitStatusError, GatewayError } from '@hyperledger/fabric-gateway';
+import { ApiCode, ApiError } from '../errors';
+
+/**
+ * The chaincode's stable error codes (`chaincode/src/errors.ts`); a unit test
+ * keeps this list equal to the chaincode's.
+ */
+export const CHAINCODE_CODES = [
+  'INVALID_ARGUMENT',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'LICENSE_EXPIRED',
+  'INSUFFICIENT_UNITS',
+  'INSUFFICIENT_FUNDS',
+  'SUPPLY_EXHAUSTED',
+  'OFFERING_PAUSED',
+  'OFFERING_RETIRED',
+  'PURPOSE_NOT_PERMITTED',
+] as const;
+
+const CODED_MESSAGE = new RegExp(`\\b(${CHAINCODE_CODES.join('|')}): (.*)$`, 's');
+
+/**
+ * Finds the chaincode's `CODE: message` in a message of a peer. Peers wrap it,
+ * for example `chaincode response 500, INSUFFICIENT_UNITS: licence L-1 has ...`.
+ */
+export function parseChaincodeMessage(text: string): { code: string; message: string } | undefined {
+  const match = CODED_MESSAGE.exec(text);
+  return match === null ? undefined : { code: match[1], message: `${match[1]}: ${match[2].trim()}` };
+}
+
+/** Every message a gateway error carries: its own and each peer's detail. */
+function messagesOf(err: GatewayError): string[] {
+  return [...err.details.map((d) => d.message), err.message];
+}
+
+/**
+ * Classifies an error thrown by a ledger call.
+ *
+ * - A chaincode rejection keeps the chaincode's code and message.
+ * - A deadline becomes LEDGER_TIMEOUT, an unreachable peer LEDGER_UNAVAILABLE.
+ * - A commit that the peers marked invalid becomes COMMIT_FAILED.
+ * Each keeps the transaction id when there is one, so the caller can look it up.
+ */
+export function toApiError(err: unknown, transactionId?: string): ApiError {
+  if (err instanceof ApiError) {
+    return err;
+  }
+  if (err instanceof CommitError) {
+    return new ApiError(ApiCode.COMMIT_FAILED, `transaction ${err.transactionId} was not valid: ${err.message}`, err.transactionId);
+  }
+  if (err instanceof GatewayError) {
+    // EndorseError, SubmitError and CommitStatusError carry the transaction id.
+    const txId = (err as GatewayError & { transactionId?: string }).transactionId ?? transactionId;
+    for (const text of messagesOf(err)) {
+      const coded = parseChaincodeMessage(text);
+      if (coded !== undefined) {
+        return new ApiError(coded.code, coded.message);
+      }
+    }
+    if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
+      const what = err instanceof CommitStatusError ? 'the commit status' : 'the ledger';
+      return new ApiError(
+        ApiCode.LEDGER_TIMEOUT,
+        `timed out waiting for ${what}; the transaction may still commit, so check its status before retrying`,
+        txId,
+      );
+    }
+    if (err.code === GrpcStatus.UNAVAILABLE) {
+      return new ApiError(ApiCode.LEDGER_UNAVAILABLE, `the peer is unavailable: ${err.message}`, txId);
+    }
+    return new ApiError(ApiCode.INTERNAL, `ledger call failed: ${messagesOf(err).join(' | ')}`, txId);
+  }
+  return new ApiError(ApiCode.INTERNAL, err instanceof Error ? err.message : String(err), transactionId);
+}

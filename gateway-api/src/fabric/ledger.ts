@@ -1,0 +1,224 @@
+/**
+ * The API's link to its org's peer: one long-lived gRPC connection, one
+ * Gateway per enrolled identity sharing it, per-call deadlines, and writes
+ * that wait for the commit and retry MVCC and phantom read conflicts.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { connect, Contract, Gateway, hash, StatusCode } from '@hyperledger/fabric-gateway';
+import { common, peer as peerProtos } from '@hyperledger/fabric-protos';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { ApiCode, ApiError } from '../errors';
+import { toApiError } from './errors';
+import { EnrolledUser, loadUser } from './identity';
+import type { OrgBinding } from './plan';
+
+/** A committed write: the chaincode's result, the transaction id and its block. */
+export interface Committed {
+  readonly result: Uint8Array;
+  readonly transactionId: string;
+  readonly blockNumber: bigint;
+}
+
+/** A transaction's status as the ledger records it. */
+export interface TransactionStatus {
+  readonly transactionId: string;
+  readonly validationCode: string;
+  readonly valid: boolean;
+  readonly blockNumber: bigint;
+}
+
+/** Names of Fabric's transaction validation codes, by number. */
+const VALIDATION_CODE_NAMES = new Map<number, string>(
+  Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]),
+);
+
+/** Conflicts that a fresh transaction (new read set) may not meet again. */
+const RETRYABLE = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+
+/** Calls to the chaincode signed by one enrolled user. */
+export interface Session {
+  readonly user: EnrolledUser;
+  /** Runs a query on the org's peer; nothing is ordered. */
+  evaluate(contract: string, transaction: string, ...args: string[]): Promise<Uint8Array>;
+  /**
+   * Endorses, orders and waits for the commit of a write. A write that
+   * commits as an MVCC or phantom read conflict is run again as a new
+   * transaction, up to the configured number of attempts; a chaincode
+   * rejection is never retried.
+   *
+   * @throws ApiError with the chaincode's code, LEDGER_CONFLICT after the
+   *   last attempt, COMMIT_FAILED, LEDGER_TIMEOUT (with the transaction id)
+   *   or LEDGER_UNAVAILABLE.
+   */
+  submit(contract: string, transaction: string, ...args: string[]): Promise<Committed>;
+}
+
+export class Ledger {
+  private readonly client: grpc.Client;
+  private readonly sessions = new Map<string, { gateway: Gateway; session: Session }>();
+
+  constructor(
+    readonly binding: OrgBinding,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    const tlsRoot = readFileSync(binding.peer.tls.ca);
+    this.client = new grpc.Client(binding.peer.address, grpc.credentials.createSsl(tlsRoot), {
+      // Keep the one connection alive across idle periods, so a call never pays for a reconnect.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+  }
+
+  /** Loads an enrolled user of this org (see `fabric/identity.ts`). */
+  user(name: string): EnrolledUser {
+    return loadUser(this.binding.org, name);
+  }
+
+  /** The session of an enrolled user, made once and kept: Gateways are cheap, the connection is shared. */
+  session(user: EnrolledUser): Session {
+    const existing = this.sessions.get(user.name);
+    if (existing !== undefined) {
+      return existing.session;
+    }
+    const { deadlines } = this.config;
+    const gateway = connect({
+      client: this.client,
+      identity: user.identity,
+      signer: user.signer,
+      hash: hash.sha256,
+      evaluateOptions: () => ({ deadline: Date.now() + deadlines.evaluateMs }),
+      endorseOptions: () => ({ deadline: Date.now() + deadlines.endorseMs }),
+      submitOptions: () => ({ deadline: Date.now() + deadlines.submitMs }),
+      commitStatusOptions: () => ({ deadline: Date.now() + deadlines.commitStatusMs }),
+    });
+    const network = gateway.getNetwork(this.binding.channel);
+    const contracts = new Map<string, Contract>();
+    const contract = (name: string): Contract => {
+      let found = contracts.get(name);
+      if (found === undefined) {
+        found = network.getContract(this.binding.chaincode, name);
+        contracts.set(name, found);
+      }
+      return found;
+    };
+    const session: Session = {
+      user,
+      evaluate: async (name, transaction, ...args) => {
+        try {
+          return await contract(name).evaluateTransaction(transaction, ...args);
+        } catch (err) {
+          throw toApiError(err);
+        }
+      },
+      submit: (name, transaction, ...args) => this.submitWithRetry(contract(name), transaction, args),
+    };
+    this.sessions.set(user.name, { gateway, session });
+    return session;
+  }
+
+  private async submitWithRetry(contract: Contract, transaction: string, args: string[]): Promise<Committed> {
+    const attempts = this.config.maxSubmitAttempts;
+    for (let attempt = 1; ; attempt++) {
+      const proposal = contract.newProposal(transaction, { arguments: args });
+      const transactionId = proposal.getTransactionId();
+      let status;
+      let result: Uint8Array;
+      try {
+        const endorsed = await proposal.endorse();
+        result = endorsed.getResult();
+        status = await (await endorsed.submit()).getStatus();
+      } catch (err) {
+        throw toApiError(err, transactionId);
+      }
+      if (status.successful) {
+        return { result, transactionId, blockNumber: status.blockNumber };
+      }
+      const codeName = VALIDATION_CODE_NAMES.get(status.code) ?? String(status.code);
+      if (!RETRYABLE.has(status.code)) {
+        throw new ApiError(ApiCode.COMMIT_FAILED, `transaction ${transactionId} was invalidated with ${codeName}`, transactionId);
+      }
+      if (attempt >= attempts) {
+        throw new ApiError(
+          ApiCode.LEDGER_CONFLICT,
+          `${transaction} met ${codeName} on each of ${attempts} attempts; retry later`,
+          transactionId,
+        );
+      }
+      this.log.warn({ transaction, transactionId, validationCode: codeName, attempt }, 'read conflict at commit; retrying with a new transaction');
+    }
+  }
+
+  /**
+   * Reads a transaction's validation code and block from the peer's ledger
+   * through the system chaincode qscc.
+   *
+   * @throws ApiError NOT_FOUND when the peer has no such transaction.
+   */
+  async transactionStatus(session: Session, transactionId: string): Promise<TransactionStatus> {
+    const channel = this.binding.channel;
+    const qscc = this.systemContract(session, 'qscc');
+    try {
+      const processed = peerProtos.ProcessedTransaction.deserializeBinary(
+        await qscc.evaluateTransaction('GetTransactionByID', channel, transactionId),
+      );
+      const block = common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByTxID', channel, transactionId));
+      const code = processed.getValidationcode();
+      return {
+        transactionId,
+        validationCode: VALIDATION_CODE_NAMES.get(code) ?? String(code),
+        valid: code === StatusCode.VALID,
+        blockNumber: BigInt(block.getHeader()?.getNumber() ?? 0),
+      };
+    } catch (err) {
+      if (/no such transaction ID|not found/i.test(errorText(err))) {
+        throw new ApiError(ApiCode.NOT_FOUND, `transaction ${transactionId} is not on the ledger of ${this.binding.peer.id}`);
+      }
+      throw toApiError(err);
+    }
+  }
+
+  /**
+   * Checks the peer: asks qscc for the channel's height as the org's first
+   * enrolled user.
+   *
+   * @throws ApiError LEDGER_UNAVAILABLE or LEDGER_TIMEOUT.
+   */
+  async height(): Promise<bigint> {
+    const first = this.binding.org.users[0];
+    const session = this.session(this.user(first.name));
+    try {
+      const info = common.BlockchainInfo.deserializeBinary(
+        await this.systemContract(session, 'qscc').evaluateTransaction('GetChainInfo', this.binding.channel),
+      );
+      return BigInt(info.getHeight());
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  private systemContract(session: Session, name: string): Contract {
+    const entry = this.sessions.get(session.user.name);
+    if (entry === undefined) {
+      throw new Error(`no gateway for ${session.user.name}`);
+    }
+    return entry.gateway.getNetwork(this.binding.channel).getContract(name);
+  }
+
+  /** Closes every Gateway, then the gRPC connection. */
+  close(): void {
+    for (const { gateway } of this.sessions.values()) {
+      gateway.close();
+    }
+    this.sessions.clear();
+    this.client.close();
+  }
+}
+
+function errorText(err: unknown): string {
+  const e = err as { message?: string; details?: { message: string }[] };
+  return [e.message ?? String(err), ...(e.details ?? []).map((d) => d.message)].join(' | ');
+}
