@@ -1,0 +1,48 @@
+/** What the auth middleware attaches to a request, and how routes read it. */
+import type { Request, Response } from 'express';
+import { ApiCode, ApiError } from '../errors';
+import type { EnrolledUser } from '../fabric/identity';
+import type { Session } from '../fabric/ledger';
+import type { PageRequest, Window } from '../services/common';
+
+export interface Caller {
+  readonly user: EnrolledUser;
+  readonly session: Session;
+}
+
+export function callerOf(res: Response): Caller {
+  const caller = res.locals.caller as Caller | undefined;
+  if (caller === undefined) {
+    throw new ApiError(ApiCode.UNAUTHENTICATED, 'no authenticated caller');
+  }
+  return caller;
+}
+
+/** The session that signs as the caller. */
+export function sessionOf(res: Response): Session {
+  return callerOf(res).session;
+}
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `limit` and `cursor` of a list route (already checked against the spec). */
+export function pageOf(req: Request): PageRequest {
+  return { limit: Number(queryText(req, 'limit') ?? 25), cursor: queryText(req, 'cursor') };
+}
+
+/** `from` and `to` of an audit route. */
+export function windowOf(req: Request): Window {
+  return { from: queryText(req, 'from'), to: queryText(req, 'to') };
+}
+
+export function query(req: Request, name: string): string | undefined {
+  return queryText(req, name);
+}
+
+/** A path parameter (always present on a matched route). */
+export function param(req: Request, name: string): string {
+  return String(req.params[name]);
+}

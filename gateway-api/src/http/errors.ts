@@ -1,0 +1,104 @@
+/**
+ * The one error middleware: every failure becomes
+ * `{ "error": { "code", "message", "transactionId"? } }` with the status its
+ * code maps to. Nothing else in the API picks an error status.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { error as validatorErrors } from 'express-openapi-validator';
+import { ApiCode, ApiError } from '../errors';
+
+/**
+ * HTTP status by code. 402 marks the states that paying lifts: too little
+ * money (INSUFFICIENT_FUNDS), too few units left on a licence
+ * (INSUFFICIENT_UNITS), or a term licence that expired (LICENSE_EXPIRED); in
+ * each case buying is what lets the caller proceed. Other state clashes are 409.
+ */
+const STATUS: Readonly<Record<string, number>> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  INSUFFICIENT_FUNDS: 402,
+  INSUFFICIENT_UNITS: 402,
+  LICENSE_EXPIRED: 402,
+  FORBIDDEN: 403,
+  PURPOSE_NOT_PERMITTED: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  SUPPLY_EXHAUSTED: 409,
+  OFFERING_PAUSED: 409,
+  OFFERING_RETIRED: 409,
+  LEDGER_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  COMMIT_FAILED: 502,
+  LEDGER_UNAVAILABLE: 503,
+  LEDGER_TIMEOUT: 504,
+};
+
+/** The status an error code answers with; 500 for anything unknown. */
+export function statusOf(code: string): number {
+  return STATUS[code] ?? 500;
+}
+
+interface ValidatorIssue {
+  path?: string;
+  message?: string;
+}
+
+/** `/body/units` → `body.units`; `/query/limit` → `query.limit`. */
+function fieldOf(issue: ValidatorIssue): string {
+  return (issue.path ?? '').replace(/^\//, '').replace(/\//g, '.').replace(/^\.+/, '');
+}
+
+/** Turns whatever was thrown into an ApiError. */
+function classify(err: unknown): ApiError {
+  if (err instanceof ApiError) {
+    return err;
+  }
+  if (err instanceof validatorErrors.InternalServerError) {
+    // Only the response validator raises this: our answer broke our own spec.
+    return new ApiError(ApiCode.RESPONSE_INVALID, `the response did not match the API spec: ${err.message}`);
+  }
+  const http = err as { status?: number; type?: string; errors?: ValidatorIssue[]; message?: string };
+  if (http.type === 'entity.too.large') {
+    return new ApiError(ApiCode.PAYLOAD_TOO_LARGE, 'the request body is larger than this API accepts');
+  }
+  if (http.type === 'entity.parse.failed') {
+    return new ApiError(ApiCode.INVALID_ARGUMENT, 'body is not valid JSON');
+  }
+  switch (http.status) {
+    case 400: {
+      const issues = (http.errors ?? []).map((e) => `${fieldOf(e)} ${e.message ?? 'is invalid'}`.trim());
+      return new ApiError(ApiCode.INVALID_ARGUMENT, issues.length > 0 ? issues.join('; ') : (http.message ?? 'invalid request'));
+    }
+    case 404:
+      return new ApiError(ApiCode.NOT_FOUND, 'no such route');
+    case 405:
+      return new ApiError(ApiCode.METHOD_NOT_ALLOWED, http.message ?? 'method not allowed');
+    case 413:
+      return new ApiError(ApiCode.PAYLOAD_TOO_LARGE, 'the request body is larger than this API accepts');
+    case 415:
+      return new ApiError(ApiCode.UNSUPPORTED_MEDIA_TYPE, http.message ?? 'unsupported media type');
+    default:
+      return new ApiError(ApiCode.INTERNAL, 'internal error');
+  }
+}
+
+/** Express error middleware (four arguments, as Express requires). */
+export function errorMiddleware(err: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  const apiError = classify(err);
+  const status = statusOf(apiError.code);
+  const level = status >= 500 ? 'error' : 'info';
+  req.log[level]({ err, code: apiError.code, status, transactionId: apiError.transactionId }, apiError.message);
+  res.status(status).json({
+    error: {
+      code: apiError.code,
+      message: apiError.message,
+      ...(apiError.transactionId !== undefined ? { transactionId: apiError.transactionId } : {}),
+    },
+  });
+}

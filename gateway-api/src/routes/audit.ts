@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import { callerOf, pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import type { Ledger } from '../fabric/ledger';
+import { AuditService } from '../services/audit';
+import { TokenService } from '../services/tokens';
+import { TransactionService } from '../services/transactions';
+
+/** /v1/audit, /v1/transactions and /v1/me: read-only routes every role may call. */
+export function auditRoutes(ledger: Ledger): Router {
+  const router = Router();
+  router.get('/me', async (_req, res) => {
+    const { user } = callerOf(res);
+    res.json({ user: user.name, org: user.org, ...(await new TokenService(sessionOf(res)).whoAmI()) });
+  });
+  router.get('/audit/accesses', async (req, res) => {
+    const filter = { modelId: query(req, 'modelId'), mspId: query(req, 'mspId'), caller: query(req, 'caller'), licenseId: query(req, 'licenseId') };
+    res.json(await new AuditService(sessionOf(res)).accesses(filter, windowOf(req), pageOf(req)));
+  });
+  router.get('/audit/history/:assetType/:assetId', async (req, res) => {
+    res.json(await new AuditService(sessionOf(res)).assetHistory(param(req, 'assetType'), param(req, 'assetId')));
+  });
+  router.get('/transactions/:transactionId', async (req, res) => {
+    res.json(await new TransactionService(ledger, sessionOf(res)).status(param(req, 'transactionId')));
+  });
+  return router;
+}

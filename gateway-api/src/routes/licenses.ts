@@ -1,0 +1,34 @@
+import { Router } from 'express';
+import { writer } from '../http/auth';
+import { pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import { AuditService } from '../services/audit';
+import { LicenseService } from '../services/licenses';
+
+/** /v1/purchases, /v1/licenses and /v1/accesses. */
+export function licenseRoutes(): Router {
+  const router = Router();
+  const licenses = (res: Parameters<typeof sessionOf>[0]): LicenseService => new LicenseService(sessionOf(res));
+
+  router.post('/purchases', writer({ action: 'purchase a licence' }), async (req, res) => {
+    res.status(201).json(await licenses(res).purchase(req.body, req.get('idempotency-key')));
+  });
+  router.get('/licenses', async (req, res) => {
+    res.json(await licenses(res).listByHolder(String(query(req, 'holder')), pageOf(req)));
+  });
+  router.get('/licenses/:licenseId', async (req, res) => {
+    res.json(await licenses(res).get(param(req, 'licenseId')));
+  });
+  router.get('/licenses/:licenseId/entitlement', async (req, res) => {
+    res.json(await licenses(res).checkEntitlement(param(req, 'licenseId'), query(req, 'units') ?? '1', String(query(req, 'purpose'))));
+  });
+  router.post('/licenses/:licenseId/accesses', writer({ action: 'use a licence' }), async (req, res) => {
+    res.status(201).json(await licenses(res).recordAccess(param(req, 'licenseId'), req.body));
+  });
+  router.get('/licenses/:licenseId/accesses', async (req, res) => {
+    res.json(await new AuditService(sessionOf(res)).accesses({ licenseId: param(req, 'licenseId') }, windowOf(req), pageOf(req)));
+  });
+  router.get('/accesses/:accessId', async (req, res) => {
+    res.json(await licenses(res).getAccess(param(req, 'accessId')));
+  });
+  return router;
+}

@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import { writer } from '../http/auth';
+import { pageOf, param, sessionOf, windowOf } from '../http/context';
+import { LicenseService } from '../services/licenses';
+import { OfferingService } from '../services/offerings';
+
+/** /v1/offerings: publish, read, change status, list purchases. */
+export function offeringRoutes(): Router {
+  const router = Router();
+  router.post('/offerings', writer({ action: 'publish an offering', roles: ['admin'] }), async (req, res) => {
+    res.status(201).json(await new OfferingService(sessionOf(res)).publish(req.body));
+  });
+  router.get('/offerings/:offeringId', async (req, res) => {
+    res.json(await new OfferingService(sessionOf(res)).get(param(req, 'offeringId')));
+  });
+  router.patch('/offerings/:offeringId', writer({ action: 'change an offering', roles: ['admin'] }), async (req, res) => {
+    res.json(await new OfferingService(sessionOf(res)).setStatus(param(req, 'offeringId'), req.body.status));
+  });
+  router.get('/offerings/:offeringId/purchases', async (req, res) => {
+    res.json(await new LicenseService(sessionOf(res)).listPurchases(param(req, 'offeringId'), windowOf(req), pageOf(req)));
+  });
+  return router;
+}

@@ -1,0 +1,72 @@
+/**
+ * Starts one API instance for the org named by MLL_API_ORG. Exits with the
+ * list of every configuration problem when the environment is unusable.
+ * SIGTERM and SIGINT drain in-flight requests, then close the gRPC connection.
+ */
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { KeyStore } from './auth/keys';
+import { ConfigError, loadConfig } from './config';
+import { Ledger } from './fabric/ledger';
+import { bindOrg } from './fabric/plan';
+import { createApp } from './http/app';
+
+/** A running instance and how to stop it. */
+export interface Running {
+  readonly server: Server;
+  readonly ledger: Ledger;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts an instance from a validated config; resolves once it listens. */
+export async function start(config: ReturnType<typeof loadConfig>): Promise<Running> {
+  const logger = pino({ level: config.logLevel, base: { org: config.org } });
+  const binding = bindOrg(config.planFile, config.org, config.peer);
+  const ledger = new Ledger(binding, config, logger);
+  const keys = new KeyStore(config.keysFile, config.org);
+  const app = createApp({ config, ledger, keys, logger });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const url = `http://${config.host}:${config.port}`;
+  logger.info({ url, peer: binding.peer.id, mspId: binding.org.mspId }, 'gateway API listening');
+  return {
+    server,
+    ledger,
+    url,
+    close: async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await drained;
+      ledger.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  start(config).then(
+    (running) => {
+      const stop = (): void => {
+        running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    },
+    (err: unknown) => {
+      process.stderr.write(`gateway API failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

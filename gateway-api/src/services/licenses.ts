@@ -1,0 +1,56 @@
+import type { Session } from '../fabric/ledger';
+import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs, Written, written } from './common';
+
+/** Purchases, licences and accesses (LicenseContract). */
+export class LicenseService {
+  constructor(private readonly session: Session) {}
+
+  /**
+   * Buys units of an offering. `idempotencyKey` becomes the chaincode's
+   * request id: the chaincode returns the first purchase for a reused id and
+   * charges nothing, so a retry (by the client, or by our conflict retry) is safe.
+   *
+   * @throws ApiError INSUFFICIENT_FUNDS, SUPPLY_EXHAUSTED, OFFERING_PAUSED, OFFERING_RETIRED,
+   *   CONFLICT (the key was used for a different purchase), FORBIDDEN or INVALID_ARGUMENT.
+   */
+  async purchase(input: Schemas['NewPurchase'], idempotencyKey: string | undefined): Promise<Written<Schemas['Purchase']>> {
+    return written(
+      await this.session.submit('LicenseContract', 'PurchaseLicense', input.offeringId, input.units, input.payer, idempotencyKey ?? ''),
+    );
+  }
+
+  /**
+   * Records one use of a licence and pays its royalties.
+   *
+   * @throws ApiError FORBIDDEN (caller lacks the required attributes), PURPOSE_NOT_PERMITTED,
+   *   LICENSE_EXPIRED, INSUFFICIENT_UNITS or INVALID_ARGUMENT.
+   */
+  async recordAccess(licenseId: string, input: Schemas['NewAccess']): Promise<Written<Schemas['AccessRecord']>> {
+    return written(
+      await this.session.submit('LicenseContract', 'RecordAccess', licenseId, input.units ?? '1', input.purpose, input.requestHash, ''),
+    );
+  }
+
+  /** Evaluates whether an access would succeed now; same errors as recordAccess. */
+  async checkEntitlement(licenseId: string, units: string, purpose: string): Promise<Schemas['Entitlement']> {
+    return decode(await this.session.evaluate('LicenseContract', 'CheckEntitlement', licenseId, units, purpose));
+  }
+
+  async get(licenseId: string): Promise<Schemas['LicenseDetail']> {
+    return decode(await this.session.evaluate('LicenseContract', 'GetLicense', licenseId));
+  }
+
+  async listByHolder(holder: string, page: PageRequest): Promise<Page<Schemas['License']>> {
+    return toPage(await this.session.evaluate('LicenseContract', 'ListLicensesByHolder', holder, ...pageArgs(page)));
+  }
+
+  async getAccess(accessId: string): Promise<Schemas['AccessRecord']> {
+    return decode(await this.session.evaluate('LicenseContract', 'GetAccessRecord', accessId));
+  }
+
+  async listPurchases(offeringId: string, window: Window, page: PageRequest): Promise<Page<Schemas['Purchase']>> {
+    return toPage(
+      await this.session.evaluate('AuditContract', 'ListPurchasesByOffering', offeringId, ...windowArgs(window), ...pageArgs(page)),
+    );
+  }
+}
