@@ -65,4 +65,27 @@ export const Limits = {
   maxListEntries: 32,
   /** Most lineage parents examined is bounded by depth; total policies loaded is bounded too. */
   maxLineagePolicies: 64,
+  /** Most licences one listing (a bundle) may sell together. */
+  maxBundleItems: 16,
+  /** Most licences of one model a holder's vote or proposal weight is read from. */
+  maxLicensesPerHolder: 100,
+  /** Most votes a proposal's tally reads. */
+  maxVotesPerProposal: 10_000,
+} as const;
+
+/**
+ * The governance policy a model has until a proposal changes it. Shares are
+ * basis points of the model's units sold when a proposal is created.
+ */
+export const DefaultGovernance = {
+  /** Units voting (yes, no or abstain) must reach 20% of the units sold. */
+  quorumBps: 2000,
+  /** Yes must be more than 50% of yes + no. */
+  approvalBps: 5000,
+  /** A holder needs 1% of the units sold to propose; the owner org always may. */
+  proposalThresholdBps: 100,
+  /** Voting lasts at least one hour... */
+  minVotingSeconds: 3600,
+  /** ...and at most 30 days. */
+  maxVotingSeconds: 30 * 24 * 3600,
 } as const;

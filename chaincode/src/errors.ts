@@ -26,6 +26,34 @@ export const ErrorCode = {
   OFFERING_RETIRED: 'OFFERING_RETIRED',
   /** The access purpose is not among the licence's permitted purposes. */
   PURPOSE_NOT_PERMITTED: 'PURPOSE_NOT_PERMITTED',
+  /** A listing id names no listing. */
+  LISTING_NOT_FOUND: 'LISTING_NOT_FOUND',
+  /** The listing is sold out or cancelled and takes no more orders. */
+  LISTING_CLOSED: 'LISTING_CLOSED',
+  /** The licence's frozen terms forbid listing or transferring its units. */
+  NOT_TRANSFERABLE: 'NOT_TRANSFERABLE',
+  /** A free transfer would move units across organisations; that needs a listing, which pays the resale royalty. */
+  TRANSFER_RESTRICTED: 'TRANSFER_RESTRICTED',
+  /** The licence voted on a proposal that is still open; its units cannot move until voting ends. */
+  UNITS_LOCKED: 'UNITS_LOCKED',
+  /** The asking price does not cover the resale royalty the sale must pay. */
+  ASK_BELOW_ROYALTY: 'ASK_BELOW_ROYALTY',
+  /** A proposal id names no proposal. */
+  PROPOSAL_NOT_FOUND: 'PROPOSAL_NOT_FOUND',
+  /** The proposer holds fewer units than the model's governance policy requires. */
+  BELOW_PROPOSAL_THRESHOLD: 'BELOW_PROPOSAL_THRESHOLD',
+  /** The account (or one of its licences) already voted on this proposal. */
+  ALREADY_VOTED: 'ALREADY_VOTED',
+  /** The proposal's voting period has ended, or the proposal is closed. */
+  VOTING_CLOSED: 'VOTING_CLOSED',
+  /** The proposal's voting period has not ended yet, so it cannot be closed or executed. */
+  VOTING_OPEN: 'VOTING_OPEN',
+  /** Too few units voted for the proposal to pass. */
+  QUORUM_NOT_MET: 'QUORUM_NOT_MET',
+  /** The votes did not reach the approval threshold. */
+  PROPOSAL_REJECTED: 'PROPOSAL_REJECTED',
+  /** The proposal was already executed, or closed without being accepted. */
+  PROPOSAL_NOT_EXECUTABLE: 'PROPOSAL_NOT_EXECUTABLE',
 } as const;
 
 /** One of the stable error codes. */

@@ -28,4 +28,20 @@ export const Events = {
   AccessRecorded: 'AccessRecorded',
   /** Payload: the ClaimRecord. */
   RoyaltiesClaimed: 'RoyaltiesClaimed',
+  /** Payload: the ListingRecord as listed. */
+  ListingCreated: 'ListingCreated',
+  /** Payload: the TradeRecord (price, royalty shares, proceeds, new licences). */
+  ListingPurchased: 'ListingPurchased',
+  /** Payload: `{ listingId, seller, returned: [{ licenseId, units }], txId }`. */
+  ListingCancelled: 'ListingCancelled',
+  /** Payload: the TransferRecord. */
+  UnitsTransferred: 'UnitsTransferred',
+  /** Payload: the ProposalRecord. */
+  ProposalCreated: 'ProposalCreated',
+  /** Payload: the VoteRecord. */
+  VoteCast: 'VoteCast',
+  /** Payload: `{ proposalId, modelId, state, tally, txId }` for a proposal closed rejected or expired. */
+  ProposalClosed: 'ProposalClosed',
+  /** Payload: `{ proposal, tally, change, txId }`; the change applied in the same transaction. */
+  ProposalExecuted: 'ProposalExecuted',
 } as const;

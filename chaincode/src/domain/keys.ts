@@ -85,4 +85,33 @@ export const Keys = {
   /** Claim record. */
   claim: (account: string, at: string, txId: string): string => key('claim', account, at, txId),
   claimsOf: (account: string): readonly string[] => ['claim', account],
+  /** Listing header: seller, items (the locked units and their escrow), status. Rewritten only by buys and cancel of that listing. */
+  listing: (listingId: string): string => key('listing', listingId),
+  /** Index of open listings by model; deleted when the listing closes. */
+  openListing: (modelId: string, listingId: string): string => key('listopen', modelId, listingId),
+  openListingsOf: (modelId: string): readonly string[] => ['listopen', modelId],
+  /** Index of every listing by seller. */
+  listingBySeller: (seller: string, listingId: string): string => key('listseller', seller, listingId),
+  listingsBySeller: (seller: string): readonly string[] => ['listseller', seller],
+  /** Units that left a licence to a listing or a transfer (negative when a cancel returns them). */
+  licenseOutflow: (licenseId: string, txId: string): string => key('licout', licenseId, txId),
+  licenseOutflows: (licenseId: string): readonly string[] => ['licout', licenseId],
+  /** Immutable trade record, by model (a bundle writes one row per model) and by account. */
+  tradeByModel: (modelId: string, at: string, txId: string): string => key('trade', modelId, at, txId),
+  tradesByModel: (modelId: string): readonly string[] => ['trade', modelId],
+  tradeByAccount: (account: string, at: string, txId: string): string => key('tradeacct', account, at, txId),
+  tradesByAccount: (account: string): readonly string[] => ['tradeacct', account],
+  /** Proposal header; rewritten only when it closes or executes, never by votes. */
+  proposal: (proposalId: string): string => key('prop', proposalId),
+  /** Index of proposals by model, and by model and state (moved when the state changes). */
+  proposalByModel: (modelId: string, proposalId: string): string => key('propmodel', modelId, proposalId),
+  proposalsByModel: (modelId: string): readonly string[] => ['propmodel', modelId],
+  proposalByState: (modelId: string, state: string, proposalId: string): string => key('propstate', modelId, state, proposalId),
+  proposalsByState: (modelId: string, state: string): readonly string[] => ['propstate', modelId, state],
+  /** One vote; unique per proposal and voter, so concurrent votes never share a key. */
+  vote: (proposalId: string, voter: string): string => key('vote', proposalId, voter),
+  votesOf: (proposalId: string): readonly string[] => ['vote', proposalId],
+  /** A licence's vote on a proposal; its units may not move until `until`. */
+  voteLock: (licenseId: string, proposalId: string): string => key('votelock', licenseId, proposalId),
+  voteLocksOf: (licenseId: string): readonly string[] => ['votelock', licenseId],
 } as const;

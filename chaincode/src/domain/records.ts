@@ -1,3 +1,4 @@
+import type { GovernancePolicy, ProposalChange, ProposalState, Tally, VoteChoice } from './governance';
 import type { RoyaltyPolicy } from './policy';
 import type { LicenseTerms } from './terms';
 
@@ -19,6 +20,8 @@ export interface ModelRecord {
   readonly intendedUse: string;
   readonly activeVersion: string;
   readonly royaltyPolicy: RoyaltyPolicy;
+  /** Set by an executed governance proposal; absent means `DefaultGovernance`. */
+  readonly governancePolicy?: GovernancePolicy;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly txId: string;
@@ -76,9 +79,21 @@ export interface LicenseRecord {
   /** Frozen unit price; the escrow of a licence is its remaining units times this. */
   readonly unitPrice: string;
   readonly lotCount: number;
+  /** When the units were first bought from the offering; a resale or transfer keeps it, as it keeps the expiry. */
   readonly purchasedAt: string;
   readonly expiresAt?: string;
+  /** How a licence made by the market came to be; absent for a purchase from the offering. */
+  readonly origin?: LicenseOrigin;
   readonly txId: string;
+}
+
+/** Where the units of a secondary licence came from. */
+export interface LicenseOrigin {
+  readonly kind: 'resale' | 'transfer';
+  readonly fromLicenseId: string;
+  readonly fromHolder: string;
+  readonly listingId?: string;
+  readonly acquiredAt: string;
 }
 
 /** The remaining units of one lot, written once the lot is first used. */
@@ -141,6 +156,8 @@ export interface AccessRecord {
 /** A royalty row: an unclaimed accrual (deleted on claim) or an immutable payment (statement). */
 export interface RoyaltyRow {
   readonly docType: 'royalty';
+  /** Absent for an access royalty; `resaleRoyalty` or `saleProceeds` for a secondary sale (then accessId is the trade's tx id). */
+  readonly kind?: 'resaleRoyalty' | 'saleProceeds';
   readonly account: string;
   readonly amount: string;
   readonly modelId: string;
@@ -169,4 +186,137 @@ export interface ClaimRecord {
 export interface BalanceRecord {
   readonly account: string;
   readonly amount: string;
+}
+
+/** Units of one licence locked in a listing. */
+export interface ListingItem {
+  readonly licenseId: string;
+  readonly offeringId: string;
+  readonly modelId: string;
+  readonly termsKey: string;
+  readonly termsHash: string;
+  /** The licence's frozen unit price: each listed unit carries this much escrow. */
+  readonly unitPrice: string;
+  readonly purchasedAt: string;
+  readonly expiresAt?: string;
+  /** Units listed at first, and still unsold. Escrow held by the listing is remaining × unitPrice. */
+  readonly units: string;
+  readonly remaining: string;
+  /** Units taken from each lot of the licence, so that a cancel returns them where they came from. */
+  readonly lots: readonly { readonly index: number; readonly units: string }[];
+}
+
+/** Lifecycle of a listing. */
+export type ListingStatus = 'open' | 'sold' | 'cancelled';
+
+/**
+ * A listing: units locked out of one licence (sold per unit, in whole or in
+ * part) or of several (a bundle, sold all or nothing).
+ */
+export interface ListingRecord {
+  readonly docType: 'listing';
+  readonly listingId: string;
+  readonly seller: string;
+  readonly status: ListingStatus;
+  readonly bundle: boolean;
+  /** Asking price per unit (single-licence listings). */
+  readonly askUnitPrice?: string;
+  /** Asking price of the whole bundle (bundles). */
+  readonly askPrice?: string;
+  /** Only this MSP may buy (a private sale), or absent for anyone eligible. */
+  readonly reservedForMspId?: string;
+  readonly modelIds: readonly string[];
+  readonly items: readonly ListingItem[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly txId: string;
+}
+
+/** One licence's part of a trade. */
+export interface TradeItem {
+  readonly fromLicenseId: string;
+  readonly toLicenseId: string;
+  readonly modelId: string;
+  readonly offeringId: string;
+  readonly units: string;
+  /** The part of the price paid for these units. */
+  readonly price: string;
+  /** The escrow that moved with the units: units × frozen unit price. */
+  readonly escrow: string;
+  /** max(price, escrow): the value the resale royalty is charged on. */
+  readonly royaltyBase: string;
+  readonly resaleRoyaltyBps: number;
+  readonly royalty: string;
+}
+
+/** A secondary sale; also the BuyListing receipt. */
+export interface TradeRecord {
+  readonly docType: 'trade';
+  readonly tradeId: string;
+  readonly listingId: string;
+  readonly seller: string;
+  readonly buyer: string;
+  readonly price: string;
+  readonly royalty: string;
+  /** price − royalty, accrued to the seller. */
+  readonly proceeds: string;
+  readonly items: readonly TradeItem[];
+  readonly royalties: readonly RoyaltyShare[];
+  readonly at: string;
+  readonly txId: string;
+}
+
+/** A free transfer of units between two accounts of one organisation. */
+export interface TransferRecord {
+  readonly docType: 'transfer';
+  readonly fromLicenseId: string;
+  readonly toLicenseId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly modelId: string;
+  readonly units: string;
+  readonly escrow: string;
+  readonly at: string;
+  readonly txId: string;
+}
+
+/** A governance proposal on a model. */
+export interface ProposalRecord {
+  readonly docType: 'proposal';
+  readonly proposalId: string;
+  readonly modelId: string;
+  readonly proposer: string;
+  readonly change: ProposalChange;
+  readonly description: string;
+  readonly state: ProposalState;
+  /** The model's governance policy when the proposal was made; it decides the outcome. */
+  readonly policy: GovernancePolicy;
+  /** Units of the model sold when the proposal was made: the base of quorum and threshold. */
+  readonly eligibleUnits: string;
+  readonly votingEndsAt: string;
+  readonly tally?: Tally;
+  readonly createdAt: string;
+  readonly closedAt?: string;
+  readonly executedAt?: string;
+  readonly txId: string;
+}
+
+/** One holder's vote, weighted by the units of the model's licences it held when voting. */
+export interface VoteRecord {
+  readonly docType: 'vote';
+  readonly proposalId: string;
+  readonly modelId: string;
+  readonly voter: string;
+  readonly choice: VoteChoice;
+  readonly weight: string;
+  readonly licenses: readonly { readonly licenseId: string; readonly units: string }[];
+  readonly castBy: string;
+  readonly at: string;
+  readonly txId: string;
+}
+
+/** A licence's units are locked until voting on a proposal ends. */
+export interface VoteLockRecord {
+  readonly proposalId: string;
+  readonly until: string;
 }

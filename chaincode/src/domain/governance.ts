@@ -1,0 +1,144 @@
+import { DefaultGovernance, Limits } from '../config';
+import { invalidArgument } from '../errors';
+import { BASIS_POINTS } from './policy';
+import { requireChoice, requireId, requireInteger, requireObject, requirePositiveAmount, requireText } from './validation';
+
+/**
+ * Token-holder governance rules: the governance policy, what a proposal may
+ * change, and the tally. Pure functions; the contract does the ledger work.
+ */
+
+/** A model's governance policy. Shares are basis points of the units sold when a proposal is made. */
+export interface GovernancePolicy {
+  readonly quorumBps: number;
+  /** Yes must exceed this share of yes + no (abstain counts toward quorum only). */
+  readonly approvalBps: number;
+  readonly proposalThresholdBps: number;
+  readonly minVotingSeconds: number;
+  readonly maxVotingSeconds: number;
+}
+
+/** What a proposal changes when executed. */
+export type ProposalChange =
+  | { readonly kind: 'activateVersion'; readonly version: string }
+  | { readonly kind: 'setPrice'; readonly offeringId: string; readonly unitPrice: string }
+  | { readonly kind: 'setOfferingStatus'; readonly offeringId: string; readonly status: 'active' | 'paused' | 'retired' }
+  | { readonly kind: 'setRoyaltyPolicy'; readonly royaltyPolicy: unknown }
+  | { readonly kind: 'setGovernancePolicy'; readonly governancePolicy: GovernancePolicy };
+
+/** The kinds of change. */
+export const CHANGE_KINDS = ['activateVersion', 'setPrice', 'setOfferingStatus', 'setRoyaltyPolicy', 'setGovernancePolicy'] as const;
+
+/** Open while voting; then accepted (awaiting execution), executed, rejected or expired (quorum not met). */
+export type ProposalState = 'open' | 'accepted' | 'executed' | 'rejected' | 'expired';
+
+/** The proposal states. */
+export const PROPOSAL_STATES: readonly ProposalState[] = ['open', 'accepted', 'executed', 'rejected', 'expired'];
+
+/** A vote. */
+export type VoteChoice = 'yes' | 'no' | 'abstain';
+
+/** The vote choices. */
+export const VOTE_CHOICES: readonly VoteChoice[] = ['yes', 'no', 'abstain'];
+
+/** Units voting each way, decimal strings. */
+export interface Tally {
+  readonly yes: string;
+  readonly no: string;
+  readonly abstain: string;
+  readonly voters: number;
+}
+
+/** The policy a model has, or the default one. */
+export function effectiveGovernance(policy: GovernancePolicy | undefined): GovernancePolicy {
+  return policy ?? { ...DefaultGovernance };
+}
+
+/**
+ * Validates a governance policy (field `governancePolicy`); missing members take the defaults.
+ *
+ * @throws ChaincodeError INVALID_ARGUMENT naming the field at fault.
+ */
+export function parseGovernancePolicy(raw: unknown): GovernancePolicy {
+  const field = 'change.governancePolicy';
+  const input = requireObject(field, raw);
+  const pick = (name: keyof GovernancePolicy, min: number, max: number): number =>
+    input[name] === undefined ? DefaultGovernance[name] : requireInteger(`${field}.${name}`, input[name], min, max);
+  const policy: GovernancePolicy = {
+    quorumBps: pick('quorumBps', 1, 10_000),
+    approvalBps: pick('approvalBps', 0, 9_999),
+    proposalThresholdBps: pick('proposalThresholdBps', 0, 10_000),
+    minVotingSeconds: pick('minVotingSeconds', 60, 366 * 24 * 3600),
+    maxVotingSeconds: pick('maxVotingSeconds', 60, 366 * 24 * 3600),
+  };
+  if (policy.minVotingSeconds > policy.maxVotingSeconds) {
+    throw invalidArgument(`${field}.minVotingSeconds`, 'must not exceed maxVotingSeconds');
+  }
+  return policy;
+}
+
+/**
+ * Validates the shape of a proposal's change (field `change`). Checks that
+ * need the ledger (the version exists, the offering is the model's) are the
+ * contract's.
+ *
+ * @throws ChaincodeError INVALID_ARGUMENT naming the field at fault.
+ */
+export function parseProposalChange(raw: unknown): ProposalChange {
+  const input = requireObject('change', raw);
+  const kind = requireChoice('change.kind', input.kind, CHANGE_KINDS);
+  switch (kind) {
+    case 'activateVersion':
+      return { kind, version: requireId('change.version', input.version) };
+    case 'setPrice':
+      return {
+        kind,
+        offeringId: requireId('change.offeringId', input.offeringId),
+        unitPrice: requirePositiveAmount('change.unitPrice', input.unitPrice).toString(),
+      };
+    case 'setOfferingStatus':
+      return {
+        kind,
+        offeringId: requireId('change.offeringId', input.offeringId),
+        status: requireChoice('change.status', input.status, ['active', 'paused', 'retired'] as const),
+      };
+    case 'setRoyaltyPolicy':
+      return { kind, royaltyPolicy: requireObject('change.royaltyPolicy', input.royaltyPolicy) };
+    case 'setGovernancePolicy':
+      return { kind, governancePolicy: parseGovernancePolicy(input.governancePolicy) };
+  }
+}
+
+/** Requires a proposal description. */
+export function requireDescription(value: unknown): string {
+  return requireText('description', value, Limits.maxTextLength);
+}
+
+/** True if `units` is at least `bps` of `eligible`. */
+export function reachesShare(units: bigint, eligible: bigint, bps: number): boolean {
+  return units * BASIS_POINTS >= eligible * BigInt(bps);
+}
+
+/** Adds votes up. */
+export function tallyVotes(votes: readonly { readonly choice: VoteChoice; readonly weight: string }[]): Tally {
+  const sums: Record<VoteChoice, bigint> = { yes: 0n, no: 0n, abstain: 0n };
+  for (const vote of votes) {
+    sums[vote.choice] += BigInt(vote.weight);
+  }
+  return { yes: sums.yes.toString(), no: sums.no.toString(), abstain: sums.abstain.toString(), voters: votes.length };
+}
+
+/**
+ * Decides a closed proposal. Quorum: yes + no + abstain ≥ quorumBps of the
+ * eligible units (and at least one unit voted). Approval: yes × 10000 >
+ * approvalBps × (yes + no).
+ */
+export function decide(tally: Tally, eligibleUnits: bigint, policy: GovernancePolicy): 'accepted' | 'rejected' | 'expired' {
+  const yes = BigInt(tally.yes);
+  const no = BigInt(tally.no);
+  const turnout = yes + no + BigInt(tally.abstain);
+  if (turnout === 0n || !reachesShare(turnout, eligibleUnits, policy.quorumBps)) {
+    return 'expired';
+  }
+  return yes * BASIS_POINTS > BigInt(policy.approvalBps) * (yes + no) ? 'accepted' : 'rejected';
+}
