@@ -1,0 +1,100 @@
+/**
+ * Starts one gateway API instance per member org against the running network
+ * (the plan in MLL_RUNTIME_DIR), on real HTTP ports from MLL_API_TEST_PORT
+ * (4000 + MLL_PORT_OFFSET unless set, so they shift with the network's ports), with API keys issued into a key file of this test run.
+ * Every response the tests receive is recorded, so a test can assert that
+ * none of them broke the spec.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import request, { Response } from 'supertest';
+import { KeyStore } from '../../gateway-api/src/auth/keys';
+import { loadConfig } from '../../gateway-api/src/config';
+import { Running, start } from '../../gateway-api/src/server';
+import { runtimeDir } from './network';
+
+export const API_ORGS = ['lab', 'hospital', 'clearing', 'regulator'] as const;
+export type ApiOrg = (typeof API_ORGS)[number];
+
+/** One caller of one instance: the user's key, and HTTP verbs that send it. */
+export interface ApiCaller {
+  readonly url: string;
+  readonly key: string;
+  get(path: string): Promise<Response>;
+  post(path: string, body: object, headers?: Record<string, string>): Promise<Response>;
+  put(path: string, body: object): Promise<Response>;
+  patch(path: string, body: object): Promise<Response>;
+}
+
+export interface ApiFleet {
+  readonly urls: Record<ApiOrg, string>;
+  /** Every response received through `as()` callers, in order. */
+  readonly responses: Response[];
+  /** A caller signing as USER of ORG (a key is issued on first use). */
+  as(org: ApiOrg, user: string): ApiCaller;
+  /** An HTTP client of ORG's instance with no key. */
+  anonymous(org: ApiOrg): request.Agent;
+  stop(): Promise<void>;
+}
+
+/** Starts the four instances; stop() closes them and deletes the key files. */
+export async function startApiFleet(): Promise<ApiFleet> {
+  const basePort = Number(process.env.MLL_API_TEST_PORT ?? 4000 + Number(process.env.MLL_PORT_OFFSET ?? 0));
+  const keysDir = mkdtempSync(join(runtimeDir, 'api-test-'));
+  const running = new Map<ApiOrg, Running>();
+  const stores = new Map<ApiOrg, KeyStore>();
+  try {
+    for (const [index, org] of API_ORGS.entries()) {
+      const config = loadConfig({
+        MLL_API_ORG: org,
+        MLL_RUNTIME_DIR: runtimeDir,
+        MLL_API_PORT: String(basePort + index),
+        MLL_API_KEYS_FILE: join(keysDir, `${org}-keys.json`),
+        MLL_API_LOG_LEVEL: process.env.MLL_API_LOG_LEVEL ?? 'silent',
+        MLL_API_VALIDATE_RESPONSES: 'true',
+      });
+      running.set(org, await start(config));
+      stores.set(org, new KeyStore(config.keysFile, org));
+    }
+  } catch (err) {
+    await Promise.all([...running.values()].map((r) => r.close()));
+    rmSync(keysDir, { recursive: true, force: true });
+    throw err;
+  }
+  const urls = Object.fromEntries(API_ORGS.map((org) => [org, running.get(org)?.url ?? ''])) as Record<ApiOrg, string>;
+  const responses: Response[] = [];
+  const callers = new Map<string, ApiCaller>();
+  const record = async (pending: request.Test): Promise<Response> => {
+    const response = await pending;
+    responses.push(response);
+    return response;
+  };
+  return {
+    urls,
+    responses,
+    as(org, user) {
+      const id = `${org}/${user}`;
+      let caller = callers.get(id);
+      if (caller === undefined) {
+        const { key } = (stores.get(org) as KeyStore).issue(user);
+        const url = urls[org];
+        const agent = request(url);
+        caller = {
+          url,
+          key,
+          get: (path) => record(agent.get(path).set('X-API-Key', key)),
+          post: (path, body, headers = {}) => record(agent.post(path).set('X-API-Key', key).set(headers).send(body)),
+          put: (path, body) => record(agent.put(path).set('X-API-Key', key).send(body)),
+          patch: (path, body) => record(agent.patch(path).set('X-API-Key', key).send(body)),
+        };
+        callers.set(id, caller);
+      }
+      return caller;
+    },
+    anonymous: (org) => request.agent(urls[org]),
+    stop: async () => {
+      await Promise.all([...running.values()].map((r) => r.close()));
+      rmSync(keysDir, { recursive: true, force: true });
+    },
+  };
+}
