@@ -1,0 +1,87 @@
+/**
+ * Checks that keep the gateway API honest without a network: its generated
+ * types match its spec, it knows every chaincode error code, its config
+ * reports every bad variable at once, and its cursors round-trip.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { ErrorCode } from '../../chaincode/src/errors';
+import { ConfigError, loadConfig } from '../../gateway-api/src/config';
+import { ApiError } from '../../gateway-api/src/errors';
+import { CHAINCODE_CODES, parseChaincodeMessage } from '../../gateway-api/src/fabric/errors';
+import { statusOf } from '../../gateway-api/src/http/errors';
+import { decodeCursor, encodeCursor } from '../../gateway-api/src/services/common';
+
+const api = resolve(__dirname, '../../gateway-api');
+
+describe('the gateway API contract', () => {
+  it('has generated types that match openapi.yaml (run npm run -w gateway-api generate)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-types-'));
+    try {
+      const out = join(dir, 'openapi.ts');
+      execFileSync(process.execPath, [join(dirname(require.resolve('openapi-typescript/package.json')), 'bin/cli.js'), join(api, 'openapi.yaml'), '-o', out], {
+        stdio: 'pipe',
+      });
+      expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(api, 'src/generated/openapi.ts'), 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('knows every error code the chaincode can raise, and gives each a 4xx status', () => {
+    expect([...CHAINCODE_CODES].sort()).toEqual(Object.values(ErrorCode).sort());
+    for (const code of CHAINCODE_CODES) {
+      expect(statusOf(code)).toBeGreaterThanOrEqual(400);
+      expect(statusOf(code)).toBeLessThan(500);
+    }
+  });
+
+  it('finds the chaincode code inside a peer\u2019s wrapped message', () => {
+    expect(parseChaincodeMessage('chaincode response 500, INSUFFICIENT_UNITS: licence L-1 has 0 units left')).toEqual({
+      code: 'INSUFFICIENT_UNITS',
+      message: 'INSUFFICIENT_UNITS: licence L-1 has 0 units left',
+    });
+    expect(parseChaincodeMessage('chaincode response 500, Cannot read properties of undefined')).toBeUndefined();
+  });
+
+  it('maps the ledger\u2019s own failures to 409, 502, 503 and 504', () => {
+    expect([statusOf('LEDGER_CONFLICT'), statusOf('COMMIT_FAILED'), statusOf('LEDGER_UNAVAILABLE'), statusOf('LEDGER_TIMEOUT')]).toEqual([
+      409, 502, 503, 504,
+    ]);
+    expect(statusOf('SOMETHING_NEW')).toBe(500);
+  });
+
+  it('round-trips a bookmark through an opaque cursor and rejects a forged one', () => {
+    const bookmark = '\u0000acctime\u00002026-01-01T00:00:00.000Z\u0000abc';
+    expect(decodeCursor(encodeCursor(bookmark))).toBe(bookmark);
+    expect(decodeCursor(undefined)).toBe('');
+    expect(() => decodeCursor('not-a-cursor')).toThrow(ApiError);
+  });
+});
+
+describe('the gateway API configuration', () => {
+  it('lists every missing or bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ MLL_RUNTIME_DIR: '/nonexistent', MLL_API_PORT: 'eighty', MLL_API_LOG_LEVEL: 'loud', MLL_API_VALIDATE_RESPONSES: 'yes' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(' ')[0]);
+    expect(problems.sort()).toEqual(['MLL_API_LOG_LEVEL', 'MLL_API_ORG', 'MLL_API_PORT', 'MLL_API_VALIDATE_RESPONSES', 'MLL_RUNTIME_DIR:'].sort());
+  });
+
+  it('accepts a complete environment with defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    try {
+      writeFileSync(join(dir, 'plan.json'), '{}');
+      const config = loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir });
+      expect(config).toMatchObject({ org: 'hospital', port: 4000, keysFile: join(dir, 'api', 'hospital-keys.json'), validateResponses: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
