@@ -3,13 +3,24 @@
  * and serves the contracts below; the first is the default contract.
  */
 import { AuditContract } from './contracts/audit';
+import { GovernanceContract } from './contracts/governance';
 import { LicenseContract } from './contracts/license';
+import { MarketContract } from './contracts/market';
 import { ModelContract } from './contracts/model';
 import { OfferingContract } from './contracts/offering';
 import { RoyaltyContract } from './contracts/royalty';
 import { TokenContract } from './contracts/token';
 
-export { AuditContract, LicenseContract, ModelContract, OfferingContract, RoyaltyContract, TokenContract };
+export {
+  AuditContract,
+  GovernanceContract,
+  LicenseContract,
+  MarketContract,
+  ModelContract,
+  OfferingContract,
+  RoyaltyContract,
+  TokenContract,
+};
 
 /** The contracts this chaincode serves, one per aggregate. */
 export const contracts: (
@@ -19,4 +30,15 @@ export const contracts: (
   | typeof LicenseContract
   | typeof RoyaltyContract
   | typeof AuditContract
-)[] = [ModelContract, OfferingContract, TokenContract, LicenseContract, RoyaltyContract, AuditContract];
+  | typeof MarketContract
+  | typeof GovernanceContract
+)[] = [
+  ModelContract,
+  OfferingContract,
+  TokenContract,
+  LicenseContract,
+  RoyaltyContract,
+  AuditContract,
+  MarketContract,
+  GovernanceContract,
+];

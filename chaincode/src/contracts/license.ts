@@ -31,6 +31,7 @@ import {
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireReader, requireWriter } from '../ledger/authz';
 import {
   debit,
+  licenseOutflow,
   licenseRemaining,
   loadLineagePolicies,
   lotRemaining,
@@ -343,11 +344,13 @@ export class LicenseContract extends Contract {
     requireReader(tx.caller, [mspOfAccount(license.holder), model.ownerMspId], `licence ${license.licenseId}`);
     const snapshot = await requireTerms(tx, license.termsKey);
     const remaining = await licenseRemaining(tx, license);
+    const moved = await licenseOutflow(tx, license.licenseId);
     return result({
       license,
       terms: snapshot.terms,
       remainingUnits: remaining.toString(),
-      consumedUnits: (BigInt(license.units) - remaining).toString(),
+      movedUnits: moved.toString(),
+      consumedUnits: (BigInt(license.units) - remaining - moved).toString(),
       escrow: (remaining * BigInt(license.unitPrice)).toString(),
     });
   }

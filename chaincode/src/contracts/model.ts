@@ -1,10 +1,9 @@
 import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
 import { Limits, Role } from '../config';
-import { ChaincodeError, ErrorCode, invalidArgument } from '../errors';
+import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
 import { Keys, prefixRange } from '../domain/keys';
 import { parseRoyaltyPolicy } from '../domain/policy';
-import type { RoyaltyPolicy } from '../domain/policy';
 import type { ModelRecord, ModelVersionRecord } from '../domain/records';
 import {
   requireBookmark,
@@ -18,7 +17,7 @@ import {
 } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
 import {
-  loadLineagePolicies,
+  checkParents,
   pageOfDocuments,
   requireModel,
   requireModelVersion,
@@ -44,23 +43,6 @@ function parseVersion(version: string, artifactSha256: string, artifactUri: stri
     artifactUri: requireUri('artifactUri', artifactUri),
     inferenceEndpoint: requireHttpUrl('inferenceEndpoint', inferenceEndpoint),
   };
-}
-
-/**
- * Checks that a policy's parents exist and that none of them descends from
- * `modelId` within the lineage depth (which would be a cycle).
- *
- * @throws ChaincodeError INVALID_ARGUMENT naming the parent at fault.
- */
-async function checkParents(tx: Tx, modelId: string, policy: RoyaltyPolicy): Promise<void> {
-  for (const [index, parent] of policy.parents.entries()) {
-    const field = `royaltyPolicy.parents[${index}].modelId`;
-    const parentModel = await requireModel(tx, parent.modelId, field);
-    const ancestors = await loadLineagePolicies(tx, parentModel);
-    if (ancestors.has(modelId)) {
-      throw invalidArgument(field, `descends from ${modelId}, which would make the lineage a cycle`);
-    }
-  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { result } from './result';
 const OFFERING_WRITERS = [Role.admin] as const;
 
 /** Allowed status changes: from → to. */
-const TRANSITIONS: Readonly<Record<OfferingStatus, readonly OfferingStatus[]>> = {
+export const OFFERING_TRANSITIONS: Readonly<Record<OfferingStatus, readonly OfferingStatus[]>> = {
   active: ['paused', 'retired'],
   paused: ['active', 'retired'],
   retired: [],
@@ -129,7 +129,7 @@ async function changeStatus(tx: Tx, offeringId: string, to: OfferingStatus, verb
   requireWriter(caller, `${verb} an offering`, OFFERING_WRITERS);
   const offering = await requireOffering(tx, requireId('offeringId', offeringId), 'offeringId');
   requireOrgWriter(caller, offering.ownerMspId, `${verb} this offering`, OFFERING_WRITERS);
-  if (!TRANSITIONS[offering.status].includes(to)) {
+  if (!OFFERING_TRANSITIONS[offering.status].includes(to)) {
     throw new ChaincodeError(ErrorCode.CONFLICT, `offering ${offering.offeringId} is ${offering.status} and cannot ${verb}`);
   }
   const updated: OfferingRecord = { ...offering, status: to, updatedAt: tx.now, txId: tx.txId };

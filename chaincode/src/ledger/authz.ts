@@ -1,6 +1,6 @@
 import { Msp, Role } from '../config';
 import { forbidden } from '../errors';
-import { mspOfAccount, orgAccountId } from '../domain/identity';
+import { isOrgAccount, mspOfAccount, orgAccountId } from '../domain/identity';
 import type { Caller } from './tx';
 
 /**
@@ -93,4 +93,23 @@ export function requireRegulator(caller: Caller, what: string): void {
   if (!isRegulator(caller)) {
     throw forbidden(`only regulators may read ${what}`);
   }
+}
+
+/**
+ * Admits a caller to act for the holder of units: the holder's own identity,
+ * or an admin of the org whose treasury holds them.
+ *
+ * @throws ChaincodeError FORBIDDEN otherwise.
+ */
+export function requireHolder(caller: Caller, holder: string, action: string): void {
+  if (caller.account === holder) {
+    return;
+  }
+  if (isOrgAccount(holder) && mspOfAccount(holder) === caller.mspId) {
+    if (caller.role === Role.admin) {
+      return;
+    }
+    throw forbidden(`only role admin may ${action} for the ${caller.mspId} treasury`);
+  }
+  throw forbidden(`only the holder ${holder} may ${action}`);
 }

@@ -2,7 +2,7 @@ import { Limits } from '../config';
 import { ChaincodeError, ErrorCode, invalidArgument, notFound } from '../errors';
 import { Keys, prefixRange } from '../domain/keys';
 import type { KeyRange } from '../domain/keys';
-import { lotSize } from '../domain/lots';
+import { lotSize, lotVisitOrder } from '../domain/lots';
 import type { RoyaltyPolicy } from '../domain/policy';
 import type {
   BalanceRecord,
@@ -12,6 +12,7 @@ import type {
   ModelVersionRecord,
   OfferingRecord,
   TermsSnapshot,
+  VoteLockRecord,
 } from '../domain/records';
 import type { Page, Tx } from './tx';
 
@@ -153,4 +154,113 @@ export async function pageOfDocuments<T>(tx: Tx, range: KeyRange, pageSize: numb
 /** The range of every version of a model. */
 export function versionsRange(modelId: string): KeyRange {
   return prefixRange(Keys.modelVersions(modelId));
+}
+
+/**
+ * Checks that a policy's parents exist and that none of them descends from
+ * `modelId` within the lineage depth (which would be a cycle).
+ *
+ * @throws ChaincodeError INVALID_ARGUMENT naming the parent at fault.
+ */
+export async function checkParents(tx: Tx, modelId: string, policy: RoyaltyPolicy, prefix = 'royaltyPolicy'): Promise<void> {
+  for (const [index, parent] of policy.parents.entries()) {
+    const field = `${prefix}.parents[${index}].modelId`;
+    const parentModel = await requireModel(tx, parent.modelId, field);
+    const ancestors = await loadLineagePolicies(tx, parentModel);
+    if (ancestors.has(modelId)) {
+      throw invalidArgument(field, `descends from ${modelId}, which would make the lineage a cycle`);
+    }
+  }
+}
+
+/** Units taken from one lot, with the lot's remaining count before. */
+export interface LotTake {
+  readonly index: number;
+  readonly units: bigint;
+  readonly before: bigint;
+}
+
+/**
+ * Plans taking `units` from a licence's lots, walking forward from `start`
+ * with wrapping, as accesses do.
+ *
+ * @throws ChaincodeError INSUFFICIENT_UNITS if the licence has fewer units left.
+ */
+export async function planTake(tx: Tx, license: LicenseRecord, units: bigint, start: number): Promise<LotTake[]> {
+  const takes: LotTake[] = [];
+  let needed = units;
+  for (const index of lotVisitOrder(start, license.lotCount)) {
+    if (needed === 0n) {
+      break;
+    }
+    const before = await lotRemaining(tx, license, index);
+    if (before > 0n) {
+      const taken = before < needed ? before : needed;
+      takes.push({ index, units: taken, before });
+      needed -= taken;
+    }
+  }
+  if (needed > 0n) {
+    throw new ChaincodeError(
+      ErrorCode.INSUFFICIENT_UNITS,
+      `licence ${license.licenseId} has ${units - needed} units left, fewer than the ${units} requested`,
+    );
+  }
+  return takes;
+}
+
+/** Writes the lots a plan takes from. */
+export async function writeTakes(tx: Tx, licenseId: string, takes: readonly LotTake[]): Promise<void> {
+  for (const take of takes) {
+    await tx.put(Keys.lot(licenseId, take.index), { remaining: (take.before - take.units).toString() } satisfies LotRecord);
+  }
+}
+
+/**
+ * Fails if the licence voted on a proposal whose voting has not ended: its
+ * units may not move to another holder, who could vote with them again.
+ *
+ * @throws ChaincodeError UNITS_LOCKED.
+ */
+export async function requireUnlocked(tx: Tx, licenseId: string, now: string): Promise<void> {
+  const locks = await tx.range<VoteLockRecord>(prefixRange(Keys.voteLocksOf(licenseId)), Limits.maxVotesPerProposal);
+  const open = locks.find((lock) => lock.value.until > now);
+  if (open !== undefined) {
+    throw new ChaincodeError(
+      ErrorCode.UNITS_LOCKED,
+      `licence ${licenseId} voted on proposal ${open.value.proposalId}; its units cannot move before ${open.value.until}`,
+    );
+  }
+}
+
+/** A licence of a holder with the units it has left. */
+export interface Holding {
+  readonly license: LicenseRecord;
+  readonly remaining: bigint;
+}
+
+/**
+ * The unexpired licences of one model an account holds, with units left
+ * (reads at most `maxLicensesPerHolder` licences of the account).
+ */
+export async function holdingsOf(tx: Tx, account: string, modelId: string, now: string): Promise<Holding[]> {
+  const rows = await tx.range<IndexRef>(prefixRange(Keys.licensesByHolder(account)), Limits.maxLicensesPerHolder);
+  const holdings: Holding[] = [];
+  for (const row of rows) {
+    const license = await tx.get<LicenseRecord>(row.value.ref);
+    if (license === undefined || license.modelId !== modelId || (license.expiresAt !== undefined && now >= license.expiresAt)) {
+      continue;
+    }
+    const remaining = await licenseRemaining(tx, license);
+    if (remaining > 0n) {
+      holdings.push({ license, remaining });
+    }
+  }
+  return holdings;
+}
+
+/** Units that left a licence to listings and transfers, net of units returned by cancels. */
+export async function licenseOutflow(tx: Tx, licenseId: string): Promise<bigint> {
+  const rows = await tx.range<{ units: string }>(prefixRange(Keys.licenseOutflows(licenseId)), Number.MAX_SAFE_INTEGER);
+  return rows.reduce((sum, row) => sum + BigInt(row.value.units), 0n);
 }

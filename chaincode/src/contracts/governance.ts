@@ -1,0 +1,387 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Limits, Role } from '../config';
+import { ChaincodeError, ErrorCode, invalidArgument } from '../errors';
+import { Events } from '../events';
+import {
+  PROPOSAL_STATES,
+  VOTE_CHOICES,
+  decide,
+  effectiveGovernance,
+  parseProposalChange,
+  reachesShare,
+  requireDescription,
+  tallyVotes,
+} from '../domain/governance';
+import type { ProposalChange, ProposalState, Tally } from '../domain/governance';
+import { Keys, prefixRange } from '../domain/keys';
+import { parseRoyaltyPolicy } from '../domain/policy';
+import type { ModelRecord, OfferingRecord, ProposalRecord, TermsSnapshot, VoteLockRecord, VoteRecord } from '../domain/records';
+import { termsHash } from '../domain/terms';
+import { addSeconds } from '../domain/time';
+import { requireBookmark, requireChoice, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
+import { ACCOUNT_CHOICES, actingAccount, requireWriter } from '../ledger/authz';
+import type { IndexRef } from '../ledger/repo';
+import {
+  checkParents,
+  holdingsOf,
+  pageOfDocuments,
+  pageOfIndex,
+  requireModel,
+  requireModelVersion,
+  requireOffering,
+  requireTerms,
+  soldUnits,
+} from '../ledger/repo';
+import { Tx } from '../ledger/tx';
+import { OFFERING_TRANSITIONS } from './offering';
+import { result } from './result';
+
+const OWNER_PROPOSERS: readonly string[] = [Role.admin, Role.engineer];
+
+/** Units sold by all of a model's offerings: the base of quorum and proposal threshold. */
+async function unitsSold(tx: Tx, modelId: string): Promise<bigint> {
+  const offerings = await tx.range<IndexRef>(prefixRange(Keys.offeringsByModel(modelId)), Number.MAX_SAFE_INTEGER);
+  let total = 0n;
+  for (const row of offerings) {
+    total += await soldUnits(tx, row.key.split('/').at(-1) ?? '');
+  }
+  return total;
+}
+
+async function requireModelOffering(tx: Tx, model: ModelRecord, offeringId: string): Promise<OfferingRecord> {
+  const offering = await requireOffering(tx, offeringId, 'change.offeringId');
+  if (offering.modelId !== model.modelId) {
+    throw invalidArgument('change.offeringId', `is an offering of ${offering.modelId}, not of ${model.modelId}`);
+  }
+  return offering;
+}
+
+/**
+ * Checks a change against the ledger when it is proposed, and again when it
+ * is executed (the ledger may have moved on).
+ *
+ * @throws ChaincodeError INVALID_ARGUMENT naming the field, or CONFLICT for an impossible status change.
+ */
+async function checkChange(tx: Tx, model: ModelRecord, change: ProposalChange): Promise<void> {
+  switch (change.kind) {
+    case 'activateVersion':
+      await requireModelVersion(tx, model.modelId, change.version, 'change.version');
+      return;
+    case 'setPrice': {
+      const offering = await requireModelOffering(tx, model, change.offeringId);
+      if (offering.status === 'retired') {
+        throw new ChaincodeError(ErrorCode.CONFLICT, `offering ${offering.offeringId} is retired and sells nothing`);
+      }
+      return;
+    }
+    case 'setOfferingStatus': {
+      const offering = await requireModelOffering(tx, model, change.offeringId);
+      if (!OFFERING_TRANSITIONS[offering.status].includes(change.status)) {
+        throw new ChaincodeError(ErrorCode.CONFLICT, `offering ${offering.offeringId} is ${offering.status} and cannot become ${change.status}`);
+      }
+      return;
+    }
+    case 'setRoyaltyPolicy':
+      await checkParents(tx, model.modelId, parseRoyaltyPolicy(change.royaltyPolicy, model.modelId), 'change.royaltyPolicy');
+      return;
+    case 'setGovernancePolicy':
+      return;
+  }
+}
+
+/** Applies an accepted change. Sold licences are never touched: they point at their frozen terms snapshot. */
+async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): Promise<object> {
+  const now = tx.now;
+  switch (change.kind) {
+    case 'activateVersion':
+      await tx.put(Keys.model(model.modelId), { ...model, activeVersion: change.version, updatedAt: now, txId: tx.txId } satisfies ModelRecord);
+      return { ...change, previousVersion: model.activeVersion };
+    case 'setRoyaltyPolicy': {
+      const policy = parseRoyaltyPolicy(change.royaltyPolicy, model.modelId);
+      await tx.put(Keys.model(model.modelId), { ...model, royaltyPolicy: policy, updatedAt: now, txId: tx.txId } satisfies ModelRecord);
+      return { kind: change.kind, royaltyPolicy: policy };
+    }
+    case 'setGovernancePolicy':
+      await tx.put(Keys.model(model.modelId), { ...model, governancePolicy: change.governancePolicy, updatedAt: now, txId: tx.txId } satisfies ModelRecord);
+      return change;
+    case 'setPrice': {
+      const offering = await requireOffering(tx, change.offeringId);
+      const current = await requireTerms(tx, Keys.terms(offering.offeringId, offering.termsVersion));
+      const terms = { ...current.terms, version: offering.termsVersion + 1, unitPrice: change.unitPrice };
+      const hash = termsHash(terms);
+      await tx.put(Keys.terms(offering.offeringId, terms.version), { docType: 'terms', terms, hash } satisfies TermsSnapshot);
+      await tx.put(Keys.offering(offering.offeringId), { ...offering, termsVersion: terms.version, termsHash: hash, updatedAt: now, txId: tx.txId } satisfies OfferingRecord);
+      return { ...change, termsVersion: terms.version, termsHash: hash, previousUnitPrice: current.terms.unitPrice };
+    }
+    case 'setOfferingStatus': {
+      const offering = await requireOffering(tx, change.offeringId);
+      await tx.put(Keys.offering(offering.offeringId), { ...offering, status: change.status, updatedAt: now, txId: tx.txId } satisfies OfferingRecord);
+      return { ...change, previousStatus: offering.status };
+    }
+  }
+}
+
+async function requireProposal(tx: Tx, proposalId: string): Promise<ProposalRecord> {
+  const id = requireId('proposalId', proposalId);
+  const proposal = await tx.get<ProposalRecord>(Keys.proposal(id));
+  if (proposal === undefined) {
+    throw new ChaincodeError(ErrorCode.PROPOSAL_NOT_FOUND, `proposal ${id} does not exist`);
+  }
+  return proposal;
+}
+
+async function countVotes(tx: Tx, proposalId: string): Promise<Tally> {
+  const votes = await tx.range<VoteRecord>(prefixRange(Keys.votesOf(proposalId)), Limits.maxVotesPerProposal);
+  return tallyVotes(votes.map((vote) => vote.value));
+}
+
+/** Writes a proposal's new state and moves its state index row. */
+async function moveState(tx: Tx, proposal: ProposalRecord, updated: ProposalRecord): Promise<void> {
+  await tx.put(Keys.proposal(proposal.proposalId), updated);
+  await tx.delete(Keys.proposalByState(proposal.modelId, proposal.state, proposal.proposalId));
+  await tx.put(Keys.proposalByState(proposal.modelId, updated.state, proposal.proposalId), { ref: Keys.proposal(proposal.proposalId) });
+}
+
+/**
+ * Closes an open proposal whose voting has ended.
+ *
+ * @throws ChaincodeError VOTING_OPEN before the deadline.
+ */
+async function closeVoting(tx: Tx, proposal: ProposalRecord): Promise<ProposalRecord> {
+  if (tx.now < proposal.votingEndsAt) {
+    throw new ChaincodeError(ErrorCode.VOTING_OPEN, `proposal ${proposal.proposalId} is open for voting until ${proposal.votingEndsAt}`);
+  }
+  const tally = await countVotes(tx, proposal.proposalId);
+  const state = decide(tally, BigInt(proposal.eligibleUnits), proposal.policy);
+  return { ...proposal, state, tally, closedAt: tx.now, txId: tx.txId };
+}
+
+/**
+ * Token-holder governance of a model. Holders vote with the units of the
+ * model's licences they hold; each vote is its own key, and the licences it
+ * counted are locked until voting ends, so the same units never vote twice.
+ * An accepted proposal's change applies in the transaction that executes it.
+ */
+@Info({ title: 'GovernanceContract', description: 'Proposals, weighted votes and execution of changes to a model' })
+export class GovernanceContract extends Contract {
+  constructor() {
+    super('GovernanceContract');
+  }
+
+  /**
+   * Proposes a change to a model. `change` is JSON, one of:
+   * `{kind:"activateVersion",version}`, `{kind:"setPrice",offeringId,unitPrice}`,
+   * `{kind:"setOfferingStatus",offeringId,status:"active"|"paused"|"retired"}`,
+   * `{kind:"setRoyaltyPolicy",royaltyPolicy}`, `{kind:"setGovernancePolicy",governancePolicy}`.
+   * `votingSeconds` must lie within the model's governance policy bounds.
+   * The owner org's admin or engineer may always propose; anyone else
+   * proposes as a holder (`proposer` = `self`, or `org` for an admin of a
+   * holding treasury) holding at least the policy's threshold of the units sold.
+   * Returns the ProposalRecord.
+   */
+  @Transaction()
+  async CreateProposal(ctx: Context, modelId: string, change: string, description: string, votingSeconds: string, proposer: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'create a proposal');
+    const model = await requireModel(tx, requireId('modelId', modelId), 'modelId');
+    const parsed = parseProposalChange(requireJson('change', change));
+    const text = requireDescription(description);
+    const policy = effectiveGovernance(model.governancePolicy);
+    const seconds = requireInteger('votingSeconds', Number(votingSeconds === '' ? NaN : votingSeconds), policy.minVotingSeconds, policy.maxVotingSeconds);
+    const choice = requireChoice('proposer', proposer, ACCOUNT_CHOICES);
+    await checkChange(tx, model, parsed);
+    const eligible = await unitsSold(tx, model.modelId);
+    const now = tx.now;
+    const proposerAccount = actingAccount(caller, choice, 'propose');
+    const isOwner = caller.mspId === model.ownerMspId && caller.role !== undefined && OWNER_PROPOSERS.includes(caller.role);
+    if (!isOwner) {
+      const held = (await holdingsOf(tx, proposerAccount, model.modelId, now)).reduce((sum, holding) => sum + holding.remaining, 0n);
+      if (held === 0n || !reachesShare(held, eligible, policy.proposalThresholdBps)) {
+        throw new ChaincodeError(
+          ErrorCode.BELOW_PROPOSAL_THRESHOLD,
+          `${proposerAccount} holds ${held} of the ${eligible} units sold of ${model.modelId}; proposing needs ${policy.proposalThresholdBps} basis points`,
+        );
+      }
+    }
+    const proposalId = `P-${tx.txId.slice(0, 16)}`;
+    if ((await tx.get<ProposalRecord>(Keys.proposal(proposalId))) !== undefined) {
+      throw new ChaincodeError(ErrorCode.CONFLICT, `proposal ${proposalId} already exists; submit again`);
+    }
+    const proposal: ProposalRecord = {
+      docType: 'proposal',
+      proposalId,
+      modelId: model.modelId,
+      proposer: proposerAccount,
+      change: parsed,
+      description: text,
+      state: 'open',
+      policy,
+      eligibleUnits: eligible.toString(),
+      votingEndsAt: addSeconds(now, seconds),
+      createdAt: now,
+      txId: tx.txId,
+    };
+    const ref = { ref: Keys.proposal(proposalId) };
+    await tx.put(Keys.proposal(proposalId), proposal);
+    await tx.put(Keys.proposalByModel(model.modelId, proposalId), ref);
+    await tx.put(Keys.proposalByState(model.modelId, 'open', proposalId), ref);
+    tx.emit(Events.ProposalCreated, proposal);
+    return result(proposal);
+  }
+
+  /**
+   * Votes `yes`, `no` or `abstain` for the caller's account (`voter` = `self`)
+   * or its org treasury (`org`, role admin), weighted by the units left in
+   * the unexpired licences of the model that account holds. Writes only keys
+   * of its own (the vote and one lock per licence), so concurrent votes do
+   * not conflict. The licences counted cannot be listed or transferred until
+   * voting ends. Returns the VoteRecord.
+   */
+  @Transaction()
+  async CastVote(ctx: Context, proposalId: string, choice: string, voter: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'vote');
+    const proposal = await requireProposal(tx, proposalId);
+    const vote = requireChoice('choice', choice, VOTE_CHOICES);
+    const account = actingAccount(caller, requireChoice('voter', voter, ACCOUNT_CHOICES), 'vote');
+    const now = tx.now;
+    if (proposal.state !== 'open' || now >= proposal.votingEndsAt) {
+      throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `voting on proposal ${proposal.proposalId} ended at ${proposal.votingEndsAt}`);
+    }
+    if ((await tx.get<VoteRecord>(Keys.vote(proposal.proposalId, account))) !== undefined) {
+      throw new ChaincodeError(ErrorCode.ALREADY_VOTED, `${account} already voted on proposal ${proposal.proposalId}`);
+    }
+    const holdings = await holdingsOf(tx, account, proposal.modelId, now);
+    for (const holding of holdings) {
+      if ((await tx.get<VoteLockRecord>(Keys.voteLock(holding.license.licenseId, proposal.proposalId))) !== undefined) {
+        throw new ChaincodeError(ErrorCode.ALREADY_VOTED, `licence ${holding.license.licenseId} already voted on proposal ${proposal.proposalId}`);
+      }
+    }
+    const weight = holdings.reduce((sum, holding) => sum + holding.remaining, 0n);
+    if (weight === 0n) {
+      throw new ChaincodeError(ErrorCode.INSUFFICIENT_UNITS, `${account} holds no unused units of model ${proposal.modelId}`);
+    }
+    const record: VoteRecord = {
+      docType: 'vote',
+      proposalId: proposal.proposalId,
+      modelId: proposal.modelId,
+      voter: account,
+      choice: vote,
+      weight: weight.toString(),
+      licenses: holdings.map((holding) => ({ licenseId: holding.license.licenseId, units: holding.remaining.toString() })),
+      castBy: caller.account,
+      at: now,
+      txId: tx.txId,
+    };
+    await tx.put(Keys.vote(proposal.proposalId, account), record);
+    for (const holding of holdings) {
+      await tx.put(Keys.voteLock(holding.license.licenseId, proposal.proposalId), { proposalId: proposal.proposalId, until: proposal.votingEndsAt } satisfies VoteLockRecord);
+    }
+    tx.emit(Events.VoteCast, record);
+    return result(record);
+  }
+
+  /**
+   * Closes a proposal after its voting deadline: `accepted`, `rejected`
+   * (approval threshold not reached) or `expired` (quorum not met). Rejected
+   * and expired proposals change nothing else. Any member. Returns the ProposalRecord.
+   */
+  @Transaction()
+  async CloseProposal(ctx: Context, proposalId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'close a proposal');
+    const proposal = await requireProposal(tx, proposalId);
+    if (proposal.state !== 'open') {
+      throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is already ${proposal.state}`);
+    }
+    const closed = await closeVoting(tx, proposal);
+    await moveState(tx, proposal, closed);
+    tx.emit(Events.ProposalClosed, { proposalId: closed.proposalId, modelId: closed.modelId, state: closed.state, tally: closed.tally, txId: tx.txId });
+    return result(closed);
+  }
+
+  /**
+   * Executes an accepted proposal: closes it first if voting has ended, and
+   * applies its change in this same transaction. Any member may execute.
+   * Returns `{ proposal, change }`.
+   *
+   * Throws VOTING_OPEN before the deadline, QUORUM_NOT_MET or PROPOSAL_REJECTED
+   * if the votes do not carry it (use CloseProposal to record that), and
+   * PROPOSAL_NOT_EXECUTABLE once executed or closed unaccepted.
+   */
+  @Transaction()
+  async ExecuteProposal(ctx: Context, proposalId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'execute a proposal');
+    const proposal = await requireProposal(tx, proposalId);
+    let decided = proposal;
+    if (proposal.state === 'open') {
+      decided = await closeVoting(tx, proposal);
+      if (decided.state === 'expired') {
+        throw new ChaincodeError(ErrorCode.QUORUM_NOT_MET, `proposal ${proposal.proposalId} drew ${turnout(decided.tally)} of the ${proposal.eligibleUnits} units; quorum is ${proposal.policy.quorumBps} basis points`);
+      }
+      if (decided.state === 'rejected') {
+        throw new ChaincodeError(ErrorCode.PROPOSAL_REJECTED, `proposal ${proposal.proposalId} did not reach ${proposal.policy.approvalBps} basis points of yes`);
+      }
+    } else if (proposal.state !== 'accepted') {
+      throw new ChaincodeError(ErrorCode.PROPOSAL_NOT_EXECUTABLE, `proposal ${proposal.proposalId} is ${proposal.state}`);
+    }
+    const model = await requireModel(tx, proposal.modelId);
+    await checkChange(tx, model, proposal.change);
+    const applied = await applyChange(tx, model, proposal.change);
+    const executed: ProposalRecord = { ...decided, state: 'executed', executedAt: tx.now, txId: tx.txId };
+    await moveState(tx, proposal, executed);
+    tx.emit(Events.ProposalExecuted, { proposal: executed, tally: executed.tally, change: applied, txId: tx.txId });
+    return result({ proposal: executed, change: applied });
+  }
+
+  /** Reads a proposal with the current tally of its votes. Any member or a regulator. */
+  @Transaction(false)
+  async GetProposal(ctx: Context, proposalId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const proposal = await requireProposal(tx, proposalId);
+    return result({ proposal, tally: await countVotes(tx, proposal.proposalId) });
+  }
+
+  /** A model's proposals, all (`state` empty) or in one state, one page at a time. Any member or a regulator. */
+  @Transaction(false)
+  async ListProposalsByModel(ctx: Context, modelId: string, state: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const model = await requireModel(tx, requireId('modelId', modelId));
+    const range =
+      state === ''
+        ? prefixRange(Keys.proposalsByModel(model.modelId))
+        : prefixRange(Keys.proposalsByState(model.modelId, requireChoice<ProposalState>('state', state, PROPOSAL_STATES)));
+    return result(await pageOfIndex<ProposalRecord>(tx, range, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
+  }
+
+  /** The votes on a proposal, one page at a time. Any member or a regulator. */
+  @Transaction(false)
+  async ListVotes(ctx: Context, proposalId: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const proposal = await requireProposal(tx, proposalId);
+    return result(await pageOfDocuments<VoteRecord>(tx, prefixRange(Keys.votesOf(proposal.proposalId)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
+  }
+
+  /** Every committed change of a proposal (created, closed, executed) with transaction ids. Any member or a regulator. */
+  @Transaction(false)
+  async GetProposalHistory(ctx: Context, proposalId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const proposal = await requireProposal(tx, proposalId);
+    return result(await tx.history(Keys.proposal(proposal.proposalId)));
+  }
+
+  /** A model's governance policy (the default until a proposal changes it). Any member or a regulator. */
+  @Transaction(false)
+  async GetGovernancePolicy(ctx: Context, modelId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const model = await requireModel(tx, requireId('modelId', modelId));
+    return result({ modelId: model.modelId, governancePolicy: effectiveGovernance(model.governancePolicy) });
+  }
+}
+
+function turnout(tally: Tally | undefined): bigint {
+  return tally === undefined ? 0n : BigInt(tally.yes) + BigInt(tally.no) + BigInt(tally.abstain);
+}

@@ -1,0 +1,595 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Limits } from '../config';
+import { ChaincodeError, ErrorCode, forbidden, invalidArgument } from '../errors';
+import { Events } from '../events';
+import { mspOfAccount } from '../domain/identity';
+import { Keys, prefixRange } from '../domain/keys';
+import { lotCount, startLot } from '../domain/lots';
+import { settleSale } from '../domain/market';
+import type {
+  LicenseOrigin,
+  LicenseRecord,
+  ListingItem,
+  ListingRecord,
+  LotRecord,
+  RoyaltyRow,
+  RoyaltyShare,
+  TradeItem,
+  TradeRecord,
+  TransferRecord,
+} from '../domain/records';
+import { splitRoyalty } from '../domain/split';
+import { mayHold } from '../domain/terms';
+import type { LicenseTerms } from '../domain/terms';
+import {
+  optionalIsoInstant,
+  requireAccountId,
+  requireArray,
+  requireBookmark,
+  requireChoice,
+  requireId,
+  requireJson,
+  requireMspId,
+  requireObject,
+  requirePageSize,
+  requirePositiveAmount,
+  requireUnits,
+} from '../domain/validation';
+import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireHolder, requireReader, requireWriter } from '../ledger/authz';
+import {
+  debit,
+  loadLineagePolicies,
+  lotRemaining,
+  pageOfDocuments,
+  pageOfIndex,
+  planTake,
+  requireLicense,
+  requireModel,
+  requireTerms,
+  requireUnlocked,
+  writeTakes,
+} from '../ledger/repo';
+import type { LotTake } from '../ledger/repo';
+import { Tx } from '../ledger/tx';
+import { result } from './result';
+
+/** A licence's units checked and planned for locking into a listing or moving by transfer. */
+interface Outgoing {
+  readonly license: LicenseRecord;
+  readonly terms: LicenseTerms;
+  readonly takes: readonly LotTake[];
+}
+
+function expired(expiresAt: string | undefined, now: string): boolean {
+  return expiresAt !== undefined && now >= expiresAt;
+}
+
+/**
+ * Checks that `units` of a licence may leave it (the caller acts for the
+ * holder, the frozen terms are transferable, the licence is unexpired and not
+ * vote-locked) and plans which lots they come from.
+ *
+ * @throws ChaincodeError FORBIDDEN, NOT_TRANSFERABLE, LICENSE_EXPIRED, UNITS_LOCKED or INSUFFICIENT_UNITS.
+ */
+async function planOutgoing(tx: Tx, licenseId: string, units: bigint, field: string, action: string): Promise<Outgoing> {
+  const license = await requireLicense(tx, licenseId, field);
+  requireHolder(tx.caller, license.holder, action);
+  const snapshot = await requireTerms(tx, license.termsKey);
+  if (!snapshot.terms.transferable) {
+    throw new ChaincodeError(ErrorCode.NOT_TRANSFERABLE, `licence ${license.licenseId} was sold under terms that forbid resale and transfer`);
+  }
+  const now = tx.now;
+  if (expired(license.expiresAt, now)) {
+    throw new ChaincodeError(ErrorCode.LICENSE_EXPIRED, `licence ${license.licenseId} expired at ${license.expiresAt}`);
+  }
+  await requireUnlocked(tx, license.licenseId, now);
+  const takes = await planTake(tx, license, units, startLot(tx.txId, license.lotCount, undefined));
+  return { license, terms: snapshot.terms, takes };
+}
+
+/** Moves planned units out of a licence: writes its lots and an outflow row. */
+async function removeUnits(tx: Tx, out: Outgoing, units: bigint): Promise<void> {
+  await writeTakes(tx, out.license.licenseId, out.takes);
+  await tx.put(Keys.licenseOutflow(out.license.licenseId, tx.txId), { units: units.toString() });
+}
+
+/**
+ * Creates the licence that receives moved units: same offering, frozen
+ * terms, unit price (so the escrow moves with the units), purchase time and
+ * expiry as the source; new lots.
+ */
+async function receiveUnits(
+  tx: Tx,
+  source: Pick<ListingItem, 'offeringId' | 'modelId' | 'termsKey' | 'termsHash' | 'unitPrice' | 'purchasedAt' | 'expiresAt'>,
+  holder: string,
+  units: bigint,
+  index: number,
+  origin: LicenseOrigin,
+): Promise<LicenseRecord> {
+  const licenseId = `L-${tx.txId.slice(0, 16)}-${index}`;
+  const license: LicenseRecord = {
+    docType: 'license',
+    licenseId,
+    holder,
+    offeringId: source.offeringId,
+    modelId: source.modelId,
+    termsKey: source.termsKey,
+    termsHash: source.termsHash,
+    units: units.toString(),
+    unitPrice: source.unitPrice,
+    lotCount: lotCount(units, Limits.maxLotsPerLicense),
+    purchasedAt: source.purchasedAt,
+    expiresAt: source.expiresAt,
+    origin,
+    txId: tx.txId,
+  };
+  await tx.put(Keys.license(licenseId), license);
+  await tx.put(Keys.licenseByHolder(holder, licenseId), { ref: Keys.license(licenseId) });
+  return license;
+}
+
+function itemOf(out: Outgoing, units: bigint): ListingItem {
+  return {
+    licenseId: out.license.licenseId,
+    offeringId: out.license.offeringId,
+    modelId: out.license.modelId,
+    termsKey: out.license.termsKey,
+    termsHash: out.license.termsHash,
+    unitPrice: out.license.unitPrice,
+    purchasedAt: out.license.purchasedAt,
+    expiresAt: out.license.expiresAt,
+    units: units.toString(),
+    remaining: units.toString(),
+    lots: out.takes.map((take) => ({ index: take.index, units: take.units.toString() })),
+  };
+}
+
+async function resaleBps(tx: Tx, modelId: string): Promise<number> {
+  return (await requireModel(tx, modelId)).royaltyPolicy.resaleRoyaltyBps;
+}
+
+function optionalMsp(value: string): string | undefined {
+  return value === '' ? undefined : requireMspId('reservedForMspId', value);
+}
+
+/** Writes a new listing and its indexes. */
+async function openListing(
+  tx: Tx,
+  seller: string,
+  outs: readonly { readonly out: Outgoing; readonly units: bigint }[],
+  pricing: { readonly askUnitPrice?: bigint; readonly askPrice?: bigint },
+  reservedForMspId: string | undefined,
+): Promise<ListingRecord> {
+  const listingId = `LS-${tx.txId.slice(0, 16)}`;
+  if ((await tx.get<ListingRecord>(Keys.listing(listingId))) !== undefined) {
+    throw new ChaincodeError(ErrorCode.CONFLICT, `listing ${listingId} already exists; submit again`);
+  }
+  const now = tx.now;
+  const items = outs.map(({ out, units }) => itemOf(out, units));
+  const listing: ListingRecord = {
+    docType: 'listing',
+    listingId,
+    seller,
+    status: 'open',
+    bundle: outs.length > 1,
+    askUnitPrice: pricing.askUnitPrice?.toString(),
+    askPrice: pricing.askPrice?.toString(),
+    reservedForMspId,
+    modelIds: [...new Set(items.map((item) => item.modelId))].sort(),
+    items,
+    createdAt: now,
+    updatedAt: now,
+    txId: tx.txId,
+  };
+  for (const { out, units } of outs) {
+    await removeUnits(tx, out, units);
+  }
+  await tx.put(Keys.listing(listingId), listing);
+  for (const modelId of listing.modelIds) {
+    await tx.put(Keys.openListing(modelId, listingId), { ref: Keys.listing(listingId) });
+  }
+  await tx.put(Keys.listingBySeller(seller, listingId), { ref: Keys.listing(listingId) });
+  tx.emit(Events.ListingCreated, listing);
+  return listing;
+}
+
+async function requireListing(tx: Tx, listingId: string): Promise<ListingRecord> {
+  const id = requireId('listingId', listingId);
+  const listing = await tx.get<ListingRecord>(Keys.listing(id));
+  if (listing === undefined) {
+    throw new ChaincodeError(ErrorCode.LISTING_NOT_FOUND, `listing ${id} does not exist`);
+  }
+  return listing;
+}
+
+function requireOpen(listing: ListingRecord): void {
+  if (listing.status !== 'open') {
+    throw new ChaincodeError(ErrorCode.LISTING_CLOSED, `listing ${listing.listingId} is ${listing.status}`);
+  }
+}
+
+/**
+ * The secondary market. A holder locks unused units of a transferable
+ * licence into a listing (they leave the licence's lots, with their escrow);
+ * a buyer takes them in one transaction that pays the seller, pays the
+ * model's resale royalty along its royalty policy and lineage, and gives the
+ * buyer a licence with the same frozen terms. Units move between orgs only
+ * this way; `TransferUnits` is free and stays inside one org (see README).
+ */
+@Info({ title: 'MarketContract', description: 'Lists, sells, cancels and transfers licence units with enforced resale royalties' })
+export class MarketContract extends Contract {
+  constructor() {
+    super('MarketContract');
+  }
+
+  /**
+   * Lists `units` unused units of a licence at `askUnitPrice` each, for
+   * anyone eligible under the frozen terms, or only for `reservedForMspId`
+   * (empty for anyone). The holder, or an admin for its org treasury.
+   * The units are locked: they leave the licence's lots until sold or cancelled.
+   * Returns the ListingRecord.
+   */
+  @Transaction()
+  async ListUnits(ctx: Context, licenseId: string, units: string, askUnitPrice: string, reservedForMspId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'list licence units');
+    const id = requireId('licenseId', licenseId);
+    const quantity = requireUnits('units', units);
+    const ask = requirePositiveAmount('askUnitPrice', askUnitPrice);
+    const reserved = optionalMsp(reservedForMspId);
+    const out = await planOutgoing(tx, id, quantity, 'licenseId', 'list units of this licence');
+    // ceil(n·x) ≤ n·ceil(x): if one unit covers its royalty, every partial buy does.
+    settleSale(ask, [{ units: 1n, unitPrice: BigInt(out.license.unitPrice), resaleRoyaltyBps: await resaleBps(tx, out.license.modelId) }]);
+    return result(await openListing(tx, out.license.holder, [{ out, units: quantity }], { askUnitPrice: ask }, reserved));
+  }
+
+  /**
+   * Lists units of several licences of one holder as a bundle, sold all or
+   * nothing for `askPrice`. `items` is JSON `[{ "licenseId": "...", "units": "<int>" }, ...]`
+   * (2 to 16 distinct licences). Same rules as ListUnits. Returns the ListingRecord.
+   */
+  @Transaction()
+  async ListBundle(ctx: Context, items: string, askPrice: string, reservedForMspId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'list a bundle');
+    const raw = requireArray('items', requireJson('items', items), Limits.maxBundleItems);
+    if (raw.length < 2) {
+      throw invalidArgument('items', 'must name at least two licences; list a single licence with ListUnits');
+    }
+    const parsed = raw.map((entry, index) => {
+      const item = requireObject(`items[${index}]`, entry);
+      return { licenseId: requireId(`items[${index}].licenseId`, item.licenseId), units: requireUnits(`items[${index}].units`, item.units) };
+    });
+    if (new Set(parsed.map((item) => item.licenseId)).size !== parsed.length) {
+      throw invalidArgument('items', 'must not name a licence twice');
+    }
+    const price = requirePositiveAmount('askPrice', askPrice);
+    const reserved = optionalMsp(reservedForMspId);
+    const outs: { out: Outgoing; units: bigint }[] = [];
+    for (const [index, item] of parsed.entries()) {
+      const out = await planOutgoing(tx, item.licenseId, item.units, `items[${index}].licenseId`, 'list units of this licence');
+      if (outs.length > 0 && out.license.holder !== outs[0].out.license.holder) {
+        throw invalidArgument(`items[${index}].licenseId`, 'must be held by the same account as the other licences of the bundle');
+      }
+      outs.push({ out, units: item.units });
+    }
+    const saleItems = [];
+    for (const { out, units } of outs) {
+      saleItems.push({ units, unitPrice: BigInt(out.license.unitPrice), resaleRoyaltyBps: await resaleBps(tx, out.license.modelId) });
+    }
+    settleSale(price, saleItems);
+    return result(await openListing(tx, outs[0].out.license.holder, outs, { askPrice: price }, reserved));
+  }
+
+  /**
+   * Buys from a listing for the caller (`payer` = `self`) or its org treasury
+   * (`org`, role admin). `units` is how many units of a single-licence listing
+   * to buy (empty for all that are left); a bundle is bought whole, so `units`
+   * must be empty. In one transaction: the buyer pays the price; the resale
+   * royalty (on max(price, escrow), rounded up) accrues along the model's
+   * current royalty policy and lineage; the rest accrues to the seller; the
+   * buyer gets a new licence per item with the frozen terms and the units'
+   * escrow. The buyer must be eligible under the frozen terms. Returns the TradeRecord.
+   */
+  @Transaction()
+  async BuyListing(ctx: Context, listingId: string, units: string, payer: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'buy from a listing');
+    const listing = await requireListing(tx, listingId);
+    const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'buy from a listing');
+    requireOpen(listing);
+    if (buyer === listing.seller) {
+      throw invalidArgument('payer', 'must not be the seller of the listing; cancel it instead');
+    }
+    if (listing.reservedForMspId !== undefined && mspOfAccount(buyer) !== listing.reservedForMspId) {
+      throw forbidden(`listing ${listing.listingId} is reserved for ${listing.reservedForMspId}`);
+    }
+    let quantities: bigint[];
+    if (listing.bundle || units === '') {
+      if (listing.bundle && units !== '') {
+        throw invalidArgument('units', 'must be empty: a bundle is bought whole');
+      }
+      quantities = listing.items.map((item) => BigInt(item.remaining));
+    } else {
+      const wanted = requireUnits('units', units);
+      const left = BigInt(listing.items[0].remaining);
+      if (wanted > left) {
+        throw new ChaincodeError(ErrorCode.INSUFFICIENT_UNITS, `listing ${listing.listingId} has ${left} units left, fewer than the ${wanted} requested`);
+      }
+      quantities = [wanted];
+    }
+    const now = tx.now;
+    const models = new Map<string, Awaited<ReturnType<typeof requireModel>>>();
+    for (const item of listing.items) {
+      const snapshot = await requireTerms(tx, item.termsKey);
+      if (!mayHold(snapshot.terms, buyer)) {
+        throw forbidden(`licence terms of ${item.offeringId} allow only ${snapshot.terms.allowedMspIds.join(', ')} to hold it, not ${mspOfAccount(buyer)}`);
+      }
+      if (expired(item.expiresAt, now)) {
+        throw new ChaincodeError(ErrorCode.LICENSE_EXPIRED, `the units of licence ${item.licenseId} in this listing expired at ${item.expiresAt}`);
+      }
+      if (!models.has(item.modelId)) {
+        models.set(item.modelId, await requireModel(tx, item.modelId));
+      }
+    }
+    const price = listing.bundle ? BigInt(listing.askPrice ?? '0') : quantities[0] * BigInt(listing.askUnitPrice ?? '0');
+    const settlement = settleSale(
+      price,
+      listing.items.map((item, index) => ({
+        units: quantities[index],
+        unitPrice: BigInt(item.unitPrice),
+        resaleRoyaltyBps: models.get(item.modelId)?.royaltyPolicy.resaleRoyaltyBps ?? 0,
+      })),
+    );
+    await debit(tx, buyer, price);
+    const txId = tx.txId;
+    const royalties: RoyaltyShare[] = [];
+    const rows: RoyaltyRow[] = [];
+    const tradeItems: TradeItem[] = [];
+    for (const [index, item] of listing.items.entries()) {
+      const model = models.get(item.modelId);
+      if (model === undefined) {
+        throw new Error(`model ${item.modelId} was not loaded`);
+      }
+      const part = settlement.items[index];
+      const received = await receiveUnits(tx, item, buyer, quantities[index], index, {
+        kind: 'resale',
+        fromLicenseId: item.licenseId,
+        fromHolder: listing.seller,
+        listingId: listing.listingId,
+        acquiredAt: now,
+      });
+      const payouts = splitRoyalty(part.royalty, model.modelId, await loadLineagePolicies(tx, model), Limits.maxLineageDepth);
+      for (const payout of payouts) {
+        const share = { account: payout.account, amount: payout.amount.toString(), modelId: payout.modelId, depth: payout.depth };
+        royalties.push(share);
+        rows.push({ docType: 'royalty', kind: 'resaleRoyalty', ...share, accessedModelId: model.modelId, licenseId: received.licenseId, accessId: txId, at: now, txId });
+      }
+      tradeItems.push({
+        fromLicenseId: item.licenseId,
+        toLicenseId: received.licenseId,
+        modelId: item.modelId,
+        offeringId: item.offeringId,
+        units: quantities[index].toString(),
+        price: part.price.toString(),
+        escrow: part.escrow.toString(),
+        royaltyBase: part.base.toString(),
+        resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps,
+        royalty: part.royalty.toString(),
+      });
+    }
+    if (settlement.proceeds > 0n) {
+      rows.push({
+        docType: 'royalty',
+        kind: 'saleProceeds',
+        account: listing.seller,
+        amount: settlement.proceeds.toString(),
+        modelId: listing.items[0].modelId,
+        accessedModelId: listing.items[0].modelId,
+        depth: 0,
+        licenseId: tradeItems[0].toLicenseId,
+        accessId: txId,
+        at: now,
+        txId,
+      });
+    }
+    // Delta rows, as accesses write: neither the seller's balance nor a beneficiary's is read and rewritten,
+    // so buys of different listings of one seller do not conflict.
+    for (const [index, row] of rows.entries()) {
+      await tx.put(Keys.accrual(row.account, now, txId, index), row);
+      await tx.put(Keys.royaltyPayment(row.account, now, txId, index), row);
+    }
+    const items = listing.items.map((item, index) => ({ ...item, remaining: (BigInt(item.remaining) - quantities[index]).toString() }));
+    const soldOut = items.every((item) => item.remaining === '0');
+    await tx.put(Keys.listing(listing.listingId), { ...listing, items, status: soldOut ? 'sold' : 'open', updatedAt: now, txId } satisfies ListingRecord);
+    if (soldOut) {
+      for (const modelId of listing.modelIds) {
+        await tx.delete(Keys.openListing(modelId, listing.listingId));
+      }
+    }
+    const trade: TradeRecord = {
+      docType: 'trade',
+      tradeId: txId,
+      listingId: listing.listingId,
+      seller: listing.seller,
+      buyer,
+      price: price.toString(),
+      royalty: settlement.royalty.toString(),
+      proceeds: settlement.proceeds.toString(),
+      items: tradeItems,
+      royalties,
+      at: now,
+      txId,
+    };
+    for (const modelId of listing.modelIds) {
+      await tx.put(Keys.tradeByModel(modelId, now, txId), trade);
+    }
+    await tx.put(Keys.tradeByAccount(buyer, now, txId), trade);
+    await tx.put(Keys.tradeByAccount(listing.seller, now, txId), trade);
+    tx.emit(Events.ListingPurchased, trade);
+    return result(trade);
+  }
+
+  /**
+   * Cancels an open listing: its unsold units go back to the lots they were
+   * taken from, with their escrow. The seller, or an admin for its org
+   * treasury. Returns the cancelled ListingRecord.
+   */
+  @Transaction()
+  async CancelListing(ctx: Context, listingId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'cancel a listing');
+    const listing = await requireListing(tx, listingId);
+    requireHolder(tx.caller, listing.seller, 'cancel this listing');
+    requireOpen(listing);
+    const returned: { licenseId: string; units: string }[] = [];
+    for (const item of listing.items) {
+      const license = await requireLicense(tx, item.licenseId);
+      let left = BigInt(item.remaining);
+      for (const lot of item.lots) {
+        if (left === 0n) {
+          break;
+        }
+        const back = BigInt(lot.units) < left ? BigInt(lot.units) : left;
+        const current = await lotRemaining(tx, license, lot.index);
+        await tx.put(Keys.lot(item.licenseId, lot.index), { remaining: (current + back).toString() } satisfies LotRecord);
+        left -= back;
+      }
+      if (item.remaining !== '0') {
+        await tx.put(Keys.licenseOutflow(item.licenseId, tx.txId), { units: `-${item.remaining}` });
+        returned.push({ licenseId: item.licenseId, units: item.remaining });
+      }
+    }
+    const now = tx.now;
+    const cancelled: ListingRecord = {
+      ...listing,
+      status: 'cancelled',
+      items: listing.items.map((item) => ({ ...item, remaining: '0' })),
+      updatedAt: now,
+      txId: tx.txId,
+    };
+    await tx.put(Keys.listing(listing.listingId), cancelled);
+    for (const modelId of listing.modelIds) {
+      await tx.delete(Keys.openListing(modelId, listing.listingId));
+    }
+    tx.emit(Events.ListingCancelled, { listingId: listing.listingId, seller: listing.seller, returned, txId: tx.txId });
+    return result(cancelled);
+  }
+
+  /**
+   * Moves `units` of a transferable licence, free of charge, to another
+   * account of the holder's own org (for example from the treasury to a
+   * practitioner). The recipient gets a licence with the same frozen terms
+   * and the units' escrow. Across orgs, units move only through a listing
+   * (which may be reserved for one org), so that the resale royalty is paid.
+   * The holder, or an admin for its org treasury. Returns the TransferRecord.
+   */
+  @Transaction()
+  async TransferUnits(ctx: Context, licenseId: string, units: string, to: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'transfer licence units');
+    const id = requireId('licenseId', licenseId);
+    const quantity = requireUnits('units', units);
+    const recipient = requireAccountId('to', to);
+    const out = await planOutgoing(tx, id, quantity, 'licenseId', 'transfer units of this licence');
+    if (recipient === out.license.holder) {
+      throw invalidArgument('to', 'must differ from the holder');
+    }
+    if (mspOfAccount(recipient) !== mspOfAccount(out.license.holder)) {
+      throw new ChaincodeError(
+        ErrorCode.TRANSFER_RESTRICTED,
+        `units move to another organisation only through a listing, which pays the resale royalty; ${mspOfAccount(recipient)} is not ${mspOfAccount(out.license.holder)}`,
+      );
+    }
+    if (!mayHold(out.terms, recipient)) {
+      throw forbidden(`licence terms allow only ${out.terms.allowedMspIds.join(', ')} to hold it`);
+    }
+    const now = tx.now;
+    await removeUnits(tx, out, quantity);
+    const received = await receiveUnits(tx, out.license, recipient, quantity, 0, {
+      kind: 'transfer',
+      fromLicenseId: out.license.licenseId,
+      fromHolder: out.license.holder,
+      acquiredAt: now,
+    });
+    const record: TransferRecord = {
+      docType: 'transfer',
+      fromLicenseId: out.license.licenseId,
+      toLicenseId: received.licenseId,
+      from: out.license.holder,
+      to: recipient,
+      modelId: out.license.modelId,
+      units: quantity.toString(),
+      escrow: (quantity * BigInt(out.license.unitPrice)).toString(),
+      at: now,
+      txId: tx.txId,
+    };
+    await tx.put(Keys.tradeByModel(record.modelId, now, tx.txId), record);
+    await tx.put(Keys.tradeByAccount(record.from, now, tx.txId), record);
+    await tx.put(Keys.tradeByAccount(record.to, now, tx.txId), record);
+    tx.emit(Events.UnitsTransferred, record);
+    return result(record);
+  }
+
+  /** Reads a listing. Listings are offers to the channel: any member or a regulator. */
+  @Transaction(false)
+  async GetListing(ctx: Context, listingId: string): Promise<string> {
+    return result(await requireListing(new Tx(ctx), listingId));
+  }
+
+  /** Open listings that sell units of a model, in listing id order, one page at a time. Any member. */
+  @Transaction(false)
+  async ListOpenListingsByModel(ctx: Context, modelId: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const model = await requireModel(tx, requireId('modelId', modelId));
+    return result(
+      await pageOfIndex<ListingRecord>(tx, prefixRange(Keys.openListingsOf(model.modelId)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+    );
+  }
+
+  /** Every listing of a seller account, open or closed. Any member. */
+  @Transaction(false)
+  async ListListingsBySeller(ctx: Context, seller: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const account = requireAccountId('seller', seller);
+    return result(
+      await pageOfIndex<ListingRecord>(tx, prefixRange(Keys.listingsBySeller(account)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+    );
+  }
+
+  /**
+   * Trades (TradeRecord) and transfers (TransferRecord) of a model's units in
+   * [from, to), oldest first. The model owner's org or a regulator.
+   */
+  @Transaction(false)
+  async ListTradesByModel(ctx: Context, modelId: string, from: string, to: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const model = await requireModel(tx, requireId('modelId', modelId));
+    requireReader(tx.caller, [model.ownerMspId], `the trades of model ${model.modelId}`);
+    return result(
+      await pageOfDocuments<TradeRecord | TransferRecord>(
+        tx,
+        prefixRange(Keys.tradesByModel(model.modelId), optionalIsoInstant('from', from), optionalIsoInstant('to', to)),
+        requirePageSize('pageSize', pageSize),
+        requireBookmark('bookmark', bookmark),
+      ),
+    );
+  }
+
+  /** Trades and transfers an account bought, sold, sent or received in [from, to). The account's org or a regulator. */
+  @Transaction(false)
+  async ListTradesByAccount(ctx: Context, account: string, from: string, to: string, pageSize: string, bookmark: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireAccountId('account', account);
+    requireAccountReader(tx.caller, id, 'the trades of this account');
+    return result(
+      await pageOfDocuments<TradeRecord | TransferRecord>(
+        tx,
+        prefixRange(Keys.tradesByAccount(id), optionalIsoInstant('from', from), optionalIsoInstant('to', to)),
+        requirePageSize('pageSize', pageSize),
+        requireBookmark('bookmark', bookmark),
+      ),
+    );
+  }
+}
