@@ -107,7 +107,7 @@ describe('conservation under random sequences', () => {
           }
           const now = totals(fabric);
           expect(now.supply).toBe(now.balances + now.escrow + now.unclaimed);
-          expect(now.sold).toBe(now.held + now.consumed);
+          expect(now.sold).toBe(now.held + now.listed + now.consumed);
         }
       }),
       { numRuns: 40 },

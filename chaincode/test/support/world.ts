@@ -3,9 +3,18 @@
  * the six contracts, and helpers that set up a model, an offering and money.
  */
 import { createHash } from 'crypto';
-import { AuditContract, LicenseContract, ModelContract, OfferingContract, RoyaltyContract, TokenContract } from '../../src';
+import {
+  AuditContract,
+  GovernanceContract,
+  LicenseContract,
+  MarketContract,
+  ModelContract,
+  OfferingContract,
+  RoyaltyContract,
+  TokenContract,
+} from '../../src';
 import { clientAccountId, orgAccountId } from '../../src/domain/identity';
-import type { AccessRecord, LicenseRecord, PurchaseRecord } from '../../src/domain/records';
+import type { AccessRecord, LicenseRecord, ListingRecord, PurchaseRecord } from '../../src/domain/records';
 import { FakeFabric, FakeIdentity } from './fabric';
 
 export const contracts = {
@@ -15,6 +24,8 @@ export const contracts = {
   licenses: new LicenseContract(),
   royalties: new RoyaltyContract(),
   audit: new AuditContract(),
+  market: new MarketContract(),
+  governance: new GovernanceContract(),
 };
 
 /** Makes an identity with a role attribute (omit the role for none). */
@@ -38,10 +49,13 @@ export const people = {
   issuer: person('ClearingMSP', 'issuer', 'issuer'),
   clearingAdmin: person('ClearingMSP', 'clearing-admin', 'admin'),
   regulator: person('RegulatorMSP', 'auditor', 'regulator'),
+  clinicAdmin: person('ClinicMSP', 'clinic-admin', 'admin'),
+  clinicPractitioner: person('ClinicMSP', 'dr-lin', 'practitioner'),
   stranger: person('HospitalMSP', 'no-role'),
 };
 
 export const HOSPITAL = orgAccountId('HospitalMSP');
+export const CLINIC = orgAccountId('ClinicMSP');
 export const LAB = orgAccountId('LabMSP');
 export const BASE = orgAccountId('BaseMSP');
 export const DATA_PROVIDER = orgAccountId('DataMSP');
@@ -146,6 +160,7 @@ export interface Totals {
   readonly unclaimed: bigint;
   readonly sold: bigint;
   readonly held: bigint;
+  readonly listed: bigint;
   readonly consumed: bigint;
 }
 
@@ -176,6 +191,15 @@ export function totals(fabric: FakeFabric): Totals {
     held += remaining;
     escrow += remaining * BigInt(license.unitPrice);
   }
+  let listed = 0n;
+  for (const [key, row] of state.entries()) {
+    if (key.startsWith('listing/')) {
+      for (const item of (decode(row.value) as unknown as ListingRecord).items) {
+        listed += BigInt(item.remaining);
+        escrow += BigInt(item.remaining) * BigInt(item.unitPrice);
+      }
+    }
+  }
   const supplyRow = state.get('token/supply');
   return {
     supply: supplyRow === undefined ? 0n : BigInt(decode(supplyRow.value).amount as string),
@@ -184,6 +208,7 @@ export function totals(fabric: FakeFabric): Totals {
     unclaimed: sumOf('accrual/', 'amount'),
     sold: sumOf('sold/', 'units'),
     held,
+    listed,
     consumed: sumOf('access/', 'units'),
   };
 }
