@@ -1,15 +1,22 @@
 import fc from 'fast-check';
-import type { AccessRecord, PurchaseRecord } from '../src/domain/records';
+import type { AccessRecord, ListingRecord, ProposalRecord, PurchaseRecord, TradeRecord, TransferRecord } from '../src/domain/records';
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
-import { DATA_PROVIDER, HOSPITAL, LAB, accountOf, contracts, digest, meteredOffering, people, person, publish, registerModel, totals } from './support/world';
+import { CLINIC, DATA_PROVIDER, HOSPITAL, LAB, accountOf, contracts, digest, meteredOffering, people, person, publish, registerModel, totals } from './support/world';
 
 type Step =
   | { readonly kind: 'mint'; readonly amount: number; readonly toPractitioner: boolean }
   | { readonly kind: 'purchase'; readonly units: number; readonly offering: number }
   | { readonly kind: 'access'; readonly license: number; readonly units: number; readonly who: number; readonly hint: number }
   | { readonly kind: 'claim'; readonly beneficiary: number; readonly waitSeconds: number }
-  | { readonly kind: 'transfer'; readonly amount: number };
+  | { readonly kind: 'transfer'; readonly amount: number }
+  | { readonly kind: 'list'; readonly license: number; readonly units: number; readonly ask: number }
+  | { readonly kind: 'buy'; readonly listing: number; readonly units: number; readonly clinic: boolean }
+  | { readonly kind: 'cancel'; readonly listing: number }
+  | { readonly kind: 'give'; readonly license: number; readonly units: number }
+  | { readonly kind: 'propose'; readonly version: boolean }
+  | { readonly kind: 'vote'; readonly proposal: number; readonly who: number; readonly choice: number }
+  | { readonly kind: 'execute'; readonly proposal: number; readonly waitSeconds: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('mint' as const), amount: fc.integer({ min: 1, max: 5000 }), toPractitioner: fc.boolean() }),
@@ -23,14 +30,22 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('claim' as const), beneficiary: fc.integer({ min: 0, max: 2 }), waitSeconds: fc.integer({ min: 0, max: 20 }) }),
   fc.record({ kind: fc.constant('transfer' as const), amount: fc.integer({ min: 1, max: 3000 }) }),
+  fc.record({ kind: fc.constant('list' as const), license: fc.nat(), units: fc.integer({ min: 1, max: 60 }), ask: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({ kind: fc.constant('buy' as const), listing: fc.nat(), units: fc.integer({ min: 0, max: 30 }), clinic: fc.boolean() }),
+  fc.record({ kind: fc.constant('cancel' as const), listing: fc.nat() }),
+  fc.record({ kind: fc.constant('give' as const), license: fc.nat(), units: fc.integer({ min: 1, max: 20 }) }),
+  fc.record({ kind: fc.constant('propose' as const), version: fc.boolean() }),
+  fc.record({ kind: fc.constant('vote' as const), proposal: fc.nat(), who: fc.integer({ min: 0, max: 2 }), choice: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({ kind: fc.constant('execute' as const), proposal: fc.nat(), waitSeconds: fc.integer({ min: 0, max: 4000 }) }),
 );
 
-const BUSINESS_CODES = /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED): /;
+const BUSINESS_CODES =
+  /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED|ASK_BELOW_ROYALTY|LISTING_CLOSED|UNITS_LOCKED|ALREADY_VOTED|VOTING_CLOSED|VOTING_OPEN|QUORUM_NOT_MET|PROPOSAL_REJECTED|PROPOSAL_NOT_EXECUTABLE|FORBIDDEN|CONFLICT|INVALID_ARGUMENT: payer): /;
 
 describe('conservation under random sequences', () => {
-  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus consumed, after every step', async () => {
+  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, after every step of purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes and executions', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
         const fabric = new FakeFabric();
         const baseId = await registerModel(
           fabric,
@@ -45,8 +60,11 @@ describe('conservation under random sequences', () => {
               { account: DATA_PROVIDER, shareBps: 3333 },
             ],
             parents: [{ modelId: baseId, shareBps: 1111 }],
+            resaleRoyaltyBps: 1500,
           }),
         );
+        await fabric.submit(people.labEngineer, contracts.models, 'AddModelVersion', modelId, '2.0.0', digest('v2'), 's3://m/v2', 'http://serve/v2');
+        await fabric.submit(people.issuer, contracts.token, 'Mint', CLINIC, '50000');
         const offerings = [
           await publish(fabric, modelId, meteredOffering({ unitPrice: '7', supplyCap: '600' })),
           await publish(fabric, modelId, meteredOffering({ unitPrice: '13', supplyCap: '300', allowedMspIds: [] })),
@@ -58,6 +76,13 @@ describe('conservation under random sequences', () => {
           [people.practitioner, 'self'],
         ];
         const licenses: string[] = [];
+        const listings: string[] = [];
+        const proposals: string[] = [];
+        const voters: [FakeIdentity, string][] = [
+          [people.hospitalAdmin, 'org'],
+          [people.clinicAdmin, 'org'],
+          [people.practitioner, 'self'],
+        ];
         for (const current of steps) {
           try {
             switch (current.kind) {
@@ -83,7 +108,7 @@ describe('conservation under random sequences', () => {
                     users[current.who],
                     contracts.licenses,
                     'RecordAccess',
-                    licenses[current.license % licenses.length],
+                          licenses[current.license % licenses.length],
                     String(current.units),
                     'research',
                     digest(String(current.hint)),
@@ -100,6 +125,79 @@ describe('conservation under random sequences', () => {
               }
               case 'transfer':
                 await fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', accountOf(people.practitioner), String(current.amount));
+                break;
+              case 'list':
+                if (licenses.length > 0) {
+                  const listing = (await fabric.submit(
+                    people.hospitalAdmin,
+                    contracts.market,
+                    'ListUnits',
+                    licenses[current.license % licenses.length],
+                    String(current.units),
+                    String(current.ask),
+                    '',
+                  )) as ListingRecord;
+                  listings.push(listing.listingId);
+                }
+                break;
+              case 'buy':
+                if (listings.length > 0) {
+                  const trade = (await fabric.submit(
+                    current.clinic ? people.clinicAdmin : people.practitioner,
+                    contracts.market,
+                    'BuyListing',
+                    listings[current.listing % listings.length],
+                    current.units === 0 ? '' : String(current.units),
+                    current.clinic ? 'org' : 'self',
+                  )) as TradeRecord;
+                  expect(BigInt(trade.royalty) + BigInt(trade.proceeds)).toBe(BigInt(trade.price));
+                  licenses.push(...trade.items.map((item) => item.toLicenseId));
+                }
+                break;
+              case 'cancel':
+                if (listings.length > 0) {
+                  await fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listings[current.listing % listings.length]);
+                }
+                break;
+              case 'give':
+                if (licenses.length > 0) {
+                  const transfer = (await fabric.submit(
+                    people.hospitalAdmin,
+                    contracts.market,
+                    'TransferUnits',
+                    licenses[current.license % licenses.length],
+                    String(current.units),
+                    accountOf(people.practitioner),
+                  )) as TransferRecord;
+                  licenses.push(transfer.toLicenseId);
+                }
+                break;
+              case 'propose': {
+                const change = current.version ? { kind: 'activateVersion', version: '2.0.0' } : { kind: 'setPrice', offeringId: offerings[0], unitPrice: '9' };
+                const proposal = (await fabric.submit(
+                  people.labAdmin,
+                  contracts.governance,
+                  'CreateProposal',
+                  modelId,
+                  JSON.stringify(change),
+                  'A change',
+                  '3600',
+                  'org',
+                )) as ProposalRecord;
+                proposals.push(proposal.proposalId);
+                break;
+              }
+              case 'vote':
+                if (proposals.length > 0) {
+                  const [who, voter] = voters[current.who];
+                  await fabric.submit(who, contracts.governance, 'CastVote', proposals[current.proposal % proposals.length], ['yes', 'no', 'abstain'][current.choice], voter);
+                }
+                break;
+              case 'execute':
+                if (proposals.length > 0) {
+                  fabric.advance(current.waitSeconds);
+                  await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposals[current.proposal % proposals.length]);
+                }
                 break;
             }
           } catch (error) {
