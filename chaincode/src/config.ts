@@ -84,8 +84,11 @@ export const DefaultGovernance = {
   approvalBps: 5000,
   /** A holder needs 1% of the units sold to propose; the owner org always may. */
   proposalThresholdBps: 100,
-  /** Voting lasts at least one hour... */
-  minVotingSeconds: 3600,
+  /**
+   * Voting lasts at least one minute (so an integration test can run a vote;
+   * the owner can already act directly, so a short vote mostly limits holders)...
+   */
+  minVotingSeconds: 60,
   /** ...and at most 30 days. */
   maxVotingSeconds: 30 * 24 * 3600,
 } as const;
