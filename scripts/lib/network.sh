@@ -53,9 +53,10 @@ start_process() {
   local vars=()
   # One KEY=value a line, written by topology.mjs; values hold no newlines.
   [ -z "$env_file" ] || mapfile -t vars <"$env_file"
-  env "${vars[@]}" setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
-  echo "$!" >"$PIDS_DIR/$name.pid"
+  # A clean environment: a stray CORE_* or ORDERER_* in the caller's must not leak in.
   basename "$1" >"$PIDS_DIR/$name.cmd"
+  env -i PATH="$PATH" HOME="$HOME" "${vars[@]}" setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
+  echo "$!" >"$PIDS_DIR/$name.pid"
 }
 
 stop_process() {
@@ -126,11 +127,17 @@ start_ca() {
   if [ ! -f "$home/bootstrap.secret" ]; then
     (umask 077 && openssl rand -hex 16 >"$home/bootstrap.secret")
   fi
-  secret="$(cat "$home/bootstrap.secret")"
-  start_process "ca.$org" "" "$FABRIC_BIN/fabric-ca-server" start \
-    --home "$home" -b "registrar:$secret" --port "$port" --address 127.0.0.1 \
-    --ca.name "ca-$org" --csr.cn "ca.$org" --csr.hosts "127.0.0.1,localhost,ca.$org" \
-    --tls.enabled --operations.listenaddress "127.0.0.1:$ops" --registry.maxenrollments -1
+  local flags=(--home "$home" --port "$port" --address 127.0.0.1 --ca.name "ca-$org" --csr.cn "ca.$org"
+    --csr.hosts "127.0.0.1,localhost,ca.$org" --tls.enabled --operations.listenaddress "127.0.0.1:$ops")
+  if [ ! -f "$home/fabric-ca-server.db" ]; then
+    # The registrar's secret is given once, to init, which stores it hashed in
+    # the CA's database; the long-lived server never has it on its command line.
+    (umask 077 && "$FABRIC_BIN/fabric-ca-server" init "${flags[@]}" -b "registrar:$(cat "$home/bootstrap.secret")" \
+      >>"$LOGS_DIR/ca.$org.log" 2>&1) || die "ca.$org could not initialise; see $LOGS_DIR/ca.$org.log"
+    # init writes the bootstrap identity, secret included, into its config file.
+    sed -i '/^ *pass:/s/:.*/: ""/' "$home/fabric-ca-server-config.yaml"
+  fi
+  start_process "ca.$org" "" "$FABRIC_BIN/fabric-ca-server" start "${flags[@]}"
 }
 
 wait_ca() {
@@ -152,6 +159,15 @@ ca_client() {
   ca="$(org_json "$org" | jq -c .ca)"
   FABRIC_CA_CLIENT_HOME="$(jq -r .home <<<"$ca")/registrar" "$FABRIC_BIN/fabric-ca-client" "$@" \
     --tls.certfiles "$(jq -r .certFile <<<"$ca")" >>"$LOGS_DIR/ca-client.log" 2>&1
+}
+
+# ca_client_quiet ORG ARGS...: ca_client for calls whose output holds a secret.
+ca_client_quiet() {
+  local org="$1" ca
+  shift
+  ca="$(org_json "$org" | jq -c .ca)"
+  FABRIC_CA_CLIENT_HOME="$(jq -r .home <<<"$ca")/registrar" "$FABRIC_BIN/fabric-ca-client" "$@" \
+    --tls.certfiles "$(jq -r .certFile <<<"$ca")" >/dev/null 2>&1
 }
 
 write_nodeous() {
@@ -183,12 +199,17 @@ enroll_identity() {
   ca="$(org_json "$org" | jq -c .ca)"
   address="$(jq -r .address <<<"$ca")"
   secret="$(openssl rand -hex 16)"
-  local register=(register --id.name "$name" --id.secret "$secret" --id.type "$type" -u "https://$address")
+  # One enrollment for the signing certificate and one for TLS; then the secret is spent.
+  local enrollments=1
+  [ "$tls" != tls ] || enrollments=2
+  local register=(register --id.name "$name" --id.secret "$secret" --id.type "$type"
+    --id.maxenrollments "$enrollments" -u "https://$address")
   [ -z "$attrs" ] || register+=(--id.attrs "$attrs")
-  if ! ca_client "$org" "${register[@]}"; then
+  # register prints the secret: keep its output out of the log.
+  if ! ca_client_quiet "$org" "${register[@]}"; then
     # Already registered by an earlier, interrupted run: give it a new secret.
-    ca_client "$org" identity modify "$name" --secret "$secret" -u "https://$address" \
-      || die "could not register $name at ca.$org; see $LOGS_DIR/ca-client.log"
+    ca_client_quiet "$org" identity modify "$name" --secret "$secret" --maxenrollments "$enrollments" -u "https://$address" \
+      || die "could not register $name at ca.$org; rerun with a clean network (scripts/network.sh clean)"
   fi
   rm -rf "$dir/msp" "$dir/tls"
   ca_client "$org" enroll -u "https://$name:$secret@$address" --mspdir "$dir/msp" \
@@ -245,6 +266,22 @@ enroll_org() {
 
 # ---------------------------------------------------------------- nodes
 
+# check_ports_free: every port of a node that is not running must be free, or
+# the node would fail to bind (or, worse, a stranger would answer in its place).
+check_ports_free() {
+  local id ports port
+  while IFS=$'\t' read -r id ports; do
+    is_running "$id" && continue
+    for port in $ports; do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        die "port $port of $id is in use by another process; stop it, or set MLL_PORT_OFFSET to move this network"
+      fi
+    done
+  done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
+                 (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
+                 (.chaincode | ["chaincode", "\(.port)"]) | @tsv')
+}
+
 start_nodes() {
   local id kind health cacert
   while IFS=$'\t' read -r id kind; do
@@ -261,14 +298,14 @@ start_nodes() {
 # wait_raft_leader: waits until the orderers of the channel have elected a leader;
 # until then they answer every broadcast with SERVICE_UNAVAILABLE.
 wait_raft_leader() {
-  local admin leaders address deadline=$((SECONDS + HEALTH_TIMEOUT))
+  local admin leaders address metrics deadline=$((SECONDS + HEALTH_TIMEOUT))
   admin="$(plan -c '.ordererOrg.users[0]')"
   while :; do
     leaders=0
     while read -r address; do
-      if curl -sf --cacert "$(jq -r .tls.ca <<<"$admin")" --cert "$(jq -r .tls.cert <<<"$admin")" \
-        --key "$(jq -r .tls.key <<<"$admin")" "$address" 2>/dev/null \
-        | grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$(plan .channel)\"\} 1$"; then
+      metrics="$(curl -sf --cacert "$(jq -r .tls.ca <<<"$admin")" --cert "$(jq -r .tls.cert <<<"$admin")" \
+        --key "$(jq -r .tls.key <<<"$admin")" "$address" 2>/dev/null || true)"
+      if grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$(plan .channel)\"\} 1$" <<<"$metrics"; then
         leaders=$((leaders + 1))
       fi
     done < <(plan '.ordererOrg.orderers[] | .health | sub("/healthz$"; "/metrics")')
@@ -319,16 +356,15 @@ create_channel() {
   local id address
   while IFS=$'\t' read -r id address; do
     # osnadmin exits 0 on any HTTP answer: the status line tells.
-    if "$FABRIC_BIN/osnadmin" channel list -o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")" \
-      --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")" \
-      --channelID "$channel" 2>/dev/null | grep -q '^Status: 200'; then
-      continue
-    fi
+    local tls_args=(-o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")"
+      --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")")
+    local out
+    out="$("$FABRIC_BIN/osnadmin" channel list "${tls_args[@]}" --channelID "$channel" 2>&1 || true)"
+    [[ "$out" == *"Status: 200"* ]] && continue
     log "joining $id to channel $channel"
-    "$FABRIC_BIN/osnadmin" channel join -o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")" \
-      --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")" \
-      --channelID "$channel" --config-block "$block" 2>&1 | tee -a "$LOGS_DIR/osnadmin.log" | grep -q '^Status: 201' \
-      || die "$id could not join $channel; see $LOGS_DIR/osnadmin.log"
+    out="$("$FABRIC_BIN/osnadmin" channel join "${tls_args[@]}" --channelID "$channel" --config-block "$block" 2>&1 || true)"
+    printf '%s\n' "$out" >>"$LOGS_DIR/osnadmin.log"
+    [[ "$out" == *"Status: 201"* ]] || die "$id could not join $channel; see $LOGS_DIR/osnadmin.log"
   done < <(plan '.ordererOrg.orderers[] | [.id, .adminAddress] | @tsv')
 
   local org peer
@@ -390,8 +426,16 @@ start_chaincode_server() {
 
 # committed_sequence: the chaincode's committed sequence, or 0.
 committed_sequence() {
-  peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode querycommitted -C "$(plan .channel)" \
-    -n "$(plan .chaincode.name)" -O json 2>/dev/null | jq -r '.sequence // 0' || echo 0
+  local out errors="$LOGS_DIR/querycommitted.err"
+  if out="$(peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode querycommitted -C "$(plan .channel)" \
+    -n "$(plan .chaincode.name)" -O json 2>"$errors")"; then
+    jq -r '.sequence' <<<"$out"
+  elif grep -q "namespace $(plan .chaincode.name) is not defined" "$errors"; then
+    echo 0
+  else
+    cat "$errors" >>"$LOGS_DIR/peer-cli.log"
+    die "could not read the committed chaincode definition; see $LOGS_DIR/peer-cli.log"
+  fi
 }
 
 deploy_chaincode() {
@@ -405,8 +449,6 @@ deploy_chaincode() {
   label="$(chaincode_label)"
   pkg="$(package_chaincode "$label")"
   package_id="$(FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$pkg")"
-  start_chaincode_server "$package_id"
-
   while IFS=$'\t' read -r org peer; do
     if ! peer_cli_at "$org" "$peer" lifecycle chaincode queryinstalled -O json 2>/dev/null \
       | jq -e --arg id "$package_id" '.installed_chaincodes // [] | any(.package_id == $id)' >/dev/null; then
@@ -420,12 +462,19 @@ deploy_chaincode() {
   if [ "$sequence" != 0 ] && peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode queryapproved -C "$channel" -n "$name" \
       --sequence "$sequence" -O json 2>/dev/null | jq -e --arg id "$package_id" '.source.Type.LocalPackage.package_id == $id' >/dev/null; then
     log "chaincode $name sequence $sequence with $label is already committed"
+    start_chaincode_server "$package_id"
     return 0
   fi
   sequence=$((sequence + 1))
   local orderer
   mapfile -t orderer < <(orderer_tls_args)
   for org in $(plan '.orgs[].name'); do
+    # A rerun after an interrupted deploy: Fabric refuses the same approval twice.
+    if peer_cli "$org" lifecycle chaincode queryapproved -C "$channel" -n "$name" --sequence "$sequence" -O json 2>/dev/null \
+      | jq -e --arg id "$package_id" '.source.Type.LocalPackage.package_id == $id' >/dev/null; then
+      log "$org has already approved $name sequence $sequence"
+      continue
+    fi
     log "approving $name sequence $sequence for $org"
     peer_cli "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$channel" -n "$name" \
       --version "$label" --package-id "$package_id" --sequence "$sequence" \
@@ -442,6 +491,9 @@ deploy_chaincode() {
     --version "$label" --sequence "$sequence" --signature-policy "$policy" "${targets[@]}" \
     --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 || die "commit failed; see $LOGS_DIR/peer-cli.log"
   log "chaincode $name sequence $sequence ($label) is committed"
+  # The peers dial the server under the committed package id, so the new server
+  # starts only now; until here the previous definition kept being served.
+  start_chaincode_server "$package_id"
 }
 
 # wait_endorsable: waits until every peer's discovery service can name a set of
@@ -472,6 +524,7 @@ network_up() {
   check_prerequisites
   build_binaries
   render_plan
+  check_ports_free
   local org
   for org in $(all_orgs); do start_ca "$org"; done
   for org in $(all_orgs); do wait_ca "$org"; done
@@ -495,6 +548,9 @@ network_down() {
 }
 
 network_clean() {
+  if [ -e "$RUNTIME_DIR" ] && [ ! -f "$PLAN" ] && [ -n "$(ls -A "$RUNTIME_DIR" 2>/dev/null)" ]; then
+    die "$RUNTIME_DIR holds no network plan; refusing to delete it"
+  fi
   network_down
   rm -rf "$RUNTIME_DIR"
   log "removed $RUNTIME_DIR"
