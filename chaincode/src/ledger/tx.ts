@@ -165,7 +165,12 @@ export class Tx {
     } finally {
       await iterator.close();
     }
-    return { records, fetchedCount: metadata.fetchedRecordsCount, bookmark: metadata.bookmark };
+    // Over an empty range the shim hands back no metadata at all.
+    return {
+      records,
+      fetchedCount: metadata?.fetchedRecordsCount ?? records.length,
+      bookmark: metadata?.bookmark ?? '',
+    };
   }
 
   /** Every committed modification of a key, as Fabric's history database returns them. */

@@ -169,7 +169,8 @@ export class FakeStub implements LedgerStub {
     const next = rows.length > pageSize ? rows[pageSize].key : '';
     const response: StateQueryResponse<Iterators.StateQueryIterator> = {
       iterator: iteratorOf(page, () => undefined, () => undefined),
-      metadata: { fetchedRecordsCount: page.length, bookmark: next },
+      // Like Fabric's shim: an empty range comes back with no metadata at all.
+      metadata: (page.length === 0 ? undefined : { fetchedRecordsCount: page.length, bookmark: next }) as StateQueryResponse<Iterators.StateQueryIterator>['metadata'],
     };
     return asyncIterable(Promise.resolve(response), () => page);
   }
