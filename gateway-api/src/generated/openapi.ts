@@ -838,6 +838,8 @@ export interface components {
             terms: components["schemas"]["Terms"];
             remainingUnits: components["schemas"]["Amount"];
             consumedUnits: components["schemas"]["Amount"];
+            /** @description Units that left this licence for a market listing or a transfer. */
+            movedUnits: components["schemas"]["Amount"];
             escrow: components["schemas"]["Amount"];
         };
         LicensePage: {
