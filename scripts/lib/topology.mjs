@@ -119,6 +119,10 @@ export function buildPlan(topology, runtimeDir, offset) {
   }));
 
   const cc = topology.chaincode;
+  const endorsers = orgs.filter((org) => org.endorser).map((org) => `'${org.mspId}.peer'`);
+  if (!(cc.endorsementQuorum >= 2 && cc.endorsementQuorum <= endorsers.length)) {
+    fail(`chaincode.endorsementQuorum must be from 2 (no org writes alone) to ${endorsers.length} (the endorsing orgs)`);
+  }
   return {
     runtimeDir,
     portOffset: offset,
@@ -127,6 +131,7 @@ export function buildPlan(topology, runtimeDir, offset) {
     configDir: join(runtimeDir, 'config'),
     chaincode: {
       ...cc,
+      endorsementPolicy: `OutOf(${cc.endorsementQuorum}, ${endorsers.join(', ')})`,
       address: `${HOST}:${p(cc.port)}`,
       port: p(cc.port),
       dir: join(runtimeDir, 'chaincode'),
