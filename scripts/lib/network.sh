@@ -7,6 +7,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck source=scripts/lib/binaries.sh
 . "$(dirname "${BASH_SOURCE[0]}")/binaries.sh"
+# shellcheck source=scripts/lib/api.sh
+. "$(dirname "${BASH_SOURCE[0]}")/api.sh"
 
 PLAN="$RUNTIME_DIR/plan.json"
 PIDS_DIR="$RUNTIME_DIR/pids"
@@ -279,7 +281,7 @@ check_ports_free() {
     done
   done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
                  (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
-                 (.chaincode | ["chaincode", "\(.port)"]) | @tsv')
+                 (.orgs[] | .api | [.id, "\(.port)"]), (.chaincode | ["chaincode", "\(.port)"]) | @tsv')
 }
 
 start_nodes() {
@@ -535,12 +537,15 @@ network_up() {
   # A no-op upgrade when the chaincode is unchanged: it only starts its server.
   deploy_chaincode
   wait_endorsable
+  start_apis
   log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"
+  print_apis
 }
 
 network_down() {
   [ -f "$PLAN" ] || { log "nothing to stop: $RUNTIME_DIR holds no network"; return 0; }
   local name
+  stop_apis
   stop_process chaincode
   for name in $(plan '.orgs[].peers[].id, .ordererOrg.orderers[].id'); do stop_process "$name"; done
   for org in $(all_orgs); do stop_process "ca.$org"; done
@@ -577,6 +582,11 @@ network_status() {
     printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" "${height:--}" "${cc:--}"
   done < <(plan '(.ordererOrg | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, $o])),
                  (.orgs[] | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.peers[] | [.id, "peer", .port, .health, .tls.ca, $o])) | @tsv')
+  while IFS=$'\t' read -r id port health; do
+    pid="$(pid_of "$id")"
+    if is_running "$id" && curl -sf "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
+    printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
+  done < <(plan '.orgs[].api | [.id, .port, .health] | @tsv')
   pid="$(pid_of chaincode)"
   if is_running chaincode; then state=ok; else state=down; fi
   printf '%-16s %-8s %-7s %-8s %-9s %s\n' chaincode "${pid:--}" "$(plan .chaincode.port)" "$state" - "$(cat "$RUNTIME_DIR/chaincode/running.id" 2>/dev/null || echo -)"

@@ -97,6 +97,13 @@ export function buildPlan(topology, runtimeDir, offset) {
     msp: join(orgDir(org.name), 'msp'),
     ca: ca(org, org.ca),
     users: users(org, org.users),
+    api: {
+      id: `api.${org.name}`,
+      port: p(org.api.port),
+      url: `http://${HOST}:${p(org.api.port)}`,
+      health: `http://${HOST}:${p(org.api.port)}/healthz`,
+      demoUser: org.api.demoUser,
+    },
     peers: org.peers.map((n) => {
       const id = `${n.name}.${org.name}`;
       const dir = join(orgDir(org.name), 'nodes', n.name);

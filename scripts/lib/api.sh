@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # the single-quoted $names are jq variables, not shell ones
+# The gateway API instances, one per member org, started by `scripts/network.sh up`.
+# Sourced by scripts/lib/network.sh, never run.
+
+DEMO_KEYS="$RUNTIME_DIR/api/demo-keys.tsv"
+
+# start_apis: builds gateway-api and starts every org's instance, then waits on
+# each /healthz.
+start_apis() {
+  local org port peer_ca
+  log "building the gateway API"
+  (cd "$REPO_ROOT" && npm run --silent build -w gateway-api) || die "the gateway API does not build"
+  mkdir -p "$RUNTIME_DIR/api"
+  chmod 700 "$RUNTIME_DIR/api"
+  while IFS=$'\t' read -r org port; do
+    printf '%s\n' "MLL_API_ORG=$org" "MLL_API_PORT=$port" "MLL_RUNTIME_DIR=$RUNTIME_DIR" \
+      "NODE_ENV=production" >"$RUNTIME_DIR/nodes/api.$org.env"
+    start_process "api.$org" "$RUNTIME_DIR/nodes/api.$org.env" "$(command -v node)" "$REPO_ROOT/gateway-api/dist/server.js"
+  done < <(plan '.orgs[] | [.name, .api.port] | @tsv')
+  while IFS=$'\t' read -r org port peer_ca; do
+    wait_healthy "api.$org" "$(plan --arg o "$org" '.orgs[] | select(.name == $o) | .api.health')" "$peer_ca"
+  done < <(plan '.orgs[] | [.name, .api.port, .peers[0].tls.ca] | @tsv')
+  issue_demo_keys
+}
+
+# issue_demo_keys: once per network, an API key for each org's demo user. The
+# keys are kept in the runtime folder (mode 600) so that `up` can print them.
+issue_demo_keys() {
+  [ -s "$DEMO_KEYS" ] && return 0
+  local org user key
+  (umask 077 && : >"$DEMO_KEYS.tmp")
+  while IFS=$'\t' read -r org user; do
+    key="$(cd "$REPO_ROOT" && MLL_API_ORG="$org" MLL_RUNTIME_DIR="$RUNTIME_DIR" \
+      node gateway-api/dist/cli/keys.js issue --user "$user" 2>>"$LOGS_DIR/api-keys.log")" \
+      || die "could not issue an API key for $user@$org; see $LOGS_DIR/api-keys.log"
+    printf '%s\t%s\t%s\n' "$org" "$user" "$key" >>"$DEMO_KEYS.tmp"
+  done < <(plan '.orgs[] | [.name, .api.demoUser] | @tsv')
+  mv "$DEMO_KEYS.tmp" "$DEMO_KEYS"
+}
+
+stop_apis() {
+  local org
+  for org in $(plan '.orgs[].name'); do stop_process "api.$org"; done
+}
+
+print_apis() {
+  local org url user key
+  printf '\nGateway API, one instance per member org (docs at <url>/docs):\n'
+  while IFS=$'\t' read -r org url; do
+    user="$(awk -F'\t' -v o="$org" '$1 == o { print $2 }' "$DEMO_KEYS")"
+    key="$(awk -F'\t' -v o="$org" '$1 == o { print $3 }' "$DEMO_KEYS")"
+    printf '  %-10s %s  X-API-Key for %s: %s\n' "$org" "$url" "$user" "$key"
+  done < <(plan '.orgs[] | [.name, .api.url] | @tsv')
+  printf '  e.g. curl -H "X-API-Key: <key>" %s/v1/me\n' "$(plan '.orgs[0].api.url')"
+}
