@@ -71,7 +71,7 @@ describe('the gateway API on the consortium', () => {
 
   describe('operations', () => {
     it('reports each instance healthy with its org and peer', async () => {
-      for (const org of ['lab', 'hospital', 'clearing', 'regulator'] as const) {
+      for (const org of ['lab', 'hospital', 'clinic', 'clearing', 'regulator'] as const) {
         const response = await api.anonymous(org).get('/healthz');
         expect(response.status).toBe(200);
         expect(response.body).toMatchObject({ status: 'ok', org, peer: `peer0.${org}` });

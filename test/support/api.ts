@@ -13,7 +13,8 @@ import { loadConfig } from '../../gateway-api/src/config';
 import { Running, start } from '../../gateway-api/src/server';
 import { runtimeDir } from './network';
 
-export const API_ORGS = ['lab', 'hospital', 'clearing', 'regulator'] as const;
+// clinic comes last, so the other instances keep the ports they had before ClinicMSP joined.
+export const API_ORGS = ['lab', 'hospital', 'clearing', 'regulator', 'clinic'] as const;
 export type ApiOrg = (typeof API_ORGS)[number];
 
 /** One caller of one instance: the user's key, and HTTP verbs that send it. */
@@ -24,6 +25,7 @@ export interface ApiCaller {
   post(path: string, body: object, headers?: Record<string, string>): Promise<Response>;
   put(path: string, body: object): Promise<Response>;
   patch(path: string, body: object): Promise<Response>;
+  delete(path: string, headers?: Record<string, string>): Promise<Response>;
 }
 
 export interface ApiFleet {
@@ -37,7 +39,7 @@ export interface ApiFleet {
   stop(): Promise<void>;
 }
 
-/** Starts the four instances; stop() closes them and deletes the key files. */
+/** Starts one instance per member org; stop() closes them and deletes the key files. */
 export async function startApiFleet(): Promise<ApiFleet> {
   const basePort = Number(process.env.MLL_API_TEST_PORT ?? 4000 + Number(process.env.MLL_PORT_OFFSET ?? 0));
   const keysDir = mkdtempSync(join(runtimeDir, 'api-test-'));
@@ -86,6 +88,7 @@ export async function startApiFleet(): Promise<ApiFleet> {
           post: (path, body, headers = {}) => record(agent.post(path).set('X-API-Key', key).set(headers).send(body)),
           put: (path, body) => record(agent.put(path).set('X-API-Key', key).send(body)),
           patch: (path, body) => record(agent.patch(path).set('X-API-Key', key).send(body)),
+          delete: (path, headers = {}) => record(agent.delete(path).set('X-API-Key', key).set(headers)),
         };
         callers.set(id, caller);
       }

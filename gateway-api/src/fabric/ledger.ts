@@ -29,6 +29,18 @@ export interface TransactionStatus {
   readonly blockNumber: bigint;
 }
 
+/**
+ * Raised by the submit of an asynchronous session once the orderer has the
+ * transaction: not a failure, but the end of what such a caller waits for
+ * (the HTTP layer answers 202 with where to poll).
+ */
+export class Submitted extends Error {
+  constructor(readonly transactionId: string) {
+    super(`transaction ${transactionId} was submitted; its commit is not awaited`);
+    this.name = 'Submitted';
+  }
+}
+
 /** Names of Fabric's transaction validation codes, by number. */
 const VALIDATION_CODE_NAMES = new Map<number, string>(
   Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]),
@@ -57,7 +69,7 @@ export interface Session {
 
 export class Ledger {
   private readonly client: grpc.Client;
-  private readonly sessions = new Map<string, { gateway: Gateway; session: Session }>();
+  private readonly sessions = new Map<string, { gateway: Gateway; session: Session; async: Session }>();
 
   constructor(
     readonly binding: OrgBinding,
@@ -80,9 +92,23 @@ export class Ledger {
 
   /** The session of an enrolled user, made once and kept: Gateways are cheap, the connection is shared. */
   session(user: EnrolledUser): Session {
+    return this.entry(user).session;
+  }
+
+  /**
+   * A session of the same user whose submit endorses and hands the
+   * transaction to the orderer, then throws Submitted instead of waiting for
+   * the commit. Nothing is retried: a read conflict shows up later as the
+   * transaction's validation code.
+   */
+  asyncSession(user: EnrolledUser): Session {
+    return this.entry(user).async;
+  }
+
+  private entry(user: EnrolledUser): { gateway: Gateway; session: Session; async: Session } {
     const existing = this.sessions.get(user.name);
     if (existing !== undefined) {
-      return existing.session;
+      return existing;
     }
     const { deadlines } = this.config;
     const gateway = connect({
@@ -116,8 +142,22 @@ export class Ledger {
       },
       submit: (name, transaction, ...args) => this.submitWithRetry(contract(name), transaction, args),
     };
-    this.sessions.set(user.name, { gateway, session });
-    return session;
+    const async: Session = {
+      ...session,
+      submit: async (name, transaction, ...args) => {
+        const proposal = contract(name).newProposal(transaction, { arguments: args });
+        const transactionId = proposal.getTransactionId();
+        try {
+          await (await proposal.endorse()).submit();
+        } catch (err) {
+          throw toApiError(err, transactionId);
+        }
+        throw new Submitted(transactionId);
+      },
+    };
+    const created = { gateway, session, async };
+    this.sessions.set(user.name, created);
+    return created;
   }
 
   private async submitWithRetry(contract: Contract, transaction: string, args: string[]): Promise<Committed> {

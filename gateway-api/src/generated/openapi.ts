@@ -600,6 +600,329 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lists unused units of a licence, or of several licences as a bundle.
+         * @description A single-licence listing (`licenseId`, `units`, `askUnitPrice`) sells
+         *     per unit, in whole or in part; a bundle (`items`, `askPrice`) is sold
+         *     all or nothing. The units leave the licence (with their escrow) until
+         *     sold or cancelled. The holder, or an admin for its org treasury.
+         */
+        post: operations["createListing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{listingId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                listingId: components["parameters"]["ListingId"];
+            };
+            cookie?: never;
+        };
+        /** Reads a listing. */
+        get: operations["getListing"];
+        put?: never;
+        post?: never;
+        /** Cancels an open listing; its unsold units go back to their licences. */
+        delete: operations["cancelListing"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{listingId}/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                listingId: components["parameters"]["ListingId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Buys from a listing, paying the seller and the model's resale royalty.
+         * @description `units` buys part of a single-licence listing (all that is left when
+         *     omitted); a bundle is bought whole. The chaincode's BuyListing takes
+         *     no request id, so this route accepts no `Idempotency-Key`: after a
+         *     504, look the transaction up at `/v1/transactions/{transactionId}`
+         *     (and the listing's remaining units) before buying again. Read
+         *     conflicts are retried by the API as new transactions, which is safe
+         *     because the conflicting one did not commit.
+         */
+        post: operations["buyListing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/licenses/{licenseId}/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                licenseId: components["parameters"]["LicenseId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Moves units of a licence, free, to another account of the holder's own org. */
+        post: operations["transferUnits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{modelId}/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        /** Lists the open listings that sell units of a model. */
+        get: operations["listOpenListingsByModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account}/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account: components["parameters"]["Account"];
+            };
+            cookie?: never;
+        };
+        /** Lists every listing of a seller account, open or closed. */
+        get: operations["listListingsBySeller"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{modelId}/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        /** Lists the trades and transfers of a model's units (the owner org or a regulator). */
+        get: operations["listTradesByModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account}/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account: components["parameters"]["Account"];
+            };
+            cookie?: never;
+        };
+        /** Lists what an account bought, sold, sent or received (its org or a regulator). */
+        get: operations["listTradesByAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Proposes a change to a model, for its holders to vote on.
+         * @description The owner org's admin or engineer may always propose; anyone else
+         *     proposes as a holder (`proposer`: `self`, or `org` for an admin)
+         *     holding at least the policy's threshold of the units sold, or gets
+         *     403 `BELOW_PROPOSAL_THRESHOLD`.
+         */
+        post: operations["createProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/proposals/{proposalId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        /** Reads a proposal with the current tally of its votes. */
+        get: operations["getProposal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/proposals/{proposalId}/votes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        /** Lists the votes on a proposal. */
+        get: operations["listVotes"];
+        put?: never;
+        /** Votes with the units of the model that the voter holds; they are locked until voting ends. */
+        post: operations["castVote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/proposals/{proposalId}/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes voting after its deadline, recording accepted, rejected or expired. */
+        post: operations["closeProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/proposals/{proposalId}/execution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Executes an accepted proposal (closing it first if voting has ended) and applies its change. */
+        post: operations["executeProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/proposals/{proposalId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        /** Every committed change of a proposal, with transaction ids. */
+        get: operations["getProposalHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{modelId}/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        /** Lists a model's proposals, all or in one state. */
+        get: operations["listProposalsByModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{modelId}/governance-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        /** A model's governance policy (the default until a proposal changes it). */
+        get: operations["getGovernancePolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -990,8 +1313,275 @@ export interface components {
             valid: boolean;
             blockNumber: components["schemas"]["BlockNumber"];
         };
+        MspId: string;
+        NewUnitListing: {
+            licenseId: components["schemas"]["Id"];
+            units: components["schemas"]["Units"];
+            askUnitPrice: components["schemas"]["PositiveAmount"];
+            /** @description Only this org may buy (a private sale). */
+            reservedForMspId?: components["schemas"]["MspId"];
+        };
+        NewBundleListing: {
+            items: {
+                licenseId: components["schemas"]["Id"];
+                units: components["schemas"]["Units"];
+            }[];
+            askPrice: components["schemas"]["PositiveAmount"];
+            reservedForMspId?: components["schemas"]["MspId"];
+        };
+        NewListing: components["schemas"]["NewUnitListing"] | components["schemas"]["NewBundleListing"];
+        ListingItem: {
+            licenseId: components["schemas"]["Id"];
+            offeringId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            termsKey: string;
+            termsHash: components["schemas"]["Sha256"];
+            unitPrice: components["schemas"]["Amount"];
+            purchasedAt: components["schemas"]["Instant"];
+            expiresAt?: components["schemas"]["Instant"];
+            units: components["schemas"]["Amount"];
+            remaining: components["schemas"]["Amount"];
+            lots: {
+                index: number;
+                units: components["schemas"]["Amount"];
+            }[];
+        };
+        Listing: {
+            listingId: components["schemas"]["Id"];
+            seller: components["schemas"]["AccountId"];
+            /** @enum {string} */
+            status: "open" | "sold" | "cancelled";
+            bundle: boolean;
+            askUnitPrice?: components["schemas"]["Amount"];
+            askPrice?: components["schemas"]["Amount"];
+            reservedForMspId?: components["schemas"]["MspId"];
+            modelIds: components["schemas"]["Id"][];
+            items: components["schemas"]["ListingItem"][];
+            createdAt: components["schemas"]["Instant"];
+            updatedAt: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        ListingWritten: {
+            data: components["schemas"]["Listing"];
+            transaction: components["schemas"]["Committed"];
+        };
+        ListingPage: {
+            items: components["schemas"]["Listing"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        NewTrade: {
+            /** @description Units to buy from a single-licence listing; omit for all that are left, and for a bundle. */
+            units?: components["schemas"]["Units"];
+            payer: components["schemas"]["AccountChoice"];
+        };
+        TradeItem: {
+            fromLicenseId: components["schemas"]["Id"];
+            toLicenseId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            offeringId: components["schemas"]["Id"];
+            units: components["schemas"]["Amount"];
+            price: components["schemas"]["Amount"];
+            escrow: components["schemas"]["Amount"];
+            royaltyBase: components["schemas"]["Amount"];
+            resaleRoyaltyBps: number;
+            royalty: components["schemas"]["Amount"];
+        };
+        Trade: {
+            /** @constant */
+            docType: "trade";
+            tradeId: components["schemas"]["TransactionId"];
+            listingId: components["schemas"]["Id"];
+            seller: components["schemas"]["AccountId"];
+            buyer: components["schemas"]["AccountId"];
+            price: components["schemas"]["Amount"];
+            royalty: components["schemas"]["Amount"];
+            /** @description price − royalty, accrued to the seller as sale proceeds. */
+            proceeds: components["schemas"]["Amount"];
+            items: components["schemas"]["TradeItem"][];
+            royalties: components["schemas"]["RoyaltyShare"][];
+            at: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        TradeWritten: {
+            data: components["schemas"]["Trade"];
+            transaction: components["schemas"]["Committed"];
+        };
+        NewUnitTransfer: {
+            units: components["schemas"]["Units"];
+            to: components["schemas"]["AccountId"];
+        };
+        UnitTransfer: {
+            /** @constant */
+            docType: "transfer";
+            fromLicenseId: components["schemas"]["Id"];
+            toLicenseId: components["schemas"]["Id"];
+            from: components["schemas"]["AccountId"];
+            to: components["schemas"]["AccountId"];
+            modelId: components["schemas"]["Id"];
+            units: components["schemas"]["Amount"];
+            escrow: components["schemas"]["Amount"];
+            at: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        UnitTransferWritten: {
+            data: components["schemas"]["UnitTransfer"];
+            transaction: components["schemas"]["Committed"];
+        };
+        TradePage: {
+            items: (components["schemas"]["Trade"] | components["schemas"]["UnitTransfer"])[];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        GovernancePolicy: {
+            quorumBps: number;
+            approvalBps: number;
+            proposalThresholdBps: number;
+            minVotingSeconds: number;
+            maxVotingSeconds: number;
+        };
+        /** @description Members left out take the default policy's values. */
+        GovernancePolicyInput: {
+            quorumBps?: number;
+            approvalBps?: number;
+            proposalThresholdBps?: number;
+            minVotingSeconds?: number;
+            maxVotingSeconds?: number;
+        };
+        ModelGovernancePolicy: {
+            modelId: components["schemas"]["Id"];
+            governancePolicy: components["schemas"]["GovernancePolicy"];
+        };
+        ProposalChange: {
+            /** @constant */
+            kind: "activateVersion";
+            version: string;
+        } | {
+            /** @constant */
+            kind: "setPrice";
+            offeringId: components["schemas"]["Id"];
+            unitPrice: components["schemas"]["PositiveAmount"];
+        } | {
+            /** @constant */
+            kind: "setOfferingStatus";
+            offeringId: components["schemas"]["Id"];
+            status: components["schemas"]["OfferingStatus"];
+        } | {
+            /** @constant */
+            kind: "setRoyaltyPolicy";
+            royaltyPolicy: components["schemas"]["RoyaltyPolicyInput"];
+        } | {
+            /** @constant */
+            kind: "setGovernancePolicy";
+            governancePolicy: components["schemas"]["GovernancePolicyInput"];
+        };
+        /** @enum {string} */
+        ProposalState: "open" | "accepted" | "executed" | "rejected" | "expired";
+        NewProposal: {
+            modelId: components["schemas"]["Id"];
+            change: components["schemas"]["ProposalChange"];
+            description: string;
+            /** @description Must lie within the model's governance policy bounds. */
+            votingSeconds: number;
+            proposer: components["schemas"]["AccountChoice"];
+        };
+        Tally: {
+            yes: components["schemas"]["Amount"];
+            no: components["schemas"]["Amount"];
+            abstain: components["schemas"]["Amount"];
+            voters: number;
+        };
+        Proposal: {
+            proposalId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            proposer: components["schemas"]["AccountId"];
+            change: {
+                /** @enum {string} */
+                kind: "activateVersion" | "setPrice" | "setOfferingStatus" | "setRoyaltyPolicy" | "setGovernancePolicy";
+            };
+            description: string;
+            state: components["schemas"]["ProposalState"];
+            policy: components["schemas"]["GovernancePolicy"];
+            eligibleUnits: components["schemas"]["Amount"];
+            votingEndsAt: components["schemas"]["Instant"];
+            tally?: components["schemas"]["Tally"];
+            createdAt: components["schemas"]["Instant"];
+            closedAt?: components["schemas"]["Instant"];
+            executedAt?: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        ProposalWithTally: {
+            proposal: components["schemas"]["Proposal"];
+            tally: components["schemas"]["Tally"];
+        };
+        ProposalWritten: {
+            data: components["schemas"]["Proposal"];
+            transaction: components["schemas"]["Committed"];
+        };
+        ProposalExecutionWritten: {
+            data: {
+                proposal: components["schemas"]["Proposal"];
+                /** @description What the change did, as the chaincode reports it. */
+                change: Record<string, never>;
+            };
+            transaction: components["schemas"]["Committed"];
+        };
+        ProposalPage: {
+            items: components["schemas"]["Proposal"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        NewVote: {
+            /** @enum {string} */
+            choice: "yes" | "no" | "abstain";
+            voter: components["schemas"]["AccountChoice"];
+        };
+        Vote: {
+            proposalId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            voter: components["schemas"]["AccountId"];
+            /** @enum {string} */
+            choice: "yes" | "no" | "abstain";
+            weight: components["schemas"]["Amount"];
+            licenses: {
+                licenseId: components["schemas"]["Id"];
+                units: components["schemas"]["Amount"];
+            }[];
+            castBy: components["schemas"]["AccountId"];
+            at: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        VoteWritten: {
+            data: components["schemas"]["Vote"];
+            transaction: components["schemas"]["Committed"];
+        };
+        VotePage: {
+            items: components["schemas"]["Vote"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        AsyncAccepted: {
+            transaction: {
+                id: components["schemas"]["TransactionId"];
+                /** @enum {string} */
+                status: "submitted";
+                /** @description Poll this until it answers 200 (committed) instead of 404 (not yet in a block). */
+                location: string;
+            };
+        };
     };
     responses: {
+        /**
+         * @description Sent with `Prefer: respond-async`: the transaction was endorsed and
+         *     handed to the orderer but has not committed yet. Poll the `Location`
+         *     (`/v1/transactions/{id}`) until it answers 200, then read `valid`.
+         */
+        Accepted: {
+            headers: {
+                Location?: string;
+                "Preference-Applied"?: "respond-async";
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AsyncAccepted"];
+            };
+        };
         /** @description An error; see the codes in the description of this API. */
         Error: {
             headers: {
@@ -1014,6 +1604,8 @@ export interface components {
         From: components["schemas"]["Instant"];
         /** @description Exclusive upper bound (ISO 8601 UTC instant). */
         To: components["schemas"]["Instant"];
+        ListingId: components["schemas"]["Id"];
+        ProposalId: components["schemas"]["Id"];
         IdempotencyKey: components["schemas"]["Id"];
     };
     requestBodies: never;
@@ -1111,6 +1703,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1161,6 +1754,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelVersionWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1214,6 +1808,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1264,6 +1859,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1339,6 +1935,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfferingPublished"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1391,6 +1988,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfferingStatusWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1449,6 +2047,7 @@ export interface operations {
                     "application/json": components["schemas"]["PurchaseWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1582,6 +2181,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1758,6 +2358,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClaimWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1804,6 +2405,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransferWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1829,6 +2431,7 @@ export interface operations {
                     "application/json": components["schemas"]["SupplyChangeWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1854,6 +2457,7 @@ export interface operations {
                     "application/json": components["schemas"]["SupplyChangeWritten"];
                 };
             };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };
@@ -1933,6 +2537,477 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TransactionStatus"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewListing"];
+            };
+        };
+        responses: {
+            /** @description The listing, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                listingId: components["parameters"]["ListingId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The listing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    cancelListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                listingId: components["parameters"]["ListingId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled listing, committed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    buyListing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                listingId: components["parameters"]["ListingId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTrade"];
+            };
+        };
+        responses: {
+            /** @description The trade receipt, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    transferUnits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                licenseId: components["parameters"]["LicenseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUnitTransfer"];
+            };
+        };
+        responses: {
+            /** @description The transfer receipt, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitTransferWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listOpenListingsByModel: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of open listings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingPage"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listListingsBySeller: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                account: components["parameters"]["Account"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of listings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingPage"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listTradesByModel: {
+        parameters: {
+            query?: {
+                /** @description Inclusive lower bound (ISO 8601 UTC instant). */
+                from?: components["parameters"]["From"];
+                /** @description Exclusive upper bound (ISO 8601 UTC instant). */
+                to?: components["parameters"]["To"];
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of trades and transfers, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradePage"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listTradesByAccount: {
+        parameters: {
+            query?: {
+                /** @description Inclusive lower bound (ISO 8601 UTC instant). */
+                from?: components["parameters"]["From"];
+                /** @description Exclusive upper bound (ISO 8601 UTC instant). */
+                to?: components["parameters"]["To"];
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                account: components["parameters"]["Account"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of trades and transfers, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradePage"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewProposal"];
+            };
+        };
+        responses: {
+            /** @description The proposal, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proposal and its tally. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalWithTally"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listVotes: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of votes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VotePage"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    castVote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewVote"];
+            };
+        };
+        responses: {
+            /** @description The vote, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoteWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    closeProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The closed proposal, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    executeProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The executed proposal and the change applied, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalExecutionWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getProposalHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposalId: components["parameters"]["ProposalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proposal's history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listProposalsByModel: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["ProposalState"];
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of proposals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalPage"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getGovernancePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelGovernancePolicy"];
                 };
             };
             default: components["responses"]["Error"];

@@ -18,12 +18,15 @@ import type { KeyStore } from '../auth/keys';
 import type { Config } from '../config';
 import type { Ledger } from '../fabric/ledger';
 import { auditRoutes } from '../routes/audit';
+import { governanceRoutes } from '../routes/governance';
 import { healthRoutes } from '../routes/health';
 import { licenseRoutes } from '../routes/licenses';
+import { marketRoutes } from '../routes/market';
 import { modelRoutes } from '../routes/models';
 import { offeringRoutes } from '../routes/offerings';
 import { royaltyRoutes } from '../routes/royalties';
 import { tokenRoutes } from '../routes/tokens';
+import { acceptedWrites, preferAsync } from './async';
 import { authenticate } from './auth';
 import { errorMiddleware } from './errors';
 
@@ -67,7 +70,7 @@ export function createApp({ config, ledger, keys, logger }: AppDeps): Express {
   });
 
   app.use(express.json({ limit: config.bodyLimitBytes }));
-  app.use('/v1', authenticate(keys, ledger));
+  app.use('/v1', authenticate(keys, ledger), preferAsync(ledger));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: SPEC_PATH,
@@ -79,8 +82,9 @@ export function createApp({ config, ledger, keys, logger }: AppDeps): Express {
     }),
   );
   app.use(healthRoutes(ledger));
-  app.use('/v1', auditRoutes(ledger), modelRoutes(), offeringRoutes(), licenseRoutes(), tokenRoutes(), royaltyRoutes());
+  app.use('/v1', auditRoutes(ledger), modelRoutes(), offeringRoutes(), licenseRoutes(), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes());
   app.use((_req, _res, next) => next({ status: 404 }));
+  app.use(acceptedWrites);
   app.use(errorMiddleware);
   return app;
 }
