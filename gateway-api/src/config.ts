@@ -34,6 +34,12 @@ export interface Config {
   };
   /** Attempts for one write when it fails with an MVCC or phantom read conflict. */
   readonly maxSubmitAttempts: number;
+  /** Requests one API key may make per window; 0 turns rate limiting off. */
+  readonly rateLimit: { readonly limit: number; readonly windowMs: number };
+  /** Origins allowed to call the API from a browser; empty (the default) sends no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** Whether `/metrics` (Prometheus text, no API key) is served. */
+  readonly metrics: boolean;
 }
 
 /** Thrown when the environment is unusable; its message lists every problem. */
@@ -58,7 +64,10 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_LOG_LEVEL` (info), `MLL_API_BODY_LIMIT_BYTES` (65536),
  * `MLL_API_VALIDATE_RESPONSES` (true), `MLL_API_EVALUATE_TIMEOUT_MS` (10000),
  * `MLL_API_ENDORSE_TIMEOUT_MS` (30000), `MLL_API_SUBMIT_TIMEOUT_MS` (10000),
- * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_MAX_SUBMIT_ATTEMPTS` (5).
+ * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_MAX_SUBMIT_ATTEMPTS` (5),
+ * `MLL_API_RATE_LIMIT` (600 requests per key per window; 0 for none),
+ * `MLL_API_RATE_WINDOW_MS` (60000), `MLL_API_CORS_ORIGINS` (comma-separated
+ * origins; empty for no CORS), `MLL_API_METRICS` (true).
  *
  * @param env The environment; `process.env` unless given (tests pass their own).
  * @throws ConfigError listing every missing or bad variable, not just the first.
@@ -107,6 +116,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`MLL_API_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
   }
 
+  const corsOrigins = text('MLL_API_CORS_ORIGINS', '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(origin)) {
+      problems.push(`MLL_API_CORS_ORIGINS must list origins such as https://app.example:8443, not "${origin}"`);
+    }
+  }
+
   const config: Config = {
     org,
     peer: text('MLL_API_PEER', ''),
@@ -125,6 +144,12 @@ export function loadConfig(env: Env = process.env): Config {
       commitStatusMs: integer('MLL_API_COMMIT_TIMEOUT_MS', 60_000, 100, 600_000),
     },
     maxSubmitAttempts: integer('MLL_API_MAX_SUBMIT_ATTEMPTS', 5, 1, 20),
+    rateLimit: {
+      limit: integer('MLL_API_RATE_LIMIT', 600, 0, 1_000_000),
+      windowMs: integer('MLL_API_RATE_WINDOW_MS', 60_000, 1000, 86_400_000),
+    },
+    corsOrigins,
+    metrics: flag('MLL_API_METRICS', true),
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);

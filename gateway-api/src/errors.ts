@@ -30,6 +30,8 @@ export const ApiCode = {
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
   /** A ledger call ran past its deadline; the transaction may still commit. */
   LEDGER_TIMEOUT: 'LEDGER_TIMEOUT',
+  /** The API key made more requests than its window allows. */
+  RATE_LIMITED: 'RATE_LIMITED',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from './config';
 import { Ledger } from './fabric/ledger';
 import { bindOrg } from './fabric/plan';
 import { createApp } from './http/app';
+import { Metrics } from './metrics';
 
 /** A running instance and how to stop it. */
 export interface Running {
@@ -23,9 +24,10 @@ export interface Running {
 export async function start(config: ReturnType<typeof loadConfig>): Promise<Running> {
   const logger = pino({ level: config.logLevel, base: { org: config.org } });
   const binding = bindOrg(config.planFile, config.org, config.peer);
-  const ledger = new Ledger(binding, config, logger);
+  const metrics = new Metrics({ org: config.org });
+  const ledger = new Ledger(binding, config, logger, metrics);
   const keys = new KeyStore(config.keysFile, config.org);
-  const app = createApp({ config, ledger, keys, logger });
+  const app = createApp({ config, ledger, keys, logger, metrics });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);

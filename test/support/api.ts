@@ -39,15 +39,27 @@ export interface ApiFleet {
   stop(): Promise<void>;
 }
 
+/** What a test may change about the instances it starts. */
+export interface FleetOptions {
+  /** Only these orgs' instances (each still on its own port). */
+  readonly orgs?: readonly ApiOrg[];
+  /** Extra configuration variables, for example a low MLL_API_RATE_LIMIT. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Starts one instance per member org; stop() closes them and deletes the key files. */
-export async function startApiFleet(): Promise<ApiFleet> {
+export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFleet> {
   const basePort = Number(process.env.MLL_API_TEST_PORT ?? 4000 + Number(process.env.MLL_PORT_OFFSET ?? 0));
   const keysDir = mkdtempSync(join(runtimeDir, 'api-test-'));
   const running = new Map<ApiOrg, Running>();
   const stores = new Map<ApiOrg, KeyStore>();
   try {
     for (const [index, org] of API_ORGS.entries()) {
+      if (options.orgs !== undefined && !options.orgs.includes(org)) {
+        continue;
+      }
       const config = loadConfig({
+        ...options.env,
         MLL_API_ORG: org,
         MLL_RUNTIME_DIR: runtimeDir,
         MLL_API_PORT: String(basePort + index),

@@ -80,6 +80,28 @@ describe('the gateway API configuration', () => {
       writeFileSync(join(dir, 'plan.json'), '{}');
       const config = loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir });
       expect(config).toMatchObject({ org: 'hospital', port: 4000, keysFile: join(dir, 'api', 'hospital-keys.json'), validateResponses: true });
+      expect(config).toMatchObject({ corsOrigins: [], rateLimit: { limit: 600, windowMs: 60_000 }, metrics: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('turns CORS on only for well-formed origins, and rejects a bad rate limit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    try {
+      writeFileSync(join(dir, 'plan.json'), '{}');
+      const env = { MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir };
+      expect(loadConfig({ ...env, MLL_API_CORS_ORIGINS: 'https://a.example, http://b.example:8080' }).corsOrigins).toEqual([
+        'https://a.example',
+        'http://b.example:8080',
+      ]);
+      let error: unknown;
+      try {
+        loadConfig({ ...env, MLL_API_CORS_ORIGINS: '*', MLL_API_RATE_LIMIT: '-1' });
+      } catch (err) {
+        error = err;
+      }
+      expect((error as ConfigError).problems.map((p) => p.split(' ')[0]).sort()).toEqual(['MLL_API_CORS_ORIGINS', 'MLL_API_RATE_LIMIT']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ import { common, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import type { Metrics } from '../metrics';
 import { ApiCode, ApiError } from '../errors';
 import { toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
@@ -35,6 +36,9 @@ export interface TransactionStatus {
  * (the HTTP layer answers 202 with where to poll).
  */
 export class Submitted extends Error {
+  /** The outcome label of the ledger latency metric. */
+  readonly code = 'SUBMITTED';
+
   constructor(readonly transactionId: string) {
     super(`transaction ${transactionId} was submitted; its commit is not awaited`);
     this.name = 'Submitted';
@@ -75,6 +79,7 @@ export class Ledger {
     readonly binding: OrgBinding,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     const tlsRoot = readFileSync(binding.peer.tls.ca);
     this.client = new grpc.Client(binding.peer.address, grpc.credentials.createSsl(tlsRoot), {
@@ -133,27 +138,30 @@ export class Ledger {
     };
     const session: Session = {
       user,
-      evaluate: async (name, transaction, ...args) => {
-        try {
-          return await contract(name).evaluateTransaction(transaction, ...args);
-        } catch (err) {
-          throw toApiError(err);
-        }
-      },
-      submit: (name, transaction, ...args) => this.submitWithRetry(contract(name), transaction, args),
+      evaluate: (name, transaction, ...args) =>
+        this.metrics.timeLedger('evaluate', name, transaction, async () => {
+          try {
+            return await contract(name).evaluateTransaction(transaction, ...args);
+          } catch (err) {
+            throw toApiError(err);
+          }
+        }),
+      submit: (name, transaction, ...args) =>
+        this.metrics.timeLedger('submit', name, transaction, () => this.submitWithRetry(contract(name), transaction, args)),
     };
     const async: Session = {
       ...session,
-      submit: async (name, transaction, ...args) => {
-        const proposal = contract(name).newProposal(transaction, { arguments: args });
-        const transactionId = proposal.getTransactionId();
-        try {
-          await (await proposal.endorse()).submit();
-        } catch (err) {
-          throw toApiError(err, transactionId);
-        }
-        throw new Submitted(transactionId);
-      },
+      submit: (name, transaction, ...args) =>
+        this.metrics.timeLedger('submit', name, transaction, async () => {
+          const proposal = contract(name).newProposal(transaction, { arguments: args });
+          const transactionId = proposal.getTransactionId();
+          try {
+            await (await proposal.endorse()).submit();
+          } catch (err) {
+            throw toApiError(err, transactionId);
+          }
+          throw new Submitted(transactionId);
+        }),
     };
     const created = { gateway, session, async };
     this.sessions.set(user.name, created);
@@ -188,6 +196,7 @@ export class Ledger {
           transactionId,
         );
       }
+      this.metrics.retries.inc({ transaction, validation_code: codeName });
       this.log.warn({ transaction, transactionId, validationCode: codeName, attempt }, 'read conflict at commit; retrying with a new transaction');
     }
   }

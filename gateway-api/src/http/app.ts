@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import type { KeyStore } from '../auth/keys';
 import type { Config } from '../config';
 import type { Ledger } from '../fabric/ledger';
+import type { Metrics } from '../metrics';
 import { auditRoutes } from '../routes/audit';
 import { governanceRoutes } from '../routes/governance';
 import { healthRoutes } from '../routes/health';
@@ -29,6 +30,7 @@ import { tokenRoutes } from '../routes/tokens';
 import { acceptedWrites, preferAsync } from './async';
 import { authenticate } from './auth';
 import { errorMiddleware } from './errors';
+import { corsFor, rateLimitPerKey, requestMetrics } from './operations';
 
 /** The contract; read from the package folder, so it works from src/ and dist/ alike. */
 export const SPEC_PATH = join(__dirname, '..', '..', 'openapi.yaml');
@@ -40,13 +42,16 @@ export interface AppDeps {
   readonly ledger: Ledger;
   readonly keys: KeyStore;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
-export function createApp({ config, ledger, keys, logger }: AppDeps): Express {
+export function createApp({ config, ledger, keys, logger, metrics }: AppDeps): Express {
   const specText = readFileSync(SPEC_PATH, 'utf8');
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(requestMetrics(metrics));
+  app.use(corsFor(config));
 
   app.use(
     pinoHttp({
@@ -68,9 +73,15 @@ export function createApp({ config, ledger, keys, logger }: AppDeps): Express {
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(specText);
   });
+  if (config.metrics) {
+    // Scraped by Prometheus without an API key, like /healthz; it holds counts and latencies, no data.
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   app.use(express.json({ limit: config.bodyLimitBytes }));
-  app.use('/v1', authenticate(keys, ledger), preferAsync(ledger));
+  app.use('/v1', authenticate(keys, ledger), rateLimitPerKey(config), preferAsync(ledger));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: SPEC_PATH,

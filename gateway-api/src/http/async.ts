@@ -23,8 +23,8 @@ function prefersAsync(req: Request): boolean {
 export function preferAsync(ledger: Ledger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (WRITES.has(req.method) && prefersAsync(req)) {
-      const { user } = callerOf(res);
-      res.locals.caller = { user, session: ledger.asyncSession(user) };
+      const caller = callerOf(res);
+      res.locals.caller = { ...caller, session: ledger.asyncSession(caller.user) };
     }
     next();
   };

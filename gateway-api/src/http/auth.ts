@@ -29,7 +29,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger): RequestHandler {
       user = ledger.user(entry.user);
       users.set(entry.user, user);
     }
-    res.locals.caller = { user, session: ledger.session(user) };
+    res.locals.caller = { user, session: ledger.session(user), keyId: entry.id };
     req.log.info({ user: user.name, role: user.role, keyId: entry.id }, 'authenticated');
     next();
   };

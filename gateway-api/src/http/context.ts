@@ -8,6 +8,8 @@ import type { PageRequest, Window } from '../services/common';
 export interface Caller {
   readonly user: EnrolledUser;
   readonly session: Session;
+  /** The id of the API key the caller presented (never the key). */
+  readonly keyId: string;
 }
 
 export function callerOf(res: Response): Caller {

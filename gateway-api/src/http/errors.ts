@@ -44,6 +44,7 @@ const STATUS: Readonly<Record<string, number>> = {
   PROPOSAL_NOT_EXECUTABLE: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
   COMMIT_FAILED: 502,
   LEDGER_UNAVAILABLE: 503,
   LEDGER_TIMEOUT: 504,
@@ -108,6 +109,8 @@ export function errorMiddleware(err: unknown, req: Request, res: Response, next:
   const status = statusOf(apiError.code);
   const level = status >= 500 ? 'error' : 'info';
   req.log[level]({ err, code: apiError.code, status, transactionId: apiError.transactionId }, apiError.message);
+  // Read by the metrics middleware when the response finishes.
+  res.locals.errorCode = apiError.code;
   res.status(status).json({
     error: {
       code: apiError.code,
