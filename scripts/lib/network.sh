@@ -390,8 +390,10 @@ create_channel() {
 
 chaincode_label() {
   local hash
+  # The built code and the chaincode's own (exactly pinned) dependencies; not the
+  # root lockfile, which changes with every other workspace's dependencies.
   hash="$(cd "$REPO_ROOT" && find chaincode/dist -type f -name '*.js' -print0 | sort -z \
-    | xargs -0 cat package-lock.json chaincode/package.json | sha256sum | cut -c1-12)"
+    | xargs -0 cat chaincode/package.json | sha256sum | cut -c1-12)"
   printf '%s_%s\n' "$(plan .chaincode.label)" "$hash"
 }
 

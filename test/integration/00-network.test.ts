@@ -3,6 +3,7 @@
  * definition and endorsement policy, identity checks, and restarts that keep the
  * ledger. Runs against the network started by scripts/network.sh.
  */
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { execFileSync } from 'node:child_process';
@@ -136,9 +137,15 @@ describe('the consortium network', () => {
       plan.chaincode.name,
     );
     try {
-      await expect(intruder.contract('TokenContract').evaluateTransaction('GetBalance', 'org::HospitalMSP')).rejects.toThrow(
-        /access denied|creator|certificate|identity/i,
+      const refusal = await intruder.contract('TokenContract').evaluateTransaction('GetBalance', 'org::HospitalMSP').then(
+        () => undefined,
+        (err: unknown) => err as { code?: number; message: string; details?: { message: string }[] },
       );
+      // FAILED_PRECONDITION from the peer's proposal check, naming the MSP it claimed.
+      expect(refusal?.code).toBe(grpcStatus.FAILED_PRECONDITION);
+      expect(refusal?.details?.map((d) => d.message)).toEqual([
+        'error validating proposal: access denied: channel [licensing] creator org [HospitalMSP]',
+      ]);
     } finally {
       intruder.close();
     }

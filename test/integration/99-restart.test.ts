@@ -2,6 +2,8 @@
  * Runs last (see test/support/sequencer.js): stops and restarts every node, then
  * checks that nothing on the ledger was lost.
  */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { connectAs, loadPlan, networkScript, Plan } from '../support/network';
 
 const utf8 = new TextDecoder();
@@ -11,6 +13,19 @@ async function channelHeight(orgName: string, channel: string): Promise<number> 
   const match = /"height":(\d+)/.exec(out);
   if (!match) throw new Error(`no height in: ${out}`);
   return Number(match[1]);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function healthStatus(url: string, caFile: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca: readFileSync(caFile), timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
 }
 
 describe('a restart of the consortium', () => {
@@ -28,11 +43,19 @@ describe('a restart of the consortium', () => {
     } finally {
       issuer.close();
     }
+    // The write waited for its commit on the clearing peer; let every peer reach that height.
+    const committed = await channelHeight('clearing', plan.channel);
+    for (let i = 0; i < 50 && (await channelHeight('lab', plan.channel)) < committed; i++) await sleep(200);
     const before = await channelHeight('lab', plan.channel);
+    expect(before).toBe(committed);
 
     await networkScript('down');
+    const peer = plan.orgs[0].peers[0];
+    await expect(healthStatus(peer.health, peer.tls.ca)).rejects.toThrow(/ECONNREFUSED/);
+
     await networkScript('up');
 
+    expect(await healthStatus(peer.health, peer.tls.ca)).toBe(200);
     const after = await channelHeight('lab', plan.channel);
     expect(after).toBe(before);
     const reader = connectAs(plan, 'regulator', 'auditor1');
