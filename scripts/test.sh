@@ -19,7 +19,9 @@ require_cmd node "Install Node.js 20.9 or newer."
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 teardown() {
-  log "tearing the test network down"
+  log "tearing the test network down; its logs are kept in $RESULTS_DIR/logs"
+  rm -rf "$RESULTS_DIR/logs"
+  cp -R "$MLL_RUNTIME_DIR/logs" "$RESULTS_DIR/logs" 2>/dev/null || true
   bash scripts/network.sh clean >/dev/null 2>&1 || log "teardown failed: check for leftover processes with scripts/network.sh status"
 }
 
