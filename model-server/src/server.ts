@@ -1,0 +1,97 @@
+/**
+ * Starts the model server: `node model-server/dist/server.js`.
+ *
+ * Loads the ONNX artifact, refuses to start when its sha256 differs from the
+ * model card's, then serves it over the Open Inference Protocol v2. Exits with
+ * the list of every configuration problem when the environment is unusable.
+ * SIGTERM and SIGINT drain in-flight requests, then release the model.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createApp } from './http';
+import { Model, ModelLoadError } from './model';
+import { Stats } from './stats';
+
+/** A running model server and how to stop it. */
+export interface Running {
+  readonly server: Server;
+  readonly model: Model;
+  readonly stats: Stats;
+  /** Base URL, with the port actually bound (useful when `port` is 0). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the model and listens; resolves once the server is ready.
+ *
+ * @throws ModelLoadError when the artifact is missing, unloadable or not the one the model card names.
+ * @throws Error when the port cannot be bound.
+ */
+export async function start(config: Config, log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<Running> {
+  const model = await Model.load(config.modelPath, config.metadataPath, config.intraOpThreads);
+  const stats = new Stats(model.info.name, model.info.version);
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024 },
+    createApp({ model, stats, bodyLimitBytes: config.bodyLimitBytes, maxBatch: config.maxBatch, log }),
+  );
+  server.requestTimeout = 30_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await model.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    server,
+    model,
+    stats,
+    url: `http://${host}:${port}`,
+    close: async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await drained;
+      await model.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  start(config).then(
+    (running) => {
+      const { info } = running.model;
+      process.stdout.write(
+        `model server listening on ${running.url}: ${info.name} v${info.version} sha256 ${info.sha256}\n`,
+      );
+      const stop = (): void => {
+        running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    },
+    (err: unknown) => {
+      const message = err instanceof ModelLoadError || err instanceof Error ? err.message : String(err);
+      process.stderr.write(`model server failed to start: ${message}\n`);
+      process.exit(1);
+    },
+  );
+}
