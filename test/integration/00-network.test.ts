@@ -8,34 +8,19 @@ import { StatusCode } from '@hyperledger/fabric-gateway';
 import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { channelHeight, healthStatus } from '../support/ledger';
 import { connectAs, connectWith, identityOf, loadPlan, networkScript, NodePlan, Plan, signerOf } from '../support/network';
 
 const utf8 = new TextDecoder();
 
-function healthStatus(node: NodePlan): Promise<number> {
-  const ca = readFileSync(node.kind === 'ca' ? node.certFile : node.tls.ca);
-  return new Promise((resolve, reject) => {
-    https
-      .get(node.health, { ca, timeout: 5000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
-      .on('error', reject);
-  });
+function nodeHealth(node: NodePlan): Promise<number> {
+  return healthStatus(node.health, node.kind === 'ca' ? node.certFile : node.tls.ca);
 }
 
 async function peerJson(orgName: string, ...args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(await networkScript('peer', orgName, ...args, '-O', 'json')) as Record<string, unknown>;
-}
-
-async function channelHeight(orgName: string, channel: string): Promise<number> {
-  const out = await networkScript('peer', orgName, 'channel', 'getinfo', '-c', channel);
-  const match = /"height":(\d+)/.exec(out);
-  if (!match) throw new Error(`no height in: ${out}`);
-  return Number(match[1]);
 }
 
 /** A fresh account id for this test run, so reruns on a kept ledger stay independent. */
@@ -57,7 +42,7 @@ describe('the consortium network', () => {
       ...plan.orgs.flatMap((o) => [o.ca, ...o.peers]),
     ];
     expect(nodes).toHaveLength(1 + 3 + plan.orgs.length * 2);
-    const statuses = await Promise.all(nodes.map(async (n) => [n.id, await healthStatus(n)] as const));
+    const statuses = await Promise.all(nodes.map(async (n) => [n.id, await nodeHealth(n)] as const));
     expect(statuses).toEqual(nodes.map((n) => [n.id, 200]));
   });
 

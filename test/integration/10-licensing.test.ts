@@ -5,34 +5,8 @@
  * them, royalties reach the beneficiaries, and the regulator audits read-only.
  * Every refusal is checked to leave no trace.
  */
-import { Contract } from '@hyperledger/fabric-gateway';
-import { createHash } from 'node:crypto';
 import { Client, connectAs, loadPlan, Plan } from '../support/network';
-
-type Json = Record<string, unknown>;
-
-const utf8 = new TextDecoder();
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function submit(contract: Contract, name: string, ...args: string[]): Promise<Json> {
-  return JSON.parse(utf8.decode(await contract.submitTransaction(name, ...args))) as Json;
-}
-
-async function evaluate(contract: Contract, name: string, ...args: string[]): Promise<Json> {
-  return JSON.parse(utf8.decode(await contract.evaluateTransaction(name, ...args))) as Json;
-}
-
-/** The chaincode's error text of a rejected call: the peers' messages carry its code. */
-async function rejection(call: () => Promise<unknown>): Promise<string> {
-  try {
-    await call();
-  } catch (err) {
-    const e = err as { message: string; details?: { message: string }[] };
-    return [e.message, ...(e.details ?? []).map((d) => d.message)].join(' | ');
-  }
-  throw new Error('expected the call to be rejected, but it succeeded');
-}
+import { evaluate, Json, rejection, sha256, sleep, submit } from '../support/ledger';
 
 describe('licensing a model on the consortium', () => {
   let plan: Plan;

@@ -4,33 +4,8 @@
  * vote a new model version into use. Rejected and expired proposals change
  * nothing.
  */
-import { Contract } from '@hyperledger/fabric-gateway';
-import { createHash } from 'node:crypto';
 import { Client, connectAs, loadPlan, Plan } from '../support/network';
-
-type Json = Record<string, unknown>;
-
-const utf8 = new TextDecoder();
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function submit(contract: Contract, name: string, ...args: string[]): Promise<Json> {
-  return JSON.parse(utf8.decode(await contract.submitTransaction(name, ...args))) as Json;
-}
-
-async function evaluate(contract: Contract, name: string, ...args: string[]): Promise<Json> {
-  return JSON.parse(utf8.decode(await contract.evaluateTransaction(name, ...args))) as Json;
-}
-
-async function rejection(call: () => Promise<unknown>): Promise<string> {
-  try {
-    await call();
-  } catch (err) {
-    const e = err as { message: string; details?: { message: string }[] };
-    return [e.message, ...(e.details ?? []).map((d) => d.message)].join(' | ');
-  }
-  throw new Error('expected the call to be rejected, but it succeeded');
-}
+import { evaluate, Json, rejection, sha256, sleep, submit } from '../support/ledger';
 
 describe('the secondary market and governance on the consortium', () => {
   let plan: Plan;

@@ -2,31 +2,10 @@
  * Runs last (see test/support/sequencer.js): stops and restarts every node, then
  * checks that nothing on the ledger was lost.
  */
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { connectAs, loadPlan, networkScript, Plan } from '../support/network';
+import { channelHeight, healthStatus, sleep } from '../support/ledger';
 
 const utf8 = new TextDecoder();
-
-async function channelHeight(orgName: string, channel: string): Promise<number> {
-  const out = await networkScript('peer', orgName, 'channel', 'getinfo', '-c', channel);
-  const match = /"height":(\d+)/.exec(out);
-  if (!match) throw new Error(`no height in: ${out}`);
-  return Number(match[1]);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function healthStatus(url: string, caFile: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { ca: readFileSync(caFile), timeout: 5000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
-      .on('error', reject);
-  });
-}
 
 describe('a restart of the consortium', () => {
   let plan: Plan;

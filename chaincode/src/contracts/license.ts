@@ -4,7 +4,7 @@ import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
 import { mspOfAccount } from '../domain/identity';
 import { Keys, prefixRange } from '../domain/keys';
-import { lotCount, lotVisitOrder, startLot } from '../domain/lots';
+import { lotCount, startLot } from '../domain/lots';
 import type {
   AccessRecord,
   LicenseRecord,
@@ -34,8 +34,8 @@ import {
   licenseOutflow,
   licenseRemaining,
   loadLineagePolicies,
-  lotRemaining,
   pageOfIndex,
+  planTake,
   requireLicense,
   requireModel,
   requireModelVersion,
@@ -74,25 +74,7 @@ async function planAccess(
 ): Promise<AccessPlan> {
   const snapshot = await requireTerms(tx, license.termsKey);
   assertEntitled(snapshot.terms, license, tx.caller, tx.now, purpose);
-  const takes: { index: number; units: bigint; before: bigint }[] = [];
-  let needed = units;
-  for (const index of lotVisitOrder(startLot(tx.txId, license.lotCount, lotHint), license.lotCount)) {
-    if (needed === 0n) {
-      break;
-    }
-    const before = await lotRemaining(tx, license, index);
-    if (before > 0n) {
-      const taken = before < needed ? before : needed;
-      takes.push({ index, units: taken, before });
-      needed -= taken;
-    }
-  }
-  if (needed > 0n) {
-    throw new ChaincodeError(
-      ErrorCode.INSUFFICIENT_UNITS,
-      `licence ${license.licenseId} has ${units - needed} units left, fewer than the ${units} requested`,
-    );
-  }
+  const takes = await planTake(tx, license, units, startLot(tx.txId, license.lotCount, lotHint));
   const model = await requireModel(tx, license.modelId);
   const version = await requireModelVersion(tx, model.modelId, model.activeVersion);
   return { license, terms: snapshot.terms, model, version, takes };
