@@ -2,8 +2,8 @@
  * The HTTP face of the server: Open Inference Protocol v2 routes on plain
  * node:http. Every error answers `{ "error": "<message>" }` as the protocol
  * says: 400 for a bad request, 404 for an unknown model, version or route,
- * 405 for a wrong method, 413 for a body over the limit, 500 when the model
- * fails.
+ * 405 for a wrong method, 413 for a body over the limit, 415 for a
+ * compressed body, 500 when the model fails.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Model } from './model';
@@ -94,6 +94,10 @@ export function createApp(deps: AppDeps): RequestListener {
     try {
       if (req.headers['inference-header-content-length'] !== undefined) {
         throw new OipError(400, 'the binary tensor data extension is not supported; send the tensors as JSON');
+      }
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined && encoding !== 'identity') {
+        throw new OipError(415, `content encoding "${encoding}" is not supported; send the body uncompressed`);
       }
       // The content type is not checked: clients differ in what they send, and the body must parse as JSON anyway.
       const raw = await readBody(req, deps.bodyLimitBytes);
