@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the single-quoted $names are jq variables, not shell ones
-# The gateway API instances, one per member org, started by `scripts/network.sh up`.
+# The services beside the ledger, started by `scripts/network.sh up`: the model
+# server (Open Inference Protocol v2) and one gateway API instance per member org.
 # Sourced by scripts/lib/network.sh, never run.
 
 DEMO_KEYS="$RUNTIME_DIR/api/demo-keys.tsv"
@@ -39,6 +40,17 @@ issue_demo_keys() {
   mv "$DEMO_KEYS.tmp" "$DEMO_KEYS"
 }
 
+# start_model_server: builds and starts the lab's model server for the shipped
+# model; it refuses to start if the artifact's sha256 is not the one in model/model.json.
+start_model_server() {
+  log "building the model server"
+  (cd "$REPO_ROOT" && npm run --silent build -w model-server) || die "the model server does not build"
+  printf '%s\n' "MLL_MODEL_PORT=$(plan .modelServer.port)" "MLL_MODEL_PATH=$REPO_ROOT/model/$(plan .modelServer.model).onnx" \
+    >"$RUNTIME_DIR/nodes/model-server.env"
+  start_process model-server "$RUNTIME_DIR/nodes/model-server.env" "$(command -v node)" "$REPO_ROOT/model-server/dist/server.js"
+  wait_healthy model-server "$(plan .modelServer.health)" /dev/null
+}
+
 stop_apis() {
   local org
   for org in $(plan '.orgs[].name'); do stop_process "api.$org"; done
@@ -53,4 +65,5 @@ print_apis() {
     printf '  %-10s %s  X-API-Key for %s: %s\n' "$org" "$url" "$user" "$key"
   done < <(plan '.orgs[] | [.name, .api.url] | @tsv')
   printf '  e.g. curl -H "X-API-Key: <key>" %s/v1/me\n' "$(plan '.orgs[0].api.url')"
+  printf '\nModel server (Open Inference Protocol v2): %s/v2/models/%s\n' "$(plan .modelServer.url)" "$(plan .modelServer.model)"
 }

@@ -281,7 +281,7 @@ check_ports_free() {
     done
   done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
                  (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
-                 (.orgs[] | .api | [.id, "\(.port)"]), (.chaincode | ["chaincode", "\(.port)"]) | @tsv')
+                 (.orgs[] | .api | [.id, "\(.port)"]), (.modelServer | [.id, "\(.port)"]), (.chaincode | ["chaincode", "\(.port)"]) | @tsv')
 }
 
 start_nodes() {
@@ -539,6 +539,7 @@ network_up() {
   # A no-op upgrade when the chaincode is unchanged: it only starts its server.
   deploy_chaincode
   wait_endorsable
+  start_model_server
   start_apis
   log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"
   print_apis
@@ -548,6 +549,7 @@ network_down() {
   [ -f "$PLAN" ] || { log "nothing to stop: $RUNTIME_DIR holds no network"; return 0; }
   local name
   stop_apis
+  stop_process model-server
   stop_process chaincode
   for name in $(plan '.orgs[].peers[].id, .ordererOrg.orderers[].id'); do stop_process "$name"; done
   for org in $(all_orgs); do stop_process "ca.$org"; done
@@ -588,7 +590,7 @@ network_status() {
     pid="$(pid_of "$id")"
     if is_running "$id" && curl -sf "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
     printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
-  done < <(plan '.orgs[].api | [.id, .port, .health] | @tsv')
+  done < <(plan '(.orgs[].api, .modelServer) | [.id, .port, .health] | @tsv')
   pid="$(pid_of chaincode)"
   if is_running chaincode; then state=ok; else state=down; fi
   printf '%-16s %-8s %-7s %-8s %-9s %s\n' chaincode "${pid:--}" "$(plan .chaincode.port)" "$state" - "$(cat "$RUNTIME_DIR/chaincode/running.id" 2>/dev/null || echo -)"

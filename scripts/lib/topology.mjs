@@ -147,6 +147,14 @@ export function buildPlan(topology, runtimeDir, offset) {
       tlsDir: join(orgDir(cc.operator), 'nodes', 'chaincode'),
     },
     raft: topology.raft,
+    modelServer: {
+      id: 'model-server',
+      operator: topology.modelServer.operator,
+      model: topology.modelServer.model,
+      port: p(topology.modelServer.port),
+      url: `http://${HOST}:${p(topology.modelServer.port)}`,
+      health: `http://${HOST}:${p(topology.modelServer.port)}/v2/health/ready`,
+    },
     ordererOrg,
     orgs,
   };
