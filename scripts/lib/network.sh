@@ -56,7 +56,9 @@ start_process() {
   # One KEY=value a line, written by topology.mjs; values hold no newlines.
   [ -z "$env_file" ] || mapfile -t vars <"$env_file"
   # A clean environment: a stray CORE_* or ORDERER_* in the caller's must not leak in.
-  basename "$1" >"$PIDS_DIR/$name.cmd"
+  # What is_running looks for in the process's command line: the binary, or for a
+  # node program its script, so that another node process cannot pass for it.
+  if [ "$(basename "$1")" = node ]; then printf '%s\n' "$2"; else basename "$1"; fi >"$PIDS_DIR/$name.cmd"
   env -i PATH="$PATH" HOME="$HOME" "${vars[@]}" setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
   echo "$!" >"$PIDS_DIR/$name.pid"
 }
