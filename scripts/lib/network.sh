@@ -27,6 +27,12 @@ check_prerequisites() {
 }
 
 render_plan() {
+  # The channel's genesis block names the orderers' ports: a network keeps the
+  # port offset it was created with.
+  if [ -f "$PLAN" ] && [ -f "$RUNTIME_DIR/channel/$(plan .channel).block" ] \
+    && [ "$(plan .portOffset)" != "${MLL_PORT_OFFSET:-0}" ]; then
+    die "the network in $RUNTIME_DIR was created with MLL_PORT_OFFSET=$(plan .portOffset); run with that offset, or clean it first"
+  fi
   mkdir -p "$RUNTIME_DIR" "$PIDS_DIR" "$LOGS_DIR"
   chmod 700 "$RUNTIME_DIR"
   FABRIC_SAMPLECONFIG="$FABRIC_SAMPLECONFIG" MLL_RUNTIME_DIR="$RUNTIME_DIR" node "$REPO_ROOT/scripts/lib/topology.mjs" render
