@@ -3,6 +3,7 @@
  * and serves the contracts below; the first is the default contract.
  */
 import { AuditContract } from './contracts/audit';
+import { BaselineContract } from './contracts/baseline';
 import { GovernanceContract } from './contracts/governance';
 import { LicenseContract } from './contracts/license';
 import { MarketContract } from './contracts/market';
@@ -13,6 +14,7 @@ import { TokenContract } from './contracts/token';
 
 export {
   AuditContract,
+  BaselineContract,
   GovernanceContract,
   LicenseContract,
   MarketContract,
@@ -32,6 +34,7 @@ export const contracts: (
   | typeof AuditContract
   | typeof MarketContract
   | typeof GovernanceContract
+  | typeof BaselineContract
 )[] = [
   ModelContract,
   OfferingContract,
@@ -41,4 +44,5 @@ export const contracts: (
   AuditContract,
   MarketContract,
   GovernanceContract,
+  BaselineContract,
 ];
