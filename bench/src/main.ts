@@ -1,0 +1,450 @@
+/**
+ * `npm run bench`: measures the hot paths against the network's own limit in
+ * one run. See bench/README.md for what runs and how to read the results.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { renderChart, Palette, PanelSpec } from './chart';
+import { Connections, evaluateJson, evaluateTimed, loadPlan, submitJson, submitTimed } from './fabric';
+import { LevelResult, runLevel } from './runner';
+
+const repoRoot = resolve(__dirname, '../..');
+const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
+
+/** Knobs, all from the environment so that a quick run and the reference run use the same code. */
+const settings = {
+  levels: (process.env.BENCH_LEVELS ?? '1,8,32,64').split(',').map(Number),
+  /** Seconds per submit workload and level. */
+  submitSeconds: Number(process.env.BENCH_SUBMIT_SECONDS ?? 15),
+  /** Seconds per query workload and level. */
+  querySeconds: Number(process.env.BENCH_QUERY_SECONDS ?? 5),
+  /** Upper bound on calls per level (keeps the ledger growth bounded). */
+  maxCallsPerLevel: Number(process.env.BENCH_MAX_CALLS ?? 5000),
+  /** Records of the audit model before the first audit measurement. */
+  auditSmall: Number(process.env.BENCH_AUDIT_SMALL ?? 1000),
+  /** Target for the large audit measurement; seeding stops earlier at BENCH_SEED_SECONDS. */
+  auditLarge: Number(process.env.BENCH_AUDIT_LARGE ?? 100_000),
+  seedSeconds: Number(process.env.BENCH_SEED_SECONDS ?? 180),
+  /** In-flight seeding accesses. */
+  seedConcurrency: Number(process.env.BENCH_SEED_CONCURRENCY ?? 64),
+  auditPageSize: 50,
+  /** Units of the hot licence: min(N, 256) lots. */
+  hotLicenseUnits: 100_000,
+};
+
+const log = (message: string): void => {
+  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function git(...args: string[]): string {
+  return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
+}
+
+/** Brings the network up (reusing a running one) with the caller's MLL_* variables. */
+function networkUp(outDir: string): void {
+  log(`bash scripts/network.sh up (MLL_PORT_OFFSET=${process.env.MLL_PORT_OFFSET ?? '0'}, runtime ${runtimeDir})`);
+  const up = spawnSync('bash', [join(repoRoot, 'scripts/network.sh'), 'up'], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 });
+  writeFileSync(join(outDir, 'network-up.log'), `${up.stdout ?? ''}\n${up.stderr ?? ''}`);
+  if (up.status !== 0) {
+    throw new Error(`scripts/network.sh up failed (exit ${up.status}); see ${join(outDir, 'network-up.log')}:\n${(up.stderr ?? '').slice(-2000)}`);
+  }
+}
+
+function summarize(r: LevelResult): string {
+  const fails = Object.entries(r.failures).map(([k, v]) => `${k}=${v}`).join(' ');
+  return `${r.workload} @${r.concurrency}: ${r.throughput}/s ok=${r.committed} failed=${r.failed} p50=${r.latencyMs.p50} p99=${r.latencyMs.p99}${fails ? ` (${fails})` : ''}${
+    r.ratioToBaseline !== undefined ? ` ratio=${r.ratioToBaseline}` : ''
+  }`;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const commit = git('rev-parse', '--short=12', 'HEAD');
+  const dirty = git('status', '--porcelain', '--', 'chaincode/src', 'bench/src') !== '';
+  const runName = `${startedAt.toISOString().slice(0, 10)}-${commit}${dirty ? '-dirty' : ''}`;
+  const outDir = resolve(process.env.BENCH_OUT ?? join(repoRoot, 'bench/results', runName));
+  mkdirSync(outDir, { recursive: true });
+  log(`results go to ${outDir}`);
+
+  if (process.env.BENCH_SKIP_UP !== '1') networkUp(outDir);
+  const plan = loadPlan(runtimeDir);
+  const connections = new Connections(plan);
+  try {
+    const labAdmin = connections.as('lab', 'admin');
+    const engineer = connections.as('lab', 'engineer1');
+    const issuer = connections.as('clearing', 'issuer1');
+    const hospitalAdmin = connections.as('hospital', 'admin');
+    const practitioners = [connections.as('hospital', 'practitioner1'), connections.as('hospital', 'practitioner2')];
+    const auditor = connections.as('regulator', 'auditor1');
+
+    // --- Setup: two models paying the same two beneficiaries, a hot licence, an audit licence.
+    const run = `bench-${Date.now()}`;
+    const engineerAccount = (await evaluateJson(engineer.contract('TokenContract'), 'WhoAmI')).account as string;
+    const policy = JSON.stringify({
+      beneficiaries: [
+        { account: 'org::LabMSP', shareBps: 7000 },
+        { account: engineerAccount, shareBps: 3000 },
+      ],
+      resaleRoyaltyBps: 500,
+    });
+    const offering = JSON.stringify({
+      kind: 'metered',
+      unitPrice: '1',
+      supplyCap: '1000000000',
+      transferable: true,
+      requiredAttributes: { role: 'practitioner' },
+      allowedMspIds: ['HospitalMSP'],
+      purposes: ['clinical-diagnosis'],
+    });
+    const registerModel = async (name: string): Promise<string> =>
+      (
+        await submitJson(
+          labAdmin.contract('ModelContract'),
+          'RegisterModel',
+          `${name}-${run}`,
+          'Benchmark model',
+          'tabular-classification',
+          'Benchmark only',
+          '1',
+          sha256(`${name}-${run}`),
+          'https://models.lab.example/bench.onnx',
+          'https://serving.lab.example/v2/models/bench',
+          policy,
+        )
+      ).modelId as string;
+    const publish = async (modelId: string): Promise<string> =>
+      ((await submitJson(labAdmin.contract('OfferingContract'), 'PublishOffering', modelId, offering)).offering as { offeringId: string })
+        .offeringId;
+
+    log('setup: models, offerings, money, licences');
+    const hotModel = await registerModel('hot');
+    const auditModel = await registerModel('audit');
+    const hotOffering = await publish(hotModel);
+    const purchaseOffering = await publish(hotModel);
+    const auditOffering = await publish(auditModel);
+    await submitJson(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '100000000');
+    const buy = async (offeringId: string, units: number): Promise<string> =>
+      (await submitJson(hospitalAdmin.contract('LicenseContract'), 'PurchaseLicense', offeringId, String(units), 'org', `${run}-${offeringId}`))
+        .licenseId as string;
+    const hotLicense = await buy(hotOffering, settings.hotLicenseUnits);
+    const auditLicense = await buy(auditOffering, 10_000_000);
+    const hotLots = ((await evaluateJson(auditor.contract('LicenseContract'), 'GetLicense', hotLicense)).license as { lotCount: number }).lotCount;
+    log(`hot licence ${hotLicense} (${settings.hotLicenseUnits} units, ${String(hotLots)} lots) of model ${hotModel}`);
+
+    // --- Workloads.
+    const value = 'v'.repeat(100);
+    const baseline = (seq: number, worker: number) => submitTimed(practitioners[worker % 2].contract('BaselineContract'), 'Put', [value + String(seq % 10)]);
+    let hint = 0;
+    /** Round-robin lot hints: concurrent calls start at distinct lots of the licence. */
+    const recordAccess =
+      (licenseId: string, tag: string) =>
+      (seq: number, worker: number) => {
+        const lotHint = String(hint % 256);
+        hint += 1;
+        return submitTimed(practitioners[worker % 2].contract('LicenseContract'), 'RecordAccess', [
+          licenseId,
+          '1',
+          'clinical-diagnosis',
+          sha256(`${run}-${tag}-${seq}-${worker}`),
+          lotHint,
+        ]);
+      };
+    let purchaseSeq = 0;
+    const purchase = () => {
+      purchaseSeq += 1;
+      return submitTimed(hospitalAdmin.contract('LicenseContract'), 'PurchaseLicense', [purchaseOffering, '1', 'org', `${run}-p${purchaseSeq}`]);
+    };
+    const checkEntitlement = (_seq: number, worker: number) =>
+      evaluateTimed(practitioners[worker % 2].contract('LicenseContract'), 'CheckEntitlement', [hotLicense, '1', 'clinical-diagnosis']);
+
+    const results: LevelResult[] = [];
+    const record = (r: LevelResult): LevelResult => {
+      results.push(r);
+      log(summarize(r));
+      return r;
+    };
+
+    log('warm-up: 32 baseline writes');
+    await runLevel('warmup', 8, 60_000, 32, baseline);
+
+    // Baseline and the submit workloads side by side at each level, so each ratio compares neighbours in time.
+    for (const c of settings.levels) {
+      const base = record(await runLevel('baseline', c, settings.submitSeconds * 1000, settings.maxCallsPerLevel, baseline));
+      for (const [name, op] of [
+        ['RecordAccess', recordAccess(hotLicense, 'hot')],
+        ['PurchaseLicense', purchase],
+      ] as const) {
+        const r = await runLevel(name, c, settings.submitSeconds * 1000, settings.maxCallsPerLevel, op);
+        r.ratioToBaseline = base.throughput > 0 ? Math.round((r.throughput / base.throughput) * 1000) / 1000 : undefined;
+        record(r);
+      }
+      const ce = await runLevel('CheckEntitlement', c, settings.querySeconds * 1000, 1e9, checkEntitlement);
+      ce.ratioToBaseline = base.throughput > 0 ? Math.round((ce.throughput / base.throughput) * 1000) / 1000 : undefined;
+      record(ce);
+    }
+    // The ledger agrees with the client: every committed access took exactly one unit of the hot licence.
+    const hotAfter = await evaluateJson(auditor.contract('LicenseContract'), 'GetLicense', hotLicense);
+    const accessesCommitted = results.filter((r) => r.workload === 'RecordAccess').reduce((n, r) => n + r.committed, 0);
+    const ledgerCheck = {
+      hotLicenseConsumedUnits: Number(hotAfter.consumedUnits),
+      recordAccessCommittedByClient: accessesCommitted,
+      agrees: Number(hotAfter.consumedUnits) === accessesCommitted,
+    };
+    log(`ledger check: ${JSON.stringify(ledgerCheck)}`);
+    const baselineAt = (c: number): number | undefined => results.find((r) => r.workload === 'baseline' && r.concurrency === c)?.throughput;
+
+    // --- Audit: seed the audit model's access records, measure at the small count, keep seeding and measure the growth.
+    let stored = 0;
+    const seedOp = recordAccess(auditLicense, 'audit');
+    const seedFailures: Record<string, number> = {};
+    const seed = async (count: number, seconds: number): Promise<{ ok: number; seconds: number }> => {
+      const r = await runLevel('seed', settings.seedConcurrency, seconds * 1000, count, seedOp);
+      stored += r.committed;
+      for (const [k, v] of Object.entries(r.failures)) seedFailures[k] = (seedFailures[k] ?? 0) + v;
+      return { ok: r.committed, seconds: r.elapsedSeconds };
+    };
+    // A window that covers every seeded record: from before the first seed to the far future.
+    const windowFrom = new Date(Date.now() - 60_000).toISOString();
+    const windowTo = '9999-12-31T23:59:59.999Z';
+    const audit =
+      (pageSize: number, label: string) =>
+      (_seq: number, _worker: number) =>
+        evaluateTimed(
+          auditor.contract('AuditContract'),
+          'ListAccessByModel',
+          [auditModel, windowFrom, windowTo, String(pageSize), ''],
+          (page) => {
+            const records = (page as { records: unknown[] }).records;
+            if (records.length !== Math.min(pageSize, stored)) {
+              throw new Error(`${label}: page of ${records.length} records, expected ${Math.min(pageSize, stored)}`);
+            }
+          },
+        );
+    const auditMatrix = async (label: string): Promise<void> => {
+      for (const c of settings.levels) {
+        const r = await runLevel(label, c, settings.querySeconds * 1000, 1e9, audit(settings.auditPageSize, label));
+        const base = baselineAt(c);
+        r.ratioToBaseline = base ? Math.round((r.throughput / base) * 1000) / 1000 : undefined;
+        record(r);
+      }
+    };
+
+    log(`seeding ${settings.auditSmall} access records on the audit model`);
+    while (stored < settings.auditSmall) await seed(settings.auditSmall - stored, 120);
+    const auditSmallCount = stored;
+    await auditMatrix(`ListAccessByModel@${auditSmallCount}`);
+
+    const growth: { stored: number; p50: number; p95: number; throughput: number; seedRate: number }[] = [];
+    const probe = async (seedRate: number): Promise<void> => {
+      const r = await runLevel('probe', 1, 3000, 1e9, audit(settings.auditPageSize, 'probe'));
+      growth.push({ stored, p50: r.latencyMs.p50, p95: r.latencyMs.p95, throughput: r.throughput, seedRate });
+      log(`audit probe at ${stored} records: p50=${r.latencyMs.p50}ms p95=${r.latencyMs.p95}ms${r.failed ? ` FAILED ${JSON.stringify(r.failures)}` : ''}`);
+    };
+    await probe(0);
+    const seedUntil = Date.now() + settings.seedSeconds * 1000;
+    log(`seeding towards ${settings.auditLarge} records for at most ${settings.seedSeconds}s`);
+    while (stored < settings.auditLarge && Date.now() < seedUntil) {
+      const chunk = await seed(settings.auditLarge - stored, Math.min(20, Math.max(1, (seedUntil - Date.now()) / 1000)));
+      await probe(Math.round((chunk.ok / Math.max(chunk.seconds, 0.001)) * 10) / 10);
+    }
+    const auditLargeCount = stored;
+    await auditMatrix(`ListAccessByModel@${auditLargeCount}`);
+
+    // How the cost follows the page size at the large count (one in flight).
+    const pageSizes: LevelResult[] = [];
+    for (const size of [10, 50, 100]) {
+      const r = await runLevel(`ListAccessByModel page ${size}@${auditLargeCount}`, 1, settings.querySeconds * 1000, 1e9, audit(size, `page ${size}`));
+      pageSizes.push(r);
+      log(summarize(r));
+    }
+
+    // --- Verdicts on the issue's bars.
+    const top = Math.max(...settings.levels);
+    const hot = results.find((r) => r.workload === 'RecordAccess' && r.concurrency === top);
+    const conflicts = hot ? (hot.failures.MVCC_READ_CONFLICT ?? 0) + (hot.failures.PHANTOM_READ_CONFLICT ?? 0) : Number.NaN;
+    const small = results.find((r) => r.workload === `ListAccessByModel@${auditSmallCount}` && r.concurrency === 1);
+    const large = results.find((r) => r.workload === `ListAccessByModel@${auditLargeCount}` && r.concurrency === 1);
+    const auditGrowth = small && large ? Math.round((large.latencyMs.p50 / small.latencyMs.p50) * 100) / 100 : Number.NaN;
+    const bars = {
+      recordAccessZeroConflicts: { concurrency: top, mvcc: hot?.failures.MVCC_READ_CONFLICT ?? 0, phantom: hot?.failures.PHANTOM_READ_CONFLICT ?? 0, met: conflicts === 0 && (hot?.committed ?? 0) > 0 },
+      recordAccessThroughputRatio: { concurrency: top, ratio: hot?.ratioToBaseline ?? null, required: 0.8, met: (hot?.ratioToBaseline ?? 0) >= 0.8 },
+      auditCostFollowsPageSize: {
+        pageSize: settings.auditPageSize,
+        smallCount: auditSmallCount,
+        largeCount: auditLargeCount,
+        targetLargeCount: settings.auditLarge,
+        p50SmallMs: small?.latencyMs.p50 ?? null,
+        p50LargeMs: large?.latencyMs.p50 ?? null,
+        p50Growth: auditGrowth,
+        rule: 'p50 at one in flight grows by less than 1.5x from the small to the large count',
+        met: auditGrowth < 1.5,
+        reachedTarget: auditLargeCount >= settings.auditLarge,
+      },
+      inferenceAddedLatency: { met: null, note: 'not measured by this benchmark yet (HTTP and inference paths)' },
+    };
+
+    const report = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      commit,
+      dirty,
+      network: {
+        runtimeDir,
+        portOffset: process.env.MLL_PORT_OFFSET ?? '0',
+        channel: plan.channel,
+        chaincode: plan.chaincode.name,
+        endorsementPolicy: plan.chaincode.endorsementPolicy,
+        client: 'one @hyperledger/fabric-gateway Gateway per identity, sharing one gRPC channel to the org peer (peer0.hospital for practitioners)',
+      },
+      settings,
+      setup: { hotModel, hotLicense, hotLots, purchaseOffering, auditModel, auditLicense, auditWindow: [windowFrom, windowTo] },
+      results,
+      ledgerCheck,
+      audit: { smallCount: auditSmallCount, largeCount: auditLargeCount, growth, pageSizes, seedFailures },
+      bars,
+    };
+    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(outDir, 'summary.md'), markdown(report, runName));
+    writeFileSync(join(outDir, 'chart.png'), chart(report, runName));
+    log(`wrote results.json, summary.md and chart.png to ${outDir}`);
+  } finally {
+    connections.close();
+  }
+}
+
+type Report = {
+  results: LevelResult[];
+  ledgerCheck: { hotLicenseConsumedUnits: number; recordAccessCommittedByClient: number; agrees: boolean };
+  settings: typeof settings;
+  audit: { smallCount: number; largeCount: number; growth: { stored: number; p50: number; p95: number; throughput: number; seedRate: number }[]; pageSizes: LevelResult[]; seedFailures: Record<string, number> };
+  bars: Record<string, Record<string, unknown>>;
+  network: Record<string, string>;
+  startedAt: string;
+};
+
+const FAILURE_COLUMNS = ['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'ENDORSEMENT_POLICY_FAILURE'];
+
+function failureCells(r: LevelResult): string[] {
+  const other: string[] = [];
+  let validation = 0;
+  let stage = 0;
+  let timeout = 0;
+  let business = 0;
+  for (const [cause, n] of Object.entries(r.failures)) {
+    if (FAILURE_COLUMNS.includes(cause)) continue;
+    if (cause === 'TIMEOUT') timeout += n;
+    else if (cause.startsWith('BUSINESS:')) {
+      business += n;
+      other.push(`${cause.slice(9)}×${n}`);
+    } else if (cause.endsWith('_ERROR')) {
+      stage += n;
+      other.push(`${cause}×${n}`);
+    } else {
+      validation += n;
+      other.push(`${cause}×${n}`);
+    }
+  }
+  return [
+    ...FAILURE_COLUMNS.map((c) => String(r.failures[c] ?? 0)),
+    String(validation),
+    String(stage),
+    String(timeout),
+    business ? `${business} (${other.filter((o) => !o.includes('_ERROR')).join(', ')})` : '0',
+  ];
+}
+
+function markdown(report: Report, runName: string): string {
+  const lines: string[] = [];
+  lines.push(`# Benchmark ${runName}`, '');
+  lines.push(
+    `Started ${report.startedAt}. Network: ${report.network.endorsementPolicy} on channel ${report.network.channel}; ${report.network.client}.`,
+    `Each submit level ran ${report.settings.submitSeconds}s closed-loop (at most ${report.settings.maxCallsPerLevel} calls), each query level ${report.settings.querySeconds}s. Throughput counts only committed (or answered) calls; latency is of successful calls, from proposal to commit status.`,
+    '',
+  );
+  lines.push('| workload | in-flight | ok/s | × baseline | p50 ms | p95 ms | p99 ms | ok | MVCC | phantom | endorsement policy | other validation | endorse/submit errors | timeouts | business errors |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of report.results) {
+    lines.push(
+      `| ${r.workload} | ${r.concurrency} | ${r.throughput} | ${r.ratioToBaseline ?? (r.workload === 'baseline' ? '1' : '–')} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.committed} | ${failureCells(r).join(' | ')} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Ledger check: the hot licence reports ${report.ledgerCheck.hotLicenseConsumedUnits} consumed units; the client counted ${report.ledgerCheck.recordAccessCommittedByClient} committed RecordAccess calls of one unit (${report.ledgerCheck.agrees ? 'they agree' : '**they disagree**'}).`,
+  );
+  lines.push('', `## Audit: \`ListAccessByModel\`, page of ${report.settings.auditPageSize}, one in flight, as records grow`, '');
+  lines.push('| stored records | p50 ms | p95 ms | queries/s | seeding rate before it (access tx/s) |', '|---|---|---|---|---|');
+  for (const g of report.audit.growth) lines.push(`| ${g.stored} | ${g.p50} | ${g.p95} | ${g.throughput} | ${g.seedRate || '–'} |`);
+  lines.push('', `Page size at ${report.audit.largeCount} records, one in flight:`, '', '| page size | p50 ms | p95 ms | queries/s |', '|---|---|---|---|');
+  for (const r of report.audit.pageSizes) lines.push(`| ${/page (\d+)/.exec(r.workload)?.[1]} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.throughput} |`);
+  if (Object.keys(report.audit.seedFailures).length) lines.push('', `Seeding failures: ${JSON.stringify(report.audit.seedFailures)}`);
+  const b = report.bars;
+  const verdict = (m: unknown): string => (m === true ? '**met**' : m === false ? '**not met**' : 'not measured');
+  lines.push('', '## The issue\u2019s bars', '');
+  lines.push(`- RecordAccess at ${b.recordAccessZeroConflicts.concurrency} in flight, one licence: MVCC ${b.recordAccessZeroConflicts.mvcc}, phantom ${b.recordAccessZeroConflicts.phantom}: ${verdict(b.recordAccessZeroConflicts.met)}.`);
+  lines.push(`- RecordAccess throughput ≥ 0.8× baseline at ${b.recordAccessThroughputRatio.concurrency}: ${b.recordAccessThroughputRatio.ratio}×: ${verdict(b.recordAccessThroughputRatio.met)}.`);
+  lines.push(
+    `- Audit cost grows with page size, not records: p50 ${b.auditCostFollowsPageSize.p50SmallMs} ms at ${b.auditCostFollowsPageSize.smallCount} → ${b.auditCostFollowsPageSize.p50LargeMs} ms at ${b.auditCostFollowsPageSize.largeCount} records (${b.auditCostFollowsPageSize.p50Growth}×; rule: < 1.5×): ${verdict(b.auditCostFollowsPageSize.met)}${b.auditCostFollowsPageSize.reachedTarget ? '' : `; seeding reached ${b.auditCostFollowsPageSize.largeCount}, not the ${b.auditCostFollowsPageSize.targetLargeCount} the issue names, within ${report.settings.seedSeconds}s`}.`,
+  );
+  lines.push(`- Inference path's added latency: ${verdict(null)} (${String(b.inferenceAddedLatency.note)}).`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+function chart(report: Report, runName: string): Buffer {
+  const levels = report.settings.levels;
+  const seriesOf = (workload: string, pick: (r: LevelResult) => number) =>
+    levels.map((c) => {
+      const r = report.results.find((x) => x.workload === workload && x.concurrency === c);
+      return [c, r ? pick(r) : Number.NaN] as const;
+    });
+  const submitNames = ['baseline', 'RecordAccess', 'PurchaseLicense'];
+  const queryNames = ['CheckEntitlement', `ListAccessByModel@${report.audit.smallCount}`, `ListAccessByModel@${report.audit.largeCount}`];
+  const panels: PanelSpec[] = [
+    {
+      title: 'Committed tx/s (failures excluded)',
+      xLabel: 'in-flight requests',
+      yLabel: 'tx/s',
+      xLog: true,
+      xTicks: levels,
+      series: submitNames.map((w, i) => ({ label: w, color: Palette[i], points: seriesOf(w, (r) => r.throughput) })),
+    },
+    {
+      title: 'Submit latency p50 (solid), p99 (dashed)',
+      xLabel: 'in-flight requests',
+      yLabel: 'ms',
+      xLog: true,
+      xTicks: levels,
+      series: submitNames.flatMap((w, i) => [
+        { label: `${w} p50`, color: Palette[i], points: seriesOf(w, (r) => r.latencyMs.p50) },
+        { label: `${w} p99`, color: Palette[i], dash: 4, points: seriesOf(w, (r) => r.latencyMs.p99) },
+      ]),
+    },
+    {
+      title: 'Queries answered/s (evaluate, no commit)',
+      xLabel: 'in-flight requests',
+      yLabel: 'queries/s',
+      xLog: true,
+      xTicks: levels,
+      series: queryNames.map((w, i) => ({ label: w, color: Palette[i + 3], points: seriesOf(w, (r) => r.throughput) })),
+    },
+    {
+      title: `Audit page of ${report.settings.auditPageSize} vs stored records`,
+      xLabel: 'access records of the model',
+      yLabel: 'ms, one in flight',
+      xLog: true,
+      series: [
+        { label: 'p50', color: Palette[4], points: report.audit.growth.map((g) => [g.stored, g.p50] as const) },
+        { label: 'p95', color: Palette[4], dash: 4, points: report.audit.growth.map((g) => [g.stored, g.p95] as const) },
+      ],
+    },
+  ];
+  return renderChart(`model-ledger bench ${runName}`, panels);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
