@@ -40,6 +40,20 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Whether `/metrics` (Prometheus text, no API key) is served. */
   readonly metrics: boolean;
+  /** The chaincode event feed behind `GET /v1/events`. */
+  readonly events: {
+    /** Where the listener checkpoints its position (one file per instance). */
+    readonly checkpointFile: string;
+    /** Recent events kept in memory for readers that resume; older ones are replayed from the ledger. */
+    readonly ringSize: number;
+    /** Interval of the SSE comment that keeps idle streams open through proxies. */
+    readonly heartbeatMs: number;
+    /** The SSE `retry:` hint: how long a client waits before reconnecting. */
+    readonly retryHintMs: number;
+    /** Backoff of the listener's reconnects after the peer goes away: first and largest delay. */
+    readonly reconnectMinMs: number;
+    readonly reconnectMaxMs: number;
+  };
 }
 
 /** Thrown when the environment is unusable; its message lists every problem. */
@@ -67,7 +81,11 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_MAX_SUBMIT_ATTEMPTS` (5),
  * `MLL_API_RATE_LIMIT` (600 requests per key per window; 0 for none),
  * `MLL_API_RATE_WINDOW_MS` (60000), `MLL_API_CORS_ORIGINS` (comma-separated
- * origins; empty for no CORS), `MLL_API_METRICS` (true).
+ * origins; empty for no CORS), `MLL_API_METRICS` (true),
+ * `MLL_API_EVENTS_CHECKPOINT_FILE` (`<runtime>/api/<org>-<port>-events.checkpoint.json`),
+ * `MLL_API_EVENTS_RING_SIZE` (1000), `MLL_API_EVENTS_HEARTBEAT_MS` (15000),
+ * `MLL_API_EVENTS_RETRY_HINT_MS` (2000), `MLL_API_EVENTS_RECONNECT_MIN_MS` (250),
+ * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000).
  *
  * @param env The environment; `process.env` unless given (tests pass their own).
  * @throws ConfigError listing every missing or bad variable, not just the first.
@@ -126,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const port = integer('MLL_API_PORT', 4000, 1, 65535);
   const config: Config = {
     org,
     peer: text('MLL_API_PEER', ''),
@@ -133,7 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     planFile,
     keysFile: resolve(text('MLL_API_KEYS_FILE', join(runtimeDir, 'api', `${org}-keys.json`))),
     host: text('MLL_API_HOST', '127.0.0.1'),
-    port: integer('MLL_API_PORT', 4000, 1, 65535),
+    port,
     logLevel: logLevel as Config['logLevel'],
     bodyLimitBytes: integer('MLL_API_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     validateResponses: flag('MLL_API_VALIDATE_RESPONSES', true),
@@ -150,6 +169,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     corsOrigins,
     metrics: flag('MLL_API_METRICS', true),
+    events: {
+      checkpointFile: resolve(text('MLL_API_EVENTS_CHECKPOINT_FILE', join(runtimeDir, 'api', `${org}-${port}-events.checkpoint.json`))),
+      ringSize: integer('MLL_API_EVENTS_RING_SIZE', 1000, 1, 1_000_000),
+      heartbeatMs: integer('MLL_API_EVENTS_HEARTBEAT_MS', 15_000, 100, 600_000),
+      retryHintMs: integer('MLL_API_EVENTS_RETRY_HINT_MS', 2000, 0, 600_000),
+      reconnectMinMs: integer('MLL_API_EVENTS_RECONNECT_MIN_MS', 250, 10, 60_000),
+      reconnectMaxMs: integer('MLL_API_EVENTS_RECONNECT_MAX_MS', 10_000, 10, 600_000),
+    },
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);

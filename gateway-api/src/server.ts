@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { KeyStore } from './auth/keys';
 import { ConfigError, loadConfig } from './config';
+import { EventFeed } from './fabric/events';
 import { Ledger } from './fabric/ledger';
 import { bindOrg } from './fabric/plan';
 import { createApp } from './http/app';
@@ -16,6 +17,7 @@ import { Metrics } from './metrics';
 export interface Running {
   readonly server: Server;
   readonly ledger: Ledger;
+  readonly events: EventFeed;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -27,7 +29,14 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
   const metrics = new Metrics({ org: config.org });
   const ledger = new Ledger(binding, config, logger, metrics);
   const keys = new KeyStore(config.keysFile, config.org);
-  const app = createApp({ config, ledger, keys, logger, metrics });
+  const { checkpointFile, ringSize, reconnectMinMs, reconnectMaxMs } = config.events;
+  const events = new EventFeed(
+    ledger,
+    { checkpointFile, ringSize, retryMinMs: reconnectMinMs, retryMaxMs: reconnectMaxMs },
+    logger.child({ component: 'events' }),
+  );
+  events.start();
+  const app = createApp({ config, ledger, keys, logger, metrics, events });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
@@ -37,8 +46,11 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
   return {
     server,
     ledger,
+    events,
     url,
     close: async () => {
+      // Event streams never end by themselves: end them first, so the server can drain.
+      await events.close();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await drained;

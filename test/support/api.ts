@@ -64,6 +64,7 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
         MLL_RUNTIME_DIR: runtimeDir,
         MLL_API_PORT: String(basePort + index),
         MLL_API_KEYS_FILE: join(keysDir, `${org}-keys.json`),
+        MLL_API_EVENTS_CHECKPOINT_FILE: join(keysDir, `${org}-events.checkpoint.json`),
         MLL_API_LOG_LEVEL: process.env.MLL_API_LOG_LEVEL ?? 'silent',
         MLL_API_VALIDATE_RESPONSES: 'true',
       });

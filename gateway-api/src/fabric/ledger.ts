@@ -4,7 +4,7 @@
  * that wait for the commit and retry MVCC and phantom read conflicts.
  */
 import * as grpc from '@grpc/grpc-js';
-import { connect, Contract, Gateway, hash, StatusCode } from '@hyperledger/fabric-gateway';
+import { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable, connect, Contract, Gateway, hash, StatusCode } from '@hyperledger/fabric-gateway';
 import { common, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -247,6 +247,17 @@ export class Ledger {
     } catch (err) {
       throw toApiError(err);
     }
+  }
+
+  /**
+   * Opens a stream of this chaincode's events from the org's peer, read as
+   * the org's first enrolled user. It ends with an error when the peer goes
+   * away; the caller reconnects (see `fabric/events.ts`).
+   */
+  async chaincodeEvents(options: ChaincodeEventsOptions): Promise<CloseableAsyncIterable<ChaincodeEvent>> {
+    const first = this.binding.org.users[0];
+    const { gateway } = this.entry(this.user(first.name));
+    return gateway.getNetwork(this.binding.channel).getChaincodeEvents(this.binding.chaincode, options);
   }
 
   private systemContract(session: Session, name: string): Contract {

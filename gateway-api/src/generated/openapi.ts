@@ -59,6 +59,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Server-Sent Events stream of the chaincode events the caller may see.
+         * @description One event per committed transaction of the chaincode, in ledger order.
+         *     Each SSE event has `id: <blockNumber>:<n>` (n counts the chaincode's
+         *     events within the block from 0, so ids are totally ordered),
+         *     `event: <chaincode event name>` (for example `LicensePurchased`), and
+         *     `data:` the JSON `EventData`. A comment line (`: heartbeat`) is sent
+         *     every `MLL_API_EVENTS_HEARTBEAT_MS` so that proxies keep the stream
+         *     open, and `retry:` tells the client how long to wait before reconnecting.
+         *
+         *     Without `Last-Event-ID` the stream starts with the next event. With
+         *     it, the stream first sends every visible event after that id (from
+         *     the instance's memory, or replayed from the ledger when older), then
+         *     new events, with no gap and no repeat. The instance's one listener
+         *     checkpoints its position and reconnects by itself after its peer
+         *     restarts, so an open stream resumes without a gap too.
+         *
+         *     Visibility: a regulator sees every event. A member's caller sees an
+         *     event whose payload names its org: its MSP id, its treasury
+         *     `org::<mspId>`, or one of its accounts `x509::<mspId>::…`.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -948,6 +985,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description `<blockNumber>:<n>`: the block, then the place among the chaincode's events in that block.
+         * @example 42:0
+         */
+        EventId: string;
+        /** @description The `data` of one SSE event. */
+        EventData: {
+            /** @description The chaincode event name, as in `event:`. */
+            name: string;
+            blockNumber: string;
+            transactionId: string;
+            /** @description The chaincode's payload for this event (see the chaincode README's Events table). */
+            payload: unknown;
+        };
         Error: {
             error: {
                 code: string;
@@ -1692,6 +1743,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received; the stream resumes after it. */
+                "Last-Event-ID"?: components["schemas"]["EventId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream; it ends only when the instance shuts down. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             default: components["responses"]["Error"];

@@ -16,9 +16,11 @@ import swaggerUi from 'swagger-ui-express';
 import { parse } from 'yaml';
 import type { KeyStore } from '../auth/keys';
 import type { Config } from '../config';
+import type { EventFeed } from '../fabric/events';
 import type { Ledger } from '../fabric/ledger';
 import type { Metrics } from '../metrics';
 import { auditRoutes } from '../routes/audit';
+import { eventRoutes } from '../routes/events';
 import { governanceRoutes } from '../routes/governance';
 import { healthRoutes } from '../routes/health';
 import { licenseRoutes } from '../routes/licenses';
@@ -43,9 +45,10 @@ export interface AppDeps {
   readonly keys: KeyStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly events: EventFeed;
 }
 
-export function createApp({ config, ledger, keys, logger, metrics }: AppDeps): Express {
+export function createApp({ config, ledger, keys, logger, metrics, events }: AppDeps): Express {
   const specText = readFileSync(SPEC_PATH, 'utf8');
   const app = express();
   app.disable('x-powered-by');
@@ -93,7 +96,7 @@ export function createApp({ config, ledger, keys, logger, metrics }: AppDeps): E
     }),
   );
   app.use(healthRoutes(ledger));
-  app.use('/v1', auditRoutes(ledger), modelRoutes(), offeringRoutes(), licenseRoutes(), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes());
+  app.use('/v1', auditRoutes(ledger), modelRoutes(), offeringRoutes(), licenseRoutes(), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes(), eventRoutes(events, config));
   app.use((_req, _res, next) => next({ status: 404 }));
   app.use(acceptedWrites);
   app.use(errorMiddleware);

@@ -1,0 +1,26 @@
+import { comparePositions, parseEventId } from '../../gateway-api/src/fabric/events';
+import { visibleTo } from '../../gateway-api/src/services/events';
+
+describe('event ids and visibility', () => {
+  it('reads an event id as its block and place, and orders ids by ledger position', () => {
+    expect(parseEventId('42:3')).toEqual({ block: 42n, ordinal: 3 });
+    for (const bad of ['', '42', '42:', ':3', '4 2:3', '-1:0', '1:2:3', '0x1:0']) {
+      expect(parseEventId(bad)).toBeUndefined();
+    }
+    const order = ['9:1', '10:0', '10:2', '100:0'].map((id) => parseEventId(id)!);
+    for (let i = 1; i < order.length; i++) {
+      expect(comparePositions(order[i - 1], order[i])).toBeLessThan(0);
+    }
+  });
+
+  it('shows a regulator every event and a member only those that name its org', () => {
+    const hospital = { mspId: 'HospitalMSP', role: 'practitioner' as const };
+    const regulator = { mspId: 'RegulatorMSP', role: 'regulator' as const };
+    const toHospital = { payload: { to: 'org::HospitalMSP', amount: '1' } };
+    const toClient = { payload: { licence: { holder: 'x509::HospitalMSP::ab12' } } };
+    const ownedBy = { payload: { model: { ownerMspId: 'HospitalMSP' } } };
+    const toLab = { payload: { to: 'org::LabMSP', note: 'not org::HospitalMSPX nor x509::HospitalMSPX::1' } };
+    expect([toHospital, toClient, ownedBy, toLab].map((event) => visibleTo(hospital, event))).toEqual([true, true, true, false]);
+    expect([toHospital, toLab, { payload: null }].map((event) => visibleTo(regulator, event))).toEqual([true, true, true]);
+  });
+});
