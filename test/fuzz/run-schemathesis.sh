@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Fuzzes the gateway API from its spec (gateway-api/openapi.yaml) with
+# schemathesis, against API instances it starts on the running network, and
+# fails on any 5xx or any response that breaks the spec.
+#
+#   bash test/fuzz/run-schemathesis.sh          build, start two instances, fuzz, stop them
+#   bash test/fuzz/run-schemathesis.sh setup    only prepare the venv, print its st
+#   bash test/fuzz/run-schemathesis.sh help     this text
+#
+# Needs the network up (npm start, or scripts/network.sh up) under the same
+# MLL_PORT_OFFSET and MLL_RUNTIME_DIR, python3 with venv, and PyPI for the first
+# run. The venv (schemathesis pinned in test/fuzz/requirements.txt) lives in
+# MLL_FUZZ_VENV (default <runtime dir>/fuzz/venv). MLL_FUZZ_MAX_EXAMPLES (25) and
+# MLL_FUZZ_MAX_TIME (110 s for the first pass, half for the second) bound the run; MLL_FUZZ_PORT (4090 +
+# offset) is the first of the two ports; reports go to <runtime dir>/fuzz/report.
+#
+# Two passes, each over every operation but GET /v1/events (a stream that never
+# ends; test/integration/23-api-events.test.ts covers it):
+#   1. as a regulator (regulator/auditor1): every read reaches the ledger, and
+#      every write is validated, then refused 403 before the ledger;
+#   2. as a member (lab/engineer1), reads only: the chaincode's own access
+#      rules answer. Member writes are left out: fuzzed writes that pass
+#      validation would commit junk models, offerings and votes to the shared
+#      ledger, one block each, which no run can undo and which would blow the
+#      time bound; the integration tests cover every write route.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+runtime="$(cd "$repo" && realpath -m "${MLL_RUNTIME_DIR:-.runtime}")"
+fuzz_dir="$runtime/fuzz"
+venv="${MLL_FUZZ_VENV:-$fuzz_dir/venv}"
+requirements="$here/requirements.txt"
+port="${MLL_FUZZ_PORT:-$((4090 + ${MLL_PORT_OFFSET:-0}))}"
+max_examples="${MLL_FUZZ_MAX_EXAMPLES:-25}"
+max_time="${MLL_FUZZ_MAX_TIME:-110}"
+pids=()
+work=""
+
+die() {
+  printf 'schemathesis: %s\n' "$*" >&2
+  exit 1
+}
+
+log() {
+  printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
+}
+
+# Creates the venv, or reuses it when requirements.txt has not changed; prints the st path.
+setup() {
+  command -v python3 >/dev/null 2>&1 ||
+    die "python3 is missing: install Python 3.9 or later with its venv module (Debian: apt-get install python3 python3-venv)"
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ||
+    die "python3 has no venv/ensurepip module: install it (Debian: apt-get install python3-venv)"
+  local stamp wanted
+  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  stamp="$venv/.requirements.sha256"
+  if [[ ! -x "$venv/bin/st" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+    mkdir -p "$(dirname "$venv")"
+    python3 -m venv "$venv" >&2 || die "cannot create a venv at $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2 ||
+      die "pip cannot install $requirements into $venv (is PyPI reachable?)"
+    printf '%s\n' "$wanted" >"$stamp"
+  fi
+  printf '%s\n' "$venv/bin/st"
+}
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "$work" ]]; then
+    rm -rf "$work"
+  fi
+}
+
+# start_api ORG PORT: starts one instance with its own key file and checkpoint, waits for /healthz.
+start_api() {
+  local org="$1" api_port="$2"
+  MLL_API_ORG="$org" MLL_API_PORT="$api_port" MLL_RUNTIME_DIR="$runtime" \
+    MLL_API_KEYS_FILE="$work/$org-keys.json" MLL_API_EVENTS_CHECKPOINT_FILE="$work/$org-events.checkpoint.json" \
+    MLL_API_RATE_LIMIT=0 MLL_API_LOG_LEVEL="${MLL_API_LOG_LEVEL:-warn}" MLL_API_VALIDATE_RESPONSES=true \
+    node "$repo/gateway-api/dist/server.js" >>"$fuzz_dir/api-$org.log" 2>&1 &
+  pids+=("$!")
+  local i
+  for ((i = 0; i < 120; i++)); do
+    if curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1; then
+      return 0
+    fi
+    kill -0 "${pids[-1]}" 2>/dev/null || die "the $org API exited; see $fuzz_dir/api-$org.log"
+    sleep 0.5
+  done
+  die "the $org API did not answer /healthz on port $api_port; see $fuzz_dir/api-$org.log"
+}
+
+# issue_key ORG USER: prints a fresh API key of USER into this run's key file.
+issue_key() {
+  MLL_API_ORG="$1" MLL_RUNTIME_DIR="$runtime" MLL_API_KEYS_FILE="$work/$1-keys.json" \
+    node "$repo/gateway-api/dist/cli/keys.js" issue --user "$2" 2>/dev/null
+}
+
+# fuzz NAME URL KEY SECONDS [filters...]: one schemathesis pass.
+fuzz() {
+  local name="$1" url="$2" key="$3" seconds="$4"
+  shift 4
+  log "fuzzing as $name against $url (at most $max_examples examples per operation, $seconds s)"
+  # From the fuzz folder, so schemathesis keeps its example database (.schemathesis/) out of the work tree.
+  (cd "$fuzz_dir" && "$st" run "$repo/gateway-api/openapi.yaml" \
+    --url "$url" \
+    --header "X-API-Key: $key" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+    --exclude-path /v1/events \
+    --max-examples "$max_examples" \
+    --max-time "$seconds" \
+    --request-timeout 30 \
+    --workers 1 \
+    --seed "${MLL_FUZZ_SEED:-20261125}" \
+    --suppress-health-check too_slow,filter_too_much \
+    --report junit \
+    --report-junit-path "$fuzz_dir/report/$name.xml" \
+    "$@")
+}
+
+run() {
+  [[ -f "$runtime/plan.json" ]] ||
+    die "no network at $runtime: start it first (npm start, or bash scripts/network.sh up) with the same MLL_PORT_OFFSET and MLL_RUNTIME_DIR"
+  command -v curl >/dev/null 2>&1 || die "curl is missing (Debian: apt-get install curl)"
+  st="$(setup)"
+  mkdir -p "$fuzz_dir/report"
+  work="$(mktemp -d "$fuzz_dir/run.XXXXXX")"
+  chmod 700 "$work"
+  trap cleanup EXIT
+  log "building gateway-api"
+  npm run --silent -w gateway-api build >&2
+  local regulator_key member_key
+  regulator_key="$(issue_key regulator auditor1)"
+  member_key="$(issue_key lab engineer1)"
+  start_api regulator "$port"
+  start_api lab "$((port + 1))"
+  local failed=0
+  # One worker: with several, hypothesis's lambda descriptions race in Python's ast and schemathesis reports errors of its own.
+  fuzz regulator "http://127.0.0.1:$port" "$regulator_key" "$max_time" || failed=1
+  fuzz member-reads "http://127.0.0.1:$((port + 1))" "$member_key" "$((max_time / 2))" --include-method GET || failed=1
+  if ((failed)); then
+    die "schemathesis found failures; reports in $fuzz_dir/report, API logs in $fuzz_dir/api-*.log"
+  fi
+  log "no 5xx and no response outside the spec"
+}
+
+case "${1:-run}" in
+  run) run ;;
+  setup) setup ;;
+  help | -h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown verb '$1'; try: bash test/fuzz/run-schemathesis.sh help" ;;
+esac
