@@ -149,6 +149,9 @@ export function classify(err: unknown, stage: 'evaluate' | 'endorse' | 'submit' 
   if (err instanceof GatewayError && err.code === grpc.status.DEADLINE_EXCEEDED) return 'TIMEOUT';
   const code = chaincodeCode(err);
   if (code !== undefined) return `BUSINESS:${code}`;
+  // The endorsing peers simulated against different ledger heights (a block
+  // committed on one and not yet on the other): contention caught before ordering.
+  if (messageOf(err).includes('ProposalResponsePayloads do not match')) return 'ENDORSEMENT_MISMATCH';
   return `${stage.toUpperCase()}_ERROR`;
 }
 

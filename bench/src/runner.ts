@@ -39,49 +39,60 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 const round = (x: number, digits = 1): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
+/** The raw figures of one stretch of load, before merging. */
+export interface RawRun {
+  latencies: number[];
+  failures: Record<string, number>;
+  samples: Record<string, string>;
+  started: number;
+  elapsedMs: number;
+}
+
 /**
  * Runs OPERATION with CONCURRENCY calls in flight for DURATION_MS (no new
- * call starts after it) or until MAX_CALLS have started, whichever is first.
+ * call starts after it; calls in flight are waited for) or until MAX_CALLS
+ * have started, whichever is first.
  */
-export async function runLevel(
-  workload: string,
-  concurrency: number,
-  durationMs: number,
-  maxCalls: number,
-  operation: Operation,
-): Promise<LevelResult> {
-  const latencies: number[] = [];
-  const failures: Record<string, number> = {};
-  const samples: Record<string, string> = {};
-  let started = 0;
+export async function runRaw(concurrency: number, durationMs: number, maxCalls: number, operation: Operation, seqBase = 0): Promise<RawRun> {
+  const raw: RawRun = { latencies: [], failures: {}, samples: {}, started: 0, elapsedMs: 0 };
   const start = performance.now();
   const deadline = start + durationMs;
   let lastEnd = start;
-
   const worker = async (index: number): Promise<void> => {
-    while (performance.now() < deadline && started < maxCalls) {
-      const seq = started;
-      started += 1;
+    while (performance.now() < deadline && raw.started < maxCalls) {
+      const seq = seqBase + raw.started;
+      raw.started += 1;
       const outcome = await operation(seq, index);
       lastEnd = Math.max(lastEnd, performance.now());
       if (outcome.ok) {
-        latencies.push(outcome.latencyMs);
+        raw.latencies.push(outcome.latencyMs);
       } else {
         const cause = outcome.cause ?? 'UNKNOWN';
-        failures[cause] = (failures[cause] ?? 0) + 1;
-        if (samples[cause] === undefined && outcome.message !== undefined) samples[cause] = outcome.message;
+        raw.failures[cause] = (raw.failures[cause] ?? 0) + 1;
+        if (raw.samples[cause] === undefined && outcome.message !== undefined) raw.samples[cause] = outcome.message;
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
+  raw.elapsedMs = lastEnd - start;
+  return raw;
+}
 
-  const elapsedSeconds = (lastEnd - start) / 1000;
-  latencies.sort((a, b) => a - b);
+/** Merges stretches of one workload at one level into its figures; throughput is successes over their summed time. */
+export function summarizeRuns(workload: string, concurrency: number, runs: readonly RawRun[]): LevelResult {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const failures: Record<string, number> = {};
+  const samples: Record<string, string> = {};
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.samples)) samples[k] ??= v;
+  }
+  const elapsedSeconds = runs.reduce((t, r) => t + r.elapsedMs, 0) / 1000;
   const failed = Object.values(failures).reduce((a, b) => a + b, 0);
   return {
     workload,
     concurrency,
-    attempted: started,
+    attempted: runs.reduce((n, r) => n + r.started, 0),
     committed: latencies.length,
     failed,
     failures,
@@ -96,4 +107,30 @@ export async function runLevel(
       max: round(latencies.length === 0 ? Number.NaN : latencies[latencies.length - 1]),
     },
   };
+}
+
+/** Runs one workload at one level as a single stretch. */
+export async function runLevel(workload: string, concurrency: number, durationMs: number, maxCalls: number, operation: Operation): Promise<LevelResult> {
+  return summarizeRuns(workload, concurrency, [await runRaw(concurrency, durationMs, maxCalls, operation)]);
+}
+
+/**
+ * Runs several workloads at one level in alternating slices (A B C A B C …),
+ * so that a noisy neighbour slows them alike and their ratios stay fair.
+ */
+export async function runInterleaved(
+  workloads: readonly (readonly [string, Operation])[],
+  concurrency: number,
+  slices: number,
+  sliceMs: number,
+  maxCallsPerWorkload: number,
+): Promise<LevelResult[]> {
+  const runs = workloads.map(() => [] as RawRun[]);
+  for (let slice = 0; slice < slices; slice += 1) {
+    for (const [i, [, operation]] of workloads.entries()) {
+      const done = runs[i].reduce((n, r) => n + r.started, 0);
+      runs[i].push(await runRaw(concurrency, sliceMs, Math.ceil(maxCallsPerWorkload / slices), operation, done));
+    }
+  }
+  return workloads.map(([name], i) => summarizeRuns(name, concurrency, runs[i]));
 }
