@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$REPO_ROOT"
 
 export MLL_RUNTIME_DIR="${MLL_TEST_RUNTIME_DIR:-$REPO_ROOT/.runtime-test}"
+# The fuzzer's Python venv outlives the test network, which is made afresh each run.
+export MLL_FUZZ_VENV="${MLL_FUZZ_VENV:-$REPO_ROOT/node_modules/.cache/mll-fuzz-venv}"
 RESULTS_DIR="$MLL_RUNTIME_DIR-results"
 mkdir -p "$RESULTS_DIR"
 
@@ -22,6 +24,8 @@ teardown() {
   log "tearing the test network down; its logs are kept in $RESULTS_DIR/logs"
   rm -rf "$RESULTS_DIR/logs"
   cp -R "$MLL_RUNTIME_DIR/logs" "$RESULTS_DIR/logs" 2>/dev/null || true
+  rm -rf "$RESULTS_DIR/fuzz-report"
+  cp -R "$MLL_RUNTIME_DIR/fuzz/report" "$RESULTS_DIR/fuzz-report" 2>/dev/null || true
   bash scripts/network.sh clean >/dev/null 2>&1 || log "teardown failed: check for leftover processes with scripts/network.sh status"
 }
 
@@ -37,5 +41,10 @@ bash scripts/network.sh up
 log "integration tests"
 npx jest --selectProjects integration --runInBand --json --outputFile "$RESULTS_DIR/integration.json" || status=1
 
-node test/support/summary.js "$RESULTS_DIR/unit.json" "$RESULTS_DIR/integration.json"
+log "fuzzing the gateway API from its spec (schemathesis)"
+fuzz=passed
+bash test/fuzz/run-schemathesis.sh || { fuzz=failed; status=1; }
+log "API fuzzing $fuzz; its report is kept in $RESULTS_DIR/fuzz-report"
+
+MLL_FUZZ_RESULT="$fuzz" node test/support/summary.js "$RESULTS_DIR/unit.json" "$RESULTS_DIR/integration.json"
 exit "$status"
