@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { JwtSettings } from './auth/jwt';
 
 /** Settings of one API instance, validated at start-up. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Whether `/metrics` (Prometheus text, no API key) is served. */
   readonly metrics: boolean;
+  /** Bearer tokens (JWT) from the org's identity provider; undefined when only API keys are accepted. */
+  readonly jwt: JwtSettings | undefined;
   /** The chaincode event feed behind `GET /v1/events`. */
   readonly events: {
     /** Where the listener checkpoints its position (one file per instance). */
@@ -65,6 +68,8 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Asymmetric algorithms only: a shared secret (HS256) would let anyone who verifies also sign. */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -85,7 +90,11 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_EVENTS_CHECKPOINT_FILE` (`<runtime>/api/<org>-<port>-events.checkpoint.json`),
  * `MLL_API_EVENTS_RING_SIZE` (1000), `MLL_API_EVENTS_HEARTBEAT_MS` (15000),
  * `MLL_API_EVENTS_RETRY_HINT_MS` (2000), `MLL_API_EVENTS_RECONNECT_MIN_MS` (250),
- * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000).
+ * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000). Bearer tokens are accepted when
+ * `MLL_API_JWT_KEYS` names a JWKS or PEM public key file; then
+ * `MLL_API_JWT_ISSUER` and `MLL_API_JWT_AUDIENCE` are required, and
+ * `MLL_API_JWT_USER_CLAIM` (sub), `MLL_API_JWT_ALGORITHMS` (RS256,ES256,EdDSA)
+ * and `MLL_API_JWT_CLOCK_TOLERANCE_S` (30) may be set.
  *
  * @param env The environment; `process.env` unless given (tests pass their own).
  * @throws ConfigError listing every missing or bad variable, not just the first.
@@ -145,6 +154,32 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const port = integer('MLL_API_PORT', 4000, 1, 65535);
+
+  let jwt: JwtSettings | undefined;
+  const jwtKeys = text('MLL_API_JWT_KEYS', '');
+  if (jwtKeys !== '') {
+    const keysFile = resolve(jwtKeys);
+    if (!existsSync(keysFile)) {
+      problems.push(`MLL_API_JWT_KEYS: no key file at ${keysFile}`);
+    }
+    const algorithms = text('MLL_API_JWT_ALGORITHMS', 'RS256,ES256,EdDSA')
+      .split(',')
+      .map((alg) => alg.trim())
+      .filter((alg) => alg !== '');
+    for (const alg of algorithms) {
+      if (!JWT_ALGORITHMS.includes(alg)) {
+        problems.push(`MLL_API_JWT_ALGORITHMS may list ${JWT_ALGORITHMS.join(', ')}, not "${alg}"`);
+      }
+    }
+    jwt = {
+      keysFile,
+      issuer: text('MLL_API_JWT_ISSUER'),
+      audience: text('MLL_API_JWT_AUDIENCE'),
+      userClaim: text('MLL_API_JWT_USER_CLAIM', 'sub'),
+      algorithms,
+      clockToleranceSeconds: integer('MLL_API_JWT_CLOCK_TOLERANCE_S', 30, 0, 600),
+    };
+  }
   const config: Config = {
     org,
     peer: text('MLL_API_PEER', ''),
@@ -169,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     corsOrigins,
     metrics: flag('MLL_API_METRICS', true),
+    jwt,
     events: {
       checkpointFile: resolve(text('MLL_API_EVENTS_CHECKPOINT_FILE', join(runtimeDir, 'api', `${org}-${port}-events.checkpoint.json`))),
       ringSize: integer('MLL_API_EVENTS_RING_SIZE', 1000, 1, 1_000_000),

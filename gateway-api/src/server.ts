@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import pino from 'pino';
+import { BearerVerifier } from './auth/jwt';
 import { KeyStore } from './auth/keys';
 import { ConfigError, loadConfig } from './config';
 import { EventFeed } from './fabric/events';
@@ -29,6 +30,7 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
   const metrics = new Metrics({ org: config.org });
   const ledger = new Ledger(binding, config, logger, metrics);
   const keys = new KeyStore(config.keysFile, config.org);
+  const bearer = config.jwt === undefined ? undefined : new BearerVerifier(config.jwt);
   const { checkpointFile, ringSize, reconnectMinMs, reconnectMaxMs } = config.events;
   const events = new EventFeed(
     ledger,
@@ -36,7 +38,7 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
     logger.child({ component: 'events' }),
   );
   events.start();
-  const app = createApp({ config, ledger, keys, logger, metrics, events });
+  const app = createApp({ config, ledger, keys, logger, metrics, events, bearer });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { parse } from 'yaml';
+import type { BearerVerifier } from '../auth/jwt';
 import type { KeyStore } from '../auth/keys';
 import type { Config } from '../config';
 import type { EventFeed } from '../fabric/events';
@@ -46,9 +47,11 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly events: EventFeed;
+  /** Verifies bearer tokens; undefined when the org configured none. */
+  readonly bearer?: BearerVerifier;
 }
 
-export function createApp({ config, ledger, keys, logger, metrics, events }: AppDeps): Express {
+export function createApp({ config, ledger, keys, logger, metrics, events, bearer }: AppDeps): Express {
   const specText = readFileSync(SPEC_PATH, 'utf8');
   const app = express();
   app.disable('x-powered-by');
@@ -84,7 +87,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events }: App
   }
 
   app.use(express.json({ limit: config.bodyLimitBytes }));
-  app.use('/v1', authenticate(keys, ledger), rateLimitPerKey(config), preferAsync(ledger));
+  app.use('/v1', authenticate(keys, ledger, bearer), rateLimitPerKey(config), preferAsync(ledger));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: SPEC_PATH,

@@ -1,34 +1,66 @@
 /**
  * Authentication and the API's own authorisation. Every /v1 request carries
- * an API key (`X-API-Key`), which maps to an enrolled Fabric identity of this
- * org; every ledger call is signed as that identity. Write routes check the
+ * an API key (`X-API-Key`) or, where the org configured its identity
+ * provider's keys, a bearer token (`Authorization: Bearer <JWT>`); either
+ * maps to an enrolled Fabric identity of this org, and every ledger call is
+ * signed as that identity. Write routes check the
  * caller's role before anything reaches the ledger; the chaincode checks the
  * same rules again and is the authority.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { BearerVerifier } from '../auth/jwt';
 import type { KeyStore } from '../auth/keys';
 import { ApiCode, ApiError } from '../errors';
 import { EnrolledUser, isRegulator, Role } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { callerOf } from './context';
 
-/** Resolves the API key to a caller, or answers 401. */
-export function authenticate(keys: KeyStore, ledger: Ledger): RequestHandler {
+/**
+ * Resolves the bearer token or API key to a caller. 401 when neither is
+ * sent or it does not verify; 403 when a valid token names a user who is not
+ * enrolled in this org.
+ */
+export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerifier | undefined): RequestHandler {
   const users = new Map<string, EnrolledUser>();
-  return (req: Request, res: Response, next: NextFunction): void => {
+  const enrolled = new Set(ledger.binding.org.users.map((u) => u.name));
+  const userNamed = (name: string): EnrolledUser => {
+    let user = users.get(name);
+    if (user === undefined) {
+      user = ledger.user(name);
+      users.set(name, user);
+    }
+    return user;
+  };
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const authorization = req.get('authorization');
+    if (authorization !== undefined && authorization !== '') {
+      const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
+      if (match === null) {
+        throw new ApiError(ApiCode.UNAUTHENTICATED, 'the Authorization header must read "Bearer <JWT>"');
+      }
+      if (bearer === undefined) {
+        throw new ApiError(ApiCode.UNAUTHENTICATED, 'this instance accepts no bearer tokens; send an API key in the X-API-Key header');
+      }
+      const token = await bearer.verify(match[1]);
+      if (!enrolled.has(token.user)) {
+        throw new ApiError(ApiCode.FORBIDDEN, `the bearer token is valid, but "${token.user}" is not an enrolled user of ${ledger.binding.org.mspId}`);
+      }
+      const user = userNamed(token.user);
+      // Rate limited per user: a token has no stable id of its own across refreshes.
+      res.locals.caller = { user, session: ledger.session(user), keyId: `jwt:${token.user}` };
+      req.log.info({ user: user.name, role: user.role, subject: token.subject, tokenId: token.tokenId }, 'authenticated by bearer token');
+      next();
+      return;
+    }
     const presented = req.get('x-api-key');
     if (presented === undefined || presented === '') {
-      throw new ApiError(ApiCode.UNAUTHENTICATED, 'send an API key in the X-API-Key header');
+      throw new ApiError(ApiCode.UNAUTHENTICATED, 'send an API key in the X-API-Key header, or a bearer token');
     }
     const entry = keys.verify(presented);
     if (entry === undefined) {
       throw new ApiError(ApiCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
     }
-    let user = users.get(entry.user);
-    if (user === undefined) {
-      user = ledger.user(entry.user);
-      users.set(entry.user, user);
-    }
+    const user = userNamed(entry.user);
     res.locals.caller = { user, session: ledger.session(user), keyId: entry.id };
     req.log.info({ user: user.name, role: user.role, keyId: entry.id }, 'authenticated');
     next();

@@ -61,7 +61,7 @@ export function corsFor(config: Config): RequestHandler {
   }
   return cors({
     origin: [...config.corsOrigins],
-    allowedHeaders: ['Content-Type', 'X-API-Key', 'Idempotency-Key', 'Prefer', 'X-Request-Id'],
+    allowedHeaders: ['Content-Type', 'X-API-Key', 'Authorization', 'Last-Event-ID', 'Idempotency-Key', 'Prefer', 'X-Request-Id'],
     exposedHeaders: ['Location', 'Preference-Applied', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
     maxAge: 600,
   });
