@@ -64,6 +64,16 @@ describe('bearer tokens from an org identity provider', () => {
     expectError(garbled, 401, 'UNAUTHENTICATED', /Bearer <JWT>/);
   });
 
+  // Found by schemathesis: it sends a made-up bearer token beside the API key it was given, and every request got 401.
+  it('authenticates by the API key when a request sends one beside a bearer token', async () => {
+    const key = api.as('hospital', 'clerk1').key;
+    const both = await api.anonymous('hospital').get('/v1/me').set('X-API-Key', key).set('Authorization', 'Bearer not.a.token');
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ user: 'clerk1', org: 'hospital' });
+    const badKey = await api.anonymous('hospital').get('/v1/me').set('X-API-Key', 'mll_0000000000000000_x').set('Authorization', `Bearer ${idp.token({ sub: 'practitioner1' })}`);
+    expectError(badKey, 401, 'UNAUTHENTICATED', /API key is unknown/);
+  });
+
   it('answers 403 to a valid token that names no enrolled user of the org', async () => {
     expectError(await withToken(idp.token({ sub: 'mallory' })), 403, 'FORBIDDEN', /"mallory" is not an enrolled user of HospitalMSP/);
     // A user of another org is not a user of this one.

@@ -16,9 +16,9 @@ import type { Ledger } from '../fabric/ledger';
 import { callerOf } from './context';
 
 /**
- * Resolves the bearer token or API key to a caller. 401 when neither is
- * sent or it does not verify; 403 when a valid token names a user who is not
- * enrolled in this org.
+ * Resolves the API key or, when no key is sent, the bearer token to a
+ * caller. 401 when neither is sent or the one used does not verify; 403 when
+ * a valid token names a user who is not enrolled in this org.
  */
 export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerifier | undefined): RequestHandler {
   const users = new Map<string, EnrolledUser>();
@@ -32,37 +32,38 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
     return user;
   };
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const authorization = req.get('authorization');
-    if (authorization !== undefined && authorization !== '') {
-      const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
-      if (match === null) {
-        throw new ApiError(ApiCode.UNAUTHENTICATED, 'the Authorization header must read "Bearer <JWT>"');
+    // An API key, when sent, is what authenticates: it is a whole credential, so a bearer token beside it adds nothing.
+    const presented = req.get('x-api-key');
+    if (presented !== undefined && presented !== '') {
+      const entry = keys.verify(presented);
+      if (entry === undefined) {
+        throw new ApiError(ApiCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
       }
-      if (bearer === undefined) {
-        throw new ApiError(ApiCode.UNAUTHENTICATED, 'this instance accepts no bearer tokens; send an API key in the X-API-Key header');
-      }
-      const token = await bearer.verify(match[1]);
-      if (!enrolled.has(token.user)) {
-        throw new ApiError(ApiCode.FORBIDDEN, `the bearer token is valid, but "${token.user}" is not an enrolled user of ${ledger.binding.org.mspId}`);
-      }
-      const user = userNamed(token.user);
-      // Rate limited per user: a token has no stable id of its own across refreshes.
-      res.locals.caller = { user, session: ledger.session(user), keyId: `jwt:${token.user}` };
-      req.log.info({ user: user.name, role: user.role, subject: token.subject, tokenId: token.tokenId }, 'authenticated by bearer token');
+      const user = userNamed(entry.user);
+      res.locals.caller = { user, session: ledger.session(user), keyId: entry.id };
+      req.log.info({ user: user.name, role: user.role, keyId: entry.id }, 'authenticated');
       next();
       return;
     }
-    const presented = req.get('x-api-key');
-    if (presented === undefined || presented === '') {
+    const authorization = req.get('authorization');
+    if (authorization === undefined || authorization === '') {
       throw new ApiError(ApiCode.UNAUTHENTICATED, 'send an API key in the X-API-Key header, or a bearer token');
     }
-    const entry = keys.verify(presented);
-    if (entry === undefined) {
-      throw new ApiError(ApiCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
+    if (match === null) {
+      throw new ApiError(ApiCode.UNAUTHENTICATED, 'the Authorization header must read "Bearer <JWT>"');
     }
-    const user = userNamed(entry.user);
-    res.locals.caller = { user, session: ledger.session(user), keyId: entry.id };
-    req.log.info({ user: user.name, role: user.role, keyId: entry.id }, 'authenticated');
+    if (bearer === undefined) {
+      throw new ApiError(ApiCode.UNAUTHENTICATED, 'this instance accepts no bearer tokens; send an API key in the X-API-Key header');
+    }
+    const token = await bearer.verify(match[1]);
+    if (!enrolled.has(token.user)) {
+      throw new ApiError(ApiCode.FORBIDDEN, `the bearer token is valid, but "${token.user}" is not an enrolled user of ${ledger.binding.org.mspId}`);
+    }
+    const user = userNamed(token.user);
+    // Rate limited per user: a token has no stable id of its own across refreshes.
+    res.locals.caller = { user, session: ledger.session(user), keyId: `jwt:${token.user}` };
+    req.log.info({ user: user.name, role: user.role, subject: token.subject, tokenId: token.tokenId }, 'authenticated by bearer token');
     next();
   };
 }
