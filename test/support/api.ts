@@ -114,3 +114,26 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
     },
   };
 }
+
+/**
+ * Every item of a list route, following `nextCursor` until it is null. A
+ * filtered list (royalty payments by model) may return short or empty pages
+ * before the last one, so a test must not read only the first.
+ */
+export async function allPages(caller: ApiCaller, path: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; pages < 1000; pages++) {
+    const joiner = path.includes('?') ? '&' : '?';
+    const page: Response = await caller.get(`${path}${joiner}limit=100${cursor === null ? '' : `&cursor=${cursor}`}`);
+    if (page.status !== 200) {
+      throw new Error(`GET ${path} answered ${page.status}: ${JSON.stringify(page.body)}`);
+    }
+    items.push(...(page.body.items as Record<string, unknown>[]));
+    cursor = page.body.nextCursor as string | null;
+    if (cursor === null) {
+      return items;
+    }
+  }
+  throw new Error(`GET ${path} did not end within 1000 pages`);
+}
