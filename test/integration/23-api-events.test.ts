@@ -49,6 +49,7 @@ describe('the chaincode event stream', () => {
   let auditor: ApiCaller;
   let practitioner: ApiCaller;
   const open: EventStream[] = [];
+  let stopped = false;
 
   const watch = async (caller: ApiCaller, lastEventId?: string): Promise<EventStream> => {
     const stream = await openEventStream(caller.url, caller.key, lastEventId);
@@ -77,7 +78,9 @@ describe('the chaincode event stream', () => {
 
   afterAll(async () => {
     open.forEach((stream) => stream.close());
-    await api?.stop();
+    if (!stopped) {
+      await api?.stop();
+    }
   });
 
   it('streams each committed write as an SSE event with its id, name and data, in ledger order', async () => {
@@ -181,5 +184,16 @@ describe('the chaincode event stream', () => {
     const expected = stream.events.slice(stream.events.findIndex((e) => e.id === lastBefore) + 1);
     await replay.until((e) => e.length >= expected.length, 60_000, 'the replay');
     expect(ids(replay.events)).toEqual(ids(expected));
+  });
+
+  it('ends open streams cleanly when the instance shuts down', async () => {
+    const streams = [await watch(auditor), await watch(practitioner)];
+    const started = Date.now();
+    stopped = true;
+    await api.stop();
+    for (const stream of streams) {
+      await stream.until(() => stream.ended, 10_000, 'the end of the stream');
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
