@@ -37,6 +37,9 @@ max_time="${MLL_FUZZ_MAX_TIME:-110}"
 pids=()
 work=""
 
+# shellcheck source=test/support/venv.sh
+. "$repo/test/support/venv.sh"
+
 die() {
   printf 'schemathesis: %s\n' "$*" >&2
   exit 1
@@ -48,21 +51,9 @@ log() {
 
 # Creates the venv, or reuses it when requirements.txt has not changed; prints the st path.
 setup() {
-  command -v python3 >/dev/null 2>&1 ||
-    die "python3 is missing: install Python 3.9 or later with its venv module (Debian: apt-get install python3 python3-venv)"
-  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ||
-    die "python3 has no venv/ensurepip module: install it (Debian: apt-get install python3-venv)"
-  local stamp wanted
-  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-  stamp="$venv/.requirements.sha256"
-  if [[ ! -x "$venv/bin/st" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    mkdir -p "$(dirname "$venv")"
-    python3 -m venv "$venv" >&2 || die "cannot create a venv at $venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2 ||
-      die "pip cannot install $requirements into $venv (is PyPI reachable?)"
-    printf '%s\n' "$wanted" >"$stamp"
-  fi
-  printf '%s\n' "$venv/bin/st"
+  local python
+  python="$(ensure_venv "$venv" "$requirements")"
+  printf '%s\n' "$(dirname "$python")/st"
 }
 
 cleanup() {

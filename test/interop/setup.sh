@@ -15,29 +15,16 @@ repo="$(cd "$here/../.." && pwd)"
 venv="${MLL_INTEROP_VENV:-$repo/node_modules/.cache/mll-interop-venv}"
 requirements="$here/requirements.txt"
 
+# shellcheck source=test/support/venv.sh
+. "$repo/test/support/venv.sh"
+
 die() {
   printf 'interop setup: %s\n' "$*" >&2
   exit 1
 }
 
 prepare() {
-  command -v python3 >/dev/null 2>&1 ||
-    die "python3 is missing: install Python 3.9 or later with its venv module (Debian: apt-get install python3 python3-venv)"
-  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ||
-    die "python3 has no venv/ensurepip module: install it (Debian: apt-get install python3-venv)"
-
-  local stamp wanted
-  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-  stamp="$venv/.requirements.sha256"
-  if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
-    printf '%s\n' "$venv/bin/python"
-    return 0
-  fi
-  python3 -m venv "$venv" >&2 || die "cannot create a venv at $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2 ||
-    die "pip cannot install $requirements into $venv (is PyPI reachable?)"
-  printf '%s\n' "$wanted" >"$stamp"
-  printf '%s\n' "$venv/bin/python"
+  ensure_venv "$venv" "$requirements"
 }
 
 case "${1:-prepare}" in
