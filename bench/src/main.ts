@@ -154,6 +154,7 @@ async function main(): Promise<void> {
           'clinical-diagnosis',
           sha256(`${run}-${tag}-${seq}-${worker}`),
           lotHint,
+          '',
         ]);
       };
     let purchaseSeq = 0;

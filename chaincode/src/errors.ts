@@ -26,6 +26,8 @@ export const ErrorCode = {
   OFFERING_RETIRED: 'OFFERING_RETIRED',
   /** The access purpose is not among the licence's permitted purposes. */
   PURPOSE_NOT_PERMITTED: 'PURPOSE_NOT_PERMITTED',
+  /** The artifact that served an inference is not the model's active version's artifact on the ledger. */
+  ARTIFACT_MISMATCH: 'ARTIFACT_MISMATCH',
   /** A listing id names no listing. */
   LISTING_NOT_FOUND: 'LISTING_NOT_FOUND',
   /** The listing is sold out or cancelled and takes no more orders. */

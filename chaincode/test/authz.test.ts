@@ -153,7 +153,7 @@ const cases: {
       const { offeringId } = await standardSetup(fabric);
       const purchase = await buy(fabric, offeringId, '5');
       return (who) =>
-        fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '');
+        fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', '');
     },
   },
   {
@@ -276,6 +276,7 @@ describe('regulator reads', () => {
       '1',
       'research',
       digest('q'),
+      '',
       '',
     )) as { accessId: string };
     const r = people.regulator;

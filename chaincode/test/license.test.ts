@@ -250,6 +250,23 @@ describe('purchase and access', () => {
     const record = await access(fabric, purchase.licenseId);
     expect(record).toMatchObject({ version: '1.1.0', artifactSha256: digest('weights-1.1.0') });
   });
+
+  it('charges an access for a served inference only when the serving artifact is the active version\u2019s', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    const purchase = await buy(fabric, offeringId, '2');
+    const before = totals(fabric);
+    const served = (artifact: string): Promise<unknown> =>
+      fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', artifact);
+
+    await expect(served(digest('weights-0.9.0'))).rejects.toThrow(
+      /^ARTIFACT_MISMATCH: model .* serves version 1\.0\.0 with artifact [0-9a-f]{64}, not [0-9a-f]{64}/,
+    );
+    expect(totals(fabric)).toEqual(before);
+    await expect(served('not-a-hash')).rejects.toThrow(/^INVALID_ARGUMENT: servedArtifactSha256 /);
+    expect(await served(digest('weights-1.0.0'))).toMatchObject({ version: '1.0.0', artifactSha256: digest('weights-1.0.0') });
+    expect(totals(fabric).consumed).toBe(before.consumed + 1n);
+  });
 });
 
 describe('the hot path under concurrency', () => {
@@ -267,6 +284,7 @@ describe('the hot path under concurrency', () => {
           'clinical-diagnosis',
           digest(`request-${index}`),
           String(index),
+          '',
         ]),
       ),
     );
@@ -291,6 +309,7 @@ describe('the hot path under concurrency', () => {
           'research',
           digest(`r-${index}`),
           String(index * 7),
+          '',
         ]),
       ),
     );
@@ -311,12 +330,14 @@ describe('the hot path under concurrency', () => {
       'research',
       digest('a'),
       '',
+      '',
     ]);
     const second = await fabric.endorse(people.practitioner2, contracts.licenses, 'RecordAccess', [
       purchase.licenseId,
       '1',
       'research',
       digest('b'),
+      '',
       '',
     ]);
     expect(first.commit()).toBe('VALID');

@@ -113,6 +113,7 @@ describe('conservation under random sequences', () => {
                     'research',
                     digest(String(current.hint)),
                     String(current.hint),
+                    '',
                   )) as AccessRecord;
                   expect(record.royalties.reduce((sum, share) => sum + BigInt(share.amount), 0n)).toBe(BigInt(record.amount));
                 }

@@ -68,10 +68,10 @@ const cases: { readonly what: string; readonly field: string; readonly run: (w: 
   { what: 'a purchase of too many units', field: 'units', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1' + '0'.repeat(13), 'org', '') },
   { what: 'a purchase of an unknown offering', field: 'offeringId', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', 'O-unknown', '1', 'org', '') },
   { what: 'an oversized request id', field: 'requestId', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1', 'org', 'r'.repeat(65)) },
-  { what: 'an access with a bad request hash', field: 'requestHash', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', 'nothex', '') },
-  { what: 'an access to an unknown licence', field: 'licenseId', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', 'L-unknown', '1', 'research', digest('q'), '') },
-  { what: 'an access with a negative lot hint', field: 'lotHint', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', digest('q'), '-1') },
-  { what: 'an access with a missing purpose', field: 'purpose', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', '', digest('q'), '') },
+  { what: 'an access with a bad request hash', field: 'requestHash', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', 'nothex', '', '') },
+  { what: 'an access to an unknown licence', field: 'licenseId', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', 'L-unknown', '1', 'research', digest('q'), '', '') },
+  { what: 'an access with a negative lot hint', field: 'lotHint', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', digest('q'), '-1', '') },
+  { what: 'an access with a missing purpose', field: 'purpose', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', '', digest('q'), '', '') },
   { what: 'a claim with a malformed cutoff', field: 'upTo', run: (w) => w.fabric.submit(people.labAdmin, contracts.royalties, 'ClaimRoyalties', 'org', 'soon') },
 ];
 

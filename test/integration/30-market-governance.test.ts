@@ -98,6 +98,7 @@ describe('the secondary market and governance on the consortium', () => {
       expect(after.movedUnits).toBe('40');
       expect(await rejection(() => practitioner.contract('LicenseContract').submitTransaction(
         'RecordAccess', hospitalLicense, '61', 'clinical-diagnosis', sha256(`locked-${run}`), '',
+        '',
       ))).toMatch(/INSUFFICIENT_UNITS/);
     });
 
@@ -127,6 +128,7 @@ describe('the secondary market and governance on the consortium', () => {
     it('lets the clinic\u2019s practitioners use the units they bought', async () => {
       const receipt = await submit(
         clinicPractitioner.contract('LicenseContract'), 'RecordAccess', clinicLicense, '1', 'clinical-diagnosis', sha256(`clinic-use-${run}`), '',
+        '',
       );
       expect(receipt.callerMspId).toBe('ClinicMSP');
       expect((await license(clinicLicense)).remainingUnits).toBe('24');
@@ -179,7 +181,7 @@ describe('the secondary market and governance on the consortium', () => {
       await submit(issuer.contract('GovernanceContract'), 'ExecuteProposal', activate);
       const model = await evaluate(auditor.contract('ModelContract'), 'GetModel', modelId);
       expect((model.model as Json).activeVersion).toBe('2.0.0');
-      const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', hospitalLicense, '1', 'clinical-diagnosis', sha256(`after-vote-${run}`), '');
+      const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', hospitalLicense, '1', 'clinical-diagnosis', sha256(`after-vote-${run}`), '', '');
       expect(receipt.version).toBe('2.0.0');
       expect(receipt.artifactSha256).toBe(v2Hash);
 

@@ -202,7 +202,12 @@ export class LicenseContract extends Contract {
    * lineage, and writes an immutable access record. `requestHash` is the
    * gateway's sha256 of the inference request. `lotHint` (optional, empty for
    * none) picks the first lot to draw from; a gateway that hands concurrent
-   * calls distinct hints avoids all lot conflicts. Returns the AccessRecord.
+   * calls distinct hints avoids all lot conflicts. `servedArtifactSha256`
+   * (optional, empty for none) is the artifact hash the serving endpoint
+   * reported for the inference this access pays for: the access fails with
+   * ARTIFACT_MISMATCH, and charges nothing, unless it is the active version's,
+   * so that a version switched while the model ran is never billed under the
+   * wrong artifact. Returns the AccessRecord.
    */
   @Transaction()
   async RecordAccess(
@@ -212,6 +217,7 @@ export class LicenseContract extends Contract {
     purpose: string,
     requestHash: string,
     lotHint: string,
+    servedArtifactSha256: string,
   ): Promise<string> {
     const tx = new Tx(ctx);
     const caller = tx.caller;
@@ -221,8 +227,15 @@ export class LicenseContract extends Contract {
     const purposeText = requireText('purpose', purpose, 64);
     const hash = requireSha256('requestHash', requestHash);
     const hint = optionalIndex('lotHint', lotHint);
+    const served = servedArtifactSha256 === '' ? undefined : requireSha256('servedArtifactSha256', servedArtifactSha256);
     const license = await requireLicense(tx, id, 'licenseId');
     const plan = await planAccess(tx, license, quantity, purposeText, hint);
+    if (served !== undefined && served !== plan.version.artifactSha256) {
+      throw new ChaincodeError(
+        ErrorCode.ARTIFACT_MISMATCH,
+        `model ${plan.model.modelId} serves version ${plan.version.version} with artifact ${plan.version.artifactSha256}, not ${served}`,
+      );
+    }
     const amount = quantity * BigInt(license.unitPrice);
     const payouts = splitRoyalty(
       amount,

@@ -141,7 +141,7 @@ export async function access(
   units = '1',
   purpose = 'clinical-diagnosis',
 ): Promise<AccessRecord> {
-  return (await fabric.submit(who, contracts.licenses, 'RecordAccess', licenseId, units, purpose, digest('request'), '')) as AccessRecord;
+  return (await fabric.submit(who, contracts.licenses, 'RecordAccess', licenseId, units, purpose, digest('request'), '', '')) as AccessRecord;
 }
 
 /** A model, a metered offering and a funded hospital. */
