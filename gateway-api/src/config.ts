@@ -43,6 +43,13 @@ export interface Config {
   readonly metrics: boolean;
   /** Bearer tokens (JWT) from the org's identity provider; undefined when only API keys are accepted. */
   readonly jwt: JwtSettings | undefined;
+  /** Calls to a model's serving endpoint (Open Inference Protocol v2) behind `POST /v1/models/{id}/infer`. */
+  readonly inference: {
+    /** Deadline of the metadata check and the inference together. */
+    readonly timeoutMs: number;
+    /** Largest response accepted from the endpoint; a larger one fails with MODEL_FAILED. */
+    readonly maxResponseBytes: number;
+  };
   /** The chaincode event feed behind `GET /v1/events`. */
   readonly events: {
     /** Where the listener checkpoints its position (one file per instance). */
@@ -90,7 +97,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_EVENTS_CHECKPOINT_FILE` (`<runtime>/api/<org>-<port>-events.checkpoint.json`),
  * `MLL_API_EVENTS_RING_SIZE` (1000), `MLL_API_EVENTS_HEARTBEAT_MS` (15000),
  * `MLL_API_EVENTS_RETRY_HINT_MS` (2000), `MLL_API_EVENTS_RECONNECT_MIN_MS` (250),
- * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000). Bearer tokens are accepted when
+ * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000), `MLL_API_INFER_TIMEOUT_MS` (30000),
+ * `MLL_API_INFER_MAX_RESPONSE_BYTES` (4194304). Bearer tokens are accepted when
  * `MLL_API_JWT_KEYS` names a JWKS or PEM public key file; then
  * `MLL_API_JWT_ISSUER` and `MLL_API_JWT_AUDIENCE` are required, and
  * `MLL_API_JWT_USER_CLAIM` (sub), `MLL_API_JWT_ALGORITHMS` (RS256,ES256,EdDSA)
@@ -205,6 +213,10 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     metrics: flag('MLL_API_METRICS', true),
     jwt,
+    inference: {
+      timeoutMs: integer('MLL_API_INFER_TIMEOUT_MS', 30_000, 100, 600_000),
+      maxResponseBytes: integer('MLL_API_INFER_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    },
     events: {
       checkpointFile: resolve(text('MLL_API_EVENTS_CHECKPOINT_FILE', join(runtimeDir, 'api', `${org}-${port}-events.checkpoint.json`))),
       ringSize: integer('MLL_API_EVENTS_RING_SIZE', 1000, 1, 1_000_000),

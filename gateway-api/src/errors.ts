@@ -38,4 +38,14 @@ export const ApiCode = {
   /** A response did not match the spec: a bug in the API, never the caller's fault. */
   RESPONSE_INVALID: 'RESPONSE_INVALID',
   INTERNAL: 'INTERNAL',
+  /** The model's serving endpoint refused the inputs (it answered 4xx); nothing was charged. */
+  MODEL_INPUT_REJECTED: 'MODEL_INPUT_REJECTED',
+  /** The model's serving endpoint could not be reached; nothing was charged. */
+  MODEL_UNAVAILABLE: 'MODEL_UNAVAILABLE',
+  /** The model's serving endpoint failed or answered something that is not an OIP v2 response; nothing was charged. */
+  MODEL_FAILED: 'MODEL_FAILED',
+  /** The serving endpoint does not report the artifact sha256 that is active on the ledger; the model was not called. */
+  MODEL_INTEGRITY_MISMATCH: 'MODEL_INTEGRITY_MISMATCH',
+  /** The model did not answer within the inference timeout; nothing was charged. */
+  MODEL_TIMEOUT: 'MODEL_TIMEOUT',
 } as const;

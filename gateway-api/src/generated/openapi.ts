@@ -382,6 +382,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{modelId}/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs the model under a licence; answers only once the access is on the ledger.
+         * @description The body is an Open Inference Protocol v2 (KServe, Triton, MLServer)
+         *     inference request with JSON tensors. Its `parameters` name the licence
+         *     and the purpose (`licenseId`, `purpose`); the gateway removes those two
+         *     before forwarding the request to the serving endpoint of the model's
+         *     active version. One unit is charged per row of the batch (the first
+         *     dimension of the inputs' shape).
+         *
+         *     The gateway checks entitlement with an evaluate (402 or 403 with the
+         *     chaincode's code, and the model is not called), checks that the
+         *     endpoint reports the active version's artifact sha256
+         *     (`parameters.artifact_sha256` in its model metadata; 502
+         *     `MODEL_INTEGRITY_MISMATCH` otherwise), runs the model, then submits
+         *     `RecordAccess` with the sha256 of the forwarded request (RFC 8785
+         *     canonical JSON) and the served artifact's hash. The outputs are
+         *     returned only after that access has committed; if the commit fails
+         *     (for example the last unit went to a concurrent call, or the active
+         *     version changed meanwhile: 409 `ARTIFACT_MISMATCH`), the result is
+         *     discarded and the error returned. When the model fails, times out or
+         *     is unreachable, nothing is written and nothing is charged: 502
+         *     `MODEL_UNAVAILABLE` or `MODEL_FAILED`, 504 `MODEL_TIMEOUT`; 400
+         *     `MODEL_INPUT_REJECTED` when the model refused the inputs.
+         *     `Prefer: respond-async` is ignored here.
+         */
+        post: operations["inferModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/licenses/{licenseId}/accesses": {
         parameters: {
             query?: never;
@@ -1251,6 +1294,71 @@ export interface components {
             inferenceEndpoint: string;
             remainingUnits: components["schemas"]["Amount"];
             expiresAt?: components["schemas"]["Instant"];
+        };
+        /** @description An Open Inference Protocol v2 inference request, JSON tensors only. */
+        InferenceRequest: {
+            /** @description Echoed in the response, as OIP v2 says. */
+            id?: string;
+            /** @description Request parameters; `licenseId` and `purpose` are the gateway's, any others go to the model. */
+            parameters: {
+                licenseId: components["schemas"]["Id"];
+                purpose: components["schemas"]["Purpose"];
+            } & {
+                [key: string]: unknown;
+            };
+            inputs: components["schemas"]["InferenceTensor"][];
+            outputs?: {
+                name: string;
+                parameters?: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        InferenceTensor: {
+            name: string;
+            shape: number[];
+            /** @enum {string} */
+            datatype: "BOOL" | "UINT8" | "UINT16" | "UINT32" | "UINT64" | "INT8" | "INT16" | "INT32" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
+            data: unknown[];
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The model's OIP v2 response, plus the receipt of the committed access. */
+        InferenceResponse: {
+            model_name: string;
+            model_version?: string;
+            id?: string;
+            parameters?: {
+                [key: string]: unknown;
+            };
+            outputs: {
+                name: string;
+                shape: number[];
+                datatype: string;
+                data: unknown[];
+                parameters?: {
+                    [key: string]: unknown;
+                };
+            }[];
+            receipt: components["schemas"]["InferenceReceipt"];
+        };
+        InferenceReceipt: {
+            accessId: components["schemas"]["TransactionId"];
+            transactionId: components["schemas"]["TransactionId"];
+            blockNumber: components["schemas"]["BlockNumber"];
+            licenseId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            /** @description The model version that served, active on the ledger when the access committed. */
+            version: string;
+            artifactSha256: components["schemas"]["Sha256"];
+            units: components["schemas"]["Units"];
+            amount: components["schemas"]["Amount"];
+            /** @description Units left on the licence, read once the access committed. */
+            remainingUnits: string;
+            /** @description sha256 of the RFC 8785 canonical JSON of the request as forwarded to the model (without `licenseId` and `purpose`). */
+            requestHash: components["schemas"]["Sha256"];
+            recordedAt: components["schemas"]["Instant"];
         };
         NewAccess: {
             units?: components["schemas"]["Units"];
@@ -2237,6 +2345,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Entitlement"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    inferModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InferenceRequest"];
+            };
+        };
+        responses: {
+            /** @description The model's outputs and the receipt of the committed access. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceResponse"];
                 };
             };
             default: components["responses"]["Error"];

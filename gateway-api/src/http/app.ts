@@ -24,12 +24,15 @@ import { auditRoutes } from '../routes/audit';
 import { eventRoutes } from '../routes/events';
 import { governanceRoutes } from '../routes/governance';
 import { healthRoutes } from '../routes/health';
+import { inferenceRoutes } from '../routes/inference';
 import { licenseRoutes } from '../routes/licenses';
 import { marketRoutes } from '../routes/market';
 import { modelRoutes } from '../routes/models';
 import { offeringRoutes } from '../routes/offerings';
 import { royaltyRoutes } from '../routes/royalties';
 import { tokenRoutes } from '../routes/tokens';
+import { LotHints } from '../services/lot-hints';
+import { OipClient } from '../serving/oip';
 import { acceptedWrites, preferAsync } from './async';
 import { authenticate } from './auth';
 import { errorMiddleware } from './errors';
@@ -98,8 +101,11 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
       ignoreUndocumented: false,
     }),
   );
+  // One per instance: concurrent accesses of a licence through this instance get distinct lot hints.
+  const hints = new LotHints();
+  const oip = new OipClient(config.inference);
   app.use(healthRoutes(ledger));
-  app.use('/v1', auditRoutes(ledger), modelRoutes(), offeringRoutes(), licenseRoutes(), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes(), eventRoutes(events, config));
+  app.use('/v1', auditRoutes(ledger), modelRoutes(), inferenceRoutes(oip, hints), offeringRoutes(), licenseRoutes(hints), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes(), eventRoutes(events, config));
   app.use((_req, _res, next) => next({ status: 404 }));
   app.use(acceptedWrites);
   app.use(errorMiddleware);

@@ -11,6 +11,8 @@ import type { Ledger } from '../fabric/ledger';
 import { callerOf } from './context';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Inference answers with the model's result, which exists only once the access has committed. */
+const ALWAYS_SYNC = /^\/models\/[^/]+\/infer$/;
 
 /** Whether the request prefers an asynchronous answer. */
 function prefersAsync(req: Request): boolean {
@@ -22,7 +24,7 @@ function prefersAsync(req: Request): boolean {
 /** Gives a write that prefers respond-async the caller's asynchronous session. */
 export function preferAsync(ledger: Ledger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (WRITES.has(req.method) && prefersAsync(req)) {
+    if (WRITES.has(req.method) && prefersAsync(req) && !ALWAYS_SYNC.test(req.path)) {
       const caller = callerOf(res);
       res.locals.caller = { ...caller, session: ledger.asyncSession(caller.user) };
     }

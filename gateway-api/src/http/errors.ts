@@ -15,6 +15,7 @@ import { ApiCode, ApiError } from '../errors';
  */
 const STATUS: Readonly<Record<string, number>> = {
   INVALID_ARGUMENT: 400,
+  MODEL_INPUT_REJECTED: 400,
   UNAUTHENTICATED: 401,
   INSUFFICIENT_FUNDS: 402,
   INSUFFICIENT_UNITS: 402,
@@ -42,12 +43,17 @@ const STATUS: Readonly<Record<string, number>> = {
   QUORUM_NOT_MET: 409,
   PROPOSAL_REJECTED: 409,
   PROPOSAL_NOT_EXECUTABLE: 409,
+  ARTIFACT_MISMATCH: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   COMMIT_FAILED: 502,
+  MODEL_UNAVAILABLE: 502,
+  MODEL_FAILED: 502,
+  MODEL_INTEGRITY_MISMATCH: 502,
   LEDGER_UNAVAILABLE: 503,
   LEDGER_TIMEOUT: 504,
+  MODEL_TIMEOUT: 504,
 };
 
 /** The status an error code answers with; 500 for anything unknown. */

@@ -3,11 +3,12 @@ import { writer } from '../http/auth';
 import { pageOf, param, query, sessionOf, windowOf } from '../http/context';
 import { AuditService } from '../services/audit';
 import { LicenseService } from '../services/licenses';
+import type { LotHints } from '../services/lot-hints';
 
 /** /v1/purchases, /v1/licenses and /v1/accesses. */
-export function licenseRoutes(): Router {
+export function licenseRoutes(hints: LotHints): Router {
   const router = Router();
-  const licenses = (res: Parameters<typeof sessionOf>[0]): LicenseService => new LicenseService(sessionOf(res));
+  const licenses = (res: Parameters<typeof sessionOf>[0]): LicenseService => new LicenseService(sessionOf(res), hints);
 
   router.post('/purchases', writer({ action: 'purchase a licence' }), async (req, res) => {
     res.status(201).json(await licenses(res).purchase(req.body, req.get('idempotency-key')));

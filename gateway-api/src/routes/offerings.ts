@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { writer } from '../http/auth';
 import { pageOf, param, sessionOf, windowOf } from '../http/context';
-import { LicenseService } from '../services/licenses';
+import { AuditService } from '../services/audit';
 import { OfferingService } from '../services/offerings';
 
 /** /v1/offerings: publish, read, change status, list purchases. */
@@ -17,7 +17,7 @@ export function offeringRoutes(): Router {
     res.json(await new OfferingService(sessionOf(res)).setStatus(param(req, 'offeringId'), req.body.status));
   });
   router.get('/offerings/:offeringId/purchases', async (req, res) => {
-    res.json(await new LicenseService(sessionOf(res)).listPurchases(param(req, 'offeringId'), windowOf(req), pageOf(req)));
+    res.json(await new AuditService(sessionOf(res)).listPurchases(param(req, 'offeringId'), windowOf(req), pageOf(req)));
   });
   return router;
 }

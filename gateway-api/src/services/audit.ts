@@ -37,6 +37,12 @@ export class AuditService {
     return toPage(await this.session.evaluate('AuditContract', transaction, ...args, ...windowArgs(window), ...pageArgs(page)));
   }
 
+  async listPurchases(offeringId: string, window: Window, page: PageRequest): Promise<Page<Schemas['Purchase']>> {
+    return toPage(
+      await this.session.evaluate('AuditContract', 'ListPurchasesByOffering', offeringId, ...windowArgs(window), ...pageArgs(page)),
+    );
+  }
+
   async assetHistory(assetType: string, assetId: string): Promise<Schemas['History']> {
     return { items: decode(await this.session.evaluate('AuditContract', 'GetAssetHistory', assetType, assetId)) };
   }

@@ -1,9 +1,13 @@
 import type { Session } from '../fabric/ledger';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs, Written, written } from './common';
+import type { LotHints } from './lot-hints';
+import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Written, written } from './common';
 
 /** Purchases, licences and accesses (LicenseContract). */
 export class LicenseService {
-  constructor(private readonly session: Session) {}
+  constructor(
+    private readonly session: Session,
+    private readonly hints: LotHints,
+  ) {}
 
   /**
    * Buys units of an offering. `idempotencyKey` becomes the chaincode's
@@ -27,7 +31,7 @@ export class LicenseService {
    */
   async recordAccess(licenseId: string, input: Schemas['NewAccess']): Promise<Written<Schemas['AccessRecord']>> {
     return written(
-      await this.session.submit('LicenseContract', 'RecordAccess', licenseId, input.units ?? '1', input.purpose, input.requestHash, ''),
+      await this.session.submit('LicenseContract', 'RecordAccess', licenseId, input.units ?? '1', input.purpose, input.requestHash, this.hints.take(licenseId), ''),
     );
   }
 
@@ -46,11 +50,5 @@ export class LicenseService {
 
   async getAccess(accessId: string): Promise<Schemas['AccessRecord']> {
     return decode(await this.session.evaluate('LicenseContract', 'GetAccessRecord', accessId));
-  }
-
-  async listPurchases(offeringId: string, window: Window, page: PageRequest): Promise<Page<Schemas['Purchase']>> {
-    return toPage(
-      await this.session.evaluate('AuditContract', 'ListPurchasesByOffering', offeringId, ...windowArgs(window), ...pageArgs(page)),
-    );
   }
 }

@@ -1,0 +1,15 @@
+import { Router } from 'express';
+import { writer } from '../http/auth';
+import { param, sessionOf } from '../http/context';
+import { InferenceService } from '../services/inference';
+import type { LotHints } from '../services/lot-hints';
+import type { OipClient } from '../serving/oip';
+
+/** POST /v1/models/{modelId}/infer: the model, run only through a licence. */
+export function inferenceRoutes(oip: OipClient, hints: LotHints): Router {
+  const router = Router();
+  router.post('/models/:modelId/infer', writer({ action: 'run a model' }), async (req, res) => {
+    res.json(await new InferenceService(sessionOf(res), oip, hints).infer(param(req, 'modelId'), req.body));
+  });
+  return router;
+}

@@ -1,0 +1,30 @@
+import { randomInt } from 'node:crypto';
+
+/**
+ * Lot hints for `RecordAccess`. A licence's units sit in lots, and an access
+ * starting at a lot another in-flight access also starts at conflicts with
+ * it at commit (MVCC). Handing concurrent accesses of one licence
+ * consecutive hints spreads them over distinct lots; the chaincode takes the
+ * hint (below 10^9) modulo the lot count. Each licence's sequence starts at a random
+ * point, so that several API instances of one org rarely line up.
+ */
+export class LotHints {
+  private readonly next = new Map<string, number>();
+
+  /** At most this many licences are tracked; the oldest are forgotten first. */
+  constructor(private readonly capacity = 10_000) {}
+
+  /** The hint for the next access of `licenseId`, as the decimal string the chaincode takes. */
+  take(licenseId: string): string {
+    const hint = this.next.get(licenseId) ?? randomInt(0, 1 << 20);
+    this.next.delete(licenseId);
+    if (this.next.size >= this.capacity) {
+      const oldest = this.next.keys().next().value;
+      if (oldest !== undefined) {
+        this.next.delete(oldest);
+      }
+    }
+    this.next.set(licenseId, (hint + 1) % 1_000_000_000);
+    return String(hint);
+  }
+}

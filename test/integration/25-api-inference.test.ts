@@ -1,0 +1,423 @@
+/**
+ * Access-gated inference on the real network: the hospital's practitioner
+ * runs the lab's shipped diagnostic model (the model server `up` started)
+ * through the gateway API. Each refusal and each failure of the model is
+ * checked to reach the model server as often as it should (its own request
+ * counters) and to leave units, access records and royalties as they were.
+ *
+ * A relay of this test sits in front of the model server for the failures a
+ * healthy server does not show: slowness, a call held while the ledger
+ * changes underneath it, and a server that is gone.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Response } from 'supertest';
+import { ApiCaller, ApiFleet, startApiFleet } from '../support/api';
+import { loadPlan, repoRoot, runtimeDir } from '../support/network';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CARD = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as { name: string; version: string; sha256: string };
+const SAMPLES_FILE = join(repoRoot, 'model/heldout-samples.json');
+const SAMPLES = (JSON.parse(readFileSync(SAMPLES_FILE, 'utf8')) as {
+  samples: { input: number[]; expectedLabel: number; expectedProbabilities: number[] }[];
+}).samples;
+const INFER_TIMEOUT_MS = 6000;
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function expectError(response: Response, status: number, code: string): void {
+  expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
+  expect(Object.keys(response.body)).toEqual(['error']);
+}
+
+/** The OIP v2 body of one held-out row, with the gateway's two parameters. */
+function inferBody(licenseId: string, purpose = 'clinical-diagnosis', row = SAMPLES[0].input, shape = [1, 30]): Json {
+  return { parameters: { licenseId, purpose }, inputs: [{ name: 'input', shape, datatype: 'FP32', data: row }] };
+}
+
+/**
+ * A relay in front of the model server: it forwards everything, and counts
+ * and can delay, hold or drop inference calls.
+ */
+class Relay {
+  mode: 'pass' | 'slow' | 'hold' = 'pass';
+  /** Inference calls that reached the relay. */
+  inferCalls = 0;
+  private arrived: (() => void) | undefined;
+  private release: (() => void) | undefined;
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Holds the next inference call; resolves once it has arrived, with the function that lets it through. */
+  hold(): Promise<() => void> {
+    this.mode = 'hold';
+    return new Promise((resolve) => {
+      this.arrived = () => resolve(() => this.release?.());
+    });
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) {
+      chunks.push(chunk as Buffer);
+    }
+    if (req.url?.endsWith('/infer') === true) {
+      this.inferCalls += 1;
+      if (this.mode === 'slow') {
+        // Answers nothing until well past the gateway's deadline, and never reaches the model.
+        await new Promise((resolve) => setTimeout(resolve, INFER_TIMEOUT_MS + 2000));
+        res.destroy();
+        return;
+      } else if (this.mode === 'hold') {
+        this.mode = 'pass';
+        await new Promise<void>((resolve) => {
+          this.release = resolve;
+          this.arrived?.();
+        });
+      }
+    }
+    try {
+      const upstream = await fetch(`${this.target}${req.url ?? ''}`, {
+        method: req.method,
+        headers: { 'content-type': 'application/json' },
+        body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+      });
+      res.writeHead(upstream.status, { 'content-type': 'application/json' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    } catch {
+      res.destroy();
+    }
+  }
+}
+
+describe('access-gated inference through the gateway API', () => {
+  const run = `${process.pid}-${Date.now()}`;
+  const plan = loadPlan() as ReturnType<typeof loadPlan> & { modelServer: { url: string; model: string } };
+  const modelServer = plan.modelServer.url;
+  const endpoint = `${modelServer}/v2/models/${CARD.name}`;
+  const relay = new Relay(modelServer);
+
+  let api: ApiFleet;
+  let labAdmin: ApiCaller;
+  let engineer: ApiCaller;
+  let practitioner: ApiCaller;
+  let practitioner2: ApiCaller;
+  let clerk: ApiCaller;
+  let clinicPractitioner: ApiCaller;
+  let auditor: ApiCaller;
+
+  let modelId: string;
+  let licenseId: string;
+  let exhaustedLicense: string;
+  let relayModel: string;
+  let relayOffering: string;
+  let relayLicense: string;
+
+  /** Inference requests the model server has received since it started (its Triton-style statistics). */
+  const modelCalls = async (): Promise<number> => {
+    const response = await fetch(`${modelServer}/v2/models/${CARD.name}/stats`);
+    const stats = ((await response.json()) as Json).model_stats[0].inference_stats;
+    return stats.success.count + stats.fail.count;
+  };
+  const remaining = async (id: string): Promise<string> => (await auditor.get(`/v1/licenses/${id}`)).body.remainingUnits;
+  const accesses = async (id: string): Promise<Json[]> => (await auditor.get(`/v1/licenses/${id}/accesses?limit=100`)).body.items;
+  const labRoyalties = async (): Promise<bigint> => BigInt((await auditor.get('/v1/accounts/org::LabMSP/royalties')).body.unclaimed);
+  /** Units, access records and the lab's royalties: what a refused or failed inference must leave alone. */
+  const ledgerState = async (id: string): Promise<Json> => ({
+    remaining: await remaining(id),
+    accesses: (await accesses(id)).length,
+    royalties: await labRoyalties(),
+  });
+
+  const registerModel = async (name: string, serving: string): Promise<string> => {
+    const response = await labAdmin.post('/v1/models', {
+      name,
+      description: 'Logistic regression over the 30 Wisconsin fine-needle-aspirate features',
+      task: 'tabular-classification',
+      intendedUse: 'Decision support for certified practitioners',
+      version: CARD.version,
+      artifactSha256: CARD.sha256,
+      artifactUri: 'file://model/breast-cancer-diagnostic.onnx',
+      inferenceEndpoint: serving,
+      royaltyPolicy: { beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], resaleRoyaltyBps: 500 },
+    });
+    expect(response.status).toBe(201);
+    return response.body.data.modelId as string;
+  };
+  const publish = async (model: string): Promise<string> => {
+    const response = await labAdmin.post('/v1/offerings', {
+      modelId: model,
+      kind: 'metered',
+      unitPrice: '1000',
+      supplyCap: '1000',
+      transferable: false,
+      requiredAttributes: { role: 'practitioner' },
+      allowedMspIds: ['HospitalMSP'],
+      purposes: ['clinical-diagnosis'],
+    });
+    expect(response.status).toBe(201);
+    return response.body.data.offering.offeringId as string;
+  };
+  const buy = async (offeringId: string, units: string): Promise<string> => {
+    const response = await api.as('hospital', 'admin').post('/v1/purchases', { offeringId, units, payer: 'org' });
+    expect(response.status).toBe(201);
+    return response.body.data.licenseId as string;
+  };
+
+  beforeAll(async () => {
+    api = await startApiFleet({ env: { MLL_API_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) } });
+    labAdmin = api.as('lab', 'admin');
+    engineer = api.as('lab', 'engineer1');
+    practitioner = api.as('hospital', 'practitioner1');
+    practitioner2 = api.as('hospital', 'practitioner2');
+    clerk = api.as('hospital', 'clerk1');
+    clinicPractitioner = api.as('clinic', 'practitioner1');
+    auditor = api.as('regulator', 'auditor1');
+    await relay.start();
+
+    expect((await api.as('clearing', 'issuer1').post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '100000' })).status).toBe(201);
+    modelId = await registerModel(`bcd-${run}`, endpoint);
+    const offeringId = await publish(modelId);
+    licenseId = await buy(offeringId, '5');
+    exhaustedLicense = await buy(offeringId, '1');
+    const used = await practitioner.post(`/v1/licenses/${exhaustedLicense}/accesses`, { purpose: 'clinical-diagnosis', requestHash: sha256(run) });
+    expect(used.status).toBe(201);
+    relayModel = await registerModel(`bcd-relayed-${run}`, `${relay.url}/v2/models/${CARD.name}`);
+    relayOffering = await publish(relayModel);
+    relayLicense = await buy(relayOffering, '10');
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await relay.close();
+  });
+
+  it('gives a practitioner the prediction the ONNX model gives, after one committed access that pays the lab the unit price', async () => {
+    const before = await ledgerState(licenseId);
+    const calls = await modelCalls();
+    const sample = SAMPLES[0];
+
+    const response = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId));
+
+    expect(response.status).toBe(200);
+    expect(response.body.model_name).toBe(CARD.name);
+    const outputs = Object.fromEntries((response.body.outputs as Json[]).map((o) => [o.name, o]));
+    expect(outputs.label.data).toEqual([sample.expectedLabel]);
+    outputs.probabilities.data.forEach((p: number, i: number) => expect(p).toBeCloseTo(sample.expectedProbabilities[i], 5));
+
+    // The request hash is sha256 of the RFC 8785 form of the request the model received: keys sorted, no spaces.
+    const canonical = JSON.stringify({ inputs: [{ data: sample.input, datatype: 'FP32', name: 'input', shape: [1, 30] }] });
+    const receipt = response.body.receipt as Json;
+    expect(receipt).toMatchObject({
+      licenseId,
+      modelId,
+      version: CARD.version,
+      artifactSha256: CARD.sha256,
+      units: '1',
+      amount: '1000',
+      remainingUnits: String(Number(before.remaining) - 1),
+      requestHash: sha256(canonical),
+    });
+    expect(receipt.accessId).toBe(receipt.transactionId);
+
+    const tx = await auditor.get(`/v1/transactions/${receipt.transactionId}`);
+    expect(tx.body).toMatchObject({ valid: true, blockNumber: receipt.blockNumber });
+    const records = await accesses(licenseId);
+    expect(records).toHaveLength(before.accesses + 1);
+    expect(records.filter((r) => r.accessId === receipt.accessId)).toEqual([
+      expect.objectContaining({ requestHash: sha256(canonical), callerMspId: 'HospitalMSP', version: CARD.version, artifactSha256: CARD.sha256 }),
+    ]);
+    expect((await labRoyalties()) - before.royalties).toBe(1000n);
+    expect(await modelCalls()).toBe(calls + 1);
+  });
+
+  it('charges one unit per row of a batch', async () => {
+    const before = await ledgerState(licenseId);
+    const rows = SAMPLES.slice(0, 2).flatMap((s) => s.input);
+    const response = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'clinical-diagnosis', rows, [2, 30]));
+    expect(response.status).toBe(200);
+    expect(response.body.outputs.find((o: Json) => o.name === 'label').data).toEqual(SAMPLES.slice(0, 2).map((s) => s.expectedLabel));
+    expect(response.body.receipt).toMatchObject({ units: '2', amount: '2000', remainingUnits: String(Number(before.remaining) - 2) });
+    expect((await labRoyalties()) - before.royalties).toBe(2000n);
+  });
+
+  it('refuses the unlicensed, the unentitled, a wrong purpose and an exhausted licence without calling the model or writing', async () => {
+    const cases: [string, () => Promise<Response>, string, number, string][] = [
+      ['a practitioner of another org', () => clinicPractitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)), licenseId, 403, 'FORBIDDEN'],
+      ['a member without role=practitioner', () => clerk.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)), licenseId, 403, 'FORBIDDEN'],
+      ['a purpose the terms do not permit', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'research')), licenseId, 403, 'PURPOSE_NOT_PERMITTED'],
+      ['an exhausted licence', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(exhaustedLicense)), exhaustedLicense, 402, 'INSUFFICIENT_UNITS'],
+      ['a licence of another model', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(relayLicense)), relayLicense, 403, 'FORBIDDEN'],
+      ['a regulator', () => auditor.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)), licenseId, 403, 'FORBIDDEN'],
+      ['an unknown licence', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(`L-none-${process.pid}`)), licenseId, 404, 'NOT_FOUND'],
+    ];
+    for (const [what, call, license, status, code] of cases) {
+      const before = await ledgerState(license);
+      const calls = await modelCalls();
+      const response = await call();
+      expect({ what, status: response.status, code: response.body.error?.code }).toEqual({ what, status, code });
+      expectError(response, status, code);
+      expect({ what, ...(await ledgerState(license)) }).toEqual({ what, ...before });
+      expect({ what, calls: await modelCalls() }).toEqual({ what, calls });
+    }
+  });
+
+  it('rejects a malformed request at the edge and a batch without rows, without calling the model', async () => {
+    const calls = await modelCalls();
+    const noLicence = await practitioner.post(`/v1/models/${modelId}/infer`, { inputs: inferBody(licenseId).inputs });
+    expectError(noLicence, 400, 'INVALID_ARGUMENT');
+    expect(noLicence.body.error.message).toMatch(/parameters/);
+    const empty = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'clinical-diagnosis', [], [0, 30]));
+    expectError(empty, 400, 'INVALID_ARGUMENT');
+    expect(await modelCalls()).toBe(calls);
+  });
+
+  it('passes the model\u2019s refusal of bad inputs on as 400 and charges nothing', async () => {
+    const before = await ledgerState(licenseId);
+    const response = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'clinical-diagnosis', SAMPLES[0].input.slice(0, 29), [1, 29]));
+    expectError(response, 400, 'MODEL_INPUT_REJECTED');
+    expect(await ledgerState(licenseId)).toEqual(before);
+  });
+
+  it('refuses to serve a model whose endpoint reports another artifact than the ledger\u2019s, without running it', async () => {
+    const forged = await labAdmin.post(`/v1/models/${modelId}/versions`, {
+      version: `forged-${run}`,
+      artifactSha256: sha256(`forged-${run}`),
+      artifactUri: 'file://elsewhere.onnx',
+      inferenceEndpoint: endpoint,
+    });
+    expect(forged.status).toBe(201);
+    expect((await engineer.put(`/v1/models/${modelId}/active-version`, { version: `forged-${run}` })).status).toBe(200);
+    try {
+      const before = await ledgerState(licenseId);
+      const calls = await modelCalls();
+      const response = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId));
+      expectError(response, 502, 'MODEL_INTEGRITY_MISMATCH');
+      expect(response.body.error.message).toContain(CARD.sha256);
+      expect(await ledgerState(licenseId)).toEqual(before);
+      expect(await modelCalls()).toBe(calls);
+    } finally {
+      expect((await engineer.put(`/v1/models/${modelId}/active-version`, { version: CARD.version })).status).toBe(200);
+    }
+  });
+
+  it('answers 504 when the model is too slow, and charges nothing', async () => {
+    const before = await ledgerState(relayLicense);
+    relay.mode = 'slow';
+    const started = Date.now();
+    const response = await practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(relayLicense));
+    relay.mode = 'pass';
+    expectError(response, 504, 'MODEL_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(INFER_TIMEOUT_MS + 1500);
+    expect(await ledgerState(relayLicense)).toEqual(before);
+  });
+
+  it('discards the result and returns the error when the last unit went to another call while the model ran', async () => {
+    const lastUnit = await buy(relayOffering, '1');
+    const held = relay.hold();
+    const calls = relay.inferCalls;
+    const pending = practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(lastUnit));
+    const letThrough = await held;
+    const other = await practitioner2.post(`/v1/licenses/${lastUnit}/accesses`, { purpose: 'clinical-diagnosis', requestHash: sha256(`other-${run}`) });
+    expect(other.status).toBe(201);
+    const royaltiesAfterOther = await labRoyalties();
+    letThrough();
+
+    const response = await pending;
+    expectError(response, 402, 'INSUFFICIENT_UNITS');
+    expect(relay.inferCalls).toBe(calls + 1);
+    expect(await ledgerState(lastUnit)).toEqual({ remaining: '0', accesses: 1, royalties: royaltiesAfterOther });
+  });
+
+  it('charges nothing when the active version changed while the model ran (ARTIFACT_MISMATCH)', async () => {
+    const before = await ledgerState(relayLicense);
+    const held = relay.hold();
+    const pending = practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(relayLicense));
+    const letThrough = await held;
+    const added = await engineer.post(`/v1/models/${relayModel}/versions`, {
+      version: '2',
+      artifactSha256: sha256(`v2-${run}`),
+      artifactUri: 'file://v2.onnx',
+      inferenceEndpoint: `${relay.url}/v2/models/${CARD.name}`,
+    });
+    expect(added.status).toBe(201);
+    expect((await engineer.put(`/v1/models/${relayModel}/active-version`, { version: '2' })).status).toBe(200);
+    letThrough();
+    try {
+      const response = await pending;
+      expectError(response, 409, 'ARTIFACT_MISMATCH');
+      expect(await ledgerState(relayLicense)).toEqual(before);
+    } finally {
+      expect((await engineer.put(`/v1/models/${relayModel}/active-version`, { version: CARD.version })).status).toBe(200);
+    }
+  });
+
+  it('ignores Prefer: respond-async, since the result exists only once the access has committed', async () => {
+    const response = await practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(relayLicense), { Prefer: 'respond-async' });
+    expect(response.status).toBe(200);
+    expect(response.body.receipt.blockNumber).toMatch(/^[0-9]+$/);
+  });
+
+  it('serves the request and answer shapes of Triton\u2019s own Python client unchanged', async () => {
+    const prepared = await promisify(execFile)('bash', [join(repoRoot, 'test/interop/setup.sh')], { cwd: repoRoot, timeout: 170_000 });
+    const python = prepared.stdout.trim().split('\n').pop() ?? '';
+    const before = await ledgerState(licenseId);
+    const { stdout } = await promisify(execFile)(
+      python,
+      [join(repoRoot, 'test/interop/tritonclient_gateway.py'), api.urls.hospital, practitioner.key, modelId, licenseId, 'clinical-diagnosis', SAMPLES_FILE],
+      { timeout: 60_000 },
+    );
+    const report = JSON.parse(stdout) as Json;
+    expect(report).toMatchObject({ status: 200, id: 'triton-through-gateway', model_name: CARD.name, label: [report.expected_label] });
+    (report.probabilities[0] as number[]).forEach((p, i) => expect(p).toBeCloseTo(report.expected_probabilities[i], 5));
+    expect(report.receipt).toMatchObject({ licenseId, units: '1', remainingUnits: String(Number(before.remaining) - 1) });
+    expect((await labRoyalties()) - before.royalties).toBe(1000n);
+  }, 240_000);
+
+  it('runs the demo that the start command seeds, through the start command\u2019s own API instance and key', async () => {
+    const demo = JSON.parse(readFileSync(join(runtimeDir, 'api', 'demo.json'), 'utf8')) as Json;
+    const body = readFileSync(join(runtimeDir, 'api', 'demo-infer.json'), 'utf8');
+    const key = readFileSync(join(runtimeDir, 'api', 'demo-keys.tsv'), 'utf8')
+      .split('\n')
+      .map((line) => line.split('\t'))
+      .find(([org]) => org === 'hospital')?.[2];
+    const hospital = (plan.orgs.find((o) => o.name === 'hospital') as unknown as { api: { url: string } }).api.url;
+    const before = await remaining(demo.licenseId);
+    const response = await fetch(`${hospital}/v1/models/${demo.modelId}/infer`, {
+      method: 'POST',
+      headers: { 'X-API-Key': key ?? '', 'content-type': 'application/json' },
+      body,
+    });
+    const answer = (await response.json()) as Json;
+    expect(response.status).toBe(200);
+    expect(answer.outputs.find((o: Json) => o.name === 'label').data).toEqual([SAMPLES[0].expectedLabel]);
+    expect(answer.receipt).toMatchObject({ modelId: demo.modelId, licenseId: demo.licenseId, artifactSha256: CARD.sha256 });
+    expect(await remaining(demo.licenseId)).toBe(String(Number(before) - 1));
+  });
+
+  it('answers 502 when the model server is gone, and charges nothing', async () => {
+    await relay.close();
+    const before = await ledgerState(relayLicense);
+    const response = await practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(relayLicense));
+    expectError(response, 502, 'MODEL_UNAVAILABLE');
+    expect(await ledgerState(relayLicense)).toEqual(before);
+  });
+});
