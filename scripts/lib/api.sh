@@ -51,6 +51,12 @@ start_model_server() {
   wait_healthy model-server "$(plan .modelServer.health)" /dev/null
 }
 
+# seed_demo: once per network, registers the shipped model through the lab's API
+# and sells the hospital's demo practitioner a licence; prints how to call it.
+seed_demo() {
+  (cd "$REPO_ROOT" && MLL_RUNTIME_DIR="$RUNTIME_DIR" node scripts/lib/demo.mjs) || die "could not seed the demo; see the message above"
+}
+
 stop_apis() {
   local org
   for org in $(plan '.orgs[].name'); do stop_process "api.$org"; done

@@ -551,6 +551,7 @@ network_up() {
   start_apis
   log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"
   print_apis
+  seed_demo
 }
 
 network_down() {
