@@ -332,6 +332,39 @@ describe('regulator reads', () => {
     await expect(Promise.all(queries)).resolves.toHaveLength(queries.length);
   });
 
+  it('gives role=regulator from a member org\u2019s own CA no regulator reads, only read-only status', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    await buy(fabric, offeringId, '5');
+    const embedded = identities['regulator-role member'];
+    await expect(fabric.evaluate(embedded, contracts.royalties, 'ListClaims', 'org::LabMSP', '', '')).rejects.toThrow(
+      /^FORBIDDEN: HospitalMSP may not read /,
+    );
+    await expect(fabric.evaluate(embedded, contracts.audit, 'ListAccessByOrg', 'LabMSP', '', '', '', '')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.evaluate(embedded, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '', '')).resolves.toBeDefined();
+  });
+
+  it('refuses a forged bookmark that would start a page outside the range the caller may read', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    await buy(fabric, offeringId, '5');
+    await buy(fabric, offeringId, '5');
+    const first = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '1', '')) as {
+      records: unknown[];
+      bookmark: string;
+    };
+    expect(first.records).toHaveLength(1);
+    const second = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '1', first.bookmark)) as {
+      records: unknown[];
+    };
+    expect(second.records).toHaveLength(1);
+    for (const forged of ['a', '\u0000', '\u0000zzz', 'zzzz']) {
+      await expect(
+        fabric.evaluate(people.practitioner, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '10', forged),
+      ).rejects.toThrow(/^INVALID_ARGUMENT: bookmark is not a bookmark of this query/);
+    }
+  });
+
   it('refuses the regulator the entitlement check, which only licence users need', async () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);

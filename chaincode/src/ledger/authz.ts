@@ -6,16 +6,23 @@ import type { Caller } from './tx';
 /**
  * Authorisation rules, in one place.
  *
- * - Regulators (any identity of the regulator org, or any `role=regulator`)
- *   may call every query and no write transaction.
+ * - Regulators (identities of the regulator org) may call every query and no
+ *   write transaction. A `role=regulator` attribute makes any identity
+ *   read-only, but grants no regulator reads outside the regulator org: every
+ *   org runs its own CA, so any org could issue itself that attribute.
  * - Every write needs a known `role` attribute.
  * - An org treasury (`org::<mspId>`) is spent from, and claimed into, only by
  *   that org's `role=admin` identities.
  */
 
-/** True if the caller is a regulator. */
+/** True if the caller is a regulator, who may read everything: an identity of the regulator org. */
 export function isRegulator(caller: Caller): boolean {
-  return caller.mspId === Msp.regulator || caller.role === Role.regulator;
+  return caller.mspId === Msp.regulator;
+}
+
+/** True if the caller may write nothing: the regulator org, or any identity carrying `role=regulator`. */
+function isReadOnly(caller: Caller): boolean {
+  return isRegulator(caller) || caller.role === Role.regulator;
 }
 
 /**
@@ -25,7 +32,7 @@ export function isRegulator(caller: Caller): boolean {
  * and for callers whose role is not in `roles` (when given).
  */
 export function requireWriter(caller: Caller, action: string, roles?: readonly Role[]): void {
-  if (isRegulator(caller)) {
+  if (isReadOnly(caller)) {
     throw forbidden(`regulators may not ${action}; they have read-only access`);
   }
   const known = Object.values(Role) as readonly string[];
