@@ -314,7 +314,8 @@ describe('the market and governance through the gateway API', () => {
       expect(offering.terms.unitPrice).toBe('2000');
       expectError(await labAdmin.post(`/v1/proposals/${proposalId}/execution`, {}), 409, 'PROPOSAL_NOT_EXECUTABLE');
       const history = expectStatus(await auditor.get(`/v1/proposals/${proposalId}/history`), 200);
-      expect(history.items.map((h: Json) => h.value.state).sort()).toEqual(['executed', 'open']);
+      // Oldest first, as the spec says (Fabric itself answers newest first).
+      expect(history.items.map((h: Json) => h.value.state)).toEqual(['open', 'executed']);
       const executed = expectStatus(await auditor.get(`/v1/models/${modelId}/proposals?state=executed`), 200);
       expect(executed.items.map((p: Json) => p.proposalId)).toEqual([proposalId]);
     });

@@ -5,6 +5,7 @@ import { canonicalJson } from '../domain/canonical';
 import { clientAccountId } from '../domain/identity';
 import type { KeyRange } from '../domain/keys';
 import { isoFromMillis, millisFromTimestamp } from '../domain/time';
+import { invalidArgument } from '../errors';
 
 /** The part of Fabric's stub the chaincode uses; the test stub implements exactly this. */
 /**
@@ -151,6 +152,12 @@ export class Tx {
    * evaluate (query) transactions, so only `@Transaction(false)` methods call this.
    */
   async page<T>(range: KeyRange, pageSize: number, bookmark: string): Promise<Page<Entry<T>>> {
+    // The peer starts the page at the bookmark without checking it, so a
+    // bookmark outside the range would read keys this query's authorisation
+    // never admitted. Compared as UTF-8 bytes, the order of the state database.
+    if (bookmark !== '' && !withinRange(bookmark, range)) {
+      throw invalidArgument('bookmark', 'is not a bookmark of this query; pass back the one the previous page returned');
+    }
     const { iterator, metadata } = await this.stub.getStateByRangeWithPagination(
       range.start,
       range.end,
@@ -173,7 +180,11 @@ export class Tx {
     };
   }
 
-  /** Every committed modification of a key, as Fabric's history database returns them. */
+  /**
+   * Every committed modification of a key, oldest first. Fabric (since v2.0)
+   * returns them newest first, by block and transaction height; this turns
+   * that order round.
+   */
   async history(key: string): Promise<HistoryEntry[]> {
     const entries: HistoryEntry[] = [];
     const iterator = await this.stub.getHistoryForKey(key);
@@ -192,7 +203,7 @@ export class Tx {
     } finally {
       await iterator.close();
     }
-    return entries;
+    return entries.reverse();
   }
 
   /**
@@ -208,4 +219,10 @@ export class Tx {
     this.eventName = name;
     this.stub.setEvent(name, encoder.encode(canonicalJson(payload)));
   }
+}
+
+/** True if `key` lies in `[range.start, range.end)` in byte order. */
+function withinRange(key: string, range: KeyRange): boolean {
+  const bytes = Buffer.from(key, 'utf8');
+  return Buffer.compare(bytes, Buffer.from(range.start, 'utf8')) >= 0 && Buffer.compare(bytes, Buffer.from(range.end, 'utf8')) < 0;
 }

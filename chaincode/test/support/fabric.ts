@@ -176,7 +176,8 @@ export class FakeStub implements LedgerStub {
   }
 
   getHistoryForKey(key: string): Promise<Iterators.HistoryQueryIterator> & AsyncIterable<Iterators.KeyModification> {
-    const entries = [...(this.ledger.history.get(key) ?? [])];
+    // Newest first, as Fabric's history database answers since v2.0.
+    const entries = [...(this.ledger.history.get(key) ?? [])].reverse();
     return asyncIterable(Promise.resolve(iteratorOf(entries, () => undefined, () => undefined)), () => entries);
   }
 
@@ -293,6 +294,10 @@ async function run<C extends Contract>(
   args: readonly string[],
 ): Promise<unknown> {
   const method = contract[name] as unknown as TxMethod;
+  // The contract API refuses a call whose argument count differs from the function's; so must the fake.
+  if (args.length !== method.length - 1) {
+    throw new Error(`Expected ${method.length - 1} parameters, but ${args.length} have been supplied`);
+  }
   const output = await method.call(contract, contextOf(stub, identity), ...args);
   return JSON.parse(output) as unknown;
 }
