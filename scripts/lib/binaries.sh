@@ -19,7 +19,8 @@
 FABRIC_VERSION="3.1.1"
 FABRIC_COMMIT="435a7f1a780a"
 FABRIC_CA_VERSION="1.5.21"
-GO_MIN_VERSION="1.24.2"
+# Fabric CA v1.5.21 declares go 1.25.0 in its go.mod (network/toolchain/fabric-ca).
+GO_MIN_VERSION="1.25.0"
 
 FABRIC_CACHE="${FABRIC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/model-ledger}"
 FABRIC_HOME="$FABRIC_CACHE/fabric-$FABRIC_VERSION-ca-$FABRIC_CA_VERSION"
