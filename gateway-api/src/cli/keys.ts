@@ -6,7 +6,9 @@
  *   MLL_API_ORG=hospital npm run -w gateway-api keys -- revoke --id <id>
  *
  * A key can only be issued for a user enrolled at the org's CA (a user in the
- * network plan, with its MSP folder); enrol new users with scripts/network.sh.
+ * network plan, with its MSP folder): the users of network/topology.json, which
+ * `scripts/network.sh up` enrols. There is no verb yet to enrol a new user on a
+ * running network.
  */
 import { ConfigError, loadConfig } from '../config';
 import { loadUser } from '../fabric/identity';
