@@ -32,6 +32,8 @@ export interface Plan {
   channel: string;
   chaincode: { name: string; endorsementPolicy: string };
   orgs: OrgPlan[];
+  /** The lab's Open Inference Protocol v2 server of the shipped model. */
+  modelServer: { url: string; model: string };
 }
 
 /** Reads the plan of the running network; fails with the command to run when there is none. */

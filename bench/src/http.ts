@@ -1,0 +1,105 @@
+/**
+ * The HTTP side of the benchmark: a gateway API instance of the hospital of
+ * its own (a separate process from gateway-api/dist, configured as `up`
+ * configures one, but without a rate limit), and timed HTTP calls.
+ */
+import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Outcome } from './fabric';
+
+/** A running gateway API instance and the key of its one user. */
+export interface BenchGateway {
+  readonly url: string;
+  readonly key: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `gateway-api/dist/server.js` for ORG, issues a key for USER into a
+ * key file of this run, and waits for `/healthz`.
+ */
+export async function startGateway(repoRoot: string, runtimeDir: string, outDir: string, org: string, user: string): Promise<BenchGateway> {
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    MLL_API_ORG: org,
+    MLL_API_PORT: String(port),
+    MLL_RUNTIME_DIR: runtimeDir,
+    MLL_API_KEYS_FILE: join(outDir, `${org}-keys.json`),
+    MLL_API_EVENTS_CHECKPOINT_FILE: join(outDir, `${org}-events.checkpoint.json`),
+    MLL_API_RATE_LIMIT: '0',
+    MLL_API_LOG_LEVEL: 'warn',
+  };
+  const key = execFileSync(process.execPath, [join(repoRoot, 'gateway-api/dist/cli/keys.js'), 'issue', '--user', user], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+  const logFile = createWriteStream(join(outDir, `api.${org}.log`));
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'gateway-api/dist/server.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(logFile);
+  child.stderr?.pipe(logFile);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the gateway API exited with ${child.exitCode}; see ${join(outDir, `api.${org}.log`)}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the gateway API on ${url} was not healthy within 60s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    key,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * One timed HTTP call: ok when the status is `expected`; otherwise the cause is
+ * `HTTP:<status>:<error code>` (the API's stable code) or TIMEOUT / NETWORK_ERROR.
+ */
+export async function httpTimed(url: string, init: RequestInit, expected = 200): Promise<Outcome> {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
+    const text = await response.text();
+    const latencyMs = performance.now() - started;
+    if (response.status === expected) return { ok: true, latencyMs };
+    let code = '';
+    try {
+      code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '';
+    } catch {
+      // not JSON
+    }
+    const isBusiness = response.status < 500 && response.status !== 409;
+    const cause = code === 'LEDGER_CONFLICT' ? 'MVCC_READ_CONFLICT' : `${isBusiness ? 'BUSINESS:' : 'HTTP_'}${response.status}${code ? `:${code}` : ''}`;
+    return { ok: false, latencyMs, cause, message: text.slice(0, 300) };
+  } catch (err) {
+    const latencyMs = performance.now() - started;
+    const name = (err as { name?: string }).name;
+    return { ok: false, latencyMs, cause: name === 'TimeoutError' ? 'TIMEOUT' : 'NETWORK_ERROR', message: String(err) };
+  }
+}
