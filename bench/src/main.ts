@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     const purchaseOffering = await publish(hotModel);
     const auditOffering = await publish(auditModel);
     const auditSmallOffering = await publish(auditSmallModel);
-    await submitJson(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '100000000');
+    await submitJson(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '100000000', '');
     const buy = async (offeringId: string, units: number): Promise<string> =>
       (await submitJson(hospitalAdmin.contract('LicenseContract'), 'PurchaseLicense', offeringId, String(units), 'org', `${run}-${offeringId}`))
         .licenseId as string;
@@ -173,6 +173,7 @@ async function main(): Promise<void> {
           'clinical-diagnosis',
           sha256(`${run}-${tag}-${seq}-${worker}`),
           lotHint,
+          '',
           '',
         ]);
       };

@@ -114,14 +114,14 @@ const cases: {
   {
     tx: 'Mint',
     allowed: ['settlement issuer'],
-    setup: async (fabric) => (who) => fabric.submit(who, contracts.token, 'Mint', HOSPITAL, '5'),
+    setup: async (fabric) => (who) => fabric.submit(who, contracts.token, 'Mint', HOSPITAL, '5', ''),
   },
   {
     tx: 'Burn',
     allowed: ['settlement issuer'],
     setup: async (fabric) => {
       await mint(fabric, 'org::ClearingMSP', '10');
-      return (who) => fabric.submit(who, contracts.token, 'Burn', '5');
+      return (who) => fabric.submit(who, contracts.token, 'Burn', '5', '');
     },
   },
   {
@@ -131,7 +131,7 @@ const cases: {
       for (const who of Object.values(identities)) {
         await mint(fabric, accountOf(who), '10');
       }
-      return (who) => fabric.submit(who, contracts.token, 'Transfer', 'self', HOSPITAL, '5');
+      return (who) => fabric.submit(who, contracts.token, 'Transfer', 'self', HOSPITAL, '5', '');
     },
   },
   {
@@ -153,7 +153,7 @@ const cases: {
       const { offeringId } = await standardSetup(fabric);
       const purchase = await buy(fabric, offeringId, '5');
       return (who) =>
-        fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', '');
+        fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', '', '');
     },
   },
   {
@@ -193,7 +193,7 @@ const cases: {
       for (const who of Object.values(identities)) {
         await mint(fabric, accountOf(who), '1000');
       }
-      return (who) => fabric.submit(who, contracts.market, 'BuyListing', listing.listingId, '1', 'self');
+      return (who) => fabric.submit(who, contracts.market, 'BuyListing', listing.listingId, '1', 'self', '');
     },
   },
   {
@@ -212,7 +212,7 @@ const cases: {
     allowed: ['hospital admin'],
     setup: async (fabric) => {
       const { licenseId } = await held(fabric);
-      return (who) => fabric.submit(who, contracts.market, 'TransferUnits', licenseId, '5', accountOf(people.practitioner));
+      return (who) => fabric.submit(who, contracts.market, 'TransferUnits', licenseId, '5', accountOf(people.practitioner), '');
     },
   },
   {
@@ -276,6 +276,7 @@ describe('regulator reads', () => {
       '1',
       'research',
       digest('q'),
+      '',
       '',
       '',
     )) as { accessId: string };

@@ -119,7 +119,7 @@ describe('votes', () => {
     const before = fabric.ledger.snapshot();
     await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', hospital.licenseId, '10', '12', '')).rejects.toThrow(/^UNITS_LOCKED: /);
     await expect(
-      fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', hospital.licenseId, '10', `x509::HospitalMSP::${'0'.repeat(64)}`),
+      fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', hospital.licenseId, '10', `x509::HospitalMSP::${'0'.repeat(64)}`, ''),
     ).rejects.toThrow(/^UNITS_LOCKED: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
     fabric.advance(HOUR);

@@ -257,7 +257,7 @@ describe('purchase and access', () => {
     const purchase = await buy(fabric, offeringId, '2');
     const before = totals(fabric);
     const served = (artifact: string): Promise<unknown> =>
-      fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', artifact);
+      fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', artifact, '');
 
     await expect(served(digest('weights-0.9.0'))).rejects.toThrow(
       /^ARTIFACT_MISMATCH: model .* serves version 1\.0\.0 with artifact [0-9a-f]{64}, not [0-9a-f]{64}/,
@@ -285,6 +285,7 @@ describe('the hot path under concurrency', () => {
           digest(`request-${index}`),
           String(index),
           '',
+          '',
         ]),
       ),
     );
@@ -310,6 +311,7 @@ describe('the hot path under concurrency', () => {
           digest(`r-${index}`),
           String(index * 7),
           '',
+          '',
         ]),
       ),
     );
@@ -331,12 +333,14 @@ describe('the hot path under concurrency', () => {
       digest('a'),
       '',
       '',
+      '',
     ]);
     const second = await fabric.endorse(people.practitioner2, contracts.licenses, 'RecordAccess', [
       purchase.licenseId,
       '1',
       'research',
       digest('b'),
+      '',
       '',
       '',
     ]);

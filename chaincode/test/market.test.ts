@@ -98,7 +98,7 @@ describe('buying a listing', () => {
     const fabric = new FakeFabric();
     const { modelId, purchase } = await market(fabric);
     const listing = await list(fabric, purchase.licenseId, '40', '12');
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '25', 'org')) as TradeRecord;
+    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '25', 'org', '')) as TradeRecord;
     expect(trade).toMatchObject({ seller: HOSPITAL, buyer: CLINIC, price: '300', royalty: '30', proceeds: '270' });
     expect(trade.royalties).toEqual([
       { account: LAB, amount: '21', modelId, depth: 0 },
@@ -128,7 +128,7 @@ describe('buying a listing', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
     const listing = await list(fabric, purchase.licenseId, '10', '2');
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org')) as TradeRecord;
+    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org', '')) as TradeRecord;
     expect(trade).toMatchObject({ price: '20', royalty: '10', proceeds: '10' });
     expect(trade.items[0]).toMatchObject({ escrow: '100', royaltyBase: '100', resaleRoyaltyBps: 1000 });
     expect(((await fabric.evaluate(people.regulator, contracts.market, 'GetListing', listing.listingId)) as ListingRecord).status).toBe('sold');
@@ -144,12 +144,12 @@ describe('buying a listing', () => {
     const listing = await list(fabric, purchase.licenseId, '10', '12');
     const reserved = await list(fabric, purchase.licenseId, '10', '12', 'BaseMSP');
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org')).rejects.toThrow(/^FORBIDDEN: licence terms/);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org')).rejects.toThrow(/^INVALID_ARGUMENT: payer/);
-    await expect(fabric.submit(people.labAdmin, contracts.market, 'BuyListing', reserved.listingId, '1', 'org')).rejects.toThrow(/^FORBIDDEN: listing .* is reserved for BaseMSP/);
-    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '11', 'self')).rejects.toThrow(/^INSUFFICIENT_UNITS: /);
-    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '1', 'self')).rejects.toThrow(/^INSUFFICIENT_FUNDS: /);
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', 'LS-missing', '1', 'org')).rejects.toThrow(/^LISTING_NOT_FOUND: /);
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(/^FORBIDDEN: licence terms/);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(/^INVALID_ARGUMENT: payer/);
+    await expect(fabric.submit(people.labAdmin, contracts.market, 'BuyListing', reserved.listingId, '1', 'org', '')).rejects.toThrow(/^FORBIDDEN: listing .* is reserved for BaseMSP/);
+    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '11', 'self', '')).rejects.toThrow(/^INSUFFICIENT_UNITS: /);
+    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '1', 'self', '')).rejects.toThrow(/^INSUFFICIENT_FUNDS: /);
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', 'LS-missing', '1', 'org', '')).rejects.toThrow(/^LISTING_NOT_FOUND: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
@@ -160,8 +160,8 @@ describe('buying a listing', () => {
     const second = await list(fabric, purchase.licenseId, '10', '12');
     await mint(fabric, accountOf(people.practitioner), '1000');
     const endorsements = [
-      await fabric.endorse(people.clinicAdmin, contracts.market, 'BuyListing', [first.listingId, '', 'org']),
-      await fabric.endorse(people.practitioner, contracts.market, 'BuyListing', [second.listingId, '', 'self']),
+      await fabric.endorse(people.clinicAdmin, contracts.market, 'BuyListing', [first.listingId, '', 'org', '']),
+      await fabric.endorse(people.practitioner, contracts.market, 'BuyListing', [second.listingId, '', 'self', '']),
     ];
     expect(endorsements.map((endorsement) => endorsement.commit())).toEqual(['VALID', 'VALID']);
     expect(await unclaimed(fabric, HOSPITAL)).toBe(2n * (120n - 12n));
@@ -174,7 +174,7 @@ describe('cancelling a listing', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
     const listing = await list(fabric, purchase.licenseId, '40', '12');
-    await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '25', 'org');
+    await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '25', 'org', '');
     const cancelled = (await fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId)) as ListingRecord;
     expect(cancelled.status).toBe('cancelled');
     expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'ListingCancelled', payload: { returned: [{ licenseId: purchase.licenseId, units: '15' }] } });
@@ -183,7 +183,7 @@ describe('cancelling a listing', () => {
     expectConserved(fabric);
     const before = fabric.ledger.snapshot();
     await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId)).rejects.toThrow(/^LISTING_CLOSED: /);
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org')).rejects.toThrow(/^LISTING_CLOSED: /);
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(/^LISTING_CLOSED: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
@@ -201,7 +201,7 @@ describe('transferring units', () => {
   it('moves units free of charge to another account of the same org, with their escrow and frozen terms', async () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
-    const transfer = (await fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner))) as TransferRecord;
+    const transfer = (await fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner), '')) as TransferRecord;
     expect(transfer).toMatchObject({ from: HOSPITAL, to: accountOf(people.practitioner), units: '5', escrow: '50' });
     const received = (await fabric.evaluate(people.practitioner, contracts.licenses, 'GetLicense', transfer.toLicenseId)) as { license: { termsHash: string }; remainingUnits: string };
     expect(received).toMatchObject({ license: { termsHash: purchase.termsHash }, remainingUnits: '5' });
@@ -213,7 +213,7 @@ describe('transferring units', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', CLINIC)).rejects.toThrow(/^TRANSFER_RESTRICTED: /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', CLINIC, '')).rejects.toThrow(/^TRANSFER_RESTRICTED: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
@@ -221,7 +221,7 @@ describe('transferring units', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric, { transferable: false });
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner))).rejects.toThrow(/^NOT_TRANSFERABLE: /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner), '')).rejects.toThrow(/^NOT_TRANSFERABLE: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 });
@@ -238,8 +238,8 @@ describe('bundles', () => {
     ]);
     const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListBundle', items, '800', '')) as ListingRecord;
     expect(listing).toMatchObject({ bundle: true, askPrice: '800' });
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '5', 'org')).rejects.toThrow(/^INVALID_ARGUMENT: units/);
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org')) as TradeRecord;
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '5', 'org', '')).rejects.toThrow(/^INVALID_ARGUMENT: units/);
+    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org', '')) as TradeRecord;
     expect(trade).toMatchObject({ price: '800', royalty: '80', proceeds: '720' });
     expect(trade.items.map((item) => item.price)).toEqual(['200', '600']);
     expect(trade.items.map((item) => item.units)).toEqual(['10', '10']);
@@ -255,7 +255,7 @@ describe('market queries', () => {
     for (let index = 0; index < 3; index += 1) {
       listings.push(await list(fabric, purchase.licenseId, '5', '12'));
     }
-    await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listings[0].listingId, '', 'org');
+    await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listings[0].listingId, '', 'org', '');
     const page = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListOpenListingsByModel', modelId, '1', '')) as { records: ListingRecord[]; bookmark: string };
     expect(page.records).toHaveLength(1);
     const rest = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListOpenListingsByModel', modelId, '10', page.bookmark)) as { records: ListingRecord[] };

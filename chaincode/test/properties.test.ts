@@ -64,7 +64,7 @@ describe('conservation under random sequences', () => {
           }),
         );
         await fabric.submit(people.labEngineer, contracts.models, 'AddModelVersion', modelId, '2.0.0', digest('v2'), 's3://m/v2', 'http://serve/v2');
-        await fabric.submit(people.issuer, contracts.token, 'Mint', CLINIC, '50000');
+        await fabric.submit(people.issuer, contracts.token, 'Mint', CLINIC, '50000', '');
         const offerings = [
           await publish(fabric, modelId, meteredOffering({ unitPrice: '7', supplyCap: '600' })),
           await publish(fabric, modelId, meteredOffering({ unitPrice: '13', supplyCap: '300', allowedMspIds: [] })),
@@ -87,7 +87,7 @@ describe('conservation under random sequences', () => {
           try {
             switch (current.kind) {
               case 'mint':
-                await fabric.submit(people.issuer, contracts.token, 'Mint', current.toPractitioner ? accountOf(people.practitioner) : HOSPITAL, String(current.amount));
+                await fabric.submit(people.issuer, contracts.token, 'Mint', current.toPractitioner ? accountOf(people.practitioner) : HOSPITAL, String(current.amount), '');
                 break;
               case 'purchase': {
                 const purchase = (await fabric.submit(
@@ -114,6 +114,7 @@ describe('conservation under random sequences', () => {
                     digest(String(current.hint)),
                     String(current.hint),
                     '',
+                    '',
                   )) as AccessRecord;
                   expect(record.royalties.reduce((sum, share) => sum + BigInt(share.amount), 0n)).toBe(BigInt(record.amount));
                 }
@@ -125,7 +126,7 @@ describe('conservation under random sequences', () => {
                 break;
               }
               case 'transfer':
-                await fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', accountOf(people.practitioner), String(current.amount));
+                await fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', accountOf(people.practitioner), String(current.amount), '');
                 break;
               case 'list':
                 if (licenses.length > 0) {
@@ -150,6 +151,7 @@ describe('conservation under random sequences', () => {
                     listings[current.listing % listings.length],
                     current.units === 0 ? '' : String(current.units),
                     current.clinic ? 'org' : 'self',
+                    '',
                   )) as TradeRecord;
                   expect(BigInt(trade.royalty) + BigInt(trade.proceeds)).toBe(BigInt(trade.price));
                   licenses.push(...trade.items.map((item) => item.toLicenseId));
@@ -169,6 +171,7 @@ describe('conservation under random sequences', () => {
                     licenses[current.license % licenses.length],
                     String(current.units),
                     accountOf(people.practitioner),
+                    '',
                   )) as TransferRecord;
                   licenses.push(transfer.toLicenseId);
                 }

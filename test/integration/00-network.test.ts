@@ -77,7 +77,7 @@ describe('the consortium network', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     try {
       const account = freshAccount('endorsed');
-      const submitted = await issuer.contract('TokenContract').submitAsync('Mint', { arguments: [account, '25'] });
+      const submitted = await issuer.contract('TokenContract').submitAsync('Mint', { arguments: [account, '25', ''] });
       const status = await submitted.getStatus();
       expect(status.successful).toBe(true);
       expect(status.code).toBe(StatusCode.VALID);
@@ -93,7 +93,7 @@ describe('the consortium network', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     try {
       const account = freshAccount('one-org');
-      const proposal = issuer.contract('TokenContract').newProposal('Mint', { arguments: [account, '7'], endorsingOrganizations: ['ClearingMSP'] });
+      const proposal = issuer.contract('TokenContract').newProposal('Mint', { arguments: [account, '7', ''], endorsingOrganizations: ['ClearingMSP'] });
       const transaction = await proposal.endorse();
       const submitted = await transaction.submit();
       const status = await submitted.getStatus();

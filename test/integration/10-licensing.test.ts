@@ -106,10 +106,10 @@ describe('licensing a model on the consortium', () => {
 
   it('lets the settlement agent mint the payment token to the hospital, and nobody else', async () => {
     const before = await balance('org::HospitalMSP');
-    await submit(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '50000');
+    await submit(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '50000', '');
     expect(await balance('org::HospitalMSP')).toBe(before + 50_000n);
 
-    expect(await rejection(() => hospital.contract('TokenContract').submitTransaction('Mint', 'org::HospitalMSP', '1'))).toMatch(/FORBIDDEN/);
+    expect(await rejection(() => hospital.contract('TokenContract').submitTransaction('Mint', 'org::HospitalMSP', '1', ''))).toMatch(/FORBIDDEN/);
     expect(await balance('org::HospitalMSP')).toBe(before + 50_000n);
   });
 
@@ -134,7 +134,7 @@ describe('licensing a model on the consortium', () => {
     const engineerBefore = await accrued(engineerAccount);
     const requestHash = sha256(`request-${run}`);
 
-    const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', licenseId, '1', 'clinical-diagnosis', requestHash, '', '');
+    const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', licenseId, '1', 'clinical-diagnosis', requestHash, '', '', '');
 
     expect(receipt.licenseId).toBe(licenseId);
     expect(receipt.requestHash).toBe(requestHash);
@@ -156,7 +156,7 @@ describe('licensing a model on the consortium', () => {
     const hashes = [0, 1, 2, 3].map((i) => sha256(`concurrent-${run}-${i}`));
     const results = await Promise.allSettled(
       hashes.map((hash, i) =>
-        submit((i % 2 === 0 ? practitioner : practitioner2).contract('LicenseContract'), 'RecordAccess', licenseId, '1', 'research', hash, String(i * 3), ''),
+        submit((i % 2 === 0 ? practitioner : practitioner2).contract('LicenseContract'), 'RecordAccess', licenseId, '1', 'research', hash, String(i * 3), '', ''),
       ),
     );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
@@ -173,38 +173,38 @@ describe('licensing a model on the consortium', () => {
 
     it('refuses a hospital member without the practitioner attribute', async () => {
       await unchanged(
-        () => clerk.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`clerk-${run}`), '', ''),
+        () => clerk.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`clerk-${run}`), '', '', ''),
         /FORBIDDEN/,
       );
     });
 
     it('refuses a purpose the licence does not permit', async () => {
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'marketing', sha256(`purpose-${run}`), '', ''),
+        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'marketing', sha256(`purpose-${run}`), '', '', ''),
         /PURPOSE_NOT_PERMITTED/,
       );
     });
 
     it('refuses more units than the licence has left', async () => {
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '6', 'research', sha256(`exhausted-${run}`), '', ''),
+        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '6', 'research', sha256(`exhausted-${run}`), '', '', ''),
         /INSUFFICIENT_UNITS/,
       );
     });
 
     it('refuses a malformed request hash, naming the field', async () => {
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', 'not-a-hash', '', ''),
+        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', 'not-a-hash', '', '', ''),
         /INVALID_ARGUMENT.*requestHash/,
       );
     });
 
     it('refuses every write from the regulator', async () => {
       await unchanged(
-        () => auditor.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`regulator-${run}`), '', ''),
+        () => auditor.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`regulator-${run}`), '', '', ''),
         /FORBIDDEN/,
       );
-      expect(await rejection(() => auditor.contract('TokenContract').submitTransaction('Mint', 'org::RegulatorMSP', '1'))).toMatch(/FORBIDDEN/);
+      expect(await rejection(() => auditor.contract('TokenContract').submitTransaction('Mint', 'org::RegulatorMSP', '1', ''))).toMatch(/FORBIDDEN/);
       expect(await rejection(() => auditor.contract('ModelContract').submitTransaction('SetActiveVersion', modelId, '1'))).toMatch(/FORBIDDEN/);
     });
 
@@ -222,7 +222,7 @@ describe('licensing a model on the consortium', () => {
       const before = await remaining(termLicense);
       expect(
         await rejection(
-          () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', termLicense, '1', 'research', sha256(`expired-${run}`), '', ''),
+          () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', termLicense, '1', 'research', sha256(`expired-${run}`), '', '', ''),
         ),
       ).toMatch(/LICENSE_EXPIRED/);
       expect(await remaining(termLicense)).toBe(before);

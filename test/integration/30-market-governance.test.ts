@@ -71,8 +71,8 @@ describe('the secondary market and governance on the consortium', () => {
       }),
     );
     offeringId = (published.offering as Json).offeringId as string;
-    await submit(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '10000');
-    await submit(issuer.contract('TokenContract'), 'Mint', 'org::ClinicMSP', '10000');
+    await submit(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '10000', '');
+    await submit(issuer.contract('TokenContract'), 'Mint', 'org::ClinicMSP', '10000', '');
     hospitalLicense = (await submit(hospital.contract('LicenseContract'), 'PurchaseLicense', offeringId, '100', 'org', '')).licenseId as string;
   });
 
@@ -99,6 +99,7 @@ describe('the secondary market and governance on the consortium', () => {
       expect(await rejection(() => practitioner.contract('LicenseContract').submitTransaction(
         'RecordAccess', hospitalLicense, '61', 'clinical-diagnosis', sha256(`locked-${run}`), '',
         '',
+        '',
       ))).toMatch(/INSUFFICIENT_UNITS/);
     });
 
@@ -107,7 +108,7 @@ describe('the secondary market and governance on the consortium', () => {
       const hospitalBefore = await accrued('org::HospitalMSP');
       const clinicBefore = await balance('org::ClinicMSP');
 
-      const trade = await submit(clinic.contract('MarketContract'), 'BuyListing', listingId, '25', 'org');
+      const trade = await submit(clinic.contract('MarketContract'), 'BuyListing', listingId, '25', 'org', '');
 
       expect(trade.price).toBe('300');
       expect(trade.royalty).toBe('30');
@@ -129,6 +130,7 @@ describe('the secondary market and governance on the consortium', () => {
       const receipt = await submit(
         clinicPractitioner.contract('LicenseContract'), 'RecordAccess', clinicLicense, '1', 'clinical-diagnosis', sha256(`clinic-use-${run}`), '',
         '',
+        '',
       );
       expect(receipt.callerMspId).toBe('ClinicMSP');
       expect((await license(clinicLicense)).remainingUnits).toBe('24');
@@ -136,7 +138,7 @@ describe('the secondary market and governance on the consortium', () => {
 
     it('refuses a cross-org transfer that would dodge the resale royalty, and changes nothing', async () => {
       const before = await license(hospitalLicense);
-      expect(await rejection(() => hospital.contract('MarketContract').submitTransaction('TransferUnits', hospitalLicense, '5', 'org::ClinicMSP'))).toMatch(
+      expect(await rejection(() => hospital.contract('MarketContract').submitTransaction('TransferUnits', hospitalLicense, '5', 'org::ClinicMSP', ''))).toMatch(
         /TRANSFER_RESTRICTED|FORBIDDEN/,
       );
       expect(await license(hospitalLicense)).toEqual(before);
@@ -145,7 +147,7 @@ describe('the secondary market and governance on the consortium', () => {
     it('refuses every market write from the regulator', async () => {
       const before = await evaluate(auditor.contract('MarketContract'), 'GetListing', listingId);
       // The chaincode's own words, so the refusal is the ledger's and not the client's.
-      expect(await rejection(() => auditor.contract('MarketContract').submitTransaction('BuyListing', listingId, '1', 'org'))).toMatch(
+      expect(await rejection(() => auditor.contract('MarketContract').submitTransaction('BuyListing', listingId, '1', 'org', ''))).toMatch(
         /FORBIDDEN: regulators may not/,
       );
       expect(await evaluate(auditor.contract('MarketContract'), 'GetListing', listingId)).toEqual(before);
@@ -181,7 +183,7 @@ describe('the secondary market and governance on the consortium', () => {
       await submit(issuer.contract('GovernanceContract'), 'ExecuteProposal', activate);
       const model = await evaluate(auditor.contract('ModelContract'), 'GetModel', modelId);
       expect((model.model as Json).activeVersion).toBe('2.0.0');
-      const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', hospitalLicense, '1', 'clinical-diagnosis', sha256(`after-vote-${run}`), '', '');
+      const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', hospitalLicense, '1', 'clinical-diagnosis', sha256(`after-vote-${run}`), '', '', '');
       expect(receipt.version).toBe('2.0.0');
       expect(receipt.artifactSha256).toBe(v2Hash);
 

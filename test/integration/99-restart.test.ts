@@ -18,7 +18,7 @@ describe('a restart of the consortium', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     const account = `org::restart-${process.pid}-${Date.now()}`;
     try {
-      await issuer.contract('TokenContract').submitTransaction('Mint', account, '11');
+      await issuer.contract('TokenContract').submitTransaction('Mint', account, '11', '');
     } finally {
       issuer.close();
     }

@@ -16,6 +16,7 @@ import {
 } from '../domain/validation';
 import { requireAccountReader, requireReader, requireRegulator } from '../ledger/authz';
 import { pageOfDocuments, pageOfIndex, requireLicense, requireModel, requireOffering } from '../ledger/repo';
+import { answeredRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 import { royaltyPayments } from './royalty';
@@ -55,6 +56,21 @@ async function accessPage(tx: Tx, prefix: readonly string[], win: Window): Promi
 export class AuditContract extends Contract {
   constructor() {
     super('AuditContract');
+  }
+
+  /**
+   * The caller's own request of this request id: which call answered it, in
+   * which transaction, and its result. A client (or the gateway) asks before
+   * retrying a write it never saw the answer of. Any caller, for its own ids.
+   */
+  @Transaction(false)
+  async GetRequest(ctx: Context, requestId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const record = await answeredRequest(tx, requestId);
+    if (record === undefined) {
+      throw notFound('request', requestId);
+    }
+    return result(record);
   }
 
   /** Access records of a model, oldest first. The model owner's org or a regulator. */

@@ -43,6 +43,7 @@ import {
   requireTerms,
   soldUnits,
 } from '../ledger/repo';
+import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 
@@ -106,18 +107,9 @@ export class LicenseContract extends Contract {
     const id = requireId('offeringId', offeringId);
     const quantity = requireUnits('units', units);
     const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'purchase a licence');
-    const request = requestId === '' ? undefined : requireId('requestId', requestId);
-    if (request !== undefined) {
-      const earlier = await tx.get<PurchaseRecord>(Keys.purchaseRequest(buyer, request));
-      if (earlier !== undefined) {
-        if (earlier.offeringId !== id || earlier.units !== quantity.toString()) {
-          throw new ChaincodeError(
-            ErrorCode.CONFLICT,
-            `request id ${request} was already used for ${earlier.units} units of ${earlier.offeringId}`,
-          );
-        }
-        return result(earlier);
-      }
+    const request = await ClientRequest.begin(tx, 'LicenseContract.PurchaseLicense', [id, quantity.toString(), buyer], requestId);
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
     }
     const offering = await requireOffering(tx, id, 'offeringId');
     if (offering.status === 'paused') {
@@ -179,7 +171,7 @@ export class LicenseContract extends Contract {
       price: price.toString(),
       termsHash: snapshot.hash,
       expiresAt,
-      requestId: request,
+      requestId: requestId === '' ? undefined : requestId,
       purchasedAt: now,
       txId: tx.txId,
     };
@@ -187,9 +179,7 @@ export class LicenseContract extends Contract {
     await tx.put(Keys.license(licenseId), license);
     await tx.put(Keys.licenseByHolder(buyer, licenseId), { ref: Keys.license(licenseId) });
     await tx.put(Keys.purchase(id, now, tx.txId), purchase);
-    if (request !== undefined) {
-      await tx.put(Keys.purchaseRequest(buyer, request), purchase);
-    }
+    await request.finish(purchase);
     tx.emit(Events.LicensePurchased, purchase);
     return result(purchase);
   }
@@ -207,7 +197,9 @@ export class LicenseContract extends Contract {
    * reported for the inference this access pays for: the access fails with
    * ARTIFACT_MISMATCH, and charges nothing, unless it is the active version's,
    * so that a version switched while the model ran is never billed under the
-   * wrong artifact. Returns the AccessRecord.
+   * wrong artifact. `requestId` (optional, empty for none) makes a retry
+   * return the first access instead of charging twice; a retry must repeat
+   * every argument except `lotHint`. Returns the AccessRecord.
    */
   @Transaction()
   async RecordAccess(
@@ -218,6 +210,7 @@ export class LicenseContract extends Contract {
     requestHash: string,
     lotHint: string,
     servedArtifactSha256: string,
+    requestId: string,
   ): Promise<string> {
     const tx = new Tx(ctx);
     const caller = tx.caller;
@@ -228,6 +221,15 @@ export class LicenseContract extends Contract {
     const hash = requireSha256('requestHash', requestHash);
     const hint = optionalIndex('lotHint', lotHint);
     const served = servedArtifactSha256 === '' ? undefined : requireSha256('servedArtifactSha256', servedArtifactSha256);
+    const request = await ClientRequest.begin(
+      tx,
+      'LicenseContract.RecordAccess',
+      [id, quantity.toString(), purposeText, hash, served ?? ''],
+      requestId,
+    );
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
+    }
     const license = await requireLicense(tx, id, 'licenseId');
     const plan = await planAccess(tx, license, quantity, purposeText, hint);
     if (served !== undefined && served !== plan.version.artifactSha256) {
@@ -297,6 +299,7 @@ export class LicenseContract extends Contract {
       await tx.put(Keys.accrual(payout.account, now, txId, index), row);
       await tx.put(Keys.royaltyPayment(payout.account, now, txId, index), row);
     }
+    await request.finish(record);
     tx.emit(Events.AccessRecorded, record);
     return result(record);
   }

@@ -50,6 +50,7 @@ import {
   writeTakes,
 } from '../ledger/repo';
 import type { LotTake } from '../ledger/repo';
+import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 
@@ -289,15 +290,21 @@ export class MarketContract extends Contract {
    * royalty (on max(price, escrow), rounded up) accrues along the model's
    * current royalty policy and lineage; the rest accrues to the seller; the
    * buyer gets a new licence per item with the frozen terms and the units'
-   * escrow. The buyer must be eligible under the frozen terms. Returns the TradeRecord.
+   * escrow. The buyer must be eligible under the frozen terms. `requestId`
+   * (optional, empty for none) makes a retry return the first trade instead
+   * of buying twice. Returns the TradeRecord.
    */
   @Transaction()
-  async BuyListing(ctx: Context, listingId: string, units: string, payer: string): Promise<string> {
+  async BuyListing(ctx: Context, listingId: string, units: string, payer: string, requestId: string): Promise<string> {
     const tx = new Tx(ctx);
     const caller = tx.caller;
     requireWriter(caller, 'buy from a listing');
     const listing = await requireListing(tx, listingId);
     const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'buy from a listing');
+    const request = await ClientRequest.begin(tx, 'MarketContract.BuyListing', [listing.listingId, units, buyer], requestId);
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
+    }
     requireOpen(listing);
     if (buyer === listing.seller) {
       throw invalidArgument('payer', 'must not be the seller of the listing; cancel it instead');
@@ -427,6 +434,7 @@ export class MarketContract extends Contract {
     }
     await tx.put(Keys.tradeByAccount(buyer, now, txId), trade);
     await tx.put(Keys.tradeByAccount(listing.seller, now, txId), trade);
+    await request.finish(trade);
     tx.emit(Events.ListingPurchased, trade);
     return result(trade);
   }
@@ -483,15 +491,21 @@ export class MarketContract extends Contract {
    * practitioner). The recipient gets a licence with the same frozen terms
    * and the units' escrow. Across orgs, units move only through a listing
    * (which may be reserved for one org), so that the resale royalty is paid.
-   * The holder, or an admin for its org treasury. Returns the TransferRecord.
+   * The holder, or an admin for its org treasury. `requestId` (optional,
+   * empty for none) makes a retry return the first transfer instead of
+   * moving units twice. Returns the TransferRecord.
    */
   @Transaction()
-  async TransferUnits(ctx: Context, licenseId: string, units: string, to: string): Promise<string> {
+  async TransferUnits(ctx: Context, licenseId: string, units: string, to: string, requestId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireWriter(tx.caller, 'transfer licence units');
     const id = requireId('licenseId', licenseId);
     const quantity = requireUnits('units', units);
     const recipient = requireAccountId('to', to);
+    const request = await ClientRequest.begin(tx, 'MarketContract.TransferUnits', [id, quantity.toString(), recipient], requestId);
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
+    }
     const out = await planOutgoing(tx, id, quantity, 'licenseId', 'transfer units of this licence');
     if (recipient === out.license.holder) {
       throw invalidArgument('to', 'must differ from the holder');
@@ -528,6 +542,7 @@ export class MarketContract extends Contract {
     await tx.put(Keys.tradeByModel(record.modelId, now, tx.txId), record);
     await tx.put(Keys.tradeByAccount(record.from, now, tx.txId), record);
     await tx.put(Keys.tradeByAccount(record.to, now, tx.txId), record);
+    await request.finish(record);
     tx.emit(Events.UnitsTransferred, record);
     return result(record);
   }

@@ -7,6 +7,7 @@ import { Keys } from '../domain/keys';
 import { requireAccountId, requireChoice, requirePositiveAmount } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, isRegulator, requireAccountReader, requireWriter } from '../ledger/authz';
 import { balanceOf, debit, writeBalance } from '../ledger/repo';
+import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 
@@ -37,13 +38,21 @@ export class TokenContract extends Contract {
     super('TokenContract');
   }
 
-  /** Creates `amount` tokens in account `to`. Settlement org, role issuer. */
+  /**
+   * Creates `amount` tokens in account `to`. `requestId` (optional, empty for
+   * none) makes a retry return the first mint instead of minting twice.
+   * Settlement org, role issuer.
+   */
   @Transaction()
-  async Mint(ctx: Context, to: string, amount: string): Promise<string> {
+  async Mint(ctx: Context, to: string, amount: string, requestId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireIssuer(tx, 'mint tokens');
     const account = requireAccountId('to', to);
     const value = requirePositiveAmount('amount', amount);
+    const request = await ClientRequest.begin(tx, 'TokenContract.Mint', [account, value.toString()], requestId);
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
+    }
     const supply = await totalSupply(tx);
     if (supply + value > Limits.maxAmount) {
       throw invalidArgument('amount', `would raise the total supply above ${Limits.maxAmount}`);
@@ -51,6 +60,7 @@ export class TokenContract extends Contract {
     await writeBalance(tx, account, (await balanceOf(tx, account)) + value);
     await tx.put(Keys.supply(), { amount: (supply + value).toString() });
     const payload = { to: account, amount: value.toString(), totalSupply: (supply + value).toString(), txId: tx.txId };
+    await request.finish(payload);
     tx.emit(Events.TokensMinted, payload);
     return result(payload);
   }
@@ -58,27 +68,34 @@ export class TokenContract extends Contract {
   /**
    * Destroys `amount` tokens held by the settlement org's treasury, after the
    * money was paid out off the ledger. Holders redeem by transferring to that
-   * treasury first. Settlement org, role issuer.
+   * treasury first. `requestId` as for Mint. Settlement org, role issuer.
    */
   @Transaction()
-  async Burn(ctx: Context, amount: string): Promise<string> {
+  async Burn(ctx: Context, amount: string, requestId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireIssuer(tx, 'burn tokens');
     const value = requirePositiveAmount('amount', amount);
+    const request = await ClientRequest.begin(tx, 'TokenContract.Burn', [value.toString()], requestId);
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
+    }
     const supply = await totalSupply(tx);
     await debit(tx, SETTLEMENT_TREASURY, value);
     await tx.put(Keys.supply(), { amount: (supply - value).toString() });
     const payload = { from: SETTLEMENT_TREASURY, amount: value.toString(), totalSupply: (supply - value).toString(), txId: tx.txId };
+    await request.finish(payload);
     tx.emit(Events.TokensBurned, payload);
     return result(payload);
   }
 
   /**
    * Moves `amount` from the caller's own account (`from` = `self`) or its
-   * org treasury (`from` = `org`, role admin) to account `to`. Any non-regulator role.
+   * org treasury (`from` = `org`, role admin) to account `to`. `requestId`
+   * (optional, empty for none) makes a retry return the first transfer
+   * instead of paying twice. Any non-regulator role.
    */
   @Transaction()
-  async Transfer(ctx: Context, from: string, to: string, amount: string): Promise<string> {
+  async Transfer(ctx: Context, from: string, to: string, amount: string, requestId: string): Promise<string> {
     const tx = new Tx(ctx);
     const caller = tx.caller;
     requireWriter(caller, 'transfer tokens');
@@ -89,9 +106,14 @@ export class TokenContract extends Contract {
     if (sender === recipient) {
       throw invalidArgument('to', 'must differ from the sending account');
     }
+    const request = await ClientRequest.begin(tx, 'TokenContract.Transfer', [sender, recipient, value.toString()], requestId);
+    if (request.earlier !== undefined) {
+      return result(request.earlier);
+    }
     await debit(tx, sender, value);
     await writeBalance(tx, recipient, (await balanceOf(tx, recipient)) + value);
     const payload = { from: sender, to: recipient, amount: value.toString(), txId: tx.txId };
+    await request.finish(payload);
     tx.emit(Events.TokensTransferred, payload);
     return result(payload);
   }

@@ -60,8 +60,8 @@ export const Keys = {
   /** Purchase record, by offering and time. */
   purchase: (offeringId: string, at: string, txId: string): string => key('pur', offeringId, at, txId),
   purchasesByOffering: (offeringId: string): readonly string[] => ['pur', offeringId],
-  /** Idempotency record of a purchase request id. */
-  purchaseRequest: (buyer: string, requestId: string): string => key('preq', buyer, requestId),
+  /** A client request id's first answer, scoped to the submitting identity (ledger/requests.ts). */
+  request: (caller: string, requestId: string): string => key('req', caller, requestId),
   /** Immutable access record, keyed by transaction id. */
   access: (txId: string): string => key('access', txId),
   accessByModel: (modelId: string, at: string, txId: string): string => key('accmodel', modelId, at, txId),

@@ -117,7 +117,7 @@ export async function publish(fabric: FakeFabric, modelId: string, offering = me
 
 /** Mints tokens to an account. */
 export async function mint(fabric: FakeFabric, account: string, amount: string): Promise<void> {
-  await fabric.submit(people.issuer, contracts.token, 'Mint', account, amount);
+  await fabric.submit(people.issuer, contracts.token, 'Mint', account, amount, '');
 }
 
 /** The hospital treasury buys units; returns the purchase receipt. */
@@ -141,7 +141,7 @@ export async function access(
   units = '1',
   purpose = 'clinical-diagnosis',
 ): Promise<AccessRecord> {
-  return (await fabric.submit(who, contracts.licenses, 'RecordAccess', licenseId, units, purpose, digest('request'), '', '')) as AccessRecord;
+  return (await fabric.submit(who, contracts.licenses, 'RecordAccess', licenseId, units, purpose, digest('request'), '', '', '')) as AccessRecord;
 }
 
 /** A model, a metered offering and a funded hospital. */
