@@ -362,6 +362,56 @@ describe('the gateway API on the consortium', () => {
     });
   });
 
+  describe('retries with an Idempotency-Key', () => {
+    it('mints once for a key however often the issuer retries', async () => {
+      const before = await balance('org::HospitalMSP');
+      const key = { 'Idempotency-Key': `mint-${run}` };
+      const first = await issuer.post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '5' }, key);
+      expect(first.status).toBe(201);
+      const retry = await issuer.post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '5' }, key);
+      expect(retry.status).toBe(201);
+      expect(retry.body.data).toEqual(first.body.data);
+      expect(await balance('org::HospitalMSP')).toBe(before + 5n);
+    });
+
+    it('pays a transfer once for a key, and refuses the key for another amount with 409', async () => {
+      const me = (await practitioner.get('/v1/me')).body.account as string;
+      const before = await balance('org::HospitalMSP');
+      const key = { 'Idempotency-Key': `pay-${run}` };
+      const body = { from: 'org', to: me, amount: '7' };
+      const first = await hospitalAdmin.post('/v1/token/transfers', body, key);
+      expect(first.status).toBe(201);
+      const retry = await hospitalAdmin.post('/v1/token/transfers', body, key);
+      expect(retry.status).toBe(201);
+      expect(retry.body.data).toEqual(first.body.data);
+      expect(retry.body.transaction.id).not.toBe(first.body.transaction.id);
+      expect(await balance('org::HospitalMSP')).toBe(before - 7n);
+      const error = expectError(await hospitalAdmin.post('/v1/token/transfers', { ...body, amount: '8' }, key), 409, 'CONFLICT');
+      expect(error.message).toContain(first.body.data.txId);
+      expect(await balance('org::HospitalMSP')).toBe(before - 7n);
+    });
+
+    it('records one access for a key, and the retry answers that access', async () => {
+      const before = await remaining(licenseId);
+      const key = { 'Idempotency-Key': `use-${run}` };
+      const body = { purpose: 'clinical-diagnosis', requestHash: sha256(`retried-${run}`) };
+      const first = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, body, key);
+      expect(first.status).toBe(201);
+      const retry = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, body, key);
+      expect(retry.status).toBe(201);
+      expect(retry.body.data.accessId).toBe(first.body.data.accessId);
+      expect(await remaining(licenseId)).toBe(String(Number(before) - 1));
+    });
+
+    it('answers 400 to a malformed key, before the ledger', async () => {
+      const before = await balance('org::HospitalMSP');
+      const response = await issuer.post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '5' }, { 'Idempotency-Key': 'has spaces' });
+      const error = expectError(response, 400, 'INVALID_ARGUMENT');
+      expect(error.message).toMatch(/idempotency-key/i);
+      expect(await balance('org::HospitalMSP')).toBe(before);
+    });
+  });
+
   it('sent no response that broke the spec, and no 5xx', () => {
     const broken = api.responses.filter((r) => r.status >= 500).map((r) => `${r.status} ${JSON.stringify(r.body)}`);
     expect(broken).toEqual([]);

@@ -127,6 +127,7 @@ describe('access-gated inference through the gateway API', () => {
   let modelId: string;
   let licenseId: string;
   let exhaustedLicense: string;
+  let lastUnitLicense: string;
   let relayModel: string;
   let relayOffering: string;
   let relayLicense: string;
@@ -198,6 +199,7 @@ describe('access-gated inference through the gateway API', () => {
     const offeringId = await publish(modelId);
     licenseId = await buy(offeringId, '5');
     exhaustedLicense = await buy(offeringId, '1');
+    lastUnitLicense = await buy(offeringId, '1');
     const used = await practitioner.post(`/v1/licenses/${exhaustedLicense}/accesses`, { purpose: 'clinical-diagnosis', requestHash: sha256(run) });
     expect(used.status).toBe(201);
     relayModel = await registerModel(`bcd-relayed-${run}`, `${relay.url}/v2/models/${CARD.name}`);
@@ -257,6 +259,33 @@ describe('access-gated inference through the gateway API', () => {
     expect(response.body.outputs.find((o: Json) => o.name === 'label').data).toEqual(SAMPLES.slice(0, 2).map((s) => s.expectedLabel));
     expect(response.body.receipt).toMatchObject({ units: '2', amount: '2000', remainingUnits: String(Number(before.remaining) - 2) });
     expect((await labRoyalties()) - before.royalties).toBe(2000n);
+  });
+
+  it('answers a retry with an Idempotency-Key with the first receipt and charges once, even after that call took the last unit', async () => {
+    const key = { 'Idempotency-Key': `infer-${run}` };
+    const first = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key);
+    expect(first.status).toBe(200);
+    expect(first.body.receipt).toMatchObject({ licenseId: lastUnitLicense, remainingUnits: '0' });
+    const charged = await ledgerState(lastUnitLicense);
+    const calls = await modelCalls();
+
+    const retry = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(await modelCalls()).toBe(calls + 1);
+    expect(await ledgerState(lastUnitLicense)).toEqual(charged);
+
+    // The same key for other inputs or another licence: refused before the model runs.
+    const otherInputs = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense, 'clinical-diagnosis', SAMPLES[1].input), key);
+    expectError(otherInputs, 409, 'CONFLICT');
+    expect(otherInputs.body.error.message).toContain(first.body.receipt.transactionId);
+    expectError(await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId), key), 409, 'CONFLICT');
+    // Another caller's key space is its own: the same key is a new request there, refused on entitlement.
+    expectError(await practitioner2.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key), 402, 'INSUFFICIENT_UNITS');
+    // Without the key the exhausted licence is refused.
+    expectError(await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense)), 402, 'INSUFFICIENT_UNITS');
+    expect(await modelCalls()).toBe(calls + 1);
+    expect(await ledgerState(lastUnitLicense)).toEqual(charged);
   });
 
   it('refuses the unlicensed, the unentitled, a wrong purpose and an exhausted licence without calling the model or writing', async () => {

@@ -317,8 +317,7 @@ export interface paths {
         /**
          * Buys units of an offering; the price moves into escrow.
          * @description With an `Idempotency-Key`, a retried request returns the first
-         *     purchase and charges nothing, even across API restarts: the key is
-         *     the chaincode's request id, scoped to the paying account.
+         *     purchase and charges nothing, even across API restarts.
          */
         post: operations["purchaseLicense"];
         delete?: never;
@@ -417,6 +416,14 @@ export interface paths {
          *     `MODEL_UNAVAILABLE` or `MODEL_FAILED`, 504 `MODEL_TIMEOUT`; 400
          *     `MODEL_INPUT_REJECTED` when the model refused the inputs.
          *     `Prefer: respond-async` is ignored here.
+         *
+         *     With an `Idempotency-Key`, a retry of a call that was charged runs the
+         *     model again and answers with the first call's receipt, charging
+         *     nothing, even if that call took the licence's last unit: the retry
+         *     must carry the same licence, purpose and inputs (409 `CONFLICT`
+         *     otherwise), and the endpoint must still serve the artifact the first
+         *     call was charged for (502 `MODEL_INTEGRITY_MISMATCH` otherwise). The
+         *     receipt's `transactionId` and `blockNumber` are the first access's.
          */
         post: operations["inferModel"];
         delete?: never;
@@ -758,12 +765,9 @@ export interface paths {
         /**
          * Buys from a listing, paying the seller and the model's resale royalty.
          * @description `units` buys part of a single-licence listing (all that is left when
-         *     omitted); a bundle is bought whole. The chaincode's BuyListing takes
-         *     no request id, so this route accepts no `Idempotency-Key`: after a
-         *     504, look the transaction up at `/v1/transactions/{transactionId}`
-         *     (and the listing's remaining units) before buying again. Read
-         *     conflicts are retried by the API as new transactions, which is safe
-         *     because the conflicting one did not commit.
+         *     omitted); a bundle is bought whole. With an `Idempotency-Key`, a
+         *     retried request returns the first trade and pays nothing, even after
+         *     the listing sold out.
          */
         post: operations["buyListing"];
         delete?: never;
@@ -1786,6 +1790,16 @@ export interface components {
         To: components["schemas"]["Instant"];
         ListingId: components["schemas"]["Id"];
         ProposalId: components["schemas"]["Id"];
+        /**
+         * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+         *     `-`), unique per caller. It becomes the chaincode's request id,
+         *     stored on the ledger with the first answer: a retry with the same key
+         *     and the same request returns that answer and moves nothing again, even
+         *     after a timeout or an API restart; the same key with a different
+         *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+         *     caller's identity. A replayed write answers with the first result in
+         *     `data`; its `transaction` is the retry's own read-only transaction.
+         */
         IdempotencyKey: components["schemas"]["Id"];
     };
     requestBodies: never;
@@ -2251,6 +2265,16 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -2353,7 +2377,19 @@ export interface operations {
     inferModel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 modelId: components["parameters"]["ModelId"];
             };
@@ -2411,7 +2447,19 @@ export interface operations {
     recordAccess: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 licenseId: components["parameters"]["LicenseId"];
             };
@@ -2637,7 +2685,19 @@ export interface operations {
     transferTokens: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2663,7 +2723,19 @@ export interface operations {
     mintTokens: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2689,7 +2761,19 @@ export interface operations {
     burnTokens: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2869,7 +2953,19 @@ export interface operations {
     buyListing: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 listingId: components["parameters"]["ListingId"];
             };
@@ -2897,7 +2993,19 @@ export interface operations {
     transferUnits: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The client's id for this request (1-64 letters, digits, `.`, `_` or
+                 *     `-`), unique per caller. It becomes the chaincode's request id,
+                 *     stored on the ledger with the first answer: a retry with the same key
+                 *     and the same request returns that answer and moves nothing again, even
+                 *     after a timeout or an API restart; the same key with a different
+                 *     request is refused with 409 `CONFLICT`. Keys are scoped to the
+                 *     caller's identity. A replayed write answers with the first result in
+                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 licenseId: components["parameters"]["LicenseId"];
             };

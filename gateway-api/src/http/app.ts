@@ -105,7 +105,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   const hints = new LotHints();
   const oip = new OipClient(config.inference);
   app.use(healthRoutes(ledger));
-  app.use('/v1', auditRoutes(ledger), modelRoutes(), inferenceRoutes(oip, hints), offeringRoutes(), licenseRoutes(hints), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes(), eventRoutes(events, config));
+  app.use('/v1', auditRoutes(ledger), modelRoutes(), inferenceRoutes(ledger, oip, hints), offeringRoutes(), licenseRoutes(hints), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes(), eventRoutes(events, config));
   app.use((_req, _res, next) => next({ status: 404 }));
   app.use(acceptedWrites);
   app.use(errorMiddleware);

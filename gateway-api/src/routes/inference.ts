@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
 import { param, sessionOf } from '../http/context';
 import { InferenceService } from '../services/inference';
@@ -6,10 +7,10 @@ import type { LotHints } from '../services/lot-hints';
 import type { OipClient } from '../serving/oip';
 
 /** POST /v1/models/{modelId}/infer: the model, run only through a licence. */
-export function inferenceRoutes(oip: OipClient, hints: LotHints): Router {
+export function inferenceRoutes(ledger: Ledger, oip: OipClient, hints: LotHints): Router {
   const router = Router();
   router.post('/models/:modelId/infer', writer({ action: 'run a model' }), async (req, res) => {
-    res.json(await new InferenceService(sessionOf(res), oip, hints).infer(param(req, 'modelId'), req.body));
+    res.json(await new InferenceService(sessionOf(res), ledger, oip, hints).infer(param(req, 'modelId'), req.body, req.get('idempotency-key')));
   });
   return router;
 }

@@ -23,7 +23,7 @@ export function licenseRoutes(hints: LotHints): Router {
     res.json(await licenses(res).checkEntitlement(param(req, 'licenseId'), query(req, 'units') ?? '1', String(query(req, 'purpose'))));
   });
   router.post('/licenses/:licenseId/accesses', writer({ action: 'use a licence' }), async (req, res) => {
-    res.status(201).json(await licenses(res).recordAccess(param(req, 'licenseId'), req.body));
+    res.status(201).json(await licenses(res).recordAccess(param(req, 'licenseId'), req.body, req.get('idempotency-key')));
   });
   router.get('/licenses/:licenseId/accesses', async (req, res) => {
     res.json(await new AuditService(sessionOf(res)).accesses({ licenseId: param(req, 'licenseId') }, windowOf(req), pageOf(req)));

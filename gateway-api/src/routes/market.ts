@@ -18,10 +18,10 @@ export function marketRoutes(): Router {
     res.json(await market(res).cancel(param(req, 'listingId')));
   });
   router.post('/listings/:listingId/trades', writer({ action: 'buy from a listing' }), async (req, res) => {
-    res.status(201).json(await market(res).buy(param(req, 'listingId'), req.body));
+    res.status(201).json(await market(res).buy(param(req, 'listingId'), req.body, req.get('idempotency-key')));
   });
   router.post('/licenses/:licenseId/transfers', writer({ action: 'transfer licence units' }), async (req, res) => {
-    res.status(201).json(await market(res).transfer(param(req, 'licenseId'), req.body));
+    res.status(201).json(await market(res).transfer(param(req, 'licenseId'), req.body, req.get('idempotency-key')));
   });
   router.get('/models/:modelId/listings', async (req, res) => {
     res.json(await market(res).openByModel(param(req, 'modelId'), pageOf(req)));

@@ -14,13 +14,13 @@ export function tokenRoutes(): Router {
     res.json(await tokens(res).totalSupply());
   });
   router.post('/token/mints', writer({ action: 'mint tokens', ...ISSUERS }), async (req, res) => {
-    res.status(201).json(await tokens(res).mint(req.body));
+    res.status(201).json(await tokens(res).mint(req.body, req.get('idempotency-key')));
   });
   router.post('/token/burns', writer({ action: 'burn tokens', ...ISSUERS }), async (req, res) => {
-    res.status(201).json(await tokens(res).burn(req.body));
+    res.status(201).json(await tokens(res).burn(req.body, req.get('idempotency-key')));
   });
   router.post('/token/transfers', writer({ action: 'transfer tokens' }), async (req, res) => {
-    res.status(201).json(await tokens(res).transfer(req.body));
+    res.status(201).json(await tokens(res).transfer(req.body, req.get('idempotency-key')));
   });
   router.get('/accounts/:account/balance', async (req, res) => {
     res.json(await tokens(res).balance(param(req, 'account')));

@@ -1,8 +1,8 @@
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import { ApiCode, ApiError } from '../errors';
-import type { Session } from '../fabric/ledger';
-import type { OipClient } from '../serving/oip';
+import type { Ledger, Session } from '../fabric/ledger';
+import type { InferResponse, OipClient } from '../serving/oip';
 import { decode, Schemas } from './common';
 import type { LotHints } from './lot-hints';
 
@@ -16,6 +16,7 @@ type Tensor = Schemas['InferenceTensor'];
 export class InferenceService {
   constructor(
     private readonly session: Session,
+    private readonly ledger: Ledger,
     private readonly oip: OipClient,
     private readonly hints: LotHints,
   ) {}
@@ -27,52 +28,99 @@ export class InferenceService {
    * 1. evaluates `CheckEntitlement` (no write); a refusal keeps its chaincode code;
    * 2. reads the endpoint's metadata and requires the active version's artifact sha256;
    * 3. runs the model, within one deadline for steps 2 and 3;
-   * 4. submits `RecordAccess` with the request hash and the served artifact, and waits for the commit;
+   * 4. submits `RecordAccess` with the request hash, the served artifact and
+   *    `idempotencyKey` as request id, and waits for the commit;
    * 5. returns the outputs with the receipt.
    *
    * Nothing is written when any step before 4 fails; when 4 fails the outputs are dropped.
+   * A key that already paid for this request skips 1 and 4 (see `replay`).
    *
    * @throws ApiError the chaincode's refusals (FORBIDDEN, PURPOSE_NOT_PERMITTED, LICENSE_EXPIRED,
-   *   INSUFFICIENT_UNITS, ARTIFACT_MISMATCH, …), INVALID_ARGUMENT for a batch without rows,
+   *   INSUFFICIENT_UNITS, ARTIFACT_MISMATCH, CONFLICT, …), INVALID_ARGUMENT for a batch without rows,
    *   MODEL_INTEGRITY_MISMATCH, MODEL_INPUT_REJECTED, MODEL_UNAVAILABLE, MODEL_FAILED, MODEL_TIMEOUT,
    *   or the ledger's LEDGER_* and COMMIT_FAILED.
    */
-  async infer(modelId: string, request: Schemas['InferenceRequest']): Promise<Schemas['InferenceResponse']> {
+  async infer(modelId: string, request: Schemas['InferenceRequest'], idempotencyKey: string | undefined): Promise<Schemas['InferenceResponse']> {
     const { licenseId, purpose, ...modelParameters } = request.parameters;
     const forwarded = forwardedRequest(request, modelParameters);
-    const units = batchRows(request.inputs).toString();
-    const requestHash = requestHashOf(forwarded);
+    const call: Call = { modelId, licenseId, purpose, units: batchRows(request.inputs).toString(), requestHash: requestHashOf(forwarded) };
+
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.answered(idempotencyKey);
+      if (earlier !== undefined) {
+        return this.replay(call, idempotencyKey, earlier, forwarded);
+      }
+    }
 
     const entitlement = decode<Schemas['Entitlement']>(
-      await this.session.evaluate('LicenseContract', 'CheckEntitlement', licenseId, units, purpose),
+      await this.session.evaluate('LicenseContract', 'CheckEntitlement', licenseId, call.units, purpose),
     );
     if (entitlement.modelId !== modelId) {
       throw new ApiError(ApiCode.FORBIDDEN, `licence ${licenseId} is a licence of model ${entitlement.modelId}, not of ${modelId}`);
     }
-
-    const deadline = this.oip.deadline();
-    const served = await this.oip.metadata(entitlement.inferenceEndpoint, deadline);
-    if (served.artifactSha256 !== entitlement.artifactSha256) {
-      throw new ApiError(
-        ApiCode.MODEL_INTEGRITY_MISMATCH,
-        `the endpoint of ${modelId} version ${entitlement.version} reports artifact ${served.artifactSha256 ?? '(none)'}, ` +
-          `but the ledger's is ${entitlement.artifactSha256}; refusing to serve it`,
-      );
-    }
-    const output = await this.oip.infer(entitlement.inferenceEndpoint, forwarded, deadline);
+    const output = await this.run(entitlement, forwarded);
 
     const committed = await this.session.submit(
       'LicenseContract',
       'RecordAccess',
       licenseId,
-      units,
+      call.units,
       purpose,
-      requestHash,
+      call.requestHash,
       this.hints.take(licenseId),
       entitlement.artifactSha256,
+      idempotencyKey ?? '',
     );
     const record = decode<Schemas['AccessRecord']>(committed.result);
-    const license = decode<Schemas['LicenseDetail']>(await this.session.evaluate('LicenseContract', 'GetLicense', licenseId));
+    // A concurrent call with the same key may have committed first: the chaincode then answered with its record.
+    const blockNumber = record.txId === committed.transactionId ? committed.blockNumber : await this.blockOf(record.txId);
+    return this.respond(output, record, blockNumber);
+  }
+
+  /**
+   * A retry of a call that was charged: runs the model again on the same
+   * request and answers with the first access's receipt, writing nothing. The
+   * retry needs no entitlement (the first call may have taken the last unit),
+   * but must repeat the licence, purpose and inputs, and the endpoint must
+   * still serve the artifact that call paid for.
+   */
+  private async replay(call: Call, key: string, earlier: AnsweredRequest, forwarded: Record<string, unknown>): Promise<Schemas['InferenceResponse']> {
+    const record = earlier.result as Schemas['AccessRecord'];
+    const same =
+      earlier.call === 'LicenseContract.RecordAccess' &&
+      record.modelId === call.modelId &&
+      record.licenseId === call.licenseId &&
+      record.purpose === call.purpose &&
+      record.units === call.units &&
+      record.requestHash === call.requestHash;
+    if (!same) {
+      throw new ApiError('CONFLICT', `Idempotency-Key ${key} was already used by transaction ${earlier.txId} for a different request`);
+    }
+    const version = decode<Schemas['ModelVersion']>(await this.session.evaluate('ModelContract', 'GetModelVersion', record.modelId, record.version));
+    const output = await this.run({ modelId: record.modelId, version: record.version, artifactSha256: record.artifactSha256, inferenceEndpoint: version.inferenceEndpoint }, forwarded);
+    return this.respond(output, record, await this.blockOf(record.txId));
+  }
+
+  /** Checks that the endpoint serves `artifactSha256`, then runs the model, within one deadline. */
+  private async run(
+    serving: { modelId: string; version: string; artifactSha256: string; inferenceEndpoint: string },
+    forwarded: Record<string, unknown>,
+  ): Promise<InferResponse> {
+    const deadline = this.oip.deadline();
+    const served = await this.oip.metadata(serving.inferenceEndpoint, deadline);
+    if (served.artifactSha256 !== serving.artifactSha256) {
+      throw new ApiError(
+        ApiCode.MODEL_INTEGRITY_MISMATCH,
+        `the endpoint of ${serving.modelId} version ${serving.version} reports artifact ${served.artifactSha256 ?? '(none)'}, ` +
+          `but the ledger's is ${serving.artifactSha256}; refusing to serve it`,
+      );
+    }
+    return this.oip.infer(serving.inferenceEndpoint, forwarded, deadline);
+  }
+
+  /** The outputs with the receipt of the access that paid for them. */
+  private async respond(output: InferResponse, record: Schemas['AccessRecord'], blockNumber: bigint): Promise<Schemas['InferenceResponse']> {
+    const license = decode<Schemas['LicenseDetail']>(await this.session.evaluate('LicenseContract', 'GetLicense', record.licenseId));
     return {
       model_name: output.model_name,
       ...(output.model_version !== undefined ? { model_version: output.model_version } : {}),
@@ -81,8 +129,8 @@ export class InferenceService {
       outputs: output.outputs as Schemas['InferenceResponse']['outputs'],
       receipt: {
         accessId: record.accessId,
-        transactionId: committed.transactionId,
-        blockNumber: committed.blockNumber.toString(),
+        transactionId: record.txId,
+        blockNumber: blockNumber.toString(),
         licenseId: record.licenseId,
         modelId: record.modelId,
         version: record.version,
@@ -95,6 +143,38 @@ export class InferenceService {
       },
     };
   }
+
+  /** The caller's earlier answer to this request id, or undefined if it has none. */
+  private async answered(key: string): Promise<AnsweredRequest | undefined> {
+    try {
+      return decode<AnsweredRequest>(await this.session.evaluate('AuditContract', 'GetRequest', key));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === ApiCode.NOT_FOUND) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private async blockOf(transactionId: string): Promise<bigint> {
+    return (await this.ledger.transactionStatus(this.session, transactionId)).blockNumber;
+  }
+}
+
+/** What identifies one inference call for billing: a retry must repeat all of it. */
+interface Call {
+  readonly modelId: string;
+  readonly licenseId: string;
+  readonly purpose: string;
+  readonly units: string;
+  readonly requestHash: string;
+}
+
+/** AuditContract.GetRequest's answer. */
+interface AnsweredRequest {
+  readonly call: string;
+  readonly txId: string;
+  readonly result: unknown;
 }
 
 /** The OIP v2 request the model receives: the caller's, without the gateway's two parameters. */

@@ -29,9 +29,10 @@ export class LicenseService {
    * @throws ApiError FORBIDDEN (caller lacks the required attributes), PURPOSE_NOT_PERMITTED,
    *   LICENSE_EXPIRED, INSUFFICIENT_UNITS or INVALID_ARGUMENT.
    */
-  async recordAccess(licenseId: string, input: Schemas['NewAccess']): Promise<Written<Schemas['AccessRecord']>> {
+  async recordAccess(licenseId: string, input: Schemas['NewAccess'], idempotencyKey: string | undefined): Promise<Written<Schemas['AccessRecord']>> {
+    const hint = this.hints.take(licenseId);
     return written(
-      await this.session.submit('LicenseContract', 'RecordAccess', licenseId, input.units ?? '1', input.purpose, input.requestHash, this.hints.take(licenseId), ''),
+      await this.session.submit('LicenseContract', 'RecordAccess', licenseId, input.units ?? '1', input.purpose, input.requestHash, hint, '', idempotencyKey ?? ''),
     );
   }
 

@@ -3,8 +3,8 @@ import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArg
 
 /**
  * The secondary market (MarketContract): listings, buys with the resale
- * royalty, cancels and same-org unit transfers. The chaincode takes no
- * request ids here, so none of these writes is idempotent; see the spec.
+ * royalty, cancels and same-org unit transfers. Buys and transfers take an
+ * idempotency key (the chaincode's request id; see TokenService.mint).
  */
 export class MarketService {
   constructor(private readonly session: Session) {}
@@ -30,8 +30,8 @@ export class MarketService {
    * @throws ApiError LISTING_NOT_FOUND, LISTING_CLOSED, INSUFFICIENT_FUNDS, INSUFFICIENT_UNITS,
    *   LICENSE_EXPIRED, FORBIDDEN (reserved for another org, or terms forbid holding) or INVALID_ARGUMENT.
    */
-  async buy(listingId: string, input: Schemas['NewTrade']): Promise<Written<Schemas['Trade']>> {
-    return written(await this.session.submit('MarketContract', 'BuyListing', listingId, input.units ?? '', input.payer));
+  async buy(listingId: string, input: Schemas['NewTrade'], idempotencyKey: string | undefined): Promise<Written<Schemas['Trade']>> {
+    return written(await this.session.submit('MarketContract', 'BuyListing', listingId, input.units ?? '', input.payer, idempotencyKey ?? ''));
   }
 
   /** Cancels an open listing. @throws ApiError LISTING_NOT_FOUND, LISTING_CLOSED or FORBIDDEN. */
@@ -45,8 +45,8 @@ export class MarketService {
    * @throws ApiError TRANSFER_RESTRICTED (another org), NOT_TRANSFERABLE, UNITS_LOCKED,
    *   INSUFFICIENT_UNITS, FORBIDDEN or INVALID_ARGUMENT.
    */
-  async transfer(licenseId: string, input: Schemas['NewUnitTransfer']): Promise<Written<Schemas['UnitTransfer']>> {
-    return written(await this.session.submit('MarketContract', 'TransferUnits', licenseId, input.units, input.to));
+  async transfer(licenseId: string, input: Schemas['NewUnitTransfer'], idempotencyKey: string | undefined): Promise<Written<Schemas['UnitTransfer']>> {
+    return written(await this.session.submit('MarketContract', 'TransferUnits', licenseId, input.units, input.to, idempotencyKey ?? ''));
   }
 
   /** @throws ApiError LISTING_NOT_FOUND. */

@@ -5,19 +5,25 @@ import { decode, Schemas, Written, written } from './common';
 export class TokenService {
   constructor(private readonly session: Session) {}
 
-  /** @throws ApiError FORBIDDEN unless a settlement-org issuer; INVALID_ARGUMENT. */
-  async mint(input: Schemas['NewMint']): Promise<Written<Schemas['SupplyChangeWritten']['data']>> {
-    return written(await this.session.submit('TokenContract', 'Mint', input.to, input.amount));
+  /**
+   * `idempotencyKey`, here and on every write that moves value, becomes the
+   * chaincode's request id: a retry with the same key returns the first
+   * answer and moves nothing again, so our own conflict retry is safe too.
+   *
+   * @throws ApiError FORBIDDEN unless a settlement-org issuer; INVALID_ARGUMENT; CONFLICT (key reused).
+   */
+  async mint(input: Schemas['NewMint'], idempotencyKey: string | undefined): Promise<Written<Schemas['SupplyChangeWritten']['data']>> {
+    return written(await this.session.submit('TokenContract', 'Mint', input.to, input.amount, idempotencyKey ?? ''));
   }
 
   /** @throws ApiError FORBIDDEN unless a settlement-org issuer; INSUFFICIENT_FUNDS. */
-  async burn(input: Schemas['NewBurn']): Promise<Written<Schemas['SupplyChangeWritten']['data']>> {
-    return written(await this.session.submit('TokenContract', 'Burn', input.amount));
+  async burn(input: Schemas['NewBurn'], idempotencyKey: string | undefined): Promise<Written<Schemas['SupplyChangeWritten']['data']>> {
+    return written(await this.session.submit('TokenContract', 'Burn', input.amount, idempotencyKey ?? ''));
   }
 
   /** @throws ApiError INSUFFICIENT_FUNDS, FORBIDDEN (`from: org` without role admin), INVALID_ARGUMENT. */
-  async transfer(input: Schemas['NewTransfer']): Promise<Written<Schemas['TransferWritten']['data']>> {
-    return written(await this.session.submit('TokenContract', 'Transfer', input.from, input.to, input.amount));
+  async transfer(input: Schemas['NewTransfer'], idempotencyKey: string | undefined): Promise<Written<Schemas['TransferWritten']['data']>> {
+    return written(await this.session.submit('TokenContract', 'Transfer', input.from, input.to, input.amount, idempotencyKey ?? ''));
   }
 
   async balance(account: string): Promise<Schemas['Balance']> {
