@@ -23,6 +23,12 @@ usage: scripts/network.sh VERB [ARGS]
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
+  enroll ORG NAME ROLE [ATTR=VALUE...]
+              On a running network: register a new user at ORG's CA with
+              role=ROLE (admin, engineer, practitioner, staff, issuer,
+              regulator) and the other attributes in its certificate, enroll
+              it, and print an API key for it (shown once), for example:
+              enroll hospital dr-lee practitioner department=radiology
   peer ORG ARGS...
               Run the peer CLI as ORG's admin against ORG's first peer, for
               example: peer hospital channel getinfo -c licensing
@@ -51,6 +57,7 @@ case "$verb" in
     wait_endorsable
     ;;
   binaries) build_binaries ;;
+  enroll) enroll_user "$@" ;;
   peer)
     [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
     [ -n "${1:-}" ] || die "usage: scripts/network.sh peer ORG ARGS... (ORG: $(plan '.orgs[].name' | tr '\n' ' '))"

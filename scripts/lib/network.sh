@@ -274,6 +274,62 @@ enroll_org() {
   touch "$RUNTIME_DIR/crypto/$org/.enrolled"
 }
 
+# enroll_user ORG NAME ROLE [ATTR=VALUE...]: on a running network, registers a
+# new user at ORG's CA with role=ROLE and the other attributes in its
+# certificate, enrolls it into the runtime identity store, keeps it in every
+# later plan (crypto/ORG/users.added.json), and prints an API key for it.
+enroll_user() {
+  local usage="usage: scripts/network.sh enroll ORG NAME ROLE [ATTR=VALUE...]"
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  [ "$#" -ge 3 ] || die "$usage"
+  local org="$1" name="$2" role="$3" pair attrs kind tls dir added
+  shift 3
+  local members
+  members="$(plan '.orgs[].name' | tr '\n' ' ')"
+  jq -e --arg o "$org" 'any(.orgs[]; .name == $o)' "$PLAN" >/dev/null || die "unknown member org '$org' (known: $members)"
+  [[ "$name" =~ ^[a-z][a-z0-9-]{0,31}$ ]] || die "NAME must be 1-32 lower-case letters, digits or '-', starting with a letter; got '$name'"
+  case "$role" in
+    admin | engineer | practitioner | staff | issuer | regulator) ;;
+    *) die "ROLE must be one of admin, engineer, practitioner, staff, issuer, regulator; got '$role'" ;;
+  esac
+  attrs="role=$role:ecert"
+  for pair in "$@"; do
+    [[ "$pair" =~ ^[a-zA-Z][a-zA-Z0-9_.-]{0,63}=[a-zA-Z0-9_.@/-]{1,128}$ ]] \
+      || die "attributes are NAME=VALUE (letters, digits and _.-, values also @ and /); got '$pair'"
+    [ "${pair%%=*}" != role ] || die "give the role as ROLE, not as an attribute"
+    [[ "${pair%%=*}" != hf.* ]] || die "hf.* attributes are the CA's own and cannot be given"
+    attrs+=",$pair:ecert"
+  done
+  if jq -e --arg o "$org" --arg n "$name" 'any(.orgs[] | select(.name == $o) | .users[]; .name == $n)' "$PLAN" >/dev/null; then
+    die "$name is already enrolled in $org; issue it another key with: MLL_API_ORG=$org npm run -s -w gateway-api keys -- issue --user $name"
+  fi
+  is_running "ca.$org" || die "ca.$org is not running; start the network first: scripts/network.sh up"
+  [ -f "$REPO_ROOT/gateway-api/dist/cli/keys.js" ] || die "the gateway API is not built; run: npm run build -w gateway-api"
+
+  kind=client
+  tls=""
+  if [ "$role" = admin ]; then
+    kind=admin
+    tls=tls
+  fi
+  dir="$RUNTIME_DIR/crypto/$org/users/$name"
+  log "registering $name at ca.$org with $(tr ',' ' ' <<<"${attrs//:ecert/}")"
+  enroll_identity "$org" "$name" "$kind" "$dir" "$attrs" "$tls"
+  added="$RUNTIME_DIR/crypto/$org/users.added.json"
+  [ -f "$added" ] || echo '[]' >"$added"
+  jq --arg n "$name" --arg t "$kind" --arg a "${attrs//:ecert/}" \
+    '. + [{ name: $n, type: $t, attrs: ($a | split(",") | map(split("=") | { key: .[0], value: .[1] }) | from_entries) }]' \
+    "$added" >"$added.tmp" && mv "$added.tmp" "$added"
+  render_plan
+  log "enrolled $name@$org; its certificate and key are in $dir/msp"
+  local key
+  key="$(cd "$REPO_ROOT" && MLL_API_ORG="$org" MLL_RUNTIME_DIR="$RUNTIME_DIR" \
+    node gateway-api/dist/cli/keys.js issue --user "$name" 2>>"$LOGS_DIR/api-keys.log")" \
+    || die "enrolled $name, but could not issue its API key; see $LOGS_DIR/api-keys.log"
+  log "its API key for $(plan --arg o "$org" '.orgs[] | select(.name == $o) | .api.url') follows; it is shown once"
+  printf '%s\n' "$key"
+}
+
 # ---------------------------------------------------------------- nodes
 
 # check_ports_free: every port of a node that is not running must be free, or

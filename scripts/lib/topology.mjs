@@ -12,7 +12,7 @@
 // MLL_PORT_OFFSET (added to every port, default 0), FABRIC_SAMPLECONFIG (folder
 // holding Fabric's default core.yaml and orderer.yaml, needed by `render`).
 // `compose` ignores MLL_RUNTIME_DIR: its plan always uses COMPOSE_RUNTIME_DIR.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -31,6 +31,15 @@ function portOffset() {
     fail(`MLL_PORT_OFFSET must be a whole number from 0 to 50000, got "${raw}"`);
   }
   return Number(raw);
+}
+
+/**
+ * Users enrolled on a running network with `scripts/network.sh enroll`, which
+ * records them in the org's crypto folder so that every later plan keeps them.
+ */
+function addedUsers(orgDir) {
+  const file = join(orgDir, 'users.added.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
 }
 
 /** Resolves the topology into a plan: every node with its ports and paths. */
@@ -96,7 +105,7 @@ export function buildPlan(topology, runtimeDir, offset) {
     endorser: org.endorser,
     msp: join(orgDir(org.name), 'msp'),
     ca: ca(org, org.ca),
-    users: users(org, org.users),
+    users: users(org, [...org.users, ...addedUsers(orgDir(org.name))]),
     api: {
       id: `api.${org.name}`,
       port: p(org.api.port),

@@ -7,8 +7,8 @@
  *
  * A key can only be issued for a user enrolled at the org's CA (a user in the
  * network plan, with its MSP folder): the users of network/topology.json, which
- * `scripts/network.sh up` enrols. There is no verb yet to enrol a new user on a
- * running network.
+ * `scripts/network.sh up` enrols, and those added since with
+ * `scripts/network.sh enroll ORG NAME ROLE`.
  */
 import { ConfigError, loadConfig } from '../config';
 import { loadUser } from '../fabric/identity';

@@ -13,7 +13,8 @@ import type { Metrics } from '../metrics';
 import { ApiCode, ApiError } from '../errors';
 import { toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
-import type { OrgBinding } from './plan';
+import { bindOrg } from './plan';
+import type { OrgBinding, OrgPlan } from './plan';
 
 /** A committed write: the chaincode's result, the transaction id and its block. */
 export interface Committed {
@@ -90,9 +91,32 @@ export class Ledger {
     });
   }
 
-  /** Loads an enrolled user of this org (see `fabric/identity.ts`). */
+  /**
+   * Loads an enrolled user of this org (see `fabric/identity.ts`).
+   *
+   * @throws Error when the org has no such user.
+   */
   user(name: string): EnrolledUser {
-    return loadUser(this.binding.org, name);
+    return loadUser(this.orgKnowing(name) ?? this.binding.org, name);
+  }
+
+  /** Whether the org has a user of this name. */
+  isEnrolled(name: string): boolean {
+    return this.orgKnowing(name) !== undefined;
+  }
+
+  /**
+   * The org's plan, if it names this user. A user enrolled after start-up
+   * (`scripts/network.sh enroll`) is in the plan file but not in the binding
+   * read at start, so an unknown name rereads the file.
+   */
+  private orgKnowing(name: string): OrgPlan | undefined {
+    const has = (org: OrgPlan): boolean => org.users.some((u) => u.name === name);
+    if (has(this.binding.org)) {
+      return this.binding.org;
+    }
+    const current = bindOrg(this.config.planFile, this.binding.org.name, this.binding.peer.id).org;
+    return has(current) ? current : undefined;
   }
 
   /** The session of an enrolled user, made once and kept: Gateways are cheap, the connection is shared. */

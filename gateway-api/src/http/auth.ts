@@ -22,7 +22,6 @@ import { callerOf } from './context';
  */
 export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerifier | undefined): RequestHandler {
   const users = new Map<string, EnrolledUser>();
-  const enrolled = new Set(ledger.binding.org.users.map((u) => u.name));
   const userNamed = (name: string): EnrolledUser => {
     let user = users.get(name);
     if (user === undefined) {
@@ -57,7 +56,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
       throw new ApiError(ApiCode.UNAUTHENTICATED, 'this instance accepts no bearer tokens; send an API key in the X-API-Key header');
     }
     const token = await bearer.verify(match[1]);
-    if (!enrolled.has(token.user)) {
+    if (!ledger.isEnrolled(token.user)) {
       throw new ApiError(ApiCode.FORBIDDEN, `the bearer token is valid, but "${token.user}" is not an enrolled user of ${ledger.binding.org.mspId}`);
     }
     const user = userNamed(token.user);
