@@ -268,10 +268,18 @@ enroll_org() {
       "$(jq -r '[.attrs // {} | to_entries[] | "\(.key)=\(.value):ecert"] | join(",")' <<<"$entry")" \
       "$(jq -r 'if .type == "admin" then "tls" else "" end' <<<"$entry")"
   done < <(jq -c '.users[]' <<<"$json")
-  if [ "$(plan .chaincode.operator)" = "$org" ]; then
-    enroll_identity "$org" chaincode client "$(plan .chaincode.tlsDir)" "" tls
-  fi
   touch "$RUNTIME_DIR/crypto/$org/.enrolled"
+}
+
+# enroll_chaincode_servers: the TLS pair of every member org's chaincode server,
+# from the org's own CA (also for a network enrolled before each org ran one).
+enroll_chaincode_servers() {
+  local org dir
+  while IFS=$'\t' read -r org dir; do
+    [ -f "$dir/tls/cert.pem" ] && continue
+    log "enrolling the chaincode server of $org at ca.$org"
+    enroll_identity "$org" chaincode client "$dir" "" tls
+  done < <(plan '.orgs[] | [.name, .chaincodeServer.tlsDir] | @tsv')
 }
 
 # enroll_user ORG NAME ROLE [ATTR=VALUE...]: on a running network, registers a
@@ -345,7 +353,7 @@ check_ports_free() {
     done
   done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
                  (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
-                 (.orgs[] | .api | [.id, "\(.port)"]), (.modelServer | [.id, "\(.port)"]), (.chaincode | ["chaincode", "\(.port)"]) | @tsv')
+                 (.orgs[] | .api | [.id, "\(.port)"]), (.modelServer | [.id, "\(.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
 }
 
 start_nodes() {
@@ -461,11 +469,15 @@ chaincode_label() {
   printf '%s_%s\n' "$(plan .chaincode.label)" "$hash"
 }
 
+# package_chaincode LABEL ORG: ORG's ccaas package, whose connection.json points
+# its peers at ORG's own chaincode server. Prints the package's path.
 package_chaincode() {
-  local label="$1" work="$RUNTIME_DIR/chaincode/$1"
+  local label="$1" org="$2" server work
+  server="$(plan -c --arg o "$org" '.orgs[] | select(.name == $o) | .chaincodeServer')"
+  work="$(jq -r .dir <<<"$server")/$label"
   mkdir -p "$work/src"
-  # Peers dial the chaincode server over TLS and check it against its operator's CA.
-  jq -n --arg a "$(plan .chaincode.address)" --rawfile ca "$(plan .chaincode.tls.ca)" \
+  # The peers dial the server over TLS and check it against their own org's CA.
+  jq -n --arg a "$(jq -r .address <<<"$server")" --rawfile ca "$(jq -r .tls.ca <<<"$server")" \
     '{address: $a, dial_timeout: "10s", tls_required: true, client_auth_required: false, root_cert: $ca}' \
     >"$work/src/connection.json"
   jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$work/metadata.json"
@@ -477,19 +489,25 @@ package_chaincode() {
   printf '%s\n' "$work/$label.tar.gz"
 }
 
+# start_chaincode_server ORG PACKAGE_ID: ORG's chaincode server, serving the
+# package ORG's peers installed; restarted when that package changed.
 start_chaincode_server() {
-  local package_id="$1"
-  if is_running chaincode && [ "$(cat "$RUNTIME_DIR/chaincode/running.id" 2>/dev/null)" != "$package_id" ]; then
-    stop_process chaincode
+  local org="$1" package_id="$2" server id dir
+  server="$(plan -c --arg o "$org" '.orgs[] | select(.name == $o) | .chaincodeServer')"
+  id="$(jq -r .id <<<"$server")"
+  dir="$(jq -r .dir <<<"$server")"
+  if is_running "$id" && [ "$(cat "$dir/running.id" 2>/dev/null)" != "$package_id" ]; then
+    stop_process "$id"
   fi
-  printf '%s\n' "$package_id" >"$RUNTIME_DIR/chaincode/running.id"
+  mkdir -p "$dir"
+  printf '%s\n' "$package_id" >"$dir/running.id"
   (
     cd "$REPO_ROOT/chaincode"
-    start_process chaincode "" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-      --chaincode-address "$(plan .chaincode.address)" --chaincode-id "$package_id" \
-      --chaincode-tls-cert-file "$(plan .chaincode.tls.cert)" --chaincode-tls-key-file "$(plan .chaincode.tls.key)"
+    start_process "$id" "" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
+      --chaincode-address "$(jq -r .address <<<"$server")" --chaincode-id "$package_id" \
+      --chaincode-tls-cert-file "$(jq -r .tls.cert <<<"$server")" --chaincode-tls-key-file "$(jq -r .tls.key <<<"$server")"
   )
-  wait_listening chaincode "$(plan .chaincode.address)"
+  wait_listening "$id" "$(jq -r .address <<<"$server")"
 }
 
 # committed_sequence: the chaincode's committed sequence, or 0.
@@ -506,8 +524,19 @@ committed_sequence() {
   fi
 }
 
+# approved_package ORG SEQUENCE PACKAGE_ID: ORG has approved SEQUENCE of the
+# chaincode with PACKAGE_ID.
+approved_package() {
+  peer_cli "$1" lifecycle chaincode queryapproved -C "$(plan .channel)" -n "$(plan .chaincode.name)" --sequence "$2" -O json 2>/dev/null \
+    | jq -e --arg id "$3" '.source.Type.LocalPackage.package_id == $id' >/dev/null
+}
+
+# deploy_chaincode: packages the chaincode once per member org (each package
+# names the org's own server), installs each on the org's peers, has every org
+# approve the one definition with its own package id, commits it, and starts
+# every org's server. Each org thus endorses with a process it runs itself.
 deploy_chaincode() {
-  local name channel policy label pkg package_id sequence org peer
+  local name channel policy label org peer sequence
   name="$(plan .chaincode.name)"
   channel="$(plan .channel)"
   policy="$(plan .chaincode.endorsementPolicy)"
@@ -515,53 +544,65 @@ deploy_chaincode() {
   log "building the chaincode"
   (cd "$REPO_ROOT" && npm run --silent build -w chaincode) || die "the chaincode does not build"
   label="$(chaincode_label)"
-  pkg="$(package_chaincode "$label")"
-  package_id="$(FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$pkg")"
-  while IFS=$'\t' read -r org peer; do
-    if ! peer_cli_at "$org" "$peer" lifecycle chaincode queryinstalled -O json 2>/dev/null \
-      | jq -e --arg id "$package_id" '.installed_chaincodes // [] | any(.package_id == $id)' >/dev/null; then
-      log "installing $label on $(jq -r .id <<<"$peer")"
-      peer_cli_at "$org" "$peer" lifecycle chaincode install "$pkg" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
-        || die "install on $(jq -r .id <<<"$peer") failed; see $LOGS_DIR/peer-cli.log"
-    fi
-  done < <(plan -c '.orgs[] | .name as $o | .peers[] | [$o, (. | tojson)] | @tsv')
-
-  sequence="$(committed_sequence)"
-  if [ "$sequence" != 0 ] && peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode queryapproved -C "$channel" -n "$name" \
-      --sequence "$sequence" -O json 2>/dev/null | jq -e --arg id "$package_id" '.source.Type.LocalPackage.package_id == $id' >/dev/null; then
-    log "chaincode $name sequence $sequence with $label is already committed"
-    start_chaincode_server "$package_id"
-    return 0
-  fi
-  sequence=$((sequence + 1))
-  local orderer
-  mapfile -t orderer < <(orderer_tls_args)
+  local -A package_ids=()
+  local pkg
   for org in $(plan '.orgs[].name'); do
-    # A rerun after an interrupted deploy: Fabric refuses the same approval twice.
-    if peer_cli "$org" lifecycle chaincode queryapproved -C "$channel" -n "$name" --sequence "$sequence" -O json 2>/dev/null \
-      | jq -e --arg id "$package_id" '.source.Type.LocalPackage.package_id == $id' >/dev/null; then
-      log "$org has already approved $name sequence $sequence"
-      continue
-    fi
-    log "approving $name sequence $sequence for $org"
-    peer_cli "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$channel" -n "$name" \
-      --version "$label" --package-id "$package_id" --sequence "$sequence" \
-      --signature-policy "$policy" --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 \
-      || die "approval by $org failed; see $LOGS_DIR/peer-cli.log"
+    pkg="$(package_chaincode "$label" "$org")"
+    package_ids[$org]="$(FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$pkg")"
+    while read -r peer; do
+      if ! peer_cli_at "$org" "$peer" lifecycle chaincode queryinstalled -O json 2>/dev/null \
+        | jq -e --arg id "${package_ids[$org]}" '.installed_chaincodes // [] | any(.package_id == $id)' >/dev/null; then
+        log "installing $label on $(jq -r .id <<<"$peer")"
+        peer_cli_at "$org" "$peer" lifecycle chaincode install "$pkg" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+          || die "install on $(jq -r .id <<<"$peer") failed; see $LOGS_DIR/peer-cli.log"
+      fi
+    done < <(plan -c --arg o "$org" '.orgs[] | select(.name == $o) | .peers[]')
   done
 
-  local targets=()
-  while IFS=$'\t' read -r address ca; do
-    targets+=(--peerAddresses "$address" --tlsRootCertFiles "$ca")
-  done < <(plan '.orgs[] | .peers[0] | [.address, .tls.ca] | @tsv')
-  log "committing $name sequence $sequence"
-  peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode commit "${orderer[@]}" -C "$channel" -n "$name" \
-    --version "$label" --sequence "$sequence" --signature-policy "$policy" "${targets[@]}" \
-    --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 || die "commit failed; see $LOGS_DIR/peer-cli.log"
-  log "chaincode $name sequence $sequence ($label) is committed"
-  # The peers dial the server under the committed package id, so the new server
+  sequence="$(committed_sequence)"
+  local current=true
+  [ "$sequence" != 0 ] || current=false
+  for org in $(plan '.orgs[].name'); do
+    if [ "$current" = true ] && ! approved_package "$org" "$sequence" "${package_ids[$org]}"; then
+      current=false
+    fi
+  done
+  if [ "$current" = true ]; then
+    log "chaincode $name sequence $sequence with $label is already committed"
+  else
+    sequence=$((sequence + 1))
+    local orderer
+    mapfile -t orderer < <(orderer_tls_args)
+    for org in $(plan '.orgs[].name'); do
+      # A rerun after an interrupted deploy: Fabric refuses the same approval twice.
+      if approved_package "$org" "$sequence" "${package_ids[$org]}"; then
+        log "$org has already approved $name sequence $sequence"
+        continue
+      fi
+      log "approving $name sequence $sequence for $org, with its own package"
+      peer_cli "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$channel" -n "$name" \
+        --version "$label" --package-id "${package_ids[$org]}" --sequence "$sequence" \
+        --signature-policy "$policy" --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+        || die "approval by $org failed; see $LOGS_DIR/peer-cli.log"
+    done
+
+    local targets=()
+    while IFS=$'\t' read -r address ca; do
+      targets+=(--peerAddresses "$address" --tlsRootCertFiles "$ca")
+    done < <(plan '.orgs[] | .peers[0] | [.address, .tls.ca] | @tsv')
+    log "committing $name sequence $sequence"
+    peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode commit "${orderer[@]}" -C "$channel" -n "$name" \
+      --version "$label" --sequence "$sequence" --signature-policy "$policy" "${targets[@]}" \
+      --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 || die "commit failed; see $LOGS_DIR/peer-cli.log"
+    log "chaincode $name sequence $sequence ($label) is committed"
+  fi
+  # The peers dial each server under the committed package id, so a new server
   # starts only now; until here the previous definition kept being served.
-  start_chaincode_server "$package_id"
+  for org in $(plan '.orgs[].name'); do
+    start_chaincode_server "$org" "${package_ids[$org]}"
+  done
+  # The single server of networks set up before every org ran its own.
+  stop_process chaincode
 }
 
 # wait_endorsable: waits until every peer's discovery service can name a set of
@@ -597,6 +638,7 @@ network_up() {
   for org in $(all_orgs); do start_ca "$org"; done
   for org in $(all_orgs); do wait_ca "$org"; done
   for org in $(all_orgs); do enroll_org "$org"; done
+  enroll_chaincode_servers
   start_nodes
   create_channel
   wait_raft_leader
@@ -615,7 +657,7 @@ network_down() {
   local name
   stop_apis
   stop_process model-server
-  stop_process chaincode
+  for name in $(plan '.orgs[].chaincodeServer.id') chaincode; do stop_process "$name"; done
   for name in $(plan '.orgs[].peers[].id, .ordererOrg.orderers[].id'); do stop_process "$name"; done
   for org in $(all_orgs); do stop_process "ca.$org"; done
   log "stopped; the ledgers and crypto material stay in $RUNTIME_DIR"
@@ -656,9 +698,12 @@ network_status() {
     if is_running "$id" && curl -sf "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
     printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
   done < <(plan '(.orgs[].api, .modelServer) | [.id, .port, .health] | @tsv')
-  pid="$(pid_of chaincode)"
-  if is_running chaincode; then state=ok; else state=down; fi
-  printf '%-16s %-8s %-7s %-8s %-9s %s\n' chaincode "${pid:--}" "$(plan .chaincode.port)" "$state" - "$(cat "$RUNTIME_DIR/chaincode/running.id" 2>/dev/null || echo -)"
+  local dir
+  while IFS=$'\t' read -r id port dir; do
+    pid="$(pid_of "$id")"
+    if is_running "$id"; then state=ok; else state=down; fi
+    printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - "$(cat "$dir/running.id" 2>/dev/null || echo -)"
+  done < <(plan '.orgs[].chaincodeServer | [.id, .port, .dir] | @tsv')
 }
 
 network_logs() {

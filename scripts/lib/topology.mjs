@@ -106,6 +106,15 @@ export function buildPlan(topology, runtimeDir, offset) {
     msp: join(orgDir(org.name), 'msp'),
     ca: ca(org, org.ca),
     users: users(org, [...org.users, ...addedUsers(orgDir(org.name))]),
+    // The org's own chaincode server, which only its peers dial, with a TLS pair from its own CA.
+    chaincodeServer: {
+      id: `chaincode.${org.name}`,
+      port: p(org.chaincodeServer.port),
+      address: `${HOST}:${p(org.chaincodeServer.port)}`,
+      dir: join(runtimeDir, 'chaincode', org.name),
+      tls: tlsOf(join(orgDir(org.name), 'nodes', 'chaincode')),
+      tlsDir: join(orgDir(org.name), 'nodes', 'chaincode'),
+    },
     api: {
       id: `api.${org.name}`,
       port: p(org.api.port),
@@ -148,12 +157,7 @@ export function buildPlan(topology, runtimeDir, offset) {
     chaincode: {
       ...cc,
       endorsementPolicy: `OutOf(${cc.endorsementQuorum}, ${endorsers.join(', ')})`,
-      address: `${HOST}:${p(cc.port)}`,
-      port: p(cc.port),
       dir: join(runtimeDir, 'chaincode'),
-      // The chaincode server's TLS pair, issued by its operator org's CA.
-      tls: tlsOf(join(orgDir(cc.operator), 'nodes', 'chaincode')),
-      tlsDir: join(orgDir(cc.operator), 'nodes', 'chaincode'),
     },
     raft: topology.raft,
     modelServer: {
@@ -414,9 +418,9 @@ function composeNode(image, command, env, extraVolumes = []) {
   };
 }
 
-function composeChaincode(plan) {
-  const cc = plan.chaincode;
-  const idFile = join(cc.dir, 'running.id');
+function composeChaincode(org) {
+  const server = org.chaincodeServer;
+  const idFile = join(server.dir, 'running.id');
   return {
     image: 'node:20',
     network_mode: 'host',
@@ -427,14 +431,14 @@ function composeChaincode(plan) {
       `./chaincode:${COMPOSE_REPO_DIR}/chaincode:ro`,
       `./node_modules:${COMPOSE_REPO_DIR}/node_modules:ro`,
     ],
-    // The package id is the one the peers installed, recorded by `scripts/network.sh deploy`.
+    // The package id is the one the org's peers installed, recorded by `scripts/network.sh deploy`.
     command: shell([
       `id_file=${idFile}`,
       '[ -s "$id_file" ] || { echo "$id_file is missing: deploy the chaincode first (see docker-compose.yml)" >&2; exit 1; }',
       `exec ${COMPOSE_REPO_DIR}/node_modules/.bin/fabric-chaincode-node server \\`,
-      `  --chaincode-address ${cc.address} --chaincode-id "$(cat "$id_file")" \\`,
-      `  --chaincode-tls-cert-file ${cc.tls.cert} \\`,
-      `  --chaincode-tls-key-file ${cc.tls.key}`,
+      `  --chaincode-address ${server.address} --chaincode-id "$(cat "$id_file")" \\`,
+      `  --chaincode-tls-cert-file ${server.tls.cert} \\`,
+      `  --chaincode-tls-key-file ${server.tls.key}`,
     ]),
   };
 }
@@ -491,7 +495,7 @@ function compose(topology, offset) {
       ]);
     }
   }
-  services.chaincode = composeChaincode(plan);
+  for (const org of plan.orgs) services[org.chaincodeServer.id] = composeChaincode(org);
   return `${composeHeader(offset, versions)}\n${YAML.stringify({ name: 'model-ledger', services }, { lineWidth: 0 })}`;
 }
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelHeight, healthStatus } from '../support/ledger';
-import { connectAs, connectWith, identityOf, loadPlan, networkScript, NodePlan, Plan, signerOf } from '../support/network';
+import { connectAs, connectWith, identityOf, loadPlan, networkScript, NodePlan, Plan, runtimeDir, signerOf } from '../support/network';
 
 const utf8 = new TextDecoder();
 
@@ -51,6 +51,23 @@ describe('the consortium network', () => {
     expect(heights.every((h) => h > 0)).toBe(true);
     // Peers commit the same blocks; allow a block in flight between them.
     expect(Math.max(...heights) - Math.min(...heights)).toBeLessThanOrEqual(1);
+  });
+
+  it('runs the chaincode for each org on a server of its own, which only that org\u2019s peers dial', async () => {
+    const served = new Set<string>();
+    for (const o of plan.orgs) {
+      const running = readFileSync(join(o.chaincodeServer.dir, 'running.id'), 'utf8').trim();
+      served.add(running);
+      const installed = (await peerJson(o.name, 'lifecycle', 'chaincode', 'queryinstalled')).installed_chaincodes as { package_id: string; label: string }[];
+      const ours = installed.find((c) => c.package_id === running);
+      expect({ org: o.name, installed: ours !== undefined }).toEqual({ org: o.name, installed: true });
+      // The package the org's peers installed points them at the org's own server, checked against the org's own CA.
+      const connection = JSON.parse(readFileSync(join(o.chaincodeServer.dir, ours!.label, 'src', 'connection.json'), 'utf8')) as Record<string, unknown>;
+      expect(connection).toMatchObject({ address: o.chaincodeServer.address, tls_required: true, root_cert: readFileSync(o.ca.certFile, 'utf8') });
+      const pid = Number(readFileSync(join(runtimeDir, 'pids', `${o.chaincodeServer.id}.pid`), 'utf8'));
+      expect(() => process.kill(pid, 0)).not.toThrow();
+    }
+    expect(served.size).toBe(plan.orgs.length);
   });
 
   it('has the chaincode committed on every peer with a two-org endorsement policy that leaves out the regulator', async () => {

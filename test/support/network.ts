@@ -49,11 +49,13 @@ export interface OrgPlan {
   ca: NodePlan;
   users: UserPlan[];
   peers: NodePlan[];
+  /** The org's own chaincode server, which only its peers dial. */
+  chaincodeServer: { id: string; address: string; port: number; dir: string };
 }
 
 export interface Plan {
   channel: string;
-  chaincode: { name: string; endorsementPolicy: string; address: string };
+  chaincode: { name: string; endorsementPolicy: string };
   ordererOrg: { name: string; mspId: string; ca: NodePlan; orderers: NodePlan[] };
   orgs: OrgPlan[];
 }

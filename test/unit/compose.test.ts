@@ -37,11 +37,16 @@ interface NodePlan {
   tls: { cert: string; key: string; ca: string };
 }
 
+interface ChaincodeServerPlan {
+  id: string;
+  address: string;
+  tls: { cert: string; key: string };
+}
+
 interface Plan {
   runtimeDir: string;
-  chaincode: { address: string; tls: { cert: string; key: string } };
   ordererOrg: { mspId: string; ca: NodePlan; orderers: NodePlan[] };
-  orgs: { mspId: string; ca: NodePlan; peers: NodePlan[] }[];
+  orgs: { name: string; mspId: string; ca: NodePlan; peers: NodePlan[]; chaincodeServer: ChaincodeServerPlan }[];
 }
 
 /** topology.mjs with the committed file's settings: no port offset. */
@@ -95,8 +100,9 @@ describe('docker-compose.yml', () => {
     expect(topology('compose', { MLL_RUNTIME_DIR: '/somewhere/else' })).toBe(committed);
   });
 
-  it('has one service for every orderer, peer and CA in the plan, plus the chaincode, and nothing else', () => {
-    const expected = [...cas.map((c) => c.id), ...orderers.map((n) => n.id), ...peers.map((n) => n.id), 'chaincode'];
+  it('has one service for every orderer, peer and CA in the plan, plus each member org\u2019s chaincode server, and nothing else', () => {
+    const servers = plan.orgs.map((o) => o.chaincodeServer.id);
+    const expected = [...cas.map((c) => c.id), ...orderers.map((n) => n.id), ...peers.map((n) => n.id), ...servers];
     expect(Object.keys(services).sort()).toEqual(expected.sort());
   });
 
@@ -106,7 +112,7 @@ describe('docker-compose.yml', () => {
     for (const n of orderers) expect(service(n.id).image).toBe(`hyperledger/fabric-orderer:${fabric}`);
     for (const n of peers) expect(service(n.id).image).toBe(`hyperledger/fabric-peer:${fabric}`);
     for (const c of cas) expect(service(c.id).image).toBe(`hyperledger/fabric-ca:${ca}`);
-    expect(service('chaincode').image).toBe('node:20');
+    for (const o of plan.orgs) expect(service(o.chaincodeServer.id).image).toBe('node:20');
   });
 
   it('says once why the images are not the 3.1.5 the issue asked for', () => {
@@ -155,12 +161,18 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('serves the chaincode at the plan’s address with its TLS pair', () => {
-    const sh = script(service('chaincode'));
-    expect(sh).toContain('fabric-chaincode-node server');
-    expect(sh).toContain(`--chaincode-address ${plan.chaincode.address}`);
-    expect(sh).toContain(`--chaincode-tls-cert-file ${plan.chaincode.tls.cert}`);
-    expect(sh).toContain(`--chaincode-tls-key-file ${plan.chaincode.tls.key}`);
+  it('serves the chaincode from each member org\u2019s own server, at the plan\u2019s address with that org\u2019s TLS pair', () => {
+    expect(new Set(plan.orgs.map((o) => o.chaincodeServer.address)).size).toBe(plan.orgs.length);
+    for (const o of plan.orgs) {
+      const server = o.chaincodeServer;
+      const sh = script(service(server.id));
+      expect(sh).toContain('fabric-chaincode-node server');
+      expect(sh).toContain(`--chaincode-address ${server.address}`);
+      expect(sh).toContain(`--chaincode-tls-cert-file ${server.tls.cert}`);
+      expect(sh).toContain(`--chaincode-tls-key-file ${server.tls.key}`);
+      expect(server.tls.cert).toContain(`/crypto/${o.name}/`);
+      expect(sh).toContain(`chaincode/${o.name}/running.id`);
+    }
   });
 
   it('bind-mounts only the runtime folder and folders that exist in the repo', () => {
