@@ -676,7 +676,7 @@ network_status() {
   [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
   local channel
   channel="$(plan .channel)"
-  printf '%-16s %-8s %-7s %-8s %-9s %s\n' NODE PID PORT HEALTH HEIGHT CHAINCODE
+  printf '%-20s %-8s %-7s %-8s %-9s %s\n' NODE PID PORT HEALTH HEIGHT CHAINCODE
   local id kind port health cacert pid state height cc org
   while IFS=$'\t' read -r id kind port health cacert org; do
     pid="$(pid_of "$id")"
@@ -690,19 +690,19 @@ network_status() {
       cc="$(peer_cli_at "$org" "$peer" lifecycle chaincode querycommitted -C "$channel" -O json 2>/dev/null \
         | jq -r '[.chaincode_definitions[]? | "\(.name)#\(.sequence)"] | join(",")')"
     fi
-    printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" "${height:--}" "${cc:--}"
+    printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" "${height:--}" "${cc:--}"
   done < <(plan '(.ordererOrg | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, $o])),
                  (.orgs[] | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.peers[] | [.id, "peer", .port, .health, .tls.ca, $o])) | @tsv')
   while IFS=$'\t' read -r id port health; do
     pid="$(pid_of "$id")"
     if is_running "$id" && curl -sf "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
-    printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
+    printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
   done < <(plan '(.orgs[].api, .modelServer) | [.id, .port, .health] | @tsv')
   local dir
   while IFS=$'\t' read -r id port dir; do
     pid="$(pid_of "$id")"
     if is_running "$id"; then state=ok; else state=down; fi
-    printf '%-16s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - "$(cat "$dir/running.id" 2>/dev/null || echo -)"
+    printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - "$(cat "$dir/running.id" 2>/dev/null || echo -)"
   done < <(plan '.orgs[].chaincodeServer | [.id, .port, .dir] | @tsv')
 }
 
