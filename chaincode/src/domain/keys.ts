@@ -54,6 +54,7 @@ export const Keys = {
   license: (licenseId: string): string => key('lic', licenseId),
   /** One lot of a licence's units; written lazily by the accesses that consume it. */
   lot: (licenseId: string, index: number): string => key('lot', licenseId, index.toString().padStart(4, '0')),
+  lotsOf: (licenseId: string): readonly string[] => ['lot', licenseId],
   /** Index of licences by holder. */
   licenseByHolder: (holder: string, licenseId: string): string => key('holder', holder, licenseId),
   licensesByHolder: (holder: string): readonly string[] => ['holder', holder],
