@@ -63,7 +63,7 @@ export const Limits = {
   maxUriLength: 512,
   /** Most entries in a list-valued term (purposes, MSP allowlist, attributes). */
   maxListEntries: 32,
-  /** Most lineage parents examined is bounded by depth; total policies loaded is bounded too. */
+  /** Most models (the accessed one included) whose policies one royalty split loads; a policy write that would exceed it is refused. */
   maxLineagePolicies: 64,
   /** Most licences one listing (a bundle) may sell together. */
   maxBundleItems: 16,

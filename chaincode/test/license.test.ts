@@ -93,6 +93,50 @@ describe('purchase and access', () => {
     ]);
   });
 
+  describe('a lineage of more than Limits.maxLineagePolicies (64) models', () => {
+    const single = (account: string, parents: string[] = []): string =>
+      JSON.stringify({ beneficiaries: [{ account, shareBps: 10000 }], parents: parents.map((modelId) => ({ modelId, shareBps: 1000 })) });
+    /** 64 base models and 8 mid models, mid i naming bases 8i…8i+7 as parents when `linked`. */
+    async function tree(fabric: FakeFabric, linked: boolean): Promise<{ bases: string[]; mids: string[] }> {
+      const bases: string[] = [];
+      for (let i = 0; i < 64; i += 1) bases.push(await registerModel(fabric, single('org::BaseMSP'), people.baseAdmin));
+      const mids: string[] = [];
+      for (let i = 0; i < 8; i += 1) mids.push(await registerModel(fabric, single(LAB, linked ? bases.slice(8 * i, 8 * i + 8) : [])));
+      return { bases, mids };
+    }
+
+    it('is refused when a royalty policy would make one, and accepted at 64', async () => {
+      const fabric = new FakeFabric();
+      const { mids } = await tree(fabric, true);
+      const before = fabric.ledger.snapshot();
+      await expect(registerModel(fabric, single(HOSPITAL, mids))).rejects.toThrow(
+        /^INVALID_ARGUMENT: royaltyPolicy\.parents would make a lineage of more than 64 models/,
+      );
+      expect(fabric.ledger.snapshot()).toEqual(before);
+      await expect(registerModel(fabric, single(HOSPITAL, mids.slice(0, 7)))).resolves.toMatch(/^M-/);
+    });
+
+    it('grown later by a parent\u2019s own policy, is split along the first 64 models loaded, losing no unit', async () => {
+      const fabric = new FakeFabric();
+      const { bases, mids } = await tree(fabric, false);
+      const childId = await registerModel(fabric, single(HOSPITAL, mids));
+      for (const [i, mid] of mids.entries()) {
+        await fabric.submit(people.labAdmin, contracts.models, 'SetRoyaltyPolicy', mid, single(LAB, bases.slice(8 * i, 8 * i + 8)));
+      }
+      const offeringId = await publish(fabric, childId, meteredOffering({ unitPrice: '1000000' }));
+      await mint(fabric, HOSPITAL, '1000000');
+      const purchase = await buy(fabric, offeringId, '1');
+      const record = await access(fabric, purchase.licenseId);
+      const total = record.royalties.reduce((sum, r) => sum + BigInt(r.amount), 0n);
+      expect(total).toBe(1000000n);
+      const paid = new Set(record.royalties.map((r) => r.modelId));
+      expect(paid.size).toBe(64);
+      // Breadth first: the child, its 8 parents, then 55 grandparents; the last 9 bases are not reached.
+      expect(bases.slice(55).filter((id) => paid.has(id))).toEqual([]);
+      expect(bases.slice(0, 55).every((id) => paid.has(id))).toBe(true);
+    });
+  });
+
   it('returns the first purchase when a purchase is retried with the same request id', async () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);

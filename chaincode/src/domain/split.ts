@@ -59,11 +59,14 @@ export interface Payout {
  * own share, is split among the beneficiaries by their basis points. Both
  * steps use `allocate`, so no unit is lost. At `maxDepth` the recursion stops:
  * parent shares are ignored and the whole amount stays with that model's
- * beneficiaries. Payouts to the same account from the same model are merged;
- * zero payouts are dropped. The payouts always sum to `amount`.
+ * beneficiaries. A parent whose policy is not in `policies` (the loader stops
+ * at `Limits.maxLineagePolicies` models, breadth first) is treated the same
+ * way: its share stays with its child. Payouts to the same account from the
+ * same model are merged; zero payouts are dropped. The payouts always sum to
+ * `amount`.
  *
- * @param policies the policies of the model and every ancestor within `maxDepth`.
- * @throws Error if a needed policy is missing from `policies` (a loader bug).
+ * @param policies the policies of the model and of the ancestors loaded within `maxDepth`.
+ * @throws Error if the accessed model's own policy is missing (a loader bug).
  */
 export function splitRoyalty(
   amount: bigint,
@@ -77,7 +80,7 @@ export function splitRoyalty(
     if (policy === undefined) {
       throw new Error(`royalty policy of model ${id} was not loaded`);
     }
-    const parents = depth < maxDepth ? policy.parents : [];
+    const parents = depth < maxDepth ? policy.parents.filter((parent) => policies.has(parent.modelId)) : [];
     const parentWeights = parents.map((parent) => BigInt(parent.shareBps));
     const ownWeight = BASIS_POINTS - parentWeights.reduce((sum, weight) => sum + weight, 0n);
     const stage = allocate(part, [...parentWeights, ownWeight], BASIS_POINTS);

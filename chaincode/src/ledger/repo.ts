@@ -122,7 +122,8 @@ export async function loadLineagePolicies(tx: Tx, root: ModelRecord): Promise<Ma
     const next: RoyaltyPolicy[] = [];
     for (const policy of frontier) {
       for (const parent of policy.parents) {
-        if (!policies.has(parent.modelId)) {
+        // The bound on work per access: parents past it keep no share of their own (see splitRoyalty).
+        if (!policies.has(parent.modelId) && policies.size < Limits.maxLineagePolicies) {
           const model = await requireModel(tx, parent.modelId);
           policies.set(parent.modelId, model.royaltyPolicy);
           next.push(model.royaltyPolicy);
@@ -170,12 +171,17 @@ export function versionsRange(modelId: string): KeyRange {
  * @throws ChaincodeError INVALID_ARGUMENT naming the parent at fault.
  */
 export async function checkParents(tx: Tx, modelId: string, policy: RoyaltyPolicy, prefix = 'royaltyPolicy'): Promise<void> {
+  const lineage = new Set<string>([modelId]);
   for (const [index, parent] of policy.parents.entries()) {
     const field = `${prefix}.parents[${index}].modelId`;
     const parentModel = await requireModel(tx, parent.modelId, field);
     const ancestors = await loadLineagePolicies(tx, parentModel);
     if (ancestors.has(modelId)) {
       throw invalidArgument(field, `descends from ${modelId}, which would make the lineage a cycle`);
+    }
+    ancestors.forEach((_, id) => lineage.add(id));
+    if (lineage.size > Limits.maxLineagePolicies || ancestors.size >= Limits.maxLineagePolicies) {
+      throw invalidArgument(`${prefix}.parents`, `would make a lineage of more than ${Limits.maxLineagePolicies} models`);
     }
   }
 }
