@@ -314,10 +314,10 @@ enroll_user() {
   is_running "ca.$org" || die "ca.$org is not running; start the network first: scripts/network.sh up"
   [ -f "$REPO_ROOT/gateway-api/dist/cli/keys.js" ] || die "the gateway API is not built; run: npm run build -w gateway-api"
 
-  kind=client
+  kind="client"
   tls=""
   if [ "$role" = admin ]; then
-    kind=admin
+    kind="admin"
     tls=tls
   fi
   dir="$RUNTIME_DIR/crypto/$org/users/$name"
