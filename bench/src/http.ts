@@ -4,7 +4,7 @@
  * configures one, but without a rate limit), and timed HTTP calls.
  */
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Outcome } from './fabric';
@@ -30,18 +30,22 @@ function freePort(): Promise<number> {
 
 /**
  * Starts `gateway-api/dist/server.js` for ORG, issues a key for USER into a
- * key file of this run, and waits for `/healthz`.
+ * key file of this run, and waits for `/healthz`. The key file and the event
+ * checkpoint go to the runtime folder (they are secrets and state, never
+ * results); the instance's log goes to `outDir`.
  */
 export async function startGateway(repoRoot: string, runtimeDir: string, outDir: string, org: string, user: string): Promise<BenchGateway> {
   const port = await freePort();
+  const stateDir = join(runtimeDir, 'bench-api');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const env = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
     MLL_API_ORG: org,
     MLL_API_PORT: String(port),
     MLL_RUNTIME_DIR: runtimeDir,
-    MLL_API_KEYS_FILE: join(outDir, `${org}-keys.json`),
-    MLL_API_EVENTS_CHECKPOINT_FILE: join(outDir, `${org}-events.checkpoint.json`),
+    MLL_API_KEYS_FILE: join(stateDir, `${org}-keys.json`),
+    MLL_API_EVENTS_CHECKPOINT_FILE: join(stateDir, `${org}-events.checkpoint.json`),
     MLL_API_RATE_LIMIT: '0',
     MLL_API_LOG_LEVEL: 'warn',
   };
