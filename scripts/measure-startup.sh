@@ -14,6 +14,7 @@ shopt -s inherit_errexit
 
 require_cmd bc "Install bc (apt-get install bc)."
 scratch="${1:-$(mktemp -d)}"
+mkdir -p "$scratch"
 export MLL_RUNTIME_DIR="$scratch/runtime" FABRIC_CACHE="$scratch/fabric"
 network() { bash "$REPO_ROOT/scripts/network.sh" "$@"; }
 
