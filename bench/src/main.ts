@@ -546,6 +546,12 @@ function chart(report: Report, runName: string): Buffer {
       const r = report.results.find((x) => x.workload === workload && x.concurrency === c);
       return [c, r ? pick(r) : Number.NaN] as const;
     });
+  /** p50 (solid) and p99 (dashed) lines of each workload, one colour each. */
+  const latencySeries = (names: readonly string[]) =>
+    names.flatMap((w, i) => [
+      { label: `${w} p50`, color: Palette[i], points: seriesOf(w, (r) => r.latencyMs.p50) },
+      { label: `${w} p99`, color: Palette[i], dash: 4, points: seriesOf(w, (r) => r.latencyMs.p99) },
+    ]);
   const submitNames = ['baseline', 'RecordAccess', 'PurchaseLicense'];
   const queryNames = ['CheckEntitlement', `ListAccessByModel@${report.audit.smallCount}`, `ListAccessByModel@${report.audit.largeCount}`];
   const httpNames = ['model server direct', 'API entitlement check', 'API RecordAccess', 'API inference'];
@@ -564,10 +570,7 @@ function chart(report: Report, runName: string): Buffer {
       yLabel: 'ms',
       xLog: true,
       xTicks: levels,
-      series: submitNames.flatMap((w, i) => [
-        { label: `${w} p50`, color: Palette[i], points: seriesOf(w, (r) => r.latencyMs.p50) },
-        { label: `${w} p99`, color: Palette[i], dash: 4, points: seriesOf(w, (r) => r.latencyMs.p99) },
-      ]),
+      series: latencySeries(submitNames),
     },
     {
       title: 'Queries answered/s (evaluate, no commit)',
@@ -583,10 +586,7 @@ function chart(report: Report, runName: string): Buffer {
       yLabel: 'ms',
       xLog: true,
       xTicks: levels,
-      series: httpNames.flatMap((w, i) => [
-        { label: `${w} p50`, color: Palette[i], points: seriesOf(w, (r) => r.latencyMs.p50) },
-        { label: `${w} p99`, color: Palette[i], dash: 4, points: seriesOf(w, (r) => r.latencyMs.p99) },
-      ]),
+      series: latencySeries(httpNames),
     },
     {
       title: `Audit page of ${report.settings.auditPageSize} vs stored records`,

@@ -25,6 +25,14 @@ start_apis() {
   issue_demo_keys
 }
 
+# issue_api_key ORG USER: prints a new API key of ORG's gateway for USER, an
+# enrolled user of ORG (the gateway must be built).
+issue_api_key() {
+  (cd "$REPO_ROOT" && MLL_API_ORG="$1" MLL_RUNTIME_DIR="$RUNTIME_DIR" \
+    node gateway-api/dist/cli/keys.js issue --user "$2" 2>>"$LOGS_DIR/api-keys.log") \
+    || die "could not issue an API key for $2@$1; see $LOGS_DIR/api-keys.log"
+}
+
 # issue_demo_keys: once per network, an API key for each org's demo user. The
 # keys are kept in the runtime folder (mode 600) so that `up` can print them.
 issue_demo_keys() {
@@ -32,9 +40,7 @@ issue_demo_keys() {
   local org user key
   (umask 077 && : >"$DEMO_KEYS.tmp")
   while IFS=$'\t' read -r org user; do
-    key="$(cd "$REPO_ROOT" && MLL_API_ORG="$org" MLL_RUNTIME_DIR="$RUNTIME_DIR" \
-      node gateway-api/dist/cli/keys.js issue --user "$user" 2>>"$LOGS_DIR/api-keys.log")" \
-      || die "could not issue an API key for $user@$org; see $LOGS_DIR/api-keys.log"
+    key="$(issue_api_key "$org" "$user")"
     printf '%s\t%s\t%s\n' "$org" "$user" "$key" >>"$DEMO_KEYS.tmp"
   done < <(plan '.orgs[] | [.name, .api.demoUser] | @tsv')
   mv "$DEMO_KEYS.tmp" "$DEMO_KEYS"

@@ -331,9 +331,7 @@ enroll_user() {
   render_plan
   log "enrolled $name@$org; its certificate and key are in $dir/msp"
   local key
-  key="$(cd "$REPO_ROOT" && MLL_API_ORG="$org" MLL_RUNTIME_DIR="$RUNTIME_DIR" \
-    node gateway-api/dist/cli/keys.js issue --user "$name" 2>>"$LOGS_DIR/api-keys.log")" \
-    || die "enrolled $name, but could not issue its API key; see $LOGS_DIR/api-keys.log"
+  key="$(issue_api_key "$org" "$name")"
   log "its API key for $(plan --arg o "$org" '.orgs[] | select(.name == $o) | .api.url') follows; it is shown once"
   printf '%s\n' "$key"
 }
@@ -469,11 +467,14 @@ chaincode_label() {
   printf '%s_%s\n' "$(plan .chaincode.label)" "$hash"
 }
 
+# chaincode_server ORG: the plan entry of ORG's own chaincode server.
+chaincode_server() { plan -c --arg o "$1" '.orgs[] | select(.name == $o) | .chaincodeServer'; }
+
 # package_chaincode LABEL ORG: ORG's ccaas package, whose connection.json points
 # its peers at ORG's own chaincode server. Prints the package's path.
 package_chaincode() {
   local label="$1" org="$2" server work
-  server="$(plan -c --arg o "$org" '.orgs[] | select(.name == $o) | .chaincodeServer')"
+  server="$(chaincode_server "$org")"
   work="$(jq -r .dir <<<"$server")/$label"
   mkdir -p "$work/src"
   # The peers dial the server over TLS and check it against their own org's CA.
@@ -493,7 +494,7 @@ package_chaincode() {
 # package ORG's peers installed; restarted when that package changed.
 start_chaincode_server() {
   local org="$1" package_id="$2" server id dir
-  server="$(plan -c --arg o "$org" '.orgs[] | select(.name == $o) | .chaincodeServer')"
+  server="$(chaincode_server "$org")"
   id="$(jq -r .id <<<"$server")"
   dir="$(jq -r .dir <<<"$server")"
   if is_running "$id" && [ "$(cat "$dir/running.id" 2>/dev/null)" != "$package_id" ]; then

@@ -40,10 +40,11 @@ export class ClientRequest {
   ) {}
 
   static async begin(tx: Tx, call: string, args: readonly string[], requestId: string): Promise<ClientRequest> {
-    const fingerprint = sha256Hex(canonicalJson([call, ...args]));
     if (requestId === '') {
-      return new ClientRequest(tx, undefined, call, fingerprint, undefined);
+      // No id, nothing to remember: the hot path pays for no hash.
+      return new ClientRequest(tx, undefined, call, '', undefined);
     }
+    const fingerprint = sha256Hex(canonicalJson([call, ...args]));
     const id = requireId('requestId', requestId);
     const key = Keys.request(tx.caller.account, id);
     const stored = await tx.get<RequestRecord>(key);
