@@ -33,6 +33,11 @@ export interface Config {
     readonly submitMs: number;
     readonly commitStatusMs: number;
   };
+  /**
+   * How long shutdown waits for in-flight requests before it closes their
+   * connections; a write cut off then may still commit (its id is in the log).
+   */
+  readonly shutdownGraceMs: number;
   /** Attempts for one write when it fails with an MVCC or phantom read conflict. */
   readonly maxSubmitAttempts: number;
   /** Requests one API key may make per window; 0 turns rate limiting off. */
@@ -90,7 +95,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_LOG_LEVEL` (info), `MLL_API_BODY_LIMIT_BYTES` (65536),
  * `MLL_API_VALIDATE_RESPONSES` (true), `MLL_API_EVALUATE_TIMEOUT_MS` (10000),
  * `MLL_API_ENDORSE_TIMEOUT_MS` (30000), `MLL_API_SUBMIT_TIMEOUT_MS` (10000),
- * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_MAX_SUBMIT_ATTEMPTS` (5),
+ * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_SHUTDOWN_GRACE_MS` (30000),
+ * `MLL_API_MAX_SUBMIT_ATTEMPTS` (5),
  * `MLL_API_RATE_LIMIT` (600 requests per key per window; 0 for none),
  * `MLL_API_RATE_WINDOW_MS` (60000), `MLL_API_CORS_ORIGINS` (comma-separated
  * origins; empty for no CORS), `MLL_API_METRICS` (true),
@@ -205,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       submitMs: integer('MLL_API_SUBMIT_TIMEOUT_MS', 10_000, 100, 600_000),
       commitStatusMs: integer('MLL_API_COMMIT_TIMEOUT_MS', 60_000, 100, 600_000),
     },
+    shutdownGraceMs: integer('MLL_API_SHUTDOWN_GRACE_MS', 30_000, 0, 600_000),
     maxSubmitAttempts: integer('MLL_API_MAX_SUBMIT_ATTEMPTS', 5, 1, 20),
     rateLimit: {
       limit: integer('MLL_API_RATE_LIMIT', 600, 0, 1_000_000),

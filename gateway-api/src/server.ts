@@ -1,7 +1,8 @@
 /**
  * Starts one API instance for the org named by MLL_API_ORG. Exits with the
  * list of every configuration problem when the environment is unusable.
- * SIGTERM and SIGINT drain in-flight requests, then close the gRPC connection.
+ * SIGTERM and SIGINT drain in-flight requests (for at most
+ * MLL_API_SHUTDOWN_GRACE_MS), then close the gRPC connection.
  */
 import type { Server } from 'node:http';
 import pino from 'pino';
@@ -53,12 +54,28 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
     close: async () => {
       // Event streams never end by themselves: end them first, so the server can drain.
       await events.close();
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await drained;
+      await drain(server, config.shutdownGraceMs, () =>
+        logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight after the shutdown grace period; closing their connections'),
+      );
       ledger.close();
     },
   };
+}
+
+/**
+ * Stops accepting connections and waits for in-flight requests; after
+ * `graceMs` it calls `overdue` and closes the connections still open.
+ * Resolves once the server has closed.
+ */
+export async function drain(server: Server, graceMs: number, overdue: () => void): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => {
+    overdue();
+    server.closeAllConnections();
+  }, graceMs);
+  await closed;
+  clearTimeout(grace);
 }
 
 if (require.main === module) {

@@ -371,6 +371,8 @@ describe('the gateway API on the consortium', () => {
       const retry = await issuer.post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '5' }, key);
       expect(retry.status).toBe(201);
       expect(retry.body.data).toEqual(first.body.data);
+      expect(first.body.transaction.replayed).toBeUndefined();
+      expect(retry.body.transaction).toEqual({ ...first.body.transaction, replayed: true });
       expect(await balance('org::HospitalMSP')).toBe(before + 5n);
     });
 
@@ -384,7 +386,7 @@ describe('the gateway API on the consortium', () => {
       const retry = await hospitalAdmin.post('/v1/token/transfers', body, key);
       expect(retry.status).toBe(201);
       expect(retry.body.data).toEqual(first.body.data);
-      expect(retry.body.transaction.id).not.toBe(first.body.transaction.id);
+      expect(retry.body.transaction).toEqual({ ...first.body.transaction, replayed: true });
       expect(await balance('org::HospitalMSP')).toBe(before - 7n);
       const error = expectError(await hospitalAdmin.post('/v1/token/transfers', { ...body, amount: '8' }, key), 409, 'CONFLICT');
       expect(error.message).toContain(first.body.data.txId);
@@ -400,6 +402,7 @@ describe('the gateway API on the consortium', () => {
       const retry = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, body, key);
       expect(retry.status).toBe(201);
       expect(retry.body.data.accessId).toBe(first.body.data.accessId);
+      expect(retry.body.transaction).toEqual({ ...first.body.transaction, replayed: true });
       expect(await remaining(licenseId)).toBe(String(Number(before) - 1));
     });
 

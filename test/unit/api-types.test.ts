@@ -1,10 +1,14 @@
 /**
  * Checks that keep the gateway API honest without a network: its generated
  * types match its spec, it knows every chaincode error code, its config
- * reports every bad variable at once, and its cursors round-trip.
+ * reports every bad variable at once, its cursors round-trip, and shutdown
+ * drains requests within its grace period.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ErrorCode } from '../../chaincode/src/errors';
@@ -12,6 +16,7 @@ import { ConfigError, loadConfig } from '../../gateway-api/src/config';
 import { ApiError } from '../../gateway-api/src/errors';
 import { CHAINCODE_CODES, parseChaincodeMessage } from '../../gateway-api/src/fabric/errors';
 import { statusOf } from '../../gateway-api/src/http/errors';
+import { drain } from '../../gateway-api/src/server';
 import { decodeCursor, encodeCursor } from '../../gateway-api/src/services/common';
 
 const api = resolve(__dirname, '../../gateway-api');
@@ -80,7 +85,7 @@ describe('the gateway API configuration', () => {
       writeFileSync(join(dir, 'plan.json'), '{}');
       const config = loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir });
       expect(config).toMatchObject({ org: 'hospital', port: 4000, keysFile: join(dir, 'api', 'hospital-keys.json'), validateResponses: true });
-      expect(config).toMatchObject({ corsOrigins: [], rateLimit: { limit: 600, windowMs: 60_000 }, metrics: true });
+      expect(config).toMatchObject({ corsOrigins: [], rateLimit: { limit: 600, windowMs: 60_000 }, metrics: true, shutdownGraceMs: 30_000 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -97,13 +102,52 @@ describe('the gateway API configuration', () => {
       ]);
       let error: unknown;
       try {
-        loadConfig({ ...env, MLL_API_CORS_ORIGINS: '*', MLL_API_RATE_LIMIT: '-1' });
+        loadConfig({ ...env, MLL_API_CORS_ORIGINS: '*', MLL_API_RATE_LIMIT: '-1', MLL_API_SHUTDOWN_GRACE_MS: 'soon' });
       } catch (err) {
         error = err;
       }
-      expect((error as ConfigError).problems.map((p) => p.split(' ')[0]).sort()).toEqual(['MLL_API_CORS_ORIGINS', 'MLL_API_RATE_LIMIT']);
+      expect((error as ConfigError).problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+        'MLL_API_CORS_ORIGINS',
+        'MLL_API_RATE_LIMIT',
+        'MLL_API_SHUTDOWN_GRACE_MS',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('shutdown', () => {
+    /** A server whose one route answers only when `release` is called. */
+    async function serverHoldingARequest(): Promise<{ server: Server; url: string; release: () => void }> {
+      let release = (): void => undefined;
+      const server = createServer((_req, res) => {
+        release = () => res.end('done');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, release: () => release() };
+    }
+
+    it('lets an in-flight request finish within the grace period', async () => {
+      const { server, url, release } = await serverHoldingARequest();
+      const answer = fetch(url).then((r) => r.text());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const overdue = jest.fn();
+      const drained = drain(server, 5_000, overdue);
+      setTimeout(release, 100);
+      await drained;
+      await expect(answer).resolves.toBe('done');
+      expect(overdue).not.toHaveBeenCalled();
+      expect(server.listening).toBe(false);
+    });
+
+    it('closes a request still open when the grace period ends, and says so', async () => {
+      const { server, url } = await serverHoldingARequest();
+      const answer = fetch(url).then((r) => r.text());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const overdue = jest.fn();
+      await drain(server, 200, overdue);
+      expect(overdue).toHaveBeenCalledTimes(1);
+      await expect(answer).rejects.toThrow();
+    });
   });
 });

@@ -56,6 +56,15 @@ function messagesOf(err: GatewayError): string[] {
 }
 
 /**
+ * Whether qscc answered that it has no such transaction: its lookups fail
+ * with a plain message, not a chaincode code.
+ */
+export function isUnknownTransaction(err: unknown): boolean {
+  const messages = err instanceof GatewayError ? messagesOf(err) : [err instanceof Error ? err.message : String(err)];
+  return messages.some((text) => /no such transaction ID|not found/i.test(text));
+}
+
+/**
  * Classifies an error thrown by a ledger call.
  *
  * - A chaincode rejection keeps the chaincode's code and message.

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import { ApiCode, ApiError } from '../errors';
-import { toApiError } from './errors';
+import { isUnknownTransaction, toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
 import { bindOrg } from './plan';
 import type { OrgBinding, OrgPlan } from './plan';
@@ -21,6 +21,8 @@ export interface Committed {
   readonly result: Uint8Array;
   readonly transactionId: string;
   readonly blockNumber: bigint;
+  /** True when the chaincode answered a client request id it had answered before. */
+  readonly replayed?: boolean;
 }
 
 /** A transaction's status as the ledger records it. */
@@ -70,6 +72,13 @@ export interface Session {
    *   or LEDGER_UNAVAILABLE.
    */
   submit(contract: string, transaction: string, ...args: string[]): Promise<Committed>;
+  /**
+   * `submit` of a write that takes a client request id as its last argument
+   * (none when undefined). When the chaincode had answered that id before, it
+   * returns the first answer and changes nothing; the result then names the
+   * first transaction and its block, not the retry's, and is `replayed`.
+   */
+  submitRequest(contract: string, transaction: string, requestId: string | undefined, ...args: string[]): Promise<Committed>;
 }
 
 export class Ledger {
@@ -172,20 +181,26 @@ export class Ledger {
         }),
       submit: (name, transaction, ...args) =>
         this.metrics.timeLedger('submit', name, transaction, () => this.submitWithRetry(contract(name), transaction, args)),
+      submitRequest: async (name, transaction, requestId, ...args) => {
+        const committed = await session.submit(name, transaction, ...args, requestId ?? '');
+        return requestId === undefined ? committed : this.firstAnswer(session, committed, requestId);
+      },
     };
+    const submitAsync = (name: string, transaction: string, args: string[]): Promise<Committed> =>
+      this.metrics.timeLedger('submit', name, transaction, async () => {
+        const proposal = contract(name).newProposal(transaction, { arguments: args });
+        const transactionId = proposal.getTransactionId();
+        try {
+          await (await proposal.endorse()).submit();
+        } catch (err) {
+          throw toApiError(err, transactionId);
+        }
+        throw new Submitted(transactionId);
+      });
     const async: Session = {
       ...session,
-      submit: (name, transaction, ...args) =>
-        this.metrics.timeLedger('submit', name, transaction, async () => {
-          const proposal = contract(name).newProposal(transaction, { arguments: args });
-          const transactionId = proposal.getTransactionId();
-          try {
-            await (await proposal.endorse()).submit();
-          } catch (err) {
-            throw toApiError(err, transactionId);
-          }
-          throw new Submitted(transactionId);
-        }),
+      submit: (name, transaction, ...args) => submitAsync(name, transaction, args),
+      submitRequest: (name, transaction, requestId, ...args) => submitAsync(name, transaction, [...args, requestId ?? '']),
     };
     const created = { gateway, session, async };
     this.sessions.set(user.name, created);
@@ -226,6 +241,20 @@ export class Ledger {
   }
 
   /**
+   * Where a request id was first answered. The peer that committed
+   * `committed` holds the request record by then, so the read sees it.
+   */
+  private async firstAnswer(session: Session, committed: Committed, requestId: string): Promise<Committed> {
+    const record = JSON.parse(new TextDecoder().decode(await session.evaluate('AuditContract', 'GetRequest', requestId))) as { txId: string };
+    if (record.txId === committed.transactionId) {
+      return committed;
+    }
+    const first = await this.transactionStatus(session, record.txId);
+    this.log.info({ requestId, transactionId: committed.transactionId, firstTransactionId: record.txId }, 'replayed a request id');
+    return { result: committed.result, transactionId: record.txId, blockNumber: first.blockNumber, replayed: true };
+  }
+
+  /**
    * Reads a transaction's validation code and block from the peer's ledger
    * through the system chaincode qscc.
    *
@@ -247,7 +276,7 @@ export class Ledger {
         blockNumber: BigInt(block.getHeader()?.getNumber() ?? 0),
       };
     } catch (err) {
-      if (/no such transaction ID|not found/i.test(errorText(err))) {
+      if (isUnknownTransaction(err)) {
         throw new ApiError(ApiCode.NOT_FOUND, `transaction ${transactionId} is not on the ledger of ${this.binding.peer.id}`);
       }
       throw toApiError(err);
@@ -300,9 +329,4 @@ export class Ledger {
     this.sessions.clear();
     this.client.close();
   }
-}
-
-function errorText(err: unknown): string {
-  const e = err as { message?: string; details?: { message: string }[] };
-  return [e.message ?? String(err), ...(e.details ?? []).map((d) => d.message)].join(' | ');
 }

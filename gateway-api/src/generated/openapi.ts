@@ -1075,9 +1075,15 @@ export interface components {
         /** @enum {string} */
         OfferingStatus: "active" | "paused" | "retired";
         BlockNumber: string;
+        /**
+         * @description Where the write committed. A replayed `Idempotency-Key` names the
+         *     first transaction, the one that moved value, and says `replayed`.
+         */
         Committed: {
             id: components["schemas"]["TransactionId"];
             blockNumber: components["schemas"]["BlockNumber"];
+            /** @description Present, and true, when this answer repeats an earlier request with the same `Idempotency-Key`. */
+            replayed?: boolean;
         };
         Health: {
             /** @enum {string} */
@@ -1798,7 +1804,9 @@ export interface components {
          *     after a timeout or an API restart; the same key with a different
          *     request is refused with 409 `CONFLICT`. Keys are scoped to the
          *     caller's identity. A replayed write answers with the first result in
-         *     `data`; its `transaction` is the retry's own read-only transaction.
+         *     `data`, and its `transaction` names the first transaction and block
+         *     with `replayed: true` (the retry itself commits as a read-only
+         *     transaction that changes nothing).
          */
         IdempotencyKey: components["schemas"]["Id"];
     };
@@ -2273,7 +2281,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2386,7 +2396,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2456,7 +2468,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2694,7 +2708,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2732,7 +2748,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2770,7 +2788,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2962,7 +2982,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -3002,7 +3024,9 @@ export interface operations {
                  *     after a timeout or an API restart; the same key with a different
                  *     request is refused with 409 `CONFLICT`. Keys are scoped to the
                  *     caller's identity. A replayed write answers with the first result in
-                 *     `data`; its `transaction` is the retry's own read-only transaction.
+                 *     `data`, and its `transaction` names the first transaction and block
+                 *     with `replayed: true` (the retry itself commits as a read-only
+                 *     transaction that changes nothing).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };

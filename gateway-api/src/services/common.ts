@@ -24,7 +24,11 @@ export interface Written<T> {
 export function written<T>(committed: Committed): Written<T> {
   return {
     data: decode<T>(committed.result),
-    transaction: { id: committed.transactionId, blockNumber: committed.blockNumber.toString() },
+    transaction: {
+      id: committed.transactionId,
+      blockNumber: committed.blockNumber.toString(),
+      ...(committed.replayed === true ? { replayed: true } : {}),
+    },
   };
 }
 

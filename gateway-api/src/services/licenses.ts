@@ -19,7 +19,7 @@ export class LicenseService {
    */
   async purchase(input: Schemas['NewPurchase'], idempotencyKey: string | undefined): Promise<Written<Schemas['Purchase']>> {
     return written(
-      await this.session.submit('LicenseContract', 'PurchaseLicense', input.offeringId, input.units, input.payer, idempotencyKey ?? ''),
+      await this.session.submitRequest('LicenseContract', 'PurchaseLicense', idempotencyKey, input.offeringId, input.units, input.payer),
     );
   }
 
@@ -32,7 +32,7 @@ export class LicenseService {
   async recordAccess(licenseId: string, input: Schemas['NewAccess'], idempotencyKey: string | undefined): Promise<Written<Schemas['AccessRecord']>> {
     const hint = this.hints.take(licenseId);
     return written(
-      await this.session.submit('LicenseContract', 'RecordAccess', licenseId, input.units ?? '1', input.purpose, input.requestHash, hint, '', idempotencyKey ?? ''),
+      await this.session.submitRequest('LicenseContract', 'RecordAccess', idempotencyKey, licenseId, input.units ?? '1', input.purpose, input.requestHash, hint, ''),
     );
   }
 

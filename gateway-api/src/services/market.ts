@@ -31,7 +31,7 @@ export class MarketService {
    *   LICENSE_EXPIRED, FORBIDDEN (reserved for another org, or terms forbid holding) or INVALID_ARGUMENT.
    */
   async buy(listingId: string, input: Schemas['NewTrade'], idempotencyKey: string | undefined): Promise<Written<Schemas['Trade']>> {
-    return written(await this.session.submit('MarketContract', 'BuyListing', listingId, input.units ?? '', input.payer, idempotencyKey ?? ''));
+    return written(await this.session.submitRequest('MarketContract', 'BuyListing', idempotencyKey, listingId, input.units ?? '', input.payer));
   }
 
   /** Cancels an open listing. @throws ApiError LISTING_NOT_FOUND, LISTING_CLOSED or FORBIDDEN. */
@@ -46,7 +46,7 @@ export class MarketService {
    *   INSUFFICIENT_UNITS, FORBIDDEN or INVALID_ARGUMENT.
    */
   async transfer(licenseId: string, input: Schemas['NewUnitTransfer'], idempotencyKey: string | undefined): Promise<Written<Schemas['UnitTransfer']>> {
-    return written(await this.session.submit('MarketContract', 'TransferUnits', licenseId, input.units, input.to, idempotencyKey ?? ''));
+    return written(await this.session.submitRequest('MarketContract', 'TransferUnits', idempotencyKey, licenseId, input.units, input.to));
   }
 
   /** @throws ApiError LISTING_NOT_FOUND. */

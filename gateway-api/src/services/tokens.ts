@@ -13,17 +13,17 @@ export class TokenService {
    * @throws ApiError FORBIDDEN unless a settlement-org issuer; INVALID_ARGUMENT; CONFLICT (key reused).
    */
   async mint(input: Schemas['NewMint'], idempotencyKey: string | undefined): Promise<Written<Schemas['SupplyChangeWritten']['data']>> {
-    return written(await this.session.submit('TokenContract', 'Mint', input.to, input.amount, idempotencyKey ?? ''));
+    return written(await this.session.submitRequest('TokenContract', 'Mint', idempotencyKey, input.to, input.amount));
   }
 
   /** @throws ApiError FORBIDDEN unless a settlement-org issuer; INSUFFICIENT_FUNDS. */
   async burn(input: Schemas['NewBurn'], idempotencyKey: string | undefined): Promise<Written<Schemas['SupplyChangeWritten']['data']>> {
-    return written(await this.session.submit('TokenContract', 'Burn', input.amount, idempotencyKey ?? ''));
+    return written(await this.session.submitRequest('TokenContract', 'Burn', idempotencyKey, input.amount));
   }
 
   /** @throws ApiError INSUFFICIENT_FUNDS, FORBIDDEN (`from: org` without role admin), INVALID_ARGUMENT. */
   async transfer(input: Schemas['NewTransfer'], idempotencyKey: string | undefined): Promise<Written<Schemas['TransferWritten']['data']>> {
-    return written(await this.session.submit('TokenContract', 'Transfer', input.from, input.to, input.amount, idempotencyKey ?? ''));
+    return written(await this.session.submitRequest('TokenContract', 'Transfer', idempotencyKey, input.from, input.to, input.amount));
   }
 
   async balance(account: string): Promise<Schemas['Balance']> {
