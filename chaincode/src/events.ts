@@ -26,6 +26,8 @@ export const Events = {
   LicensePurchased: 'LicensePurchased',
   /** Payload: the AccessRecord (with its royalty shares). */
   AccessRecorded: 'AccessRecorded',
+  /** Payload: the ExpirySettlementRecord (units settled and the holder's refund). */
+  LicenseExpirySettled: 'LicenseExpirySettled',
   /** Payload: the ClaimRecord. */
   RoyaltiesClaimed: 'RoyaltiesClaimed',
   /** Payload: the ListingRecord as listed. */

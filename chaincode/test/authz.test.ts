@@ -157,6 +157,18 @@ const cases: {
     },
   },
   {
+    tx: 'SettleExpiredLicense',
+    allowed: everyRoleButRegulators,
+    setup: async (fabric) => {
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, meteredOffering({ kind: 'term', termSeconds: 60 }));
+      await mint(fabric, HOSPITAL, '1000');
+      const purchase = await buy(fabric, offeringId, '5');
+      fabric.advance(60);
+      return (who) => fabric.submit(who, contracts.licenses, 'SettleExpiredLicense', purchase.licenseId);
+    },
+  },
+  {
     tx: 'ClaimRoyalties',
     allowed: everyRoleButRegulators,
     setup: async (fabric) => (who) => fabric.submit(who, contracts.royalties, 'ClaimRoyalties', 'self', ''),

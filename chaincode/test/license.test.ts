@@ -313,6 +313,74 @@ describe('purchase and access', () => {
   });
 });
 
+describe('settling an expired term licence', () => {
+  /** A term offering of one hour at 10 a unit, 10 units bought by the hospital treasury, 3 used. */
+  async function expiring(): Promise<{ fabric: FakeFabric; licenseId: string; modelId: string }> {
+    const fabric = new FakeFabric();
+    const modelId = await registerModel(fabric);
+    const offeringId = await publish(fabric, modelId, meteredOffering({ kind: 'term', termSeconds: 3600 }));
+    await mint(fabric, HOSPITAL, '1000');
+    const purchase = await buy(fabric, offeringId, '10');
+    await access(fabric, purchase.licenseId, people.practitioner, '3');
+    return { fabric, licenseId: purchase.licenseId, modelId };
+  }
+  const settle = (fabric: FakeFabric, licenseId: string, who = people.hospitalAdmin): Promise<unknown> =>
+    fabric.submit(who, contracts.licenses, 'SettleExpiredLicense', licenseId);
+  const balance = async (fabric: FakeFabric, account: string): Promise<bigint> =>
+    BigInt(((await fabric.evaluate(people.regulator, contracts.token, 'GetBalance', account)) as { amount: string }).amount);
+
+  it('refunds the unused units\u2019 escrow to the holder once, whoever settles it, and counts the units as consumed', async () => {
+    const { fabric, licenseId } = await expiring();
+    fabric.advance(3600);
+    const before = totals(fabric);
+    const held = await balance(fabric, HOSPITAL);
+    // A member of another org may settle: the refund goes to the holder all the same.
+    const record = await settle(fabric, licenseId, people.clinicAdmin);
+    expect(record).toMatchObject({ docType: 'expirySettlement', licenseId, holder: HOSPITAL, units: '7', unitPrice: '10', refund: '70' });
+    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'LicenseExpirySettled', payload: record });
+    expect(await balance(fabric, HOSPITAL)).toBe(held + 70n);
+    const after = totals(fabric);
+    expect(after.escrow).toBe(before.escrow - 70n);
+    expect(after.supply).toBe(after.balances + after.escrow + after.unclaimed);
+    expect(after.sold).toBe(after.held + after.listed + after.consumed);
+    expect(await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', licenseId)).toMatchObject({
+      remainingUnits: '0',
+      consumedUnits: '10',
+      escrow: '0',
+    });
+    const snapshot = fabric.ledger.snapshot();
+    await expect(settle(fabric, licenseId)).rejects.toThrow(/^CONFLICT: licence .* has no unused units to settle/);
+    expect(fabric.ledger.snapshot()).toEqual(snapshot);
+  });
+
+  it('refuses to settle before the expiry, a metered licence, an unknown licence or a regulator, changing nothing', async () => {
+    const { fabric, licenseId, modelId } = await expiring();
+    const metered = await buy(fabric, await publish(fabric, modelId), '2');
+    // The fake clock also ticks one second per transaction.
+    fabric.advance(3000);
+    const before = fabric.ledger.snapshot();
+    await expect(settle(fabric, licenseId)).rejects.toThrow(/^CONFLICT: licence .* expires at 2026-01-01T\S+; it can be settled from then on/);
+    await expect(settle(fabric, metered.licenseId)).rejects.toThrow(/^CONFLICT: licence .* is metered and never expires/);
+    await expect(settle(fabric, 'L-missing')).rejects.toThrow(/^INVALID_ARGUMENT: licenseId refers to no licence/);
+    await expect(settle(fabric, 'bad id!')).rejects.toThrow(/^INVALID_ARGUMENT: licenseId /);
+    fabric.advance(600);
+    await expect(settle(fabric, licenseId, people.regulator)).rejects.toThrow(/^FORBIDDEN: /);
+    expect(fabric.ledger.snapshot()).toEqual(before);
+  });
+
+  it('settles units that come back from a listing cancelled after the expiry', async () => {
+    const { fabric, licenseId } = await expiring();
+    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', licenseId, '4', '12', '')) as { listingId: string };
+    fabric.advance(3600);
+    expect(await settle(fabric, licenseId)).toMatchObject({ units: '3', refund: '30' });
+    await fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId);
+    expect(await settle(fabric, licenseId)).toMatchObject({ units: '4', refund: '40' });
+    const after = totals(fabric);
+    expect(after.supply).toBe(after.balances + after.escrow + after.unclaimed);
+    expect(after.sold).toBe(after.held + after.listed + after.consumed);
+  });
+});
+
 describe('the hot path under concurrency', () => {
   it('commits fifty concurrent accesses by different practitioners on one licence without a conflict', async () => {
     const fabric = new FakeFabric();

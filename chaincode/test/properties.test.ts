@@ -16,11 +16,12 @@ type Step =
   | { readonly kind: 'give'; readonly license: number; readonly units: number }
   | { readonly kind: 'propose'; readonly version: boolean }
   | { readonly kind: 'vote'; readonly proposal: number; readonly who: number; readonly choice: number }
-  | { readonly kind: 'execute'; readonly proposal: number; readonly waitSeconds: number };
+  | { readonly kind: 'execute'; readonly proposal: number; readonly waitSeconds: number }
+  | { readonly kind: 'settle'; readonly license: number; readonly waitSeconds: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('mint' as const), amount: fc.integer({ min: 1, max: 5000 }), toPractitioner: fc.boolean() }),
-  fc.record({ kind: fc.constant('purchase' as const), units: fc.integer({ min: 1, max: 400 }), offering: fc.integer({ min: 0, max: 1 }) }),
+  fc.record({ kind: fc.constant('purchase' as const), units: fc.integer({ min: 1, max: 400 }), offering: fc.integer({ min: 0, max: 2 }) }),
   fc.record({
     kind: fc.constant('access' as const),
     license: fc.nat(),
@@ -37,13 +38,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('propose' as const), version: fc.boolean() }),
   fc.record({ kind: fc.constant('vote' as const), proposal: fc.nat(), who: fc.integer({ min: 0, max: 2 }), choice: fc.integer({ min: 0, max: 2 }) }),
   fc.record({ kind: fc.constant('execute' as const), proposal: fc.nat(), waitSeconds: fc.integer({ min: 0, max: 4000 }) }),
+  fc.record({ kind: fc.constant('settle' as const), license: fc.nat(), waitSeconds: fc.integer({ min: 0, max: 4000 }) }),
 );
 
 const BUSINESS_CODES =
   /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED|ASK_BELOW_ROYALTY|LISTING_CLOSED|UNITS_LOCKED|ALREADY_VOTED|VOTING_CLOSED|VOTING_OPEN|QUORUM_NOT_MET|PROPOSAL_REJECTED|PROPOSAL_NOT_EXECUTABLE|FORBIDDEN|CONFLICT|INVALID_ARGUMENT: payer): /;
 
 describe('conservation under random sequences', () => {
-  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, after every step of purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes and executions', async () => {
+  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, after every step of purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
         const fabric = new FakeFabric();
@@ -68,6 +70,7 @@ describe('conservation under random sequences', () => {
         const offerings = [
           await publish(fabric, modelId, meteredOffering({ unitPrice: '7', supplyCap: '600' })),
           await publish(fabric, modelId, meteredOffering({ unitPrice: '13', supplyCap: '300', allowedMspIds: [] })),
+          await publish(fabric, modelId, meteredOffering({ kind: 'term', termSeconds: 3600, unitPrice: '5', supplyCap: '400', allowedMspIds: [] })),
         ];
         const users: FakeIdentity[] = [people.practitioner, people.practitioner2, person('HospitalMSP', 'dr-3', 'practitioner')];
         const claimants: [FakeIdentity, string][] = [
@@ -201,6 +204,12 @@ describe('conservation under random sequences', () => {
                 if (proposals.length > 0) {
                   fabric.advance(current.waitSeconds);
                   await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposals[current.proposal % proposals.length]);
+                }
+                break;
+              case 'settle':
+                if (licenses.length > 0) {
+                  fabric.advance(current.waitSeconds);
+                  await fabric.submit(people.clinicAdmin, contracts.licenses, 'SettleExpiredLicense', licenses[current.license % licenses.length]);
                 }
                 break;
             }

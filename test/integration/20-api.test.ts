@@ -250,6 +250,29 @@ describe('the gateway API on the consortium', () => {
       expect(claims.status).toBe(200);
       expect(claims.body.items.map((c: Json) => c.txId)).toContain(response.body.transaction.id);
     });
+
+    it('refunds the unused units of an expired term licence to the holder, once, whoever settles it', async () => {
+      const published = await labAdmin.post('/v1/offerings', { modelId, kind: 'term', termSeconds: 2, unitPrice: '10', supplyCap: '10', purposes: ['research'] });
+      expect(published.status).toBe(201);
+      const bought = await hospitalAdmin.post('/v1/purchases', { offeringId: published.body.data.offering.offeringId, units: '3', payer: 'org' });
+      expect(bought.status).toBe(201);
+      const termLicense = bought.body.data.licenseId as string;
+      const early = expectError(await labAdmin.post(`/v1/licenses/${termLicense}/expiry-settlements`, {}), 409, 'CONFLICT');
+      expect(early.message).toMatch(/it can be settled from then on/);
+      await sleep(3000);
+      const before = await balance('org::HospitalMSP');
+      // The lab settles the hospital's licence: the refund goes to the holder all the same.
+      const settled = await labAdmin.post(`/v1/licenses/${termLicense}/expiry-settlements`, {});
+      expect(settled.status).toBe(201);
+      expect(settled.body.data).toMatchObject({ licenseId: termLicense, holder: 'org::HospitalMSP', units: '3', refund: '30' });
+      expect(await balance('org::HospitalMSP')).toBe(before + 30n);
+      const license = await auditor.get(`/v1/licenses/${termLicense}`);
+      expect(license.body).toMatchObject({ remainingUnits: '0', consumedUnits: '3', escrow: '0' });
+      const again = expectError(await labAdmin.post(`/v1/licenses/${termLicense}/expiry-settlements`, {}), 409, 'CONFLICT');
+      expect(again.message).toMatch(/no unused units to settle/);
+      expectError(await labAdmin.post(`/v1/licenses/${licenseId}/expiry-settlements`, {}), 409, 'CONFLICT');
+      expect(await balance('org::HospitalMSP')).toBe(before + 30n);
+    });
   });
 
   describe('errors', () => {
@@ -291,6 +314,7 @@ describe('the gateway API on the consortium', () => {
         ['patch', `/v1/offerings/${offeringId}`, { status: 'paused' }],
         ['post', '/v1/purchases', { offeringId, units: '1', payer: 'self' }],
         ['post', `/v1/licenses/${licenseId}/accesses`, { purpose: 'research', requestHash: sha256(`regulator-${run}`) }],
+        ['post', `/v1/licenses/${licenseId}/expiry-settlements`, {}],
         ['post', '/v1/token/transfers', { from: 'self', to: 'org::LabMSP', amount: '1' }],
         ['post', '/v1/token/mints', { to: 'org::RegulatorMSP', amount: '1' }],
         ['post', '/v1/token/burns', { amount: '1' }],

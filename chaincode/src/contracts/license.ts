@@ -7,6 +7,7 @@ import { Keys, prefixRange } from '../domain/keys';
 import { lotCount, startLot } from '../domain/lots';
 import type {
   AccessRecord,
+  ExpirySettlementRecord,
   LicenseRecord,
   LotRecord,
   ModelRecord,
@@ -30,10 +31,12 @@ import {
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireReader, requireWriter } from '../ledger/authz';
 import {
+  balanceOf,
   debit,
   licenseOutflow,
   licenseRemaining,
   loadLineagePolicies,
+  lotRemaining,
   pageOfIndex,
   planTake,
   requireLicense,
@@ -42,6 +45,7 @@ import {
   requireOffering,
   requireTerms,
   soldUnits,
+  writeBalance,
 } from '../ledger/repo';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
@@ -301,6 +305,60 @@ export class LicenseContract extends Contract {
     }
     await request.finish(record);
     tx.emit(Events.AccessRecorded, record);
+    return result(record);
+  }
+
+  /**
+   * Settles a term licence after its expiry. Its unused units can no longer
+   * be used or sold, so their escrowed price goes back to the holder (no
+   * charge without a delivered access) and the units count as consumed. Units
+   * that come back later from a cancelled listing are settled by calling it
+   * again. Any member may call it, since the refund always goes to the
+   * holder; a regulator may not. Returns the ExpirySettlementRecord.
+   *
+   * @throws ChaincodeError NOT_FOUND; CONFLICT when the licence never
+   *   expires, has not expired yet, or has no unused units left.
+   */
+  @Transaction()
+  async SettleExpiredLicense(ctx: Context, licenseId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    requireWriter(tx.caller, 'settle an expired licence');
+    const license = await requireLicense(tx, requireId('licenseId', licenseId), 'licenseId');
+    const now = tx.now;
+    if (license.expiresAt === undefined) {
+      throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} is metered and never expires; its units stay usable`);
+    }
+    if (now < license.expiresAt) {
+      throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} expires at ${license.expiresAt}; it can be settled from then on`);
+    }
+    let units = 0n;
+    for (let index = 0; index < license.lotCount; index += 1) {
+      const left = await lotRemaining(tx, license, index);
+      if (left > 0n) {
+        await tx.put(Keys.lot(license.licenseId, index), { remaining: '0' } satisfies LotRecord);
+        units += left;
+      }
+    }
+    if (units === 0n) {
+      throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} has no unused units to settle`);
+    }
+    const refund = units * BigInt(license.unitPrice);
+    await writeBalance(tx, license.holder, (await balanceOf(tx, license.holder)) + refund);
+    const record: ExpirySettlementRecord = {
+      docType: 'expirySettlement',
+      licenseId: license.licenseId,
+      offeringId: license.offeringId,
+      modelId: license.modelId,
+      holder: license.holder,
+      units: units.toString(),
+      unitPrice: license.unitPrice,
+      refund: refund.toString(),
+      expiresAt: license.expiresAt,
+      settledAt: now,
+      txId: tx.txId,
+    };
+    await tx.put(Keys.expirySettlement(license.licenseId, tx.txId), record);
+    tx.emit(Events.LicenseExpirySettled, record);
     return result(record);
   }
 

@@ -55,6 +55,8 @@ export const Keys = {
   /** One lot of a licence's units; written lazily by the accesses that consume it. */
   lot: (licenseId: string, index: number): string => key('lot', licenseId, index.toString().padStart(4, '0')),
   lotsOf: (licenseId: string): readonly string[] => ['lot', licenseId],
+  /** Immutable record of a term licence's unused units settled after its expiry. */
+  expirySettlement: (licenseId: string, txId: string): string => key('expiry', licenseId, txId),
   /** Index of licences by holder. */
   licenseByHolder: (holder: string, licenseId: string): string => key('holder', holder, licenseId),
   licensesByHolder: (holder: string): readonly string[] => ['holder', holder],

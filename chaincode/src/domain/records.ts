@@ -101,6 +101,25 @@ export interface LotRecord {
   readonly remaining: string;
 }
 
+/**
+ * Unused units of an expired term licence, settled: they can no longer be
+ * used or sold, so their escrowed price went back to the holder.
+ */
+export interface ExpirySettlementRecord {
+  readonly docType: 'expirySettlement';
+  readonly licenseId: string;
+  readonly offeringId: string;
+  readonly modelId: string;
+  readonly holder: string;
+  readonly units: string;
+  readonly unitPrice: string;
+  /** units × unitPrice, moved from escrow to the holder's balance. */
+  readonly refund: string;
+  readonly expiresAt: string;
+  readonly settledAt: string;
+  readonly txId: string;
+}
+
 /** A purchase, as listed by offering. Also the purchase receipt. */
 export interface PurchaseRecord {
   readonly docType: 'purchase';

@@ -209,6 +209,7 @@ export function totals(fabric: FakeFabric): Totals {
     sold: sumOf('sold/', 'units'),
     held,
     listed,
-    consumed: sumOf('access/', 'units'),
+    // Used by accesses, or settled unused after a term licence expired.
+    consumed: sumOf('access/', 'units') + sumOf('expiry/', 'units'),
   };
 }

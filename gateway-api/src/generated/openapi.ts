@@ -452,6 +452,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/licenses/{licenseId}/expiry-settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                licenseId: components["parameters"]["LicenseId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Settles an expired term licence; its unused units' escrow goes back to the holder.
+         * @description After a term licence's `expiresAt`, its unused units can no longer be
+         *     used or sold. This moves their escrowed price to the holder's balance
+         *     and counts the units as consumed. Any member may call it (the refund
+         *     always goes to the holder); a regulator may not. Units that return
+         *     later from a cancelled listing are settled by calling it again. A
+         *     metered licence, a licence not yet expired, or one with nothing left
+         *     is refused with 409 `CONFLICT`.
+         */
+        post: operations["settleExpiredLicense"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accesses/{accessId}": {
         parameters: {
             query?: never;
@@ -1399,6 +1427,25 @@ export interface components {
             termsHash: components["schemas"]["Sha256"];
             timestamp: components["schemas"]["Instant"];
             txId: components["schemas"]["TransactionId"];
+        };
+        ExpirySettlement: {
+            /** @enum {string} */
+            docType: "expirySettlement";
+            licenseId: components["schemas"]["Id"];
+            offeringId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            holder: components["schemas"]["AccountId"];
+            units: components["schemas"]["Amount"];
+            unitPrice: components["schemas"]["Amount"];
+            /** @description units × unitPrice, moved from escrow to the holder's balance. */
+            refund: components["schemas"]["Amount"];
+            expiresAt: components["schemas"]["Instant"];
+            settledAt: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        ExpirySettlementWritten: {
+            data: components["schemas"]["ExpirySettlement"];
+            transaction: components["schemas"]["Committed"];
         };
         AccessWritten: {
             data: components["schemas"]["AccessRecord"];
@@ -2492,6 +2539,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccessWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    settleExpiredLicense: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                licenseId: components["parameters"]["LicenseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settlement, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpirySettlementWritten"];
                 };
             };
             202: components["responses"]["Accepted"];

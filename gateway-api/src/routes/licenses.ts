@@ -25,6 +25,9 @@ export function licenseRoutes(hints: LotHints): Router {
   router.post('/licenses/:licenseId/accesses', writer({ action: 'use a licence' }), async (req, res) => {
     res.status(201).json(await licenses(res).recordAccess(param(req, 'licenseId'), req.body, req.get('idempotency-key')));
   });
+  router.post('/licenses/:licenseId/expiry-settlements', writer({ action: 'settle an expired licence' }), async (req, res) => {
+    res.status(201).json(await licenses(res).settleExpired(param(req, 'licenseId')));
+  });
   router.get('/licenses/:licenseId/accesses', async (req, res) => {
     res.json(await new AuditService(sessionOf(res)).accesses({ licenseId: param(req, 'licenseId') }, windowOf(req), pageOf(req)));
   });

@@ -36,6 +36,15 @@ export class LicenseService {
     );
   }
 
+  /**
+   * Refunds an expired term licence's unused units to its holder.
+   *
+   * @throws ApiError CONFLICT (metered, not yet expired, or nothing left), FORBIDDEN (regulators) or INVALID_ARGUMENT.
+   */
+  async settleExpired(licenseId: string): Promise<Written<Schemas['ExpirySettlement']>> {
+    return written(await this.session.submit('LicenseContract', 'SettleExpiredLicense', licenseId));
+  }
+
   /** Evaluates whether an access would succeed now; same errors as recordAccess. */
   async checkEntitlement(licenseId: string, units: string, purpose: string): Promise<Schemas['Entitlement']> {
     return decode(await this.session.evaluate('LicenseContract', 'CheckEntitlement', licenseId, units, purpose));

@@ -1,0 +1,155 @@
+/**
+ * How the gateway API meets the ledger's own failures, on the real network:
+ * read conflicts at commit are retried as fresh transactions up to a bound
+ * (and past it answer 409 having changed nothing), and a commit that outlasts
+ * its deadline answers 504 with the transaction id, which the client looks up
+ * and then retries with the same Idempotency-Key, through a restarted
+ * instance, without paying twice.
+ *
+ * Conflicts are made the way production makes them: concurrent transfers out
+ * of one org treasury all read and write its balance, so those endorsed
+ * before the previous one commits fail validation with MVCC_READ_CONFLICT.
+ */
+import type { Response } from 'supertest';
+import { ApiCaller, ApiFleet, ApiOrg, startApiFleet } from '../support/api';
+
+const CONCURRENT = 6;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The sum of every sample of `name` whose labels include `labels`. */
+function total(metrics: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    const match = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    if (match === null || match[1] !== name) continue;
+    const present = Object.fromEntries([...match[2].matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => present[key] === value)) {
+      sum += Number(match[3]);
+    }
+  }
+  return sum;
+}
+
+describe('the gateway API under ledger conflicts and timeouts', () => {
+  const run = `${process.pid}-${Date.now()}`;
+  /** The settlement agent and the regulator, for the whole file. */
+  let support: ApiFleet;
+  let issuer: ApiCaller;
+  let auditor: ApiCaller;
+  /** The hospital's instance, restarted with different settings by each test. */
+  let hospital: ApiFleet | undefined;
+  /** Responses of the hospital instances already stopped. */
+  const earlier: Response[] = [];
+  let practitionerAccount: string;
+
+  const startHospital = async (env: Record<string, string>): Promise<ApiCaller> => {
+    if (hospital !== undefined) {
+      earlier.push(...hospital.responses);
+      await hospital.stop();
+    }
+    hospital = await startApiFleet({ orgs: ['hospital'], env });
+    return hospital.as('hospital', 'admin');
+  };
+
+  const balance = async (account: string): Promise<bigint> => {
+    const response = await auditor.get(`/v1/accounts/${account}/balance`);
+    expect(response.status).toBe(200);
+    return BigInt(response.body.amount);
+  };
+
+  /** Polls the regulator's view of a transaction until its peer has it. */
+  const statusOf = async (transactionId: string): Promise<Response> => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const response = await auditor.get(`/v1/transactions/${transactionId}`);
+      if (response.status !== 404) return response;
+      await sleep(100);
+    }
+    throw new Error(`transaction ${transactionId} never reached the regulator's peer`);
+  };
+
+  /** CONCURRENT transfers of 1..CONCURRENT tokens out of the hospital treasury, all at once. */
+  const transfersAtOnce = (admin: ApiCaller): Promise<Response[]> =>
+    Promise.all(Array.from({ length: CONCURRENT }, (_, i) => admin.post('/v1/token/transfers', { from: 'org', to: practitionerAccount, amount: String(i + 1) })));
+
+  beforeAll(async () => {
+    const orgs: ApiOrg[] = ['clearing', 'regulator'];
+    support = await startApiFleet({ orgs });
+    issuer = support.as('clearing', 'issuer1');
+    auditor = support.as('regulator', 'auditor1');
+    const admin = await startHospital({});
+    practitionerAccount = (await hospital!.as('hospital', 'practitioner1').get('/v1/me')).body.account;
+    expect((await issuer.post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '1000' })).status).toBe(201);
+    expect((await admin.get('/v1/me')).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await hospital?.stop();
+    await support?.stop();
+  });
+
+  it('retries read conflicts with fresh transactions, so concurrent transfers from one account each commit once', async () => {
+    const admin = await startHospital({ MLL_API_MAX_SUBMIT_ATTEMPTS: String(CONCURRENT + 2) });
+    const before = await balance('org::HospitalMSP');
+    const responses = await transfersAtOnce(admin);
+    expect(responses.map((r) => r.status)).toEqual(Array(CONCURRENT).fill(201));
+    expect(await balance('org::HospitalMSP')).toBe(before - BigInt((CONCURRENT * (CONCURRENT + 1)) / 2));
+    const ids = responses.map((r) => r.body.transaction.id as string);
+    expect(new Set(ids).size).toBe(CONCURRENT);
+    for (const id of ids) {
+      expect((await statusOf(id)).body).toMatchObject({ transactionId: id, valid: true, validationCode: 'VALID' });
+    }
+    const metrics = (await hospital!.anonymous('hospital').get('/metrics')).text;
+    // Six writes of one key in flight together cannot all be in one block's first place.
+    expect(total(metrics, 'mll_api_ledger_retries_total', { transaction: 'Transfer', validation_code: 'MVCC_READ_CONFLICT' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 409 LEDGER_CONFLICT with the transaction id once the attempts run out, and that transaction changed nothing', async () => {
+    const admin = await startHospital({ MLL_API_MAX_SUBMIT_ATTEMPTS: '1' });
+    const before = await balance('org::HospitalMSP');
+    const responses = await transfersAtOnce(admin);
+    const committed = responses.filter((r) => r.status === 201);
+    const conflicted = responses.filter((r) => r.status !== 201);
+    expect(committed.length).toBeGreaterThanOrEqual(1);
+    expect(conflicted.length).toBeGreaterThanOrEqual(1);
+    for (const response of conflicted) {
+      expect(response.status).toBe(409);
+      expect(response.body.error).toMatchObject({ code: 'LEDGER_CONFLICT', message: expect.stringMatching(/MVCC_READ_CONFLICT on each of 1 attempts/) });
+      const status = await statusOf(response.body.error.transactionId);
+      expect(status.body).toMatchObject({ valid: false, validationCode: 'MVCC_READ_CONFLICT' });
+    }
+    const paid = committed.reduce((sum, r) => sum + BigInt(r.body.data.amount), 0n);
+    expect(await balance('org::HospitalMSP')).toBe(before - paid);
+  });
+
+  it('answers 504 with the transaction id when the commit outlasts its deadline; the retry with the same key replays it', async () => {
+    // No block commits within 100 ms: the orderer alone waits that long (raft.batchTimeout) to cut one.
+    const impatient = await startHospital({ MLL_API_COMMIT_TIMEOUT_MS: '100' });
+    const key = { 'Idempotency-Key': `slow-${run}` };
+    const body = { from: 'org', to: practitionerAccount, amount: '11' };
+    const before = await balance('org::HospitalMSP');
+    const timedOut = await impatient.post('/v1/token/transfers', body, key);
+    expect(timedOut.status).toBe(504);
+    expect(timedOut.body.error).toMatchObject({ code: 'LEDGER_TIMEOUT', message: expect.stringMatching(/check its status before retrying/) });
+    const transactionId = timedOut.body.error.transactionId as string;
+    expect(transactionId).toMatch(/^[0-9a-f]{64}$/);
+
+    // The client checks the ledger: the transfer did commit, once.
+    const status = await statusOf(transactionId);
+    expect(status.body).toMatchObject({ transactionId, valid: true });
+    expect(await balance('org::HospitalMSP')).toBe(before - 11n);
+
+    // A retry through a restarted instance with sane deadlines names that transaction and moves nothing.
+    const admin = await startHospital({});
+    const retry = await admin.post('/v1/token/transfers', body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.body.transaction).toEqual({ id: transactionId, blockNumber: status.body.blockNumber, replayed: true });
+    expect(retry.body.data).toMatchObject({ amount: '11', txId: transactionId });
+    expect(await balance('org::HospitalMSP')).toBe(before - 11n);
+  });
+
+  it('sent no response that broke the spec, and no 5xx other than the 504 it asked for', () => {
+    const responses = [...support.responses, ...earlier, ...(hospital?.responses ?? [])];
+    expect(responses.length).toBeGreaterThan(3 * CONCURRENT);
+    expect(responses.filter((r) => r.status >= 500 && r.status !== 504).map((r) => `${r.status} ${JSON.stringify(r.body)}`)).toEqual([]);
+  });
+});
