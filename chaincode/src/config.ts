@@ -67,8 +67,8 @@ export const Limits = {
   maxLineagePolicies: 64,
   /** Most licences one listing (a bundle) may sell together. */
   maxBundleItems: 16,
-  /** Most licences of one model a holder's vote or proposal weight is read from. */
-  maxLicensesPerHolder: 100,
+  /** Most licences of one model a holder's vote or proposal weight is read from; past it, voting and proposing fail with CONFLICT rather than undercount. */
+  maxLicensesPerHolder: 200,
   /** Most votes a proposal's tally reads. */
   maxVotesPerProposal: 10_000,
 } as const;

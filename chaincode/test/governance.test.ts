@@ -95,6 +95,81 @@ describe('proposals', () => {
   });
 });
 
+describe('every kind of change applies on execution', () => {
+  /** Proposes `change`, lets the hospital (60 of 100 units) carry it, and executes it; returns the executed change. */
+  async function carry(fabric: FakeFabric, modelId: string, change: object): Promise<Record<string, unknown>> {
+    const proposal = await propose(fabric, modelId, change);
+    await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
+    fabric.advance(HOUR);
+    const executed = (await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)) as { change: Record<string, unknown> };
+    return executed.change;
+  }
+
+  it('pauses and then retires an offering: purchases stop, licences already sold still work', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId, hospital } = await governed(fabric);
+    await carry(fabric, modelId, { kind: 'setOfferingStatus', offeringId, status: 'paused' });
+    await expect(buy(fabric, offeringId, '1')).rejects.toThrow(/^OFFERING_PAUSED: /);
+    await carry(fabric, modelId, { kind: 'setOfferingStatus', offeringId, status: 'retired' });
+    await expect(buy(fabric, offeringId, '1')).rejects.toThrow(/^OFFERING_RETIRED: /);
+    expect(await access(fabric, hospital.licenseId)).toMatchObject({ amount: '10' });
+  });
+
+  it('changes the royalty policy for future accruals only', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, hospital } = await governed(fabric);
+    const before = await access(fabric, hospital.licenseId);
+    expect(before.royalties.map((r) => r.account)).not.toContain(CLINIC);
+    await carry(fabric, modelId, { kind: 'setRoyaltyPolicy', royaltyPolicy: { beneficiaries: [{ account: CLINIC, shareBps: 10000 }] } });
+    const after = await access(fabric, hospital.licenseId);
+    expect(after.royalties).toEqual([{ account: CLINIC, amount: '10', modelId, depth: 0 }]);
+    const first = (await fabric.evaluate(people.regulator, contracts.licenses, 'GetAccessRecord', before.accessId)) as { royalties: unknown };
+    expect(first.royalties).toEqual(before.royalties);
+  });
+
+  it('changes the governance policy that later proposals are decided by', async () => {
+    const fabric = new FakeFabric();
+    const { modelId } = await governed(fabric);
+    const policy = { quorumBps: 9000, approvalBps: 5000, proposalThresholdBps: 100, minVotingSeconds: 60, maxVotingSeconds: 86400 };
+    await carry(fabric, modelId, { kind: 'setGovernancePolicy', governancePolicy: policy });
+    expect(await fabric.evaluate(people.regulator, contracts.governance, 'GetGovernancePolicy', modelId)).toEqual({ modelId, governancePolicy: policy });
+    // 60 of 100 units no longer make the 90 % quorum.
+    const later = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    await vote(fabric, people.hospitalAdmin, later.proposalId, 'yes');
+    fabric.advance(HOUR);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', later.proposalId)).rejects.toThrow(/^QUORUM_NOT_MET: /);
+  });
+});
+
+describe('voting weight', () => {
+  it('weighs a holder\u2019s units of the proposal\u2019s model whatever else it holds', async () => {
+    const fabric = new FakeFabric();
+    const { modelId } = await governed(fabric);
+    // Many licences of another model must not crowd out the one that counts.
+    const other = await registerModel(fabric);
+    const otherOffering = await publish(fabric, other, meteredOffering({ supplyCap: '1000' }));
+    for (let i = 0; i < 120; i += 1) {
+      await buy(fabric, otherOffering, '1');
+    }
+    const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    expect(await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '60' });
+  });
+
+  it('refuses to weigh a holder of more licences of the model than one transaction reads, rather than undercount', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId } = await governed(fabric);
+    // The hospital holds 1 licence of 60 units; 200 more of 1 unit each makes 201 (Limits.maxLicensesPerHolder is 200).
+    for (let i = 0; i < 200; i += 1) {
+      await buy(fabric, offeringId, '1');
+    }
+    const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    const before = fabric.ledger.snapshot();
+    await expect(vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).rejects.toThrow(/^CONFLICT: org::HospitalMSP holds more than 200 licences of model /);
+    expect(fabric.ledger.snapshot()).toEqual(before);
+    expect(await vote(fabric, people.clinicAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '40' });
+  });
+});
+
 describe('votes', () => {
   it('refuses a second vote, a vote after the deadline and a vote without units, changing nothing', async () => {
     const fabric = new FakeFabric();

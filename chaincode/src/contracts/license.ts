@@ -182,6 +182,7 @@ export class LicenseContract extends Contract {
     await tx.put(Keys.sold(id), { units: (sold + quantity).toString() });
     await tx.put(Keys.license(licenseId), license);
     await tx.put(Keys.licenseByHolder(buyer, licenseId), { ref: Keys.license(licenseId) });
+    await tx.put(Keys.licenseByHolderModel(buyer, offering.modelId, licenseId), { ref: Keys.license(licenseId) });
     await tx.put(Keys.purchase(id, now, tx.txId), purchase);
     await request.finish(purchase);
     tx.emit(Events.LicensePurchased, purchase);

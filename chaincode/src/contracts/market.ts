@@ -126,6 +126,7 @@ async function receiveUnits(
   };
   await tx.put(Keys.license(licenseId), license);
   await tx.put(Keys.licenseByHolder(holder, licenseId), { ref: Keys.license(licenseId) });
+  await tx.put(Keys.licenseByHolderModel(holder, license.modelId, licenseId), { ref: Keys.license(licenseId) });
   return license;
 }
 

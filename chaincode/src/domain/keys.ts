@@ -60,6 +60,9 @@ export const Keys = {
   /** Index of licences by holder. */
   licenseByHolder: (holder: string, licenseId: string): string => key('holder', holder, licenseId),
   licensesByHolder: (holder: string): readonly string[] => ['holder', holder],
+  /** Index of licences by holder and model: what governance weighs a holder's units by. */
+  licenseByHolderModel: (holder: string, modelId: string, licenseId: string): string => key('holdermodel', holder, modelId, licenseId),
+  licensesByHolderModel: (holder: string, modelId: string): readonly string[] => ['holdermodel', holder, modelId],
   /** Purchase record, by offering and time. */
   purchase: (offeringId: string, at: string, txId: string): string => key('pur', offeringId, at, txId),
   purchasesByOffering: (offeringId: string): readonly string[] => ['pur', offeringId],

@@ -253,15 +253,25 @@ export interface Holding {
 }
 
 /**
- * The unexpired licences of one model an account holds, with units left
- * (reads at most `maxLicensesPerHolder` licences of the account).
+ * The unexpired licences of one model an account holds, with units left.
+ * A holder's weight is never read in part: past `maxLicensesPerHolder`
+ * licences of the model, it fails instead of undercounting.
+ *
+ * @throws ChaincodeError CONFLICT when the account holds more licences of the model than one transaction reads.
  */
 export async function holdingsOf(tx: Tx, account: string, modelId: string, now: string): Promise<Holding[]> {
-  const rows = await tx.range<IndexRef>(prefixRange(Keys.licensesByHolder(account)), Limits.maxLicensesPerHolder);
+  const limit = Limits.maxLicensesPerHolder;
+  const rows = await tx.range<IndexRef>(prefixRange(Keys.licensesByHolderModel(account, modelId)), limit + 1);
+  if (rows.length > limit) {
+    throw new ChaincodeError(
+      ErrorCode.CONFLICT,
+      `${account} holds more than ${limit} licences of model ${modelId}, more than one transaction weighs; vote or propose from an account that holds fewer`,
+    );
+  }
   const holdings: Holding[] = [];
   for (const row of rows) {
     const license = await tx.get<LicenseRecord>(row.value.ref);
-    if (license === undefined || license.modelId !== modelId || (license.expiresAt !== undefined && now >= license.expiresAt)) {
+    if (license === undefined || (license.expiresAt !== undefined && now >= license.expiresAt)) {
       continue;
     }
     const remaining = await licenseRemaining(tx, license);
