@@ -297,14 +297,14 @@ describe('regulator reads', () => {
       fabric.evaluate(r, contracts.models, 'GetModel', modelId),
       fabric.evaluate(r, contracts.models, 'GetModelVersion', modelId, '1.0.0'),
       fabric.evaluate(r, contracts.models, 'ListModels', '', ''),
-      fabric.evaluate(r, contracts.models, 'GetModelHistory', modelId),
+      fabric.evaluate(r, contracts.models, 'GetModelHistory', modelId, '', ''),
       fabric.evaluate(r, contracts.offerings, 'GetOffering', offeringId),
       fabric.evaluate(r, contracts.offerings, 'GetTerms', offeringId, '1'),
       fabric.evaluate(r, contracts.offerings, 'ListOfferingsByModel', modelId, '', ''),
       fabric.evaluate(r, contracts.token, 'GetBalance', HOSPITAL),
       fabric.evaluate(r, contracts.token, 'GetTotalSupply'),
       fabric.evaluate(r, contracts.token, 'WhoAmI'),
-      fabric.evaluate(r, contracts.token, 'GetBalanceHistory', HOSPITAL),
+      fabric.evaluate(r, contracts.token, 'GetBalanceHistory', HOSPITAL, '', ''),
       fabric.evaluate(r, contracts.licenses, 'GetLicense', purchase.licenseId),
       fabric.evaluate(r, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '', ''),
       fabric.evaluate(r, contracts.licenses, 'GetAccessRecord', record.accessId),
@@ -318,8 +318,8 @@ describe('regulator reads', () => {
       fabric.evaluate(r, contracts.audit, 'ListAccessByTime', '', '', '', ''),
       fabric.evaluate(r, contracts.audit, 'ListPurchasesByOffering', offeringId, '', '', '', ''),
       fabric.evaluate(r, contracts.audit, 'ListRoyaltyPayments', 'org::LabMSP', '', '', '', ''),
-      fabric.evaluate(r, contracts.audit, 'GetAssetHistory', 'license', purchase.licenseId),
-      fabric.evaluate(r, contracts.audit, 'GetAssetHistory', 'access', record.accessId),
+      fabric.evaluate(r, contracts.audit, 'GetAssetHistory', 'license', purchase.licenseId, '', ''),
+      fabric.evaluate(r, contracts.audit, 'GetAssetHistory', 'access', record.accessId, '', ''),
     ];
     await expect(Promise.all(queries)).resolves.toHaveLength(queries.length);
   });
@@ -339,7 +339,7 @@ describe('regulator reads', () => {
       fabric.evaluate(r, contracts.governance, 'GetProposal', proposalId),
       fabric.evaluate(r, contracts.governance, 'ListProposalsByModel', modelId, '', '', ''),
       fabric.evaluate(r, contracts.governance, 'ListVotes', proposalId, '', ''),
-      fabric.evaluate(r, contracts.governance, 'GetProposalHistory', proposalId),
+      fabric.evaluate(r, contracts.governance, 'GetProposalHistory', proposalId, '', ''),
       fabric.evaluate(r, contracts.governance, 'GetGovernancePolicy', modelId),
     ];
     await expect(Promise.all(queries)).resolves.toHaveLength(queries.length);

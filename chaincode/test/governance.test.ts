@@ -76,8 +76,8 @@ describe('proposals', () => {
     expect(byState.records.map((p) => p.proposalId)).toEqual([rejected.proposalId]);
     const open = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'open', '', '')) as { records: ProposalRecord[] };
     expect(open.records).toEqual([]);
-    const history = (await fabric.evaluate(people.regulator, contracts.governance, 'GetProposalHistory', rejected.proposalId)) as unknown[];
-    expect(history).toHaveLength(2);
+    const history = (await fabric.evaluate(people.regulator, contracts.governance, 'GetProposalHistory', rejected.proposalId, '', '')) as { records: unknown[] };
+    expect(history.records).toHaveLength(2);
   });
 
   it('lets a holder above the threshold propose and refuses one below it', async () => {

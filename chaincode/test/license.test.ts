@@ -572,11 +572,37 @@ describe('audit queries', () => {
   it('returns the history of an asset with transaction ids', async () => {
     const { fabric, offeringId } = await withAccesses(0);
     await fabric.submit(people.labAdmin, contracts.offerings, 'PauseOffering', offeringId);
-    const history = (await fabric.evaluate(people.regulator, contracts.audit, 'GetAssetHistory', 'offering', offeringId)) as {
-      txId: string;
-      value: { status: string };
-    }[];
-    expect(history.map((entry) => entry.value.status)).toEqual(['active', 'paused']);
-    expect(history.every((entry) => /^[0-9a-f]{64}$/.test(entry.txId))).toBe(true);
+    const history = (await fabric.evaluate(people.regulator, contracts.audit, 'GetAssetHistory', 'offering', offeringId, '', '')) as {
+      records: { txId: string; value: { status: string } }[];
+      bookmark: string;
+    };
+    expect(history.records.map((entry) => entry.value.status)).toEqual(['active', 'paused']);
+    expect(history.records.every((entry) => /^[0-9a-f]{64}$/.test(entry.txId))).toBe(true);
+    expect(history.bookmark).toBe('');
+  });
+
+  it('pages through a long history oldest first, and refuses a bookmark it did not make', async () => {
+    const fabric = new FakeFabric();
+    const { offeringId } = await standardSetup(fabric);
+    for (let i = 0; i < 5; i += 1) {
+      await buy(fabric, offeringId, '1');
+    }
+    const page = (bookmark: string): Promise<{ records: { value: { amount: string } }[]; bookmark: string }> =>
+      fabric.evaluate(people.regulator, contracts.token, 'GetBalanceHistory', HOSPITAL, '2', bookmark) as Promise<{ records: { value: { amount: string } }[]; bookmark: string }>;
+    const amounts: string[] = [];
+    let bookmark = '';
+    let pages = 0;
+    do {
+      const next = await page(bookmark);
+      expect(next.records.length).toBeLessThanOrEqual(2);
+      amounts.push(...next.records.map((entry) => entry.value.amount));
+      bookmark = next.bookmark;
+      pages += 1;
+    } while (bookmark !== '');
+    // The mint, then one debit per purchase of 10.
+    expect(amounts).toEqual(['100000', '99990', '99980', '99970', '99960', '99950']);
+    expect(pages).toBe(3);
+    await expect(page('-1')).rejects.toThrow(/^INVALID_ARGUMENT: bookmark /);
+    await expect(page('x')).rejects.toThrow(/^INVALID_ARGUMENT: bookmark /);
   });
 });

@@ -212,11 +212,14 @@ describe('the gateway API on the consortium', () => {
       do {
         const page: Response = await auditor.get(`/v1/audit/accesses?modelId=${modelId}&limit=1${cursor === null ? '' : `&cursor=${cursor}`}`);
         expect(page.status).toBe(200);
+        // The limit is honoured: the validator hands it over as a number (a regression once read as no limit).
+        expect(page.body.items.length).toBeLessThanOrEqual(1);
         seen.push(...page.body.items.map((r: Json) => r.accessId as string));
         cursor = page.body.nextCursor;
         pages++;
       } while (cursor !== null && pages < 10);
       expect(seen).toHaveLength(3);
+      expect(pages).toBeGreaterThanOrEqual(3);
       expect(new Set(seen).size).toBe(3);
       const byLicense = await hospitalAdmin.get(`/v1/licenses/${licenseId}/accesses?limit=10`);
       expect(byLicense.status).toBe(200);
@@ -233,7 +236,23 @@ describe('the gateway API on the consortium', () => {
       expect(payments.every((p) => p.amount === '300')).toBe(true);
       const history = await auditor.get(`/v1/audit/history/license/${licenseId}`);
       expect(history.status).toBe(200);
-      expect(history.body.items.length).toBeGreaterThan(0);
+      expect(history.body).toMatchObject({ items: [{ txId: expect.stringMatching(/^[0-9a-f]{64}$/), isDelete: false }], nextCursor: null });
+    });
+
+    it('pages through a balance history oldest first, ending at the balance as it is now', async () => {
+      const path = '/v1/accounts/org::HospitalMSP/balance-history';
+      const first = await auditor.get(`${path}?limit=2`);
+      expect(first.status).toBe(200);
+      expect(first.body.items).toHaveLength(2);
+      expect(first.body.nextCursor).not.toBeNull();
+      const second = await auditor.get(`${path}?limit=2&cursor=${first.body.nextCursor}`);
+      expect(second.status).toBe(200);
+      const all = await allPages(auditor, path);
+      expect(all.slice(0, 4)).toEqual([...first.body.items, ...second.body.items]);
+      const times = all.map((entry) => entry.timestamp as string);
+      expect([...times].sort()).toEqual(times);
+      expect((all.at(-1)?.value as Json).amount).toBe((await balance('org::HospitalMSP')).toString());
+      expectError(await auditor.get(`${path}?limit=2&cursor=bm90LWEtY3Vyc29y`), 400, 'INVALID_ARGUMENT');
     });
 
     it('lets the lab claim its settled royalties into its balance', async () => {

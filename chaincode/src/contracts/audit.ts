@@ -146,37 +146,40 @@ export class AuditContract extends Contract {
   }
 
   /**
-   * Every committed change of one asset's key, with transaction ids and
-   * times, so a record can be checked against the ledger. `assetType` is one
+   * The committed changes of one asset's key, with transaction ids and
+   * times, oldest first, one page at a time (the bookmark counts the entries
+   * before the page), so a record can be checked against the ledger. `assetType` is one
    * of model, modelVersion (`assetId` = `<modelId>@<version>`), offering,
    * license, balance (`assetId` = account id) or access (`assetId` = tx id).
    * Models and offerings are public; the rest follow the owning orgs, and
    * regulators read everything.
    */
   @Transaction(false)
-  async GetAssetHistory(ctx: Context, assetType: string, assetId: string): Promise<string> {
+  async GetAssetHistory(ctx: Context, assetType: string, assetId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
+    const size = requirePageSize('pageSize', pageSize);
+    const mark = requireBookmark('bookmark', bookmark);
     const type = requireChoice('assetType', assetType, ASSET_TYPES);
     const caller = tx.caller;
     switch (type) {
       case 'model':
-        return result(await tx.history(Keys.model((await requireModel(tx, requireId('assetId', assetId))).modelId)));
+        return result(await tx.history(Keys.model((await requireModel(tx, requireId('assetId', assetId))).modelId), size, mark));
       case 'modelVersion': {
         const [modelId, version] = requireText('assetId', assetId, 129).split('@');
-        return result(await tx.history(Keys.modelVersion(requireId('assetId', modelId), requireId('assetId', version ?? ''))));
+        return result(await tx.history(Keys.modelVersion(requireId('assetId', modelId), requireId('assetId', version ?? '')), size, mark));
       }
       case 'offering':
-        return result(await tx.history(Keys.offering((await requireOffering(tx, requireId('assetId', assetId))).offeringId)));
+        return result(await tx.history(Keys.offering((await requireOffering(tx, requireId('assetId', assetId))).offeringId), size, mark));
       case 'license': {
         const license = await requireLicense(tx, requireId('assetId', assetId));
         const model = await requireModel(tx, license.modelId);
         requireReader(caller, [mspOfAccount(license.holder), model.ownerMspId], `licence ${license.licenseId}`);
-        return result(await tx.history(Keys.license(license.licenseId)));
+        return result(await tx.history(Keys.license(license.licenseId), size, mark));
       }
       case 'balance': {
         const account = requireAccountId('assetId', assetId);
         requireAccountReader(caller, account, 'the balance history of this account');
-        return result(await tx.history(Keys.balance(account)));
+        return result(await tx.history(Keys.balance(account), size, mark));
       }
       case 'access': {
         const id = requireText('assetId', assetId, 128);
@@ -186,7 +189,7 @@ export class AuditContract extends Contract {
         }
         const model = await requireModel(tx, record.modelId);
         requireReader(caller, [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId], `access record ${id}`);
-        return result(await tx.history(Keys.access(id)));
+        return result(await tx.history(Keys.access(id), size, mark));
       }
     }
   }

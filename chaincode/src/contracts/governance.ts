@@ -365,12 +365,12 @@ export class GovernanceContract extends Contract {
     return result(await pageOfDocuments<VoteRecord>(tx, prefixRange(Keys.votesOf(proposal.proposalId)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 
-  /** Every committed change of a proposal (created, closed, executed) with transaction ids. Any member or a regulator. */
+  /** The committed changes of a proposal (created, closed, executed) with transaction ids, oldest first, one page at a time. Any member or a regulator. */
   @Transaction(false)
-  async GetProposalHistory(ctx: Context, proposalId: string): Promise<string> {
+  async GetProposalHistory(ctx: Context, proposalId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const proposal = await requireProposal(tx, proposalId);
-    return result(await tx.history(Keys.proposal(proposal.proposalId)));
+    return result(await tx.history(Keys.proposal(proposal.proposalId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 
   /** A model's governance policy (the default until a proposal changes it). Any member or a regulator. */

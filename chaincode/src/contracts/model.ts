@@ -216,11 +216,11 @@ export class ModelContract extends Contract {
     );
   }
 
-  /** Every committed change of a model's header, with transaction ids and times. */
+  /** The committed changes of a model's header, with transaction ids and times, oldest first, one page at a time. */
   @Transaction(false)
-  async GetModelHistory(ctx: Context, modelId: string): Promise<string> {
+  async GetModelHistory(ctx: Context, modelId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
-    return result(await tx.history(Keys.model(model.modelId)));
+    return result(await tx.history(Keys.model(model.modelId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 }

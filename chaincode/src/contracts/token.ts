@@ -4,7 +4,7 @@ import { forbidden, invalidArgument } from '../errors';
 import { Events } from '../events';
 import { orgAccountId } from '../domain/identity';
 import { Keys } from '../domain/keys';
-import { requireAccountId, requireChoice, requirePositiveAmount } from '../domain/validation';
+import { requireAccountId, requireBookmark, requireChoice, requirePageSize, requirePositiveAmount } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, isRegulator, requireAccountReader, requireWriter } from '../ledger/authz';
 import { balanceOf, debit, writeBalance } from '../ledger/repo';
 import { ClientRequest } from '../ledger/requests';
@@ -145,12 +145,12 @@ export class TokenContract extends Contract {
     });
   }
 
-  /** Every committed change of an account's balance. The account's org or a regulator. */
+  /** The committed changes of an account's balance, oldest first, one page at a time. The account's org or a regulator. */
   @Transaction(false)
-  async GetBalanceHistory(ctx: Context, account: string): Promise<string> {
+  async GetBalanceHistory(ctx: Context, account: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const id = requireAccountId('account', account);
     requireAccountReader(tx.caller, id, 'the balance history of this account');
-    return result(await tx.history(Keys.balance(id)));
+    return result(await tx.history(Keys.balance(id), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 }

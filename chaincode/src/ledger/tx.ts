@@ -181,11 +181,19 @@ export class Tx {
   }
 
   /**
-   * Every committed modification of a key, oldest first. Fabric (since v2.0)
-   * returns them newest first, by block and transaction height; this turns
-   * that order round.
+   * One page of the committed modifications of a key, oldest first, so that
+   * later changes only ever add pages at the end. The bookmark is the number
+   * of entries before the page. Fabric (since v2.0) iterates newest first and
+   * cannot start part way, so each page reads the key's whole history; it
+   * returns only the page.
+   *
+   * @throws ChaincodeError INVALID_ARGUMENT naming `bookmark` when it is not one this returned.
    */
-  async history(key: string): Promise<HistoryEntry[]> {
+  async history(key: string, pageSize: number, bookmark: string): Promise<Page<HistoryEntry>> {
+    if (bookmark !== '' && !/^[1-9][0-9]{0,8}$/.test(bookmark)) {
+      throw invalidArgument('bookmark', 'must be a bookmark returned by an earlier page of this history');
+    }
+    const start = bookmark === '' ? 0 : Number(bookmark);
     const entries: HistoryEntry[] = [];
     const iterator = await this.stub.getHistoryForKey(key);
     try {
@@ -203,7 +211,9 @@ export class Tx {
     } finally {
       await iterator.close();
     }
-    return entries.reverse();
+    const records = entries.reverse().slice(start, start + pageSize);
+    const end = start + records.length;
+    return { records, fetchedCount: records.length, bookmark: end < entries.length ? String(end) : '' };
   }
 
   /**

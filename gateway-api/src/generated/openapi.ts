@@ -220,7 +220,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Every committed change of a model's header. */
+        /** The committed changes of a model's header, oldest first, one page at a time. */
         get: operations["getModelHistory"];
         put?: never;
         post?: never;
@@ -527,7 +527,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Every committed change of an account's balance. */
+        /** The committed changes of an account's balance, oldest first, one page at a time. */
         get: operations["getBalanceHistory"];
         put?: never;
         post?: never;
@@ -707,7 +707,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Every committed change of one asset's key. */
+        /** The committed changes of one asset's key, oldest first, one page at a time. */
         get: operations["getAssetHistory"];
         put?: never;
         post?: never;
@@ -1008,7 +1008,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Every committed change of a proposal, with transaction ids. */
+        /** The committed changes of a proposal, with transaction ids, oldest first, one page at a time. */
         get: operations["getProposalHistory"];
         put?: never;
         post?: never;
@@ -1540,8 +1540,13 @@ export interface components {
             isDelete: boolean;
             value: unknown;
         };
+        /**
+         * @description One page of a key's committed changes, oldest first: new changes only
+         *     ever add entries at the end, so a cursor stays valid as the asset changes.
+         */
         History: {
             items: components["schemas"]["HistoryEntry"][];
+            nextCursor: components["schemas"]["NextCursor"];
         };
         TransactionStatus: {
             transactionId: components["schemas"]["TransactionId"];
@@ -2158,7 +2163,11 @@ export interface operations {
     };
     getModelHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 modelId: components["parameters"]["ModelId"];
@@ -2617,7 +2626,11 @@ export interface operations {
     };
     getBalanceHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 account: components["parameters"]["Account"];
@@ -2922,7 +2935,11 @@ export interface operations {
     };
     getAssetHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 assetType: "model" | "modelVersion" | "offering" | "license" | "balance" | "access";
@@ -3395,7 +3412,11 @@ export interface operations {
     };
     getProposalHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 proposalId: components["parameters"]["ProposalId"];

@@ -26,13 +26,22 @@ export function sessionOf(res: Response): Session {
 }
 
 function queryText(req: Request, name: string): string | undefined {
-  const value = req.query[name];
+  const value: unknown = req.query[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** `limit` and `cursor` of a list route (already checked against the spec). */
+/** The spec's default page size (parameter Limit). */
+const DEFAULT_LIMIT = 25;
+
+/**
+ * `limit` and `cursor` of a list route (already checked against the spec).
+ * The validator has coerced `limit` to the integer the spec declares, so it
+ * arrives as a number; a string is accepted too, for a route it did not coerce.
+ */
 export function pageOf(req: Request): PageRequest {
-  return { limit: Number(queryText(req, 'limit') ?? 25), cursor: queryText(req, 'cursor') };
+  const limit: unknown = req.query.limit;
+  const size = typeof limit === 'number' ? limit : typeof limit === 'string' && limit !== '' ? Number(limit) : DEFAULT_LIMIT;
+  return { limit: size, cursor: queryText(req, 'cursor') };
 }
 
 /** `from` and `to` of an audit route. */

@@ -17,7 +17,7 @@ export function auditRoutes(ledger: Ledger): Router {
     res.json(await new AuditService(sessionOf(res)).accesses(filter, windowOf(req), pageOf(req)));
   });
   router.get('/audit/history/:assetType/:assetId', async (req, res) => {
-    res.json(await new AuditService(sessionOf(res)).assetHistory(param(req, 'assetType'), param(req, 'assetId')));
+    res.json(await new AuditService(sessionOf(res)).assetHistory(param(req, 'assetType'), param(req, 'assetId'), pageOf(req)));
   });
   router.get('/transactions/:transactionId', async (req, res) => {
     res.json(await new TransactionService(ledger, sessionOf(res)).status(param(req, 'transactionId')));

@@ -27,7 +27,7 @@ export function governanceRoutes(): Router {
     res.status(201).json(await governance(res).execute(param(req, 'proposalId')));
   });
   router.get('/proposals/:proposalId/history', async (req, res) => {
-    res.json(await governance(res).history(param(req, 'proposalId')));
+    res.json(await governance(res).history(param(req, 'proposalId'), pageOf(req)));
   });
   router.get('/models/:modelId/proposals', async (req, res) => {
     res.json(await governance(res).byModel(param(req, 'modelId'), query(req, 'state'), pageOf(req)));

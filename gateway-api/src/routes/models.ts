@@ -36,7 +36,7 @@ export function modelRoutes(): Router {
     res.json(await models(res).setRoyaltyPolicy(param(req, 'modelId'), req.body));
   });
   router.get('/models/:modelId/history', async (req, res) => {
-    res.json(await models(res).history(param(req, 'modelId')));
+    res.json(await models(res).history(param(req, 'modelId'), pageOf(req)));
   });
   router.get('/models/:modelId/offerings', async (req, res) => {
     res.json(await new OfferingService(sessionOf(res)).listByModel(param(req, 'modelId'), pageOf(req)));

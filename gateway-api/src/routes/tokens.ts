@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { writer } from '../http/auth';
-import { param, sessionOf } from '../http/context';
+import { pageOf, param, sessionOf } from '../http/context';
 import { TokenService } from '../services/tokens';
 
 const ISSUERS = { roles: ['issuer'], mspIds: ['ClearingMSP'] } as const;
@@ -26,7 +26,7 @@ export function tokenRoutes(): Router {
     res.json(await tokens(res).balance(param(req, 'account')));
   });
   router.get('/accounts/:account/balance-history', async (req, res) => {
-    res.json(await tokens(res).balanceHistory(param(req, 'account')));
+    res.json(await tokens(res).balanceHistory(param(req, 'account'), pageOf(req)));
   });
   return router;
 }

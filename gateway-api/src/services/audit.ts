@@ -1,6 +1,6 @@
 import { ApiCode, ApiError } from '../errors';
 import type { Session } from '../fabric/ledger';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs } from './common';
+import { Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs } from './common';
 
 /** Which index an access query reads: at most one filter, or none for all accesses by time. */
 export interface AccessFilter {
@@ -43,7 +43,7 @@ export class AuditService {
     );
   }
 
-  async assetHistory(assetType: string, assetId: string): Promise<Schemas['History']> {
-    return { items: decode(await this.session.evaluate('AuditContract', 'GetAssetHistory', assetType, assetId)) };
+  async assetHistory(assetType: string, assetId: string, page: PageRequest): Promise<Schemas['History']> {
+    return toPage(await this.session.evaluate('AuditContract', 'GetAssetHistory', assetType, assetId, ...pageArgs(page)));
   }
 }

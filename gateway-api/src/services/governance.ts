@@ -61,8 +61,8 @@ export class GovernanceService {
     return toPage(await this.session.evaluate('GovernanceContract', 'ListVotes', proposalId, ...pageArgs(page)));
   }
 
-  async history(proposalId: string): Promise<Schemas['History']> {
-    return { items: decode(await this.session.evaluate('GovernanceContract', 'GetProposalHistory', proposalId)) };
+  async history(proposalId: string, page: PageRequest): Promise<Schemas['History']> {
+    return toPage(await this.session.evaluate('GovernanceContract', 'GetProposalHistory', proposalId, ...pageArgs(page)));
   }
 
   async policy(modelId: string): Promise<Schemas['ModelGovernancePolicy']> {

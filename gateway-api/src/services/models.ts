@@ -59,7 +59,7 @@ export class ModelService {
     return toPage(await this.session.evaluate('ModelContract', 'ListModels', ...pageArgs(page)));
   }
 
-  async history(modelId: string): Promise<Schemas['History']> {
-    return { items: decode(await this.session.evaluate('ModelContract', 'GetModelHistory', modelId)) };
+  async history(modelId: string, page: PageRequest): Promise<Schemas['History']> {
+    return toPage(await this.session.evaluate('ModelContract', 'GetModelHistory', modelId, ...pageArgs(page)));
   }
 }

@@ -1,5 +1,5 @@
 import type { Session } from '../fabric/ledger';
-import { decode, Schemas, Written, written } from './common';
+import { decode, PageRequest, pageArgs, Schemas, toPage, Written, written } from './common';
 
 /** The consortium's payment token (TokenContract). */
 export class TokenService {
@@ -30,8 +30,8 @@ export class TokenService {
     return decode(await this.session.evaluate('TokenContract', 'GetBalance', account));
   }
 
-  async balanceHistory(account: string): Promise<Schemas['History']> {
-    return { items: decode(await this.session.evaluate('TokenContract', 'GetBalanceHistory', account)) };
+  async balanceHistory(account: string, page: PageRequest): Promise<Schemas['History']> {
+    return toPage(await this.session.evaluate('TokenContract', 'GetBalanceHistory', account, ...pageArgs(page)));
   }
 
   async totalSupply(): Promise<Schemas['Supply']> {
