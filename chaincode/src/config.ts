@@ -91,4 +91,10 @@ export const DefaultGovernance = {
   minVotingSeconds: 60,
   /** ...and at most 30 days. */
   maxVotingSeconds: 30 * 24 * 3600,
+  /**
+   * An accepted proposal may be executed for 7 days after voting ends; after
+   * that it lapses, so a change decided long ago never lands on a model that
+   * has moved on.
+   */
+  executionWindowSeconds: 7 * 24 * 3600,
 } as const;

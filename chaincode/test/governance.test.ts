@@ -130,7 +130,7 @@ describe('every kind of change applies on execution', () => {
   it('changes the governance policy that later proposals are decided by', async () => {
     const fabric = new FakeFabric();
     const { modelId } = await governed(fabric);
-    const policy = { quorumBps: 9000, approvalBps: 5000, proposalThresholdBps: 100, minVotingSeconds: 60, maxVotingSeconds: 86400 };
+    const policy = { quorumBps: 9000, approvalBps: 5000, proposalThresholdBps: 100, minVotingSeconds: 60, maxVotingSeconds: 86400, executionWindowSeconds: 3600 };
     await carry(fabric, modelId, { kind: 'setGovernancePolicy', governancePolicy: policy });
     expect(await fabric.evaluate(people.regulator, contracts.governance, 'GetGovernancePolicy', modelId)).toEqual({ modelId, governancePolicy: policy });
     // 60 of 100 units no longer make the 90 % quorum.
@@ -138,6 +138,55 @@ describe('every kind of change applies on execution', () => {
     await vote(fabric, people.hospitalAdmin, later.proposalId, 'yes');
     fabric.advance(HOUR);
     await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', later.proposalId)).rejects.toThrow(/^QUORUM_NOT_MET: /);
+  });
+});
+
+describe('the execution window', () => {
+  const WEEK = 7 * 24 * HOUR;
+
+  it('lets an accepted proposal be executed until the window closes, then refuses it and records it as lapsed', async () => {
+    const fabric = new FakeFabric();
+    const { modelId } = await governed(fabric);
+    const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
+    fabric.advance(HOUR);
+    const accepted = (await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)) as ProposalRecord;
+    expect(accepted.state).toBe('accepted');
+    await expect(fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)).rejects.toThrow(
+      /^VOTING_CLOSED: proposal .* is accepted and may be executed until /,
+    );
+    fabric.advance(WEEK);
+    const before = fabric.ledger.snapshot();
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(
+      /^PROPOSAL_NOT_EXECUTABLE: proposal .* could be executed until .*; CloseProposal records it as lapsed/,
+    );
+    expect(fabric.ledger.snapshot()).toEqual(before);
+    const model = fabric.ledger.state.get(`model/${modelId}`);
+    const lapsed = (await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)) as ProposalRecord;
+    expect(lapsed).toMatchObject({ state: 'lapsed', tally: accepted.tally });
+    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'ProposalClosed', payload: { state: 'lapsed' } });
+    expect(fabric.ledger.state.get(`model/${modelId}`)).toBe(model);
+    const listed = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'lapsed', '', '')) as { records: ProposalRecord[] };
+    expect(listed.records.map((p) => p.proposalId)).toEqual([proposal.proposalId]);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(/^PROPOSAL_NOT_EXECUTABLE: proposal .* is lapsed/);
+  });
+
+  it('refuses an execution window shorter than a minute, naming the field', async () => {
+    const fabric = new FakeFabric();
+    const { modelId } = await governed(fabric);
+    await expect(propose(fabric, modelId, { kind: 'setGovernancePolicy', governancePolicy: { executionWindowSeconds: 59 } })).rejects.toThrow(
+      /^INVALID_ARGUMENT: change.governancePolicy.executionWindowSeconds /,
+    );
+  });
+
+  it('lapses a proposal that nobody closed or executed in time, on its first close', async () => {
+    const fabric = new FakeFabric();
+    const { modelId } = await governed(fabric);
+    const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
+    fabric.advance(HOUR + WEEK);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(/^PROPOSAL_NOT_EXECUTABLE: /);
+    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)).toMatchObject({ state: 'lapsed' });
   });
 });
 

@@ -7,6 +7,7 @@ import {
   VOTE_CHOICES,
   decide,
   effectiveGovernance,
+  executableUntil,
   parseProposalChange,
   reachesShare,
   requireDescription,
@@ -285,18 +286,29 @@ export class GovernanceContract extends Contract {
 
   /**
    * Closes a proposal after its voting deadline: `accepted`, `rejected`
-   * (approval threshold not reached) or `expired` (quorum not met). Rejected
-   * and expired proposals change nothing else. Any member. Returns the ProposalRecord.
+   * (approval threshold not reached) or `expired` (quorum not met); or, once
+   * its execution window has passed unexecuted, `lapsed`. Rejected, expired
+   * and lapsed proposals change nothing else. Any member. Returns the ProposalRecord.
    */
   @Transaction()
   async CloseProposal(ctx: Context, proposalId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireWriter(tx.caller, 'close a proposal');
     const proposal = await requireProposal(tx, proposalId);
-    if (proposal.state !== 'open') {
+    if (proposal.state !== 'open' && proposal.state !== 'accepted') {
       throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is already ${proposal.state}`);
     }
-    const closed = await closeVoting(tx, proposal);
+    let closed = proposal.state === 'open' ? await closeVoting(tx, proposal) : proposal;
+    if (closed.state === 'accepted') {
+      const until = executableUntil(proposal.votingEndsAt, proposal.policy);
+      if (tx.now < until) {
+        if (proposal.state === 'accepted') {
+          throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is accepted and may be executed until ${until}`);
+        }
+      } else {
+        closed = { ...closed, state: 'lapsed', closedAt: tx.now, txId: tx.txId };
+      }
+    }
     await moveState(tx, proposal, closed);
     tx.emit(Events.ProposalClosed, { proposalId: closed.proposalId, modelId: closed.modelId, state: closed.state, tally: closed.tally, txId: tx.txId });
     return result(closed);
@@ -327,6 +339,13 @@ export class GovernanceContract extends Contract {
       }
     } else if (proposal.state !== 'accepted') {
       throw new ChaincodeError(ErrorCode.PROPOSAL_NOT_EXECUTABLE, `proposal ${proposal.proposalId} is ${proposal.state}`);
+    }
+    const until = executableUntil(proposal.votingEndsAt, proposal.policy);
+    if (tx.now >= until) {
+      throw new ChaincodeError(
+        ErrorCode.PROPOSAL_NOT_EXECUTABLE,
+        `proposal ${proposal.proposalId} could be executed until ${until}; CloseProposal records it as lapsed`,
+      );
     }
     const model = await requireModel(tx, proposal.modelId);
     await checkChange(tx, model, proposal.change);

@@ -1,6 +1,7 @@
 import { DefaultGovernance, Limits } from '../config';
 import { invalidArgument } from '../errors';
 import { BASIS_POINTS } from './policy';
+import { addSeconds } from './time';
 import { requireChoice, requireId, requireInteger, requireObject, requirePositiveAmount, requireText } from './validation';
 
 /**
@@ -16,6 +17,8 @@ export interface GovernancePolicy {
   readonly proposalThresholdBps: number;
   readonly minVotingSeconds: number;
   readonly maxVotingSeconds: number;
+  /** How long after voting ends an accepted proposal may be executed; then it lapses. */
+  readonly executionWindowSeconds: number;
 }
 
 /** What a proposal changes when executed. */
@@ -29,11 +32,15 @@ export type ProposalChange =
 /** The kinds of change. */
 export const CHANGE_KINDS = ['activateVersion', 'setPrice', 'setOfferingStatus', 'setRoyaltyPolicy', 'setGovernancePolicy'] as const;
 
-/** Open while voting; then accepted (awaiting execution), executed, rejected or expired (quorum not met). */
-export type ProposalState = 'open' | 'accepted' | 'executed' | 'rejected' | 'expired';
+/**
+ * Open while voting; then accepted (awaiting execution), executed, rejected,
+ * expired (quorum not met) or lapsed (accepted, but not executed within the
+ * policy's execution window).
+ */
+export type ProposalState = 'open' | 'accepted' | 'executed' | 'rejected' | 'expired' | 'lapsed';
 
 /** The proposal states. */
-export const PROPOSAL_STATES: readonly ProposalState[] = ['open', 'accepted', 'executed', 'rejected', 'expired'];
+export const PROPOSAL_STATES: readonly ProposalState[] = ['open', 'accepted', 'executed', 'rejected', 'expired', 'lapsed'];
 
 /** A vote. */
 export type VoteChoice = 'yes' | 'no' | 'abstain';
@@ -49,9 +56,14 @@ export interface Tally {
   readonly voters: number;
 }
 
-/** The policy a model has, or the default one. */
+/** The policy a model has, or the default one; members a stored policy predates take the defaults. */
 export function effectiveGovernance(policy: GovernancePolicy | undefined): GovernancePolicy {
-  return policy ?? { ...DefaultGovernance };
+  return { ...DefaultGovernance, ...policy };
+}
+
+/** Until when an accepted proposal whose voting ended at `votingEndsAt` may be executed (exclusive). */
+export function executableUntil(votingEndsAt: string, policy: GovernancePolicy): string {
+  return addSeconds(votingEndsAt, effectiveGovernance(policy).executionWindowSeconds);
 }
 
 /**
@@ -70,6 +82,7 @@ export function parseGovernancePolicy(raw: unknown): GovernancePolicy {
     proposalThresholdBps: pick('proposalThresholdBps', 0, 10_000),
     minVotingSeconds: pick('minVotingSeconds', 60, 366 * 24 * 3600),
     maxVotingSeconds: pick('maxVotingSeconds', 60, 366 * 24 * 3600),
+    executionWindowSeconds: pick('executionWindowSeconds', 60, 366 * 24 * 3600),
   };
   if (policy.minVotingSeconds > policy.maxVotingSeconds) {
     throw invalidArgument(`${field}.minVotingSeconds`, 'must not exceed maxVotingSeconds');

@@ -1679,6 +1679,8 @@ export interface components {
             proposalThresholdBps: number;
             minVotingSeconds: number;
             maxVotingSeconds: number;
+            /** @description How long after voting ends an accepted proposal may be executed; after it, the proposal lapses (default 604800, 7 days). */
+            executionWindowSeconds: number;
         };
         /** @description Members left out take the default policy's values. */
         GovernancePolicyInput: {
@@ -1687,6 +1689,7 @@ export interface components {
             proposalThresholdBps?: number;
             minVotingSeconds?: number;
             maxVotingSeconds?: number;
+            executionWindowSeconds?: number;
         };
         ModelGovernancePolicy: {
             modelId: components["schemas"]["Id"];
@@ -1715,8 +1718,13 @@ export interface components {
             kind: "setGovernancePolicy";
             governancePolicy: components["schemas"]["GovernancePolicyInput"];
         };
-        /** @enum {string} */
-        ProposalState: "open" | "accepted" | "executed" | "rejected" | "expired";
+        /**
+         * @description `open` while voting; then `accepted` (executable within the policy's
+         *     execution window), `executed`, `rejected`, `expired` (quorum not met)
+         *     or `lapsed` (accepted but not executed in time; changes nothing).
+         * @enum {string}
+         */
+        ProposalState: "open" | "accepted" | "executed" | "rejected" | "expired" | "lapsed";
         NewProposal: {
             modelId: components["schemas"]["Id"];
             change: components["schemas"]["ProposalChange"];
