@@ -317,8 +317,9 @@ export class LicenseContract extends Contract {
    * again. Any member may call it, since the refund always goes to the
    * holder; a regulator may not. Returns the ExpirySettlementRecord.
    *
-   * @throws ChaincodeError NOT_FOUND; CONFLICT when the licence never
-   *   expires, has not expired yet, or has no unused units left.
+   * @throws ChaincodeError INVALID_ARGUMENT for an unknown licence; FORBIDDEN
+   *   for a regulator; CONFLICT when the licence never expires, has not
+   *   expired yet, or has no unused units left.
    */
   @Transaction()
   async SettleExpiredLicense(ctx: Context, licenseId: string): Promise<string> {

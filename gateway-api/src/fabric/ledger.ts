@@ -242,16 +242,23 @@ export class Ledger {
 
   /**
    * Where a request id was first answered. The peer that committed
-   * `committed` holds the request record by then, so the read sees it.
+   * `committed` holds the request record by then, so the read sees it. The
+   * write has committed whatever this lookup meets: if it fails, the answer
+   * is the committed one (the client's next retry with the key replays it).
    */
   private async firstAnswer(session: Session, committed: Committed, requestId: string): Promise<Committed> {
-    const record = JSON.parse(new TextDecoder().decode(await session.evaluate('AuditContract', 'GetRequest', requestId))) as { txId: string };
-    if (record.txId === committed.transactionId) {
+    try {
+      const record = JSON.parse(new TextDecoder().decode(await session.evaluate('AuditContract', 'GetRequest', requestId))) as { txId: string };
+      if (record.txId === committed.transactionId) {
+        return committed;
+      }
+      const first = await this.transactionStatus(session, record.txId);
+      this.log.info({ requestId, transactionId: committed.transactionId, firstTransactionId: record.txId }, 'replayed a request id');
+      return { result: committed.result, transactionId: record.txId, blockNumber: first.blockNumber, replayed: true };
+    } catch (err) {
+      this.log.warn({ requestId, transactionId: committed.transactionId, err }, 'could not look up where a request id was first answered');
       return committed;
     }
-    const first = await this.transactionStatus(session, record.txId);
-    this.log.info({ requestId, transactionId: committed.transactionId, firstTransactionId: record.txId }, 'replayed a request id');
-    return { result: committed.result, transactionId: record.txId, blockNumber: first.blockNumber, replayed: true };
   }
 
   /**
