@@ -1,3 +1,4 @@
+import type { Context } from 'fabric-contract-api';
 import { FakeFabric } from './support/fabric';
 import { HOSPITAL, buy, contracts, defaultPolicy, digest, meteredOffering, people, standardSetup } from './support/world';
 
@@ -97,5 +98,14 @@ describe('bad input', () => {
     await expect(w.fabric.evaluate(people.regulator, contracts.models, 'ListModels', '101', '')).rejects.toThrow(
       'INVALID_ARGUMENT: pageSize must be between 1 and 100',
     );
+  });
+});
+
+describe('a transaction a contract does not have', () => {
+  it('fails with NOT_FOUND naming the contract and the transaction, for every contract', async () => {
+    const ctx = { stub: { getFunctionAndParameters: () => ({ fcn: 'SomeContract:NoSuchThing', params: [] }) } } as unknown as Context;
+    for (const contract of Object.values(contracts)) {
+      await expect(contract.unknownTransaction(ctx)).rejects.toThrow(`NOT_FOUND: ${contract.getName()} has no transaction NoSuchThing;`);
+    }
   });
 });

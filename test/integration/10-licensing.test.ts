@@ -199,6 +199,13 @@ describe('licensing a model on the consortium', () => {
       );
     });
 
+    it('refuses a transaction the contract does not have with a stable code', async () => {
+      await unchanged(
+        () => practitioner.contract('LicenseContract').submitTransaction('NoSuchTransaction', licenseId),
+        /NOT_FOUND: LicenseContract has no transaction NoSuchTransaction/,
+      );
+    });
+
     it('refuses every write from the regulator', async () => {
       await unchanged(
         () => auditor.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`regulator-${run}`), '', '', ''),

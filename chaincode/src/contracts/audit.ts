@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { notFound } from '../errors';
 import { mspOfAccount } from '../domain/identity';
 import { Keys, prefixRange } from '../domain/keys';
@@ -53,7 +54,7 @@ async function accessPage(tx: Tx, prefix: readonly string[], win: Window): Promi
  * concerns their own org. Paginated queries are evaluate-only in Fabric.
  */
 @Info({ title: 'AuditContract', description: 'Audit queries over access records, purchases, royalties and history' })
-export class AuditContract extends Contract {
+export class AuditContract extends LedgerContract {
   constructor() {
     super('AuditContract');
   }

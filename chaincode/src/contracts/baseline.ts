@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { invalidArgument } from '../errors';
 import { requireWriter } from '../ledger/authz';
 import { Tx } from '../ledger/tx';
@@ -28,7 +29,7 @@ function baselineKey(txId: string): string {
  * it stands for what the network can commit at all, not for a business change.
  */
 @Info({ title: 'BaselineContract', description: 'A single blind write: the benchmark baseline' })
-export class BaselineContract extends Contract {
+export class BaselineContract extends LedgerContract {
   constructor() {
     super('BaselineContract');
   }

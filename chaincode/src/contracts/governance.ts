@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
 import { ChaincodeError, ErrorCode, invalidArgument } from '../errors';
 import { Events } from '../events';
@@ -164,7 +165,7 @@ async function closeVoting(tx: Tx, proposal: ProposalRecord): Promise<ProposalRe
  * An accepted proposal's change applies in the transaction that executes it.
  */
 @Info({ title: 'GovernanceContract', description: 'Proposals, weighted votes and execution of changes to a model' })
-export class GovernanceContract extends Contract {
+export class GovernanceContract extends LedgerContract {
   constructor() {
     super('GovernanceContract');
   }

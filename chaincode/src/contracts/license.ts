@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
@@ -91,7 +92,7 @@ async function planAccess(
  * a holder's holding of an offering is the sum of its licences.
  */
 @Info({ title: 'LicenseContract', description: 'Purchases licences and records metered accesses' })
-export class LicenseContract extends Contract {
+export class LicenseContract extends LedgerContract {
   constructor() {
     super('LicenseContract');
   }

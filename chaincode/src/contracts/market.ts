@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode, forbidden, invalidArgument } from '../errors';
 import { Events } from '../events';
@@ -219,7 +220,7 @@ function requireOpen(listing: ListingRecord): void {
  * this way; `TransferUnits` is free and stays inside one org (see README).
  */
 @Info({ title: 'MarketContract', description: 'Lists, sells, cancels and transfers licence units with enforced resale royalties' })
-export class MarketContract extends Contract {
+export class MarketContract extends LedgerContract {
   constructor() {
     super('MarketContract');
   }

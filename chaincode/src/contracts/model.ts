@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
@@ -49,7 +50,7 @@ function parseVersion(version: string, artifactSha256: string, artifactUri: stri
  * Models and their versions: the model owner's catalogue.
  */
 @Info({ title: 'ModelContract', description: 'Registers models and versions and sets their royalty policy' })
-export class ModelContract extends Contract {
+export class ModelContract extends LedgerContract {
   constructor() {
     super('ModelContract');
   }

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Role } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
@@ -25,7 +26,7 @@ export const OFFERING_TRANSITIONS: Readonly<Record<OfferingStatus, readonly Offe
  * versioned snapshots; a licence points at the snapshot it was sold under.
  */
 @Info({ title: 'OfferingContract', description: 'Publishes, pauses and retires licence offerings' })
-export class OfferingContract extends Contract {
+export class OfferingContract extends LedgerContract {
   constructor() {
     super('OfferingContract');
   }

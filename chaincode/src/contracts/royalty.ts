@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Limits } from '../config';
 import { Events } from '../events';
 import { Keys, prefixRange } from '../domain/keys';
@@ -58,7 +59,7 @@ export async function royaltyPayments(
  * beneficiary claims its rows into its payment-token balance.
  */
 @Info({ title: 'RoyaltyContract', description: 'Reads and claims royalties' })
-export class RoyaltyContract extends Contract {
+export class RoyaltyContract extends LedgerContract {
   constructor() {
     super('RoyaltyContract');
   }

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { LedgerContract } from './base';
 import { Limits, Msp, Role } from '../config';
 import { forbidden, invalidArgument } from '../errors';
 import { Events } from '../events';
@@ -33,7 +34,7 @@ function requireIssuer(tx: Tx, action: string): void {
  * the smallest unit, decimal strings on the wire.
  */
 @Info({ title: 'TokenContract', description: 'Mints, burns and transfers the payment token' })
-export class TokenContract extends Contract {
+export class TokenContract extends LedgerContract {
   constructor() {
     super('TokenContract');
   }
