@@ -430,8 +430,14 @@ create_channel() {
     # osnadmin exits 0 on any HTTP answer: the status line tells.
     local tls_args=(-o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")"
       --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")")
-    local out
-    out="$("$FABRIC_BIN/osnadmin" channel list "${tls_args[@]}" --channelID "$channel" 2>&1 || true)"
+    local out attempt
+    # /healthz can answer before the admin endpoint listens: wait for an HTTP answer.
+    for attempt in $(seq 1 40); do
+      out="$("$FABRIC_BIN/osnadmin" channel list "${tls_args[@]}" --channelID "$channel" 2>&1 || true)"
+      [[ "$out" == *"Status: "* ]] && break
+      sleep 0.5
+    done
+    [[ "$out" == *"Status: "* ]] || die "the admin endpoint of $id ($address) does not answer: $out"
     [[ "$out" == *"Status: 200"* ]] && continue
     log "joining $id to channel $channel"
     out="$("$FABRIC_BIN/osnadmin" channel join "${tls_args[@]}" --channelID "$channel" --config-block "$block" 2>&1 || true)"
