@@ -69,6 +69,8 @@ export const Limits = {
   maxBundleItems: 16,
   /** Most licences of one model a holder's vote or proposal weight is read from; past it, voting and proposing fail with CONFLICT rather than undercount. */
   maxLicensesPerHolder: 200,
+  /** Licences one ReindexHoldings call walks; a holder with more calls it again from where it stopped. */
+  maxReindexPerCall: 200,
   /** Most votes a proposal's tally reads. */
   maxVotesPerProposal: 10_000,
 } as const;

@@ -44,6 +44,8 @@ export const Events = {
   VoteCast: 'VoteCast',
   /** Payload: `{ proposalId, modelId, state, tally, txId }` for a proposal closed rejected or expired. */
   ProposalClosed: 'ProposalClosed',
+  /** Payload: `{ holder, scanned, indexed, dropped, next, txId }`. */
+  HoldingsReindexed: 'HoldingsReindexed',
   /** Payload: `{ proposal, tally, change, txId }`; the change applied in the same transaction. */
   ProposalExecuted: 'ProposalExecuted',
 } as const;

@@ -246,6 +246,14 @@ const cases: {
       return (who) => fabric.submit(who, contracts.governance, 'CastVote', proposalId, 'yes', 'org');
     },
   },
+  {
+    tx: 'ReindexHoldings',
+    allowed: everyRoleButRegulators,
+    setup: async (fabric) => {
+      await held(fabric);
+      return (who) => fabric.submit(who, contracts.governance, 'ReindexHoldings', 'self', '');
+    },
+  },
   ...(['CloseProposal', 'ExecuteProposal'] as const).map((tx) => ({
     tx,
     allowed: everyRoleButRegulators,

@@ -217,6 +217,55 @@ describe('voting weight', () => {
     expect(fabric.ledger.snapshot()).toEqual(before);
     expect(await vote(fabric, people.clinicAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '40' });
   });
+
+  it('lets a holder drop its used-up licences from the count with ReindexHoldings, walking them over several calls', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, offeringId, hospital } = await governed(fabric);
+    const small: string[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      small.push((await buy(fabric, offeringId, '1')).licenseId);
+    }
+    // Every one-unit licence gets used up; the 60-unit licence keeps 59.
+    for (const licenseId of small) {
+      await access(fabric, licenseId);
+    }
+    await access(fabric, hospital.licenseId);
+    const reindex = (after: string): Promise<{ scanned: number; indexed: number; dropped: number; next: string }> =>
+      fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', after) as Promise<{ scanned: number; indexed: number; dropped: number; next: string }>;
+    const first = await reindex('');
+    expect(first).toMatchObject({ scanned: 200 });
+    expect(first.next).not.toBe('');
+    const second = await reindex(first.next);
+    expect(second).toMatchObject({ scanned: 1, next: '' });
+    expect(first.indexed + second.indexed).toBe(1);
+    expect(first.dropped + second.dropped).toBe(200);
+    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'HoldingsReindexed', payload: { holder: HOSPITAL, scanned: 1 } });
+    const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    expect(await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '59' });
+  });
+
+  it('indexes with ReindexHoldings a licence the governance index lacks, as after an upgrade from before the index', async () => {
+    const fabric = new FakeFabric();
+    const { modelId, hospital } = await governed(fabric);
+    const indexKey = [...fabric.ledger.state.keys()].find((key) => key.startsWith('holdermodel/') && key.endsWith(hospital.licenseId));
+    expect(indexKey).toBeDefined();
+    fabric.ledger.state.delete(indexKey as string);
+    const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
+    await expect(vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).rejects.toThrow(/^INSUFFICIENT_UNITS: org::HospitalMSP holds no unused units/);
+    expect(await fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', '')).toMatchObject({ scanned: 1, indexed: 1, dropped: 0, next: '' });
+    expect(await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '60' });
+  });
+
+  it('refuses ReindexHoldings for a treasury by a non-admin, a malformed position and a regulator, changing nothing', async () => {
+    const fabric = new FakeFabric();
+    await governed(fabric);
+    const before = fabric.ledger.snapshot();
+    await expect(fabric.submit(people.practitioner, contracts.governance, 'ReindexHoldings', 'org', '')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', 'bad/id')).rejects.toThrow(/^INVALID_ARGUMENT: after /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'everyone', '')).rejects.toThrow(/^INVALID_ARGUMENT: holder /);
+    await expect(fabric.submit(people.regulator, contracts.governance, 'ReindexHoldings', 'self', '')).rejects.toThrow(/^FORBIDDEN: /);
+    expect(fabric.ledger.snapshot()).toEqual(before);
+  });
 });
 
 describe('votes', () => {

@@ -297,6 +297,7 @@ describe('the market and governance through the gateway API', () => {
         ['post', `/v1/proposals/${proposalId}/votes`, { choice: 'no', voter: 'self' }],
         ['post', `/v1/proposals/${proposalId}/closure`, {}],
         ['post', `/v1/proposals/${proposalId}/execution`, {}],
+        ['post', '/v1/holdings-reindexes', { holder: 'self' }],
       ];
       for (const [method, path, body] of writes) {
         const response = method === 'delete' ? await auditor.delete(path) : await auditor.post(path, body ?? {});
@@ -304,6 +305,21 @@ describe('the market and governance through the gateway API', () => {
         expect(error.message).toMatch(/^regulators may read and audit but never /);
       }
       expect([await listing(listingId), await license(licenseA), expectStatus(await auditor.get(`/v1/proposals/${proposalId}`), 200)]).toEqual(before);
+    });
+
+    it('reindexes the hospital treasury\u2019s holdings page by page, and refuses a bad holder with 400', async () => {
+      let after: string | undefined;
+      let scanned = 0;
+      for (let calls = 0; calls < 20; calls++) {
+        const body = expectStatus(await hospitalAdmin.post('/v1/holdings-reindexes', after === undefined ? { holder: 'org' } : { holder: 'org', after }), 201);
+        expect(body.data.holder).toBe('org::HospitalMSP');
+        expect(body.data.indexed + body.data.dropped).toBe(body.data.scanned);
+        scanned += body.data.scanned as number;
+        if (body.data.next === '') break;
+        after = body.data.next;
+      }
+      expect(scanned).toBeGreaterThanOrEqual(1);
+      expectError(await hospitalAdmin.post('/v1/holdings-reindexes', { holder: 'everyone' }), 400, 'INVALID_ARGUMENT');
     });
 
     it('executes the accepted proposal after the deadline, changing the offering\u2019s price, once', async () => {

@@ -15,9 +15,9 @@ import {
   tallyVotes,
 } from '../domain/governance';
 import type { ProposalChange, ProposalState, Tally } from '../domain/governance';
-import { Keys, prefixRange } from '../domain/keys';
+import { Keys, prefixRange, rangeAfter } from '../domain/keys';
 import { parseRoyaltyPolicy } from '../domain/policy';
-import type { ModelRecord, OfferingRecord, ProposalRecord, TermsSnapshot, VoteLockRecord, VoteRecord } from '../domain/records';
+import type { LicenseRecord, ModelRecord, OfferingRecord, ProposalRecord, TermsSnapshot, VoteLockRecord, VoteRecord } from '../domain/records';
 import { termsHash } from '../domain/terms';
 import { addSeconds } from '../domain/time';
 import { requireBookmark, requireChoice, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
@@ -26,6 +26,7 @@ import type { IndexRef } from '../ledger/repo';
 import {
   checkParents,
   holdingsOf,
+  licenseRemaining,
   pageOfDocuments,
   pageOfIndex,
   requireModel,
@@ -307,7 +308,7 @@ export class GovernanceContract extends LedgerContract {
           throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is accepted and may be executed until ${until}`);
         }
       } else {
-        closed = { ...closed, state: 'lapsed', closedAt: tx.now, txId: tx.txId };
+        closed = { ...closed, state: 'lapsed', closedAt: closed.closedAt ?? tx.now, lapsedAt: tx.now, txId: tx.txId };
       }
     }
     await moveState(tx, proposal, closed);
@@ -355,6 +356,53 @@ export class GovernanceContract extends LedgerContract {
     await moveState(tx, proposal, executed);
     tx.emit(Events.ProposalExecuted, { proposal: executed, tally: executed.tally, change: applied, txId: tx.txId });
     return result({ proposal: executed, change: applied });
+  }
+
+  /**
+   * Rebuilds an account's governance index (`holdermodel/`) from its
+   * licences, at most `Limits.maxReindexPerCall` of them per call: a licence
+   * that is unexpired and has units left is indexed under its model; any
+   * other is dropped from the index. Voting weighs at most
+   * `maxLicensesPerHolder` licences of one model per account, so an account
+   * with many used-up licences calls this to drop them; it also indexes
+   * licences bought before the index existed. `after` (empty to start) is
+   * the previous answer's `next`; `next` is empty once every licence was
+   * walked. The holder, or an admin for the org treasury (`holder` = `self`
+   * or `org`). Returns `{ holder, scanned, indexed, dropped, next }`.
+   */
+  @Transaction()
+  async ReindexHoldings(ctx: Context, holder: string, after: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'reindex holdings');
+    const account = actingAccount(caller, requireChoice('holder', holder, ACCOUNT_CHOICES), 'reindex holdings');
+    const all = prefixRange(Keys.licensesByHolder(account));
+    const range = after === '' ? all : rangeAfter(all, Keys.licenseByHolder(account, requireId('after', after)));
+    const rows = await tx.range<IndexRef>(range, Limits.maxReindexPerCall + 1);
+    const walked = rows.slice(0, Limits.maxReindexPerCall);
+    const now = tx.now;
+    let indexed = 0;
+    let dropped = 0;
+    for (const row of walked) {
+      const license = await tx.get<LicenseRecord>(row.value.ref);
+      if (license === undefined) {
+        continue;
+      }
+      const key = Keys.licenseByHolderModel(account, license.modelId, license.licenseId);
+      const live = (license.expiresAt === undefined || now < license.expiresAt) && (await licenseRemaining(tx, license)) > 0n;
+      if (live) {
+        await tx.put(key, { ref: row.value.ref });
+        indexed += 1;
+      } else {
+        await tx.delete(key);
+        dropped += 1;
+      }
+    }
+    const last = walked.at(-1);
+    const next = rows.length > walked.length && last !== undefined ? last.key.slice(last.key.lastIndexOf('/') + 1) : '';
+    const answer = { holder: account, scanned: walked.length, indexed, dropped, next };
+    tx.emit(Events.HoldingsReindexed, { ...answer, txId: tx.txId });
+    return result(answer);
   }
 
   /** Reads a proposal with the current tally of its votes. Any member or a regulator. */

@@ -347,6 +347,8 @@ export class LicenseContract extends LedgerContract {
     }
     const refund = units * BigInt(license.unitPrice);
     await writeBalance(tx, license.holder, (await balanceOf(tx, license.holder)) + refund);
+    // An expired licence never weighs in a vote again.
+    await tx.delete(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId));
     const record: ExpirySettlementRecord = {
       docType: 'expirySettlement',
       licenseId: license.licenseId,

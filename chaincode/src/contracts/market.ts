@@ -468,6 +468,8 @@ export class MarketContract extends LedgerContract {
       }
       if (item.remaining !== '0') {
         await tx.put(Keys.licenseOutflow(item.licenseId, tx.txId), { units: `-${item.remaining}` });
+        // The licence holds units again: it counts for governance again, should ReindexHoldings have dropped it.
+        await tx.put(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId), { ref: Keys.license(license.licenseId) });
         returned.push({ licenseId: item.licenseId, units: item.remaining });
       }
     }

@@ -29,6 +29,11 @@ export function prefixRange(prefix: readonly string[], from?: string, to?: strin
   return { start: base + (from ?? ''), end: to === undefined ? base + HIGH : base + to };
 }
 
+/** The part of a range after `afterKey` (exclusive): for walking a range over several transactions. */
+export function rangeAfter(range: KeyRange, afterKey: string): KeyRange {
+  return { start: afterKey + '\u0000', end: range.end };
+}
+
 export const Keys = {
   /** Model header: owner, metadata, active version, royalty policy. */
   model: (modelId: string): string => key('model', modelId),

@@ -317,6 +317,8 @@ export interface ProposalRecord {
   readonly createdAt: string;
   readonly closedAt?: string;
   readonly executedAt?: string;
+  /** When an accepted proposal was recorded as lapsed, its execution window having passed. */
+  readonly lapsedAt?: string;
   readonly txId: string;
 }
 

@@ -265,7 +265,7 @@ export async function holdingsOf(tx: Tx, account: string, modelId: string, now: 
   if (rows.length > limit) {
     throw new ChaincodeError(
       ErrorCode.CONFLICT,
-      `${account} holds more than ${limit} licences of model ${modelId}, more than one transaction weighs; vote or propose from an account that holds fewer`,
+      `${account} holds more than ${limit} licences of model ${modelId}, more than one transaction weighs; ReindexHoldings drops its used-up and expired licences from the count`,
     );
   }
   const holdings: Holding[] = [];

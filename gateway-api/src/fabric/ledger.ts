@@ -241,20 +241,26 @@ export class Ledger {
   }
 
   /**
-   * Where a request id was first answered. The peer that committed
-   * `committed` holds the request record by then, so the read sees it. The
+   * Where a request id was first answered: the answer's own `txId`, or else
+   * the stored request (the peer that committed `committed` holds it by
+   * then, so the read sees it). The
    * write has committed whatever this lookup meets: if it fails, the answer
    * is the committed one (the client's next retry with the key replays it).
    */
   private async firstAnswer(session: Session, committed: Committed, requestId: string): Promise<Committed> {
     try {
-      const record = JSON.parse(new TextDecoder().decode(await session.evaluate('AuditContract', 'GetRequest', requestId))) as { txId: string };
-      if (record.txId === committed.transactionId) {
+      // Every value-moving answer names the transaction that wrote it; only an answer without one costs a lookup.
+      const answered = (JSON.parse(new TextDecoder().decode(committed.result)) as { txId?: unknown }).txId;
+      const firstTxId =
+        typeof answered === 'string'
+          ? answered
+          : (JSON.parse(new TextDecoder().decode(await session.evaluate('AuditContract', 'GetRequest', requestId))) as { txId: string }).txId;
+      if (firstTxId === committed.transactionId) {
         return committed;
       }
-      const first = await this.transactionStatus(session, record.txId);
-      this.log.info({ requestId, transactionId: committed.transactionId, firstTransactionId: record.txId }, 'replayed a request id');
-      return { result: committed.result, transactionId: record.txId, blockNumber: first.blockNumber, replayed: true };
+      const first = await this.transactionStatus(session, firstTxId);
+      this.log.info({ requestId, transactionId: committed.transactionId, firstTransactionId: firstTxId }, 'replayed a request id');
+      return { result: committed.result, transactionId: firstTxId, blockNumber: first.blockNumber, replayed: true };
     } catch (err) {
       this.log.warn({ requestId, transactionId: committed.transactionId, err }, 'could not look up where a request id was first answered');
       return committed;

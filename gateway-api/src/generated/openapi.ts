@@ -972,8 +972,42 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Closes voting after its deadline, recording accepted, rejected or expired. */
+        /**
+         * Closes voting after its deadline (accepted, rejected or expired), or records an unexecuted accepted proposal as lapsed.
+         * @description After `votingEndsAt`, records `accepted`, `rejected` (approval not
+         *     reached) or `expired` (quorum not met). An accepted proposal stays
+         *     executable for its policy's `executionWindowSeconds`; closing it again
+         *     within that window answers 409 `VOTING_CLOSED`, and after it records
+         *     `lapsed`, which changes nothing else. Any member; never a regulator.
+         */
         post: operations["closeProposal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holdings-reindexes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuilds the caller's (or its org treasury's) governance index, up to 200 licences per call.
+         * @description Voting weighs at most 200 licences of one model per account; past
+         *     that, votes and proposals answer 409 `CONFLICT`. This walks the
+         *     account's licences (200 per call): those unexpired and with units
+         *     left are indexed under their model, the others (used up, expired) are
+         *     dropped from the count. Call it again with `after` set to the answer's
+         *     `next` until `next` is empty. It also indexes licences bought before
+         *     the index existed (after a chaincode upgrade). `holder: org` needs
+         *     role admin. Never a regulator.
+         */
+        post: operations["reindexHoldings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1679,8 +1713,13 @@ export interface components {
             proposalThresholdBps: number;
             minVotingSeconds: number;
             maxVotingSeconds: number;
-            /** @description How long after voting ends an accepted proposal may be executed; after it, the proposal lapses (default 604800, 7 days). */
-            executionWindowSeconds: number;
+            /**
+             * @description How long after voting ends an accepted proposal may be executed;
+             *     after it, the proposal lapses (default 604800, 7 days). Absent in
+             *     the policy snapshot of a proposal made before the field existed,
+             *     which then takes the default.
+             */
+            executionWindowSeconds?: number;
         };
         /** @description Members left out take the default policy's values. */
         GovernancePolicyInput: {
@@ -1756,6 +1795,7 @@ export interface components {
             createdAt: components["schemas"]["Instant"];
             closedAt?: components["schemas"]["Instant"];
             executedAt?: components["schemas"]["Instant"];
+            lapsedAt?: components["schemas"]["Instant"];
             txId: components["schemas"]["TransactionId"];
         };
         ProposalWithTally: {
@@ -1777,6 +1817,22 @@ export interface components {
         ProposalPage: {
             items: components["schemas"]["Proposal"][];
             nextCursor: components["schemas"]["NextCursor"];
+        };
+        NewHoldingsReindex: {
+            holder: components["schemas"]["AccountChoice"];
+            /** @description The previous answer's `next`; omit to start. */
+            after?: components["schemas"]["Id"];
+        };
+        HoldingsReindexWritten: {
+            data: {
+                holder: components["schemas"]["AccountId"];
+                scanned: number;
+                indexed: number;
+                dropped: number;
+                /** @description Where the next call starts (`after`); empty once every licence was walked. */
+                next: string;
+            };
+            transaction: components["schemas"]["Committed"];
         };
         NewVote: {
             /** @enum {string} */
@@ -3388,6 +3444,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProposalWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            default: components["responses"]["Error"];
+        };
+    };
+    reindexHoldings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewHoldingsReindex"];
+            };
+        };
+        responses: {
+            /** @description What was walked, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldingsReindexWritten"];
                 };
             };
             202: components["responses"]["Accepted"];

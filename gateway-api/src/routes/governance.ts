@@ -32,6 +32,9 @@ export function governanceRoutes(): Router {
   router.get('/models/:modelId/proposals', async (req, res) => {
     res.json(await governance(res).byModel(param(req, 'modelId'), query(req, 'state'), pageOf(req)));
   });
+  router.post('/holdings-reindexes', writer({ action: 'reindex holdings' }), async (req, res) => {
+    res.status(201).json(await governance(res).reindexHoldings(req.body));
+  });
   router.get('/models/:modelId/governance-policy', async (req, res) => {
     res.json(await governance(res).policy(param(req, 'modelId')));
   });

@@ -48,6 +48,15 @@ export class GovernanceService {
     return written(await this.session.submit('GovernanceContract', 'ExecuteProposal', proposalId));
   }
 
+  /**
+   * Rebuilds the governance index of the caller's or its treasury's licences, 200 per call.
+   *
+   * @throws ApiError FORBIDDEN (`org` without role admin) or INVALID_ARGUMENT.
+   */
+  async reindexHoldings(input: Schemas['NewHoldingsReindex']): Promise<Written<Schemas['HoldingsReindexWritten']['data']>> {
+    return written(await this.session.submit('GovernanceContract', 'ReindexHoldings', input.holder, input.after ?? ''));
+  }
+
   /** @throws ApiError PROPOSAL_NOT_FOUND. */
   async get(proposalId: string): Promise<Schemas['ProposalWithTally']> {
     return decode(await this.session.evaluate('GovernanceContract', 'GetProposal', proposalId));
