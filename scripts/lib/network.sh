@@ -87,11 +87,20 @@ stop_process() {
   rm -f "$PIDS_DIR/$name.pid" "$PIDS_DIR/$name.cmd"
 }
 
+# still_running NAME: is_running, asked twice a second apart before saying no:
+# while a node starts, env and setsid exec into it, and for that instant its
+# command line may not read as the node's.
+still_running() {
+  is_running "$1" && return 0
+  sleep 1
+  is_running "$1"
+}
+
 # wait_healthy NAME URL CACERT: polls an HTTPS health endpoint until it answers.
 wait_healthy() {
   local name="$1" url="$2" cacert="$3" deadline=$((SECONDS + HEALTH_TIMEOUT))
   until curl -sf --cacert "$cacert" "$url" >/dev/null 2>&1; do
-    if ! is_running "$name"; then
+    if ! still_running "$name"; then
       tail -n 20 "$LOGS_DIR/$name.log" >&2 || true
       die "$name exited while starting; its log is $LOGS_DIR/$name.log"
     fi
@@ -108,7 +117,7 @@ wait_healthy() {
 wait_listening() {
   local name="$1" host="${2%:*}" port="${2##*:}" deadline=$((SECONDS + HEALTH_TIMEOUT))
   until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
-    if ! is_running "$name"; then
+    if ! still_running "$name"; then
       tail -n 20 "$LOGS_DIR/$name.log" >&2 || true
       die "$name exited while starting; its log is $LOGS_DIR/$name.log"
     fi
