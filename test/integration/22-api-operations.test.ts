@@ -5,19 +5,7 @@
  */
 import type { Response } from 'supertest';
 import { ApiCaller, ApiFleet, startApiFleet } from '../support/api';
-
-/** The value of the first sample of `name` whose labels include `labels`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const present = Object.fromEntries([...match[2].matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) {
-      return Number(match[3]);
-    }
-  }
-  return undefined;
-}
+import { sample } from '../support/metrics';
 
 const ALLOWED_ORIGIN = 'https://console.hospital.example';
 const LIMIT = 5;

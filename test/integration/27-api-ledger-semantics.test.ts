@@ -12,23 +12,11 @@
  */
 import type { Response } from 'supertest';
 import { ApiCaller, ApiFleet, ApiOrg, startApiFleet } from '../support/api';
+import { samples } from '../support/metrics';
 
 const CONCURRENT = 6;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The sum of every sample of `name` whose labels include `labels`. */
-function total(metrics: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of metrics.split('\n')) {
-    const match = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const present = Object.fromEntries([...match[2].matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) {
-      sum += Number(match[3]);
-    }
-  }
-  return sum;
-}
 
 describe('the gateway API under ledger conflicts and timeouts', () => {
   const run = `${process.pid}-${Date.now()}`;
@@ -100,7 +88,8 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     }
     const metrics = (await hospital!.anonymous('hospital').get('/metrics')).text;
     // Six writes of one key in flight together cannot all be in one block's first place.
-    expect(total(metrics, 'mll_api_ledger_retries_total', { transaction: 'Transfer', validation_code: 'MVCC_READ_CONFLICT' })).toBeGreaterThanOrEqual(1);
+    const retries = samples(metrics, 'mll_api_ledger_retries_total', { transaction: 'Transfer', validation_code: 'MVCC_READ_CONFLICT' });
+    expect(retries.reduce((sum, value) => sum + value, 0)).toBeGreaterThanOrEqual(1);
   });
 
   it('answers 409 LEDGER_CONFLICT with the transaction id once the attempts run out, and that transaction changed nothing', async () => {

@@ -26,7 +26,6 @@ import type { IndexRef } from '../ledger/repo';
 import {
   checkParents,
   holdingsOf,
-  licenseRemaining,
   pageOfDocuments,
   pageOfIndex,
   requireModel,
@@ -34,6 +33,7 @@ import {
   requireOffering,
   requireTerms,
   soldUnits,
+  usableUnits,
 } from '../ledger/repo';
 import { Tx } from '../ledger/tx';
 import { OFFERING_TRANSITIONS } from './offering';
@@ -301,15 +301,11 @@ export class GovernanceContract extends LedgerContract {
       throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is already ${proposal.state}`);
     }
     let closed = proposal.state === 'open' ? await closeVoting(tx, proposal) : proposal;
-    if (closed.state === 'accepted') {
-      const until = executableUntil(proposal.votingEndsAt, proposal.policy);
-      if (tx.now < until) {
-        if (proposal.state === 'accepted') {
-          throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is accepted and may be executed until ${until}`);
-        }
-      } else {
-        closed = { ...closed, state: 'lapsed', closedAt: closed.closedAt ?? tx.now, lapsedAt: tx.now, txId: tx.txId };
-      }
+    const until = executableUntil(proposal.votingEndsAt, proposal.policy);
+    if (closed.state === 'accepted' && tx.now >= until) {
+      closed = { ...closed, state: 'lapsed', closedAt: closed.closedAt ?? tx.now, lapsedAt: tx.now, txId: tx.txId };
+    } else if (proposal.state === 'accepted') {
+      throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is accepted and may be executed until ${until}`);
     }
     await moveState(tx, proposal, closed);
     tx.emit(Events.ProposalClosed, { proposalId: closed.proposalId, modelId: closed.modelId, state: closed.state, tally: closed.tally, txId: tx.txId });
@@ -389,8 +385,7 @@ export class GovernanceContract extends LedgerContract {
         continue;
       }
       const key = Keys.licenseByHolderModel(account, license.modelId, license.licenseId);
-      const live = (license.expiresAt === undefined || now < license.expiresAt) && (await licenseRemaining(tx, license)) > 0n;
-      if (live) {
+      if ((await usableUnits(tx, license, now)) > 0n) {
         await tx.put(key, { ref: row.value.ref });
         indexed += 1;
       } else {

@@ -37,7 +37,6 @@ import {
   licenseOutflow,
   licenseRemaining,
   loadLineagePolicies,
-  lotRemaining,
   pageOfIndex,
   planTake,
   requireLicense,
@@ -47,6 +46,7 @@ import {
   requireTerms,
   soldUnits,
   writeBalance,
+  writeTakes,
 } from '../ledger/repo';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
@@ -334,17 +334,12 @@ export class LicenseContract extends LedgerContract {
     if (now < license.expiresAt) {
       throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} expires at ${license.expiresAt}; it can be settled from then on`);
     }
-    let units = 0n;
-    for (let index = 0; index < license.lotCount; index += 1) {
-      const left = await lotRemaining(tx, license, index);
-      if (left > 0n) {
-        await tx.put(Keys.lot(license.licenseId, index), { remaining: '0' } satisfies LotRecord);
-        units += left;
-      }
-    }
+    const units = await licenseRemaining(tx, license);
     if (units === 0n) {
       throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} has no unused units to settle`);
     }
+    // Taking every unit left empties the lots, as accesses and listings take theirs.
+    await writeTakes(tx, license.licenseId, await planTake(tx, license, units, 0));
     const refund = units * BigInt(license.unitPrice);
     await writeBalance(tx, license.holder, (await balanceOf(tx, license.holder)) + refund);
     // An expired licence never weighs in a vote again.

@@ -271,15 +271,20 @@ export async function holdingsOf(tx: Tx, account: string, modelId: string, now: 
   const holdings: Holding[] = [];
   for (const row of rows) {
     const license = await tx.get<LicenseRecord>(row.value.ref);
-    if (license === undefined || (license.expiresAt !== undefined && now >= license.expiresAt)) {
-      continue;
-    }
-    const remaining = await licenseRemaining(tx, license);
-    if (remaining > 0n) {
+    const remaining = license === undefined ? 0n : await usableUnits(tx, license, now);
+    if (license !== undefined && remaining > 0n) {
       holdings.push({ license, remaining });
     }
   }
   return holdings;
+}
+
+/** The units a licence can still be used for at `now`: none once it has expired. */
+export async function usableUnits(tx: Tx, license: LicenseRecord, now: string): Promise<bigint> {
+  if (license.expiresAt !== undefined && now >= license.expiresAt) {
+    return 0n;
+  }
+  return licenseRemaining(tx, license);
 }
 
 /** Units that left a licence to listings and transfers, net of units returned by cancels. */
