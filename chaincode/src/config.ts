@@ -15,6 +15,24 @@ export const Msp = {
   licensee: 'HospitalMSP',
 } as const;
 
+/**
+ * Who endorses. This must match `network/topology.json`: the orgs marked
+ * `endorser` and `chaincode.endorsementQuorum`, which the chaincode definition's
+ * policy `OutOf(quorum, <endorser>.peer...)` is built from (a unit test compares
+ * them). Key-level policies (see `ledger/endorsement.ts`) are built from it, so
+ * that an owned key needs its owner's peer and as many other endorsers as
+ * every other write.
+ */
+export const Endorsement = {
+  /** The MSP ids whose peers endorse, in topology order. */
+  orgs: ['LabMSP', 'HospitalMSP', 'ClinicMSP', 'ClearingMSP'],
+  /**
+   * Endorsements every transaction needs: a majority of the endorsing orgs, so
+   * that any two members together still need an honest third.
+   */
+  quorum: 3,
+} as const;
+
 /** The certificate attribute that carries a caller's role. */
 export const ROLE_ATTRIBUTE = 'role';
 

@@ -56,6 +56,8 @@ export const ErrorCode = {
   PROPOSAL_REJECTED: 'PROPOSAL_REJECTED',
   /** The proposal was already executed, or closed without being accepted. */
   PROPOSAL_NOT_EXECUTABLE: 'PROPOSAL_NOT_EXECUTABLE',
+  /** A royalty policy would drop a parent model or lower its share without that parent owner's consent on the ledger. */
+  LINEAGE_CONSENT_REQUIRED: 'LINEAGE_CONSENT_REQUIRED',
 } as const;
 
 /** One of the stable error codes. */

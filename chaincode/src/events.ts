@@ -12,6 +12,8 @@ export const Events = {
   ActiveVersionSet: 'ActiveVersionSet',
   /** Payload: `{ modelId, royaltyPolicy, txId }`. */
   RoyaltyPolicySet: 'RoyaltyPolicySet',
+  /** Payload: the LineageConsentRecord. */
+  LineageChangeConsented: 'LineageChangeConsented',
   /** Payload: `{ offering, terms }` (OfferingRecord and LicenseTerms). */
   OfferingPublished: 'OfferingPublished',
   /** Payload: `{ offeringId, modelId, status, previousStatus, txId }`. */

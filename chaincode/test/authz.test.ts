@@ -87,6 +87,16 @@ const cases: {
     },
   },
   {
+    tx: 'ConsentLineageChange',
+    allowed: ['lab admin'],
+    setup: async (fabric) => {
+      const parentId = await registerModel(fabric);
+      const childPolicy = JSON.stringify({ beneficiaries: [{ account: 'org::HospitalMSP', shareBps: 10000 }], parents: [{ modelId: parentId, shareBps: 2000 }] });
+      const childId = await registerModel(fabric, childPolicy, people.hospitalAdmin);
+      return (who) => fabric.submit(who, contracts.models, 'ConsentLineageChange', childId, parentId, '1000');
+    },
+  },
+  {
     tx: 'PublishOffering',
     allowed: ['lab admin'],
     setup: async (fabric) => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { AccessRecord, ListingRecord, ProposalRecord, PurchaseRecord, TradeRecord, TransferRecord } from '../src/domain/records';
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
-import { CLINIC, DATA_PROVIDER, HOSPITAL, LAB, accountOf, contracts, digest, meteredOffering, people, person, publish, registerModel, totals } from './support/world';
+import { CLINIC, DATA_PROVIDER, HOSPITAL, LAB, accountOf, contracts, digest, meteredOffering, people, person, publish, registerModel, totals, unpinnedOwnedKeys } from './support/world';
 
 type Step =
   | { readonly kind: 'mint'; readonly amount: number; readonly toPractitioner: boolean }
@@ -17,9 +17,11 @@ type Step =
   | { readonly kind: 'propose'; readonly version: boolean }
   | { readonly kind: 'vote'; readonly proposal: number; readonly who: number; readonly choice: number }
   | { readonly kind: 'execute'; readonly proposal: number; readonly waitSeconds: number }
-  | { readonly kind: 'settle'; readonly license: number; readonly waitSeconds: number };
+  | { readonly kind: 'settle'; readonly license: number; readonly waitSeconds: number }
+  | { readonly kind: 'policy'; readonly resaleRoyaltyBps: number; readonly parentShareBps: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('policy' as const), resaleRoyaltyBps: fc.integer({ min: 0, max: 10000 }), parentShareBps: fc.integer({ min: 1, max: 3000 }) }),
   fc.record({ kind: fc.constant('mint' as const), amount: fc.integer({ min: 1, max: 5000 }), toPractitioner: fc.boolean() }),
   fc.record({ kind: fc.constant('purchase' as const), units: fc.integer({ min: 1, max: 400 }), offering: fc.integer({ min: 0, max: 2 }) }),
   fc.record({
@@ -42,10 +44,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 const BUSINESS_CODES =
-  /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED|ASK_BELOW_ROYALTY|LISTING_CLOSED|UNITS_LOCKED|ALREADY_VOTED|VOTING_CLOSED|VOTING_OPEN|QUORUM_NOT_MET|PROPOSAL_REJECTED|PROPOSAL_NOT_EXECUTABLE|FORBIDDEN|CONFLICT|INVALID_ARGUMENT: payer): /;
+  /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED|ASK_BELOW_ROYALTY|LISTING_CLOSED|UNITS_LOCKED|ALREADY_VOTED|VOTING_CLOSED|VOTING_OPEN|QUORUM_NOT_MET|PROPOSAL_REJECTED|PROPOSAL_NOT_EXECUTABLE|FORBIDDEN|CONFLICT|INVALID_ARGUMENT: payer|LINEAGE_CONSENT_REQUIRED): /;
 
 describe('conservation under random sequences', () => {
-  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, after every step of purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
+  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, with every owned key pinned to its owner org, after every step of royalty policy changes, purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
         const fabric = new FakeFabric();
@@ -206,6 +208,23 @@ describe('conservation under random sequences', () => {
                   await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposals[current.proposal % proposals.length]);
                 }
                 break;
+              case 'policy':
+                // The owner changes the resale rate (licences sold keep theirs) and the base's share (a cut is refused).
+                await fabric.submit(
+                  people.labAdmin,
+                  contracts.models,
+                  'SetRoyaltyPolicy',
+                  modelId,
+                  JSON.stringify({
+                    beneficiaries: [
+                      { account: LAB, shareBps: 6667 },
+                      { account: DATA_PROVIDER, shareBps: 3333 },
+                    ],
+                    parents: [{ modelId: baseId, shareBps: current.parentShareBps }],
+                    resaleRoyaltyBps: current.resaleRoyaltyBps,
+                  }),
+                );
+                break;
               case 'settle':
                 if (licenses.length > 0) {
                   fabric.advance(current.waitSeconds);
@@ -219,6 +238,13 @@ describe('conservation under random sequences', () => {
           const now = totals(fabric);
           expect(now.supply).toBe(now.balances + now.escrow + now.unclaimed);
           expect(now.sold).toBe(now.held + now.listed + now.consumed);
+          expect(unpinnedOwnedKeys(fabric)).toEqual([]);
+          for (const [key, row] of fabric.ledger.state) {
+            const proposal = key.startsWith('prop/') ? (JSON.parse(new TextDecoder().decode(row.value)) as ProposalRecord) : undefined;
+            if (proposal?.tally !== undefined) {
+              expect(BigInt(proposal.tally.yes) + BigInt(proposal.tally.no) + BigInt(proposal.tally.abstain)).toBeLessThanOrEqual(BigInt(proposal.eligibleUnits));
+            }
+          }
         }
       }),
       { numRuns: 40 },

@@ -70,7 +70,7 @@ describe('the consortium network', () => {
     expect(served.size).toBe(plan.orgs.length);
   });
 
-  it('has the chaincode committed on every peer with a two-org endorsement policy that leaves out the regulator', async () => {
+  it('has the chaincode committed on every peer with a majority endorsement policy (3 of the 4 endorsing orgs) that leaves out the regulator', async () => {
     for (const o of plan.orgs) {
       const committed = await peerJson(o.name, 'lifecycle', 'chaincode', 'querycommitted', '-C', plan.channel, '-n', plan.chaincode.name);
       expect(committed.approvals).toEqual(Object.fromEntries(plan.orgs.map((x) => [x.mspId, true])));
@@ -80,7 +80,7 @@ describe('the consortium network', () => {
       ).getSignaturePolicy();
       expect(policy).toBeDefined();
       const envelope = policy as common.SignaturePolicyEnvelope;
-      expect(envelope.getRule()?.getNOutOf()?.getN()).toBe(2);
+      expect(envelope.getRule()?.getNOutOf()?.getN()).toBe(3);
       const principals = envelope.getIdentitiesList().map((p) => {
         const role = msp.MSPRole.deserializeBinary(p.getPrincipal_asU8());
         return `${role.getMspIdentifier()}.${role.getRole() === msp.MSPRole.MSPRoleType.PEER ? 'peer' : role.getRole()}`;

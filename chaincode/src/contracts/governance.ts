@@ -24,6 +24,7 @@ import { requireBookmark, requireChoice, requireId, requireInteger, requireJson,
 import { ACCOUNT_CHOICES, actingAccount, requireWriter } from '../ledger/authz';
 import type { IndexRef } from '../ledger/repo';
 import {
+  checkLineageKept,
   checkParents,
   holdingsOf,
   pageOfDocuments,
@@ -41,7 +42,12 @@ import { result } from './result';
 
 const OWNER_PROPOSERS: readonly string[] = [Role.admin, Role.engineer];
 
-/** Units sold by all of a model's offerings: the base of quorum and proposal threshold. */
+/**
+ * Units sold by all of a model's offerings: the base of the proposal
+ * threshold when a proposal opens, and of its quorum when it closes. Sold
+ * units only grow, and a vote weighs units held at the vote, so the units
+ * sold at closing bound every vote's weight: turnout never exceeds 100 %.
+ */
 async function unitsSold(tx: Tx, modelId: string): Promise<bigint> {
   const offerings = await tx.range<IndexRef>(prefixRange(Keys.offeringsByModel(modelId)), Number.MAX_SAFE_INTEGER);
   let total = 0n;
@@ -84,9 +90,13 @@ async function checkChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
       }
       return;
     }
-    case 'setRoyaltyPolicy':
-      await checkParents(tx, model.modelId, parseRoyaltyPolicy(change.royaltyPolicy, model.modelId), 'change.royaltyPolicy');
+    case 'setRoyaltyPolicy': {
+      const policy = parseRoyaltyPolicy(change.royaltyPolicy, model.modelId);
+      await checkParents(tx, model.modelId, policy, 'change.royaltyPolicy');
+      // A vote of the child's holders cannot cut a parent out either.
+      await checkLineageKept(tx, model, policy);
       return;
+    }
     case 'setGovernancePolicy':
       return;
   }
@@ -155,8 +165,10 @@ async function closeVoting(tx: Tx, proposal: ProposalRecord): Promise<ProposalRe
     throw new ChaincodeError(ErrorCode.VOTING_OPEN, `proposal ${proposal.proposalId} is open for voting until ${proposal.votingEndsAt}`);
   }
   const tally = await countVotes(tx, proposal.proposalId);
-  const state = decide(tally, BigInt(proposal.eligibleUnits), proposal.policy);
-  return { ...proposal, state, tally, closedAt: tx.now, txId: tx.txId };
+  // Weights are units held at each vote, so the quorum's base is units sold by now, not when the proposal opened.
+  const eligible = await unitsSold(tx, proposal.modelId);
+  const state = decide(tally, eligible, proposal.policy);
+  return { ...proposal, state, tally, eligibleUnits: eligible.toString(), closedAt: tx.now, txId: tx.txId };
 }
 
 /**
@@ -330,7 +342,7 @@ export class GovernanceContract extends LedgerContract {
     if (proposal.state === 'open') {
       decided = await closeVoting(tx, proposal);
       if (decided.state === 'expired') {
-        throw new ChaincodeError(ErrorCode.QUORUM_NOT_MET, `proposal ${proposal.proposalId} drew ${turnout(decided.tally)} of the ${proposal.eligibleUnits} units; quorum is ${proposal.policy.quorumBps} basis points`);
+        throw new ChaincodeError(ErrorCode.QUORUM_NOT_MET, `proposal ${proposal.proposalId} drew ${turnout(decided.tally)} of the ${decided.eligibleUnits} units; quorum is ${proposal.policy.quorumBps} basis points`);
       }
       if (decided.state === 'rejected') {
         throw new ChaincodeError(ErrorCode.PROPOSAL_REJECTED, `proposal ${proposal.proposalId} did not reach ${proposal.policy.approvalBps} basis points of yes`);

@@ -10,7 +10,6 @@ import type {
   AccessRecord,
   ExpirySettlementRecord,
   LicenseRecord,
-  LotRecord,
   ModelRecord,
   ModelVersionRecord,
   PurchaseRecord,
@@ -46,6 +45,7 @@ import {
   requireTerms,
   soldUnits,
   writeBalance,
+  writeNewLicense,
   writeTakes,
 } from '../ledger/repo';
 import { ClientRequest } from '../ledger/requests';
@@ -147,6 +147,8 @@ export class LicenseContract extends LedgerContract {
     if ((await tx.get<LicenseRecord>(Keys.license(licenseId))) !== undefined) {
       throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${licenseId} already exists; submit again`);
     }
+    // The resale royalty these units will pay is frozen now, like the terms.
+    const model = await requireModel(tx, offering.modelId);
     await debit(tx, buyer, price);
     const now = tx.now;
     const expiresAt = expiryFor(snapshot.terms, now);
@@ -163,6 +165,7 @@ export class LicenseContract extends LedgerContract {
       lotCount: lotCount(quantity, Limits.maxLotsPerLicense),
       purchasedAt: now,
       expiresAt,
+      resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps,
       txId: tx.txId,
     };
     const purchase: PurchaseRecord = {
@@ -181,7 +184,7 @@ export class LicenseContract extends LedgerContract {
       txId: tx.txId,
     };
     await tx.put(Keys.sold(id), { units: (sold + quantity).toString() });
-    await tx.put(Keys.license(licenseId), license);
+    await writeNewLicense(tx, license);
     await tx.put(Keys.licenseByHolder(buyer, licenseId), { ref: Keys.license(licenseId) });
     await tx.put(Keys.licenseByHolderModel(buyer, offering.modelId, licenseId), { ref: Keys.license(licenseId) });
     await tx.put(Keys.purchase(id, now, tx.txId), purchase);
@@ -279,9 +282,7 @@ export class LicenseContract extends LedgerContract {
       timestamp: now,
       txId,
     };
-    for (const take of plan.takes) {
-      await tx.put(Keys.lot(license.licenseId, take.index), { remaining: (take.before - take.units).toString() } satisfies LotRecord);
-    }
+    await writeTakes(tx, license, plan.takes);
     const ref = { ref: Keys.access(txId) };
     await tx.put(Keys.access(txId), record);
     await tx.put(Keys.accessByModel(record.modelId, now, txId), ref);
@@ -339,7 +340,7 @@ export class LicenseContract extends LedgerContract {
       throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} has no unused units to settle`);
     }
     // Taking every unit left empties the lots, as accesses and listings take theirs.
-    await writeTakes(tx, license.licenseId, await planTake(tx, license, units, 0));
+    await writeTakes(tx, license, await planTake(tx, license, units, 0));
     const refund = units * BigInt(license.unitPrice);
     await writeBalance(tx, license.holder, (await balanceOf(tx, license.holder)) + refund);
     // An expired licence never weighs in a vote again.

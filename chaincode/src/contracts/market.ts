@@ -12,7 +12,6 @@ import type {
   LicenseRecord,
   ListingItem,
   ListingRecord,
-  LotRecord,
   RoyaltyRow,
   RoyaltyShare,
   TradeItem,
@@ -48,6 +47,8 @@ import {
   requireModel,
   requireTerms,
   requireUnlocked,
+  writeNewLicense,
+  writeLot,
   writeTakes,
 } from '../ledger/repo';
 import type { LotTake } from '../ledger/repo';
@@ -91,7 +92,7 @@ async function planOutgoing(tx: Tx, licenseId: string, units: bigint, field: str
 
 /** Moves planned units out of a licence: writes its lots and an outflow row. */
 async function removeUnits(tx: Tx, out: Outgoing, units: bigint): Promise<void> {
-  await writeTakes(tx, out.license.licenseId, out.takes);
+  await writeTakes(tx, out.license, out.takes);
   await tx.put(Keys.licenseOutflow(out.license.licenseId, tx.txId), { units: units.toString() });
 }
 
@@ -102,7 +103,7 @@ async function removeUnits(tx: Tx, out: Outgoing, units: bigint): Promise<void> 
  */
 async function receiveUnits(
   tx: Tx,
-  source: Pick<ListingItem, 'offeringId' | 'modelId' | 'termsKey' | 'termsHash' | 'unitPrice' | 'purchasedAt' | 'expiresAt'>,
+  source: Pick<ListingItem, 'offeringId' | 'modelId' | 'termsKey' | 'termsHash' | 'unitPrice' | 'purchasedAt' | 'expiresAt' | 'resaleRoyaltyBps'>,
   holder: string,
   units: bigint,
   index: number,
@@ -122,16 +123,17 @@ async function receiveUnits(
     lotCount: lotCount(units, Limits.maxLotsPerLicense),
     purchasedAt: source.purchasedAt,
     expiresAt: source.expiresAt,
+    resaleRoyaltyBps: source.resaleRoyaltyBps,
     origin,
     txId: tx.txId,
   };
-  await tx.put(Keys.license(licenseId), license);
+  await writeNewLicense(tx, license);
   await tx.put(Keys.licenseByHolder(holder, licenseId), { ref: Keys.license(licenseId) });
   await tx.put(Keys.licenseByHolderModel(holder, license.modelId, licenseId), { ref: Keys.license(licenseId) });
   return license;
 }
 
-function itemOf(out: Outgoing, units: bigint): ListingItem {
+function itemOf(out: Outgoing, units: bigint, resaleRoyaltyBps: number): ListingItem {
   return {
     licenseId: out.license.licenseId,
     offeringId: out.license.offeringId,
@@ -141,14 +143,21 @@ function itemOf(out: Outgoing, units: bigint): ListingItem {
     unitPrice: out.license.unitPrice,
     purchasedAt: out.license.purchasedAt,
     expiresAt: out.license.expiresAt,
+    resaleRoyaltyBps,
     units: units.toString(),
     remaining: units.toString(),
     lots: out.takes.map((take) => ({ index: take.index, units: take.units.toString() })),
   };
 }
 
-async function resaleBps(tx: Tx, modelId: string): Promise<number> {
-  return (await requireModel(tx, modelId)).royaltyPolicy.resaleRoyaltyBps;
+/**
+ * The resale royalty rate units pay: the rate frozen on their licence when
+ * first bought, so that the owner raising the model's rate later never
+ * reaches units already sold; the model's current rate only for licences
+ * from before rates were frozen.
+ */
+async function resaleBps(tx: Tx, source: Pick<LicenseRecord, 'modelId' | 'resaleRoyaltyBps'>): Promise<number> {
+  return source.resaleRoyaltyBps ?? (await requireModel(tx, source.modelId)).royaltyPolicy.resaleRoyaltyBps;
 }
 
 function optionalMsp(value: string): string | undefined {
@@ -168,7 +177,10 @@ async function openListing(
     throw new ChaincodeError(ErrorCode.CONFLICT, `listing ${listingId} already exists; submit again`);
   }
   const now = tx.now;
-  const items = outs.map(({ out, units }) => itemOf(out, units));
+  const items: ListingItem[] = [];
+  for (const { out, units } of outs) {
+    items.push(itemOf(out, units, await resaleBps(tx, out.license)));
+  }
   const listing: ListingRecord = {
     docType: 'listing',
     listingId,
@@ -187,13 +199,18 @@ async function openListing(
   for (const { out, units } of outs) {
     await removeUnits(tx, out, units);
   }
-  await tx.put(Keys.listing(listingId), listing);
+  await writeListing(tx, listing);
   for (const modelId of listing.modelIds) {
     await tx.put(Keys.openListing(modelId, listingId), { ref: Keys.listing(listingId) });
   }
   await tx.put(Keys.listingBySeller(seller, listingId), { ref: Keys.listing(listingId) });
   tx.emit(Events.ListingCreated, listing);
   return listing;
+}
+
+/** Writes a listing; its locked units are the seller's, so the key is pinned to the seller's org. */
+async function writeListing(tx: Tx, listing: ListingRecord): Promise<void> {
+  await tx.putOwned(Keys.listing(listing.listingId), listing, mspOfAccount(listing.seller));
 }
 
 async function requireListing(tx: Tx, listingId: string): Promise<ListingRecord> {
@@ -242,7 +259,7 @@ export class MarketContract extends LedgerContract {
     const reserved = optionalMsp(reservedForMspId);
     const out = await planOutgoing(tx, id, quantity, 'licenseId', 'list units of this licence');
     // ceil(n·x) ≤ n·ceil(x): if one unit covers its royalty, every partial buy does.
-    settleSale(ask, [{ units: 1n, unitPrice: BigInt(out.license.unitPrice), resaleRoyaltyBps: await resaleBps(tx, out.license.modelId) }]);
+    settleSale(ask, [{ units: 1n, unitPrice: BigInt(out.license.unitPrice), resaleRoyaltyBps: await resaleBps(tx, out.license) }]);
     return result(await openListing(tx, out.license.holder, [{ out, units: quantity }], { askUnitPrice: ask }, reserved));
   }
 
@@ -278,7 +295,7 @@ export class MarketContract extends LedgerContract {
     }
     const saleItems = [];
     for (const { out, units } of outs) {
-      saleItems.push({ units, unitPrice: BigInt(out.license.unitPrice), resaleRoyaltyBps: await resaleBps(tx, out.license.modelId) });
+      saleItems.push({ units, unitPrice: BigInt(out.license.unitPrice), resaleRoyaltyBps: await resaleBps(tx, out.license) });
     }
     settleSale(price, saleItems);
     return result(await openListing(tx, outs[0].out.license.holder, outs, { askPrice: price }, reserved));
@@ -289,10 +306,11 @@ export class MarketContract extends LedgerContract {
    * (`org`, role admin). `units` is how many units of a single-licence listing
    * to buy (empty for all that are left); a bundle is bought whole, so `units`
    * must be empty. In one transaction: the buyer pays the price; the resale
-   * royalty (on max(price, escrow), rounded up) accrues along the model's
-   * current royalty policy and lineage; the rest accrues to the seller; the
-   * buyer gets a new licence per item with the frozen terms and the units'
-   * escrow. The buyer must be eligible under the frozen terms. `requestId`
+   * royalty (at the rate frozen on the units' licence when first bought, on
+   * max(price, escrow), rounded up) accrues to the beneficiaries of the
+   * model's current royalty policy and lineage; the rest accrues to the
+   * seller; the buyer gets a new licence per item with the frozen terms, the
+   * frozen resale rate and the units' escrow. The buyer must be eligible under the frozen terms. `requestId`
    * (optional, empty for none) makes a retry return the first trade instead
    * of buying twice. Returns the TradeRecord.
    */
@@ -342,13 +360,15 @@ export class MarketContract extends LedgerContract {
         models.set(item.modelId, await requireModel(tx, item.modelId));
       }
     }
+    // The rates frozen with the units; listings from before rates were frozen pay the model's current one.
+    const frozenRates = listing.items.map((item) => item.resaleRoyaltyBps ?? models.get(item.modelId)?.royaltyPolicy.resaleRoyaltyBps ?? 0);
     const price = listing.bundle ? BigInt(listing.askPrice ?? '0') : quantities[0] * BigInt(listing.askUnitPrice ?? '0');
     const settlement = settleSale(
       price,
       listing.items.map((item, index) => ({
         units: quantities[index],
         unitPrice: BigInt(item.unitPrice),
-        resaleRoyaltyBps: models.get(item.modelId)?.royaltyPolicy.resaleRoyaltyBps ?? 0,
+        resaleRoyaltyBps: frozenRates[index],
       })),
     );
     await debit(tx, buyer, price);
@@ -362,7 +382,7 @@ export class MarketContract extends LedgerContract {
         throw new Error(`model ${item.modelId} was not loaded`);
       }
       const part = settlement.items[index];
-      const received = await receiveUnits(tx, item, buyer, quantities[index], index, {
+      const received = await receiveUnits(tx, { ...item, resaleRoyaltyBps: frozenRates[index] }, buyer, quantities[index], index, {
         kind: 'resale',
         fromLicenseId: item.licenseId,
         fromHolder: listing.seller,
@@ -384,7 +404,7 @@ export class MarketContract extends LedgerContract {
         price: part.price.toString(),
         escrow: part.escrow.toString(),
         royaltyBase: part.base.toString(),
-        resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps,
+        resaleRoyaltyBps: frozenRates[index],
         royalty: part.royalty.toString(),
       });
     }
@@ -411,7 +431,7 @@ export class MarketContract extends LedgerContract {
     }
     const items = listing.items.map((item, index) => ({ ...item, remaining: (BigInt(item.remaining) - quantities[index]).toString() }));
     const soldOut = items.every((item) => item.remaining === '0');
-    await tx.put(Keys.listing(listing.listingId), { ...listing, items, status: soldOut ? 'sold' : 'open', updatedAt: now, txId } satisfies ListingRecord);
+    await writeListing(tx, { ...listing, items, status: soldOut ? 'sold' : 'open', updatedAt: now, txId });
     if (soldOut) {
       for (const modelId of listing.modelIds) {
         await tx.delete(Keys.openListing(modelId, listing.listingId));
@@ -463,7 +483,7 @@ export class MarketContract extends LedgerContract {
         }
         const back = BigInt(lot.units) < left ? BigInt(lot.units) : left;
         const current = await lotRemaining(tx, license, lot.index);
-        await tx.put(Keys.lot(item.licenseId, lot.index), { remaining: (current + back).toString() } satisfies LotRecord);
+        await writeLot(tx, license, lot.index, current + back);
         left -= back;
       }
       if (item.remaining !== '0') {
@@ -481,7 +501,7 @@ export class MarketContract extends LedgerContract {
       updatedAt: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.listing(listing.listingId), cancelled);
+    await writeListing(tx, cancelled);
     for (const modelId of listing.modelIds) {
       await tx.delete(Keys.openListing(modelId, listing.listingId));
     }

@@ -1,15 +1,16 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
-import { ChaincodeError, ErrorCode } from '../errors';
+import { ChaincodeError, ErrorCode, invalidArgument } from '../errors';
 import { Events } from '../events';
 import { Keys, prefixRange } from '../domain/keys';
 import { parseRoyaltyPolicy } from '../domain/policy';
-import type { ModelRecord, ModelVersionRecord } from '../domain/records';
+import type { LineageConsentRecord, ModelRecord, ModelVersionRecord } from '../domain/records';
 import {
   requireBookmark,
   requireHttpUrl,
   requireId,
+  requireInteger,
   requireJson,
   requirePageSize,
   requireSha256,
@@ -18,6 +19,7 @@ import {
 } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
 import {
+  checkLineageKept,
   checkParents,
   pageOfDocuments,
   requireModel,
@@ -170,7 +172,10 @@ export class ModelContract extends LedgerContract {
 
   /**
    * Replaces a model's royalty policy for future accruals. Licences keep their
-   * frozen price; royalties already accrued keep their split. Owner org, role admin.
+   * frozen price and resale rate; royalties already accrued keep their split.
+   * A lineage only grows: parents may be added or paid more, but dropping a
+   * parent or lowering its share needs that parent owner's consent
+   * (ConsentLineageChange), else LINEAGE_CONSENT_REQUIRED. Owner org, role admin.
    */
   @Transaction()
   async SetRoyaltyPolicy(ctx: Context, modelId: string, royaltyPolicy: string): Promise<string> {
@@ -181,10 +186,47 @@ export class ModelContract extends LedgerContract {
     requireOrgWriter(caller, model.ownerMspId, 'set the royalty policy of this model', POLICY_WRITERS);
     const policy = parseRoyaltyPolicy(requireJson('royaltyPolicy', royaltyPolicy), model.modelId);
     await checkParents(tx, model.modelId, policy);
+    await checkLineageKept(tx, model, policy);
     const updated: ModelRecord = { ...model, royaltyPolicy: policy, updatedAt: tx.now, txId: tx.txId };
     await tx.put(Keys.model(model.modelId), updated);
     tx.emit(Events.RoyaltyPolicySet, { modelId: model.modelId, royaltyPolicy: policy, txId: tx.txId });
     return result(updated);
+  }
+
+  /**
+   * The owner of parent model `parentModelId` consents that child model
+   * `modelId` may pay it as little as `shareBps` basis points (0: the child
+   * may drop it from its lineage). The consent stands until the parent's owner
+   * writes another; writing the current share withdraws it. Parent owner org,
+   * role admin. Returns the LineageConsentRecord.
+   *
+   * @throws ChaincodeError INVALID_ARGUMENT when the child does not pay that parent, FORBIDDEN for anyone but the parent's owner admins.
+   */
+  @Transaction()
+  async ConsentLineageChange(ctx: Context, modelId: string, parentModelId: string, shareBps: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'consent to a lineage change', POLICY_WRITERS);
+    const child = await requireModel(tx, requireId('modelId', modelId), 'modelId');
+    const parent = await requireModel(tx, requireId('parentModelId', parentModelId), 'parentModelId');
+    requireOrgWriter(caller, parent.ownerMspId, `consent to changes of what models pay ${parent.modelId}`, POLICY_WRITERS);
+    const current = child.royaltyPolicy.parents.find((entry) => entry.modelId === parent.modelId);
+    if (current === undefined) {
+      throw invalidArgument('parentModelId', `is not a parent of model ${child.modelId}`);
+    }
+    const share = requireInteger('shareBps', Number(shareBps === '' ? NaN : shareBps), 0, current.shareBps);
+    const record: LineageConsentRecord = {
+      docType: 'lineageConsent',
+      modelId: child.modelId,
+      parentModelId: parent.modelId,
+      shareBps: share,
+      consentedBy: caller.account,
+      consentedAt: tx.now,
+      txId: tx.txId,
+    };
+    await tx.putOwned(Keys.lineageConsent(child.modelId, parent.modelId), record, parent.ownerMspId);
+    tx.emit(Events.LineageChangeConsented, record);
+    return result(record);
   }
 
   /** Reads a model and all its versions. Anyone on the channel may read the catalogue. */

@@ -20,6 +20,11 @@ async function totalSupply(tx: Tx): Promise<bigint> {
   return BigInt(supply?.amount ?? '0');
 }
 
+/** Writes the total supply; the key is pinned to the settlement org, so no mint or burn commits without the issuer's own peer. */
+async function writeSupply(tx: Tx, amount: bigint): Promise<void> {
+  await tx.putOwned(Keys.supply(), { amount: amount.toString() }, Msp.settlement);
+}
+
 function requireIssuer(tx: Tx, action: string): void {
   const caller = tx.caller;
   requireWriter(caller, action, [Role.issuer]);
@@ -59,7 +64,7 @@ export class TokenContract extends LedgerContract {
       throw invalidArgument('amount', `would raise the total supply above ${Limits.maxAmount}`);
     }
     await writeBalance(tx, account, (await balanceOf(tx, account)) + value);
-    await tx.put(Keys.supply(), { amount: (supply + value).toString() });
+    await writeSupply(tx, supply + value);
     const payload = { to: account, amount: value.toString(), totalSupply: (supply + value).toString(), txId: tx.txId };
     await request.finish(payload);
     tx.emit(Events.TokensMinted, payload);
@@ -82,7 +87,7 @@ export class TokenContract extends LedgerContract {
     }
     const supply = await totalSupply(tx);
     await debit(tx, SETTLEMENT_TREASURY, value);
-    await tx.put(Keys.supply(), { amount: (supply - value).toString() });
+    await writeSupply(tx, supply - value);
     const payload = { from: SETTLEMENT_TREASURY, amount: value.toString(), totalSupply: (supply - value).toString(), txId: tx.txId };
     await request.finish(payload);
     tx.emit(Events.TokensBurned, payload);

@@ -112,6 +112,8 @@ export const Keys = {
   tradesByModel: (modelId: string): readonly string[] => ['trade', modelId],
   tradeByAccount: (account: string, at: string, txId: string): string => key('tradeacct', account, at, txId),
   tradesByAccount: (account: string): readonly string[] => ['tradeacct', account],
+  /** A parent model owner's consent to a child model paying it less (lineage consent); rewritten only by that owner. */
+  lineageConsent: (modelId: string, parentModelId: string): string => key('lineageconsent', modelId, parentModelId),
   /** Proposal header; rewritten only when it closes or executes, never by votes. */
   proposal: (proposalId: string): string => key('prop', proposalId),
   /** Index of proposals by model, and by model and state (moved when the state changes). */

@@ -78,3 +78,22 @@ export function parseRoyaltyPolicy(raw: unknown, selfModelId: string | undefined
     input.resaleRoyaltyBps === undefined ? 0 : requireInteger(`${field}.resaleRoyaltyBps`, input.resaleRoyaltyBps, 0, 10_000);
   return { beneficiaries, parents, resaleRoyaltyBps };
 }
+
+/** A parent whose share a new policy lowers (to 0 when it drops the parent). */
+export interface LineageCut {
+  readonly modelId: string;
+  readonly fromBps: number;
+  readonly toBps: number;
+}
+
+/**
+ * The parents a policy change cuts: every parent of `before` whose share in
+ * `after` is lower, or that `after` drops. Adding parents and raising shares
+ * cuts nothing; a lineage only grows unless the parent's owner consents.
+ */
+export function lineageCuts(before: RoyaltyPolicy, after: RoyaltyPolicy): LineageCut[] {
+  const next = new Map(after.parents.map((parent) => [parent.modelId, parent.shareBps]));
+  return before.parents
+    .map((parent) => ({ modelId: parent.modelId, fromBps: parent.shareBps, toBps: next.get(parent.modelId) ?? 0 }))
+    .filter((cut) => cut.toBps < cut.fromBps);
+}

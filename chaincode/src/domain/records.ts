@@ -27,6 +27,22 @@ export interface ModelRecord {
   readonly txId: string;
 }
 
+/**
+ * A parent model owner's consent that a child model may pay the parent as
+ * little as `shareBps` of the child's royalties (0: the child may drop it).
+ * It stands until the parent's owner writes another.
+ */
+export interface LineageConsentRecord {
+  readonly docType: 'lineageConsent';
+  /** The child model. */
+  readonly modelId: string;
+  readonly parentModelId: string;
+  readonly shareBps: number;
+  readonly consentedBy: string;
+  readonly consentedAt: string;
+  readonly txId: string;
+}
+
 /** One immutable version of a model. */
 export interface ModelVersionRecord {
   readonly docType: 'modelVersion';
@@ -82,6 +98,13 @@ export interface LicenseRecord {
   /** When the units were first bought from the offering; a resale or transfer keeps it, as it keeps the expiry. */
   readonly purchasedAt: string;
   readonly expiresAt?: string;
+  /**
+   * The resale royalty a sale of these units pays, in basis points: the
+   * model's rate when the units were first bought, frozen like the terms and
+   * carried by resales and transfers. Absent on licences bought before it was
+   * recorded, which pay the model's current rate.
+   */
+  readonly resaleRoyaltyBps?: number;
   /** How a licence made by the market came to be; absent for a purchase from the offering. */
   readonly origin?: LicenseOrigin;
   readonly txId: string;
@@ -218,6 +241,8 @@ export interface ListingItem {
   readonly unitPrice: string;
   readonly purchasedAt: string;
   readonly expiresAt?: string;
+  /** The licence's frozen resale royalty rate, which a buyer of these units pays (absent on listings from before it was recorded). */
+  readonly resaleRoyaltyBps?: number;
   /** Units listed at first, and still unsold. Escrow held by the listing is remaining × unitPrice. */
   readonly units: string;
   readonly remaining: string;
@@ -311,6 +336,11 @@ export interface ProposalRecord {
   /** The model's governance policy when the proposal was made; it decides the outcome. */
   readonly policy: GovernancePolicy;
   /** Units of the model sold when the proposal was made: the base of quorum and threshold. */
+  /**
+   * Units sold of the model: while open, those sold when it opened (the
+   * proposal threshold's base); once closed, those sold at closing (the
+   * quorum's base, which bounds the turnout).
+   */
   readonly eligibleUnits: string;
   readonly votingEndsAt: string;
   readonly tally?: Tally;

@@ -1,12 +1,15 @@
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode, invalidArgument, notFound } from '../errors';
+import { mspOfAccount } from '../domain/identity';
 import { Keys, prefixRange } from '../domain/keys';
 import type { KeyRange } from '../domain/keys';
 import { lotSize, lotVisitOrder } from '../domain/lots';
+import { lineageCuts } from '../domain/policy';
 import type { RoyaltyPolicy } from '../domain/policy';
 import type {
   BalanceRecord,
   LicenseRecord,
+  LineageConsentRecord,
   LotRecord,
   ModelRecord,
   ModelVersionRecord,
@@ -67,9 +70,29 @@ export async function balanceOf(tx: Tx, account: string): Promise<bigint> {
   return BigInt(balance?.amount ?? '0');
 }
 
-/** Writes an account's balance. */
+/** Writes an account's balance; the key is pinned to the account's org (see `endorsement.ts`). */
 export async function writeBalance(tx: Tx, account: string, amount: bigint): Promise<void> {
-  await tx.put(Keys.balance(account), { account, amount: amount.toString() } satisfies BalanceRecord);
+  await tx.putOwned(Keys.balance(account), { account, amount: amount.toString() } satisfies BalanceRecord, mspOfAccount(account));
+}
+
+/**
+ * Writes a new licence: its header and every one of its lots at full size,
+ * all pinned to the holder's org. Writing the lots now, not when first used,
+ * is what makes them need the holder's endorsement from the start: Fabric
+ * validates the first write of a key against the chaincode's policy, so a
+ * lot created later could be emptied by a majority without the holder.
+ */
+export async function writeNewLicense(tx: Tx, license: LicenseRecord): Promise<void> {
+  await tx.putOwned(Keys.license(license.licenseId), license, mspOfAccount(license.holder));
+  const units = BigInt(license.units);
+  for (let index = 0; index < license.lotCount; index += 1) {
+    await writeLot(tx, license, index, lotSize(units, license.lotCount, index));
+  }
+}
+
+/** Writes one lot of a licence with its remaining units, pinned to the holder's org. */
+export async function writeLot(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, index: number, remaining: bigint): Promise<void> {
+  await tx.putOwned(Keys.lot(license.licenseId, index), { remaining: remaining.toString() } satisfies LotRecord, mspOfAccount(license.holder));
 }
 
 /**
@@ -133,6 +156,27 @@ export async function loadLineagePolicies(tx: Tx, root: ModelRecord): Promise<Ma
     frontier = next;
   }
   return policies;
+}
+
+/**
+ * Checks that a new royalty policy for `model` cuts no parent below what that
+ * parent's owner consented to on the ledger (`ConsentLineageChange`): a child
+ * cannot drop the base models it pays, or pay them less, on its own.
+ *
+ * @throws ChaincodeError LINEAGE_CONSENT_REQUIRED naming the parent and its owner.
+ */
+export async function checkLineageKept(tx: Tx, model: ModelRecord, policy: RoyaltyPolicy): Promise<void> {
+  for (const cut of lineageCuts(model.royaltyPolicy, policy)) {
+    const consent = await tx.get<LineageConsentRecord>(Keys.lineageConsent(model.modelId, cut.modelId));
+    if (consent === undefined || consent.shareBps > cut.toBps) {
+      const parent = await tx.get<ModelRecord>(Keys.model(cut.modelId));
+      const allowed = consent === undefined ? 'has not consented to any cut' : `consented to no less than ${consent.shareBps}`;
+      throw new ChaincodeError(
+        ErrorCode.LINEAGE_CONSENT_REQUIRED,
+        `model ${model.modelId} pays parent ${cut.modelId} ${cut.fromBps} basis points; ${cut.toBps === 0 ? 'dropping it' : `lowering it to ${cut.toBps}`} needs the consent of its owner ${parent?.ownerMspId ?? 'org'}, which ${allowed} (ConsentLineageChange)`,
+      );
+    }
+  }
 }
 
 /** A reference stored in an index row. */
@@ -223,9 +267,9 @@ export async function planTake(tx: Tx, license: LicenseRecord, units: bigint, st
 }
 
 /** Writes the lots a plan takes from. */
-export async function writeTakes(tx: Tx, licenseId: string, takes: readonly LotTake[]): Promise<void> {
+export async function writeTakes(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, takes: readonly LotTake[]): Promise<void> {
   for (const take of takes) {
-    await tx.put(Keys.lot(licenseId, take.index), { remaining: (take.before - take.units).toString() } satisfies LotRecord);
+    await writeLot(tx, license, take.index, take.before - take.units);
   }
 }
 

@@ -6,6 +6,7 @@ import { clientAccountId } from '../domain/identity';
 import type { KeyRange } from '../domain/keys';
 import { isoFromMillis, millisFromTimestamp } from '../domain/time';
 import { invalidArgument } from '../errors';
+import { ownerPolicy } from './endorsement';
 
 /** The part of Fabric's stub the chaincode uses; the test stub implements exactly this. */
 /**
@@ -28,6 +29,7 @@ export type LedgerStub = Pick<
   | 'getTxID'
   | 'getTxTimestamp'
   | 'setEvent'
+  | 'setStateValidationParameter'
 >;
 
 /** The part of Fabric's client identity the chaincode uses. */
@@ -122,6 +124,23 @@ export class Tx {
   /** Writes a document as canonical JSON (sorted keys). */
   async put(key: string, value: object): Promise<void> {
     await this.stub.putState(key, encoder.encode(canonicalJson(value)));
+  }
+
+  /**
+   * Writes a document that holds `ownerMspId`'s value and pins the key to
+   * that org: from the next transaction on, a write of the key is valid only
+   * if the owner's peer endorsed it (see `endorsement.ts`). The policy is set
+   * on every write, so keys from before key-level policies gain it the first
+   * time they change. Fabric checks the change of a key's policy against the
+   * policy it had before, so a key that has one cannot be unpinned without
+   * its owner.
+   */
+  async putOwned(key: string, value: object, ownerMspId: string): Promise<void> {
+    await this.put(key, value);
+    const policy = ownerPolicy(ownerMspId);
+    if (policy !== undefined) {
+      await this.stub.setStateValidationParameter(key, policy);
+    }
   }
 
   /** Deletes a key. */

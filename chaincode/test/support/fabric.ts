@@ -16,6 +16,8 @@ import { createHash } from 'crypto';
 import type { Context, Contract } from 'fabric-contract-api';
 import type { Iterators, StateQueryResponse, Timestamp } from 'fabric-shim';
 import Long from 'long';
+import { Endorsement } from '../../src/config';
+import { decodeOwnerPolicy } from '../../src/ledger/endorsement';
 import type { LedgerIdentity, LedgerStub } from '../../src/ledger/tx';
 
 const MAX_KEY = '\u{10ffff}';
@@ -41,7 +43,7 @@ interface RangeRead {
 }
 
 /** The outcome of committing an endorsed transaction. */
-export type ValidationCode = 'VALID' | 'MVCC_READ_CONFLICT' | 'PHANTOM_READ_CONFLICT';
+export type ValidationCode = 'VALID' | 'MVCC_READ_CONFLICT' | 'PHANTOM_READ_CONFLICT' | 'ENDORSEMENT_POLICY_FAILURE';
 
 /** A chaincode event as a listener would see it. */
 export interface RecordedEvent {
@@ -104,6 +106,8 @@ export class FakeStub implements LedgerStub {
   readonly reads = new Map<string, number>();
   readonly ranges: RangeRead[] = [];
   readonly writes = new Map<string, Uint8Array | null>();
+  /** Key-level endorsement policies set by this transaction. */
+  readonly policies = new Map<string, Uint8Array>();
   event: { name: string; payload: Uint8Array } | undefined;
 
   constructor(
@@ -184,6 +188,37 @@ export class FakeStub implements LedgerStub {
   setEvent(name: string, payload: Uint8Array): void {
     this.event = { name, payload };
   }
+
+  async setStateValidationParameter(key: string, policy: Uint8Array): Promise<void> {
+    this.policies.set(key, policy);
+  }
+}
+
+/**
+ * Whether `endorsers` (MSP ids whose peers endorsed) satisfy the policies a
+ * transaction's writes are validated against, as Fabric's validator decides:
+ * a key with a committed key-level policy is checked against that policy
+ * only; the chaincode's policy (OutOf(quorum, endorsing orgs)) is checked for
+ * the other keys, and once for a transaction that writes none. A change of a
+ * key's policy is checked against the policy the key had before.
+ */
+function endorsementSatisfied(ledger: FakeLedger, stub: FakeStub, endorsers: readonly string[]): boolean {
+  const chaincodePolicy = endorsers.filter((mspId) => (Endorsement.orgs as readonly string[]).includes(mspId)).length >= Endorsement.quorum;
+  const keys = new Set([...stub.writes.keys(), ...stub.policies.keys()]);
+  for (const key of keys) {
+    const policy = ledger.keyPolicies.get(key);
+    if (policy === undefined) {
+      if (!chaincodePolicy) {
+        return false;
+      }
+      continue;
+    }
+    const { owner, others, othersNeeded } = decodeOwnerPolicy(policy);
+    if (!endorsers.includes(owner) || others.filter((mspId) => endorsers.includes(mspId)).length < othersNeeded) {
+      return false;
+    }
+  }
+  return keys.size > 0 || chaincodePolicy;
 }
 
 /** The committed world state, its history and the chaincode events. */
@@ -191,6 +226,8 @@ export class FakeLedger {
   readonly state = new Map<string, Versioned>();
   readonly history = new Map<string, Iterators.KeyModification[]>();
   readonly events: RecordedEvent[] = [];
+  /** Committed key-level endorsement policies, by key. */
+  readonly keyPolicies = new Map<string, Uint8Array>();
   private version = 0;
   private sequence = 0;
   /** The time of the next transaction, in milliseconds since the epoch. */
@@ -213,8 +250,16 @@ export class FakeLedger {
     return new FakeStub(this, txId, this.millis, evaluateOnly);
   }
 
-  /** Validates and applies a simulation, as the committing peer does. */
-  commit(stub: FakeStub): ValidationCode {
+  /**
+   * Validates and applies a simulation, as the committing peer does. With
+   * `endorsers`, the transaction counts as endorsed by those orgs' peers only
+   * and is checked against the endorsement policies; without, as endorsed by
+   * whoever the policies ask for, as Fabric's gateway plans it.
+   */
+  commit(stub: FakeStub, endorsers?: readonly string[]): ValidationCode {
+    if (endorsers !== undefined && !endorsementSatisfied(this, stub, endorsers)) {
+      return 'ENDORSEMENT_POLICY_FAILURE';
+    }
     for (const [key, version] of stub.reads) {
       if ((this.state.get(key)?.version ?? 0) !== version) {
         return 'MVCC_READ_CONFLICT';
@@ -245,6 +290,9 @@ export class FakeLedger {
       entries.push({ txId: stub.getTxID(), timestamp: historyTimestamp, isDelete: value === null, value: value ?? new Uint8Array(0) });
       this.history.set(key, entries);
     }
+    for (const [key, policy] of stub.policies) {
+      this.keyPolicies.set(key, policy);
+    }
     if (stub.event !== undefined) {
       this.events.push({
         name: stub.event.name,
@@ -271,10 +319,11 @@ export type TxName<C extends Contract> = {
   string;
 
 /** An endorsed transaction waiting to be committed. */
-export interface Endorsement {
+export interface EndorsedTx {
   readonly txId: string;
   readonly result: unknown;
-  commit(): ValidationCode;
+  /** Commits it; with `endorsers`, as endorsed by those orgs only (see `FakeLedger.commit`). */
+  commit(endorsers?: readonly string[]): ValidationCode;
 }
 
 /**
@@ -307,10 +356,10 @@ export class FakeFabric {
   readonly ledger = new FakeLedger();
 
   /** Endorses a submit transaction without committing it. Rejects with the chaincode error. */
-  async endorse<C extends Contract>(identity: FakeIdentity, contract: C, name: TxName<C>, args: readonly string[]): Promise<Endorsement> {
+  async endorse<C extends Contract>(identity: FakeIdentity, contract: C, name: TxName<C>, args: readonly string[]): Promise<EndorsedTx> {
     const stub = this.ledger.simulate(false);
     const result = await run(contract, name, stub, identity, args);
-    return { txId: stub.getTxID(), result, commit: (): ValidationCode => this.ledger.commit(stub) };
+    return { txId: stub.getTxID(), result, commit: (endorsers?: readonly string[]): ValidationCode => this.ledger.commit(stub, endorsers) };
   }
 
   /** Endorses and commits a transaction; rejects with the chaincode error or a validation failure. */

@@ -13,7 +13,9 @@ import {
   RoyaltyContract,
   TokenContract,
 } from '../../src';
-import { clientAccountId, orgAccountId } from '../../src/domain/identity';
+import { Endorsement } from '../../src/config';
+import { clientAccountId, mspOfAccount, orgAccountId } from '../../src/domain/identity';
+import { decodeOwnerPolicy } from '../../src/ledger/endorsement';
 import type { AccessRecord, LicenseRecord, ListingRecord, PurchaseRecord } from '../../src/domain/records';
 import { FakeFabric, FakeIdentity } from './fabric';
 
@@ -212,4 +214,51 @@ export function totals(fabric: FakeFabric): Totals {
     // Used by accesses, or settled unused after a term licence expired.
     consumed: sumOf('access/', 'units') + sumOf('expiry/', 'units'),
   };
+}
+
+/**
+ * Keys holding an endorsing org's value that do not carry that org's
+ * key-level policy: balances (the account's org), the supply (the settlement
+ * org), licences and their lots (the holder's org) and listings (the
+ * seller's org). Empty when every owned key is pinned to its owner.
+ */
+export function unpinnedOwnedKeys(fabric: FakeFabric): string[] {
+  const decode = (bytes: Uint8Array): Record<string, unknown> =>
+    JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  const state = fabric.ledger.state;
+  const holderOf = (licenseId: string): string | undefined => {
+    const row = state.get(`lic/${licenseId}`);
+    return row === undefined ? undefined : (decode(row.value).holder as string);
+  };
+  const ownerOf = (key: string, value: Record<string, unknown>): string | undefined => {
+    const [prefix, id] = key.split('/');
+    switch (prefix) {
+      case 'bal':
+        return mspOfAccount(value.account as string);
+      case 'token':
+        return 'ClearingMSP';
+      case 'lic':
+        return mspOfAccount(value.holder as string);
+      case 'lot': {
+        const holder = holderOf(id);
+        return holder === undefined ? undefined : mspOfAccount(holder);
+      }
+      case 'listing':
+        return mspOfAccount(value.seller as string);
+      default:
+        return undefined;
+    }
+  };
+  const unpinned: string[] = [];
+  for (const [key, row] of state.entries()) {
+    const owner = ownerOf(key, decode(row.value));
+    if (owner === undefined || !(Endorsement.orgs as readonly string[]).includes(owner)) {
+      continue;
+    }
+    const policy = fabric.ledger.keyPolicies.get(key);
+    if (policy === undefined || decodeOwnerPolicy(policy).owner !== owner) {
+      unpinned.push(key);
+    }
+  }
+  return unpinned;
 }

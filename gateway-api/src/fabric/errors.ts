@@ -37,6 +37,7 @@ export const CHAINCODE_CODES = [
   'QUORUM_NOT_MET',
   'PROPOSAL_REJECTED',
   'PROPOSAL_NOT_EXECUTABLE',
+  'LINEAGE_CONSENT_REQUIRED',
 ] as const;
 
 const CODED_MESSAGE = new RegExp(`\\b(${CHAINCODE_CODES.join('|')}): (.*)$`, 's');
