@@ -25,8 +25,8 @@ usage: scripts/network.sh VERB [ARGS]
   binaries    Build the pinned Fabric binaries into the cache only.
   enroll ORG NAME ROLE [ATTR=VALUE...]
               On a running network: register a new user at ORG's CA with
-              role=ROLE (admin, engineer, practitioner, staff, issuer,
-              regulator) and the other attributes in its certificate, enroll
+              role=ROLE (admin, engineer, practitioner, issuer, regulator)
+              and the other attributes in its certificate, enroll
               it, and print an API key for it (shown once), for example:
               enroll hospital dr-lee practitioner department=radiology
   peer ORG ARGS...

@@ -68,7 +68,22 @@ export interface Config {
     /** Backoff of the listener's reconnects after the peer goes away: first and largest delay. */
     readonly reconnectMinMs: number;
     readonly reconnectMaxMs: number;
+    /** Open streams one API key (or bearer-token user) may hold on this instance; one more answers 429 TOO_MANY_STREAMS. */
+    readonly maxStreamsPerKey: number;
+    /** Open streams this instance serves in all; one more answers 429 TOO_MANY_STREAMS. */
+    readonly maxStreams: number;
+    /** Bytes a client may leave unread (the response's `writableLength`) before it counts as too slow. */
+    readonly maxBufferedBytes: number;
+    /** How long a client may stay over `maxBufferedBytes` before its stream is dropped (0: at once). */
+    readonly slowClientMs: number;
+    /**
+     * How many blocks behind the channel height a `Last-Event-ID` may resume
+     * from the ledger; further back answers 409 REPLAY_TOO_FAR (the audit API pages through history).
+     */
+    readonly maxReplayBlocks: number;
   };
+  /** How long `/healthz` reuses the peer's last answer (or failure), so unauthenticated hits do not each query the ledger; 0 for none. */
+  readonly healthCacheMs: number;
 }
 
 /** Thrown when the environment is unusable; its message lists every problem. */
@@ -103,7 +118,10 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_EVENTS_CHECKPOINT_FILE` (`<runtime>/api/<org>-<port>-events.checkpoint.json`),
  * `MLL_API_EVENTS_RING_SIZE` (1000), `MLL_API_EVENTS_HEARTBEAT_MS` (15000),
  * `MLL_API_EVENTS_RETRY_HINT_MS` (2000), `MLL_API_EVENTS_RECONNECT_MIN_MS` (250),
- * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000), `MLL_API_INFER_TIMEOUT_MS` (30000),
+ * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000), `MLL_API_EVENTS_MAX_STREAMS_PER_KEY` (4),
+ * `MLL_API_EVENTS_MAX_STREAMS` (64), `MLL_API_EVENTS_MAX_BUFFERED_BYTES` (1048576),
+ * `MLL_API_EVENTS_SLOW_CLIENT_MS` (5000), `MLL_API_EVENTS_MAX_REPLAY_BLOCKS` (1000),
+ * `MLL_API_HEALTH_CACHE_MS` (1000), `MLL_API_INFER_TIMEOUT_MS` (30000),
  * `MLL_API_INFER_MAX_RESPONSE_BYTES` (4194304). Bearer tokens are accepted when
  * `MLL_API_JWT_KEYS` names a JWKS or PEM public key file; then
  * `MLL_API_JWT_ISSUER` and `MLL_API_JWT_AUDIENCE` are required, and
@@ -194,6 +212,11 @@ export function loadConfig(env: Env = process.env): Config {
       clockToleranceSeconds: integer('MLL_API_JWT_CLOCK_TOLERANCE_S', 30, 0, 600),
     };
   }
+  const maxStreamsPerKey = integer('MLL_API_EVENTS_MAX_STREAMS_PER_KEY', 4, 1, 100_000);
+  const maxStreams = integer('MLL_API_EVENTS_MAX_STREAMS', 64, 1, 100_000);
+  if (maxStreamsPerKey > maxStreams) {
+    problems.push(`MLL_API_EVENTS_MAX_STREAMS_PER_KEY (${maxStreamsPerKey}) must not exceed MLL_API_EVENTS_MAX_STREAMS (${maxStreams})`);
+  }
   const config: Config = {
     org,
     peer: text('MLL_API_PEER', ''),
@@ -231,7 +254,14 @@ export function loadConfig(env: Env = process.env): Config {
       retryHintMs: integer('MLL_API_EVENTS_RETRY_HINT_MS', 2000, 0, 600_000),
       reconnectMinMs: integer('MLL_API_EVENTS_RECONNECT_MIN_MS', 250, 10, 60_000),
       reconnectMaxMs: integer('MLL_API_EVENTS_RECONNECT_MAX_MS', 10_000, 10, 600_000),
+      maxStreamsPerKey,
+      maxStreams,
+      // At least Node's default high-water mark, so that a write refused for back-pressure is not already over the bound.
+      maxBufferedBytes: integer('MLL_API_EVENTS_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
+      slowClientMs: integer('MLL_API_EVENTS_SLOW_CLIENT_MS', 5000, 0, 600_000),
+      maxReplayBlocks: integer('MLL_API_EVENTS_MAX_REPLAY_BLOCKS', 1000, 0, 1_000_000_000),
     },
+    healthCacheMs: integer('MLL_API_HEALTH_CACHE_MS', 1000, 0, 60_000),
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);

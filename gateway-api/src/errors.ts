@@ -10,6 +10,8 @@ export class ApiError extends Error {
     message: string,
     /** The ledger transaction the error concerns, when there is one. */
     readonly transactionId?: string,
+    /** When to try again, sent as the `Retry-After` header (seconds), for a refusal that lifts by itself. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -32,6 +34,10 @@ export const ApiCode = {
   LEDGER_TIMEOUT: 'LEDGER_TIMEOUT',
   /** The API key made more requests than its window allows. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The API key, or the instance, already holds as many event streams as it may; nothing was opened. */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
+  /** A Last-Event-ID resumes further back than the instance replays; page through the audit API instead. */
+  REPLAY_TOO_FAR: 'REPLAY_TOO_FAR',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',

@@ -3,7 +3,7 @@
  * several instances in one process, as in the tests, do not collide).
  * Labels are bounded: routes are the spec's path templates, never raw URLs.
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,6 +39,20 @@ export class Metrics {
     name: 'mll_api_errors_total',
     help: 'Error responses by error code and HTTP status',
     labelNames: ['code', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  /** Open `GET /v1/events` streams. */
+  readonly eventStreams = new Gauge({
+    name: 'mll_api_event_streams',
+    help: 'Open Server-Sent Events streams of GET /v1/events',
+    registers: [this.registry],
+  });
+
+  /** Event streams dropped because their client stayed too far behind. */
+  readonly eventStreamsDropped = new Counter({
+    name: 'mll_api_event_streams_dropped_total',
+    help: 'Event streams dropped because their client left more than MLL_API_EVENTS_MAX_BUFFERED_BYTES unread for too long',
     registers: [this.registry],
   });
 

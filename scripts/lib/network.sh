@@ -306,8 +306,8 @@ enroll_user() {
   jq -e --arg o "$org" 'any(.orgs[]; .name == $o)' "$PLAN" >/dev/null || die "unknown member org '$org' (known: $members)"
   [[ "$name" =~ ^[a-z][a-z0-9-]{0,31}$ ]] || die "NAME must be 1-32 lower-case letters, digits or '-', starting with a letter; got '$name'"
   case "$role" in
-    admin | engineer | practitioner | staff | issuer | regulator) ;;
-    *) die "ROLE must be one of admin, engineer, practitioner, staff, issuer, regulator; got '$role'" ;;
+    admin | engineer | practitioner | issuer | regulator) ;;
+    *) die "ROLE must be one of admin, engineer, practitioner, issuer, regulator; got '$role'" ;;
   esac
   attrs="role=$role:ecert"
   for pair in "$@"; do

@@ -64,7 +64,7 @@ describe('operating a gateway API instance', () => {
   });
 
   it('exposes request latency by route and status, ledger latency by outcome, retries and errors by code', async () => {
-    // Staff may not buy: the chaincode refuses it, so the submit is timed with the outcome FORBIDDEN.
+    // clerk1 has no role attribute, so it may not buy: the chaincode refuses it, so the submit is timed with the outcome FORBIDDEN.
     const refused = await clerk.post('/v1/purchases', { offeringId: 'O-does-not-exist', units: '1', payer: 'self' });
     expect({ status: refused.status, message: refused.body.error.message }).toEqual({ status: 403, message: expect.stringMatching(/^FORBIDDEN: /) });
     const response = await api.anonymous('hospital').get('/metrics');

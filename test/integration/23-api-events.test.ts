@@ -1,19 +1,30 @@
 /**
  * GET /v1/events on the real network: the chaincode events of committed
  * writes arrive in ledger order with their ids, a member sees only the
- * events that name its org, Last-Event-ID resumes with exactly the missed
- * events (from memory and from a ledger replay), and an open stream
- * survives a restart of its instance's peer without a gap or a repeat.
+ * events that name its org (even a member identity enrolled with
+ * role=regulator), Last-Event-ID resumes with exactly the missed events
+ * (from memory and from a ledger replay) but never from further back than
+ * the configured bound, one key cannot hold more streams than its cap, and
+ * an open stream survives a restart of its instance's peer without a gap or
+ * a repeat.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareEventIds, EventStream, openEventStream, SseEvent } from '../support/api-events';
+import { certificateAttributes } from '../../gateway-api/src/fabric/identity';
+import { compareEventIds, EventStream, openEventStream, refusedEventStream, SseEvent } from '../support/api-events';
 import { ApiCaller, ApiFleet, startApiFleet } from '../support/api';
 import { sleep } from '../support/ledger';
 import { loadPlan, networkScript, runtimeDir } from '../support/network';
 
 /** A small ring, so that resuming a few events back needs a replay from the ledger. */
 const RING = 3;
+/**
+ * Blocks a resume may reach back: more than the replays below need (a few
+ * blocks each), fewer than the channel holds by the time `0:0` is tried.
+ */
+const MAX_REPLAY_BLOCKS = 20;
+/** Streams per key: above what the auditor's key holds here (its streams stay open until afterAll), so only the cap test meets it. */
+const STREAMS_PER_KEY = 10;
 
 interface Minted {
   readonly transactionId: string;
@@ -67,7 +78,13 @@ describe('the chaincode event stream', () => {
   beforeAll(async () => {
     api = await startApiFleet({
       orgs: ['hospital', 'clearing', 'regulator'],
-      env: { MLL_API_EVENTS_RING_SIZE: String(RING), MLL_API_EVENTS_HEARTBEAT_MS: '300', MLL_API_EVENTS_RECONNECT_MAX_MS: '1000' },
+      env: {
+        MLL_API_EVENTS_RING_SIZE: String(RING),
+        MLL_API_EVENTS_HEARTBEAT_MS: '300',
+        MLL_API_EVENTS_RECONNECT_MAX_MS: '1000',
+        MLL_API_EVENTS_MAX_REPLAY_BLOCKS: String(MAX_REPLAY_BLOCKS),
+        MLL_API_EVENTS_MAX_STREAMS_PER_KEY: String(STREAMS_PER_KEY),
+      },
     });
     issuer = api.as('clearing', 'issuer1');
     auditor = api.as('regulator', 'auditor1');
@@ -152,6 +169,80 @@ describe('the chaincode event stream', () => {
     expect(badId.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/last-event-id/i) });
     const anonymous = await api.anonymous('regulator').get('/v1/events');
     expect(anonymous.status).toBe(401);
+  });
+
+  it('shows a member identity enrolled with role=regulator only its own org\'s events, its attributes at /v1/me, and refuses its writes', async () => {
+    const name = `reg-member-${process.pid}`;
+    await networkScript('enroll', 'hospital', name, 'regulator', 'department=compliance');
+    const member = api.as('hospital', name);
+
+    const me = await member.get('/v1/me');
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ user: name, org: 'hospital', mspId: 'HospitalMSP', role: 'regulator', regulator: false, readOnly: true });
+    const cert = readFileSync(join(runtimeDir, 'crypto/hospital/users', name, 'msp/signcerts/cert.pem'));
+    expect(me.body.attributes).toEqual(certificateAttributes(cert));
+    expect(me.body.attributes).toMatchObject({ role: 'regulator', department: 'compliance' });
+
+    const memberStream = await watch(member);
+    const regulator = await watch(auditor);
+    expect(memberStream.status).toBe(200);
+    const minted = [await mint('org::LabMSP'), await mint('org::LabMSP'), await mint('org::HospitalMSP')];
+    await regulator.until((e) => mintsIn(e, minted).length === 3, 60_000, 'the three mints');
+    await memberStream.until((e) => mintsIn(e, minted).length >= 1, 60_000, 'the hospital mint');
+    await sleep(500);
+    expect(txIds(mintsIn(memberStream.events, minted))).toEqual([minted[2].transactionId]);
+    for (const event of memberStream.events) {
+      expect(JSON.stringify(event.data.payload)).toMatch(/HospitalMSP/);
+    }
+
+    const transfer = await member.post('/v1/token/transfers', { from: 'self', to: 'org::LabMSP', amount: '1' });
+    expect(transfer.status).toBe(403);
+    expect(transfer.body.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/read-only/) });
+  });
+
+  it('refuses a stream beyond the per-key cap with 429 TOO_MANY_STREAMS, and admits one again once a stream closes', async () => {
+    const caller = api.as('hospital', 'practitioner2');
+    const streams: EventStream[] = [];
+    for (let i = 0; i < STREAMS_PER_KEY; i++) {
+      streams.push(await watch(caller));
+    }
+    expect(streams.map((s) => s.status)).toEqual(Array(STREAMS_PER_KEY).fill(200));
+
+    const refused = await refusedEventStream(caller.url, caller.key);
+    expect(refused).toMatchObject({ status: 429, error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/this API key already holds/) } });
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Another key is not held back by this one's streams.
+    expect((await watch(practitioner)).status).toBe(200);
+
+    streams[0].close();
+    let again = refused;
+    for (let i = 0; i < 50 && again.status !== 200; i++) {
+      await sleep(100);
+      again = await refusedEventStream(caller.url, caller.key);
+    }
+    expect(again.status).toBe(200);
+    streams.forEach((stream) => stream.close());
+  });
+
+  it('answers Last-Event-ID 0:0 with 409 REPLAY_TOO_FAR instead of replaying the whole ledger', async () => {
+    const height = async (): Promise<bigint> => {
+      const health = await api.anonymous('hospital').get('/healthz');
+      expect(health.status).toBe(200);
+      return BigInt(health.body.blockHeight as string);
+    };
+    // On a young network, write until the channel is deeper than the bound (the health answer is cached for a second).
+    for (let i = 0; i <= MAX_REPLAY_BLOCKS && (await height()) - 1n <= BigInt(MAX_REPLAY_BLOCKS); i++) {
+      await mint('org::HospitalMSP');
+      await sleep(1100);
+    }
+    expect((await height()) - 1n).toBeGreaterThan(BigInt(MAX_REPLAY_BLOCKS));
+
+    const refused = await refusedEventStream(practitioner.url, practitioner.key, '0:0');
+    expect(refused).toMatchObject({ status: 409, error: { code: 'REPLAY_TOO_FAR' } });
+    expect(refused.error.message).toMatch(new RegExp(`^Last-Event-ID 0:0 is \\d+ blocks behind .*replays at most ${MAX_REPLAY_BLOCKS}\\. Page through the audit API`));
+    // Within the bound, the same caller resumes.
+    const recent = await refusedEventStream(practitioner.url, practitioner.key, `${(await height()) - 2n}:0`);
+    expect(recent.status).toBe(200);
   });
 
   it("keeps an open stream whole across a restart of its instance's peer", async () => {

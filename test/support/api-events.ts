@@ -105,3 +105,30 @@ export function compareEventIds(a: string, b: string): number {
   const [bb, bn] = b.split(':').map(BigInt);
   return ab !== bb ? (ab < bb ? -1 : 1) : an < bn ? -1 : an > bn ? 1 : 0;
 }
+
+/** What GET /v1/events answered when it did not open a stream. */
+export interface StreamRefusal {
+  readonly status: number;
+  readonly retryAfter: string | null;
+  readonly error: { code: string; message: string };
+}
+
+/**
+ * GET /v1/events when a refusal is expected: resolves with its status,
+ * Retry-After and error body. A stream that opens (200) is closed at once
+ * and answered with an empty error, so that a test waiting for a slot can poll.
+ */
+export async function refusedEventStream(url: string, key: string, lastEventId?: string): Promise<StreamRefusal> {
+  const controller = new AbortController();
+  const headers: Record<string, string> = { 'X-API-Key': key, Accept: 'text/event-stream' };
+  if (lastEventId !== undefined) {
+    headers['Last-Event-ID'] = lastEventId;
+  }
+  const response = await fetch(`${url}/v1/events`, { headers, signal: controller.signal });
+  if (response.status === 200) {
+    controller.abort();
+    return { status: 200, retryAfter: null, error: { code: '', message: '' } };
+  }
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), error: body.error };
+}

@@ -1,4 +1,6 @@
+import { Role as ChaincodeRole } from '../../chaincode/src/config';
 import { comparePositions, parseEventId } from '../../gateway-api/src/fabric/events';
+import { isReadOnly, isRegulator, knownRole, ROLES } from '../../gateway-api/src/fabric/identity';
 import { visibleTo } from '../../gateway-api/src/services/events';
 
 describe('event ids and visibility', () => {
@@ -22,5 +24,36 @@ describe('event ids and visibility', () => {
     const toLab = { payload: { to: 'org::LabMSP', note: 'not org::HospitalMSPX nor x509::HospitalMSPX::1' } };
     expect([toHospital, toClient, ownedBy, toLab].map((event) => visibleTo(hospital, event))).toEqual([true, true, true, false]);
     expect([toHospital, toLab, { payload: null }].map((event) => visibleTo(regulator, event))).toEqual([true, true, true]);
+  });
+
+  it('shows a member identity with role=regulator only the events that name its org', () => {
+    const enrolledAsRegulator = { mspId: 'HospitalMSP', role: 'regulator' as const };
+    const toHospital = { payload: { to: 'org::HospitalMSP', amount: '1' } };
+    const toLab = { payload: { to: 'org::LabMSP', amount: '1' } };
+    expect([toHospital, toLab, { payload: null }].map((event) => visibleTo(enrolledAsRegulator, event))).toEqual([true, false, false]);
+  });
+});
+
+describe('who is a regulator', () => {
+  it('is an identity of RegulatorMSP, whatever its role attribute, and nobody else', () => {
+    expect(isRegulator({ mspId: 'RegulatorMSP' })).toBe(true);
+    expect([null, 'admin', 'regulator'].map((role) => isRegulator({ mspId: 'RegulatorMSP', role } as { mspId: string }))).toEqual([true, true, true]);
+    for (const mspId of ['HospitalMSP', 'LabMSP', 'ClearingMSP', 'regulatormsp', 'RegulatorMSP2']) {
+      expect(isRegulator({ mspId, role: 'regulator' } as { mspId: string })).toBe(false);
+    }
+  });
+
+  it('makes any identity with role=regulator read-only, as the chaincode does', () => {
+    expect(isReadOnly({ mspId: 'RegulatorMSP', role: null })).toBe(true);
+    expect(isReadOnly({ mspId: 'HospitalMSP', role: 'regulator' })).toBe(true);
+    expect(isReadOnly({ mspId: 'HospitalMSP', role: 'practitioner' })).toBe(false);
+    expect(isReadOnly({ mspId: 'HospitalMSP', role: null })).toBe(false);
+  });
+
+  it("knows exactly the chaincode's roles, so every role a user can be enrolled with is usable", () => {
+    expect([...ROLES].sort()).toEqual(Object.values(ChaincodeRole).sort());
+    expect(knownRole('staff')).toBeNull();
+    expect(knownRole(undefined)).toBeNull();
+    expect(knownRole('practitioner')).toBe('practitioner');
   });
 });

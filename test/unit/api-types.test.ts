@@ -86,6 +86,10 @@ describe('the gateway API configuration', () => {
       const config = loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir });
       expect(config).toMatchObject({ org: 'hospital', port: 4000, keysFile: join(dir, 'api', 'hospital-keys.json'), validateResponses: true });
       expect(config).toMatchObject({ corsOrigins: [], rateLimit: { limit: 600, windowMs: 60_000 }, metrics: true, shutdownGraceMs: 30_000 });
+      expect(config).toMatchObject({
+        healthCacheMs: 1000,
+        events: { maxStreamsPerKey: 4, maxStreams: 64, maxBufferedBytes: 1024 * 1024, slowClientMs: 5000, maxReplayBlocks: 1000 },
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -114,6 +118,41 @@ describe('the gateway API configuration', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('rejects stream caps, a backlog bound, a replay bound and a health cache that make no sense, all at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    try {
+      writeFileSync(join(dir, 'plan.json'), '{}');
+      let error: unknown;
+      try {
+        loadConfig({
+          MLL_API_ORG: 'hospital',
+          MLL_RUNTIME_DIR: dir,
+          MLL_API_EVENTS_MAX_STREAMS_PER_KEY: '8',
+          MLL_API_EVENTS_MAX_STREAMS: '4',
+          MLL_API_EVENTS_MAX_BUFFERED_BYTES: '100',
+          MLL_API_EVENTS_SLOW_CLIENT_MS: 'soon',
+          MLL_API_EVENTS_MAX_REPLAY_BLOCKS: '-1',
+          MLL_API_HEALTH_CACHE_MS: '1.5',
+        });
+      } catch (err) {
+        error = err;
+      }
+      expect((error as ConfigError).problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+        'MLL_API_EVENTS_MAX_BUFFERED_BYTES',
+        'MLL_API_EVENTS_MAX_REPLAY_BLOCKS',
+        'MLL_API_EVENTS_MAX_STREAMS_PER_KEY',
+        'MLL_API_EVENTS_SLOW_CLIENT_MS',
+        'MLL_API_HEALTH_CACHE_MS',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('maps the stream refusals to 429 and a resume from too far back to 409', () => {
+    expect([statusOf('TOO_MANY_STREAMS'), statusOf('REPLAY_TOO_FAR')]).toEqual([429, 409]);
   });
 
   describe('shutdown', () => {

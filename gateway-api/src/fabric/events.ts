@@ -97,6 +97,14 @@ export interface EventSink {
   event(event: LedgerEvent): void;
   /** The feed (or the replay) stopped; err is set when it failed. */
   end(err?: Error): void;
+  /**
+   * Resolves when the reader can take more. A replay from the ledger waits
+   * for it before each event, so a slow reader slows its own replay (and,
+   * by gRPC flow control, the peer's stream) instead of piling it up in
+   * memory. Live events never wait: the feed is shared by every reader, so
+   * a reader buffers them and drops itself when it falls too far behind.
+   */
+  ready?(): Promise<void>;
 }
 
 /** A reader's subscription; cancel() stops it (and any replay it runs). */
@@ -112,6 +120,24 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
       resolve();
     });
   });
+
+/** Waits until the sink is ready for more, or until one of the signals aborts. */
+async function readyOrAborted(sink: EventSink, ...signals: AbortSignal[]): Promise<void> {
+  const ready = sink.ready?.();
+  if (ready === undefined || signals.some((signal) => signal.aborted)) {
+    return;
+  }
+  let abort = (): void => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    abort = resolve;
+  });
+  signals.forEach((signal) => signal.addEventListener('abort', abort, { once: true }));
+  try {
+    await Promise.race([ready, aborted]);
+  } finally {
+    signals.forEach((signal) => signal.removeEventListener('abort', abort));
+  }
+}
 
 export class EventFeed {
   private readonly ring: LedgerEvent[] = [];
@@ -180,8 +206,8 @@ export class EventFeed {
     await this.running;
   }
 
-  /** Whether every event after `after` is in the ring or still to come. */
-  private holdsAfter(after: Position): boolean {
+  /** Whether every event after `after` is in the ring or still to come, so that resuming there needs no replay from the ledger. */
+  holdsAfter(after: Position): boolean {
     if (this.complete === undefined) {
       return false;
     }
@@ -224,6 +250,10 @@ export class EventFeed {
           break;
         }
         if (comparePositions(event.position, sent) > 0) {
+          await readyOrAborted(sink, signal, this.stopping.signal);
+          if (signal.aborted || this.stopping.signal.aborted) {
+            break;
+          }
           sink.event(event);
           sent = event.position;
         }

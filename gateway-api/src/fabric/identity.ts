@@ -1,6 +1,8 @@
 /**
- * Enrolled Fabric identities of this org: certificate, signer and the role
- * attribute the org's CA wrote into the certificate.
+ * Enrolled Fabric identities of this org: certificate, signer, and the
+ * attributes (the role among them) the org's CA wrote into the certificate.
+ * Who is a regulator, and who is read-only, is decided here by the same
+ * rules as the chaincode's (`chaincode/src/ledger/authz.ts`).
  */
 import { Identity, Signer, signers } from '@hyperledger/fabric-gateway';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -8,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgPlan } from './plan';
 
-/** The roles the chaincode knows (`role` certificate attribute). */
-export const ROLES = ['admin', 'engineer', 'practitioner', 'staff', 'issuer', 'regulator'] as const;
+/** The roles the chaincode knows (`role` certificate attribute; `Role` in `chaincode/src/config.ts`). */
+export const ROLES = ['admin', 'engineer', 'practitioner', 'issuer', 'regulator'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** One enrolled user of the org, ready to sign. */
@@ -17,7 +19,10 @@ export interface EnrolledUser {
   readonly name: string;
   readonly org: string;
   readonly mspId: string;
+  /** The `role` attribute when it is one the chaincode knows; null when absent or unknown. */
   readonly role: Role | null;
+  /** Every attribute Fabric CA wrote into the certificate, `hf.*` ones included, as the chaincode reads them. */
+  readonly attributes: Readonly<Record<string, string>>;
   readonly identity: Identity;
   readonly signer: Signer;
 }
@@ -60,18 +65,41 @@ export function loadUser(org: OrgPlan, name: string): EnrolledUser {
   }
   const certPem = readFileSync(join(user.msp, 'signcerts', 'cert.pem'));
   const keyPem = readFileSync(join(user.msp, 'keystore', 'key.pem'));
-  const role = certificateAttributes(certPem).role;
+  const attributes = certificateAttributes(certPem);
   return {
     name,
     org: org.name,
     mspId: org.mspId,
-    role: (ROLES as readonly string[]).includes(role ?? '') ? (role as Role) : null,
+    role: knownRole(attributes.role),
+    attributes,
     identity: { mspId: org.mspId, credentials: certPem },
     signer: signers.newPrivateKeySigner(createPrivateKey(keyPem)),
   };
 }
 
-/** Whether a user is a regulator: any identity of the regulator org, or `role=regulator`. */
-export function isRegulator(user: Pick<EnrolledUser, 'mspId' | 'role'>): boolean {
-  return user.mspId === 'RegulatorMSP' || user.role === 'regulator';
+/** The regulator org's MSP id (`Msp.regulator` in `chaincode/src/config.ts`). */
+export const REGULATOR_MSP = 'RegulatorMSP';
+
+/** A `role` attribute value as a known role, or null when it is absent or not one the chaincode knows. */
+export function knownRole(value: string | undefined): Role | null {
+  return (ROLES as readonly string[]).includes(value ?? '') ? (value as Role) : null;
+}
+
+/**
+ * Whether a user is a regulator, who may read everything: an identity of
+ * the regulator org, and nothing else. A `role=regulator` attribute does not
+ * make one: every org runs its own CA, so any org could issue itself that
+ * attribute (the chaincode's `isRegulator` decides the same way).
+ */
+export function isRegulator(user: Pick<EnrolledUser, 'mspId'>): boolean {
+  return user.mspId === REGULATOR_MSP;
+}
+
+/**
+ * Whether a user may write nothing: a regulator, or any identity whose
+ * certificate says `role=regulator`. Such a member identity is read-only but
+ * reads no more than its org may (the chaincode's `isReadOnly`).
+ */
+export function isReadOnly(user: Pick<EnrolledUser, 'mspId' | 'role'>): boolean {
+  return isRegulator(user) || user.role === 'regulator';
 }

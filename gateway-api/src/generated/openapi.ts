@@ -11,7 +11,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Checks the connection to this org's peer. */
+        /**
+         * Checks the connection to this org's peer.
+         * @description Asks the peer for the channel height. The answer, or the failure, is
+         *     reused for `MLL_API_HEALTH_CACHE_MS` (1000), so the height may be that
+         *     much old and a flood of hits costs the peer one query per interval.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -49,7 +54,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's Fabric identity, account and role. */
+        /**
+         * The caller's Fabric identity, account, role and certificate attributes.
+         * @description Who the caller is on the ledger, and what its certificate says: a
+         *     caller refused by an offering's `requiredAttributes`, or by a role
+         *     check, sees here which attributes it carries.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -83,9 +93,26 @@ export interface paths {
          *     checkpoints its position and reconnects by itself after its peer
          *     restarts, so an open stream resumes without a gap too.
          *
-         *     Visibility: a regulator sees every event. A member's caller sees an
-         *     event whose payload names its org: its MSP id, its treasury
-         *     `org::<mspId>`, or one of its accounts `x509::<mspId>::…`.
+         *     A replay from the ledger starts at most
+         *     `MLL_API_EVENTS_MAX_REPLAY_BLOCKS` (1000) blocks behind the channel's
+         *     last block: an id further back (such as `0:0`) answers 409
+         *     `REPLAY_TOO_FAR`; read what came before from the audit API
+         *     (`/v1/audit/accesses`, `/v1/audit/history/{assetType}/{assetId}`),
+         *     then open the stream without `Last-Event-ID`.
+         *
+         *     Limits: one API key holds at most `MLL_API_EVENTS_MAX_STREAMS_PER_KEY`
+         *     (4) open streams on an instance, and an instance serves at most
+         *     `MLL_API_EVENTS_MAX_STREAMS` (64); one more answers 429
+         *     `TOO_MANY_STREAMS` with `Retry-After`. A client that leaves more than
+         *     `MLL_API_EVENTS_MAX_BUFFERED_BYTES` unread for
+         *     `MLL_API_EVENTS_SLOW_CLIENT_MS` is disconnected; it resumes with
+         *     `Last-Event-ID`.
+         *
+         *     Visibility: a regulator (an identity of `RegulatorMSP`) sees every
+         *     event. A member's caller sees an event whose payload names its org:
+         *     its MSP id, its treasury `org::<mspId>`, or one of its accounts
+         *     `x509::<mspId>::…`. A member identity whose certificate says
+         *     `role=regulator` sees no more than its org.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -1132,8 +1159,13 @@ export interface components {
          * @enum {string}
          */
         AccountChoice: "self" | "org";
-        /** @enum {string} */
-        Role: "admin" | "engineer" | "practitioner" | "staff" | "issuer" | "regulator";
+        /**
+         * @description The roles the chaincode knows, from the certificate's `role`
+         *     attribute. `regulator` on an identity of a member org makes it
+         *     read-only; it grants no reads beyond its org.
+         * @enum {string}
+         */
+        Role: "admin" | "engineer" | "practitioner" | "issuer" | "regulator";
         /** @enum {string} */
         OfferingStatus: "active" | "paused" | "retired";
         BlockNumber: string;
@@ -1159,10 +1191,24 @@ export interface components {
             user: string;
             org: string;
             mspId: string;
+            /** @description The certificate's `role` attribute when the chaincode knows it; null when it is absent or unknown, and then every write is refused. */
             role: components["schemas"]["Role"] | null;
             account: components["schemas"]["AccountId"];
             orgAccount: components["schemas"]["AccountId"];
+            /** @description Whether the caller is an identity of `RegulatorMSP`, who reads everything; no certificate attribute makes a member identity one. */
             regulator: boolean;
+            /** @description Whether every write is refused (403) whatever the route's role rule says; true for regulators and for any identity with `role=regulator`. */
+            readOnly: boolean;
+            /**
+             * @description Every attribute the org's CA wrote into the caller's certificate,
+             *     as the chaincode reads them (offerings' `requiredAttributes` are
+             *     matched against these): `role` and the org's own (for example
+             *     `department`), and the CA's `hf.EnrollmentID`, `hf.Type` and
+             *     `hf.Affiliation`.
+             */
+            attributes: {
+                [key: string]: string;
+            };
         };
         Beneficiary: {
             account: components["schemas"]["AccountId"];
@@ -2013,6 +2059,26 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description `REPLAY_TOO_FAR`: `Last-Event-ID` is further back than the instance replays; page through the audit API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `TOO_MANY_STREAMS`: the key, or the instance, holds as many streams as it may; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             default: components["responses"]["Error"];

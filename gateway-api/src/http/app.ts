@@ -18,6 +18,7 @@ import type { BearerVerifier } from '../auth/jwt';
 import type { KeyStore } from '../auth/keys';
 import type { Config } from '../config';
 import type { EventFeed } from '../fabric/events';
+import { CachedHeight } from '../fabric/height';
 import type { Ledger } from '../fabric/ledger';
 import type { Metrics } from '../metrics';
 import { auditRoutes } from '../routes/audit';
@@ -104,8 +105,22 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   // One per instance: concurrent accesses of a licence through this instance get distinct lot hints.
   const hints = new LotHints();
   const oip = new OipClient(config.inference);
-  app.use(healthRoutes(ledger));
-  app.use('/v1', auditRoutes(ledger), modelRoutes(), inferenceRoutes(ledger, oip, hints), offeringRoutes(), licenseRoutes(hints), tokenRoutes(), royaltyRoutes(), marketRoutes(), governanceRoutes(), eventRoutes(events, config));
+  // One per instance, shared by /healthz and by streams that resume from the ledger.
+  const height = new CachedHeight(() => ledger.height(), config.healthCacheMs);
+  app.use(healthRoutes(ledger, height));
+  app.use(
+    '/v1',
+    auditRoutes(ledger),
+    modelRoutes(),
+    inferenceRoutes(ledger, oip, hints),
+    offeringRoutes(),
+    licenseRoutes(hints),
+    tokenRoutes(),
+    royaltyRoutes(),
+    marketRoutes(),
+    governanceRoutes(),
+    eventRoutes(events, config, height, metrics),
+  );
   app.use((_req, _res, next) => next({ status: 404 }));
   app.use(acceptedWrites);
   app.use(errorMiddleware);

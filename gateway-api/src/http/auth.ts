@@ -11,7 +11,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { BearerVerifier } from '../auth/jwt';
 import type { KeyStore } from '../auth/keys';
 import { ApiCode, ApiError } from '../errors';
-import { EnrolledUser, isRegulator, Role } from '../fabric/identity';
+import { EnrolledUser, isReadOnly, isRegulator, Role } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { callerOf } from './context';
 
@@ -71,21 +71,29 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
 export interface WriteRule {
   /** What the route does, for the error message: "register a model". */
   readonly action: string;
-  /** Roles allowed; omitted means any non-regulator role. */
+  /** Roles allowed; omitted means any caller that is not read-only (the chaincode still needs a role it knows). */
   readonly roles?: readonly Role[];
   /** MSP ids allowed; omitted means any member org. */
   readonly mspIds?: readonly string[];
 }
 
 /**
- * Guards a write route. A regulator always gets 403 here, so its writes
- * never reach the ledger; other callers need one of the rule's roles.
+ * Guards a write route. A read-only caller always gets 403 here, so its
+ * writes never reach the ledger: a regulator (any RegulatorMSP identity), or
+ * a member identity whose certificate says `role=regulator`, as the
+ * chaincode's `requireWriter` rules. Other callers need one of the rule's roles.
  */
 export function writer(rule: WriteRule): RequestHandler {
   return (_req: Request, res: Response, next: NextFunction): void => {
     const { user } = callerOf(res);
     if (isRegulator(user)) {
       throw new ApiError(ApiCode.FORBIDDEN, `regulators may read and audit but never ${rule.action}`);
+    }
+    if (isReadOnly(user)) {
+      throw new ApiError(
+        ApiCode.FORBIDDEN,
+        `${user.name} has role regulator, which is read-only: it may never ${rule.action} (and reads only what ${user.mspId} may)`,
+      );
     }
     if (rule.roles !== undefined && (user.role === null || !rule.roles.includes(user.role))) {
       throw new ApiError(

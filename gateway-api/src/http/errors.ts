@@ -43,10 +43,13 @@ const STATUS: Readonly<Record<string, number>> = {
   QUORUM_NOT_MET: 409,
   PROPOSAL_REJECTED: 409,
   PROPOSAL_NOT_EXECUTABLE: 409,
+  LINEAGE_CONSENT_REQUIRED: 409,
   ARTIFACT_MISMATCH: 409,
+  REPLAY_TOO_FAR: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  TOO_MANY_STREAMS: 429,
   COMMIT_FAILED: 502,
   MODEL_UNAVAILABLE: 502,
   MODEL_FAILED: 502,
@@ -117,6 +120,9 @@ export function errorMiddleware(err: unknown, req: Request, res: Response, next:
   req.log[level]({ err, code: apiError.code, status, transactionId: apiError.transactionId }, apiError.message);
   // Read by the metrics middleware when the response finishes.
   res.locals.errorCode = apiError.code;
+  if (apiError.retryAfterSeconds !== undefined) {
+    res.set('Retry-After', String(apiError.retryAfterSeconds));
+  }
   res.status(status).json({
     error: {
       code: apiError.code,

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { callerOf, pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import { isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { AuditService } from '../services/audit';
 import { TokenService } from '../services/tokens';
@@ -10,7 +11,17 @@ export function auditRoutes(ledger: Ledger): Router {
   const router = Router();
   router.get('/me', async (_req, res) => {
     const { user } = callerOf(res);
-    res.json({ user: user.name, org: user.org, ...(await new TokenService(sessionOf(res)).whoAmI()) });
+    const ledgerView = await new TokenService(sessionOf(res)).whoAmI();
+    // Role, regulator and read-only follow the chaincode's rules (fabric/identity.ts); the raw attributes show why an offering's requiredAttributes refuse a caller.
+    res.json({
+      user: user.name,
+      org: user.org,
+      ...ledgerView,
+      role: user.role,
+      regulator: isRegulator(user),
+      readOnly: isReadOnly(user),
+      attributes: user.attributes,
+    });
   });
   router.get('/audit/accesses', async (req, res) => {
     const filter = { modelId: query(req, 'modelId'), mspId: query(req, 'mspId'), caller: query(req, 'caller'), licenseId: query(req, 'licenseId') };

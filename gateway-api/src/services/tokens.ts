@@ -38,8 +38,11 @@ export class TokenService {
     return decode(await this.session.evaluate('TokenContract', 'GetTotalSupply'));
   }
 
-  /** The caller as the chaincode sees it. */
-  async whoAmI(): Promise<Omit<Schemas['Me'], 'user' | 'org'>> {
-    return decode(await this.session.evaluate('TokenContract', 'WhoAmI'));
+  /** The caller's accounts and MSP as the chaincode sees them (`WhoAmI`). */
+  async whoAmI(): Promise<Pick<Schemas['Me'], 'mspId' | 'account' | 'orgAccount'>> {
+    const { mspId, account, orgAccount } = decode<Pick<Schemas['Me'], 'mspId' | 'account' | 'orgAccount'>>(
+      await this.session.evaluate('TokenContract', 'WhoAmI'),
+    );
+    return { mspId, account, orgAccount };
   }
 }
