@@ -30,6 +30,8 @@ export const Events = {
   AccessRecorded: 'AccessRecorded',
   /** Payload: the ExpirySettlementRecord (units settled and the holder's refund). */
   LicenseExpirySettled: 'LicenseExpirySettled',
+  /** Payload: the RefundRecord. */
+  AccessRefunded: 'AccessRefunded',
   /** Payload: the ClaimRecord. */
   RoyaltiesClaimed: 'RoyaltiesClaimed',
   /** Payload: the ListingRecord as listed. */

@@ -1,6 +1,6 @@
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
-import { HOSPITAL, accountOf, buy, contracts, digest, meteredOffering, mint, people, person, publish, registerModel, standardSetup } from './support/world';
+import { HOSPITAL, access, accountOf, buy, contracts, digest, meteredOffering, mint, people, person, publish, registerModel, standardSetup } from './support/world';
 
 const identities: Record<string, FakeIdentity> = {
   'lab admin': people.labAdmin,
@@ -94,6 +94,16 @@ const cases: {
       const childPolicy = JSON.stringify({ beneficiaries: [{ account: 'org::HospitalMSP', shareBps: 10000 }], parents: [{ modelId: parentId, shareBps: 2000 }] });
       const childId = await registerModel(fabric, childPolicy, people.hospitalAdmin);
       return (who) => fabric.submit(who, contracts.models, 'ConsentLineageChange', childId, parentId, '1000');
+    },
+  },
+  {
+    tx: 'RefundAccess',
+    allowed: ['lab admin', 'lab engineer'],
+    setup: async (fabric) => {
+      const { offeringId } = await standardSetup(fabric);
+      const purchase = await buy(fabric, offeringId, '10');
+      const record = await access(fabric, purchase.licenseId);
+      return (who) => fabric.submit(who, contracts.licenses, 'RefundAccess', record.accessId, 'the model failed');
     },
   },
   {

@@ -18,9 +18,11 @@ type Step =
   | { readonly kind: 'vote'; readonly proposal: number; readonly who: number; readonly choice: number }
   | { readonly kind: 'execute'; readonly proposal: number; readonly waitSeconds: number }
   | { readonly kind: 'settle'; readonly license: number; readonly waitSeconds: number }
-  | { readonly kind: 'policy'; readonly resaleRoyaltyBps: number; readonly parentShareBps: number };
+  | { readonly kind: 'policy'; readonly resaleRoyaltyBps: number; readonly parentShareBps: number }
+  | { readonly kind: 'refund'; readonly access: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('refund' as const), access: fc.nat() }),
   fc.record({ kind: fc.constant('policy' as const), resaleRoyaltyBps: fc.integer({ min: 0, max: 10000 }), parentShareBps: fc.integer({ min: 1, max: 3000 }) }),
   fc.record({ kind: fc.constant('mint' as const), amount: fc.integer({ min: 1, max: 5000 }), toPractitioner: fc.boolean() }),
   fc.record({ kind: fc.constant('purchase' as const), units: fc.integer({ min: 1, max: 400 }), offering: fc.integer({ min: 0, max: 2 }) }),
@@ -47,7 +49,7 @@ const BUSINESS_CODES =
   /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED|ASK_BELOW_ROYALTY|LISTING_CLOSED|UNITS_LOCKED|ALREADY_VOTED|VOTING_CLOSED|VOTING_OPEN|QUORUM_NOT_MET|PROPOSAL_REJECTED|PROPOSAL_NOT_EXECUTABLE|FORBIDDEN|CONFLICT|INVALID_ARGUMENT: payer|LINEAGE_CONSENT_REQUIRED): /;
 
 describe('conservation under random sequences', () => {
-  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, with every owned key pinned to its owner org, after every step of royalty policy changes, purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
+  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, with every owned key pinned to its owner org, after every step of royalty policy changes, refunds, purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
         const fabric = new FakeFabric();
@@ -81,6 +83,7 @@ describe('conservation under random sequences', () => {
           [people.practitioner, 'self'],
         ];
         const licenses: string[] = [];
+        const accesses: string[] = [];
         const listings: string[] = [];
         const proposals: string[] = [];
         const voters: [FakeIdentity, string][] = [
@@ -122,6 +125,7 @@ describe('conservation under random sequences', () => {
                     '',
                   )) as AccessRecord;
                   expect(record.royalties.reduce((sum, share) => sum + BigInt(share.amount), 0n)).toBe(BigInt(record.amount));
+                  accesses.push(record.accessId);
                 }
                 break;
               case 'claim': {
@@ -206,6 +210,11 @@ describe('conservation under random sequences', () => {
                 if (proposals.length > 0) {
                   fabric.advance(current.waitSeconds);
                   await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposals[current.proposal % proposals.length]);
+                }
+                break;
+              case 'refund':
+                if (accesses.length > 0) {
+                  await fabric.submit(people.labEngineer, contracts.licenses, 'RefundAccess', accesses[current.access % accesses.length], 'the model failed');
                 }
                 break;
               case 'policy':

@@ -1,6 +1,9 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
-import { Limits } from '../config';
+import { Limits, Role } from '../config';
+
+/** Who may refund an access of a model: its owner org's admins and engineers (the serving gate runs as one). */
+const REFUNDERS = [Role.admin, Role.engineer] as const;
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
 import { mspOfAccount } from '../domain/identity';
@@ -13,6 +16,7 @@ import type {
   ModelRecord,
   ModelVersionRecord,
   PurchaseRecord,
+  RefundRecord,
   RoyaltyRow,
 } from '../domain/records';
 import { splitRoyalty } from '../domain/split';
@@ -29,12 +33,13 @@ import {
   requireText,
   requireUnits,
 } from '../domain/validation';
-import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireReader, requireWriter } from '../ledger/authz';
+import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireOrgWriter, requireReader, requireWriter } from '../ledger/authz';
 import {
   balanceOf,
   debit,
   licenseOutflow,
   licenseRemaining,
+  lotRemaining,
   loadLineagePolicies,
   pageOfIndex,
   planTake,
@@ -45,7 +50,9 @@ import {
   requireTerms,
   soldUnits,
   writeBalance,
+  writeLot,
   writeNewLicense,
+  writeRoyaltyRows,
   writeTakes,
 } from '../ledger/repo';
 import { ClientRequest } from '../ledger/requests';
@@ -290,8 +297,9 @@ export class LicenseContract extends LedgerContract {
     await tx.put(Keys.accessByCaller(caller.account, now, txId), ref);
     await tx.put(Keys.accessByLicense(license.licenseId, now, txId), ref);
     await tx.put(Keys.accessByTime(now, txId), ref);
-    for (const [index, payout] of payouts.entries()) {
-      const row: RoyaltyRow = {
+    await writeRoyaltyRows(
+      tx,
+      payouts.map((payout) => ({
         docType: 'royalty',
         account: payout.account,
         amount: payout.amount.toString(),
@@ -302,10 +310,9 @@ export class LicenseContract extends LedgerContract {
         accessId: txId,
         at: now,
         txId,
-      };
-      await tx.put(Keys.accrual(payout.account, now, txId, index), row);
-      await tx.put(Keys.royaltyPayment(payout.account, now, txId, index), row);
-    }
+      })),
+      now,
+    );
     await request.finish(record);
     tx.emit(Events.AccessRecorded, record);
     return result(record);
@@ -361,6 +368,89 @@ export class LicenseContract extends LedgerContract {
     await tx.put(Keys.expirySettlement(license.licenseId, tx.txId), record);
     tx.emit(Events.LicenseExpirySettled, record);
     return result(record);
+  }
+
+  /**
+   * Refunds an access whose inference was not delivered: the model failed,
+   * timed out or served another artifact after the access committed. The
+   * model owner's serving gate calls it, since the owner is the one that
+   * knows; so may the owner's admins. The units go back to the lots they
+   * came from, each beneficiary's share is reversed by a negative royalty
+   * row (claims net them off), and a refund record joins the access record,
+   * which stays. Model owner org, role admin or engineer; once per access.
+   * Returns the RefundRecord.
+   *
+   * @throws ChaincodeError NOT_FOUND for an unknown access; FORBIDDEN for
+   *   anyone but the owner's admins and engineers; CONFLICT when already refunded.
+   */
+  @Transaction()
+  async RefundAccess(ctx: Context, accessId: string, reason: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const caller = tx.caller;
+    requireWriter(caller, 'refund an access', REFUNDERS);
+    const id = requireText('accessId', accessId, 128);
+    const why = requireText('reason', reason, 200);
+    const record = await tx.get<AccessRecord>(Keys.access(id));
+    if (record === undefined) {
+      throw new ChaincodeError(ErrorCode.NOT_FOUND, `access record ${id} does not exist`);
+    }
+    const model = await requireModel(tx, record.modelId);
+    requireOrgWriter(caller, model.ownerMspId, `refund accesses of model ${model.modelId}`, REFUNDERS);
+    if ((await tx.get<RefundRecord>(Keys.refund(id))) !== undefined) {
+      throw new ChaincodeError(ErrorCode.CONFLICT, `access ${id} was already refunded`);
+    }
+    const license = await requireLicense(tx, record.licenseId);
+    for (const lot of record.lots) {
+      await writeLot(tx, license, lot.index, (await lotRemaining(tx, license, lot.index)) + BigInt(lot.units));
+    }
+    const now = tx.now;
+    const reversed = record.royalties.map((share) => ({ ...share, amount: (-BigInt(share.amount)).toString() }));
+    const rows: RoyaltyRow[] = reversed.map((share) => ({
+      docType: 'royalty',
+      kind: 'refund',
+      account: share.account,
+      amount: share.amount,
+      modelId: share.modelId,
+      accessedModelId: record.modelId,
+      depth: share.depth,
+      licenseId: record.licenseId,
+      accessId: id,
+      at: now,
+      txId: tx.txId,
+    }));
+    await writeRoyaltyRows(tx, rows, now);
+    const refund: RefundRecord = {
+      docType: 'refund',
+      accessId: id,
+      licenseId: record.licenseId,
+      modelId: record.modelId,
+      holder: record.holder,
+      units: record.units,
+      amount: record.amount,
+      reason: why,
+      royalties: reversed,
+      refundedBy: caller.account,
+      refundedAt: now,
+      txId: tx.txId,
+    };
+    await tx.put(Keys.refund(id), refund);
+    tx.emit(Events.AccessRefunded, refund);
+    return result(refund);
+  }
+
+  /** Reads the refund of an access. The caller's org, the holder's org, the model owner's org, or a regulator. */
+  @Transaction(false)
+  async GetAccessRefund(ctx: Context, accessId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireText('accessId', accessId, 128);
+    const refund = await tx.get<RefundRecord>(Keys.refund(id));
+    const record = await tx.get<AccessRecord>(Keys.access(id));
+    if (refund === undefined || record === undefined) {
+      throw new ChaincodeError(ErrorCode.NOT_FOUND, `access ${id} has no refund`);
+    }
+    const model = await requireModel(tx, record.modelId);
+    requireReader(tx.caller, [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId], `the refund of access ${id}`);
+    return result(refund);
   }
 
   /**

@@ -48,6 +48,7 @@ import {
   requireTerms,
   requireUnlocked,
   writeNewLicense,
+  writeRoyaltyRows,
   writeLot,
   writeTakes,
 } from '../ledger/repo';
@@ -425,10 +426,7 @@ export class MarketContract extends LedgerContract {
     }
     // Delta rows, as accesses write: neither the seller's balance nor a beneficiary's is read and rewritten,
     // so buys of different listings of one seller do not conflict.
-    for (const [index, row] of rows.entries()) {
-      await tx.put(Keys.accrual(row.account, now, txId, index), row);
-      await tx.put(Keys.royaltyPayment(row.account, now, txId, index), row);
-    }
+    await writeRoyaltyRows(tx, rows, now);
     const items = listing.items.map((item, index) => ({ ...item, remaining: (BigInt(item.remaining) - quantities[index]).toString() }));
     const soldOut = items.every((item) => item.remaining === '0');
     await writeListing(tx, { ...listing, items, status: soldOut ? 'sold' : 'open', updatedAt: now, txId });

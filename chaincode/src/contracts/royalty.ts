@@ -69,7 +69,9 @@ export class RoyaltyContract extends LedgerContract {
    * (`org`, role admin) accrual rows into its balance. Only rows strictly
    * before `upTo` (optional ISO instant, empty for now) and before the
    * transaction time minus the settlement lag are taken, at most
-   * `maxClaimRows` of them; the rest wait for the next claim. Bounding the
+   * `maxClaimRows` of them; the rest wait for the next claim. When those
+   * rows sum to nothing or less (refunds reversed more than was earned in the
+   * range), nothing is claimed. Bounding the
    * range by time keeps accesses committing meanwhile out of this claim's
    * range read. Any non-regulator role. Returns the ClaimRecord.
    */
@@ -98,8 +100,9 @@ export class RoyaltyContract extends LedgerContract {
       claimedAt: now,
       txId: tx.txId,
     };
-    if (rows.length === 0) {
-      return result(claim);
+    // Refunds write negative rows: while they outweigh the income in range, nothing is claimed and they wait to net off later income.
+    if (rows.length === 0 || amount <= 0n) {
+      return result({ ...claim, amount: '0', rows: 0 });
     }
     for (const row of rows) {
       await tx.delete(row.key);

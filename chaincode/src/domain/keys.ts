@@ -62,6 +62,8 @@ export const Keys = {
   lotsOf: (licenseId: string): readonly string[] => ['lot', licenseId],
   /** Immutable record of a term licence's unused units settled after its expiry. */
   expirySettlement: (licenseId: string, txId: string): string => key('expiry', licenseId, txId),
+  /** Immutable record of an access refunded by the model owner; at most one per access. */
+  refund: (accessId: string): string => key('refund', accessId),
   /** Index of licences by holder. */
   licenseByHolder: (holder: string, licenseId: string): string => key('holder', holder, licenseId),
   licensesByHolder: (holder: string): readonly string[] => ['holder', holder],

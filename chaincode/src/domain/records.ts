@@ -195,11 +195,38 @@ export interface AccessRecord {
   readonly txId: string;
 }
 
+/**
+ * An access refunded by the model owner because the model did not deliver
+ * (it failed, timed out or served another artifact after the access
+ * committed). Its units went back to the lots they were taken from, and each
+ * beneficiary's share was reversed with a negative royalty row; the access
+ * record stays, so the audit shows both.
+ */
+export interface RefundRecord {
+  readonly docType: 'refund';
+  readonly accessId: string;
+  readonly licenseId: string;
+  readonly modelId: string;
+  readonly holder: string;
+  readonly units: string;
+  readonly amount: string;
+  readonly reason: string;
+  /** The reversed shares, one per share of the access, with negative amounts. */
+  readonly royalties: readonly RoyaltyShare[];
+  readonly refundedBy: string;
+  readonly refundedAt: string;
+  readonly txId: string;
+}
+
 /** A royalty row: an unclaimed accrual (deleted on claim) or an immutable payment (statement). */
 export interface RoyaltyRow {
   readonly docType: 'royalty';
-  /** Absent for an access royalty; `resaleRoyalty` or `saleProceeds` for a secondary sale (then accessId is the trade's tx id). */
-  readonly kind?: 'resaleRoyalty' | 'saleProceeds';
+  /**
+   * Absent for an access royalty; `resaleRoyalty` or `saleProceeds` for a
+   * secondary sale (then accessId is the trade's tx id); `refund` for the
+   * reversal of an access's share, with a negative amount.
+   */
+  readonly kind?: 'resaleRoyalty' | 'saleProceeds' | 'refund';
   readonly account: string;
   readonly amount: string;
   readonly modelId: string;

@@ -14,6 +14,7 @@ import type {
   ModelRecord,
   ModelVersionRecord,
   OfferingRecord,
+  RoyaltyRow,
   TermsSnapshot,
   VoteLockRecord,
 } from '../domain/records';
@@ -176,6 +177,19 @@ export async function checkLineageKept(tx: Tx, model: ModelRecord, policy: Royal
         `model ${model.modelId} pays parent ${cut.modelId} ${cut.fromBps} basis points; ${cut.toBps === 0 ? 'dropping it' : `lowering it to ${cut.toBps}`} needs the consent of its owner ${parent?.ownerMspId ?? 'org'}, which ${allowed} (ConsentLineageChange)`,
       );
     }
+  }
+}
+
+/**
+ * Writes royalty rows as a pair each: an accrual delta row (deleted when
+ * claimed) and an immutable payment row (statements and audit), numbered in
+ * order under the transaction's id, so that no balance is read and rewritten
+ * and concurrent transactions never share a key.
+ */
+export async function writeRoyaltyRows(tx: Tx, rows: readonly RoyaltyRow[], now: string): Promise<void> {
+  for (const [index, row] of rows.entries()) {
+    await tx.put(Keys.accrual(row.account, now, tx.txId, index), row);
+    await tx.put(Keys.royaltyPayment(row.account, now, tx.txId, index), row);
   }
 }
 

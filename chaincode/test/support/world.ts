@@ -211,8 +211,8 @@ export function totals(fabric: FakeFabric): Totals {
     sold: sumOf('sold/', 'units'),
     held,
     listed,
-    // Used by accesses, or settled unused after a term licence expired.
-    consumed: sumOf('access/', 'units') + sumOf('expiry/', 'units'),
+    // Used by accesses (less those the owner refunded), or settled unused after a term licence expired.
+    consumed: sumOf('access/', 'units') - sumOf('refund/', 'units') + sumOf('expiry/', 'units'),
   };
 }
 
