@@ -32,8 +32,12 @@ export interface Plan {
   channel: string;
   chaincode: { name: string; endorsementPolicy: string };
   orgs: OrgPlan[];
-  /** The lab's Open Inference Protocol v2 server of the shipped model. */
-  modelServer: { url: string; model: string };
+  /**
+   * The lab's Open Inference Protocol v2 server of the shipped model: its Unix
+   * socket (the lab's own way in) and the endpoint registered on the ledger,
+   * which is the lab's serving gate.
+   */
+  modelServer: { socket: string; endpoint: string; model: string };
 }
 
 /** Reads the plan of the running network; fails with the command to run when there is none. */

@@ -3,6 +3,7 @@
  * its own (a separate process from gateway-api/dist, configured as `up`
  * configures one, but without a rate limit), and timed HTTP calls.
  */
+import type { Dispatcher } from 'undici';
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -85,10 +86,10 @@ export async function startGateway(repoRoot: string, runtimeDir: string, outDir:
  * One timed HTTP call: ok when the status is `expected`; otherwise the cause is
  * `HTTP:<status>:<error code>` (the API's stable code) or TIMEOUT / NETWORK_ERROR.
  */
-export async function httpTimed(url: string, init: RequestInit, expected = 200): Promise<Outcome> {
+export async function httpTimed(url: string, init: RequestInit & { dispatcher?: Dispatcher }, expected = 200): Promise<Outcome> {
   const started = performance.now();
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) } as RequestInit);
     const text = await response.text();
     const latencyMs = performance.now() - started;
     if (response.status === expected) return { ok: true, latencyMs };

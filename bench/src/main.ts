@@ -2,6 +2,7 @@
  * `npm run bench`: measures the hot paths against the network's own limit in
  * one run. See bench/README.md for what runs and how to read the results.
  */
+import { Agent } from 'undici';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -238,7 +239,9 @@ async function main(): Promise<void> {
     if (settings.http) {
       const card = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as { name: string; version: string; sha256: string };
       const sample = (JSON.parse(readFileSync(join(repoRoot, 'model/heldout-samples.json'), 'utf8')) as { samples: { input: number[] }[] }).samples[0];
-      const served = `${plan.modelServer.url}/v2/models/${card.name}`;
+      // Registered as the lab's gate; the direct baseline calls the model server on its socket, as the gate does.
+      const served = plan.modelServer.endpoint;
+      const socket = new Agent({ connect: { socketPath: plan.modelServer.socket } });
       const servedModel = (
         await submitJson(labAdmin.contract('ModelContract'), 'RegisterModel', `served-${run}`, 'Benchmark: the shipped model', 'tabular-classification',
           'Benchmark only', card.version, card.sha256, 'file://model/breast-cancer-diagnostic.onnx', served, policy)
@@ -250,7 +253,8 @@ async function main(): Promise<void> {
       const json = { 'content-type': 'application/json' };
       const keyed = { ...json, 'X-API-Key': api.key };
       const inputs = [{ name: 'input', shape: [1, sample.input.length], datatype: 'FP32', data: sample.input }];
-      const direct = () => httpTimed(`${served}/infer`, { method: 'POST', headers: json, body: JSON.stringify({ inputs }) });
+      const direct = () =>
+        httpTimed(`http://localhost/v2/models/${card.name}/infer`, { method: 'POST', headers: json, body: JSON.stringify({ inputs }), dispatcher: socket });
       const entitlement = () =>
         httpTimed(`${api.url}/v1/licenses/${httpLicense}/entitlement?purpose=clinical-diagnosis&units=1`, { headers: { 'X-API-Key': api.key } });
       const apiAccess = (seq: number, worker: number) =>

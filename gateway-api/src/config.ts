@@ -54,7 +54,19 @@ export interface Config {
     readonly timeoutMs: number;
     /** Largest response accepted from the endpoint; a larger one fails with MODEL_FAILED. */
     readonly maxResponseBytes: number;
+    /**
+     * Hosts whose registered endpoints may be called over plain http, for
+     * local development only; empty (the default) calls only https endpoints
+     * whose certificate chains to the model owner org's TLS root on the channel.
+     */
+    readonly plainHttpHosts: readonly string[];
   };
+  /**
+   * The serving gate this instance runs in front of its org's model servers
+   * (an HTTPS listener beside the API), or undefined for none: set by
+   * `MLL_GATE_PORT`.
+   */
+  readonly gate: GateConfig | undefined;
   /** The chaincode event feed behind `GET /v1/events`. */
   readonly events: {
     /** Where the listener checkpoints its position (one file per instance). */
@@ -84,6 +96,28 @@ export interface Config {
   };
   /** How long `/healthz` reuses the peer's last answer (or failure), so unauthenticated hits do not each query the ledger; 0 for none. */
   readonly healthCacheMs: number;
+}
+
+/** The serving gate's settings (see `gate/`). */
+export interface GateConfig {
+  readonly host: string;
+  /** 0 asks the OS for a free port (tests use it). */
+  readonly port: number;
+  /** Holds `cert.pem` and `key.pem`: the gate's TLS pair from the org's own CA. */
+  readonly tlsDir: string;
+  /** OIP model name → backend: `unix:<socket>` or `http://host:port`. */
+  readonly backends: Readonly<Record<string, string>>;
+  /** The enrolled user of this org the gate reads the ledger and refunds as (role admin or engineer). */
+  readonly user: string;
+  /** How old an access may be when presented; older ones are refunded. */
+  readonly freshnessMs: number;
+  /** Deadline of one model call behind the gate (metadata check and inference). */
+  readonly modelTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  /** Where the gate keeps the accesses it served, so a restart still refuses replays. */
+  readonly stateFile: string;
+  /** Served results held for a retry of the same request. */
+  readonly maxHeldResults: number;
 }
 
 /** Thrown when the environment is unusable; its message lists every problem. */
@@ -122,7 +156,14 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `MLL_API_EVENTS_MAX_STREAMS` (64), `MLL_API_EVENTS_MAX_BUFFERED_BYTES` (1048576),
  * `MLL_API_EVENTS_SLOW_CLIENT_MS` (5000), `MLL_API_EVENTS_MAX_REPLAY_BLOCKS` (1000),
  * `MLL_API_HEALTH_CACHE_MS` (1000), `MLL_API_INFER_TIMEOUT_MS` (30000),
- * `MLL_API_INFER_MAX_RESPONSE_BYTES` (4194304). Bearer tokens are accepted when
+ * `MLL_API_INFER_MAX_RESPONSE_BYTES` (4194304), `MLL_API_MODEL_PLAIN_HTTP_HOSTS`
+ * (comma-separated hosts; none). The serving gate runs when `MLL_GATE_PORT` is
+ * set; then `MLL_GATE_TLS_DIR` and `MLL_GATE_BACKENDS` (JSON: model name →
+ * `unix:<socket>` or `http://host:port`) are required, and `MLL_GATE_HOST`
+ * (127.0.0.1), `MLL_GATE_USER` (admin), `MLL_GATE_FRESHNESS_MS` (120000),
+ * `MLL_GATE_MODEL_TIMEOUT_MS` (20000), `MLL_GATE_BODY_LIMIT_BYTES` (1048576),
+ * `MLL_GATE_STATE_FILE` (`<runtime>/api/<org>-gate-served.jsonl`) and
+ * `MLL_GATE_MAX_HELD_RESULTS` (1000) may be set. Bearer tokens are accepted when
  * `MLL_API_JWT_KEYS` names a JWKS or PEM public key file; then
  * `MLL_API_JWT_ISSUER` and `MLL_API_JWT_AUDIENCE` are required, and
  * `MLL_API_JWT_USER_CLAIM` (sub), `MLL_API_JWT_ALGORITHMS` (RS256,ES256,EdDSA)
@@ -217,6 +258,47 @@ export function loadConfig(env: Env = process.env): Config {
   if (maxStreamsPerKey > maxStreams) {
     problems.push(`MLL_API_EVENTS_MAX_STREAMS_PER_KEY (${maxStreamsPerKey}) must not exceed MLL_API_EVENTS_MAX_STREAMS (${maxStreams})`);
   }
+  const plainHttpHosts = text('MLL_API_MODEL_PLAIN_HTTP_HOSTS', '')
+    .split(',')
+    .map((host) => host.trim())
+    .filter((host) => host !== '');
+  let gate: GateConfig | undefined;
+  if (text('MLL_GATE_PORT', '') !== '') {
+    const tlsDir = resolve(text('MLL_GATE_TLS_DIR'));
+    if (!existsSync(join(tlsDir, 'cert.pem')) || !existsSync(join(tlsDir, 'key.pem'))) {
+      problems.push(`MLL_GATE_TLS_DIR: no cert.pem and key.pem in ${tlsDir}`);
+    }
+    let backends: Record<string, string> = {};
+    try {
+      const parsed = JSON.parse(text('MLL_GATE_BACKENDS', '{}')) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new Error('not an object');
+      }
+      backends = parsed as Record<string, string>;
+    } catch {
+      problems.push('MLL_GATE_BACKENDS must be a JSON object of model name to backend');
+    }
+    if (Object.keys(backends).length === 0) {
+      problems.push('MLL_GATE_BACKENDS must name at least one model the gate serves');
+    }
+    for (const [name, target] of Object.entries(backends)) {
+      if (typeof target !== 'string' || !/^(unix:\/.+|https?:\/\/[^/]+)$/.test(target)) {
+        problems.push(`MLL_GATE_BACKENDS: the backend of ${name} must be unix:<absolute socket path> or http://host:port, not ${JSON.stringify(target)}`);
+      }
+    }
+    gate = {
+      host: text('MLL_GATE_HOST', '127.0.0.1'),
+      port: integer('MLL_GATE_PORT', 0, 0, 65535),
+      tlsDir,
+      backends,
+      user: text('MLL_GATE_USER', 'admin'),
+      freshnessMs: integer('MLL_GATE_FRESHNESS_MS', 120_000, 1000, 86_400_000),
+      modelTimeoutMs: integer('MLL_GATE_MODEL_TIMEOUT_MS', 20_000, 100, 600_000),
+      bodyLimitBytes: integer('MLL_GATE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+      stateFile: resolve(text('MLL_GATE_STATE_FILE', join(runtimeDir, 'api', `${org}-gate-served.jsonl`))),
+      maxHeldResults: integer('MLL_GATE_MAX_HELD_RESULTS', 1000, 0, 1_000_000),
+    };
+  }
   const config: Config = {
     org,
     peer: text('MLL_API_PEER', ''),
@@ -246,7 +328,9 @@ export function loadConfig(env: Env = process.env): Config {
     inference: {
       timeoutMs: integer('MLL_API_INFER_TIMEOUT_MS', 30_000, 100, 600_000),
       maxResponseBytes: integer('MLL_API_INFER_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      plainHttpHosts,
     },
+    gate,
     events: {
       checkpointFile: resolve(text('MLL_API_EVENTS_CHECKPOINT_FILE', join(runtimeDir, 'api', `${org}-${port}-events.checkpoint.json`))),
       ringSize: integer('MLL_API_EVENTS_RING_SIZE', 1000, 1, 1_000_000),

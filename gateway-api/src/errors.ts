@@ -52,6 +52,24 @@ export const ApiCode = {
   MODEL_FAILED: 'MODEL_FAILED',
   /** The serving endpoint does not report the artifact sha256 that is active on the ledger; the model was not called. */
   MODEL_INTEGRITY_MISMATCH: 'MODEL_INTEGRITY_MISMATCH',
-  /** The model did not answer within the inference timeout; nothing was charged. */
+  /** The model did not answer within the inference timeout; nothing was charged, or the gate refunded the access. */
   MODEL_TIMEOUT: 'MODEL_TIMEOUT',
+  /**
+   * The registered endpoint is not one the gateway may call: not https (and
+   * not allowed plain), or its TLS certificate does not chain to the model
+   * owner org's TLS root on the channel. No request was sent; nothing was charged.
+   */
+  MODEL_ENDPOINT_UNTRUSTED: 'MODEL_ENDPOINT_UNTRUSTED',
+  /** A serving gate was called for inference without an access id and signature. */
+  ACCESS_REQUIRED: 'ACCESS_REQUIRED',
+  /** The gate's own peer holds no valid committed access with that id. */
+  ACCESS_NOT_COMMITTED: 'ACCESS_NOT_COMMITTED',
+  /** The access pays for another model or artifact, or for a request with another hash. */
+  ACCESS_MISMATCH: 'ACCESS_MISMATCH',
+  /** The signature is not the access creator's over the access id and the request hash. */
+  ACCESS_SIGNATURE_INVALID: 'ACCESS_SIGNATURE_INVALID',
+  /** The access is older than the gate's freshness window; the gate refunded it. */
+  ACCESS_STALE: 'ACCESS_STALE',
+  /** The access was served (or refunded) before; a result is served once. */
+  ACCESS_ALREADY_SERVED: 'ACCESS_ALREADY_SERVED',
 } as const;

@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from './config';
 import { EventFeed } from './fabric/events';
 import { Ledger } from './fabric/ledger';
 import { bindOrg } from './fabric/plan';
+import { startGate, type RunningGate } from './gate/server';
 import { createApp } from './http/app';
 import { Metrics } from './metrics';
 
@@ -21,6 +22,8 @@ export interface Running {
   readonly ledger: Ledger;
   readonly events: EventFeed;
   readonly url: string;
+  /** The serving gate this instance runs, if its config names one. */
+  readonly gate: RunningGate | undefined;
   close(): Promise<void>;
 }
 
@@ -46,12 +49,15 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
   });
   const url = `http://${config.host}:${config.port}`;
   logger.info({ url, peer: binding.peer.id, mspId: binding.org.mspId }, 'gateway API listening');
+  const gate = config.gate === undefined ? undefined : await startGate(config.gate, config, ledger, logger);
   return {
     server,
     ledger,
     events,
     url,
+    gate,
     close: async () => {
+      await gate?.close();
       // Event streams never end by themselves: end them first, so the server can drain.
       await events.close();
       await drain(server, config.shutdownGraceMs, () =>

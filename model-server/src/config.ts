@@ -10,6 +10,12 @@ export interface Config {
   readonly host: string;
   /** 0 asks the OS for a free port (tests use it). */
   readonly port: number;
+  /**
+   * A Unix socket to listen on instead of host and port: how the lab runs it
+   * behind its serving gate, so that only processes that can open the socket
+   * file (mode 0600, in a folder of mode 0700) reach the model.
+   */
+  readonly socket: string | undefined;
   /** The ONNX artifact to serve. */
   readonly modelPath: string;
   /** The model card written by model/train.py: name, version and the artifact's sha256. */
@@ -40,6 +46,7 @@ const DEFAULT_PORT = 8500;
  *
  * Variables: `MLL_MODEL_HOST` (127.0.0.1), `MLL_MODEL_PORT` (8500 +
  * `MLL_PORT_OFFSET`, so it shifts with the network's ports),
+ * `MLL_MODEL_SOCKET` (unset: listen on host and port; set: a Unix socket path, and host and port are ignored),
  * `MLL_MODEL_PATH` (`<repo>/model/breast-cancer-diagnostic.onnx`),
  * `MLL_MODEL_METADATA` (`model.json` beside the artifact),
  * `MLL_MODEL_BODY_LIMIT_BYTES` (1048576), `MLL_MODEL_MAX_BATCH` (1024),
@@ -70,6 +77,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     host: text('MLL_MODEL_HOST', '127.0.0.1'),
     port: integer('MLL_MODEL_PORT', DEFAULT_PORT + offset, 0, 65535),
+    socket: env.MLL_MODEL_SOCKET === undefined || env.MLL_MODEL_SOCKET === '' ? undefined : resolve(env.MLL_MODEL_SOCKET),
     modelPath,
     metadataPath: resolve(text('MLL_MODEL_METADATA', resolve(modelPath, '../model.json'))),
     bodyLimitBytes: integer('MLL_MODEL_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

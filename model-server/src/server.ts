@@ -7,7 +7,9 @@
  * SIGTERM and SIGINT drain in-flight requests, then release the model.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { connect, type AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './http';
 import { Model, ModelLoadError } from './model';
@@ -38,24 +40,33 @@ export async function start(config: Config, log: (message: string) => void = (m)
   );
   server.requestTimeout = 30_000;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
+    if (config.socket !== undefined) {
+      await listenOnSocket(server, config.socket);
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    }
   } catch (err) {
     await model.close();
     throw err;
   }
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let url: string;
+  if (config.socket !== undefined) {
+    url = `unix:${config.socket}`;
+  } else {
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  }
   return {
     server,
     model,
     stats,
-    url: `http://${host}:${port}`,
+    url,
     close: async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -63,6 +74,44 @@ export async function start(config: Config, log: (message: string) => void = (m)
       await model.close();
     },
   };
+}
+
+/**
+ * Listens on a Unix socket readable by this user only: the socket's folder is
+ * made mode 0700 and the socket 0600. A socket file left by a server that
+ * died is removed first; one that still answers is refused.
+ *
+ * @throws Error when another server listens on the socket.
+ */
+async function listenOnSocket(server: Server, socket: string): Promise<void> {
+  mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(socket), 0o700);
+  if (existsSync(socket)) {
+    const alive = await new Promise<boolean>((resolve) => {
+      const probe = connect(socket, () => {
+        probe.end();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (alive) {
+      throw new Error(`another server already listens on ${socket}`);
+    }
+    unlinkSync(socket);
+  }
+  // The socket is created with the process umask; tighten it before it is announced.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(umask);
+  }
 }
 
 if (require.main === module) {

@@ -17,12 +17,28 @@ start_apis() {
   while IFS=$'\t' read -r org port; do
     printf '%s\n' "MLL_API_ORG=$org" "MLL_API_PORT=$port" "MLL_RUNTIME_DIR=$RUNTIME_DIR" \
       "NODE_ENV=production" >"$RUNTIME_DIR/nodes/api.$org.env"
+    gate_env "$org" >>"$RUNTIME_DIR/nodes/api.$org.env"
     start_process "api.$org" "$RUNTIME_DIR/nodes/api.$org.env" "$(command -v node)" "$REPO_ROOT/gateway-api/dist/server.js"
   done < <(plan '.orgs[] | [.name, .api.port] | @tsv')
   while IFS=$'\t' read -r org port peer_ca; do
     wait_healthy "api.$org" "$(plan --arg o "$org" '.orgs[] | select(.name == $o) | .api.health')" "$peer_ca"
   done < <(plan '.orgs[] | [.name, .api.port, .peers[0].tls.ca] | @tsv')
+  while IFS=$'\t' read -r org health ca; do
+    wait_healthy "api.$org" "$health" "$ca"
+  done < <(plan '.orgs[] | select(.gate != null) | [.name, .gate.health, .gate.tls.ca] | @tsv')
   issue_demo_keys
+}
+
+# gate_env ORG: the environment of ORG's serving gate, run by its API instance;
+# nothing for an org without a gate. The gate serves the model server of the
+# org that operates it, over the server's Unix socket.
+gate_env() {
+  local gate
+  gate="$(plan -c --arg o "$1" '.orgs[] | select(.name == $o) | .gate // empty')"
+  [ -n "$gate" ] || return 0
+  printf '%s\n' "MLL_GATE_PORT=$(jq -r .port <<<"$gate")" "MLL_GATE_TLS_DIR=$(dirname "$(jq -r .tls.cert <<<"$gate")")" \
+    "MLL_GATE_USER=admin" \
+    "MLL_GATE_BACKENDS=$(plan -c --arg o "$1" 'if .modelServer.operator == $o then {(.modelServer.model): "unix:\(.modelServer.socket)"} else {} end')"
 }
 
 # issue_api_key ORG USER: prints a new API key of ORG's gateway for USER, an
@@ -51,10 +67,17 @@ issue_demo_keys() {
 start_model_server() {
   log "building the model server"
   (cd "$REPO_ROOT" && npm run --silent build -w model-server) || die "the model server does not build"
-  printf '%s\n' "MLL_MODEL_PORT=$(plan .modelServer.port)" "MLL_MODEL_PATH=$REPO_ROOT/model/$(plan .modelServer.model).onnx" \
+  local socket deadline=$((SECONDS + HEALTH_TIMEOUT))
+  socket="$(plan .modelServer.socket)"
+  printf '%s\n' "MLL_MODEL_SOCKET=$socket" "MLL_MODEL_PATH=$REPO_ROOT/model/$(plan .modelServer.model).onnx" \
     >"$RUNTIME_DIR/nodes/model-server.env"
   start_process model-server "$RUNTIME_DIR/nodes/model-server.env" "$(command -v node)" "$REPO_ROOT/model-server/dist/server.js"
-  wait_healthy model-server "$(plan .modelServer.health)" /dev/null
+  until curl -sf --unix-socket "$socket" http://localhost/v2/health/ready >/dev/null 2>&1; do
+    still_running model-server || die "model-server exited while starting; its log is $LOGS_DIR/model-server.log"
+    [ "$SECONDS" -lt "$deadline" ] || die "model-server is not ready on $socket after ${HEALTH_TIMEOUT}s; see $LOGS_DIR/model-server.log"
+    sleep 0.5
+  done
+  log "model-server is ready on $socket (reachable only through the $(plan .modelServer.operator) gate)"
 }
 
 # seed_demo: once per network, registers the shipped model through the lab's API
@@ -77,5 +100,6 @@ print_apis() {
     printf '  %-10s %s  X-API-Key for %s: %s\n' "$org" "$url" "$user" "$key"
   done < <(plan '.orgs[] | [.name, .api.url] | @tsv')
   printf '  e.g. curl -H "X-API-Key: <key>" %s/v1/me\n' "$(plan '.orgs[0].api.url')"
-  printf '\nModel server (Open Inference Protocol v2): %s/v2/models/%s\n' "$(plan .modelServer.url)" "$(plan .modelServer.model)"
+  printf '\nModel %s (Open Inference Protocol v2), served only through the %s serving gate: %s\n' \
+    "$(plan .modelServer.model)" "$(plan .modelServer.operator)" "$(plan .modelServer.endpoint)"
 }

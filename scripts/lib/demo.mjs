@@ -53,7 +53,7 @@ async function call(org, method, path, body, ok = [200, 201]) {
 }
 
 async function seed() {
-  const served = `${plan.modelServer.url}/v2/models/${card.name}`;
+  const served = plan.modelServer.endpoint;
   const model = await call('lab', 'POST', '/v1/models', {
     name: card.name,
     description: `${card.pipeline ?? 'Logistic regression'} over the 30 Wisconsin fine-needle-aspirate features; 0 = malignant, 1 = benign`,

@@ -291,6 +291,18 @@ enroll_chaincode_servers() {
   done < <(plan '.orgs[] | [.name, .chaincodeServer.tlsDir] | @tsv')
 }
 
+# enroll_gates: the TLS pair of every org's serving gate, from the org's own CA,
+# whose TLS root the channel holds: that is how another org's gateway knows the
+# gate is the owner's.
+enroll_gates() {
+  local org dir
+  while IFS=$'\t' read -r org dir; do
+    [ -f "$dir/tls/cert.pem" ] && continue
+    log "enrolling the serving gate of $org at ca.$org"
+    enroll_identity "$org" gate client "$dir" "" tls
+  done < <(plan '.orgs[] | select(.gate != null) | [.name, .gate.tlsDir] | @tsv')
+}
+
 # enroll_user ORG NAME ROLE [ATTR=VALUE...]: on a running network, registers a
 # new user at ORG's CA with role=ROLE and the other attributes in its
 # certificate, enrolls it into the runtime identity store, keeps it in every
@@ -360,7 +372,7 @@ check_ports_free() {
     done
   done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
                  (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
-                 (.orgs[] | .api | [.id, "\(.port)"]), (.modelServer | [.id, "\(.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
+                 (.orgs[] | .api | [.id, "\(.port)"]), (.orgs[] | .gate // empty | [.id, "\(.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
 }
 
 start_nodes() {
@@ -655,6 +667,7 @@ network_up() {
   for org in $(all_orgs); do wait_ca "$org"; done
   for org in $(all_orgs); do enroll_org "$org"; done
   enroll_chaincode_servers
+  enroll_gates
   start_nodes
   create_channel
   wait_raft_leader
@@ -713,7 +726,14 @@ network_status() {
     pid="$(pid_of "$id")"
     if is_running "$id" && curl -sf "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
-  done < <(plan '(.orgs[].api, .modelServer) | [.id, .port, .health] | @tsv')
+  done < <(plan '.orgs[].api | [.id, .port, .health] | @tsv')
+  while IFS=$'\t' read -r id port health cacert; do
+    if is_running "api.${id#gate.}" && curl -sf --cacert "$cacert" "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
+    printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "$(pid_of "api.${id#gate.}")" "$port" "$state" - "in api.${id#gate.}"
+  done < <(plan '.orgs[].gate // empty | [.id, .port, .health, .tls.ca] | @tsv')
+  id="$(plan .modelServer.id)"
+  if is_running "$id" && curl -sf --unix-socket "$(plan .modelServer.socket)" http://localhost/v2/health/ready >/dev/null 2>&1; then state=ok; else state=down; fi
+  printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "$(pid_of "$id")" socket "$state" - -
   local dir
   while IFS=$'\t' read -r id port dir; do
     pid="$(pid_of "$id")"

@@ -115,6 +115,19 @@ export function buildPlan(topology, runtimeDir, offset) {
       tls: tlsOf(join(orgDir(org.name), 'nodes', 'chaincode')),
       tlsDir: join(orgDir(org.name), 'nodes', 'chaincode'),
     },
+    // The org's serving gate, run by its API instance in front of its model servers (see gateway-api/src/gate).
+    ...(org.gate === undefined
+      ? {}
+      : {
+          gate: {
+            id: `gate.${org.name}`,
+            port: p(org.gate.port),
+            url: `https://${HOST}:${p(org.gate.port)}`,
+            health: `https://${HOST}:${p(org.gate.port)}/v2/health/ready`,
+            tls: tlsOf(join(orgDir(org.name), 'nodes', 'gate')),
+            tlsDir: join(orgDir(org.name), 'nodes', 'gate'),
+          },
+        }),
     api: {
       id: `api.${org.name}`,
       port: p(org.api.port),
@@ -160,16 +173,28 @@ export function buildPlan(topology, runtimeDir, offset) {
       dir: join(runtimeDir, 'chaincode'),
     },
     raft: topology.raft,
-    modelServer: {
-      id: 'model-server',
-      operator: topology.modelServer.operator,
-      model: topology.modelServer.model,
-      port: p(topology.modelServer.port),
-      url: `http://${HOST}:${p(topology.modelServer.port)}`,
-      health: `http://${HOST}:${p(topology.modelServer.port)}/v2/health/ready`,
-    },
+    modelServer: modelServerPlan(topology.modelServer, orgs, orgDir),
     ordererOrg,
     orgs,
+  };
+}
+
+/**
+ * The model server: it listens only on a Unix socket in its operator org's
+ * folder, and the operator's serving gate is the one way to it. Other orgs
+ * call the endpoint registered on the ledger, which is the gate's.
+ */
+function modelServerPlan(server, orgs, orgDir) {
+  const operator = orgs.find((org) => org.name === server.operator);
+  if (operator === undefined || operator.gate === undefined) {
+    fail(`modelServer.operator must name an org with a gate; ${server.operator} has none`);
+  }
+  return {
+    id: 'model-server',
+    operator: server.operator,
+    model: server.model,
+    socket: join(orgDir(server.operator), 'model-server', 'oip.sock'),
+    endpoint: `${operator.gate.url}/v2/models/${server.model}`,
   };
 }
 

@@ -9,9 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../../gateway-api/src/config';
 import { ApiError } from '../../gateway-api/src/errors';
 import { statusOf } from '../../gateway-api/src/http/errors';
-import { batchRows, requestHashOf } from '../../gateway-api/src/services/inference';
+import { requestHashOf } from '../../gateway-api/src/serving/access';
+import { batchRows } from '../../gateway-api/src/services/inference';
 import { LotHints } from '../../gateway-api/src/services/lot-hints';
-import { OipClient } from '../../gateway-api/src/serving/oip';
+import { OipClient, type Route } from '../../gateway-api/src/serving/oip';
+import { Agent } from 'undici';
+
+/** Plain http to the test's own server, as a development allowlist would route it. */
+const plain: Route = { dispatcher: new Agent() };
 
 const tensor = (shape: number[]): { name: string; shape: number[]; datatype: 'FP32'; data: number[] } => ({
   name: 'input',
@@ -121,8 +126,8 @@ describe('the OIP v2 client', () => {
 
   it('reads the artifact hash from the metadata and returns an OIP v2 response', async () => {
     const deadline = client.deadline();
-    expect(await client.metadata(`${base}/ok/`, deadline)).toEqual({ name: 'ok', versions: ['1'], artifactSha256: 'ab'.repeat(32) });
-    expect((await client.infer(`${base}/ok`, { inputs: [] }, deadline)).outputs).toHaveLength(1);
+    expect(await client.metadata(`${base}/ok/`, deadline, plain)).toEqual({ name: 'ok', versions: ['1'], artifactSha256: 'ab'.repeat(32) });
+    expect((await client.infer(`${base}/ok`, { inputs: [] }, deadline, plain)).outputs).toHaveLength(1);
   });
 
   it.each([
@@ -134,14 +139,14 @@ describe('the OIP v2 client', () => {
     ['a redirect', 'moved', 'MODEL_UNAVAILABLE', 502],
     ['an answer after the deadline', 'slow', 'MODEL_TIMEOUT', 504],
   ])('maps %s to %s', async (_what, model, code, status) => {
-    expect(await codeOf(client.infer(`${base}/${model}`, { inputs: [] }, client.deadline()))).toBe(code);
+    expect(await codeOf(client.infer(`${base}/${model}`, { inputs: [] }, client.deadline(), plain))).toBe(code);
     expect(statusOf(code)).toBe(status);
   });
 
   it('maps an unknown model in the metadata to MODEL_FAILED, a closed port to MODEL_UNAVAILABLE, and a non-http endpoint to MODEL_FAILED', async () => {
-    expect(await codeOf(client.metadata(`${base}/gone`, client.deadline()))).toBe('MODEL_FAILED');
-    expect(await codeOf(client.metadata('http://127.0.0.1:1/v2/models/x', client.deadline()))).toBe('MODEL_UNAVAILABLE');
-    expect(await codeOf(client.metadata('file:///etc/passwd', client.deadline()))).toBe('MODEL_FAILED');
+    expect(await codeOf(client.metadata(`${base}/gone`, client.deadline(), plain))).toBe('MODEL_FAILED');
+    expect(await codeOf(client.metadata('http://127.0.0.1:1/v2/models/x', client.deadline(), plain))).toBe('MODEL_UNAVAILABLE');
+    expect(await codeOf(client.metadata('file:///etc/passwd', client.deadline(), plain))).toBe('MODEL_FAILED');
   });
 });
 

@@ -456,7 +456,7 @@ export class LicenseContract extends LedgerContract {
   /**
    * Evaluate-only: would `RecordAccess` with these arguments succeed now for
    * this caller? The gateway calls it before running inference. Returns
-   * `{ entitled: true, licenseId, modelId, version, artifactSha256,
+   * `{ entitled: true, licenseId, modelId, ownerMspId, version, artifactSha256,
    * inferenceEndpoint, remainingUnits, expiresAt }`, or fails with the same
    * code RecordAccess would.
    */
@@ -471,6 +471,7 @@ export class LicenseContract extends LedgerContract {
       entitled: true,
       licenseId: license.licenseId,
       modelId: plan.model.modelId,
+      ownerMspId: plan.model.ownerMspId,
       version: plan.version.version,
       artifactSha256: plan.version.artifactSha256,
       inferenceEndpoint: plan.version.inferenceEndpoint,

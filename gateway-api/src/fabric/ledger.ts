@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable, connect, Contract, Gateway, hash, StatusCode } from '@hyperledger/fabric-gateway';
-import { common, peer as peerProtos } from '@hyperledger/fabric-protos';
+import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -23,6 +23,15 @@ export interface Committed {
   readonly blockNumber: bigint;
   /** True when the chaincode answered a client request id it had answered before. */
   readonly replayed?: boolean;
+}
+
+/** A committed transaction as the org's own peer holds it: its validation code and who created it. */
+export interface CommittedTransaction {
+  readonly transactionId: string;
+  readonly valid: boolean;
+  readonly validationCode: string;
+  /** The creator's MSP id and certificate (PEM), from the transaction's signature header in the block. */
+  readonly creator: { readonly mspId: string; readonly certPem: string };
 }
 
 /** A transaction's status as the ledger records it. */
@@ -294,6 +303,63 @@ export class Ledger {
       }
       throw toApiError(err);
     }
+  }
+
+  /**
+   * Reads a transaction from this org's own peer (qscc), with the identity
+   * that created it, taken from the transaction's signature header as the
+   * block holds it. The peers validated that signature against the creator's
+   * MSP when they committed the block, so the ledger itself vouches for the
+   * certificate: no other PKI is needed to know who created an access.
+   *
+   * @throws ApiError NOT_FOUND when the peer has no such transaction.
+   */
+  async committedTransaction(session: Session, transactionId: string): Promise<CommittedTransaction> {
+    const qscc = this.systemContract(session, 'qscc');
+    let processed: peerProtos.ProcessedTransaction;
+    try {
+      processed = peerProtos.ProcessedTransaction.deserializeBinary(
+        await qscc.evaluateTransaction('GetTransactionByID', this.binding.channel, transactionId),
+      );
+    } catch (err) {
+      if (isUnknownTransaction(err)) {
+        throw new ApiError(ApiCode.NOT_FOUND, `transaction ${transactionId} is not on the ledger of ${this.binding.peer.id}`);
+      }
+      throw toApiError(err);
+    }
+    const envelope = processed.getTransactionenvelope();
+    const payload = common.Payload.deserializeBinary(envelope?.getPayload_asU8() ?? new Uint8Array());
+    const signatureHeader = common.SignatureHeader.deserializeBinary(payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array());
+    const creator = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
+    const code = processed.getValidationcode();
+    return {
+      transactionId,
+      valid: code === StatusCode.VALID,
+      validationCode: VALIDATION_CODE_NAMES.get(code) ?? String(code),
+      creator: { mspId: creator.getMspid(), certPem: Buffer.from(creator.getIdBytes_asU8()).toString('utf8') },
+    };
+  }
+
+  /**
+   * The TLS root certificates (PEM) of a member org as the channel's
+   * configuration holds them (cscc), read from this org's own peer: what a
+   * server of that org must present a certificate chaining to.
+   *
+   * @throws ApiError NOT_FOUND when the channel has no such org.
+   */
+  async channelTlsRoots(session: Session, mspId: string): Promise<string[]> {
+    let config: common.Config;
+    try {
+      config = common.Config.deserializeBinary(await this.systemContract(session, 'cscc').evaluateTransaction('GetChannelConfig', this.binding.channel));
+    } catch (err) {
+      throw toApiError(err);
+    }
+    const value = config.getChannelGroup()?.getGroupsMap().get('Application')?.getGroupsMap().get(mspId)?.getValuesMap().get('MSP');
+    if (value === undefined) {
+      throw new ApiError(ApiCode.NOT_FOUND, `the channel ${this.binding.channel} has no member org ${mspId}`);
+    }
+    const fabricMsp = msp.FabricMSPConfig.deserializeBinary(msp.MSPConfig.deserializeBinary(value.getValue_asU8()).getConfig_asU8());
+    return fabricMsp.getTlsRootCertsList_asU8().map((pem) => Buffer.from(pem).toString('utf8'));
   }
 
   /**

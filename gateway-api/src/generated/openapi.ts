@@ -526,6 +526,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accesses/{accessId}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accessId: components["schemas"]["TransactionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Reads the refund of an access, if the model owner refunded it.
+         * @description The caller's org, the holder's org, the model owner's org, or a regulator. 404 `NOT_FOUND` when the access was not refunded.
+         */
+        get: operations["getAccessRefund"];
+        put?: never;
+        /**
+         * Refunds an access whose inference was not delivered (model owner's admin or engineer).
+         * @description The model owner's serving gate refunds by itself when the model fails after an access committed; this route lets the owner's admins and engineers refund one by hand. Once per access: a second refund is 409 `CONFLICT`; anyone but the owner's admins and engineers gets 403.
+         */
+        post: operations["refundAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account}/balance": {
         parameters: {
             query?: never;
@@ -1149,6 +1175,8 @@ export interface components {
         AccountId: string;
         /** @description An integer in the token's smallest unit. */
         Amount: string;
+        /** @description An integer in the token's smallest unit, negative for a reversal (a refunded access's royalty share). */
+        SignedAmount: string;
         PositiveAmount: string;
         Units: string;
         Instant: string;
@@ -1407,8 +1435,11 @@ export interface components {
             entitled: true;
             licenseId: components["schemas"]["Id"];
             modelId: components["schemas"]["Id"];
+            /** @description The model owner's org; its serving gate must present a TLS certificate from this org's CA. */
+            ownerMspId: string;
             version: string;
             artifactSha256: components["schemas"]["Sha256"];
+            /** @description The owner's serving gate for this version (`https://…/v2/models/<name>`). */
             inferenceEndpoint: string;
             remainingUnits: components["schemas"]["Amount"];
             expiresAt?: components["schemas"]["Instant"];
@@ -1508,6 +1539,28 @@ export interface components {
             timestamp: components["schemas"]["Instant"];
             txId: components["schemas"]["TransactionId"];
         };
+        /** @description An access the model owner refunded because the model did not deliver after the access committed. The units went back to the licence, each royalty share was reversed, and the access record stays. */
+        AccessRefund: {
+            /** @enum {string} */
+            docType: "refund";
+            accessId: components["schemas"]["TransactionId"];
+            licenseId: components["schemas"]["Id"];
+            modelId: components["schemas"]["Id"];
+            holder: components["schemas"]["AccountId"];
+            units: components["schemas"]["Amount"];
+            amount: components["schemas"]["Amount"];
+            reason: string;
+            /** @description The reversed shares, with negative amounts. */
+            royalties: {
+                account: components["schemas"]["AccountId"];
+                amount: components["schemas"]["SignedAmount"];
+                modelId: components["schemas"]["Id"];
+                depth: number;
+            }[];
+            refundedBy: components["schemas"]["AccountId"];
+            refundedAt: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
         ExpirySettlement: {
             /** @enum {string} */
             docType: "expirySettlement";
@@ -1575,12 +1628,18 @@ export interface components {
         };
         Accrued: {
             account: components["schemas"]["AccountId"];
-            unclaimed: components["schemas"]["Amount"];
+            /** @description Negative while refunds reversed more than was accrued since the last claim; later income nets it off. */
+            unclaimed: components["schemas"]["SignedAmount"];
             rows: number;
         };
         RoyaltyPayment: {
+            /**
+             * @description Absent for an access's royalty; `refund` reverses a refunded access's share (a negative amount).
+             * @enum {string}
+             */
+            kind?: "resaleRoyalty" | "saleProceeds" | "refund";
             account: components["schemas"]["AccountId"];
-            amount: components["schemas"]["Amount"];
+            amount: components["schemas"]["SignedAmount"];
             modelId: components["schemas"]["Id"];
             accessedModelId: components["schemas"]["Id"];
             depth: number;
@@ -2728,6 +2787,62 @@ export interface operations {
                     "application/json": components["schemas"]["AccessRecord"];
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    getAccessRefund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accessId: components["schemas"]["TransactionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The refund. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRefund"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    refundAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accessId: components["schemas"]["TransactionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The refund, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AccessRefund"];
+                        transaction: components["schemas"]["Committed"];
+                    };
+                };
+            };
+            202: components["responses"]["Accepted"];
             default: components["responses"]["Error"];
         };
     };

@@ -33,6 +33,7 @@ import { offeringRoutes } from '../routes/offerings';
 import { royaltyRoutes } from '../routes/royalties';
 import { tokenRoutes } from '../routes/tokens';
 import { LotHints } from '../services/lot-hints';
+import { EndpointRoutes } from '../serving/endpoints';
 import { OipClient } from '../serving/oip';
 import { acceptedWrites, preferAsync } from './async';
 import { authenticate } from './auth';
@@ -105,6 +106,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   // One per instance: concurrent accesses of a licence through this instance get distinct lot hints.
   const hints = new LotHints();
   const oip = new OipClient(config.inference);
+  const endpoints = new EndpointRoutes(ledger, config.inference.plainHttpHosts);
   // One per instance, shared by /healthz and by streams that resume from the ledger.
   const height = new CachedHeight(() => ledger.height(), config.healthCacheMs);
   app.use(healthRoutes(ledger, height));
@@ -112,7 +114,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
     '/v1',
     auditRoutes(ledger),
     modelRoutes(),
-    inferenceRoutes(ledger, oip, hints),
+    inferenceRoutes(ledger, { oip, endpoints }, hints),
     offeringRoutes(),
     licenseRoutes(hints),
     tokenRoutes(),

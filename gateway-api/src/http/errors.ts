@@ -57,6 +57,13 @@ const STATUS: Readonly<Record<string, number>> = {
   LEDGER_UNAVAILABLE: 503,
   LEDGER_TIMEOUT: 504,
   MODEL_TIMEOUT: 504,
+  MODEL_ENDPOINT_UNTRUSTED: 502,
+  ACCESS_REQUIRED: 401,
+  ACCESS_NOT_COMMITTED: 403,
+  ACCESS_MISMATCH: 403,
+  ACCESS_SIGNATURE_INVALID: 403,
+  ACCESS_STALE: 403,
+  ACCESS_ALREADY_SERVED: 409,
 };
 
 /** The status an error code answers with; 500 for anything unknown. */

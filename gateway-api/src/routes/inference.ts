@@ -2,15 +2,14 @@ import { Router } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
 import { param, sessionOf } from '../http/context';
-import { InferenceService } from '../services/inference';
+import { InferenceService, type Serving } from '../services/inference';
 import type { LotHints } from '../services/lot-hints';
-import type { OipClient } from '../serving/oip';
 
 /** POST /v1/models/{modelId}/infer: the model, run only through a licence. */
-export function inferenceRoutes(ledger: Ledger, oip: OipClient, hints: LotHints): Router {
+export function inferenceRoutes(ledger: Ledger, serving: Serving, hints: LotHints): Router {
   const router = Router();
   router.post('/models/:modelId/infer', writer({ action: 'run a model' }), async (req, res) => {
-    res.json(await new InferenceService(sessionOf(res), ledger, oip, hints).infer(param(req, 'modelId'), req.body, req.get('idempotency-key')));
+    res.json(await new InferenceService(sessionOf(res), ledger, serving, hints).infer(param(req, 'modelId'), req.body, req.get('idempotency-key')));
   });
   return router;
 }

@@ -34,5 +34,11 @@ export function licenseRoutes(hints: LotHints): Router {
   router.get('/accesses/:accessId', async (req, res) => {
     res.json(await licenses(res).getAccess(param(req, 'accessId')));
   });
+  router.get('/accesses/:accessId/refund', async (req, res) => {
+    res.json(await licenses(res).getRefund(param(req, 'accessId')));
+  });
+  router.post('/accesses/:accessId/refund', writer({ action: 'refund an access', roles: ['admin', 'engineer'] }), async (req, res) => {
+    res.status(201).json(await licenses(res).refund(param(req, 'accessId'), (req.body as { reason: string }).reason));
+  });
   return router;
 }

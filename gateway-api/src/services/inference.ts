@@ -1,23 +1,39 @@
-import canonicalize from 'canonicalize';
-import { createHash } from 'node:crypto';
 import { ApiCode, ApiError } from '../errors';
 import type { Ledger, Session } from '../fabric/ledger';
-import type { InferResponse, OipClient } from '../serving/oip';
+import { ACCESS_ID_HEADER, ACCESS_SIGNATURE_HEADER, requestHashOf, signAccess } from '../serving/access';
+import type { EndpointRoutes } from '../serving/endpoints';
+import type { InferResponse, OipClient, Route } from '../serving/oip';
+
 import { decode, Schemas } from './common';
 import type { LotHints } from './lot-hints';
 
 type Tensor = Schemas['InferenceTensor'];
 
+/** How the gateway reaches model owners' serving gates. */
+export interface Serving {
+  readonly oip: OipClient;
+  readonly endpoints: EndpointRoutes;
+}
+
+/** The serving endpoint of one model version, and its owner, whose TLS root the endpoint must chain to. */
+interface Endpoint {
+  readonly modelId: string;
+  readonly version: string;
+  readonly artifactSha256: string;
+  readonly inferenceEndpoint: string;
+  readonly ownerMspId: string;
+}
+
 /**
- * The access-gated inference path: the model is run only for an entitled
- * caller, and its result is released only once the access that pays for it
- * has committed.
+ * The access-gated inference path, on the licensee's side. The licensee's
+ * gateway charges; the model owner's serving gate decides whether the model
+ * runs, and refunds when it cannot deliver (see `gate/`).
  */
 export class InferenceService {
   constructor(
     private readonly session: Session,
     private readonly ledger: Ledger,
-    private readonly oip: OipClient,
+    private readonly serving: Serving,
     private readonly hints: LotHints,
   ) {}
 
@@ -26,19 +42,22 @@ export class InferenceService {
    * purpose its parameters name, charging one unit per row of the batch:
    *
    * 1. evaluates `CheckEntitlement` (no write); a refusal keeps its chaincode code;
-   * 2. reads the endpoint's metadata and requires the active version's artifact sha256;
-   * 3. runs the model, within one deadline for steps 2 and 3;
-   * 4. submits `RecordAccess` with the request hash, the served artifact and
+   * 2. checks the endpoint: https with a certificate from the owner org's TLS
+   *    CA on the channel, ready, and serving the active version's artifact;
+   * 3. submits `RecordAccess` with the request hash, that artifact and
    *    `idempotencyKey` as request id, and waits for the commit;
+   * 4. sends the request to the owner's serving gate with the access id and
+   *    the caller's signature over it and the request hash;
    * 5. returns the outputs with the receipt.
    *
-   * Nothing is written when any step before 4 fails; when 4 fails the outputs are dropped.
-   * A key that already paid for this request skips 1 and 4 (see `replay`).
+   * Nothing is written when a step before 3 fails. When 4 fails after the
+   * charge, the gate refunds the access, and the error names the refund's
+   * transaction. A key that already paid for this request skips 1 and 3 (see `replay`).
    *
    * @throws ApiError the chaincode's refusals (FORBIDDEN, PURPOSE_NOT_PERMITTED, LICENSE_EXPIRED,
    *   INSUFFICIENT_UNITS, ARTIFACT_MISMATCH, CONFLICT, …), INVALID_ARGUMENT for a batch without rows,
-   *   MODEL_INTEGRITY_MISMATCH, MODEL_INPUT_REJECTED, MODEL_UNAVAILABLE, MODEL_FAILED, MODEL_TIMEOUT,
-   *   or the ledger's LEDGER_* and COMMIT_FAILED.
+   *   MODEL_ENDPOINT_UNTRUSTED, MODEL_INTEGRITY_MISMATCH, MODEL_INPUT_REJECTED, MODEL_UNAVAILABLE,
+   *   MODEL_FAILED, MODEL_TIMEOUT, the gate's ACCESS_* refusals, or the ledger's LEDGER_* and COMMIT_FAILED.
    */
   async infer(modelId: string, request: Schemas['InferenceRequest'], idempotencyKey: string | undefined): Promise<Schemas['InferenceResponse']> {
     const { licenseId, purpose, ...modelParameters } = request.parameters;
@@ -58,7 +77,8 @@ export class InferenceService {
     if (entitlement.modelId !== modelId) {
       throw new ApiError(ApiCode.FORBIDDEN, `licence ${licenseId} is a licence of model ${entitlement.modelId}, not of ${modelId}`);
     }
-    const output = await this.run(entitlement, forwarded);
+    const endpoint: Endpoint = { ...entitlement, ownerMspId: entitlement.ownerMspId };
+    const route = await this.checkEndpoint(endpoint);
 
     const committed = await this.session.submit(
       'LicenseContract',
@@ -72,17 +92,18 @@ export class InferenceService {
       idempotencyKey ?? '',
     );
     const record = decode<Schemas['AccessRecord']>(committed.result);
+    const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
     // A concurrent call with the same key may have committed first: the chaincode then answered with its record.
     const blockNumber = record.txId === committed.transactionId ? committed.blockNumber : await this.blockOf(record.txId);
     return this.respond(output, record, blockNumber);
   }
 
   /**
-   * A retry of a call that was charged: runs the model again on the same
-   * request and answers with the first access's receipt, writing nothing. The
-   * retry needs no entitlement (the first call may have taken the last unit),
-   * but must repeat the licence, purpose and inputs, and the endpoint must
-   * still serve the artifact that call paid for.
+   * A retry of a call that was charged: presents the first access to the
+   * gate again, which answers the result it served for that very request
+   * (the model runs once per access), or refuses once it no longer holds it.
+   * The retry needs no entitlement (the first call may have taken the last
+   * unit), but must repeat the licence, purpose and inputs.
    */
   private async replay(call: Call, key: string, earlier: AnsweredRequest, forwarded: Record<string, unknown>): Promise<Schemas['InferenceResponse']> {
     const record = earlier.result as Schemas['AccessRecord'];
@@ -97,25 +118,51 @@ export class InferenceService {
       throw new ApiError('CONFLICT', `Idempotency-Key ${key} was already used by transaction ${earlier.txId} for a different request`);
     }
     const version = decode<Schemas['ModelVersion']>(await this.session.evaluate('ModelContract', 'GetModelVersion', record.modelId, record.version));
-    const output = await this.run({ modelId: record.modelId, version: record.version, artifactSha256: record.artifactSha256, inferenceEndpoint: version.inferenceEndpoint }, forwarded);
+    const model = decode<{ model: { ownerMspId: string } }>(await this.session.evaluate('ModelContract', 'GetModel', record.modelId));
+    const endpoint: Endpoint = {
+      modelId: record.modelId,
+      version: record.version,
+      artifactSha256: record.artifactSha256,
+      inferenceEndpoint: version.inferenceEndpoint,
+      ownerMspId: model.model.ownerMspId,
+    };
+    const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
+    const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
     return this.respond(output, record, await this.blockOf(record.txId));
   }
 
-  /** Checks that the endpoint serves `artifactSha256`, then runs the model, within one deadline. */
-  private async run(
-    serving: { modelId: string; version: string; artifactSha256: string; inferenceEndpoint: string },
-    forwarded: Record<string, unknown>,
-  ): Promise<InferResponse> {
-    const deadline = this.oip.deadline();
-    const served = await this.oip.metadata(serving.inferenceEndpoint, deadline);
-    if (served.artifactSha256 !== serving.artifactSha256) {
+  /**
+   * Before charging: the endpoint is the owner's (TLS), it answers, and it
+   * serves the artifact the access will pay for. A dead or wrong gate costs nothing.
+   */
+  private async checkEndpoint(endpoint: Endpoint): Promise<Route> {
+    const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
+    const served = await this.serving.oip.metadata(endpoint.inferenceEndpoint, this.serving.oip.deadline(), route);
+    if (served.artifactSha256 !== endpoint.artifactSha256) {
       throw new ApiError(
         ApiCode.MODEL_INTEGRITY_MISMATCH,
-        `the endpoint of ${serving.modelId} version ${serving.version} reports artifact ${served.artifactSha256 ?? '(none)'}, ` +
-          `but the ledger's is ${serving.artifactSha256}; refusing to serve it`,
+        `the endpoint of ${endpoint.modelId} version ${endpoint.version} reports artifact ${served.artifactSha256 ?? '(none)'}, ` +
+          `but the ledger's is ${endpoint.artifactSha256}; refusing to serve it`,
       );
     }
-    return this.oip.infer(serving.inferenceEndpoint, forwarded, deadline);
+    return route;
+  }
+
+  /** Presents the access to the owner's gate, signed by the caller's own key, and runs the model there. */
+  private async run(endpoint: Endpoint, route: Route, accessId: string, requestHash: string, forwarded: Record<string, unknown>): Promise<InferResponse> {
+    const signature = await signAccess(this.session.user.signer, accessId, requestHash);
+    try {
+      return await this.serving.oip.infer(endpoint.inferenceEndpoint, forwarded, this.serving.oip.deadline(), {
+        ...route,
+        headers: { [ACCESS_ID_HEADER]: accessId, [ACCESS_SIGNATURE_HEADER]: signature },
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.transactionId === undefined) {
+        // Charged and not served: name the access, so the caller can look up its refund.
+        throw new ApiError(err.code, `${err.message} (access ${accessId})`, accessId, err.retryAfterSeconds);
+      }
+      throw err;
+    }
   }
 
   /** The outputs with the receipt of the access that paid for them. */
@@ -185,19 +232,6 @@ function forwardedRequest(request: Schemas['InferenceRequest'], modelParameters:
     inputs: request.inputs,
     ...(request.outputs !== undefined ? { outputs: request.outputs } : {}),
   };
-}
-
-/**
- * sha256 (hex) of the RFC 8785 canonical JSON of the forwarded request: what
- * the access record holds instead of the inputs, so that the caller can prove
- * which request a record paid for without the ledger ever seeing it.
- */
-export function requestHashOf(forwarded: Record<string, unknown>): string {
-  const text = canonicalize(forwarded);
-  if (text === undefined) {
-    throw new ApiError(ApiCode.INVALID_ARGUMENT, 'the request cannot be put in canonical JSON');
-  }
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**

@@ -61,4 +61,18 @@ export class LicenseService {
   async getAccess(accessId: string): Promise<Schemas['AccessRecord']> {
     return decode(await this.session.evaluate('LicenseContract', 'GetAccessRecord', accessId));
   }
+
+  /** @throws ApiError NOT_FOUND when the access was not refunded, FORBIDDEN for other orgs' accesses. */
+  async getRefund(accessId: string): Promise<Schemas['AccessRefund']> {
+    return decode(await this.session.evaluate('LicenseContract', 'GetAccessRefund', accessId));
+  }
+
+  /**
+   * Refunds an access whose inference was not delivered: its units return and each share is reversed.
+   *
+   * @throws ApiError NOT_FOUND, FORBIDDEN (anyone but the model owner's admins and engineers) or CONFLICT (refunded before).
+   */
+  async refund(accessId: string, reason: string): Promise<Written<Schemas['AccessRefund']>> {
+    return written(await this.session.submit('LicenseContract', 'RefundAccess', accessId, reason));
+  }
 }

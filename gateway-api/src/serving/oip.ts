@@ -9,7 +9,18 @@
  * talkative or wrong is never the caller's fault, except when it refused the
  * caller's inputs.
  */
+import { fetch, type Dispatcher, type Response } from 'undici';
 import { ApiCode, ApiError } from '../errors';
+
+/**
+ * How to reach an endpoint: the connection pool to use (for example one that
+ * trusts only the model owner's TLS root, or one bound to a Unix socket) and
+ * extra request headers (the access a gate serves a request under).
+ */
+export interface Route {
+  readonly dispatcher: Dispatcher;
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /** What the gateway reads of a model's metadata. */
 export interface ServedModel {
@@ -54,8 +65,8 @@ export class OipClient {
    *
    * @throws ApiError MODEL_UNAVAILABLE, MODEL_TIMEOUT or MODEL_FAILED.
    */
-  async metadata(endpoint: string, deadline: Deadline): Promise<ServedModel> {
-    const body = await this.call('GET', endpointUrl(endpoint, ''), undefined, deadline);
+  async metadata(endpoint: string, deadline: Deadline, route: Route): Promise<ServedModel> {
+    const body = await this.call('GET', endpointUrl(endpoint, ''), undefined, deadline, route);
     if (typeof body.name !== 'string') {
       throw new ApiError(ApiCode.MODEL_FAILED, `the model metadata at ${endpoint} has no name: it is not an OIP v2 endpoint`);
     }
@@ -71,22 +82,38 @@ export class OipClient {
    * @throws ApiError MODEL_INPUT_REJECTED (the endpoint answered 4xx), MODEL_UNAVAILABLE,
    *   MODEL_TIMEOUT or MODEL_FAILED.
    */
-  async infer(endpoint: string, request: object, deadline: Deadline): Promise<InferResponse> {
-    const body = await this.call('POST', endpointUrl(endpoint, '/infer'), request, deadline);
+  async infer(endpoint: string, request: object, deadline: Deadline, route: Route): Promise<InferResponse> {
+    const body = await this.call('POST', endpointUrl(endpoint, '/infer'), request, deadline, route);
     if (typeof body.model_name !== 'string' || !Array.isArray(body.outputs) || !body.outputs.every(isRecord)) {
       throw new ApiError(ApiCode.MODEL_FAILED, `the model at ${endpoint} answered without model_name and outputs: not an OIP v2 response`);
     }
     return body as unknown as InferResponse;
   }
 
-  private async call(method: 'GET' | 'POST', url: URL, request: object | undefined, deadline: Deadline): Promise<Record<string, unknown>> {
+  /**
+   * One call. A 4xx or 5xx answer that carries our error body (a serving gate's)
+   * keeps the gate's code and message, so that what the gate decided reaches
+   * the caller unchanged.
+   */
+  private async call(
+    method: 'GET' | 'POST',
+    url: URL,
+    request: object | undefined,
+    deadline: Deadline,
+    route: Route,
+  ): Promise<Record<string, unknown>> {
     let response: Response;
     try {
       response = await fetch(url, {
         method,
         signal: deadline.signal,
         redirect: 'error',
-        headers: request === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        dispatcher: route.dispatcher,
+        headers: {
+          accept: 'application/json',
+          ...(request === undefined ? {} : { 'content-type': 'application/json' }),
+          ...route.headers,
+        },
         body: request === undefined ? undefined : JSON.stringify(request),
       });
     } catch (err) {
@@ -98,6 +125,10 @@ export class OipClient {
       body = JSON.parse(text);
     } catch {
       body = undefined;
+    }
+    const relayed = gateError(body);
+    if (relayed !== undefined) {
+      throw relayed;
     }
     if (response.status >= 400 && response.status < 500) {
       const reason = isRecord(body) && typeof body.error === 'string' ? body.error : text.slice(0, 200);
@@ -162,17 +193,72 @@ function endpointUrl(endpoint: string, suffix: string): URL {
   return url;
 }
 
+/** TLS failures that mean the endpoint is not the model owner's: its certificate does not chain to the owner's TLS root, or names another host. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 function transportError(err: unknown, url: URL, deadline: Deadline): ApiError {
   if (deadline.signal.aborted) {
     return new ApiError(ApiCode.MODEL_TIMEOUT, `the model endpoint at ${url.host} did not answer within ${deadline.ms} ms`);
   }
   const cause = (err as { cause?: { code?: string } }).cause;
   const code = cause?.code ?? (err as { code?: string }).code;
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+    return new ApiError(
+      ApiCode.MODEL_ENDPOINT_UNTRUSTED,
+      `the model endpoint at ${url.host} is not the model owner's: its TLS certificate fails against the owner org's TLS roots on the channel (${code}); no request was sent`,
+    );
+  }
   if (code !== undefined && NETWORK_FAILURES.has(code)) {
     return new ApiError(ApiCode.MODEL_UNAVAILABLE, `the model endpoint at ${url.host} cannot be reached (${code})`);
   }
   const message = err instanceof Error ? err.message : String(err);
   return new ApiError(ApiCode.MODEL_UNAVAILABLE, `the model endpoint at ${url.host} failed: ${message}`);
+}
+
+/** The codes a serving gate answers with that the gateway passes on as they are. */
+const GATE_CODES: ReadonlySet<string> = new Set([
+  ApiCode.MODEL_INPUT_REJECTED,
+  ApiCode.MODEL_UNAVAILABLE,
+  ApiCode.MODEL_FAILED,
+  ApiCode.MODEL_INTEGRITY_MISMATCH,
+  ApiCode.MODEL_TIMEOUT,
+  ApiCode.ACCESS_REQUIRED,
+  ApiCode.ACCESS_NOT_COMMITTED,
+  ApiCode.ACCESS_MISMATCH,
+  ApiCode.ACCESS_SIGNATURE_INVALID,
+  ApiCode.ACCESS_STALE,
+  ApiCode.ACCESS_ALREADY_SERVED,
+]);
+
+/**
+ * The ApiError a serving gate answered with (`{ error: { code, message,
+ * transactionId? } }`), if the body is one with a code a gate may answer;
+ * any other code is the endpoint's failure (MODEL_FAILED), never one that
+ * would make the gateway claim something about the ledger.
+ */
+function gateError(body: unknown): ApiError | undefined {
+  if (!isRecord(body) || !isRecord(body.error)) {
+    return undefined;
+  }
+  const { code, message, transactionId } = body.error;
+  if (typeof code !== 'string' || typeof message !== 'string') {
+    return undefined;
+  }
+  const txId = typeof transactionId === 'string' && /^[0-9a-f]{64}$/.test(transactionId) ? transactionId : undefined;
+  if (!GATE_CODES.has(code)) {
+    return new ApiError(ApiCode.MODEL_FAILED, `the serving endpoint failed with ${code.slice(0, 64)}: ${message.slice(0, 500)}`, txId);
+  }
+  return new ApiError(code, message.slice(0, 2000), txId);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
