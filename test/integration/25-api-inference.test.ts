@@ -1,13 +1,16 @@
 /**
  * Access-gated inference on the real network: the hospital's practitioner
- * runs the lab's shipped diagnostic model (the model server `up` started)
- * through the gateway API. Each refusal and each failure of the model is
- * checked to reach the model server as often as it should (its own request
- * counters) and to leave units, access records and royalties as they were.
+ * runs the lab's shipped diagnostic model (the model server `up` started,
+ * on its Unix socket) through the gateway API, which charges and then
+ * presents the signed access to the lab's serving gate (run here by the
+ * lab's test instance). Each refusal and each failure of the model is checked
+ * to reach the model server as often as it should (its own request counters)
+ * and to leave units and royalties as they were: refused before the charge,
+ * or refunded by the gate after it.
  *
- * A relay of this test sits in front of the model server for the failures a
- * healthy server does not show: slowness, a call held while the ledger
- * changes underneath it, and a server that is gone.
+ * A relay of this test sits between the gate and the model server for the
+ * failures a healthy server does not show: slowness, a call held while the
+ * ledger changes underneath it, and a server that is gone.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,7 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Response } from 'supertest';
-import { ApiCaller, ApiFleet, startApiFleet } from '../support/api';
+import { Agent, fetch as fetchVia } from 'undici';
+import { ApiCaller, ApiFleet, gateEnv, startApiFleet } from '../support/api';
 import { loadPlan, repoRoot, runtimeDir } from '../support/network';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -27,7 +31,11 @@ const SAMPLES_FILE = join(repoRoot, 'model/heldout-samples.json');
 const SAMPLES = (JSON.parse(readFileSync(SAMPLES_FILE, 'utf8')) as {
   samples: { input: number[]; expectedLabel: number; expectedProbabilities: number[] }[];
 }).samples;
-const INFER_TIMEOUT_MS = 6000;
+const INFER_TIMEOUT_MS = 8000;
+/** The gate gives up on the model sooner than the gateway gives up on the gate, so that it can refund and say so. */
+const GATE_MODEL_TIMEOUT_MS = 4000;
+/** The OIP name under which the lab's test gate serves the shipped model through the relay. */
+const RELAYED = 'bcd-relayed';
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function expectError(response: Response, status: number, code: string): void {
@@ -41,11 +49,12 @@ function inferBody(licenseId: string, purpose = 'clinical-diagnosis', row = SAMP
 }
 
 /**
- * A relay in front of the model server: it forwards everything, and counts
- * and can delay, hold or drop inference calls.
+ * A relay between the lab's gate and the model server: it forwards everything
+ * to the server's socket (as model RELAYED), and counts and can delay, hold
+ * or drop inference calls, or hold the next metadata read.
  */
 class Relay {
-  mode: 'pass' | 'slow' | 'hold' = 'pass';
+  mode: 'pass' | 'slow' | 'hold' | 'hold-metadata' = 'pass';
   /** Inference calls that reached the relay. */
   inferCalls = 0;
   private arrived: (() => void) | undefined;
@@ -53,7 +62,11 @@ class Relay {
   private server: Server | undefined;
   url = '';
 
-  constructor(private readonly target: string) {}
+  private readonly upstream: Agent;
+
+  constructor(socket: string) {
+    this.upstream = new Agent({ connect: { socketPath: socket } });
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -61,9 +74,9 @@ class Relay {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Holds the next inference call; resolves once it has arrived, with the function that lets it through. */
-  hold(): Promise<() => void> {
-    this.mode = 'hold';
+  /** Holds the next inference call (or metadata read); resolves once it has arrived, with the function that lets it through. */
+  hold(what: 'hold' | 'hold-metadata' = 'hold'): Promise<() => void> {
+    this.mode = what;
     return new Promise((resolve) => {
       this.arrived = () => resolve(() => this.release?.());
     });
@@ -93,12 +106,19 @@ class Relay {
           this.arrived?.();
         });
       }
+    } else if (req.method === 'GET' && this.mode === 'hold-metadata') {
+      this.mode = 'pass';
+      await new Promise<void>((resolve) => {
+        this.release = resolve;
+        this.arrived?.();
+      });
     }
     try {
-      const upstream = await fetch(`${this.target}${req.url ?? ''}`, {
+      const upstream = await fetchVia(`http://localhost${(req.url ?? '').replace(`/v2/models/${RELAYED}`, `/v2/models/${CARD.name}`)}`, {
         method: req.method,
         headers: { 'content-type': 'application/json' },
         body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+        dispatcher: this.upstream,
       });
       res.writeHead(upstream.status, { 'content-type': 'application/json' });
       res.end(Buffer.from(await upstream.arrayBuffer()));
@@ -110,10 +130,12 @@ class Relay {
 
 describe('access-gated inference through the gateway API', () => {
   const run = `${process.pid}-${Date.now()}`;
-  const plan = loadPlan() as ReturnType<typeof loadPlan> & { modelServer: { url: string; model: string } };
-  const modelServer = plan.modelServer.url;
-  const endpoint = `${modelServer}/v2/models/${CARD.name}`;
-  const relay = new Relay(modelServer);
+  const plan = loadPlan() as ReturnType<typeof loadPlan> & { modelServer: { socket: string; model: string } };
+  const socket = new Agent({ connect: { socketPath: plan.modelServer.socket } });
+  const relay = new Relay(plan.modelServer.socket);
+  /** The lab's test gate's endpoint of the shipped model, and of the same model through the relay. */
+  let endpoint: string;
+  let relayedEndpoint: string;
 
   let api: ApiFleet;
   let labAdmin: ApiCaller;
@@ -134,19 +156,23 @@ describe('access-gated inference through the gateway API', () => {
 
   /** Inference requests the model server has received since it started (its Triton-style statistics). */
   const modelCalls = async (): Promise<number> => {
-    const response = await fetch(`${modelServer}/v2/models/${CARD.name}/stats`);
+    const response = await fetchVia(`http://localhost/v2/models/${CARD.name}/stats`, { dispatcher: socket });
     const stats = ((await response.json()) as Json).model_stats[0].inference_stats;
     return stats.success.count + stats.fail.count;
   };
   const remaining = async (id: string): Promise<string> => (await auditor.get(`/v1/licenses/${id}`)).body.remainingUnits;
   const accesses = async (id: string): Promise<Json[]> => (await auditor.get(`/v1/licenses/${id}/accesses?limit=100`)).body.items;
   const labRoyalties = async (): Promise<bigint> => BigInt((await auditor.get('/v1/accounts/org::LabMSP/royalties')).body.unclaimed);
-  /** Units, access records and the lab's royalties: what a refused or failed inference must leave alone. */
+  /** Units, access records and the lab's royalties: what an inference refused before the charge must leave alone. */
   const ledgerState = async (id: string): Promise<Json> => ({
     remaining: await remaining(id),
     accesses: (await accesses(id)).length,
     royalties: await labRoyalties(),
   });
+  /** Units and the lab's royalties: what a refunded inference leaves as it found them (its access record stays). */
+  const chargeState = async (id: string): Promise<Json> => ({ remaining: await remaining(id), royalties: await labRoyalties() });
+  /** The refund of an access, as the regulator reads it. */
+  const refundOf = async (accessId: string): Promise<Response> => auditor.get(`/v1/accesses/${accessId}/refund`);
 
   const registerModel = async (name: string, serving: string): Promise<string> => {
     const response = await labAdmin.post('/v1/models', {
@@ -184,7 +210,15 @@ describe('access-gated inference through the gateway API', () => {
   };
 
   beforeAll(async () => {
-    api = await startApiFleet({ env: { MLL_API_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) } });
+    await relay.start();
+    api = await startApiFleet({
+      env: { MLL_API_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) },
+      orgEnv: {
+        lab: gateEnv({ [CARD.name]: `unix:${plan.modelServer.socket}`, [RELAYED]: relay.url }, { MLL_GATE_MODEL_TIMEOUT_MS: String(GATE_MODEL_TIMEOUT_MS) }),
+      },
+    });
+    endpoint = `${api.gates.lab ?? ''}/v2/models/${CARD.name}`;
+    relayedEndpoint = `${api.gates.lab ?? ''}/v2/models/${RELAYED}`;
     labAdmin = api.as('lab', 'admin');
     engineer = api.as('lab', 'engineer1');
     practitioner = api.as('hospital', 'practitioner1');
@@ -192,7 +226,6 @@ describe('access-gated inference through the gateway API', () => {
     clerk = api.as('hospital', 'clerk1');
     clinicPractitioner = api.as('clinic', 'practitioner1');
     auditor = api.as('regulator', 'auditor1');
-    await relay.start();
 
     expect((await api.as('clearing', 'issuer1').post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '100000' })).status).toBe(201);
     modelId = await registerModel(`bcd-${run}`, endpoint);
@@ -202,7 +235,7 @@ describe('access-gated inference through the gateway API', () => {
     lastUnitLicense = await buy(offeringId, '1');
     const used = await practitioner.post(`/v1/licenses/${exhaustedLicense}/accesses`, { purpose: 'clinical-diagnosis', requestHash: sha256(run) });
     expect(used.status).toBe(201);
-    relayModel = await registerModel(`bcd-relayed-${run}`, `${relay.url}/v2/models/${CARD.name}`);
+    relayModel = await registerModel(`bcd-relayed-${run}`, relayedEndpoint);
     relayOffering = await publish(relayModel);
     relayLicense = await buy(relayOffering, '10');
   });
@@ -210,6 +243,7 @@ describe('access-gated inference through the gateway API', () => {
   afterAll(async () => {
     await api?.stop();
     await relay.close();
+    await socket.close();
   });
 
   it('gives a practitioner the prediction the ONNX model gives, after one committed access that pays the lab the unit price', async () => {
@@ -272,7 +306,8 @@ describe('access-gated inference through the gateway API', () => {
     const retry = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key);
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(first.body);
-    expect(await modelCalls()).toBe(calls + 1);
+    // The gate answers the retry with the result it served for that access: the model ran once.
+    expect(await modelCalls()).toBe(calls);
     expect(await ledgerState(lastUnitLicense)).toEqual(charged);
 
     // The same key for other inputs or another licence: refused before the model runs.
@@ -284,7 +319,7 @@ describe('access-gated inference through the gateway API', () => {
     expectError(await practitioner2.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key), 402, 'INSUFFICIENT_UNITS');
     // Without the key the exhausted licence is refused.
     expectError(await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense)), 402, 'INSUFFICIENT_UNITS');
-    expect(await modelCalls()).toBe(calls + 1);
+    expect(await modelCalls()).toBe(calls);
     expect(await ledgerState(lastUnitLicense)).toEqual(charged);
   });
 
@@ -319,11 +354,19 @@ describe('access-gated inference through the gateway API', () => {
     expect(await modelCalls()).toBe(calls);
   });
 
-  it('passes the model\u2019s refusal of bad inputs on as 400 and charges nothing', async () => {
-    const before = await ledgerState(licenseId);
+  it('passes the model\u2019s refusal of bad inputs on as 400, and the gate refunds the access it charged', async () => {
+    const before = await chargeState(licenseId);
+    const records = (await accesses(licenseId)).length;
     const response = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'clinical-diagnosis', SAMPLES[0].input.slice(0, 29), [1, 29]));
     expectError(response, 400, 'MODEL_INPUT_REJECTED');
-    expect(await ledgerState(licenseId)).toEqual(before);
+    expect(await chargeState(licenseId)).toEqual(before);
+    // The access record stays beside its refund, for the audit.
+    const all = await accesses(licenseId);
+    expect(all).toHaveLength(records + 1);
+    const refund = await refundOf(all[all.length - 1].accessId as string);
+    expect(refund.status).toBe(200);
+    expect(refund.body).toMatchObject({ accessId: all[all.length - 1].accessId, units: '1', amount: '1000', reason: expect.stringMatching(/^MODEL_INPUT_REJECTED: /) });
+    expect(response.body.error.transactionId).toBe(refund.body.txId);
   });
 
   it('refuses to serve a model whose endpoint reports another artifact than the ledger\u2019s, without running it', async () => {
@@ -348,20 +391,22 @@ describe('access-gated inference through the gateway API', () => {
     }
   });
 
-  it('answers 504 when the model is too slow, and charges nothing', async () => {
-    const before = await ledgerState(relayLicense);
+  it('answers 504 when the model is too slow, and the gate refunds the access', async () => {
+    const before = await chargeState(relayLicense);
     relay.mode = 'slow';
     const started = Date.now();
     const response = await practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(relayLicense));
     relay.mode = 'pass';
     expectError(response, 504, 'MODEL_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(INFER_TIMEOUT_MS + 1500);
-    expect(await ledgerState(relayLicense)).toEqual(before);
+    expect(await chargeState(relayLicense)).toEqual(before);
+    expect(response.body.error.message).toMatch(/refunded in transaction [0-9a-f]{64}/);
   });
 
-  it('discards the result and returns the error when the last unit went to another call while the model ran', async () => {
+  it('refuses, without running the model, a call whose last unit went to another call between its check and its charge', async () => {
     const lastUnit = await buy(relayOffering, '1');
-    const held = relay.hold();
+    // Held at the gate's metadata read, which the gateway makes before it charges.
+    const held = relay.hold('hold-metadata');
     const calls = relay.inferCalls;
     const pending = practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(lastUnit));
     const letThrough = await held;
@@ -372,20 +417,21 @@ describe('access-gated inference through the gateway API', () => {
 
     const response = await pending;
     expectError(response, 402, 'INSUFFICIENT_UNITS');
-    expect(relay.inferCalls).toBe(calls + 1);
+    expect(relay.inferCalls).toBe(calls);
     expect(await ledgerState(lastUnit)).toEqual({ remaining: '0', accesses: 1, royalties: royaltiesAfterOther });
   });
 
-  it('charges nothing when the active version changed while the model ran (ARTIFACT_MISMATCH)', async () => {
+  it('charges nothing when the active version changed between the check and the charge (ARTIFACT_MISMATCH)', async () => {
     const before = await ledgerState(relayLicense);
-    const held = relay.hold();
+    const calls = relay.inferCalls;
+    const held = relay.hold('hold-metadata');
     const pending = practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(relayLicense));
     const letThrough = await held;
     const added = await engineer.post(`/v1/models/${relayModel}/versions`, {
       version: '2',
       artifactSha256: sha256(`v2-${run}`),
       artifactUri: 'file://v2.onnx',
-      inferenceEndpoint: `${relay.url}/v2/models/${CARD.name}`,
+      inferenceEndpoint: relayedEndpoint,
     });
     expect(added.status).toBe(201);
     expect((await engineer.put(`/v1/models/${relayModel}/active-version`, { version: '2' })).status).toBe(200);
@@ -394,6 +440,7 @@ describe('access-gated inference through the gateway API', () => {
       const response = await pending;
       expectError(response, 409, 'ARTIFACT_MISMATCH');
       expect(await ledgerState(relayLicense)).toEqual(before);
+      expect(relay.inferCalls).toBe(calls);
     } finally {
       expect((await engineer.put(`/v1/models/${relayModel}/active-version`, { version: CARD.version })).status).toBe(200);
     }

@@ -6,12 +6,12 @@
  * none of them broke the spec.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import request, { Response } from 'supertest';
 import { KeyStore } from '../../gateway-api/src/auth/keys';
 import { loadConfig } from '../../gateway-api/src/config';
 import { Running, start } from '../../gateway-api/src/server';
-import { runtimeDir } from './network';
+import { loadPlan, runtimeDir } from './network';
 
 // clinic comes last, so the other instances keep the ports they had before ClinicMSP joined.
 export const API_ORGS = ['lab', 'hospital', 'clearing', 'regulator', 'clinic'] as const;
@@ -30,6 +30,8 @@ export interface ApiCaller {
 
 export interface ApiFleet {
   readonly urls: Record<ApiOrg, string>;
+  /** The serving gate of each instance that runs one (see FleetOptions.orgEnv), by org. */
+  readonly gates: Partial<Record<ApiOrg, string>>;
   /** Every response received through `as()` callers, in order. */
   readonly responses: Response[];
   /** A caller signing as USER of ORG (a key is issued on first use). */
@@ -45,6 +47,30 @@ export interface FleetOptions {
   readonly orgs?: readonly ApiOrg[];
   /** Extra configuration variables, for example a low MLL_API_RATE_LIMIT. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra configuration variables of one org's instance, for example a serving gate's (see `gateEnv`). */
+  readonly orgEnv?: Partial<Record<ApiOrg, Readonly<Record<string, string>>>>;
+}
+
+/**
+ * The configuration of a serving gate for the lab's test instance: on a free
+ * port, with the TLS pair `up` enrolled for the lab's gate, in front of
+ * `backends` (OIP model name → `unix:<socket>` or `http://host:port`), with
+ * its own served-access log.
+ */
+export function gateEnv(backends: Readonly<Record<string, string>>, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const plan = loadPlan() as unknown as { orgs: { name: string; gate?: { tls: { cert: string } } }[] };
+  const gate = plan.orgs.find((o) => o.name === 'lab')?.gate;
+  if (gate === undefined) {
+    throw new Error('the plan has no gate for the lab: run scripts/network.sh up on the current topology');
+  }
+  return {
+    MLL_GATE_PORT: '0',
+    MLL_GATE_TLS_DIR: dirname(gate.tls.cert),
+    MLL_GATE_BACKENDS: JSON.stringify(backends),
+    MLL_GATE_USER: 'admin',
+    MLL_GATE_STATE_FILE: join(mkdtempSync(join(runtimeDir, 'gate-test-')), 'served.jsonl'),
+    ...extra,
+  };
 }
 
 /** Starts one instance per member org; stop() closes them and deletes the key files. */
@@ -60,6 +86,7 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
       }
       const config = loadConfig({
         ...options.env,
+        ...options.orgEnv?.[org],
         MLL_API_ORG: org,
         MLL_RUNTIME_DIR: runtimeDir,
         MLL_API_PORT: String(basePort + index),
@@ -77,6 +104,9 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
     throw err;
   }
   const urls = Object.fromEntries(API_ORGS.map((org) => [org, running.get(org)?.url ?? ''])) as Record<ApiOrg, string>;
+  const gates = Object.fromEntries(
+    [...running.entries()].flatMap(([org, r]) => (r.gate === undefined ? [] : [[org, r.gate.url]])),
+  ) as Partial<Record<ApiOrg, string>>;
   const responses: Response[] = [];
   const callers = new Map<string, ApiCaller>();
   const record = async (pending: request.Test): Promise<Response> => {
@@ -86,6 +116,7 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
   };
   return {
     urls,
+    gates,
     responses,
     as(org, user) {
       const id = `${org}/${user}`;

@@ -51,6 +51,8 @@ export interface OrgPlan {
   peers: NodePlan[];
   /** The org's own chaincode server, which only its peers dial. */
   chaincodeServer: { id: string; address: string; port: number; dir: string };
+  /** The org's serving gate, run by its API instance, if it has one. */
+  gate?: { id: string; port: number; url: string; tls: TlsFiles };
 }
 
 export interface Plan {
@@ -58,6 +60,8 @@ export interface Plan {
   chaincode: { name: string; endorsementPolicy: string };
   ordererOrg: { name: string; mspId: string; ca: NodePlan; orderers: NodePlan[] };
   orgs: OrgPlan[];
+  /** The lab's model server: a Unix socket only, and the endpoint registered on the ledger (its operator's gate). */
+  modelServer: { id: string; operator: string; model: string; socket: string; endpoint: string };
 }
 
 /** Reads the plan of the running network; fails with the command to run when there is none. */
