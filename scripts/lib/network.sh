@@ -372,7 +372,7 @@ check_ports_free() {
     done
   done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
                  (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
-                 (.orgs[] | .api | [.id, "\(.port)"]), (.orgs[] | .gate // empty | [.id, "\(.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
+                 (.orgs[] | .api | [.id, "\(.port)"]), (.orgs[] | select(.gate != null) | [.api.id, "\(.gate.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
 }
 
 start_nodes() {

@@ -7,7 +7,8 @@
  * refuses an artifact whose sha256 is not the model card's.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { Agent, fetch as fetchVia } from 'undici';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../model-server/src/config';
@@ -219,6 +220,24 @@ describe('model-server start-up', () => {
       loadConfig({ MLL_MODEL_PORT: 'http', MLL_MODEL_BODY_LIMIT_BYTES: '1', MLL_PORT_OFFSET: '-1' });
     } catch (err) {
       expect((err as ConfigError).problems).toHaveLength(3);
+    }
+  });
+
+  it('listens only on a Unix socket that its own user alone can open, and refuses a second server on a live socket', async () => {
+    const socket = join(dir, 'private', 'oip.sock');
+    const first = await start(loadConfig({ MLL_MODEL_SOCKET: socket }), () => undefined);
+    try {
+      expect(first.url).toBe(`unix:${socket}`);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dir, 'private')).mode & 0o777).toBe(0o700);
+      const agent = new Agent({ connect: { socketPath: socket } });
+      const ready = await fetchVia('http://localhost/v2/health/ready', { dispatcher: agent });
+      expect(ready.status).toBe(200);
+      await agent.close();
+      // A second server on a live socket is refused, not allowed to take it over.
+      await expect(start(loadConfig({ MLL_MODEL_SOCKET: socket }), () => undefined)).rejects.toThrow(/already listens/);
+    } finally {
+      await first.close();
     }
   });
 
