@@ -156,20 +156,29 @@ describe('the gateway API configuration', () => {
   });
 
   describe('shutdown', () => {
-    /** A server whose one route answers only when `release` is called. */
-    async function serverHoldingARequest(): Promise<{ server: Server; url: string; release: () => void }> {
+    /**
+     * A server whose one route answers only when `release` is called;
+     * `received` resolves once a request is in flight (a connection whose
+     * request has not arrived yet is idle, and drain rightly closes it).
+     */
+    async function serverHoldingARequest(): Promise<{ server: Server; url: string; received: Promise<void>; release: () => void }> {
       let release = (): void => undefined;
+      let arrived = (): void => undefined;
+      const received = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
       const server = createServer((_req, res) => {
         release = () => res.end('done');
+        arrived();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, release: () => release() };
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, received, release: () => release() };
     }
 
     it('lets an in-flight request finish within the grace period', async () => {
-      const { server, url, release } = await serverHoldingARequest();
+      const { server, url, received, release } = await serverHoldingARequest();
       const answer = fetch(url).then((r) => r.text());
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await received;
       const overdue = jest.fn();
       const drained = drain(server, 5_000, overdue);
       setTimeout(release, 100);
@@ -180,9 +189,9 @@ describe('the gateway API configuration', () => {
     });
 
     it('closes a request still open when the grace period ends, and says so', async () => {
-      const { server, url } = await serverHoldingARequest();
+      const { server, url, received } = await serverHoldingARequest();
       const answer = fetch(url).then((r) => r.text());
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await received;
       const overdue = jest.fn();
       await drain(server, 200, overdue);
       expect(overdue).toHaveBeenCalledTimes(1);

@@ -229,9 +229,55 @@ export interface paths {
         };
         /** Reads a model's royalty policy. */
         get: operations["getRoyaltyPolicy"];
-        /** Replaces a model's royalty policy (owner org's admin). */
+        /**
+         * Replaces a model's royalty policy (owner org's admin).
+         * @description The policy applies to future accruals only. Licences already sold
+         *     keep their frozen terms and the resale royalty rate frozen on them at
+         *     purchase (`License.resaleRoyaltyBps`): a new `resaleRoyaltyBps`
+         *     applies to licences bought after the change.
+         *
+         *     A lineage only grows: parents may be added or paid more, but a policy
+         *     that drops a parent, or lowers its `shareBps`, answers 409
+         *     `LINEAGE_CONSENT_REQUIRED` unless the parent model's owner consented
+         *     to that share or less
+         *     (`POST /v1/models/{modelId}/lineage-consents`); nothing changes.
+         */
         put: operations["setRoyaltyPolicy"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{modelId}/lineage-consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The owner of a parent model consents that child model `modelId` may pay it less, or drop it (parent owner org's admin).
+         * @description The caller, an admin of the org that owns `parentModelId`, consents
+         *     that the child model `modelId` may pay that parent as little as
+         *     `shareBps` basis points of its royalties (0: the child may drop the
+         *     parent from its lineage). `shareBps` is at most the share the child's
+         *     current policy pays the parent. The consent stands until the parent's
+         *     owner writes another; writing the current share withdraws it. Then
+         *     the child's owner may set a royalty policy (directly or through an
+         *     executed proposal) that pays the parent no less than `shareBps`.
+         *
+         *     Answers 400 `INVALID_ARGUMENT` when either model does not exist (the
+         *     message names `modelId` or `parentModelId`), the child does not pay
+         *     that parent, or `shareBps` is above its current share; 403
+         *     `FORBIDDEN` to anyone but an admin of the parent's owner org.
+         */
+        post: operations["consentLineageChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -429,28 +475,33 @@ export interface paths {
          *     dimension of the inputs' shape).
          *
          *     The gateway checks entitlement with an evaluate (402 or 403 with the
-         *     chaincode's code, and the model is not called), checks that the
-         *     endpoint reports the active version's artifact sha256
+         *     chaincode's code; nothing is charged), then checks the endpoint: it must
+         *     be https with a certificate chaining to the model owner org's TLS root
+         *     on the channel (502 `MODEL_ENDPOINT_UNTRUSTED` otherwise, before any
+         *     request is sent), and report the active version's artifact sha256
          *     (`parameters.artifact_sha256` in its model metadata; 502
-         *     `MODEL_INTEGRITY_MISMATCH` otherwise), runs the model, then submits
-         *     `RecordAccess` with the sha256 of the forwarded request (RFC 8785
-         *     canonical JSON) and the served artifact's hash. The outputs are
-         *     returned only after that access has committed; if the commit fails
-         *     (for example the last unit went to a concurrent call, or the active
-         *     version changed meanwhile: 409 `ARTIFACT_MISMATCH`), the result is
-         *     discarded and the error returned. When the model fails, times out or
-         *     is unreachable, nothing is written and nothing is charged: 502
-         *     `MODEL_UNAVAILABLE` or `MODEL_FAILED`, 504 `MODEL_TIMEOUT`; 400
-         *     `MODEL_INPUT_REJECTED` when the model refused the inputs.
-         *     `Prefer: respond-async` is ignored here.
+         *     `MODEL_INTEGRITY_MISMATCH` otherwise). It then submits `RecordAccess`
+         *     with the sha256 of the forwarded request (RFC 8785 canonical JSON) and
+         *     that artifact, and waits for the commit (402 when a concurrent call
+         *     took the last unit, 409 `ARTIFACT_MISMATCH` when the active version
+         *     changed meanwhile; nothing is charged). Finally it presents the
+         *     committed access, signed with the caller's own key, to the model
+         *     owner's serving gate, which runs the model only for that access and
+         *     that request, once. When the model then fails, times out, is
+         *     unreachable, serves another artifact or refuses the inputs, the gate
+         *     refunds the access on the ledger and the error's `transactionId` is
+         *     the refund's: 502 `MODEL_UNAVAILABLE`, `MODEL_FAILED` or
+         *     `MODEL_INTEGRITY_MISMATCH`, 504 `MODEL_TIMEOUT`, 400
+         *     `MODEL_INPUT_REJECTED`. A gate that refuses the access itself answers
+         *     an `ACCESS_*` code. `Prefer: respond-async` is ignored here.
          *
-         *     With an `Idempotency-Key`, a retry of a call that was charged runs the
-         *     model again and answers with the first call's receipt, charging
-         *     nothing, even if that call took the licence's last unit: the retry
-         *     must carry the same licence, purpose and inputs (409 `CONFLICT`
-         *     otherwise), and the endpoint must still serve the artifact the first
-         *     call was charged for (502 `MODEL_INTEGRITY_MISMATCH` otherwise). The
-         *     receipt's `transactionId` and `blockNumber` are the first access's.
+         *     With an `Idempotency-Key`, a retry of a call that was charged presents
+         *     the first access to the gate again, which answers the result it served
+         *     for that very request (the model runs once per access), and the
+         *     receipt is the first call's, charging nothing, even if that call took
+         *     the licence's last unit: the retry must carry the same licence,
+         *     purpose and inputs (409 `CONFLICT` otherwise). Once the gate no longer
+         *     holds the result it answers 409 `ACCESS_ALREADY_SERVED`.
          */
         post: operations["inferModel"];
         delete?: never;
@@ -967,6 +1018,12 @@ export interface paths {
          *     proposes as a holder (`proposer`: `self`, or `org` for an admin)
          *     holding at least the policy's threshold of the units sold, or gets
          *     403 `BELOW_PROPOSAL_THRESHOLD`.
+         *
+         *     A `setRoyaltyPolicy` change that drops a parent model, or lowers its
+         *     share below what the parent's owner consented to
+         *     (`POST /v1/models/{modelId}/lineage-consents`), answers 409
+         *     `LINEAGE_CONSENT_REQUIRED`: a vote of the holders cannot cut a parent
+         *     out either.
          */
         post: operations["createProposal"];
         delete?: never;
@@ -1078,7 +1135,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Executes an accepted proposal (closing it first if voting has ended) and applies its change. */
+        /**
+         * Executes an accepted proposal (closing it first if voting has ended) and applies its change.
+         * @description A `setRoyaltyPolicy` change is checked again against the lineage as
+         *     it is now: if it drops a parent model, or pays it less than its
+         *     owner's consent on the ledger allows (a consent may have been
+         *     withdrawn while the vote ran), it answers 409
+         *     `LINEAGE_CONSENT_REQUIRED` and nothing changes.
+         */
         post: operations["executeProposal"];
         delete?: never;
         options?: never;
@@ -1309,6 +1373,27 @@ export interface components {
             data: components["schemas"]["ModelVersion"];
             transaction: components["schemas"]["Committed"];
         };
+        NewLineageConsent: {
+            /** @description The parent model, owned by the caller's org, that the child model pays. */
+            parentModelId: components["schemas"]["Id"];
+            /** @description The least share the child may pay the parent (0 lets it drop the parent); at most the share it pays now. */
+            shareBps: number;
+        };
+        LineageConsent: {
+            /** @constant */
+            docType: "lineageConsent";
+            /** @description The child model. */
+            modelId: components["schemas"]["Id"];
+            parentModelId: components["schemas"]["Id"];
+            shareBps: number;
+            consentedBy: components["schemas"]["AccountId"];
+            consentedAt: components["schemas"]["Instant"];
+            txId: components["schemas"]["TransactionId"];
+        };
+        LineageConsentWritten: {
+            data: components["schemas"]["LineageConsent"];
+            transaction: components["schemas"]["Committed"];
+        };
         ModelPage: {
             items: components["schemas"]["Model"][];
             nextCursor: components["schemas"]["NextCursor"];
@@ -1415,8 +1500,18 @@ export interface components {
             lotCount: number;
             purchasedAt: components["schemas"]["Instant"];
             expiresAt?: components["schemas"]["Instant"];
+            resaleRoyaltyBps?: components["schemas"]["FrozenResaleRoyaltyBps"];
             txId: components["schemas"]["TransactionId"];
         };
+        /**
+         * @description The resale royalty, in basis points, that a sale of these units pays:
+         *     the model's rate when the units were first bought from the offering,
+         *     frozen like the terms and carried by resales and transfers, so that a
+         *     later change of the model's royalty policy never reaches them. Absent
+         *     on licences bought before rates were frozen, which pay the model's
+         *     current rate.
+         */
+        FrozenResaleRoyaltyBps: number;
         LicenseDetail: {
             license: components["schemas"]["License"];
             terms: components["schemas"]["Terms"];
@@ -1720,6 +1815,7 @@ export interface components {
             unitPrice: components["schemas"]["Amount"];
             purchasedAt: components["schemas"]["Instant"];
             expiresAt?: components["schemas"]["Instant"];
+            resaleRoyaltyBps?: components["schemas"]["FrozenResaleRoyaltyBps"];
             units: components["schemas"]["Amount"];
             remaining: components["schemas"]["Amount"];
             lots: {
@@ -1764,6 +1860,7 @@ export interface components {
             price: components["schemas"]["Amount"];
             escrow: components["schemas"]["Amount"];
             royaltyBase: components["schemas"]["Amount"];
+            /** @description The rate charged on `royaltyBase`, the one frozen on the sold units' licence when first bought (the model's current rate only for units bought before rates were frozen). */
             resaleRoyaltyBps: number;
             royalty: components["schemas"]["Amount"];
         };
@@ -1894,6 +1991,13 @@ export interface components {
             description: string;
             state: components["schemas"]["ProposalState"];
             policy: components["schemas"]["GovernancePolicy"];
+            /**
+             * @description Units of the model sold: while the proposal is open, those sold
+             *     when it was made (the base of the proposal threshold); once it is
+             *     closed (accepted, rejected, expired, and after), those sold at
+             *     closing, the base of the quorum. Votes weigh units held at the
+             *     vote, and sold units only grow, so turnout never exceeds them.
+             */
             eligibleUnits: components["schemas"]["Amount"];
             votingEndsAt: components["schemas"]["Instant"];
             tally?: components["schemas"]["Tally"];
@@ -2344,6 +2448,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelWritten"];
+                };
+            };
+            202: components["responses"]["Accepted"];
+            /** @description `LINEAGE_CONSENT_REQUIRED`: the policy drops a parent or pays it less than its owner consented to; or another conflict code of the API description. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    consentLineageChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                modelId: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewLineageConsent"];
+            };
+        };
+        responses: {
+            /** @description The consent, committed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageConsentWritten"];
                 };
             };
             202: components["responses"]["Accepted"];
@@ -3526,6 +3667,15 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            /** @description `LINEAGE_CONSENT_REQUIRED`: a `setRoyaltyPolicy` change drops a parent or pays it less than its owner consented to; or another conflict code of the API description. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
@@ -3678,6 +3828,15 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            /** @description `LINEAGE_CONSENT_REQUIRED`: a `setRoyaltyPolicy` change drops a parent or pays it less than its owner consented to; or another conflict code of the API description. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };

@@ -6,7 +6,7 @@ import { OfferingService } from '../services/offerings';
 
 const MODEL_WRITERS = ['admin', 'engineer'] as const;
 
-/** /v1/models: models, versions, active version, royalty policy, history and offerings of a model. */
+/** /v1/models: models, versions, active version, royalty policy, lineage consents, history and offerings of a model. */
 export function modelRoutes(): Router {
   const router = Router();
   const models = (res: Parameters<typeof sessionOf>[0]): ModelService => new ModelService(sessionOf(res));
@@ -34,6 +34,10 @@ export function modelRoutes(): Router {
   });
   router.put('/models/:modelId/royalty-policy', writer({ action: 'set a royalty policy', roles: ['admin'] }), async (req, res) => {
     res.json(await models(res).setRoyaltyPolicy(param(req, 'modelId'), req.body));
+  });
+  // The caller is an admin of the parent model's owner, not the child's: the chaincode checks the org.
+  router.post('/models/:modelId/lineage-consents', writer({ action: 'consent to a lineage change', roles: ['admin'] }), async (req, res) => {
+    res.status(201).json(await models(res).consentLineageChange(param(req, 'modelId'), req.body));
   });
   router.get('/models/:modelId/history', async (req, res) => {
     res.json(await models(res).history(param(req, 'modelId'), pageOf(req)));

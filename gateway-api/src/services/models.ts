@@ -42,8 +42,20 @@ export class ModelService {
     return written(await this.session.submit('ModelContract', 'SetActiveVersion', modelId, version));
   }
 
+  /**
+   * Replaces a model's royalty policy for future accruals; licences keep their frozen resale rate.
+   * @throws ApiError FORBIDDEN unless the owner org's admin; LINEAGE_CONSENT_REQUIRED when it drops a parent or pays it less than its owner consented to.
+   */
   async setRoyaltyPolicy(modelId: string, policy: Schemas['RoyaltyPolicyInput']): Promise<Written<Schemas['Model']>> {
     return written(await this.session.submit('ModelContract', 'SetRoyaltyPolicy', modelId, JSON.stringify(policy)));
+  }
+
+  /**
+   * The parent model's owner consents that child `modelId` may pay the parent as little as `shareBps` (0: drop it).
+   * @throws ApiError FORBIDDEN unless an admin of the parent's owner org; INVALID_ARGUMENT when the child does not pay that parent or the share is above what it pays now; NOT_FOUND.
+   */
+  async consentLineageChange(modelId: string, input: Schemas['NewLineageConsent']): Promise<Written<Schemas['LineageConsent']>> {
+    return written(await this.session.submit('ModelContract', 'ConsentLineageChange', modelId, input.parentModelId, String(input.shareBps)));
   }
 
   /** @throws ApiError NOT_FOUND. */
