@@ -68,7 +68,7 @@ export const ApiCode = {
   ACCESS_MISMATCH: 'ACCESS_MISMATCH',
   /** The signature is not the access creator's over the access id and the request hash. */
   ACCESS_SIGNATURE_INVALID: 'ACCESS_SIGNATURE_INVALID',
-  /** The access is older than the gate's freshness window; the gate refunded it. */
+  /** The access is older than the gate's freshness window; nothing ran, and nothing was refunded. */
   ACCESS_STALE: 'ACCESS_STALE',
   /** The access was served (or refunded) before; a result is served once. */
   ACCESS_ALREADY_SERVED: 'ACCESS_ALREADY_SERVED',

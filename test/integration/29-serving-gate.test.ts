@@ -196,7 +196,7 @@ describe('the lab\u2019s serving gate, against a misbehaving caller', () => {
     expect(await modelCalls()).toBe(calls + 1);
   });
 
-  it('refunds a stale access instead of serving it, and the licence gets its unit back', async () => {
+  it('refuses a stale access without running the model, and refunds it only by the owner\u2019s hand', async () => {
     const request = oipRequest(SAMPLE.map((x) => x * 3));
     const before = await remaining(licenseId);
     const accessId = await recordAccess(request);
@@ -206,10 +206,17 @@ describe('the lab\u2019s serving gate, against a misbehaving caller', () => {
     const stale = await callGate(request, await headersFor(accessId, request));
     expect({ status: stale.status, code: stale.body.error?.code }).toEqual({ status: 403, code: 'ACCESS_STALE' });
     expect(await modelCalls()).toBe(calls);
-    const refund = await auditor.get(`/v1/accesses/${accessId}/refund`);
-    expect(refund.status).toBe(200);
-    expect(refund.body).toMatchObject({ accessId, units: '1', reason: expect.stringMatching(/^ACCESS_STALE: /) });
-    expect(stale.body.error.transactionId).toBe(refund.body.txId);
+    expect((await auditor.get(`/v1/accesses/${accessId}/refund`)).status).toBe(404);
+    expect(await remaining(licenseId)).toBe(String(Number(before) - 1));
+    // The holder cannot refund itself; the lab's engineer can, once.
+    const self = await practitioner.post(`/v1/accesses/${accessId}/refund`, { reason: 'never served' });
+    expect({ status: self.status, code: self.body.error?.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
+    const byHand = await api.as('lab', 'engineer1').post(`/v1/accesses/${accessId}/refund`, { reason: 'never served: presented late' });
+    expect(byHand.status).toBe(201);
+    expect(byHand.body.data).toMatchObject({ accessId, units: '1', reason: 'never served: presented late' });
+    const again = await api.as('lab', 'engineer1').post(`/v1/accesses/${accessId}/refund`, { reason: 'twice' });
+    expect({ status: again.status, code: again.body.error?.code }).toEqual({ status: 409, code: 'CONFLICT' });
+    expect((await auditor.get(`/v1/accesses/${accessId}/refund`)).body).toEqual(byHand.body.data);
     expect(await remaining(licenseId)).toBe(before);
   });
 

@@ -96,10 +96,12 @@ export class ServingGate {
    * committed valid on the gate's own peer (ACCESS_NOT_COMMITTED); for a
    * version of this org's model registered at this gate under this name, and
    * for this very request (ACCESS_MISMATCH); signed by the identity that
-   * created the access transaction (ACCESS_SIGNATURE_INVALID). Only then is
-   * the access claimed. A stale access (ACCESS_STALE), a backend serving
-   * another artifact (MODEL_INTEGRITY_MISMATCH) or a failing model (MODEL_*)
-   * is refunded on the ledger, and the error names the refund's transaction.
+   * created the access transaction (ACCESS_SIGNATURE_INVALID); and
+   * fresh (ACCESS_STALE, not refunded: past the window the gate
+   * no longer knows whether it served it). Only then is the access claimed.
+   * A backend serving another artifact (MODEL_INTEGRITY_MISMATCH) or a
+   * failing model (MODEL_*) is refunded on the ledger, and the error names
+   * the refund's transaction.
    */
   async infer(name: string, request: unknown, accessId: string | undefined, signature: string | undefined): Promise<Served> {
     const backend = this.backend(name);
@@ -118,19 +120,20 @@ export class ServingGate {
       return this.again(accessId, requestHash, signature, earlier);
     }
     const access = await this.verified(name, accessId, requestHash, signature);
+    const age = this.now() - Date.parse(access.timestamp);
+    if (age > this.settings.freshnessMs) {
+      // Not refunded: the gate forgets what it served after twice the window, so it cannot tell a
+      // stale access from one served long ago. The owner's admins refund a genuine case by hand.
+      throw new ApiError(
+        ApiCode.ACCESS_STALE,
+        `access ${accessId} was recorded ${Math.round(age / 1000)} s ago, more than the gate's ${this.settings.freshnessMs / 1000} s; present an access within the window`,
+      );
+    }
     if (earlier === 'refund-failed') {
       throw await this.refund(access, requestHash, new ApiError(ApiCode.MODEL_FAILED, `access ${accessId} failed at this gate before`));
     }
     if (!this.served.claim(accessId, requestHash)) {
       throw new ApiError(ApiCode.ACCESS_ALREADY_SERVED, `access ${accessId} is being served by another request`);
-    }
-    const age = this.now() - Date.parse(access.timestamp);
-    if (age > this.settings.freshnessMs) {
-      throw await this.refund(
-        access,
-        requestHash,
-        new ApiError(ApiCode.ACCESS_STALE, `access ${accessId} was recorded ${Math.round(age / 1000)} s ago, more than the gate's ${this.settings.freshnessMs / 1000} s`),
-      );
     }
     const deadline = this.oip.deadline();
     const endpoint = `${backend.base}/v2/models/${encodeURIComponent(name)}`;

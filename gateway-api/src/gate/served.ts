@@ -1,8 +1,9 @@
 /**
  * Which accesses a serving gate has served: each is served once. Kept in
  * memory and appended to a file, so that a restarted gate still refuses a
- * replay. Entries older than twice the freshness window are forgotten, since
- * the gate refuses such accesses as stale anyway.
+ * replay. Entries older than twice the freshness window are forgotten (at
+ * start, and every 10 000 lines), since the gate refuses such accesses as
+ * stale anyway.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,6 +28,9 @@ export interface HeldResult {
 export class ServedLog {
   private readonly entries = new Map<string, Entry>();
   private readonly results = new Map<string, HeldResult>();
+  /** Lines appended since the file was last rewritten; past `compactEvery`, old entries are dropped. */
+  private appended = 0;
+  private static readonly compactEvery = 10_000;
 
   constructor(
     private readonly file: string,
@@ -102,6 +106,10 @@ export class ServedLog {
   /** A line with `at` 0 releases a claim (see `release`); replaying the file applies it by deleting. */
   private append(entry: Entry): void {
     appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    this.appended += 1;
+    if (this.appended >= ServedLog.compactEvery) {
+      this.compact();
+    }
   }
 
   /** Drops what is past keeping and rewrites the file with the rest. */
@@ -112,6 +120,12 @@ export class ServedLog {
         this.entries.delete(id);
       }
     }
+    for (const id of this.results.keys()) {
+      if (!this.entries.has(id)) {
+        this.results.delete(id);
+      }
+    }
     writeFileSync(this.file, [...this.entries.values()].map((entry) => `${JSON.stringify(entry)}\n`).join(''), { mode: 0o600 });
+    this.appended = 0;
   }
 }
