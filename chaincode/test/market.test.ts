@@ -9,12 +9,12 @@ import {
   accountOf,
   buy,
   contracts,
+  expectConserved,
   meteredOffering,
   mint,
   people,
   publish,
   registerModel,
-  totals,
 } from './support/world';
 
 /** A model with a 10% resale royalty, a transferable offering open to the hospital and the clinic, 100 units bought by the hospital. */
@@ -41,12 +41,6 @@ async function balance(fabric: FakeFabric, account: string): Promise<bigint> {
 
 async function unclaimed(fabric: FakeFabric, account: string): Promise<bigint> {
   return BigInt(((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string }).unclaimed);
-}
-
-function expectConserved(fabric: FakeFabric): void {
-  const now = totals(fabric);
-  expect(now.supply).toBe(now.balances + now.escrow + now.unclaimed);
-  expect(now.sold).toBe(now.held + now.listed + now.consumed);
 }
 
 describe('listing units', () => {

@@ -5,7 +5,7 @@
  */
 import type { AccessRecord, RefundRecord } from '../src/domain/records';
 import { FakeFabric } from './support/fabric';
-import { DATA_PROVIDER, HOSPITAL, LAB, access, buy, contracts, people, standardSetup, totals } from './support/world';
+import { DATA_PROVIDER, HOSPITAL, LAB, access, buy, contracts, people, expectConserved, standardSetup } from './support/world';
 
 async function unclaimed(fabric: FakeFabric, account: string): Promise<bigint> {
   return BigInt(((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string }).unclaimed);
@@ -13,12 +13,6 @@ async function unclaimed(fabric: FakeFabric, account: string): Promise<bigint> {
 
 async function remaining(fabric: FakeFabric, licenseId: string): Promise<string> {
   return ((await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', licenseId)) as { remainingUnits: string }).remainingUnits;
-}
-
-function expectConserved(fabric: FakeFabric): void {
-  const now = totals(fabric);
-  expect(now.supply).toBe(now.balances + now.escrow + now.unclaimed);
-  expect(now.sold).toBe(now.held + now.listed + now.consumed);
 }
 
 describe('refunding an access', () => {

@@ -280,27 +280,27 @@ enroll_org() {
   touch "$RUNTIME_DIR/crypto/$org/.enrolled"
 }
 
-# enroll_chaincode_servers: the TLS pair of every member org's chaincode server,
-# from the org's own CA (also for a network enrolled before each org ran one).
-enroll_chaincode_servers() {
-  local org dir
+# enroll_servers NAME WHAT JQ: the TLS pair of a server of each org that JQ
+# lists as "org<TAB>dir", from the org's own CA (also for a network enrolled
+# before the org ran one); NAME is its identity at the CA.
+enroll_servers() {
+  local name="$1" what="$2" org dir
   while IFS=$'\t' read -r org dir; do
     [ -f "$dir/tls/cert.pem" ] && continue
-    log "enrolling the chaincode server of $org at ca.$org"
-    enroll_identity "$org" chaincode client "$dir" "" tls
-  done < <(plan '.orgs[] | [.name, .chaincodeServer.tlsDir] | @tsv')
+    log "enrolling the $what of $org at ca.$org"
+    enroll_identity "$org" "$name" client "$dir" "" tls
+  done < <(plan "$3")
 }
 
-# enroll_gates: the TLS pair of every org's serving gate, from the org's own CA,
-# whose TLS root the channel holds: that is how another org's gateway knows the
-# gate is the owner's.
+# enroll_chaincode_servers: every member org's chaincode server, which only its peers dial.
+enroll_chaincode_servers() {
+  enroll_servers chaincode 'chaincode server' '.orgs[] | [.name, .chaincodeServer.tlsDir] | @tsv'
+}
+
+# enroll_gates: every serving gate, from its org's CA, whose TLS root the
+# channel holds: that is how another org's gateway knows the gate is the owner's.
 enroll_gates() {
-  local org dir
-  while IFS=$'\t' read -r org dir; do
-    [ -f "$dir/tls/cert.pem" ] && continue
-    log "enrolling the serving gate of $org at ca.$org"
-    enroll_identity "$org" gate client "$dir" "" tls
-  done < <(plan '.orgs[] | select(.gate != null) | [.name, .gate.tlsDir] | @tsv')
+  enroll_servers gate 'serving gate' '.orgs[] | select(.gate != null) | [.name, .gate.tlsDir] | @tsv'
 }
 
 # enroll_user ORG NAME ROLE [ATTR=VALUE...]: on a running network, registers a

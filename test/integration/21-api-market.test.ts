@@ -7,24 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
-import { allPages, ApiCaller, ApiFleet, startApiFleet } from '../support/api';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { allPages, ApiCaller, ApiFleet, expectError, expectStatus, Json, startApiFleet } from '../support/api';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function expectError(response: Response, status: number, code: string): Json {
-  expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  return response.body.error as Json;
-}
-
-function expectStatus(response: Response, status: number): Json {
-  expect({ status: response.status, body: response.status === status ? undefined : response.body }).toEqual({ status, body: undefined });
-  return response.body as Json;
-}
 
 describe('the market and governance through the gateway API', () => {
   let api: ApiFleet;

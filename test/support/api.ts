@@ -17,6 +17,23 @@ import { loadPlan, runtimeDir } from './network';
 export const API_ORGS = ['lab', 'hospital', 'clearing', 'regulator', 'clinic'] as const;
 export type ApiOrg = (typeof API_ORGS)[number];
 
+/** A JSON body as the tests read it. */
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Asserts an error answer: its status, its code, and the one error body shape; returns the error. */
+export function expectError(response: Response, status: number, code: string): Json {
+  expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
+  expect(Object.keys(response.body)).toEqual(['error']);
+  expect(typeof response.body.error.message).toBe('string');
+  return response.body.error as Json;
+}
+
+/** Asserts a status, showing the body when it differs; returns the body. */
+export function expectStatus(response: Response, status: number): Json {
+  expect({ status: response.status, body: response.status === status ? undefined : response.body }).toEqual({ status, body: undefined });
+  return response.body as Json;
+}
+
 /** One caller of one instance: the user's key, and HTTP verbs that send it. */
 export interface ApiCaller {
   readonly url: string;

@@ -216,6 +216,13 @@ export function totals(fabric: FakeFabric): Totals {
   };
 }
 
+/** Asserts both conservation invariants on the committed state. */
+export function expectConserved(fabric: FakeFabric): void {
+  const now = totals(fabric);
+  expect(now.supply).toBe(now.balances + now.escrow + now.unclaimed);
+  expect(now.sold).toBe(now.held + now.listed + now.consumed);
+}
+
 /**
  * Keys holding an endorsing org's value that do not carry that org's
  * key-level policy: balances (the account's org), the supply (the settlement
