@@ -83,6 +83,18 @@ describe('no two orgs can move a third org\'s value', () => {
     expect(honest.commit([HOSPITAL_MSP, LAB_MSP, CLEARING_MSP])).toBe('VALID');
   });
 
+  it('writes a key\u2019s policy only when the key lacks it, so that two writes of one key in a block conflict as MVCC, not as a policy failure', async () => {
+    const fabric = new FakeFabric();
+    const first = await fabric.endorse(people.issuer, contracts.token, 'Mint', [HOSPITAL, '100', '']);
+    expect([...first.policiesSet].sort()).toEqual([`bal/${HOSPITAL}`, 'token/supply']);
+    expect(first.commit()).toBe('VALID');
+    const second = await fabric.endorse(people.issuer, contracts.token, 'Mint', [HOSPITAL, '100', '']);
+    expect(second.policiesSet).toEqual([]);
+    const racing = await fabric.endorse(people.issuer, contracts.token, 'Mint', [HOSPITAL, '1', '']);
+    expect(second.commit()).toBe('VALID');
+    expect(racing.commit()).toBe('MVCC_READ_CONFLICT');
+  });
+
   it('pins the supply to the settlement org, balances and licences to their holders\' orgs', async () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);

@@ -30,6 +30,7 @@ export type LedgerStub = Pick<
   | 'getTxTimestamp'
   | 'setEvent'
   | 'setStateValidationParameter'
+  | 'getStateValidationParameter'
 >;
 
 /** The part of Fabric's client identity the chaincode uses. */
@@ -129,16 +130,25 @@ export class Tx {
   /**
    * Writes a document that holds `ownerMspId`'s value and pins the key to
    * that org: from the next transaction on, a write of the key is valid only
-   * if the owner's peer endorsed it (see `endorsement.ts`). The policy is set
-   * on every write, so keys from before key-level policies gain it the first
-   * time they change. Fabric checks the change of a key's policy against the
-   * policy it had before, so a key that has one cannot be unpinned without
-   * its owner.
+   * if the owner's peer endorsed it (see `endorsement.ts`). The policy is
+   * written only when the key lacks it (a new key, or one from before
+   * key-level policies), never again: Fabric invalidates, with
+   * ENDORSEMENT_POLICY_FAILURE, every later transaction of a block that
+   * writes a key whose policy an earlier one in the block changed, so a
+   * policy written with every write would turn ordinary read conflicts on
+   * one key into policy failures. Reading the policy adds the key to the read
+   * set, which the callers have read already. Fabric checks a change of a
+   * key's policy against the policy it had before, so a pinned key cannot be
+   * unpinned without its owner.
    */
   async putOwned(key: string, value: object, ownerMspId: string): Promise<void> {
     await this.put(key, value);
     const policy = ownerPolicy(ownerMspId);
-    if (policy !== undefined) {
+    if (policy === undefined) {
+      return;
+    }
+    const current = await this.stub.getStateValidationParameter(key);
+    if (current === undefined || Buffer.compare(Buffer.from(current), Buffer.from(policy)) !== 0) {
       await this.stub.setStateValidationParameter(key, policy);
     }
   }

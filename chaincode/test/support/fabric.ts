@@ -192,6 +192,12 @@ export class FakeStub implements LedgerStub {
   async setStateValidationParameter(key: string, policy: Uint8Array): Promise<void> {
     this.policies.set(key, policy);
   }
+
+  /** The committed policy, never this transaction's own; like Fabric, it reads the key. */
+  async getStateValidationParameter(key: string): Promise<Uint8Array> {
+    this.reads.set(key, this.ledger.state.get(key)?.version ?? 0);
+    return this.ledger.keyPolicies.get(key) ?? new Uint8Array(0);
+  }
 }
 
 /**
@@ -322,6 +328,8 @@ export type TxName<C extends Contract> = {
 export interface EndorsedTx {
   readonly txId: string;
   readonly result: unknown;
+  /** The keys whose key-level policy the transaction sets. */
+  readonly policiesSet: readonly string[];
   /** Commits it; with `endorsers`, as endorsed by those orgs only (see `FakeLedger.commit`). */
   commit(endorsers?: readonly string[]): ValidationCode;
 }
@@ -359,7 +367,12 @@ export class FakeFabric {
   async endorse<C extends Contract>(identity: FakeIdentity, contract: C, name: TxName<C>, args: readonly string[]): Promise<EndorsedTx> {
     const stub = this.ledger.simulate(false);
     const result = await run(contract, name, stub, identity, args);
-    return { txId: stub.getTxID(), result, commit: (endorsers?: readonly string[]): ValidationCode => this.ledger.commit(stub, endorsers) };
+    return {
+      txId: stub.getTxID(),
+      result,
+      policiesSet: [...stub.policies.keys()],
+      commit: (endorsers?: readonly string[]): ValidationCode => this.ledger.commit(stub, endorsers),
+    };
   }
 
   /** Endorses and commits a transaction; rejects with the chaincode error or a validation failure. */

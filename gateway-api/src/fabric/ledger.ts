@@ -62,8 +62,14 @@ const VALIDATION_CODE_NAMES = new Map<number, string>(
   Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]),
 );
 
-/** Conflicts that a fresh transaction (new read set) may not meet again. */
-const RETRYABLE = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+/**
+ * Conflicts that a fresh transaction (new read set, new endorsement plan)
+ * may not meet again. ENDORSEMENT_POLICY_FAILURE is one of them here: the
+ * gateway plans endorsements from the key-level policies the state held at
+ * endorsement, so an honest plan fails only when an earlier transaction
+ * changed a key's policy meanwhile (two first writes of a new owned key).
+ */
+const RETRYABLE = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT, StatusCode.ENDORSEMENT_POLICY_FAILURE]);
 
 /** Calls to the chaincode signed by one enrolled user. */
 export interface Session {
