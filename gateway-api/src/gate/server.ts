@@ -35,6 +35,8 @@ export interface RunningGate {
 function gateLedger(ledger: Ledger, userName: string): GateLedger {
   const session = (): ReturnType<Ledger['session']> => ledger.session(ledger.user(userName));
   const json = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
+  // A model version's endpoint and its model's owner never change once written, so each is read once.
+  const versions = new Map<string, { inferenceEndpoint: string; ownerMspId: string }>();
   return {
     transaction: (accessId) => ledger.committedTransaction(session(), accessId),
     access: async (accessId) => {
@@ -48,9 +50,19 @@ function gateLedger(ledger: Ledger, userName: string): GateLedger {
       }
     },
     version: async (modelId, version) => {
+      const key = `${modelId}@${version}`;
+      const known = versions.get(key);
+      if (known !== undefined) {
+        return known;
+      }
       const { model } = json<{ model: { ownerMspId: string } }>(await session().evaluate('ModelContract', 'GetModel', modelId));
       const served = json<{ inferenceEndpoint: string }>(await session().evaluate('ModelContract', 'GetModelVersion', modelId, version));
-      return { inferenceEndpoint: served.inferenceEndpoint, ownerMspId: model.ownerMspId };
+      const found = { inferenceEndpoint: served.inferenceEndpoint, ownerMspId: model.ownerMspId };
+      if (versions.size >= 10_000) {
+        versions.clear();
+      }
+      versions.set(key, found);
+      return found;
     },
     refund: async (accessId, reason) => (await session().submit('LicenseContract', 'RefundAccess', accessId, reason)).transactionId,
   };
