@@ -109,8 +109,10 @@ export interface GateConfig {
   readonly backends: Readonly<Record<string, string>>;
   /** The enrolled user of this org the gate reads the ledger and refunds as (role admin or engineer). */
   readonly user: string;
-  /** How old an access may be when presented; older ones are refunded. */
+  /** How old an access may be when presented; older ones are refused. */
   readonly freshnessMs: number;
+  /** How long the gate waits for its own peer to commit an access the licensee saw committed on its peer. */
+  readonly commitWaitMs: number;
   /** Deadline of one model call behind the gate (metadata check and inference). */
   readonly modelTimeoutMs: number;
   readonly bodyLimitBytes: number;
@@ -160,7 +162,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * (comma-separated hosts; none). The serving gate runs when `MLL_GATE_PORT` is
  * set; then `MLL_GATE_TLS_DIR` and `MLL_GATE_BACKENDS` (JSON: model name →
  * `unix:<socket>` or `http://host:port`) are required, and `MLL_GATE_HOST`
- * (127.0.0.1), `MLL_GATE_USER` (admin), `MLL_GATE_FRESHNESS_MS` (120000),
+ * (127.0.0.1), `MLL_GATE_USER` (admin), `MLL_GATE_FRESHNESS_MS` (120000), `MLL_GATE_COMMIT_WAIT_MS` (3000),
  * `MLL_GATE_MODEL_TIMEOUT_MS` (20000), `MLL_GATE_BODY_LIMIT_BYTES` (1048576),
  * `MLL_GATE_STATE_FILE` (`<runtime>/api/<org>-gate-served.jsonl`) and
  * `MLL_GATE_MAX_HELD_RESULTS` (1000) may be set. Bearer tokens are accepted when
@@ -293,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
       backends,
       user: text('MLL_GATE_USER', 'admin'),
       freshnessMs: integer('MLL_GATE_FRESHNESS_MS', 120_000, 1000, 86_400_000),
+      commitWaitMs: integer('MLL_GATE_COMMIT_WAIT_MS', 3000, 0, 60_000),
       modelTimeoutMs: integer('MLL_GATE_MODEL_TIMEOUT_MS', 20_000, 100, 600_000),
       bodyLimitBytes: integer('MLL_GATE_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
       stateFile: resolve(text('MLL_GATE_STATE_FILE', join(runtimeDir, 'api', `${org}-gate-served.jsonl`))),

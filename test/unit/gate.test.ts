@@ -40,8 +40,14 @@ class FakeLedger implements GateLedger {
   readonly accesses = new Map<string, GateAccess>();
   readonly refunds: { accessId: string; reason: string }[] = [];
   refundFails = false;
+  /** Lookups the gate's peer answers NOT_FOUND before it has committed the block. */
+  lagging = 0;
 
   async transaction(accessId: string): Promise<CommittedTransaction> {
+    if (this.lagging > 0) {
+      this.lagging -= 1;
+      throw new ApiError('NOT_FOUND', `transaction ${accessId} is not on the ledger yet`);
+    }
     const tx = this.transactions.get(accessId);
     if (tx === undefined) throw new ApiError('NOT_FOUND', `transaction ${accessId} is not on the ledger`);
     return tx;
@@ -103,7 +109,7 @@ describe('the serving gate', () => {
   function setup(now = Date.now, file = join(dir, `served-${++sequence}.jsonl`)): { gate: ServingGate; ledger: FakeLedger; file: string } {
     const ledger = new FakeLedger();
     const gate = new ServingGate(
-      { mspId: 'LabMSP', freshnessMs: 60_000 },
+      { mspId: 'LabMSP', freshnessMs: 60_000, commitWaitMs: 300 },
       new Map([[MODEL, { base, route: { dispatcher: new Agent() } }]]),
       ledger,
       new ServedLog(file, 120_000, 10, now),
@@ -185,6 +191,14 @@ describe('the serving gate', () => {
     expect(ledger.refunds).toEqual([]);
     // None of that used the access up: its creator is still served.
     expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, hash)))).toBe('served');
+  });
+
+  it('waits for its own peer to commit an access the licensee saw committed first', async () => {
+    const { gate, ledger } = setup();
+    const accessId = commit(ledger);
+    ledger.lagging = 3;
+    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request))))).toBe('served');
+    expect(calls).toBe(1);
   });
 
   it('refuses an access of another model or artifact registered under another name', async () => {

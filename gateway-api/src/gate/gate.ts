@@ -47,7 +47,15 @@ export interface GateSettings {
   readonly mspId: string;
   /** How old an access may be when presented. */
   readonly freshnessMs: number;
+  /**
+   * How long to wait for the gate's own peer to commit an access it does not
+   * hold yet: the licensee saw the commit on its own peer, and peers commit a
+   * block tens of milliseconds apart.
+   */
+  readonly commitWaitMs: number;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The gate's answer to a request it served. */
 export interface Served {
@@ -180,11 +188,34 @@ export class ServingGate {
     );
   }
 
+  /**
+   * The access transaction and record as the gate's own peer holds them,
+   * waiting up to `commitWaitMs` for a block the peer has not committed yet.
+   */
+  private async committed(accessId: string): Promise<{ tx: CommittedTransaction; access: GateAccess | undefined }> {
+    const deadline = this.now() + this.settings.commitWaitMs;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+      try {
+        const tx = await this.ledger.transaction(accessId);
+        const access = tx.valid ? await this.ledger.access(accessId) : undefined;
+        if (!tx.valid || access !== undefined || this.now() >= deadline) {
+          return { tx, access };
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === ApiCode.NOT_FOUND) || this.now() >= deadline) {
+          throw err;
+        }
+      }
+      await sleep(pause);
+    }
+  }
+
   /** The checks that need the ledger; nothing is claimed or refunded when one fails. */
   private async verified(name: string, accessId: string, requestHash: string, signature: string): Promise<GateAccess> {
     let tx: CommittedTransaction;
+    let access: GateAccess | undefined;
     try {
-      tx = await this.ledger.transaction(accessId);
+      ({ tx, access } = await this.committed(accessId));
     } catch (err) {
       if (err instanceof ApiError && err.code === ApiCode.NOT_FOUND) {
         throw new ApiError(ApiCode.ACCESS_NOT_COMMITTED, `no transaction ${accessId} is committed on the model owner's peer`);
@@ -194,7 +225,6 @@ export class ServingGate {
     if (!tx.valid) {
       throw new ApiError(ApiCode.ACCESS_NOT_COMMITTED, `transaction ${accessId} committed invalid (${tx.validationCode}); it paid for nothing`);
     }
-    const access = await this.ledger.access(accessId);
     if (access === undefined) {
       throw new ApiError(ApiCode.ACCESS_NOT_COMMITTED, `transaction ${accessId} recorded no access`);
     }

@@ -87,7 +87,7 @@ export async function startGate(settings: NonNullable<Config['gate']>, config: C
   const served = new ServedLog(settings.stateFile, settings.freshnessMs * 2, settings.maxHeldResults);
   const oip = new OipClient({ timeoutMs: settings.modelTimeoutMs, maxResponseBytes: config.inference.maxResponseBytes });
   const gate = new ServingGate(
-    { mspId: ledger.binding.org.mspId, freshnessMs: settings.freshnessMs },
+    { mspId: ledger.binding.org.mspId, freshnessMs: settings.freshnessMs, commitWaitMs: settings.commitWaitMs },
     backends,
     gateLedger(ledger, settings.user),
     served,
