@@ -1,5 +1,7 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
+// Tests compile the shared contract package from its source, so they never run against a stale build.
+const contractSource = { '^@model-ledger/contract$': '<rootDir>/contract/src/index.ts' };
 
 module.exports = {
   // Integration tests restart the network and wait for commits; unit tests never come near this.
@@ -12,6 +14,7 @@ module.exports = {
       rootDir: __dirname,
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper: contractSource,
       testMatch: ['<rootDir>/chaincode/test/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-chaincode.js'],
     },
@@ -20,6 +23,7 @@ module.exports = {
       rootDir: __dirname,
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper: contractSource,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
   ],

@@ -33,20 +33,7 @@ export const Endorsement = {
   quorum: 3,
 } as const;
 
-/** The certificate attribute that carries a caller's role. */
-export const ROLE_ATTRIBUTE = 'role';
-
-/** Roles a certificate's `role` attribute may carry. */
-export const Role = {
-  admin: 'admin',
-  engineer: 'engineer',
-  practitioner: 'practitioner',
-  issuer: 'issuer',
-  regulator: 'regulator',
-} as const;
-
-/** One of the known roles. */
-export type Role = (typeof Role)[keyof typeof Role];
+export { ROLE_ATTRIBUTE, Role } from '@model-ledger/contract';
 
 /** Bounds on input and on work done per transaction. */
 export const Limits = {

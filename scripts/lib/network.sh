@@ -489,7 +489,7 @@ chaincode_label() {
   local hash
   # The built code and the chaincode's own (exactly pinned) dependencies; not the
   # root lockfile, which changes with every other workspace's dependencies.
-  hash="$(cd "$REPO_ROOT" && find chaincode/dist -type f -name '*.js' -print0 | sort -z \
+  hash="$(cd "$REPO_ROOT" && find chaincode/dist contract/dist -type f -name '*.js' -print0 | sort -z \
     | xargs -0 cat chaincode/package.json | sha256sum | cut -c1-12)"
   printf '%s_%s\n' "$(plan .chaincode.label)" "$hash"
 }
@@ -570,7 +570,7 @@ deploy_chaincode() {
   policy="$(plan .chaincode.endorsementPolicy)"
 
   log "building the chaincode"
-  (cd "$REPO_ROOT" && npm run --silent build -w chaincode) || die "the chaincode does not build"
+  (cd "$REPO_ROOT" && npm run --silent build -w contract -w chaincode) || die "the chaincode does not build"
   label="$(chaincode_label)"
   local -A package_ids=()
   local pkg

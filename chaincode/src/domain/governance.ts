@@ -3,58 +3,22 @@ import { invalidArgument } from '../errors';
 import { BASIS_POINTS } from './policy';
 import { addSeconds } from './time';
 import { requireChoice, requireId, requireInteger, requireObject, requirePositiveAmount, requireText } from './validation';
+export type { GovernancePolicy, ProposalChange, ProposalState, VoteChoice, Tally } from '@model-ledger/contract';
+import type { GovernancePolicy, ProposalChange, ProposalState, VoteChoice, Tally } from '@model-ledger/contract';
 
 /**
  * Token-holder governance rules: the governance policy, what a proposal may
  * change, and the tally. Pure functions; the contract does the ledger work.
  */
 
-/** A model's governance policy. Shares are basis points of the units sold when a proposal is made. */
-export interface GovernancePolicy {
-  readonly quorumBps: number;
-  /** Yes must exceed this share of yes + no (abstain counts toward quorum only). */
-  readonly approvalBps: number;
-  readonly proposalThresholdBps: number;
-  readonly minVotingSeconds: number;
-  readonly maxVotingSeconds: number;
-  /** How long after voting ends an accepted proposal may be executed; then it lapses. */
-  readonly executionWindowSeconds: number;
-}
-
-/** What a proposal changes when executed. */
-export type ProposalChange =
-  | { readonly kind: 'activateVersion'; readonly version: string }
-  | { readonly kind: 'setPrice'; readonly offeringId: string; readonly unitPrice: string }
-  | { readonly kind: 'setOfferingStatus'; readonly offeringId: string; readonly status: 'active' | 'paused' | 'retired' }
-  | { readonly kind: 'setRoyaltyPolicy'; readonly royaltyPolicy: unknown }
-  | { readonly kind: 'setGovernancePolicy'; readonly governancePolicy: GovernancePolicy };
-
 /** The kinds of change. */
 export const CHANGE_KINDS = ['activateVersion', 'setPrice', 'setOfferingStatus', 'setRoyaltyPolicy', 'setGovernancePolicy'] as const;
-
-/**
- * Open while voting; then accepted (awaiting execution), executed, rejected,
- * expired (quorum not met) or lapsed (accepted, but not executed within the
- * policy's execution window).
- */
-export type ProposalState = 'open' | 'accepted' | 'executed' | 'rejected' | 'expired' | 'lapsed';
 
 /** The proposal states. */
 export const PROPOSAL_STATES: readonly ProposalState[] = ['open', 'accepted', 'executed', 'rejected', 'expired', 'lapsed'];
 
-/** A vote. */
-export type VoteChoice = 'yes' | 'no' | 'abstain';
-
 /** The vote choices. */
 export const VOTE_CHOICES: readonly VoteChoice[] = ['yes', 'no', 'abstain'];
-
-/** Units voting each way, decimal strings. */
-export interface Tally {
-  readonly yes: string;
-  readonly no: string;
-  readonly abstain: string;
-  readonly voters: number;
-}
 
 /** The policy a model has, or the default one; members a stored policy predates take the defaults. */
 export function effectiveGovernance(policy: GovernancePolicy | undefined): GovernancePolicy {

@@ -1,34 +1,11 @@
 import { Limits } from '../config';
 import { invalidArgument } from '../errors';
 import { requireAccountId, requireArray, requireId, requireInteger, requireObject } from './validation';
+export type { Beneficiary, ParentShare, RoyaltyPolicy } from '@model-ledger/contract';
+import type { Beneficiary, ParentShare, RoyaltyPolicy } from '@model-ledger/contract';
 
 /** Shares are in basis points; 10 000 is the whole. */
 export const BASIS_POINTS = 10_000n;
-
-/** A beneficiary of a model's royalties. */
-export interface Beneficiary {
-  readonly account: string;
-  /** Share of the model's own part, in basis points. */
-  readonly shareBps: number;
-}
-
-/** A base model that this model was fine-tuned from. */
-export interface ParentShare {
-  readonly modelId: string;
-  /** Share of every royalty passed up to the parent's own policy, in basis points. */
-  readonly shareBps: number;
-}
-
-/**
- * A model's royalty policy. Beneficiary shares sum to 10 000; parent shares
- * are taken off the top first and sum to at most 10 000. The resale royalty
- * is charged on secondary sales (Chaincode II).
- */
-export interface RoyaltyPolicy {
-  readonly beneficiaries: readonly Beneficiary[];
-  readonly parents: readonly ParentShare[];
-  readonly resaleRoyaltyBps: number;
-}
 
 /**
  * Validates an untrusted royalty policy object (field `royaltyPolicy`).

@@ -14,39 +14,14 @@ import {
   requireText,
   requireUnits,
 } from './validation';
-
-/** Metered: each unit is one access. Term: accesses until an expiry set at purchase. */
-export type OfferingKind = 'metered' | 'term';
+export type { OfferingKind, LicenseTerms } from '@model-ledger/contract';
+import type { OfferingKind, LicenseTerms } from '@model-ledger/contract';
 
 /** The kinds of offering. */
 export const OFFERING_KINDS: readonly OfferingKind[] = ['metered', 'term'];
 
 /** The longest term a term offering may grant: ten years. */
 export const MAX_TERM_SECONDS = 10 * 366 * 24 * 3600;
-
-/**
- * The terms a licence is sold under. A snapshot is immutable once written;
- * licences point at it by key and hash, so later changes to the offering only
- * apply to new purchases.
- */
-export interface LicenseTerms {
-  readonly offeringId: string;
-  readonly modelId: string;
-  /** 1 for the terms the offering was published with, then +1 per change. */
-  readonly version: number;
-  readonly kind: OfferingKind;
-  /** Price of one unit, decimal string in the payment token's smallest unit. */
-  readonly unitPrice: string;
-  /** For term offerings, seconds from purchase to expiry; 0 for metered. */
-  readonly termSeconds: number;
-  readonly transferable: boolean;
-  /** Certificate attributes a caller from the holder org must carry, e.g. `{ "role": "practitioner" }`. */
-  readonly requiredAttributes: Readonly<Record<string, string>>;
-  /** MSP ids allowed to hold the licence; empty means any member. */
-  readonly allowedMspIds: readonly string[];
-  /** Purposes the licence may be used for, e.g. `clinical-diagnosis`. */
-  readonly purposes: readonly string[];
-}
 
 /** The commercial part of an offering as published, before ids are attached. */
 export interface OfferingInput {

@@ -3,18 +3,8 @@ import { Keys } from '../domain/keys';
 import { requireId } from '../domain/validation';
 import { ChaincodeError, ErrorCode } from '../errors';
 import type { Tx } from './tx';
-
-/** What a client request id answered the first time, stored under the caller's account. */
-export interface RequestRecord {
-  readonly docType: 'request';
-  /** The transaction function, for example `TokenContract.Transfer`. */
-  readonly call: string;
-  /** sha256 of the canonical JSON of the call and its arguments. */
-  readonly fingerprint: string;
-  readonly result: object;
-  readonly txId: string;
-  readonly at: string;
-}
+export type { RequestRecord } from '@model-ledger/contract';
+import type { RequestRecord } from '@model-ledger/contract';
 
 /**
  * A client request id on a write that moves value: a retry with the same id

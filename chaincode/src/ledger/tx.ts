@@ -7,6 +7,8 @@ import type { KeyRange } from '../domain/keys';
 import { isoFromMillis, millisFromTimestamp } from '../domain/time';
 import { invalidArgument } from '../errors';
 import { ownerPolicy } from './endorsement';
+export type { Page, HistoryEntry } from '@model-ledger/contract';
+import type { Page, HistoryEntry } from '@model-ledger/contract';
 
 /** The part of Fabric's stub the chaincode uses; the test stub implements exactly this. */
 /**
@@ -51,21 +53,6 @@ export interface Caller {
 export interface Entry<T> {
   readonly key: string;
   readonly value: T;
-}
-
-/** One page of a paginated query. An empty bookmark means there are no more pages. */
-export interface Page<T> {
-  readonly records: readonly T[];
-  readonly fetchedCount: number;
-  readonly bookmark: string;
-}
-
-/** One modification of a key, from `getHistoryForKey`. */
-export interface HistoryEntry {
-  readonly txId: string;
-  readonly timestamp: string;
-  readonly isDelete: boolean;
-  readonly value: unknown;
 }
 
 const decoder = new TextDecoder();
