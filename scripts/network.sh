@@ -37,6 +37,9 @@ usage: scripts/network.sh VERB [ARGS]
 Environment:
   MLL_RUNTIME_DIR   runtime folder (default: <repo>/.runtime)
   MLL_PORT_OFFSET   added to every port in network/topology.json (default: 0)
+  MLL_CHAINCODE_BENCH=1
+                    deploy the chaincode's benchmark build, which adds
+                    BaselineContract for npm run bench (default: production build)
   FABRIC_CACHE      where the Fabric binaries are cached (default: ~/.cache/model-ledger)
 USAGE
 }

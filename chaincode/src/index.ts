@@ -3,7 +3,6 @@
  * and serves the contracts below; the first is the default contract.
  */
 import { AuditContract } from './contracts/audit';
-import { BaselineContract } from './contracts/baseline';
 import { GovernanceContract } from './contracts/governance';
 import { LicenseContract } from './contracts/license';
 import { MarketContract } from './contracts/market';
@@ -14,7 +13,6 @@ import { TokenContract } from './contracts/token';
 
 export {
   AuditContract,
-  BaselineContract,
   GovernanceContract,
   LicenseContract,
   MarketContract,
@@ -24,7 +22,12 @@ export {
   TokenContract,
 };
 
-/** The contracts this chaincode serves, one per aggregate. */
+/**
+ * The contracts this chaincode serves, one per aggregate. The benchmark's
+ * blind write is not among them: it ships only in the benchmark build
+ * (`chaincode/bench`, deployed by `MLL_CHAINCODE_BENCH=1 scripts/network.sh up`),
+ * so no member can call it on a production channel.
+ */
 export const contracts: (
   | typeof ModelContract
   | typeof OfferingContract
@@ -34,7 +37,6 @@ export const contracts: (
   | typeof AuditContract
   | typeof MarketContract
   | typeof GovernanceContract
-  | typeof BaselineContract
 )[] = [
   ModelContract,
   OfferingContract,
@@ -44,5 +46,4 @@ export const contracts: (
   AuditContract,
   MarketContract,
   GovernanceContract,
-  BaselineContract,
 ];

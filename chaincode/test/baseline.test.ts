@@ -1,4 +1,4 @@
-import { BaselineContract } from '../src';
+import { BaselineContract } from '../bench';
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
 import { people, person } from './support/world';

@@ -486,12 +486,32 @@ create_channel() {
 # ---------------------------------------------------------------- chaincode
 
 chaincode_label() {
-  local hash
-  # The built code and the chaincode's own (exactly pinned) dependencies; not the
-  # root lockfile, which changes with every other workspace's dependencies.
-  hash="$(cd "$REPO_ROOT" && find chaincode/dist contract/dist -type f -name '*.js' -print0 | sort -z \
+  local hash built=chaincode/dist suffix=''
+  if bench_chaincode; then
+    built=chaincode/dist-bench
+    suffix=-bench
+  fi
+  # The built code (the contract package's too, which it runs) and the chaincode's
+  # own (exactly pinned) dependencies; not the root lockfile, which changes with
+  # every other workspace's dependencies.
+  hash="$(cd "$REPO_ROOT" && find "$built" contract/dist -type f -name '*.js' -print0 | sort -z \
     | xargs -0 cat chaincode/package.json | sha256sum | cut -c1-12)"
-  printf '%s_%s\n' "$(plan .chaincode.label)" "$hash"
+  printf '%s%s_%s\n' "$(plan .chaincode.label)" "$suffix" "$hash"
+}
+
+# bench_chaincode: whether to deploy the chaincode's benchmark build, which adds
+# BaselineContract (the blind write `npm run bench` divides by). Only
+# MLL_CHAINCODE_BENCH=1 asks for it; production networks never serve it.
+bench_chaincode() { [ "${MLL_CHAINCODE_BENCH:-0}" = 1 ]; }
+
+# chaincode_module_dir: the folder whose package.json names the chaincode
+# server's entry module.
+chaincode_module_dir() {
+  if bench_chaincode; then
+    printf '%s\n' "$REPO_ROOT/chaincode/bench"
+  else
+    printf '%s\n' "$REPO_ROOT/chaincode"
+  fi
 }
 
 # chaincode_server ORG: the plan entry of ORG's own chaincode server.
@@ -532,7 +552,7 @@ start_chaincode_server() {
   (
     cd "$REPO_ROOT/chaincode"
     start_process "$id" "" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-      --chaincode-address "$(jq -r .address <<<"$server")" --chaincode-id "$package_id" \
+      --module-path "$(chaincode_module_dir)" --chaincode-address "$(jq -r .address <<<"$server")" --chaincode-id "$package_id" \
       --chaincode-tls-cert-file "$(jq -r .tls.cert <<<"$server")" --chaincode-tls-key-file "$(jq -r .tls.key <<<"$server")"
   )
   wait_listening "$id" "$(jq -r .address <<<"$server")"
@@ -571,6 +591,10 @@ deploy_chaincode() {
 
   log "building the chaincode"
   (cd "$REPO_ROOT" && npm run --silent build -w contract -w chaincode) || die "the chaincode does not build"
+  if bench_chaincode; then
+    log "building the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)"
+    (cd "$REPO_ROOT" && npm run --silent build:bench -w chaincode) || die "the chaincode's benchmark build does not build"
+  fi
   label="$(chaincode_label)"
   local -A package_ids=()
   local pkg

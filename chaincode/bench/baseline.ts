@@ -1,9 +1,9 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
-import { LedgerContract } from './base';
-import { invalidArgument } from '../errors';
-import { requireWriter } from '../ledger/authz';
-import { Tx } from '../ledger/tx';
-import { result } from './result';
+import { LedgerContract } from '../src/contracts/base';
+import { invalidArgument } from '../src/errors';
+import { requireWriter } from '../src/ledger/authz';
+import { Tx } from '../src/ledger/tx';
+import { result } from '../src/contracts/result';
 
 /** Largest value `Put` accepts; the benchmark sends about 100 bytes. */
 const MAX_BASELINE_VALUE = 1024;
