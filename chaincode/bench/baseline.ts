@@ -1,3 +1,4 @@
+import type { BaselineWrite } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from '../src/contracts/base';
 import { invalidArgument } from '../src/errors';
@@ -51,6 +52,6 @@ export class BaselineContract extends LedgerContract {
     }
     const key = baselineKey(tx.txId);
     await tx.put(key, { value });
-    return result({ key, txId: tx.txId });
+    return result<BaselineWrite>({ key, txId: tx.txId });
   }
 }

@@ -118,10 +118,13 @@ export interface ProposalView {
   readonly tally: Tally;
 }
 
-/** `ExecuteProposal`: the executed proposal and the change as applied (with what it replaced). */
+/** A proposal's change as executed: the change, with what it replaced (`previousVersion`, `previousStatus`, ...). */
+export type AppliedChange = ProposalChange & Readonly<Record<string, unknown>>;
+
+/** `ExecuteProposal`: the executed proposal and the change as applied. */
 export interface ExecutedProposal {
   readonly proposal: ProposalRecord;
-  readonly change: ProposalChange & Readonly<Record<string, unknown>>;
+  readonly change: AppliedChange;
 }
 
 /** `ReindexHoldings`: one bounded pass over a holder's licences. */

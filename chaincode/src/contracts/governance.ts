@@ -1,3 +1,4 @@
+import type { AppliedChange, ExecutedProposal, GovernanceView, ProposalView, Reindexed } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
@@ -103,7 +104,7 @@ async function checkChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
 }
 
 /** Applies an accepted change. Sold licences are never touched: they point at their frozen terms snapshot. */
-async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): Promise<object> {
+async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): Promise<AppliedChange> {
   const now = tx.now;
   switch (change.kind) {
     case 'activateVersion':
@@ -363,7 +364,7 @@ export class GovernanceContract extends LedgerContract {
     const executed: ProposalRecord = { ...decided, state: 'executed', executedAt: tx.now, txId: tx.txId };
     await moveState(tx, proposal, executed);
     tx.emit(Events.ProposalExecuted, { proposal: executed, tally: executed.tally, change: applied, txId: tx.txId });
-    return result({ proposal: executed, change: applied });
+    return result<ExecutedProposal>({ proposal: executed, change: applied });
   }
 
   /**
@@ -407,7 +408,7 @@ export class GovernanceContract extends LedgerContract {
     }
     const last = walked.at(-1);
     const next = rows.length > walked.length && last !== undefined ? last.key.slice(last.key.lastIndexOf('/') + 1) : '';
-    const answer = { holder: account, scanned: walked.length, indexed, dropped, next };
+    const answer: Reindexed = { holder: account, scanned: walked.length, indexed, dropped, next };
     tx.emit(Events.HoldingsReindexed, { ...answer, txId: tx.txId });
     return result(answer);
   }
@@ -417,7 +418,7 @@ export class GovernanceContract extends LedgerContract {
   async GetProposal(ctx: Context, proposalId: string): Promise<string> {
     const tx = new Tx(ctx);
     const proposal = await requireProposal(tx, proposalId);
-    return result({ proposal, tally: await countVotes(tx, proposal.proposalId) });
+    return result<ProposalView>({ proposal, tally: await countVotes(tx, proposal.proposalId) });
   }
 
   /** A model's proposals, all (`state` empty) or in one state, one page at a time. Any member or a regulator. */
@@ -453,7 +454,7 @@ export class GovernanceContract extends LedgerContract {
   async GetGovernancePolicy(ctx: Context, modelId: string): Promise<string> {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
-    return result({ modelId: model.modelId, governancePolicy: effectiveGovernance(model.governancePolicy) });
+    return result<GovernanceView>({ modelId: model.modelId, governancePolicy: effectiveGovernance(model.governancePolicy) });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Entitlement, LicenseView } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
@@ -467,7 +468,7 @@ export class LicenseContract extends LedgerContract {
     requireWriter(caller, 'use a licence');
     const license = await requireLicense(tx, requireId('licenseId', licenseId));
     const plan = await planAccess(tx, license, requireUnits('units', units), requireText('purpose', purpose, 64), undefined);
-    return result({
+    return result<Entitlement>({
       entitled: true,
       licenseId: license.licenseId,
       modelId: plan.model.modelId,
@@ -493,7 +494,7 @@ export class LicenseContract extends LedgerContract {
     const snapshot = await requireTerms(tx, license.termsKey);
     const remaining = await licenseRemaining(tx, license);
     const moved = await licenseOutflow(tx, license.licenseId);
-    return result({
+    return result<LicenseView>({
       license,
       terms: snapshot.terms,
       remainingUnits: remaining.toString(),

@@ -1,3 +1,4 @@
+import type { ModelView } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
@@ -235,7 +236,7 @@ export class ModelContract extends LedgerContract {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
     const versions = await tx.range<ModelVersionRecord>(versionsRange(model.modelId), Limits.maxPageSize);
-    return result({ model, versions: versions.map((entry) => entry.value) });
+    return result<ModelView>({ model, versions: versions.map((entry) => entry.value) });
   }
 
   /** Reads one version of a model. */

@@ -1,3 +1,4 @@
+import type { OfferingView, PublishedOffering } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Role } from '../config';
@@ -69,7 +70,7 @@ export class OfferingContract extends LedgerContract {
     await tx.put(Keys.terms(offeringId, terms.version), { docType: 'terms', terms, hash } satisfies TermsSnapshot);
     await tx.put(Keys.offeringByModel(model.modelId, offeringId), { ref: Keys.offering(offeringId) });
     tx.emit(Events.OfferingPublished, { offering: record, terms });
-    return result({ offering: record, terms });
+    return result<PublishedOffering>({ offering: record, terms });
   }
 
   /** Stops sales of an active offering until resumed. Existing licences stay usable. Owner org, role admin. */
@@ -97,7 +98,7 @@ export class OfferingContract extends LedgerContract {
     const offering = await requireOffering(tx, requireId('offeringId', offeringId));
     const snapshot = await requireTerms(tx, Keys.terms(offering.offeringId, offering.termsVersion));
     const sold = await soldUnits(tx, offering.offeringId);
-    return result({ offering, terms: snapshot.terms, termsHash: snapshot.hash, sold: sold.toString() });
+    return result<OfferingView>({ offering, terms: snapshot.terms, termsHash: snapshot.hash, sold: sold.toString() });
   }
 
   /** Reads one immutable terms snapshot of an offering. */

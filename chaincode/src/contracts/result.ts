@@ -1,6 +1,10 @@
 import { canonicalJson } from '../domain/canonical';
 
-/** Serialises a transaction's return value as canonical JSON. */
-export function result(value: object): string {
+/**
+ * Serialises a transaction's return value as canonical JSON. Name the answer's
+ * type from `@model-ledger/contract` (`result<LicenseView>(...)`), so that the
+ * clients' decoding and the chaincode's answer are one declaration.
+ */
+export function result<T extends object>(value: T): string {
   return canonicalJson(value);
 }

@@ -1,3 +1,4 @@
+import type { Accrued } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits } from '../config';
@@ -120,7 +121,7 @@ export class RoyaltyContract extends LedgerContract {
     const id = requireAccountId('account', account);
     requireAccountReader(tx.caller, id, 'the royalties of this account');
     const total = await unclaimed(tx, id);
-    return result({ account: id, unclaimed: total.amount.toString(), rows: total.rows });
+    return result<Accrued>({ account: id, unclaimed: total.amount.toString(), rows: total.rows });
   }
 
   /**

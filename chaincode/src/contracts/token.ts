@@ -1,3 +1,4 @@
+import type { Balance, Burned, CallerView, Minted, TotalSupply, Transferred } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Msp, Role } from '../config';
@@ -65,7 +66,7 @@ export class TokenContract extends LedgerContract {
     }
     await writeBalance(tx, account, (await balanceOf(tx, account)) + value);
     await writeSupply(tx, supply + value);
-    const payload = { to: account, amount: value.toString(), totalSupply: (supply + value).toString(), txId: tx.txId };
+    const payload: Minted = { to: account, amount: value.toString(), totalSupply: (supply + value).toString(), txId: tx.txId };
     await request.finish(payload);
     tx.emit(Events.TokensMinted, payload);
     return result(payload);
@@ -88,7 +89,7 @@ export class TokenContract extends LedgerContract {
     const supply = await totalSupply(tx);
     await debit(tx, SETTLEMENT_TREASURY, value);
     await writeSupply(tx, supply - value);
-    const payload = { from: SETTLEMENT_TREASURY, amount: value.toString(), totalSupply: (supply - value).toString(), txId: tx.txId };
+    const payload: Burned = { from: SETTLEMENT_TREASURY, amount: value.toString(), totalSupply: (supply - value).toString(), txId: tx.txId };
     await request.finish(payload);
     tx.emit(Events.TokensBurned, payload);
     return result(payload);
@@ -118,7 +119,7 @@ export class TokenContract extends LedgerContract {
     }
     await debit(tx, sender, value);
     await writeBalance(tx, recipient, (await balanceOf(tx, recipient)) + value);
-    const payload = { from: sender, to: recipient, amount: value.toString(), txId: tx.txId };
+    const payload: Transferred = { from: sender, to: recipient, amount: value.toString(), txId: tx.txId };
     await request.finish(payload);
     tx.emit(Events.TokensTransferred, payload);
     return result(payload);
@@ -129,20 +130,20 @@ export class TokenContract extends LedgerContract {
   async GetBalance(ctx: Context, account: string): Promise<string> {
     const tx = new Tx(ctx);
     const id = requireAccountId('account', account);
-    return result({ account: id, amount: (await balanceOf(tx, id)).toString() });
+    return result<Balance>({ account: id, amount: (await balanceOf(tx, id)).toString() });
   }
 
   /** Reads the total supply. Anyone may read it. */
   @Transaction(false)
   async GetTotalSupply(ctx: Context): Promise<string> {
-    return result({ amount: (await totalSupply(new Tx(ctx))).toString() });
+    return result<TotalSupply>({ amount: (await totalSupply(new Tx(ctx))).toString() });
   }
 
   /** The caller's account id, org treasury id, MSP id and role, as the chaincode sees them. */
   @Transaction(false)
   async WhoAmI(ctx: Context): Promise<string> {
     const caller = new Tx(ctx).caller;
-    return result({
+    return result<CallerView>({
       account: caller.account,
       orgAccount: orgAccountId(caller.mspId),
       mspId: caller.mspId,
