@@ -15,7 +15,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper: contractSource,
-      testMatch: ['<rootDir>/chaincode/test/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+      testMatch: ['<rootDir>/chaincode/test/**/*.test.ts', '<rootDir>/scripts/test/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-chaincode.js'],
     },
     {

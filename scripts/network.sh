@@ -23,6 +23,10 @@ usage: scripts/network.sh VERB [ARGS]
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
+  check       Validate network/topology.json against network/topology.schema.json
+              and the rules across its fields; prints every problem found.
+  compose     Print docker-compose.yml, generated from network/topology.json
+              (bash scripts/network.sh compose > docker-compose.yml).
   enroll ORG NAME ROLE [ATTR=VALUE...]
               On a running network: register a new user at ORG's CA with
               role=ROLE (admin, engineer, practitioner, issuer, regulator)
@@ -60,6 +64,8 @@ case "$verb" in
     wait_endorsable
     ;;
   binaries) build_binaries ;;
+  check) network_tool check && log "network/topology.json is valid" ;;
+  compose) network_tool compose ;;
   enroll) enroll_user "$@" ;;
   peer)
     [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"

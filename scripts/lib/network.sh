@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the single-quoted $names are jq variables, not shell ones
 # The verbs of scripts/network.sh. Sourced, never run. Every per-node value comes
-# from the plan that scripts/lib/topology.mjs resolves from network/topology.json.
+# from the plan that the network tools (scripts/src, run as network_tool) resolve
+# from network/topology.json; bash starts, stops and waits on processes.
 
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -35,7 +36,17 @@ render_plan() {
   fi
   mkdir -p "$RUNTIME_DIR" "$PIDS_DIR" "$LOGS_DIR"
   chmod 700 "$RUNTIME_DIR"
-  FABRIC_SAMPLECONFIG="$FABRIC_SAMPLECONFIG" MLL_RUNTIME_DIR="$RUNTIME_DIR" node "$REPO_ROOT/scripts/lib/topology.mjs" render
+  FABRIC_SAMPLECONFIG="$FABRIC_SAMPLECONFIG" network_tool render
+}
+
+# network_tool VERB...: the typed network layer (scripts/src/cli.ts), built
+# first if its sources changed (tsc's incremental build is a no-op otherwise).
+network_tool() {
+  if [ -z "${NETWORK_TOOLS_BUILT:-}" ]; then
+    (cd "$REPO_ROOT" && npm run --silent build -w scripts) || die "the network tools (scripts/src) do not build"
+    NETWORK_TOOLS_BUILT=1
+  fi
+  MLL_RUNTIME_DIR="$RUNTIME_DIR" node "$REPO_ROOT/scripts/dist/cli.js" "$@"
 }
 
 # ---------------------------------------------------------------- processes
@@ -59,7 +70,7 @@ start_process() {
     return 0
   fi
   local vars=()
-  # One KEY=value a line, written by topology.mjs; values hold no newlines.
+  # One KEY=value a line, written by the network tools' render; values hold no newlines.
   [ -z "$env_file" ] || mapfile -t vars <"$env_file"
   # A clean environment: a stray CORE_* or ORDERER_* in the caller's must not leak in.
   # What is_running looks for in the process's command line: the binary, or for a

@@ -1,17 +1,18 @@
 /**
  * docker-compose.yml is generated from network/topology.json by
- * `node scripts/lib/topology.mjs compose`. These tests keep the committed file
- * equal to that output, and check it against the resolved plan the native
- * network uses: the same nodes, images pinned to the native Fabric version, the
- * same MSP IDs, ports and MSP folders, and host paths that exist.
+ * `bash scripts/network.sh compose` (the network tools' `compose`). These
+ * tests keep the committed file equal to that output, and check it against
+ * the resolved plan the native network uses: the same nodes, images pinned to
+ * the native Fabric version, the same MSP IDs, ports and MSP folders, and host
+ * paths that exist. `compose` takes no runtime folder, so the file is the
+ * same on every machine.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import YAML from 'yaml';
+import { buildPlan, compose, readTopology } from '../src';
 
 const repoRoot = resolve(__dirname, '../..');
-const topologyScript = join(repoRoot, 'scripts', 'lib', 'topology.mjs');
 /** Where docker-compose.yml mounts the runtime folder in every container. */
 const containerRuntimeDir = '/var/hyperledger/model-ledger';
 const runtimeMountSource = '${MLL_DOCKER_RUNTIME:-./.runtime-docker}';
@@ -25,36 +26,7 @@ interface Service {
   working_dir?: string;
 }
 
-interface NodePlan {
-  id: string;
-  mspId: string;
-  port: number;
-  opsPort: number;
-  msp: string;
-  home: string;
-  adminPort?: number;
-  chaincodePort?: number;
-  tls: { cert: string; key: string; ca: string };
-}
-
-interface ChaincodeServerPlan {
-  id: string;
-  address: string;
-  tls: { cert: string; key: string };
-}
-
-interface Plan {
-  runtimeDir: string;
-  ordererOrg: { mspId: string; ca: NodePlan; orderers: NodePlan[] };
-  orgs: { name: string; mspId: string; ca: NodePlan; peers: NodePlan[]; chaincodeServer: ChaincodeServerPlan }[];
-}
-
-/** topology.mjs with the committed file's settings: no port offset. */
-function topology(verb: string, env: Record<string, string> = {}): string {
-  const base = { ...process.env };
-  delete base.MLL_PORT_OFFSET;
-  return execFileSync(process.execPath, [topologyScript, verb], { env: { ...base, ...env }, encoding: 'utf8' });
-}
+const topology = readTopology(repoRoot);
 
 function pinnedVersion(name: string): string {
   const binaries = readFileSync(join(repoRoot, 'scripts', 'lib', 'binaries.sh'), 'utf8');
@@ -65,7 +37,7 @@ function pinnedVersion(name: string): string {
 
 const committed = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
 const services = (YAML.parse(committed) as { services: Record<string, Service> }).services;
-const plan = JSON.parse(topology('plan', { MLL_RUNTIME_DIR: containerRuntimeDir })) as Plan;
+const plan = buildPlan(topology, containerRuntimeDir, 0);
 const orderers = plan.ordererOrg.orderers;
 const peers = plan.orgs.flatMap((org) => org.peers);
 const cas = [plan.ordererOrg.ca, ...plan.orgs.map((org) => org.ca)];
@@ -92,12 +64,8 @@ function mounts(s: Service): [string, string][] {
 }
 
 describe('docker-compose.yml', () => {
-  it('is exactly what `topology.mjs compose` generates from network/topology.json', () => {
-    expect(committed).toBe(topology('compose'));
-  });
-
-  it('does not depend on MLL_RUNTIME_DIR, so it is the same on every machine', () => {
-    expect(topology('compose', { MLL_RUNTIME_DIR: '/somewhere/else' })).toBe(committed);
+  it('is exactly what `scripts/network.sh compose` generates from network/topology.json', () => {
+    expect(committed).toBe(compose(topology, 0, repoRoot));
   });
 
   it('has one service for every orderer, peer and CA in the plan, plus each member org\u2019s chaincode server, and nothing else', () => {

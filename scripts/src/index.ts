@@ -1,0 +1,9 @@
+/**
+ * The network layer's types and functions: the topology and its validation,
+ * the resolved plan every consumer reads, and what `up` renders from it.
+ */
+export * from './topology';
+export * from './plan';
+export { configtx, ordererEnv, peerEnv, render } from './render';
+export type { NodeEnv } from './render';
+export { compose } from './compose';

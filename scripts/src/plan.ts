@@ -1,0 +1,329 @@
+/**
+ * The plan: the topology resolved into every node with its ports, addresses,
+ * folders and health endpoints. `scripts/network.sh up` writes it to
+ * `<runtime>/plan.json`; the gateway API, the bench and the tests read that
+ * file with these types, so there is one declaration of its shape.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Topology, TopologyCa, TopologyOrg, TopologyUser } from './topology';
+
+/** Every node listens on this host. */
+export const HOST = '127.0.0.1';
+
+/** A TLS pair and the root that verifies its peers. */
+export interface TlsPlan {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+export interface CaPlan {
+  readonly id: string;
+  readonly kind: 'ca';
+  readonly org: string;
+  readonly mspId: string;
+  readonly port: number;
+  readonly opsPort: number;
+  readonly address: string;
+  readonly home: string;
+  readonly certFile: string;
+  readonly health: string;
+}
+
+export interface UserPlan {
+  readonly name: string;
+  readonly type: 'admin' | 'client';
+  readonly attrs: Readonly<Record<string, string>>;
+  /** `name@org`. */
+  readonly id: string;
+  /** The user's MSP folder: `signcerts/cert.pem` and `keystore/key.pem`. */
+  readonly msp: string;
+  readonly dir: string;
+  readonly tls: TlsPlan;
+}
+
+export interface OrdererPlan {
+  readonly id: string;
+  readonly kind: 'orderer';
+  readonly org: string;
+  readonly mspId: string;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly opsPort: number;
+  readonly address: string;
+  readonly adminAddress: string;
+  readonly dir: string;
+  readonly msp: string;
+  readonly tls: TlsPlan;
+  readonly data: string;
+  readonly health: string;
+}
+
+export interface PeerPlan {
+  readonly id: string;
+  readonly kind: 'peer';
+  readonly org: string;
+  readonly mspId: string;
+  readonly port: number;
+  readonly chaincodePort: number;
+  readonly opsPort: number;
+  readonly address: string;
+  readonly dir: string;
+  readonly msp: string;
+  readonly tls: TlsPlan;
+  readonly data: string;
+  readonly health: string;
+}
+
+/** An org's own chaincode server (ccaas), which only its peers dial, with a TLS pair from its own CA. */
+export interface ChaincodeServerPlan {
+  readonly id: string;
+  readonly port: number;
+  readonly address: string;
+  readonly dir: string;
+  readonly tls: TlsPlan;
+  readonly tlsDir: string;
+}
+
+/** An org's serving gate, run by its API instance in front of its model servers (see gateway-api/src/gate). */
+export interface GatePlan {
+  readonly id: string;
+  readonly port: number;
+  readonly url: string;
+  readonly health: string;
+  readonly tls: TlsPlan;
+  readonly tlsDir: string;
+}
+
+export interface ApiPlan {
+  readonly id: string;
+  readonly port: number;
+  readonly url: string;
+  readonly health: string;
+  readonly demoUser: string;
+}
+
+export interface OrgPlan {
+  readonly name: string;
+  readonly mspId: string;
+  readonly description: string;
+  readonly endorser: boolean;
+  readonly msp: string;
+  readonly ca: CaPlan;
+  readonly users: readonly UserPlan[];
+  readonly chaincodeServer: ChaincodeServerPlan;
+  readonly gate?: GatePlan;
+  readonly api: ApiPlan;
+  readonly peers: readonly PeerPlan[];
+}
+
+export interface OrdererOrgPlan {
+  readonly name: string;
+  readonly mspId: string;
+  readonly msp: string;
+  readonly ca: CaPlan;
+  readonly users: readonly UserPlan[];
+  readonly orderers: readonly OrdererPlan[];
+}
+
+/**
+ * The model server: it listens only on a Unix socket in its operator org's
+ * folder, and the operator's serving gate is the one way to it. Other orgs
+ * call the endpoint registered on the ledger, which is the gate's.
+ */
+export interface ModelServerPlan {
+  readonly id: string;
+  readonly operator: string;
+  readonly model: string;
+  readonly socket: string;
+  readonly endpoint: string;
+}
+
+export interface Plan {
+  readonly runtimeDir: string;
+  readonly portOffset: number;
+  readonly channel: string;
+  readonly host: string;
+  readonly configDir: string;
+  readonly chaincode: Topology['chaincode'] & {
+    /** `OutOf(quorum, '<endorser>.peer', ...)`. */
+    readonly endorsementPolicy: string;
+    readonly dir: string;
+  };
+  readonly raft: Topology['raft'];
+  readonly modelServer: ModelServerPlan;
+  readonly ordererOrg: OrdererOrgPlan;
+  readonly orgs: readonly OrgPlan[];
+}
+
+/**
+ * Users enrolled on a running network with `scripts/network.sh enroll`, which
+ * records them in the org's crypto folder so that every later plan keeps them.
+ */
+function addedUsers(orgDir: string): TopologyUser[] {
+  const file = join(orgDir, 'users.added.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TopologyUser[]) : [];
+}
+
+/** Resolves a (validated) topology into a plan for one runtime folder and port offset. */
+export function buildPlan(topology: Topology, runtimeDir: string, offset: number): Plan {
+  const p = (port: number): number => port + offset;
+  const orgDir = (org: string): string => join(runtimeDir, 'crypto', org);
+  const ca = (org: { name: string; mspId: string }, spec: TopologyCa): CaPlan => ({
+    id: `ca.${org.name}`,
+    kind: 'ca',
+    org: org.name,
+    mspId: org.mspId,
+    port: p(spec.port),
+    opsPort: p(spec.opsPort),
+    address: `${HOST}:${p(spec.port)}`,
+    home: join(runtimeDir, 'ca', org.name),
+    certFile: join(runtimeDir, 'ca', org.name, 'ca-cert.pem'),
+    health: `https://${HOST}:${p(spec.port)}/cainfo`,
+  });
+  const tlsOf = (dir: string): TlsPlan => ({
+    cert: join(dir, 'tls', 'cert.pem'),
+    key: join(dir, 'tls', 'key.pem'),
+    ca: join(dir, 'tls', 'ca.pem'),
+  });
+  const users = (org: string, list: readonly TopologyUser[]): UserPlan[] =>
+    list.map((u) => {
+      const dir = join(orgDir(org), 'users', u.name);
+      return { ...u, type: u.type ?? 'client', id: `${u.name}@${org}`, msp: join(dir, 'msp'), dir, tls: tlsOf(dir) };
+    });
+
+  const o = topology.ordererOrg;
+  const ordererOrg: OrdererOrgPlan = {
+    name: o.name,
+    mspId: o.mspId,
+    msp: join(orgDir(o.name), 'msp'),
+    ca: ca(o, o.ca),
+    users: users(
+      o.name,
+      o.admins.map((a) => ({ ...a, type: 'admin' as const })),
+    ),
+    orderers: o.orderers.map((n) => {
+      const dir = join(orgDir(o.name), 'nodes', n.name);
+      return {
+        id: n.name,
+        kind: 'orderer' as const,
+        org: o.name,
+        mspId: o.mspId,
+        port: p(n.port),
+        adminPort: p(n.adminPort),
+        opsPort: p(n.opsPort),
+        address: `${HOST}:${p(n.port)}`,
+        adminAddress: `${HOST}:${p(n.adminPort)}`,
+        dir,
+        msp: join(dir, 'msp'),
+        tls: tlsOf(dir),
+        data: join(runtimeDir, 'data', n.name),
+        health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+      };
+    }),
+  };
+
+  const orgPlan = (org: TopologyOrg): OrgPlan => {
+    const nodes = join(orgDir(org.name), 'nodes');
+    return {
+      name: org.name,
+      mspId: org.mspId,
+      description: org.description,
+      endorser: org.endorser,
+      msp: join(orgDir(org.name), 'msp'),
+      ca: ca(org, org.ca),
+      users: users(org.name, [...org.users, ...addedUsers(orgDir(org.name))]),
+      chaincodeServer: {
+        id: `chaincode.${org.name}`,
+        port: p(org.chaincodeServer.port),
+        address: `${HOST}:${p(org.chaincodeServer.port)}`,
+        dir: join(runtimeDir, 'chaincode', org.name),
+        tls: tlsOf(join(nodes, 'chaincode')),
+        tlsDir: join(nodes, 'chaincode'),
+      },
+      ...(org.gate === undefined
+        ? {}
+        : {
+            gate: {
+              id: `gate.${org.name}`,
+              port: p(org.gate.port),
+              url: `https://${HOST}:${p(org.gate.port)}`,
+              health: `https://${HOST}:${p(org.gate.port)}/v2/health/ready`,
+              tls: tlsOf(join(nodes, 'gate')),
+              tlsDir: join(nodes, 'gate'),
+            },
+          }),
+      api: {
+        id: `api.${org.name}`,
+        port: p(org.api.port),
+        url: `http://${HOST}:${p(org.api.port)}`,
+        health: `http://${HOST}:${p(org.api.port)}/healthz`,
+        demoUser: org.api.demoUser,
+      },
+      peers: org.peers.map((n) => {
+        const id = `${n.name}.${org.name}`;
+        const dir = join(nodes, n.name);
+        return {
+          id,
+          kind: 'peer' as const,
+          org: org.name,
+          mspId: org.mspId,
+          port: p(n.port),
+          chaincodePort: p(n.chaincodePort),
+          opsPort: p(n.opsPort),
+          address: `${HOST}:${p(n.port)}`,
+          dir,
+          msp: join(dir, 'msp'),
+          tls: tlsOf(dir),
+          data: join(runtimeDir, 'data', id),
+          health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+        };
+      }),
+    };
+  };
+  const orgs = topology.orgs.map(orgPlan);
+
+  const cc = topology.chaincode;
+  const endorsers = orgs.filter((org) => org.endorser).map((org) => `'${org.mspId}.peer'`);
+  const operator = orgs.find((org) => org.name === topology.modelServer.operator);
+  if (operator?.gate === undefined) {
+    // validateTopology refuses this first; a plan is never built without the gate.
+    throw new Error(`modelServer.operator must name an org with a gate; ${topology.modelServer.operator} has none`);
+  }
+  return {
+    runtimeDir,
+    portOffset: offset,
+    channel: topology.channel,
+    host: HOST,
+    configDir: join(runtimeDir, 'config'),
+    chaincode: {
+      ...cc,
+      endorsementPolicy: `OutOf(${cc.endorsementQuorum}, ${endorsers.join(', ')})`,
+      dir: join(runtimeDir, 'chaincode'),
+    },
+    raft: topology.raft,
+    modelServer: {
+      id: 'model-server',
+      operator: topology.modelServer.operator,
+      model: topology.modelServer.model,
+      socket: join(orgDir(topology.modelServer.operator), 'model-server', 'oip.sock'),
+      endpoint: `${operator.gate.url}/v2/models/${topology.modelServer.model}`,
+    },
+    ordererOrg,
+    orgs,
+  };
+}
+
+/**
+ * Reads the plan a running network was brought up with.
+ *
+ * @throws Error naming the command to run when there is none.
+ */
+export function readPlan(runtimeDir: string): Plan {
+  const file = join(runtimeDir, 'plan.json');
+  if (!existsSync(file)) {
+    throw new Error(`No network plan at ${file}. Start the consortium first: bash scripts/network.sh up`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as Plan;
+}

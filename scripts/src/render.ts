@@ -1,0 +1,208 @@
+/**
+ * What `up` renders from the plan: the orderers' and peers' environment
+ * files, the channel's configtx.yaml, and Fabric's core.yaml and orderer.yaml.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { HOST } from './plan';
+import type { OrdererPlan, PeerPlan, Plan } from './plan';
+
+/** A node's environment: one KEY=value a line in its env file. */
+export type NodeEnv = Readonly<Record<string, string>>;
+
+interface Policy {
+  readonly Type: 'Signature' | 'ImplicitMeta';
+  readonly Rule: string;
+}
+
+/** The environment of one orderer: every setting Fabric's orderer.yaml leaves to the node. */
+export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
+  return {
+    FABRIC_CFG_PATH: plan.configDir,
+    FABRIC_LOGGING_SPEC: 'INFO',
+    ORDERER_GENERAL_LISTENADDRESS: HOST,
+    ORDERER_GENERAL_LISTENPORT: String(n.port),
+    ORDERER_GENERAL_LOCALMSPID: n.mspId,
+    ORDERER_GENERAL_LOCALMSPDIR: n.msp,
+    ORDERER_GENERAL_BOOTSTRAPMETHOD: 'none',
+    ORDERER_GENERAL_TLS_ENABLED: 'true',
+    ORDERER_GENERAL_TLS_CERTIFICATE: n.tls.cert,
+    ORDERER_GENERAL_TLS_PRIVATEKEY: n.tls.key,
+    ORDERER_GENERAL_TLS_ROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE: n.tls.cert,
+    ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY: n.tls.key,
+    ORDERER_GENERAL_CLUSTER_ROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_FILELEDGER_LOCATION: join(n.data, 'ledger'),
+    ORDERER_CONSENSUS_WALDIR: join(n.data, 'etcdraft', 'wal'),
+    ORDERER_CONSENSUS_SNAPDIR: join(n.data, 'etcdraft', 'snapshot'),
+    ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
+    ORDERER_ADMIN_LISTENADDRESS: n.adminAddress,
+    ORDERER_ADMIN_TLS_ENABLED: 'true',
+    ORDERER_ADMIN_TLS_CERTIFICATE: n.tls.cert,
+    ORDERER_ADMIN_TLS_PRIVATEKEY: n.tls.key,
+    ORDERER_ADMIN_TLS_ROOTCAS: `[${n.tls.ca}]`,
+    // The channel participation API changes what the orderer serves: only a
+    // client holding a certificate from the orderer org's CA may call it.
+    ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
+    ORDERER_ADMIN_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
+    ORDERER_OPERATIONS_TLS_ENABLED: 'true',
+    ORDERER_OPERATIONS_TLS_CERTIFICATE: n.tls.cert,
+    ORDERER_OPERATIONS_TLS_PRIVATEKEY: n.tls.key,
+    // /healthz is open; /metrics and /logspec want a client certificate from the org's CA.
+    ORDERER_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
+    ORDERER_OPERATIONS_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_METRICS_PROVIDER: 'prometheus',
+  };
+}
+
+/** The environment of one peer. */
+export function peerEnv(plan: Plan, n: PeerPlan): NodeEnv {
+  return {
+    FABRIC_CFG_PATH: plan.configDir,
+    FABRIC_LOGGING_SPEC: 'INFO',
+    CORE_PEER_ID: n.id,
+    CORE_PEER_ADDRESS: n.address,
+    CORE_PEER_LISTENADDRESS: n.address,
+    CORE_PEER_CHAINCODEADDRESS: `${HOST}:${n.chaincodePort}`,
+    CORE_PEER_CHAINCODELISTENADDRESS: `${HOST}:${n.chaincodePort}`,
+    CORE_PEER_GOSSIP_BOOTSTRAP: n.address,
+    CORE_PEER_GOSSIP_EXTERNALENDPOINT: n.address,
+    CORE_PEER_LOCALMSPID: n.mspId,
+    CORE_PEER_MSPCONFIGPATH: n.msp,
+    CORE_PEER_TLS_ENABLED: 'true',
+    CORE_PEER_TLS_CERT_FILE: n.tls.cert,
+    CORE_PEER_TLS_KEY_FILE: n.tls.key,
+    CORE_PEER_TLS_ROOTCERT_FILE: n.tls.ca,
+    CORE_PEER_FILESYSTEMPATH: n.data,
+    CORE_LEDGER_SNAPSHOTS_ROOTDIR: join(n.data, 'snapshots'),
+    CORE_PEER_GATEWAY_ENABLED: 'true',
+    CORE_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
+    CORE_OPERATIONS_TLS_ENABLED: 'true',
+    CORE_OPERATIONS_TLS_CERT_FILE: n.tls.cert,
+    CORE_OPERATIONS_TLS_KEY_FILE: n.tls.key,
+    CORE_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
+    CORE_OPERATIONS_TLS_CLIENTROOTCAS_FILES: n.tls.ca,
+    CORE_METRICS_PROVIDER: 'prometheus',
+    // No Docker: chaincode runs as a service, reached through the ccaas builder.
+    CORE_VM_ENDPOINT: '',
+  };
+}
+
+const signature = (rule: string): Policy => ({ Type: 'Signature', Rule: rule });
+const implicit = (rule: string): Policy => ({ Type: 'ImplicitMeta', Rule: rule });
+
+/** The channel's configtx.yaml, as an object: one profile, Raft ordering, every member org. */
+export function configtx(plan: Plan): object {
+  const oo = plan.ordererOrg;
+  const ordererOrg = {
+    Name: oo.mspId,
+    ID: oo.mspId,
+    MSPDir: oo.msp,
+    Policies: {
+      Readers: signature(`OR('${oo.mspId}.member')`),
+      Writers: signature(`OR('${oo.mspId}.member')`),
+      Admins: signature(`OR('${oo.mspId}.admin')`),
+    },
+    OrdererEndpoints: oo.orderers.map((n) => n.address),
+  };
+  const memberOrgs = plan.orgs.map((org) => ({
+    Name: org.mspId,
+    ID: org.mspId,
+    MSPDir: org.msp,
+    Policies: {
+      Readers: signature(`OR('${org.mspId}.admin', '${org.mspId}.peer', '${org.mspId}.client')`),
+      // Writers also gates every proposal, queries included (the peer/Propose ACL),
+      // so the regulator's clients must be Writers to audit. What keeps them from
+      // changing state is the endorsement policy and the chaincode (network/README.md).
+      Writers: signature(`OR('${org.mspId}.admin', '${org.mspId}.client')`),
+      Admins: signature(`OR('${org.mspId}.admin')`),
+      Endorsement: signature(`OR('${org.mspId}.peer')`),
+    },
+    AnchorPeers: org.peers.slice(0, 1).map((n) => ({ Host: plan.host, Port: n.port })),
+  }));
+  const channelPolicies = {
+    Readers: implicit('ANY Readers'),
+    Writers: implicit('ANY Writers'),
+    Admins: implicit('MAJORITY Admins'),
+  };
+  return {
+    Profiles: {
+      LicensingChannel: {
+        Policies: channelPolicies,
+        Capabilities: { V3_0: true },
+        Orderer: {
+          OrdererType: 'etcdraft',
+          BatchTimeout: plan.raft.batchTimeout,
+          BatchSize: {
+            MaxMessageCount: plan.raft.maxMessageCount,
+            AbsoluteMaxBytes: plan.raft.absoluteMaxBytes,
+            PreferredMaxBytes: plan.raft.preferredMaxBytes,
+          },
+          EtcdRaft: {
+            Consenters: oo.orderers.map((n) => ({
+              Host: plan.host,
+              Port: n.port,
+              ClientTLSCert: n.tls.cert,
+              ServerTLSCert: n.tls.cert,
+            })),
+          },
+          Organizations: [ordererOrg],
+          Policies: {
+            Readers: implicit('ANY Readers'),
+            Writers: implicit('ANY Writers'),
+            Admins: implicit('MAJORITY Admins'),
+            BlockValidation: implicit('ANY Writers'),
+          },
+          Capabilities: { V2_0: true },
+        },
+        Application: {
+          Organizations: memberOrgs,
+          Policies: {
+            Readers: implicit('ANY Readers'),
+            Writers: implicit('ANY Writers'),
+            Admins: implicit('MAJORITY Admins'),
+            LifecycleEndorsement: implicit('MAJORITY Endorsement'),
+            Endorsement: implicit('MAJORITY Endorsement'),
+          },
+          Capabilities: { V2_5: true },
+        },
+      },
+    },
+  };
+}
+
+function envFile(env: NodeEnv): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n') + '\n';
+}
+
+/**
+ * Writes what every node needs under the runtime folder: Fabric's core.yaml
+ * (pointing at our ccaas builder) and orderer.yaml copied from `sampleConfig`,
+ * the channel's configtx.yaml, one environment file per orderer and peer, and
+ * `plan.json`.
+ *
+ * @throws Error when `sampleConfig` has no core.yaml with a ccaas builder entry.
+ */
+export function render(plan: Plan, sample: string, repoRoot: string): void {
+  mkdirSync(plan.configDir, { recursive: true });
+  const builders = join(repoRoot, 'network', 'builders', 'ccaas');
+  const core = readFileSync(join(sample, 'core.yaml'), 'utf8');
+  if (!core.includes('/opt/hyperledger/ccaas_builder')) {
+    throw new Error(`${sample}/core.yaml has no ccaas_builder entry to point at ${builders}`);
+  }
+  writeFileSync(join(plan.configDir, 'core.yaml'), core.replace('/opt/hyperledger/ccaas_builder', builders));
+  writeFileSync(join(plan.configDir, 'orderer.yaml'), readFileSync(join(sample, 'orderer.yaml'), 'utf8'));
+  writeFileSync(join(plan.configDir, 'configtx.yaml'), YAML.stringify(configtx(plan)));
+
+  const nodesDir = join(plan.runtimeDir, 'nodes');
+  mkdirSync(nodesDir, { recursive: true });
+  for (const n of plan.ordererOrg.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
+  for (const org of plan.orgs) {
+    for (const n of org.peers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(peerEnv(plan, n)));
+  }
+  writeFileSync(join(plan.runtimeDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
+}

@@ -1,0 +1,174 @@
+/**
+ * `network/topology.json`: the one description of the consortium, as the
+ * operators write it. It is checked against `network/topology.schema.json`
+ * before anything is derived from it, so a typo fails `up` with the path of
+ * the field at fault instead of a node that does not start.
+ */
+import Ajv2020 from 'ajv/dist/2020';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A TCP port before `MLL_PORT_OFFSET` is added. */
+export type Port = number;
+
+export interface TopologyUser {
+  readonly name: string;
+  readonly type?: 'admin' | 'client';
+  /** Certificate attributes; `role` is one of the chaincode's roles. */
+  readonly attrs: Readonly<Record<string, string>>;
+}
+
+export interface TopologyCa {
+  readonly port: Port;
+  readonly opsPort: Port;
+}
+
+export interface TopologyOrderer {
+  readonly name: string;
+  readonly port: Port;
+  readonly adminPort: Port;
+  readonly opsPort: Port;
+}
+
+export interface TopologyPeer {
+  readonly name: string;
+  readonly port: Port;
+  readonly chaincodePort: Port;
+  readonly opsPort: Port;
+}
+
+export interface TopologyOrg {
+  readonly name: string;
+  readonly mspId: string;
+  readonly description: string;
+  readonly endorser: boolean;
+  readonly chaincodeServer: { readonly port: Port };
+  readonly gate?: { readonly port: Port };
+  readonly ca: TopologyCa;
+  readonly peers: readonly TopologyPeer[];
+  readonly users: readonly TopologyUser[];
+  readonly api: { readonly port: Port; readonly demoUser: string };
+}
+
+export interface Topology {
+  readonly channel: string;
+  readonly chaincode: { readonly name: string; readonly label: string; readonly endorsementQuorum: number };
+  readonly ordererOrg: {
+    readonly name: string;
+    readonly mspId: string;
+    readonly ca: TopologyCa;
+    readonly admins: readonly TopologyUser[];
+    readonly orderers: readonly TopologyOrderer[];
+  };
+  readonly orgs: readonly TopologyOrg[];
+  readonly raft: {
+    readonly batchTimeout: string;
+    readonly maxMessageCount: number;
+    readonly absoluteMaxBytes: string;
+    readonly preferredMaxBytes: string;
+  };
+  readonly modelServer: { readonly operator: string; readonly model: string };
+}
+
+/** A topology that breaks the schema or a rule across fields; the message lists every problem. */
+export class TopologyError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file} is not a valid topology:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TopologyError';
+  }
+}
+
+/** The folder holding `topology.json` and its schema. */
+export function networkDir(repoRoot: string): string {
+  return join(repoRoot, 'network');
+}
+
+/**
+ * Checks a parsed topology against the schema and the rules a schema cannot
+ * say (unique names and ports, a quorum the endorsers can meet, an operator
+ * with a gate).
+ *
+ * @throws TopologyError listing every problem found.
+ */
+export function validateTopology(raw: unknown, schema: object, file: string): Topology {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowMatchingProperties: true });
+  const validate = ajv.compile<Topology>(schema);
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replaceAll('/', '.');
+      if (e.keyword === 'enum') {
+        return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+      }
+      if (e.keyword === 'additionalProperties') {
+        return `${where} has an unknown field ${(e.params as { additionalProperty: string }).additionalProperty}`;
+      }
+      return `${where} ${e.message ?? 'is invalid'}`;
+    });
+    throw new TopologyError(file, problems);
+  }
+  const problems = crossFieldProblems(raw);
+  if (problems.length > 0) {
+    throw new TopologyError(file, problems);
+  }
+  return raw;
+}
+
+function duplicates(values: readonly (string | number)[]): (string | number)[] {
+  return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
+}
+
+function crossFieldProblems(t: Topology): string[] {
+  const problems: string[] = [];
+  const orgNames = [t.ordererOrg.name, ...t.orgs.map((o) => o.name)];
+  for (const name of duplicates(orgNames)) problems.push(`org name ${name} is used twice`);
+  for (const msp of duplicates([t.ordererOrg.mspId, ...t.orgs.map((o) => o.mspId)])) problems.push(`mspId ${msp} is used twice`);
+  const ports = [
+    t.ordererOrg.ca.port,
+    t.ordererOrg.ca.opsPort,
+    ...t.ordererOrg.orderers.flatMap((n) => [n.port, n.adminPort, n.opsPort]),
+    ...t.orgs.flatMap((o) => [
+      o.ca.port,
+      o.ca.opsPort,
+      o.chaincodeServer.port,
+      o.api.port,
+      ...(o.gate === undefined ? [] : [o.gate.port]),
+      ...o.peers.flatMap((n) => [n.port, n.chaincodePort, n.opsPort]),
+    ]),
+  ];
+  for (const port of duplicates(ports)) problems.push(`port ${port} is used by two listeners`);
+  for (const org of t.orgs) {
+    for (const name of duplicates(org.users.map((u) => u.name))) problems.push(`orgs.${org.name}: user ${name} is listed twice`);
+    for (const name of duplicates(org.peers.map((p) => p.name))) problems.push(`orgs.${org.name}: peer ${name} is listed twice`);
+    if (!org.users.some((u) => u.name === org.api.demoUser)) problems.push(`orgs.${org.name}.api.demoUser names no user of the org (${org.api.demoUser})`);
+  }
+  const endorsers = t.orgs.filter((o) => o.endorser).length;
+  if (t.chaincode.endorsementQuorum > endorsers) {
+    problems.push(`chaincode.endorsementQuorum must be from 2 (no org writes alone) to ${endorsers} (the endorsing orgs)`);
+  }
+  const operator = t.orgs.find((o) => o.name === t.modelServer.operator);
+  if (operator?.gate === undefined) {
+    problems.push(`modelServer.operator must name an org with a gate; ${t.modelServer.operator} has none`);
+  }
+  return problems;
+}
+
+/**
+ * Reads and validates `network/topology.json`.
+ *
+ * @throws TopologyError when the file is not valid JSON or not a valid topology.
+ */
+export function readTopology(repoRoot: string): Topology {
+  const dir = networkDir(repoRoot);
+  const file = join(dir, 'topology.json');
+  const schema = JSON.parse(readFileSync(join(dir, 'topology.schema.json'), 'utf8')) as object;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TopologyError(file, [`is not JSON: ${(err as Error).message}`]);
+  }
+  return validateTopology(raw, schema, file);
+}

@@ -1,0 +1,93 @@
+/**
+ * `up` refuses a topology that breaks its schema or a rule across fields,
+ * naming every problem by the path of the field at fault, before any node is
+ * configured from it.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ROLES } from '@model-ledger/contract';
+import { buildPlan, readTopology, Topology, TopologyError, validateTopology } from '../src';
+
+const repoRoot = resolve(__dirname, '../..');
+const schema = JSON.parse(readFileSync(join(repoRoot, 'network', 'topology.schema.json'), 'utf8')) as {
+  $defs: { role: { enum: string[] } };
+};
+const committed = readTopology(repoRoot);
+
+/** A deep copy of the committed topology with one change applied. */
+function changed(edit: (t: { -readonly [K in keyof Topology]: any }) => void): unknown {
+  const copy = JSON.parse(JSON.stringify(committed)) as { -readonly [K in keyof Topology]: any };
+  edit(copy);
+  return copy;
+}
+
+function problems(raw: unknown): readonly string[] {
+  try {
+    validateTopology(raw, schema, 'topology.json');
+  } catch (err) {
+    if (err instanceof TopologyError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('the topology', () => {
+  it('as committed, is valid and resolves to the majority endorsement policy', () => {
+    const plan = buildPlan(committed, '/run', 0);
+    expect(plan.chaincode.endorsementPolicy).toBe(
+      `OutOf(${committed.chaincode.endorsementQuorum}, ${committed.orgs.filter((o) => o.endorser).map((o) => `'${o.mspId}.peer'`).join(', ')})`,
+    );
+  });
+
+  it('allows exactly the chaincode\'s roles', () => {
+    expect(schema.$defs.role.enum).toEqual([...ROLES]);
+  });
+
+  it('names a role the chaincode does not know, by the path of the user', () => {
+    expect(problems(changed((t) => (t.orgs[1].users[1].attrs.role = 'doctor')))).toEqual([
+      `orgs.1.users.1.attrs.role must be one of ${ROLES.join(', ')}`,
+    ]);
+  });
+
+  it('names every unknown or missing field at once', () => {
+    expect(
+      problems(
+        changed((t) => {
+          t.orgs[2].peerz = [];
+          delete t.raft.batchTimeout;
+        }),
+      ),
+    ).toEqual(['orgs.2 has an unknown field peerz', "raft must have required property 'batchTimeout'"]);
+  });
+
+  it('refuses a port two listeners share, a quorum the endorsers cannot meet and a demo user that does not exist', () => {
+    expect(
+      problems(
+        changed((t) => {
+          t.orgs[0].api.port = t.orgs[1].api.port;
+          t.chaincode.endorsementQuorum = 9;
+          t.orgs[3].api.demoUser = 'nobody';
+        }),
+      ),
+    ).toEqual([
+      `port ${committed.orgs[1].api.port} is used by two listeners`,
+      `orgs.${committed.orgs[3].name}.api.demoUser names no user of the org (nobody)`,
+      `chaincode.endorsementQuorum must be from 2 (no org writes alone) to ${committed.orgs.filter((o) => o.endorser).length} (the endorsing orgs)`,
+    ]);
+  });
+
+  it('refuses a quorum of one, with which an org would write alone', () => {
+    expect(problems(changed((t) => (t.chaincode.endorsementQuorum = 1)))).toEqual(['chaincode.endorsementQuorum must be >= 2']);
+  });
+
+  it('refuses a model server run by an org without a serving gate', () => {
+    const without = committed.orgs.find((o) => o.gate === undefined);
+    expect(problems(changed((t) => (t.modelServer.operator = without?.name)))).toEqual([
+      `modelServer.operator must name an org with a gate; ${without?.name} has none`,
+    ]);
+  });
+
+  it('refuses two orgs with one MSP id', () => {
+    expect(problems(changed((t) => (t.orgs[1].mspId = t.orgs[0].mspId)))).toEqual([`mspId ${committed.orgs[0].mspId} is used twice`]);
+  });
+});
