@@ -43,7 +43,7 @@ render_plan() {
 # first if its sources changed (tsc's incremental build is a no-op otherwise).
 network_tool() {
   if [ -z "${NETWORK_TOOLS_BUILT:-}" ]; then
-    (cd "$REPO_ROOT" && npm run --silent build -w scripts) || die "the network tools (scripts/src) do not build"
+    (cd "$REPO_ROOT" && npm run --silent build -w contract -w scripts) || die "the network tools (scripts/src) do not build"
     NETWORK_TOOLS_BUILT=1
   fi
   MLL_RUNTIME_DIR="$RUNTIME_DIR" node "$REPO_ROOT/scripts/dist/cli.js" "$@"
@@ -319,47 +319,18 @@ enroll_gates() {
 # certificate, enrolls it into the runtime identity store, keeps it in every
 # later plan (crypto/ORG/users.added.json), and prints an API key for it.
 enroll_user() {
-  local usage="usage: scripts/network.sh enroll ORG NAME ROLE [ATTR=VALUE...]"
   [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
-  [ "$#" -ge 3 ] || die "$usage"
-  local org="$1" name="$2" role="$3" pair attrs kind tls dir added
-  shift 3
-  local members
-  members="$(plan '.orgs[].name' | tr '\n' ' ')"
-  jq -e --arg o "$org" 'any(.orgs[]; .name == $o)' "$PLAN" >/dev/null || die "unknown member org '$org' (known: $members)"
-  [[ "$name" =~ ^[a-z][a-z0-9-]{0,31}$ ]] || die "NAME must be 1-32 lower-case letters, digits or '-', starting with a letter; got '$name'"
-  case "$role" in
-    admin | engineer | practitioner | issuer | regulator) ;;
-    *) die "ROLE must be one of admin, engineer, practitioner, issuer, regulator; got '$role'" ;;
-  esac
-  attrs="role=$role:ecert"
-  for pair in "$@"; do
-    [[ "$pair" =~ ^[a-zA-Z][a-zA-Z0-9_.-]{0,63}=[a-zA-Z0-9_.@/-]{1,128}$ ]] \
-      || die "attributes are NAME=VALUE (letters, digits and _.-, values also @ and /); got '$pair'"
-    [ "${pair%%=*}" != role ] || die "give the role as ROLE, not as an attribute"
-    [[ "${pair%%=*}" != hf.* ]] || die "hf.* attributes are the CA's own and cannot be given"
-    attrs+=",$pair:ecert"
-  done
-  if jq -e --arg o "$org" --arg n "$name" 'any(.orgs[] | select(.name == $o) | .users[]; .name == $n)' "$PLAN" >/dev/null; then
-    die "$name is already enrolled in $org; issue it another key with: MLL_API_ORG=$org npm run -s -w gateway-api keys -- issue --user $name"
-  fi
+  local request kind tls attrs org="${1:-}" name="${2:-}" dir
+  # The network tools check the request against the plan and the chaincode's roles.
+  request="$(network_tool new-user "$@")" || exit 1
+  IFS=$'\t' read -r kind tls attrs <<<"$request"
   is_running "ca.$org" || die "ca.$org is not running; start the network first: scripts/network.sh up"
   [ -f "$REPO_ROOT/gateway-api/dist/cli/keys.js" ] || die "the gateway API is not built; run: npm run build -w gateway-api"
-
-  kind="client"
-  tls=""
-  if [ "$role" = admin ]; then
-    kind="admin"
-    tls=tls
-  fi
+  [ "$tls" = tls ] || tls=""
   dir="$RUNTIME_DIR/crypto/$org/users/$name"
   log "registering $name at ca.$org with $(tr ',' ' ' <<<"${attrs//:ecert/}")"
   enroll_identity "$org" "$name" "$kind" "$dir" "$attrs" "$tls"
-  added="$RUNTIME_DIR/crypto/$org/users.added.json"
-  [ -f "$added" ] || echo '[]' >"$added"
-  jq --arg n "$name" --arg t "$kind" --arg a "${attrs//:ecert/}" \
-    '. + [{ name: $n, type: $t, attrs: ($a | split(",") | map(split("=") | { key: .[0], value: .[1] }) | from_entries) }]' \
-    "$added" >"$added.tmp" && mv "$added.tmp" "$added"
+  network_tool record-user "$@" || die "could not record $name in $RUNTIME_DIR/crypto/$org/users.added.json"
   render_plan
   log "enrolled $name@$org; its certificate and key are in $dir/msp"
   local key
@@ -496,20 +467,6 @@ create_channel() {
 
 # ---------------------------------------------------------------- chaincode
 
-chaincode_label() {
-  local hash built=chaincode/dist suffix=''
-  if bench_chaincode; then
-    built=chaincode/dist-bench
-    suffix=-bench
-  fi
-  # The built code (the contract package's too, which it runs) and the chaincode's
-  # own (exactly pinned) dependencies; not the root lockfile, which changes with
-  # every other workspace's dependencies.
-  hash="$(cd "$REPO_ROOT" && find "$built" contract/dist -type f -name '*.js' -print0 | sort -z \
-    | xargs -0 cat chaincode/package.json | sha256sum | cut -c1-12)"
-  printf '%s%s_%s\n' "$(plan .chaincode.label)" "$suffix" "$hash"
-}
-
 # bench_chaincode: whether to deploy the chaincode's benchmark build, which adds
 # BaselineContract (the blind write `npm run bench` divides by). Only
 # MLL_CHAINCODE_BENCH=1 asks for it; production networks never serve it.
@@ -527,26 +484,6 @@ chaincode_module_dir() {
 
 # chaincode_server ORG: the plan entry of ORG's own chaincode server.
 chaincode_server() { plan -c --arg o "$1" '.orgs[] | select(.name == $o) | .chaincodeServer'; }
-
-# package_chaincode LABEL ORG: ORG's ccaas package, whose connection.json points
-# its peers at ORG's own chaincode server. Prints the package's path.
-package_chaincode() {
-  local label="$1" org="$2" server work
-  server="$(chaincode_server "$org")"
-  work="$(jq -r .dir <<<"$server")/$label"
-  mkdir -p "$work/src"
-  # The peers dial the server over TLS and check it against their own org's CA.
-  jq -n --arg a "$(jq -r .address <<<"$server")" --rawfile ca "$(jq -r .tls.ca <<<"$server")" \
-    '{address: $a, dial_timeout: "10s", tls_required: true, client_auth_required: false, root_cert: $ca}' \
-    >"$work/src/connection.json"
-  jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$work/metadata.json"
-  # The package id is a hash of these bytes: build them reproducibly, so that an
-  # unchanged chaincode keeps its package id and `up` does not upgrade it.
-  local tar_flags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
-  tar -C "$work/src" "${tar_flags[@]}" -cf - connection.json | gzip -n >"$work/code.tar.gz"
-  tar -C "$work" "${tar_flags[@]}" -cf - metadata.json code.tar.gz | gzip -n >"$work/$label.tar.gz"
-  printf '%s\n' "$work/$label.tar.gz"
-}
 
 # start_chaincode_server ORG PACKAGE_ID: ORG's chaincode server, serving the
 # package ORG's peers installed; restarted when that package changed.
@@ -569,101 +506,25 @@ start_chaincode_server() {
   wait_listening "$id" "$(jq -r .address <<<"$server")"
 }
 
-# committed_sequence: the chaincode's committed sequence, or 0.
-committed_sequence() {
-  local out errors="$LOGS_DIR/querycommitted.err"
-  if out="$(peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode querycommitted -C "$(plan .channel)" \
-    -n "$(plan .chaincode.name)" -O json 2>"$errors")"; then
-    jq -r '.sequence' <<<"$out"
-  elif grep -q "namespace $(plan .chaincode.name) is not defined" "$errors"; then
-    echo 0
-  else
-    cat "$errors" >>"$LOGS_DIR/peer-cli.log"
-    die "could not read the committed chaincode definition; see $LOGS_DIR/peer-cli.log"
-  fi
-}
-
-# approved_package ORG SEQUENCE PACKAGE_ID: ORG has approved SEQUENCE of the
-# chaincode with PACKAGE_ID.
-approved_package() {
-  peer_cli "$1" lifecycle chaincode queryapproved -C "$(plan .channel)" -n "$(plan .chaincode.name)" --sequence "$2" -O json 2>/dev/null \
-    | jq -e --arg id "$3" '.source.Type.LocalPackage.package_id == $id' >/dev/null
-}
-
-# deploy_chaincode: packages the chaincode once per member org (each package
-# names the org's own server), installs each on the org's peers, has every org
-# approve the one definition with its own package id, commits it, and starts
-# every org's server. Each org thus endorses with a process it runs itself.
+# deploy_chaincode: builds the chaincode, then has the network tools package it
+# once per member org (each package names the org's own server), install each on
+# the org's peers, have every org approve the one definition with its own package
+# id and commit it (scripts/src/lifecycle.ts); then starts every org's server on
+# its package. Each org thus endorses with a process it runs itself.
 deploy_chaincode() {
-  local name channel policy label org peer sequence
-  name="$(plan .chaincode.name)"
-  channel="$(plan .channel)"
-  policy="$(plan .chaincode.endorsementPolicy)"
-
   log "building the chaincode"
   (cd "$REPO_ROOT" && npm run --silent build -w contract -w chaincode) || die "the chaincode does not build"
   if bench_chaincode; then
     log "building the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)"
     (cd "$REPO_ROOT" && npm run --silent build:bench -w chaincode) || die "the chaincode's benchmark build does not build"
   fi
-  label="$(chaincode_label)"
-  local -A package_ids=()
-  local pkg
-  for org in $(plan '.orgs[].name'); do
-    pkg="$(package_chaincode "$label" "$org")"
-    package_ids[$org]="$(FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$pkg")"
-    while read -r peer; do
-      if ! peer_cli_at "$org" "$peer" lifecycle chaincode queryinstalled -O json 2>/dev/null \
-        | jq -e --arg id "${package_ids[$org]}" '.installed_chaincodes // [] | any(.package_id == $id)' >/dev/null; then
-        log "installing $label on $(jq -r .id <<<"$peer")"
-        peer_cli_at "$org" "$peer" lifecycle chaincode install "$pkg" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
-          || die "install on $(jq -r .id <<<"$peer") failed; see $LOGS_DIR/peer-cli.log"
-      fi
-    done < <(plan -c --arg o "$org" '.orgs[] | select(.name == $o) | .peers[]')
-  done
-
-  sequence="$(committed_sequence)"
-  local current=true
-  [ "$sequence" != 0 ] || current=false
-  for org in $(plan '.orgs[].name'); do
-    if [ "$current" = true ] && ! approved_package "$org" "$sequence" "${package_ids[$org]}"; then
-      current=false
-    fi
-  done
-  if [ "$current" = true ]; then
-    log "chaincode $name sequence $sequence with $label is already committed"
-  else
-    sequence=$((sequence + 1))
-    local orderer
-    mapfile -t orderer < <(orderer_tls_args)
-    for org in $(plan '.orgs[].name'); do
-      # A rerun after an interrupted deploy: Fabric refuses the same approval twice.
-      if approved_package "$org" "$sequence" "${package_ids[$org]}"; then
-        log "$org has already approved $name sequence $sequence"
-        continue
-      fi
-      log "approving $name sequence $sequence for $org, with its own package"
-      peer_cli "$org" lifecycle chaincode approveformyorg "${orderer[@]}" -C "$channel" -n "$name" \
-        --version "$label" --package-id "${package_ids[$org]}" --sequence "$sequence" \
-        --signature-policy "$policy" --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 \
-        || die "approval by $org failed; see $LOGS_DIR/peer-cli.log"
-    done
-
-    local targets=()
-    while IFS=$'\t' read -r address ca; do
-      targets+=(--peerAddresses "$address" --tlsRootCertFiles "$ca")
-    done < <(plan '.orgs[] | .peers[0] | [.address, .tls.ca] | @tsv')
-    log "committing $name sequence $sequence"
-    peer_cli "$(plan '.orgs[0].name')" lifecycle chaincode commit "${orderer[@]}" -C "$channel" -n "$name" \
-      --version "$label" --sequence "$sequence" --signature-policy "$policy" "${targets[@]}" \
-      --waitForEvent >>"$LOGS_DIR/peer-cli.log" 2>&1 || die "commit failed; see $LOGS_DIR/peer-cli.log"
-    log "chaincode $name sequence $sequence ($label) is committed"
-  fi
+  local deployed org package_id
+  deployed="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool deploy)" || die "the chaincode was not deployed (see above)"
   # The peers dial each server under the committed package id, so a new server
   # starts only now; until here the previous definition kept being served.
-  for org in $(plan '.orgs[].name'); do
-    start_chaincode_server "$org" "${package_ids[$org]}"
-  done
+  while IFS=$'\t' read -r org package_id; do
+    start_chaincode_server "$org" "$package_id"
+  done <<<"$deployed"
   # The single server of networks set up before every org ran its own.
   stop_process chaincode
 }

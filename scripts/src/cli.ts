@@ -6,16 +6,24 @@
  *   node scripts/dist/cli.js render    writes the plan and node configs under the runtime folder
  *   node scripts/dist/cli.js plan      prints the resolved plan as JSON
  *   node scripts/dist/cli.js compose   prints docker-compose.yml
+ *   node scripts/dist/cli.js deploy    deploys the built chaincode; prints `org<TAB>package id` lines
+ *   node scripts/dist/cli.js new-user ORG NAME ROLE [ATTR=VALUE...]
+ *                                      checks an enrollment; prints `type<TAB>tls|-<TAB>CA attrs`
+ *   node scripts/dist/cli.js record-user ORG NAME ROLE [ATTR=VALUE...]
+ *                                      keeps an enrolled user in every later plan
  *
  * Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
  * MLL_PORT_OFFSET (added to every port, default 0), FABRIC_SAMPLECONFIG
- * (Fabric's default core.yaml and orderer.yaml, for `render`).
+ * (Fabric's default core.yaml and orderer.yaml, for `render`), FABRIC_BIN and
+ * MLL_LOGS_DIR (for `deploy`), MLL_CHAINCODE_BENCH=1 (deploy the benchmark build).
  */
 import { join, resolve } from 'node:path';
 import { compose } from './compose';
-import { buildPlan } from './plan';
+import { deployChaincode, LifecycleError } from './lifecycle';
+import { buildPlan, readPlan } from './plan';
 import { render } from './render';
 import { readTopology, TopologyError } from './topology';
+import { caAttrs, newUser, recordUser, UserRequestError } from './users';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -27,6 +35,19 @@ function portOffset(): number {
     throw new UsageError(`MLL_PORT_OFFSET must be a whole number from 0 to 50000, got "${raw}"`);
   }
   return Number(raw);
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new UsageError(`${name} is not set: run through scripts/network.sh`);
+  }
+  return value;
+}
+
+/** A progress line, in the format of scripts/lib/common.sh's log. */
+function log(message: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
 function main(verb: string | undefined): void {
@@ -49,15 +70,34 @@ function main(verb: string | undefined): void {
     case 'compose':
       process.stdout.write(compose(topology, portOffset(), repoRoot));
       return;
+    case 'deploy': {
+      const deployed = deployChaincode(readPlan(runtimeDir), {
+        repoRoot,
+        fabricBin: required('FABRIC_BIN'),
+        logsDir: required('MLL_LOGS_DIR'),
+        bench: process.env.MLL_CHAINCODE_BENCH === '1',
+        log,
+      });
+      for (const [org, id] of deployed) process.stdout.write(`${org}\t${id}\n`);
+      return;
+    }
+    case 'new-user': {
+      const user = newUser(readPlan(runtimeDir), process.argv.slice(3));
+      process.stdout.write(`${user.type}\t${user.tls ? 'tls' : '-'}\t${caAttrs(user.attrs)}\n`);
+      return;
+    }
+    case 'record-user':
+      recordUser(runtimeDir, newUser(readPlan(runtimeDir), process.argv.slice(3)));
+      return;
     default:
-      throw new UsageError('usage: node scripts/dist/cli.js check|render|plan|compose');
+      throw new UsageError('usage: node scripts/dist/cli.js check|render|plan|compose|deploy|new-user|record-user');
   }
 }
 
 try {
   main(process.argv[2]);
 } catch (err) {
-  const message = err instanceof TopologyError || err instanceof UsageError || err instanceof Error ? err.message : String(err);
+  const message = err instanceof TopologyError || err instanceof UsageError || err instanceof LifecycleError || err instanceof UserRequestError || err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message}\n`);
   process.exitCode = 1;
 }

@@ -7,3 +7,7 @@ export * from './plan';
 export { configtx, ordererEnv, peerEnv, render } from './render';
 export type { NodeEnv } from './render';
 export { compose } from './compose';
+export { chaincodeLabel, deployChaincode, LifecycleError, packageChaincode } from './lifecycle';
+export type { Deployed, LifecycleEnv } from './lifecycle';
+export { caAttrs, newUser, recordUser, UserRequestError } from './users';
+export type { NewUser } from './users';
