@@ -1,3 +1,5 @@
+import type { ErrorCode } from '@model-ledger/contract';
+
 /**
  * The one error type that crosses the API's layers. It carries a stable code
  * and a message a person can act on; the HTTP status is chosen from the code
@@ -6,7 +8,7 @@
 export class ApiError extends Error {
   constructor(
     /** A stable code: a chaincode code such as `INSUFFICIENT_UNITS`, or one of the API's own. */
-    readonly code: string,
+    readonly code: Code,
     message: string,
     /** The ledger transaction the error concerns, when there is one. */
     readonly transactionId?: string,
@@ -73,3 +75,9 @@ export const ApiCode = {
   /** The access was served (or refunded) before; a result is served once. */
   ACCESS_ALREADY_SERVED: 'ACCESS_ALREADY_SERVED',
 } as const;
+
+/** One of the API's own codes. */
+export type ApiCode = (typeof ApiCode)[keyof typeof ApiCode];
+
+/** Every code an ApiError carries: the chaincode's and the API's own. */
+export type Code = ErrorCode | ApiCode;

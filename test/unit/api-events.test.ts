@@ -1,6 +1,6 @@
 import { Role as ChaincodeRole } from '../../chaincode/src/config';
 import { comparePositions, parseEventId } from '../../gateway-api/src/fabric/events';
-import { isReadOnly, isRegulator, knownRole, ROLES } from '../../gateway-api/src/fabric/identity';
+import { isReadOnly, isRegulator, knownRole } from '../../gateway-api/src/fabric/identity';
 import { visibleTo } from '../../gateway-api/src/services/events';
 
 describe('event ids and visibility', () => {
@@ -51,7 +51,9 @@ describe('who is a regulator', () => {
   });
 
   it("knows exactly the chaincode's roles, so every role a user can be enrolled with is usable", () => {
-    expect([...ROLES].sort()).toEqual(Object.values(ChaincodeRole).sort());
+    for (const role of Object.values(ChaincodeRole)) {
+      expect(knownRole(role)).toBe(role);
+    }
     expect(knownRole('staff')).toBeNull();
     expect(knownRole(undefined)).toBeNull();
     expect(knownRole('practitioner')).toBe('practitioner');

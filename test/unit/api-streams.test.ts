@@ -7,6 +7,7 @@
  * of requests and responses included) over a fake ledger.
  */
 import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import { ContractName, type Call, type Committed, type Role } from '@model-ledger/contract';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +21,8 @@ import { Config, loadConfig } from '../../gateway-api/src/config';
 import { ApiCode, ApiError } from '../../gateway-api/src/errors';
 import { EventFeed, EventSink, LedgerEvent } from '../../gateway-api/src/fabric/events';
 import { CachedHeight } from '../../gateway-api/src/fabric/height';
-import type { EnrolledUser, Role } from '../../gateway-api/src/fabric/identity';
-import type { Committed, Ledger, Session } from '../../gateway-api/src/fabric/ledger';
+import type { EnrolledUser } from '../../gateway-api/src/fabric/identity';
+import type { Ledger, Session } from '../../gateway-api/src/fabric/ledger';
 import { createApp } from '../../gateway-api/src/http/app';
 import { SseWriter, StreamSlots } from '../../gateway-api/src/http/sse';
 import { Metrics } from '../../gateway-api/src/metrics';
@@ -112,8 +113,8 @@ function fakeLedger(users: Record<string, FakeUser>, options: { height?: bigint;
   };
   const session = (enrolled: EnrolledUser): Session => ({
     user: enrolled,
-    evaluate: async (contract: string, transaction: string): Promise<Uint8Array> => {
-      if (`${contract}.${transaction}` !== 'TokenContract.WhoAmI') {
+    evaluate: async ({ contract, transaction }: Call): Promise<Uint8Array> => {
+      if (contract !== ContractName.token || transaction !== 'WhoAmI') {
         throw new Error(`unexpected evaluate ${contract}.${transaction}`);
       }
       // The chaincode answers the raw role attribute, whatever it is.
@@ -121,10 +122,6 @@ function fakeLedger(users: Record<string, FakeUser>, options: { height?: bigint;
       return Buffer.from(JSON.stringify(me));
     },
     submit: async (): Promise<Committed> => {
-      submits.count++;
-      throw new Error('no write may reach the ledger in these tests');
-    },
-    submitRequest: async (): Promise<Committed> => {
       submits.count++;
       throw new Error('no write may reach the ledger in these tests');
     },

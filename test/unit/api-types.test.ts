@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ErrorCode } from '../../chaincode/src/errors';
 import { ConfigError, loadConfig } from '../../gateway-api/src/config';
 import { ApiError } from '../../gateway-api/src/errors';
-import { CHAINCODE_CODES, parseChaincodeMessage } from '../../gateway-api/src/fabric/errors';
+import { parseChaincodeMessage } from '../../gateway-api/src/fabric/errors';
 import { statusOf } from '../../gateway-api/src/http/errors';
 import { drain } from '../../gateway-api/src/server';
 import { decodeCursor, encodeCursor } from '../../gateway-api/src/services/common';
@@ -36,8 +36,8 @@ describe('the gateway API contract', () => {
   }, 60_000);
 
   it('knows every error code the chaincode can raise, and gives each a 4xx status', () => {
-    expect([...CHAINCODE_CODES].sort()).toEqual(Object.values(ErrorCode).sort());
-    for (const code of CHAINCODE_CODES) {
+    for (const code of Object.values(ErrorCode)) {
+      expect(parseChaincodeMessage(`chaincode response 500, ${code}: refused`)).toEqual({ code, message: `${code}: refused` });
       expect(statusOf(code)).toBeGreaterThanOrEqual(400);
       expect(statusOf(code)).toBeLessThan(500);
     }

@@ -4,51 +4,20 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CommitError, CommitStatusError, GatewayError } from '@hyperledger/fabric-gateway';
+import { ERROR_CODES, type ErrorCode } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 
-/**
- * The chaincode's stable error codes (`chaincode/src/errors.ts`); a unit test
- * keeps this list equal to the chaincode's.
- */
-export const CHAINCODE_CODES = [
-  'INVALID_ARGUMENT',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-  'LICENSE_EXPIRED',
-  'INSUFFICIENT_UNITS',
-  'INSUFFICIENT_FUNDS',
-  'SUPPLY_EXHAUSTED',
-  'OFFERING_PAUSED',
-  'OFFERING_RETIRED',
-  'PURPOSE_NOT_PERMITTED',
-  'ARTIFACT_MISMATCH',
-  'LISTING_NOT_FOUND',
-  'LISTING_CLOSED',
-  'NOT_TRANSFERABLE',
-  'TRANSFER_RESTRICTED',
-  'UNITS_LOCKED',
-  'ASK_BELOW_ROYALTY',
-  'PROPOSAL_NOT_FOUND',
-  'BELOW_PROPOSAL_THRESHOLD',
-  'ALREADY_VOTED',
-  'VOTING_CLOSED',
-  'VOTING_OPEN',
-  'QUORUM_NOT_MET',
-  'PROPOSAL_REJECTED',
-  'PROPOSAL_NOT_EXECUTABLE',
-  'LINEAGE_CONSENT_REQUIRED',
-] as const;
-
-const CODED_MESSAGE = new RegExp(`\\b(${CHAINCODE_CODES.join('|')}): (.*)$`, 's');
+/** A chaincode code (the contract package's list), then `: ` and the message. */
+const CODED_MESSAGE = new RegExp(`\\b(${ERROR_CODES.join('|')}): (.*)$`, 's');
 
 /**
  * Finds the chaincode's `CODE: message` in a message of a peer. Peers wrap it,
  * for example `chaincode response 500, INSUFFICIENT_UNITS: licence L-1 has ...`.
  */
-export function parseChaincodeMessage(text: string): { code: string; message: string } | undefined {
+export function parseChaincodeMessage(text: string): { code: ErrorCode; message: string } | undefined {
   const match = CODED_MESSAGE.exec(text);
-  return match === null ? undefined : { code: match[1], message: `${match[1]}: ${match[2].trim()}` };
+  // The pattern matches nothing but the codes of ERROR_CODES.
+  return match === null ? undefined : { code: match[1] as ErrorCode, message: `${match[1]}: ${match[2].trim()}` };
 }
 
 /** Every message a gateway error carries: its own and each peer's detail. */

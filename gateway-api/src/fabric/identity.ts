@@ -5,14 +5,11 @@
  * rules as the chaincode's (`chaincode/src/ledger/authz.ts`).
  */
 import { Identity, Signer, signers } from '@hyperledger/fabric-gateway';
+import { ROLE_ATTRIBUTE, ROLES, type Role } from '@model-ledger/contract';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgPlan } from './plan';
-
-/** The roles the chaincode knows (`role` certificate attribute; `Role` in `chaincode/src/config.ts`). */
-export const ROLES = ['admin', 'engineer', 'practitioner', 'issuer', 'regulator'] as const;
-export type Role = (typeof ROLES)[number];
 
 /** One enrolled user of the org, ready to sign. */
 export interface EnrolledUser {
@@ -70,7 +67,7 @@ export function loadUser(org: OrgPlan, name: string): EnrolledUser {
     name,
     org: org.name,
     mspId: org.mspId,
-    role: knownRole(attributes.role),
+    role: knownRole(attributes[ROLE_ATTRIBUTE]),
     attributes,
     identity: { mspId: org.mspId, credentials: certPem },
     signer: signers.newPrivateKeySigner(createPrivateKey(keyPem)),

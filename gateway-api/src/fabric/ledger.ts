@@ -1,11 +1,14 @@
 /**
  * The API's link to its org's peer: one long-lived gRPC connection, one
  * Gateway per enrolled identity sharing it, per-call deadlines, and writes
- * that wait for the commit and retry MVCC and phantom read conflicts.
+ * that wait for the commit and retry MVCC and phantom read conflicts. Each
+ * session is a `Transport` of the contract package: the typed clients name
+ * the transactions and their arguments, and this layer only carries them.
  */
 import * as grpc from '@grpc/grpc-js';
 import { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable, connect, Contract, Gateway, hash, StatusCode } from '@hyperledger/fabric-gateway';
 import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
+import type { Call, Committed, ContractName, Transport, WriteCall } from '@model-ledger/contract';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -15,15 +18,6 @@ import { isUnknownTransaction, toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
 import { bindOrg } from './plan';
 import type { OrgBinding, OrgPlan } from './plan';
-
-/** A committed write: the chaincode's result, the transaction id and its block. */
-export interface Committed {
-  readonly result: Uint8Array;
-  readonly transactionId: string;
-  readonly blockNumber: bigint;
-  /** True when the chaincode answered a client request id it had answered before. */
-  readonly replayed?: boolean;
-}
 
 /** A committed transaction as the org's own peer holds it: its validation code and who created it. */
 export interface CommittedTransaction {
@@ -71,29 +65,28 @@ const VALIDATION_CODE_NAMES = new Map<number, string>(
  */
 const RETRYABLE = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT, StatusCode.ENDORSEMENT_POLICY_FAILURE]);
 
-/** Calls to the chaincode signed by one enrolled user. */
-export interface Session {
+/** Calls to the chaincode signed by one enrolled user: the transport of the contract clients. */
+export interface Session extends Transport {
   readonly user: EnrolledUser;
-  /** Runs a query on the org's peer; nothing is ordered. */
-  evaluate(contract: string, transaction: string, ...args: string[]): Promise<Uint8Array>;
+  /**
+   * Runs a query on the org's peer; nothing is ordered.
+   *
+   * @throws ApiError with the chaincode's code, LEDGER_TIMEOUT or LEDGER_UNAVAILABLE.
+   */
+  evaluate(call: Call): Promise<Uint8Array>;
   /**
    * Endorses, orders and waits for the commit of a write. A write that
    * commits as an MVCC or phantom read conflict is run again as a new
    * transaction, up to the configured number of attempts; a chaincode
-   * rejection is never retried.
+   * rejection is never retried. A write that carries a client request id is
+   * sent like any other: where the id was first answered is for the
+   * services to look up (`services/requests.ts`).
    *
    * @throws ApiError with the chaincode's code, LEDGER_CONFLICT after the
    *   last attempt, COMMIT_FAILED, LEDGER_TIMEOUT (with the transaction id)
    *   or LEDGER_UNAVAILABLE.
    */
-  submit(contract: string, transaction: string, ...args: string[]): Promise<Committed>;
-  /**
-   * `submit` of a write that takes a client request id as its last argument
-   * (none when undefined). When the chaincode had answered that id before, it
-   * returns the first answer and changes nothing; the result then names the
-   * first transaction and its block, not the retry's, and is `replayed`.
-   */
-  submitRequest(contract: string, transaction: string, requestId: string | undefined, ...args: string[]): Promise<Committed>;
+  submit(call: WriteCall): Promise<Committed>;
 }
 
 export class Ledger {
@@ -175,8 +168,8 @@ export class Ledger {
       commitStatusOptions: () => ({ deadline: Date.now() + deadlines.commitStatusMs }),
     });
     const network = gateway.getNetwork(this.binding.channel);
-    const contracts = new Map<string, Contract>();
-    const contract = (name: string): Contract => {
+    const contracts = new Map<ContractName, Contract>();
+    const contract = (name: ContractName): Contract => {
       let found = contracts.get(name);
       if (found === undefined) {
         found = network.getContract(this.binding.chaincode, name);
@@ -186,46 +179,40 @@ export class Ledger {
     };
     const session: Session = {
       user,
-      evaluate: (name, transaction, ...args) =>
-        this.metrics.timeLedger('evaluate', name, transaction, async () => {
+      evaluate: (call) =>
+        this.metrics.timeLedger('evaluate', call.contract, call.transaction, async () => {
           try {
-            return await contract(name).evaluateTransaction(transaction, ...args);
+            return await contract(call.contract).evaluateTransaction(call.transaction, ...call.args);
           } catch (err) {
             throw toApiError(err);
           }
         }),
-      submit: (name, transaction, ...args) =>
-        this.metrics.timeLedger('submit', name, transaction, () => this.submitWithRetry(contract(name), transaction, args)),
-      submitRequest: async (name, transaction, requestId, ...args) => {
-        const committed = await session.submit(name, transaction, ...args, requestId ?? '');
-        return requestId === undefined ? committed : this.firstAnswer(session, committed, requestId);
-      },
+      submit: (call) =>
+        this.metrics.timeLedger('submit', call.contract, call.transaction, () => this.submitWithRetry(contract(call.contract), call)),
     };
-    const submitAsync = (name: string, transaction: string, args: string[]): Promise<Committed> =>
-      this.metrics.timeLedger('submit', name, transaction, async () => {
-        const proposal = contract(name).newProposal(transaction, { arguments: args });
-        const transactionId = proposal.getTransactionId();
-        try {
-          await (await proposal.endorse()).submit();
-        } catch (err) {
-          throw toApiError(err, transactionId);
-        }
-        throw new Submitted(transactionId);
-      });
     const async: Session = {
       ...session,
-      submit: (name, transaction, ...args) => submitAsync(name, transaction, args),
-      submitRequest: (name, transaction, requestId, ...args) => submitAsync(name, transaction, [...args, requestId ?? '']),
+      submit: (call) =>
+        this.metrics.timeLedger('submit', call.contract, call.transaction, async () => {
+          const proposal = contract(call.contract).newProposal(call.transaction, { arguments: [...call.args] });
+          const transactionId = proposal.getTransactionId();
+          try {
+            await (await proposal.endorse()).submit();
+          } catch (err) {
+            throw toApiError(err, transactionId);
+          }
+          throw new Submitted(transactionId);
+        }),
     };
     const created = { gateway, session, async };
     this.sessions.set(user.name, created);
     return created;
   }
 
-  private async submitWithRetry(contract: Contract, transaction: string, args: string[]): Promise<Committed> {
+  private async submitWithRetry(contract: Contract, { transaction, args }: WriteCall): Promise<Committed> {
     const attempts = this.config.maxSubmitAttempts;
     for (let attempt = 1; ; attempt++) {
-      const proposal = contract.newProposal(transaction, { arguments: args });
+      const proposal = contract.newProposal(transaction, { arguments: [...args] });
       const transactionId = proposal.getTransactionId();
       let status;
       let result: Uint8Array;
@@ -252,33 +239,6 @@ export class Ledger {
       }
       this.metrics.retries.inc({ transaction, validation_code: codeName });
       this.log.warn({ transaction, transactionId, validationCode: codeName, attempt }, 'read conflict at commit; retrying with a new transaction');
-    }
-  }
-
-  /**
-   * Where a request id was first answered: the answer's own `txId`, or else
-   * the stored request (the peer that committed `committed` holds it by
-   * then, so the read sees it). The
-   * write has committed whatever this lookup meets: if it fails, the answer
-   * is the committed one (the client's next retry with the key replays it).
-   */
-  private async firstAnswer(session: Session, committed: Committed, requestId: string): Promise<Committed> {
-    try {
-      // Every value-moving answer names the transaction that wrote it; only an answer without one costs a lookup.
-      const answered = (JSON.parse(new TextDecoder().decode(committed.result)) as { txId?: unknown }).txId;
-      const firstTxId =
-        typeof answered === 'string'
-          ? answered
-          : (JSON.parse(new TextDecoder().decode(await session.evaluate('AuditContract', 'GetRequest', requestId))) as { txId: string }).txId;
-      if (firstTxId === committed.transactionId) {
-        return committed;
-      }
-      const first = await this.transactionStatus(session, firstTxId);
-      this.log.info({ requestId, transactionId: committed.transactionId, firstTransactionId: firstTxId }, 'replayed a request id');
-      return { result: committed.result, transactionId: firstTxId, blockNumber: first.blockNumber, replayed: true };
-    } catch (err) {
-      this.log.warn({ requestId, transactionId: committed.transactionId, err }, 'could not look up where a request id was first answered');
-      return committed;
     }
   }
 

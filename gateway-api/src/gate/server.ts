@@ -6,6 +6,7 @@
  * owner org's CA, whose TLS root the channel holds, which is how a
  * licensee's gateway knows it is the owner's.
  */
+import { LedgerClient } from '@model-ledger/contract';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -20,7 +21,7 @@ import type { Ledger } from '../fabric/ledger';
 import { errorMiddleware } from '../http/errors';
 import { ACCESS_ID_HEADER, ACCESS_SIGNATURE_HEADER } from '../serving/access';
 import { OipClient } from '../serving/oip';
-import { ServingGate, type Backend, type GateAccess, type GateLedger } from './gate';
+import { ServingGate, type Backend, type GateLedger } from './gate';
 import { ServedLog } from './served';
 
 /** A running gate. */
@@ -34,14 +35,14 @@ export interface RunningGate {
 /** The gate's ledger view, as its org's configured identity (see GateLedger). */
 function gateLedger(ledger: Ledger, userName: string): GateLedger {
   const session = (): ReturnType<Ledger['session']> => ledger.session(ledger.user(userName));
-  const json = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
+  const chaincode = (): LedgerClient => new LedgerClient(session());
   // A model version's endpoint and its model's owner never change once written, so each is read once.
   const versions = new Map<string, { inferenceEndpoint: string; ownerMspId: string }>();
   return {
     transaction: (accessId) => ledger.committedTransaction(session(), accessId),
     access: async (accessId) => {
       try {
-        return json<GateAccess>(await session().evaluate('LicenseContract', 'GetAccessRecord', accessId));
+        return await chaincode().license.getAccessRecord(accessId);
       } catch (err) {
         if (err instanceof ApiError && err.code === ApiCode.NOT_FOUND) {
           return undefined;
@@ -55,8 +56,8 @@ function gateLedger(ledger: Ledger, userName: string): GateLedger {
       if (known !== undefined) {
         return known;
       }
-      const { model } = json<{ model: { ownerMspId: string } }>(await session().evaluate('ModelContract', 'GetModel', modelId));
-      const served = json<{ inferenceEndpoint: string }>(await session().evaluate('ModelContract', 'GetModelVersion', modelId, version));
+      const { model } = await chaincode().model.getModel(modelId);
+      const served = await chaincode().model.getModelVersion(modelId, version);
       const found = { inferenceEndpoint: served.inferenceEndpoint, ownerMspId: model.ownerMspId };
       if (versions.size >= 10_000) {
         versions.clear();
@@ -64,7 +65,7 @@ function gateLedger(ledger: Ledger, userName: string): GateLedger {
       versions.set(key, found);
       return found;
     },
-    refund: async (accessId, reason) => (await session().submit('LicenseContract', 'RefundAccess', accessId, reason)).transactionId,
+    refund: async (accessId, reason) => (await chaincode().license.refundAccess(accessId, reason)).transactionId,
   };
 }
 

@@ -116,10 +116,10 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
     modelRoutes(),
     inferenceRoutes(ledger, { oip, endpoints }, hints),
     offeringRoutes(),
-    licenseRoutes(hints),
-    tokenRoutes(),
+    licenseRoutes(ledger, hints),
+    tokenRoutes(ledger),
     royaltyRoutes(),
-    marketRoutes(),
+    marketRoutes(ledger),
     governanceRoutes(),
     eventRoutes(events, config, height, metrics),
   );

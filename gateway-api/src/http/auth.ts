@@ -7,11 +7,12 @@
  * caller's role before anything reaches the ledger; the chaincode checks the
  * same rules again and is the authority.
  */
+import type { Role } from '@model-ledger/contract';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { BearerVerifier } from '../auth/jwt';
 import type { KeyStore } from '../auth/keys';
 import { ApiCode, ApiError } from '../errors';
-import { EnrolledUser, isReadOnly, isRegulator, Role } from '../fabric/identity';
+import { EnrolledUser, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { callerOf } from './context';
 

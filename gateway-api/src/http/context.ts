@@ -1,9 +1,11 @@
 /** What the auth middleware attaches to a request, and how routes read it. */
+import type { Window } from '@model-ledger/contract';
 import type { Request, Response } from 'express';
 import { ApiCode, ApiError } from '../errors';
 import type { EnrolledUser } from '../fabric/identity';
 import type { Session } from '../fabric/ledger';
-import type { PageRequest, Window } from '../services/common';
+import type { PageRequest } from '../services/common';
+import { RequestIds, type TransactionLookup } from '../services/requests';
 
 export interface Caller {
   readonly user: EnrolledUser;
@@ -23,6 +25,11 @@ export function callerOf(res: Response): Caller {
 /** The session that signs as the caller. */
 export function sessionOf(res: Response): Session {
   return callerOf(res).session;
+}
+
+/** The caller's client request ids (Idempotency-Key), read as the caller; replays are logged with the request. */
+export function requestIdsOf(req: Request, res: Response, ledger: TransactionLookup): RequestIds {
+  return new RequestIds(sessionOf(res), ledger, req.log);
 }
 
 function queryText(req: Request, name: string): string | undefined {

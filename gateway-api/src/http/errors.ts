@@ -5,15 +5,16 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { error as validatorErrors } from 'express-openapi-validator';
-import { ApiCode, ApiError } from '../errors';
+import { ApiCode, ApiError, type Code } from '../errors';
 
 /**
  * HTTP status by code. 402 marks the states that paying lifts: too little
  * money (INSUFFICIENT_FUNDS), too few units left on a licence
  * (INSUFFICIENT_UNITS), or a term licence that expired (LICENSE_EXPIRED); in
  * each case buying is what lets the caller proceed. Other state clashes are 409.
+ * Every code has an entry, so a new code without a status does not compile.
  */
-const STATUS: Readonly<Record<string, number>> = {
+const STATUS: Readonly<Record<Code, number>> = {
   INVALID_ARGUMENT: 400,
   MODEL_INPUT_REJECTED: 400,
   UNAUTHENTICATED: 401,
@@ -64,11 +65,13 @@ const STATUS: Readonly<Record<string, number>> = {
   ACCESS_SIGNATURE_INVALID: 403,
   ACCESS_STALE: 403,
   ACCESS_ALREADY_SERVED: 409,
+  RESPONSE_INVALID: 500,
+  INTERNAL: 500,
 };
 
 /** The status an error code answers with; 500 for anything unknown. */
 export function statusOf(code: string): number {
-  return STATUS[code] ?? 500;
+  return Object.hasOwn(STATUS, code) ? STATUS[code as Code] : 500;
 }
 
 interface ValidatorIssue {

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { callerOf, pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import { callerOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
 import { isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { AuditService } from '../services/audit';
@@ -9,9 +9,9 @@ import { TransactionService } from '../services/transactions';
 /** /v1/audit, /v1/transactions and /v1/me: read-only routes every role may call. */
 export function auditRoutes(ledger: Ledger): Router {
   const router = Router();
-  router.get('/me', async (_req, res) => {
+  router.get('/me', async (req, res) => {
     const { user } = callerOf(res);
-    const ledgerView = await new TokenService(sessionOf(res)).whoAmI();
+    const ledgerView = await new TokenService(sessionOf(res), requestIdsOf(req, res, ledger)).whoAmI();
     // Role, regulator and read-only follow the chaincode's rules (fabric/identity.ts); the raw attributes show why an offering's requiredAttributes refuse a caller.
     res.json({
       user: user.name,

@@ -1,44 +1,45 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
-import { pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import { pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
 import { AuditService } from '../services/audit';
 import { LicenseService } from '../services/licenses';
 import type { LotHints } from '../services/lot-hints';
 
 /** /v1/purchases, /v1/licenses and /v1/accesses. */
-export function licenseRoutes(hints: LotHints): Router {
+export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
   const router = Router();
-  const licenses = (res: Parameters<typeof sessionOf>[0]): LicenseService => new LicenseService(sessionOf(res), hints);
+  const licenses = (req: Request, res: Response): LicenseService => new LicenseService(sessionOf(res), hints, requestIdsOf(req, res, ledger));
 
   router.post('/purchases', writer({ action: 'purchase a licence' }), async (req, res) => {
-    res.status(201).json(await licenses(res).purchase(req.body, req.get('idempotency-key')));
+    res.status(201).json(await licenses(req, res).purchase(req.body, req.get('idempotency-key')));
   });
   router.get('/licenses', async (req, res) => {
-    res.json(await licenses(res).listByHolder(String(query(req, 'holder')), pageOf(req)));
+    res.json(await licenses(req, res).listByHolder(String(query(req, 'holder')), pageOf(req)));
   });
   router.get('/licenses/:licenseId', async (req, res) => {
-    res.json(await licenses(res).get(param(req, 'licenseId')));
+    res.json(await licenses(req, res).get(param(req, 'licenseId')));
   });
   router.get('/licenses/:licenseId/entitlement', async (req, res) => {
-    res.json(await licenses(res).checkEntitlement(param(req, 'licenseId'), query(req, 'units') ?? '1', String(query(req, 'purpose'))));
+    res.json(await licenses(req, res).checkEntitlement(param(req, 'licenseId'), query(req, 'units') ?? '1', String(query(req, 'purpose'))));
   });
   router.post('/licenses/:licenseId/accesses', writer({ action: 'use a licence' }), async (req, res) => {
-    res.status(201).json(await licenses(res).recordAccess(param(req, 'licenseId'), req.body, req.get('idempotency-key')));
+    res.status(201).json(await licenses(req, res).recordAccess(param(req, 'licenseId'), req.body, req.get('idempotency-key')));
   });
   router.post('/licenses/:licenseId/expiry-settlements', writer({ action: 'settle an expired licence' }), async (req, res) => {
-    res.status(201).json(await licenses(res).settleExpired(param(req, 'licenseId')));
+    res.status(201).json(await licenses(req, res).settleExpired(param(req, 'licenseId')));
   });
   router.get('/licenses/:licenseId/accesses', async (req, res) => {
     res.json(await new AuditService(sessionOf(res)).accesses({ licenseId: param(req, 'licenseId') }, windowOf(req), pageOf(req)));
   });
   router.get('/accesses/:accessId', async (req, res) => {
-    res.json(await licenses(res).getAccess(param(req, 'accessId')));
+    res.json(await licenses(req, res).getAccess(param(req, 'accessId')));
   });
   router.get('/accesses/:accessId/refund', async (req, res) => {
-    res.json(await licenses(res).getRefund(param(req, 'accessId')));
+    res.json(await licenses(req, res).getRefund(param(req, 'accessId')));
   });
   router.post('/accesses/:accessId/refund', writer({ action: 'refund an access', roles: ['admin', 'engineer'] }), async (req, res) => {
-    res.status(201).json(await licenses(res).refund(param(req, 'accessId'), (req.body as { reason: string }).reason));
+    res.status(201).json(await licenses(req, res).refund(param(req, 'accessId'), (req.body as { reason: string }).reason));
   });
   return router;
 }

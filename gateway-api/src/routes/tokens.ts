@@ -1,32 +1,33 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
-import { pageOf, param, sessionOf } from '../http/context';
+import { pageOf, param, requestIdsOf, sessionOf } from '../http/context';
 import { TokenService } from '../services/tokens';
 
 const ISSUERS = { roles: ['issuer'], mspIds: ['ClearingMSP'] } as const;
 
 /** /v1/token and /v1/accounts/{account}/balance*. */
-export function tokenRoutes(): Router {
+export function tokenRoutes(ledger: Ledger): Router {
   const router = Router();
-  const tokens = (res: Parameters<typeof sessionOf>[0]): TokenService => new TokenService(sessionOf(res));
+  const tokens = (req: Request, res: Response): TokenService => new TokenService(sessionOf(res), requestIdsOf(req, res, ledger));
 
-  router.get('/token/supply', async (_req, res) => {
-    res.json(await tokens(res).totalSupply());
+  router.get('/token/supply', async (req, res) => {
+    res.json(await tokens(req, res).totalSupply());
   });
   router.post('/token/mints', writer({ action: 'mint tokens', ...ISSUERS }), async (req, res) => {
-    res.status(201).json(await tokens(res).mint(req.body, req.get('idempotency-key')));
+    res.status(201).json(await tokens(req, res).mint(req.body, req.get('idempotency-key')));
   });
   router.post('/token/burns', writer({ action: 'burn tokens', ...ISSUERS }), async (req, res) => {
-    res.status(201).json(await tokens(res).burn(req.body, req.get('idempotency-key')));
+    res.status(201).json(await tokens(req, res).burn(req.body, req.get('idempotency-key')));
   });
   router.post('/token/transfers', writer({ action: 'transfer tokens' }), async (req, res) => {
-    res.status(201).json(await tokens(res).transfer(req.body, req.get('idempotency-key')));
+    res.status(201).json(await tokens(req, res).transfer(req.body, req.get('idempotency-key')));
   });
   router.get('/accounts/:account/balance', async (req, res) => {
-    res.json(await tokens(res).balance(param(req, 'account')));
+    res.json(await tokens(req, res).balance(param(req, 'account')));
   });
   router.get('/accounts/:account/balance-history', async (req, res) => {
-    res.json(await tokens(res).balanceHistory(param(req, 'account'), pageOf(req)));
+    res.json(await tokens(req, res).balanceHistory(param(req, 'account'), pageOf(req)));
   });
   return router;
 }

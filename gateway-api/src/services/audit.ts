@@ -1,6 +1,7 @@
+import { AuditClient, type AccessIndex, type AccessRecord, type HistoryEntry, type PurchaseRecord, type Window } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import type { Session } from '../fabric/ledger';
-import { Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs } from './common';
+import { Page, PageRequest, pageArgs, toPage } from './common';
 
 /** Which index an access query reads: at most one filter, or none for all accesses by time. */
 export interface AccessFilter {
@@ -10,40 +11,44 @@ export interface AccessFilter {
   readonly licenseId?: string;
 }
 
-const ACCESS_QUERIES = {
-  modelId: 'ListAccessByModel',
-  mspId: 'ListAccessByOrg',
-  caller: 'ListAccessByCaller',
-  licenseId: 'ListAccessByLicense',
-} as const;
+/** The access index each filter reads. */
+const ACCESS_INDEXES = {
+  modelId: 'model',
+  mspId: 'org',
+  caller: 'caller',
+  licenseId: 'license',
+} as const satisfies Record<keyof AccessFilter, AccessIndex>;
 
 /** Read-only audit queries (AuditContract). */
 export class AuditService {
-  constructor(private readonly session: Session) {}
+  private readonly audit: AuditClient;
+
+  constructor(session: Session) {
+    this.audit = new AuditClient(session);
+  }
 
   /**
    * Access records, oldest first, through the index the filter names.
    *
    * @throws ApiError INVALID_ARGUMENT when more than one filter is given.
    */
-  async accesses(filter: AccessFilter, window: Window, page: PageRequest): Promise<Page<Schemas['AccessRecord']>> {
-    const given = (Object.keys(ACCESS_QUERIES) as (keyof AccessFilter)[]).filter((k) => filter[k] !== undefined);
+  async accesses(filter: AccessFilter, window: Window, page: PageRequest): Promise<Page<AccessRecord>> {
+    const given = (Object.keys(ACCESS_INDEXES) as (keyof AccessFilter)[]).filter((k) => filter[k] !== undefined);
     if (given.length > 1) {
       throw new ApiError(ApiCode.INVALID_ARGUMENT, `${given.join(', ')}: give at most one of modelId, mspId, caller, licenseId`);
     }
     const by = given[0];
-    const args = by === undefined ? [] : [filter[by] as string];
-    const transaction = by === undefined ? 'ListAccessByTime' : ACCESS_QUERIES[by];
-    return toPage(await this.session.evaluate('AuditContract', transaction, ...args, ...windowArgs(window), ...pageArgs(page)));
-  }
-
-  async listPurchases(offeringId: string, window: Window, page: PageRequest): Promise<Page<Schemas['Purchase']>> {
+    const p = pageArgs(page);
     return toPage(
-      await this.session.evaluate('AuditContract', 'ListPurchasesByOffering', offeringId, ...windowArgs(window), ...pageArgs(page)),
+      by === undefined ? await this.audit.listAccessByTime(window, p) : await this.audit.listAccessBy(ACCESS_INDEXES[by], filter[by] as string, window, p),
     );
   }
 
-  async assetHistory(assetType: string, assetId: string, page: PageRequest): Promise<Schemas['History']> {
-    return toPage(await this.session.evaluate('AuditContract', 'GetAssetHistory', assetType, assetId, ...pageArgs(page)));
+  async listPurchases(offeringId: string, window: Window, page: PageRequest): Promise<Page<PurchaseRecord>> {
+    return toPage(await this.audit.listPurchasesByOffering(offeringId, window, pageArgs(page)));
+  }
+
+  async assetHistory(assetType: string, assetId: string, page: PageRequest): Promise<Page<HistoryEntry>> {
+    return toPage(await this.audit.getAssetHistory(assetType, assetId, pageArgs(page)));
   }
 }

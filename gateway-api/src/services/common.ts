@@ -1,29 +1,23 @@
 /**
- * What every service shares: the generated API types, decoding chaincode
- * results, cursors over Fabric bookmarks, and the shape of committed writes.
+ * What every service shares: the generated API types, cursors over Fabric
+ * bookmarks, and the API's shapes of committed writes and pages.
  */
+import type { Page as ChaincodePage, PageArgs, Written } from '@model-ledger/contract';
 import type { components } from '../generated/openapi';
 import { ApiCode, ApiError } from '../errors';
-import type { Committed } from '../fabric/ledger';
 
 export type Schemas = components['schemas'];
 
-const utf8 = new TextDecoder();
-
-/** Parses a chaincode result (canonical JSON). */
-export function decode<T>(bytes: Uint8Array): T {
-  return JSON.parse(utf8.decode(bytes)) as T;
-}
-
-/** A committed write as the API returns it: the chaincode's result and where it committed. */
-export interface Written<T> {
+/** A committed write as the API returns it: the chaincode's answer and where it committed. */
+export interface WriteResult<T> {
   data: T;
   transaction: Schemas['Committed'];
 }
 
-export function written<T>(committed: Committed): Written<T> {
+/** A typed client's committed write in the API's shape. */
+export function written<T>(committed: Written<T>): WriteResult<T> {
   return {
-    data: decode<T>(committed.result),
+    data: committed.data,
     transaction: {
       id: committed.transactionId,
       blockNumber: committed.blockNumber.toString(),
@@ -38,14 +32,9 @@ export interface PageRequest {
   readonly cursor?: string;
 }
 
-/** The chaincode's page: `{ records, fetchedCount, bookmark }`; an empty bookmark ends the list. */
-interface ChaincodePage<T> {
-  readonly records: T[];
-  readonly bookmark: string;
-}
-
+/** A page as the API returns it; a null `nextCursor` ends the list. */
 export interface Page<T> {
-  items: T[];
+  items: readonly T[];
   nextCursor: string | null;
 }
 
@@ -75,22 +64,12 @@ export function decodeCursor(cursor: string | undefined): string {
   throw new ApiError(ApiCode.INVALID_ARGUMENT, 'cursor is not a cursor returned by this API; pass nextCursor back unchanged');
 }
 
-/** Arguments `(pageSize, bookmark)` of a paginated chaincode query. */
-export function pageArgs(page: PageRequest): [string, string] {
-  return [String(page.limit), decodeCursor(page.cursor)];
+/** The page of a paginated chaincode query that a page request asks for. */
+export function pageArgs(page: PageRequest): PageArgs {
+  return { pageSize: page.limit, bookmark: decodeCursor(page.cursor) };
 }
 
-export function toPage<T>(bytes: Uint8Array): Page<T> {
-  const page = decode<ChaincodePage<T>>(bytes);
+/** The chaincode's page in the API's shape; the bookmark becomes the next cursor. */
+export function toPage<T>(page: ChaincodePage<T>): Page<T> {
   return { items: page.records, nextCursor: page.bookmark === '' ? null : encodeCursor(page.bookmark) };
-}
-
-/** A time window of an audit query; empty strings mean unbounded, as the chaincode expects. */
-export interface Window {
-  readonly from?: string;
-  readonly to?: string;
-}
-
-export function windowArgs(window: Window): [string, string] {
-  return [window.from ?? '', window.to ?? ''];
 }

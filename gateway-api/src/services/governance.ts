@@ -1,9 +1,23 @@
+import {
+  GovernanceClient,
+  type ExecutedProposal,
+  type GovernanceView,
+  type HistoryEntry,
+  type ProposalRecord,
+  type ProposalView,
+  type Reindexed,
+  type VoteRecord,
+} from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Written, written } from './common';
+import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 
 /** Token-holder governance of a model (GovernanceContract). */
 export class GovernanceService {
-  constructor(private readonly session: Session) {}
+  private readonly governance: GovernanceClient;
+
+  constructor(session: Session) {
+    this.governance = new GovernanceClient(session);
+  }
 
   /**
    * Proposes a change to a model.
@@ -11,18 +25,8 @@ export class GovernanceService {
    * @throws ApiError BELOW_PROPOSAL_THRESHOLD (a holder with too few units), NOT_FOUND,
    *   FORBIDDEN or INVALID_ARGUMENT (for example votingSeconds outside the policy's bounds).
    */
-  async propose(input: Schemas['NewProposal']): Promise<Written<Schemas['Proposal']>> {
-    return written(
-      await this.session.submit(
-        'GovernanceContract',
-        'CreateProposal',
-        input.modelId,
-        JSON.stringify(input.change),
-        input.description,
-        String(input.votingSeconds),
-        input.proposer,
-      ),
-    );
+  async propose(input: Schemas['NewProposal']): Promise<WriteResult<ProposalRecord>> {
+    return written(await this.governance.createProposal(input));
   }
 
   /**
@@ -30,13 +34,13 @@ export class GovernanceService {
    *
    * @throws ApiError PROPOSAL_NOT_FOUND, VOTING_CLOSED, ALREADY_VOTED, INSUFFICIENT_UNITS (holds none) or FORBIDDEN.
    */
-  async vote(proposalId: string, input: Schemas['NewVote']): Promise<Written<Schemas['Vote']>> {
-    return written(await this.session.submit('GovernanceContract', 'CastVote', proposalId, input.choice, input.voter));
+  async vote(proposalId: string, input: Schemas['NewVote']): Promise<WriteResult<VoteRecord>> {
+    return written(await this.governance.castVote(proposalId, input.choice, input.voter));
   }
 
   /** Closes voting after the deadline. @throws ApiError PROPOSAL_NOT_FOUND, VOTING_OPEN or VOTING_CLOSED. */
-  async close(proposalId: string): Promise<Written<Schemas['Proposal']>> {
-    return written(await this.session.submit('GovernanceContract', 'CloseProposal', proposalId));
+  async close(proposalId: string): Promise<WriteResult<ProposalRecord>> {
+    return written(await this.governance.closeProposal(proposalId));
   }
 
   /**
@@ -44,8 +48,8 @@ export class GovernanceService {
    *
    * @throws ApiError PROPOSAL_NOT_FOUND, VOTING_OPEN, QUORUM_NOT_MET, PROPOSAL_REJECTED or PROPOSAL_NOT_EXECUTABLE.
    */
-  async execute(proposalId: string): Promise<Written<Schemas['ProposalExecutionWritten']['data']>> {
-    return written(await this.session.submit('GovernanceContract', 'ExecuteProposal', proposalId));
+  async execute(proposalId: string): Promise<WriteResult<ExecutedProposal>> {
+    return written(await this.governance.executeProposal(proposalId));
   }
 
   /**
@@ -53,28 +57,28 @@ export class GovernanceService {
    *
    * @throws ApiError FORBIDDEN (`org` without role admin) or INVALID_ARGUMENT.
    */
-  async reindexHoldings(input: Schemas['NewHoldingsReindex']): Promise<Written<Schemas['HoldingsReindexWritten']['data']>> {
-    return written(await this.session.submit('GovernanceContract', 'ReindexHoldings', input.holder, input.after ?? ''));
+  async reindexHoldings(input: Schemas['NewHoldingsReindex']): Promise<WriteResult<Reindexed>> {
+    return written(await this.governance.reindexHoldings(input.holder, input.after));
   }
 
   /** @throws ApiError PROPOSAL_NOT_FOUND. */
-  async get(proposalId: string): Promise<Schemas['ProposalWithTally']> {
-    return decode(await this.session.evaluate('GovernanceContract', 'GetProposal', proposalId));
+  async get(proposalId: string): Promise<ProposalView> {
+    return this.governance.getProposal(proposalId);
   }
 
-  async byModel(modelId: string, state: string | undefined, page: PageRequest): Promise<Page<Schemas['Proposal']>> {
-    return toPage(await this.session.evaluate('GovernanceContract', 'ListProposalsByModel', modelId, state ?? '', ...pageArgs(page)));
+  async byModel(modelId: string, state: string | undefined, page: PageRequest): Promise<Page<ProposalRecord>> {
+    return toPage(await this.governance.listProposalsByModel(modelId, state, pageArgs(page)));
   }
 
-  async votes(proposalId: string, page: PageRequest): Promise<Page<Schemas['Vote']>> {
-    return toPage(await this.session.evaluate('GovernanceContract', 'ListVotes', proposalId, ...pageArgs(page)));
+  async votes(proposalId: string, page: PageRequest): Promise<Page<VoteRecord>> {
+    return toPage(await this.governance.listVotes(proposalId, pageArgs(page)));
   }
 
-  async history(proposalId: string, page: PageRequest): Promise<Schemas['History']> {
-    return toPage(await this.session.evaluate('GovernanceContract', 'GetProposalHistory', proposalId, ...pageArgs(page)));
+  async history(proposalId: string, page: PageRequest): Promise<Page<HistoryEntry>> {
+    return toPage(await this.governance.getProposalHistory(proposalId, pageArgs(page)));
   }
 
-  async policy(modelId: string): Promise<Schemas['ModelGovernancePolicy']> {
-    return decode(await this.session.evaluate('GovernanceContract', 'GetGovernancePolicy', modelId));
+  async policy(modelId: string): Promise<GovernanceView> {
+    return this.governance.getGovernancePolicy(modelId);
   }
 }

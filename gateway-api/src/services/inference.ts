@@ -1,11 +1,12 @@
+import { ContractName, ErrorCode, LedgerClient, type AccessRecord, type RequestRecord } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
-import type { Ledger, Session } from '../fabric/ledger';
+import type { Session } from '../fabric/ledger';
 import { ACCESS_ID_HEADER, ACCESS_SIGNATURE_HEADER, requestHashOf, signAccess } from '../serving/access';
 import type { EndpointRoutes } from '../serving/endpoints';
 import type { InferResponse, OipClient, Route } from '../serving/oip';
-
-import { decode, Schemas } from './common';
+import type { Schemas } from './common';
 import type { LotHints } from './lot-hints';
+import type { RequestIds } from './requests';
 
 type Tensor = Schemas['InferenceTensor'];
 
@@ -30,12 +31,16 @@ interface Endpoint {
  * runs, and refunds when it cannot deliver (see `gate/`).
  */
 export class InferenceService {
+  private readonly chaincode: LedgerClient;
+
   constructor(
     private readonly session: Session,
-    private readonly ledger: Ledger,
+    private readonly requests: RequestIds,
     private readonly serving: Serving,
     private readonly hints: LotHints,
-  ) {}
+  ) {
+    this.chaincode = new LedgerClient(session);
+  }
 
   /**
    * Runs `request` on the active version of `modelId` under the licence and
@@ -65,36 +70,32 @@ export class InferenceService {
     const call: Call = { modelId, licenseId, purpose, units: batchRows(request.inputs).toString(), requestHash: requestHashOf(forwarded) };
 
     if (idempotencyKey !== undefined) {
-      const earlier = await this.answered(idempotencyKey);
+      const earlier = await this.requests.answered(idempotencyKey);
       if (earlier !== undefined) {
         return this.replay(call, idempotencyKey, earlier, forwarded);
       }
     }
 
-    const entitlement = decode<Schemas['Entitlement']>(
-      await this.session.evaluate('LicenseContract', 'CheckEntitlement', licenseId, call.units, purpose),
-    );
+    const entitlement = await this.chaincode.license.checkEntitlement(licenseId, call.units, purpose);
     if (entitlement.modelId !== modelId) {
       throw new ApiError(ApiCode.FORBIDDEN, `licence ${licenseId} is a licence of model ${entitlement.modelId}, not of ${modelId}`);
     }
     const endpoint: Endpoint = { ...entitlement, ownerMspId: entitlement.ownerMspId };
     const route = await this.checkEndpoint(endpoint);
 
-    const committed = await this.session.submit(
-      'LicenseContract',
-      'RecordAccess',
+    const committed = await this.chaincode.license.recordAccess({
       licenseId,
-      call.units,
+      units: call.units,
       purpose,
-      call.requestHash,
-      this.hints.take(licenseId),
-      entitlement.artifactSha256,
-      idempotencyKey ?? '',
-    );
-    const record = decode<Schemas['AccessRecord']>(committed.result);
+      requestHash: call.requestHash,
+      lotHint: this.hints.take(licenseId),
+      servedArtifactSha256: entitlement.artifactSha256,
+      requestId: idempotencyKey,
+    });
+    const record = committed.data;
     const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
     // A concurrent call with the same key may have committed first: the chaincode then answered with its record.
-    const blockNumber = record.txId === committed.transactionId ? committed.blockNumber : await this.blockOf(record.txId);
+    const blockNumber = record.txId === committed.transactionId ? committed.blockNumber : await this.requests.blockOf(record.txId);
     return this.respond(output, record, blockNumber);
   }
 
@@ -105,20 +106,20 @@ export class InferenceService {
    * The retry needs no entitlement (the first call may have taken the last
    * unit), but must repeat the licence, purpose and inputs.
    */
-  private async replay(call: Call, key: string, earlier: AnsweredRequest, forwarded: Record<string, unknown>): Promise<Schemas['InferenceResponse']> {
-    const record = earlier.result as Schemas['AccessRecord'];
+  private async replay(call: Call, key: string, earlier: RequestRecord, forwarded: Record<string, unknown>): Promise<Schemas['InferenceResponse']> {
+    const record = earlier.result as AccessRecord;
     const same =
-      earlier.call === 'LicenseContract.RecordAccess' &&
+      earlier.call === RECORD_ACCESS &&
       record.modelId === call.modelId &&
       record.licenseId === call.licenseId &&
       record.purpose === call.purpose &&
       record.units === call.units &&
       record.requestHash === call.requestHash;
     if (!same) {
-      throw new ApiError('CONFLICT', `Idempotency-Key ${key} was already used by transaction ${earlier.txId} for a different request`);
+      throw new ApiError(ErrorCode.CONFLICT, `Idempotency-Key ${key} was already used by transaction ${earlier.txId} for a different request`);
     }
-    const version = decode<Schemas['ModelVersion']>(await this.session.evaluate('ModelContract', 'GetModelVersion', record.modelId, record.version));
-    const model = decode<{ model: { ownerMspId: string } }>(await this.session.evaluate('ModelContract', 'GetModel', record.modelId));
+    const version = await this.chaincode.model.getModelVersion(record.modelId, record.version);
+    const model = await this.chaincode.model.getModel(record.modelId);
     const endpoint: Endpoint = {
       modelId: record.modelId,
       version: record.version,
@@ -128,7 +129,7 @@ export class InferenceService {
     };
     const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
     const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
-    return this.respond(output, record, await this.blockOf(record.txId));
+    return this.respond(output, record, await this.requests.blockOf(record.txId));
   }
 
   /**
@@ -166,8 +167,8 @@ export class InferenceService {
   }
 
   /** The outputs with the receipt of the access that paid for them. */
-  private async respond(output: InferResponse, record: Schemas['AccessRecord'], blockNumber: bigint): Promise<Schemas['InferenceResponse']> {
-    const license = decode<Schemas['LicenseDetail']>(await this.session.evaluate('LicenseContract', 'GetLicense', record.licenseId));
+  private async respond(output: InferResponse, record: AccessRecord, blockNumber: bigint): Promise<Schemas['InferenceResponse']> {
+    const license = await this.chaincode.license.getLicense(record.licenseId);
     return {
       model_name: output.model_name,
       ...(output.model_version !== undefined ? { model_version: output.model_version } : {}),
@@ -190,22 +191,6 @@ export class InferenceService {
       },
     };
   }
-
-  /** The caller's earlier answer to this request id, or undefined if it has none. */
-  private async answered(key: string): Promise<AnsweredRequest | undefined> {
-    try {
-      return decode<AnsweredRequest>(await this.session.evaluate('AuditContract', 'GetRequest', key));
-    } catch (err) {
-      if (err instanceof ApiError && err.code === ApiCode.NOT_FOUND) {
-        return undefined;
-      }
-      throw err;
-    }
-  }
-
-  private async blockOf(transactionId: string): Promise<bigint> {
-    return (await this.ledger.transactionStatus(this.session, transactionId)).blockNumber;
-  }
 }
 
 /** What identifies one inference call for billing: a retry must repeat all of it. */
@@ -217,12 +202,8 @@ interface Call {
   readonly requestHash: string;
 }
 
-/** AuditContract.GetRequest's answer. */
-interface AnsweredRequest {
-  readonly call: string;
-  readonly txId: string;
-  readonly result: unknown;
-}
+/** How a stored request names the transaction that answered it first (`RequestRecord.call`). */
+const RECORD_ACCESS = `${ContractName.license}.RecordAccess`;
 
 /** The OIP v2 request the model receives: the caller's, without the gateway's two parameters. */
 function forwardedRequest(request: Schemas['InferenceRequest'], modelParameters: Record<string, unknown>): Record<string, unknown> {

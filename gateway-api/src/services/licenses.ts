@@ -1,13 +1,29 @@
+import {
+  LicenseClient,
+  type AccessRecord,
+  type Entitlement,
+  type ExpirySettlementRecord,
+  type LicenseRecord,
+  type LicenseView,
+  type PurchaseRecord,
+  type RefundRecord,
+} from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
+import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 import type { LotHints } from './lot-hints';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Written, written } from './common';
+import type { RequestIds } from './requests';
 
 /** Purchases, licences and accesses (LicenseContract). */
 export class LicenseService {
+  private readonly licenses: LicenseClient;
+
   constructor(
-    private readonly session: Session,
+    session: Session,
     private readonly hints: LotHints,
-  ) {}
+    private readonly requests: RequestIds,
+  ) {
+    this.licenses = new LicenseClient(session);
+  }
 
   /**
    * Buys units of an offering. `idempotencyKey` becomes the chaincode's
@@ -17,10 +33,9 @@ export class LicenseService {
    * @throws ApiError INSUFFICIENT_FUNDS, SUPPLY_EXHAUSTED, OFFERING_PAUSED, OFFERING_RETIRED,
    *   CONFLICT (the key was used for a different purchase), FORBIDDEN or INVALID_ARGUMENT.
    */
-  async purchase(input: Schemas['NewPurchase'], idempotencyKey: string | undefined): Promise<Written<Schemas['Purchase']>> {
-    return written(
-      await this.session.submitRequest('LicenseContract', 'PurchaseLicense', idempotencyKey, input.offeringId, input.units, input.payer),
-    );
+  async purchase(input: Schemas['NewPurchase'], idempotencyKey: string | undefined): Promise<WriteResult<PurchaseRecord>> {
+    const purchased = await this.licenses.purchaseLicense({ offeringId: input.offeringId, units: input.units, payer: input.payer, requestId: idempotencyKey });
+    return written(await this.requests.firstAnswer(purchased, idempotencyKey));
   }
 
   /**
@@ -29,11 +44,16 @@ export class LicenseService {
    * @throws ApiError FORBIDDEN (caller lacks the required attributes), PURPOSE_NOT_PERMITTED,
    *   LICENSE_EXPIRED, INSUFFICIENT_UNITS or INVALID_ARGUMENT.
    */
-  async recordAccess(licenseId: string, input: Schemas['NewAccess'], idempotencyKey: string | undefined): Promise<Written<Schemas['AccessRecord']>> {
-    const hint = this.hints.take(licenseId);
-    return written(
-      await this.session.submitRequest('LicenseContract', 'RecordAccess', idempotencyKey, licenseId, input.units ?? '1', input.purpose, input.requestHash, hint, ''),
-    );
+  async recordAccess(licenseId: string, input: Schemas['NewAccess'], idempotencyKey: string | undefined): Promise<WriteResult<AccessRecord>> {
+    const recorded = await this.licenses.recordAccess({
+      licenseId,
+      units: input.units,
+      purpose: input.purpose,
+      requestHash: input.requestHash,
+      lotHint: this.hints.take(licenseId),
+      requestId: idempotencyKey,
+    });
+    return written(await this.requests.firstAnswer(recorded, idempotencyKey));
   }
 
   /**
@@ -41,30 +61,30 @@ export class LicenseService {
    *
    * @throws ApiError CONFLICT (metered, not yet expired, or nothing left), FORBIDDEN (regulators) or INVALID_ARGUMENT.
    */
-  async settleExpired(licenseId: string): Promise<Written<Schemas['ExpirySettlement']>> {
-    return written(await this.session.submit('LicenseContract', 'SettleExpiredLicense', licenseId));
+  async settleExpired(licenseId: string): Promise<WriteResult<ExpirySettlementRecord>> {
+    return written(await this.licenses.settleExpiredLicense(licenseId));
   }
 
   /** Evaluates whether an access would succeed now; same errors as recordAccess. */
-  async checkEntitlement(licenseId: string, units: string, purpose: string): Promise<Schemas['Entitlement']> {
-    return decode(await this.session.evaluate('LicenseContract', 'CheckEntitlement', licenseId, units, purpose));
+  async checkEntitlement(licenseId: string, units: string, purpose: string): Promise<Entitlement> {
+    return this.licenses.checkEntitlement(licenseId, units, purpose);
   }
 
-  async get(licenseId: string): Promise<Schemas['LicenseDetail']> {
-    return decode(await this.session.evaluate('LicenseContract', 'GetLicense', licenseId));
+  async get(licenseId: string): Promise<LicenseView> {
+    return this.licenses.getLicense(licenseId);
   }
 
-  async listByHolder(holder: string, page: PageRequest): Promise<Page<Schemas['License']>> {
-    return toPage(await this.session.evaluate('LicenseContract', 'ListLicensesByHolder', holder, ...pageArgs(page)));
+  async listByHolder(holder: string, page: PageRequest): Promise<Page<LicenseRecord>> {
+    return toPage(await this.licenses.listLicensesByHolder(holder, pageArgs(page)));
   }
 
-  async getAccess(accessId: string): Promise<Schemas['AccessRecord']> {
-    return decode(await this.session.evaluate('LicenseContract', 'GetAccessRecord', accessId));
+  async getAccess(accessId: string): Promise<AccessRecord> {
+    return this.licenses.getAccessRecord(accessId);
   }
 
   /** @throws ApiError NOT_FOUND when the access was not refunded, FORBIDDEN for other orgs' accesses. */
-  async getRefund(accessId: string): Promise<Schemas['AccessRefund']> {
-    return decode(await this.session.evaluate('LicenseContract', 'GetAccessRefund', accessId));
+  async getRefund(accessId: string): Promise<RefundRecord> {
+    return this.licenses.getAccessRefund(accessId);
   }
 
   /**
@@ -72,7 +92,7 @@ export class LicenseService {
    *
    * @throws ApiError NOT_FOUND, FORBIDDEN (anyone but the model owner's admins and engineers) or CONFLICT (refunded before).
    */
-  async refund(accessId: string, reason: string): Promise<Written<Schemas['AccessRefund']>> {
-    return written(await this.session.submit('LicenseContract', 'RefundAccess', accessId, reason));
+  async refund(accessId: string, reason: string): Promise<WriteResult<RefundRecord>> {
+    return written(await this.licenses.refundAccess(accessId, reason));
   }
 }

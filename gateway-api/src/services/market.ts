@@ -1,5 +1,7 @@
+import { MarketClient, type ListingRecord, type TradeRecord, type TransferRecord, type Window } from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs, Written, written } from './common';
+import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
+import type { RequestIds } from './requests';
 
 /**
  * The secondary market (MarketContract): listings, buys with the resale
@@ -7,7 +9,14 @@ import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArg
  * idempotency key (the chaincode's request id; see TokenService.mint).
  */
 export class MarketService {
-  constructor(private readonly session: Session) {}
+  private readonly market: MarketClient;
+
+  constructor(
+    session: Session,
+    private readonly requests: RequestIds,
+  ) {
+    this.market = new MarketClient(session);
+  }
 
   /**
    * Lists units of one licence (per unit) or of several (a bundle, all or nothing).
@@ -15,13 +24,12 @@ export class MarketService {
    * @throws ApiError FORBIDDEN (not the holder), NOT_TRANSFERABLE, LICENSE_EXPIRED, UNITS_LOCKED
    *   (vote-locked), INSUFFICIENT_UNITS, ASK_BELOW_ROYALTY or INVALID_ARGUMENT.
    */
-  async list(input: Schemas['NewListing']): Promise<Written<Schemas['Listing']>> {
-    const reserved = input.reservedForMspId ?? '';
+  async list(input: Schemas['NewListing']): Promise<WriteResult<ListingRecord>> {
+    const reservedForMspId = input.reservedForMspId;
     if ('items' in input) {
-      const items = JSON.stringify(input.items.map((item) => ({ licenseId: item.licenseId, units: item.units })));
-      return written(await this.session.submit('MarketContract', 'ListBundle', items, input.askPrice, reserved));
+      return written(await this.market.listBundle({ items: input.items, askPrice: input.askPrice, reservedForMspId }));
     }
-    return written(await this.session.submit('MarketContract', 'ListUnits', input.licenseId, input.units, input.askUnitPrice, reserved));
+    return written(await this.market.listUnits({ licenseId: input.licenseId, units: input.units, askUnitPrice: input.askUnitPrice, reservedForMspId }));
   }
 
   /**
@@ -30,13 +38,14 @@ export class MarketService {
    * @throws ApiError LISTING_NOT_FOUND, LISTING_CLOSED, INSUFFICIENT_FUNDS, INSUFFICIENT_UNITS,
    *   LICENSE_EXPIRED, FORBIDDEN (reserved for another org, or terms forbid holding) or INVALID_ARGUMENT.
    */
-  async buy(listingId: string, input: Schemas['NewTrade'], idempotencyKey: string | undefined): Promise<Written<Schemas['Trade']>> {
-    return written(await this.session.submitRequest('MarketContract', 'BuyListing', idempotencyKey, listingId, input.units ?? '', input.payer));
+  async buy(listingId: string, input: Schemas['NewTrade'], idempotencyKey: string | undefined): Promise<WriteResult<TradeRecord>> {
+    const bought = await this.market.buyListing({ listingId, units: input.units, payer: input.payer, requestId: idempotencyKey });
+    return written(await this.requests.firstAnswer(bought, idempotencyKey));
   }
 
   /** Cancels an open listing. @throws ApiError LISTING_NOT_FOUND, LISTING_CLOSED or FORBIDDEN. */
-  async cancel(listingId: string): Promise<Written<Schemas['Listing']>> {
-    return written(await this.session.submit('MarketContract', 'CancelListing', listingId));
+  async cancel(listingId: string): Promise<WriteResult<ListingRecord>> {
+    return written(await this.market.cancelListing(listingId));
   }
 
   /**
@@ -45,30 +54,31 @@ export class MarketService {
    * @throws ApiError TRANSFER_RESTRICTED (another org), NOT_TRANSFERABLE, UNITS_LOCKED,
    *   INSUFFICIENT_UNITS, FORBIDDEN or INVALID_ARGUMENT.
    */
-  async transfer(licenseId: string, input: Schemas['NewUnitTransfer'], idempotencyKey: string | undefined): Promise<Written<Schemas['UnitTransfer']>> {
-    return written(await this.session.submitRequest('MarketContract', 'TransferUnits', idempotencyKey, licenseId, input.units, input.to));
+  async transfer(licenseId: string, input: Schemas['NewUnitTransfer'], idempotencyKey: string | undefined): Promise<WriteResult<TransferRecord>> {
+    const transferred = await this.market.transferUnits({ licenseId, units: input.units, to: input.to, requestId: idempotencyKey });
+    return written(await this.requests.firstAnswer(transferred, idempotencyKey));
   }
 
   /** @throws ApiError LISTING_NOT_FOUND. */
-  async get(listingId: string): Promise<Schemas['Listing']> {
-    return decode(await this.session.evaluate('MarketContract', 'GetListing', listingId));
+  async get(listingId: string): Promise<ListingRecord> {
+    return this.market.getListing(listingId);
   }
 
-  async openByModel(modelId: string, page: PageRequest): Promise<Page<Schemas['Listing']>> {
-    return toPage(await this.session.evaluate('MarketContract', 'ListOpenListingsByModel', modelId, ...pageArgs(page)));
+  async openByModel(modelId: string, page: PageRequest): Promise<Page<ListingRecord>> {
+    return toPage(await this.market.listOpenListingsByModel(modelId, pageArgs(page)));
   }
 
-  async bySeller(seller: string, page: PageRequest): Promise<Page<Schemas['Listing']>> {
-    return toPage(await this.session.evaluate('MarketContract', 'ListListingsBySeller', seller, ...pageArgs(page)));
+  async bySeller(seller: string, page: PageRequest): Promise<Page<ListingRecord>> {
+    return toPage(await this.market.listListingsBySeller(seller, pageArgs(page)));
   }
 
   /** @throws ApiError FORBIDDEN unless the caller is of the model owner's org or a regulator. */
-  async tradesByModel(modelId: string, window: Window, page: PageRequest): Promise<Page<Schemas['TradePage']['items'][number]>> {
-    return toPage(await this.session.evaluate('MarketContract', 'ListTradesByModel', modelId, ...windowArgs(window), ...pageArgs(page)));
+  async tradesByModel(modelId: string, window: Window, page: PageRequest): Promise<Page<TradeRecord>> {
+    return toPage(await this.market.listTradesByModel(modelId, window, pageArgs(page)));
   }
 
   /** @throws ApiError FORBIDDEN unless the caller is of the account's org or a regulator. */
-  async tradesByAccount(account: string, window: Window, page: PageRequest): Promise<Page<Schemas['TradePage']['items'][number]>> {
-    return toPage(await this.session.evaluate('MarketContract', 'ListTradesByAccount', account, ...windowArgs(window), ...pageArgs(page)));
+  async tradesByAccount(account: string, window: Window, page: PageRequest): Promise<Page<TradeRecord>> {
+    return toPage(await this.market.listTradesByAccount(account, window, pageArgs(page)));
   }
 }

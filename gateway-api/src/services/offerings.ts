@@ -1,29 +1,31 @@
+import { OfferingClient, type OfferingRecord, type OfferingView, type PublishedOffering } from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Written, written } from './common';
-
-const STATUS_TRANSACTIONS = { active: 'ResumeOffering', paused: 'PauseOffering', retired: 'RetireOffering' } as const;
+import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 
 /** Licence offerings and their frozen terms (OfferingContract). */
 export class OfferingService {
-  constructor(private readonly session: Session) {}
+  private readonly offerings: OfferingClient;
+
+  constructor(session: Session) {
+    this.offerings = new OfferingClient(session);
+  }
 
   /** Publishes an offering. @throws ApiError FORBIDDEN unless the model owner's admin; INVALID_ARGUMENT naming the field. */
-  async publish(input: Schemas['NewOffering']): Promise<Written<Schemas['OfferingPublished']['data']>> {
+  async publish(input: Schemas['NewOffering']): Promise<WriteResult<PublishedOffering>> {
     const { modelId, ...offering } = input;
-    return written(await this.session.submit('OfferingContract', 'PublishOffering', modelId, JSON.stringify(offering)));
+    return written(await this.offerings.publishOffering(modelId, offering));
   }
 
   /** Pauses, resumes or retires an offering. @throws ApiError CONFLICT for a change a retired offering cannot make. */
-  async setStatus(offeringId: string, status: Schemas['OfferingStatus']): Promise<Written<Schemas['Offering']>> {
-    const committed = await this.session.submit('OfferingContract', STATUS_TRANSACTIONS[status], offeringId);
-    return written(committed);
+  async setStatus(offeringId: string, status: Schemas['OfferingStatus']): Promise<WriteResult<OfferingRecord>> {
+    return written(await this.offerings.setStatus(offeringId, status));
   }
 
-  async get(offeringId: string): Promise<Schemas['OfferingDetail']> {
-    return decode(await this.session.evaluate('OfferingContract', 'GetOffering', offeringId));
+  async get(offeringId: string): Promise<OfferingView> {
+    return this.offerings.getOffering(offeringId);
   }
 
-  async listByModel(modelId: string, page: PageRequest): Promise<Page<Schemas['Offering']>> {
-    return toPage(await this.session.evaluate('OfferingContract', 'ListOfferingsByModel', modelId, ...pageArgs(page)));
+  async listByModel(modelId: string, page: PageRequest): Promise<Page<OfferingRecord>> {
+    return toPage(await this.offerings.listOfferingsByModel(modelId, pageArgs(page)));
   }
 }

@@ -1,26 +1,29 @@
+import { RoyaltyClient, type Accrued, type ClaimRecord, type RoyaltyRow, type Window } from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
-import { decode, Page, PageRequest, pageArgs, Schemas, toPage, Window, windowArgs, Written, written } from './common';
+import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 
 /** Royalty accruals, statements and claims (RoyaltyContract). */
 export class RoyaltyService {
-  constructor(private readonly session: Session) {}
+  private readonly royalties: RoyaltyClient;
+
+  constructor(session: Session) {
+    this.royalties = new RoyaltyClient(session);
+  }
 
   /** Claims settled accruals into a balance. @throws ApiError FORBIDDEN (`org` without role admin). */
-  async claim(input: Schemas['NewClaim']): Promise<Written<Schemas['Claim']>> {
-    return written(await this.session.submit('RoyaltyContract', 'ClaimRoyalties', input.beneficiary, input.upTo ?? ''));
+  async claim(input: Schemas['NewClaim']): Promise<WriteResult<ClaimRecord>> {
+    return written(await this.royalties.claimRoyalties(input.beneficiary, input.upTo));
   }
 
-  async accrued(account: string): Promise<Schemas['Accrued']> {
-    return decode(await this.session.evaluate('RoyaltyContract', 'GetAccruedRoyalties', account));
+  async accrued(account: string): Promise<Accrued> {
+    return this.royalties.getAccruedRoyalties(account);
   }
 
-  async statement(account: string, modelId: string | undefined, window: Window, page: PageRequest): Promise<Page<Schemas['RoyaltyPayment']>> {
-    return toPage(
-      await this.session.evaluate('RoyaltyContract', 'GetRoyaltyStatement', account, modelId ?? '', ...windowArgs(window), ...pageArgs(page)),
-    );
+  async statement(account: string, modelId: string | undefined, window: Window, page: PageRequest): Promise<Page<RoyaltyRow>> {
+    return toPage(await this.royalties.getRoyaltyStatement(account, { ...window, modelId }, pageArgs(page)));
   }
 
-  async claims(account: string, page: PageRequest): Promise<Page<Schemas['Claim']>> {
-    return toPage(await this.session.evaluate('RoyaltyContract', 'ListClaims', account, ...pageArgs(page)));
+  async claims(account: string, page: PageRequest): Promise<Page<ClaimRecord>> {
+    return toPage(await this.royalties.listClaims(account, pageArgs(page)));
   }
 }

@@ -226,7 +226,7 @@ function transportError(err: unknown, url: URL, deadline: Deadline): ApiError {
 }
 
 /** The codes a serving gate answers with that the gateway passes on as they are. */
-const GATE_CODES: ReadonlySet<string> = new Set([
+const GATE_CODES: ReadonlySet<string> = new Set<ApiCode>([
   ApiCode.MODEL_INPUT_REJECTED,
   ApiCode.MODEL_UNAVAILABLE,
   ApiCode.MODEL_FAILED,
@@ -239,6 +239,10 @@ const GATE_CODES: ReadonlySet<string> = new Set([
   ApiCode.ACCESS_STALE,
   ApiCode.ACCESS_ALREADY_SERVED,
 ]);
+
+function isGateCode(code: string): code is ApiCode {
+  return GATE_CODES.has(code);
+}
 
 /**
  * The ApiError a serving gate answered with (`{ error: { code, message,
@@ -255,7 +259,7 @@ function gateError(body: unknown): ApiError | undefined {
     return undefined;
   }
   const txId = typeof transactionId === 'string' && /^[0-9a-f]{64}$/.test(transactionId) ? transactionId : undefined;
-  if (!GATE_CODES.has(code)) {
+  if (!isGateCode(code)) {
     return new ApiError(ApiCode.MODEL_FAILED, `the serving endpoint failed with ${code.slice(0, 64)}: ${message.slice(0, 500)}`, txId);
   }
   return new ApiError(code, message.slice(0, 2000), txId);
