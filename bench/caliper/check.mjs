@@ -11,9 +11,11 @@
  *   connector configuration: identities read into its wallet, the peer's
  *   endpoint, TLS CA and options resolve, and the chaincode is found;
  * - both workload modules load and, driven by a recording stand-in for the
- *   connector, build the requests the project benchmark sends.
+ *   connector, build the requests the project benchmark sends: the calls the
+ *   typed clients of @model-ledger/contract make for the same inputs.
  *
- * Needs bench/caliper/node_modules (npm ci in bench/caliper).
+ * Needs bench/caliper/node_modules (npm ci in bench/caliper) and the built
+ * contract package (npm run build -w contract at the repository root).
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
@@ -35,6 +37,7 @@ const { values: opts } = parseArgs({
 });
 
 const { CaliperUtils } = require('@hyperledger/caliper-core');
+const { CallRecorder, requestOf } = require('./workloads/common.js');
 const BenchValidator = require('@hyperledger/caliper-core/lib/common/utils/benchmark-validator');
 const RoundOrchestrator = require('@hyperledger/caliper-core/lib/manager/orchestrators/round-orchestrator');
 
@@ -123,33 +126,39 @@ try {
     return sent;
   };
 
+  // What bench/src/main.ts sends, as the typed clients build it.
+  const calls = new CallRecorder();
+  const fields = (r) => ({ contractFunction: r.contractFunction, contractArguments: r.contractArguments });
+
   const baseline = await drive('workloads/baseline.js', undefined, 12);
   for (const [i, r] of baseline.entries()) {
     assert.equal(r.contractId, 'licensing');
-    assert.equal(r.contractFunction, 'BaselineContract:Put');
     assert.equal(r.readOnly, false);
     assert.equal(r.invokerMspId, 'HospitalMSP');
     assert.equal(r.invokerIdentity, i % 2 === 0 ? 'practitioner1' : 'practitioner2');
-    assert.equal(r.contractArguments.length, 1);
-    assert.equal(r.contractArguments[0], `${'v'.repeat(100)}${i % 10}`);
+    assert.deepEqual(fields(r), requestOf(calls.callOf((ledger) => ledger.baseline.put(`${'v'.repeat(100)}${i % 10}`))));
   }
-  ok(`baseline: ${baseline.length} requests BaselineContract:Put(${baseline[0].contractArguments[0].length} chars), practitioners alternating`);
+  ok(`baseline: ${baseline.length} requests ${baseline[0].contractFunction}(${baseline[0].contractArguments.map((a) => `${a.length} chars`).join(', ')}), practitioners alternating`);
 
+  // Each call's request hash is random: the expected call takes the hash from where the client puts it.
+  const access = (i, requestHash) => (ledger) =>
+    ledger.license.recordAccess({ licenseId: 'L-0123456789abcdef', units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint: String(i % 256) });
+  const hashAt = calls.callOf(access(0, 'the request hash')).args.indexOf('the request hash');
+  assert.ok(hashAt >= 0, 'the RecordAccess call carries the request hash');
   const accesses = await drive('workloads/record-access.js', { licenceFile, lotHints: 256 }, 600);
   const hashes = new Set();
   for (const [i, r] of accesses.entries()) {
-    assert.equal(r.contractFunction, 'LicenseContract:RecordAccess');
+    assert.equal(r.contractId, 'licensing');
+    assert.equal(r.readOnly, false);
     assert.equal(r.invokerIdentity, i % 2 === 0 ? 'practitioner1' : 'practitioner2');
-    const [licenseId, units, purpose, hash, lotHint, served, requestId] = r.contractArguments;
-    assert.equal(r.contractArguments.length, 7);
     assert.ok(r.contractArguments.every((a) => typeof a === 'string'));
-    assert.deepEqual([licenseId, units, purpose, served, requestId], ['L-0123456789abcdef', '1', 'clinical-diagnosis', '', '']);
+    const hash = r.contractArguments[hashAt];
     assert.match(hash, /^[0-9a-f]{64}$/);
-    assert.equal(lotHint, String(i % 256));
+    assert.deepEqual(fields(r), requestOf(calls.callOf(access(i, hash))));
     hashes.add(hash);
   }
   assert.equal(hashes.size, accesses.length, 'request hashes are unique');
-  ok(`RecordAccess: ${accesses.length} requests, 7 string arguments, unique hashes, lot hints 0..255 round robin`);
+  ok(`RecordAccess: ${accesses.length} requests ${accesses[0].contractFunction} as the licence client builds them, unique hashes, lot hints 0..255 round robin`);
 
   await assert.rejects(drive('workloads/record-access.js', { licenceFile: join(scratch, 'missing.json') }, 1), /cannot read the licence/);
   ok('RecordAccess refuses to start without a licence file');

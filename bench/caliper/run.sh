@@ -27,14 +27,19 @@ die() {
 
 [[ -f $plan ]] || die "no network plan at $plan; start the network first: bash scripts/network.sh up"
 
-# 1. Caliper, exactly as package-lock.json pins it. The local .npmrc turns
+# 1. The contract package (contract/dist): the workloads and the setup take
+#    each call's contract, transaction and argument order from its typed clients.
+log "building @model-ledger/contract"
+(cd "$repo" && npm run --silent build -w contract)
+
+# 2. Caliper, exactly as package-lock.json pins it. The local .npmrc turns
 #    install scripts off and makes engine mismatches fatal.
 if [[ ! -x $caliper ]]; then
   log "installing Caliper into $here/node_modules (npm ci)"
   (cd "$here" && npm ci --no-audit --no-fund)
 fi
 
-# 2. The Fabric binding. package.json already pins what caliper-cli 0.6.0's
+# 3. The Fabric binding. package.json already pins what caliper-cli 0.6.0's
 #    fabric:fabric-gateway binding installs, so this only runs when it is
 #    missing; --no-save keeps the exact pins (a plain bind rewrites them as ^ranges).
 if [[ ! -f $here/node_modules/@hyperledger/fabric-gateway/package.json ]]; then
@@ -42,19 +47,19 @@ if [[ ! -f $here/node_modules/@hyperledger/fabric-gateway/package.json ]]; then
   (cd "$here" && "$caliper" bind --caliper-bind-sut fabric:fabric-gateway --caliper-bind-args=--no-save)
 fi
 
-# 3. The network configuration, from the running network's plan.
+# 4. The network configuration, from the running network's plan.
 mkdir -p "$work"
 node "$here/network-config.mjs" --plan "$plan" --out "$work/networkconfig.json"
 
-# 4. Offline checks (no peer is dialled): the binding suits this Node
+# 5. Offline checks (no peer is dialled): the binding suits this Node
 #    (fabric-gateway 1.12 and later need Node 22), Caliper accepts both
 #    configurations, and the workload modules build the expected requests.
 node "$here/check.mjs" --network "$work/networkconfig.json" --bench "$here/benchconfig.yaml"
 
-# 5. The hot licence RecordAccess spends (a few setup transactions).
+# 6. The hot licence RecordAccess spends (a few setup transactions).
 node "$here/setup-licence.mjs" --plan "$plan" --out "$work/licence.json" --units "$units"
 
-# 6. The rounds.
+# 7. The rounds.
 mkdir -p "$out"
 cp "$here/benchconfig.yaml" "$work/networkconfig.json" "$work/licence.json" "$out/"
 MLL_CALIPER_LICENCE="$work/licence.json"
@@ -69,7 +74,7 @@ status=0
   --caliper-report-path "$out/report.html" \
   --caliper-flow-only-test) 2>&1 | tee "$out/caliper.log" || status=$?
 
-# 7. The ledger's count of the accesses, and a summary next to Caliper's report.
+# 8. The ledger's count of the accesses, and a summary next to Caliper's report.
 if node "$here/setup-licence.mjs" --status --plan "$plan" --out "$work/licence.json" >"$out/licence-after.json"; then
   node "$here/summary.mjs" --log "$out/caliper.log" --licence-after "$out/licence-after.json" --out "$out/summary.md" || status=1
 else

@@ -3,19 +3,21 @@
  * Prepares the hot licence the Caliper RecordAccess workload spends, the way
  * bench/src/main.ts prepares its own, and writes its id to a JSON file:
  *
- *   1. lab admin registers a model (ModelContract:RegisterModel) paying 70 % to
- *      the lab's treasury and 30 % to lab engineer1;
- *   2. lab admin publishes a metered offering of it (OfferingContract:PublishOffering),
- *      price 1 a unit, for HospitalMSP practitioners, purpose clinical-diagnosis;
- *   3. clearing issuer1 mints the price into the hospital treasury (TokenContract:Mint);
- *   4. hospital admin buys the units for the treasury, payer 'org' (LicenseContract:PurchaseLicense).
+ *   1. lab admin registers a model paying 70 % to the lab's treasury and 30 %
+ *      to lab engineer1;
+ *   2. lab admin publishes a metered offering of it, price 1 a unit, for
+ *      HospitalMSP practitioners, purpose clinical-diagnosis;
+ *   3. clearing issuer1 mints the price into the hospital treasury;
+ *   4. hospital admin buys the units for the treasury, payer 'org'.
  *
  *   node bench/caliper/setup-licence.mjs [--plan FILE] [--out FILE] [--units 100000]
  *   node bench/caliper/setup-licence.mjs --status [--out FILE]   # the licence's counters now
  *
  * It uses the repository's own @hyperledger/fabric-gateway and @grpc/grpc-js
- * (the root node_modules), not Caliper's binding. Defaults: the plan of
- * $MLL_RUNTIME_DIR (or <repo>/.runtime) and <runtime>/caliper/licence.json.
+ * (the root node_modules), not Caliper's binding, and calls the chaincode
+ * through the typed clients of @model-ledger/contract (built into
+ * contract/dist). Defaults: the plan of $MLL_RUNTIME_DIR (or <repo>/.runtime)
+ * and <runtime>/caliper/licence.json.
  */
 import { createPrivateKey, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -29,7 +31,8 @@ const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runti
 // Resolve the client libraries from the repository root, whatever the cwd.
 const requireFromRoot = createRequire(join(repoRoot, 'package.json'));
 const grpc = requireFromRoot('@grpc/grpc-js');
-const { connect, signers } = requireFromRoot('@hyperledger/fabric-gateway');
+const { connect, signers, StatusCode } = requireFromRoot('@hyperledger/fabric-gateway');
+const { LedgerClient } = requireFromRoot('@model-ledger/contract');
 
 const { values: opts } = parseArgs({
   options: {
@@ -40,7 +43,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-const utf8 = new TextDecoder();
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 const log = (message) => process.stdout.write(`[setup-licence ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const deadline = (ms) => () => ({ deadline: Date.now() + ms });
@@ -51,7 +53,7 @@ if (!existsSync(opts.plan)) {
 }
 const plan = JSON.parse(readFileSync(opts.plan, 'utf8'));
 
-/** One gRPC channel per peer, one Gateway per identity, as bench/src/fabric.ts does. */
+/** One gRPC channel per peer, one Gateway per identity, as bench/src/fabric.ts does; `as` gives the identity's typed clients. */
 class Clients {
   constructor() {
     this.channels = new Map();
@@ -81,23 +83,34 @@ class Clients {
     this.gateways.push(gateway);
     const network = gateway.getNetwork(plan.channel);
     const label = `${userName}@${orgName}`;
-    const contract = (name) => network.getContract(plan.chaincode.name, name);
-    const call = async (kind, contractName, fn, args) => {
-      try {
-        const bytes =
-          kind === 'submit'
-            ? await contract(contractName).submitTransaction(fn, ...args)
-            : await contract(contractName).evaluateTransaction(fn, ...args);
-        return JSON.parse(utf8.decode(bytes));
-      } catch (err) {
-        const details = (err.details ?? []).map((d) => `${d.mspId ?? d.address}: ${d.message}`).join(' | ');
-        throw new Error(`${contractName}:${fn} as ${label} failed: ${err.message}${details ? ` | ${details}` : ''}`);
-      }
+    const contract = (call) => network.getContract(plan.chaincode.name, call.contract);
+    const failed = (call, err) => {
+      const details = (err.details ?? []).map((d) => `${d.mspId ?? d.address}: ${d.message}`).join(' | ');
+      return new Error(`${call.contract}:${call.transaction} as ${label} failed: ${err.message}${details ? ` | ${details}` : ''}`);
     };
-    return {
-      submit: (contractName, fn, ...args) => call('submit', contractName, fn, args),
-      evaluate: (contractName, fn, ...args) => call('evaluate', contractName, fn, args),
-    };
+    // The typed clients' transport: a write waits for its commit status and fails unless it is valid.
+    return new LedgerClient({
+      async evaluate(call) {
+        try {
+          return await contract(call).evaluateTransaction(call.transaction, ...call.args);
+        } catch (err) {
+          throw failed(call, err);
+        }
+      },
+      async submit(call) {
+        try {
+          const transaction = await contract(call).newProposal(call.transaction, { arguments: [...call.args] }).endorse();
+          const status = await (await transaction.submit()).getStatus();
+          if (!status.successful) {
+            const code = Object.keys(StatusCode).find((name) => StatusCode[name] === status.code) ?? String(status.code);
+            throw new Error(`transaction ${status.transactionId} committed invalid: ${code}`);
+          }
+          return { result: transaction.getResult(), transactionId: status.transactionId, blockNumber: status.blockNumber };
+        } catch (err) {
+          throw failed(call, err);
+        }
+      },
+    });
   }
 
   close() {
@@ -116,7 +129,7 @@ function writeJson(file, value) {
 async function status(clients) {
   const saved = JSON.parse(readFileSync(opts.out, 'utf8'));
   const admin = clients.as('hospital', 'admin');
-  const now = await admin.evaluate('LicenseContract', 'GetLicense', saved.licenseId);
+  const now = await admin.license.getLicense(saved.licenseId);
   const summary = {
     licenseId: saved.licenseId,
     units: now.license.units,
@@ -137,7 +150,7 @@ async function setup(clients) {
   const issuer = clients.as('clearing', 'issuer1');
   const hospitalAdmin = clients.as('hospital', 'admin');
 
-  const engineerAccount = (await engineer.evaluate('TokenContract', 'WhoAmI')).account;
+  const engineerAccount = (await engineer.token.whoAmI()).account;
   const royaltyPolicy = JSON.stringify({
     beneficiaries: [
       { account: 'org::LabMSP', shareBps: 7000 },
@@ -157,29 +170,29 @@ async function setup(clients) {
   });
 
   log(`registering model hot-${run}`);
-  const { modelId } = await labAdmin.submit(
-    'ModelContract',
-    'RegisterModel',
-    `hot-${run}`,
-    'Caliper cross-check model',
-    'tabular-classification',
-    'Benchmark only',
-    '1',
-    sha256(`hot-${run}`),
-    'https://models.lab.example/bench.onnx',
-    'https://serving.lab.example/v2/models/bench',
-    royaltyPolicy,
-  );
-  const { offeringId } = (await labAdmin.submit('OfferingContract', 'PublishOffering', modelId, offeringTerms)).offering;
+  const { modelId } = (
+    await labAdmin.model.registerModel({
+      name: `hot-${run}`,
+      description: 'Caliper cross-check model',
+      task: 'tabular-classification',
+      intendedUse: 'Benchmark only',
+      version: '1',
+      artifactSha256: sha256(`hot-${run}`),
+      artifactUri: 'https://models.lab.example/bench.onnx',
+      inferenceEndpoint: 'https://serving.lab.example/v2/models/bench',
+      royaltyPolicy,
+    })
+  ).data;
+  const { offeringId } = (await labAdmin.offering.publishOffering(modelId, offeringTerms)).data.offering;
   log(`model ${modelId}, offering ${offeringId}`);
 
   const price = units * unitPrice;
-  await issuer.submit('TokenContract', 'Mint', 'org::HospitalMSP', price.toString(), `${run}-mint`);
+  await issuer.token.mint({ to: 'org::HospitalMSP', amount: price.toString(), requestId: `${run}-mint` });
   log(`minted ${price} into org::HospitalMSP`);
 
-  const purchase = await hospitalAdmin.submit('LicenseContract', 'PurchaseLicense', offeringId, units.toString(), 'org', `${run}-licence`);
-  const { licenseId } = purchase;
-  const read = await hospitalAdmin.evaluate('LicenseContract', 'GetLicense', licenseId);
+  const purchase = await hospitalAdmin.license.purchaseLicense({ offeringId, units: units.toString(), payer: 'org', requestId: `${run}-licence` });
+  const { licenseId } = purchase.data;
+  const read = await hospitalAdmin.license.getLicense(licenseId);
   const licence = {
     licenseId,
     modelId,

@@ -1,10 +1,12 @@
 /**
  * Fabric Gateway connections for the benchmark: the plan `scripts/network.sh up`
- * wrote, one shared gRPC channel per peer, and one Gateway per identity on it.
- * Also the one place that turns a failed call into a failure cause.
+ * wrote, one shared gRPC channel per peer, one Gateway per identity on it, and
+ * the transport the typed contract clients call through. Also the one place
+ * that turns a failed call into a failure cause, and that times calls.
  */
 import * as grpc from '@grpc/grpc-js';
-import { connect, Contract, Gateway, GatewayError, hash, signers, StatusCode } from '@hyperledger/fabric-gateway';
+import { connect, Gateway, GatewayError, hash, Network, signers, StatusCode } from '@hyperledger/fabric-gateway';
+import { Call, Committed, LedgerClient, Transport, WriteCall } from '@model-ledger/contract';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +55,10 @@ export function loadPlan(runtimeDir: string): Plan {
 export interface Client {
   readonly label: string;
   readonly gateway: Gateway;
-  contract(name: string): Contract;
+  /** The identity's calls, failing with `CallFailure`; what `timed` measures. */
+  readonly transport: GatewayTransport;
+  /** The typed clients for setup and checks: a failure throws, naming the call. */
+  readonly ledger: LedgerClient;
 }
 
 /** Deadlines of the benchmark's calls; a call past its deadline counts as a timeout. */
@@ -98,9 +103,8 @@ export class Connections {
       commitStatusOptions: () => ({ deadline: Date.now() + Deadlines.commitStatusMs }),
     });
     this.gateways.push(gateway);
-    const network = gateway.getNetwork(this.plan.channel);
-    const chaincode = this.plan.chaincode.name;
-    return { label: `${org.mspId}/${userName}`, gateway, contract: (name) => network.getContract(chaincode, name) };
+    const transport = new GatewayTransport(gateway.getNetwork(this.plan.channel), this.plan.chaincode.name);
+    return { label: `${org.mspId}/${userName}`, gateway, transport, ledger: new LedgerClient(forSetup(transport)) };
   }
 
   close(): void {
@@ -119,8 +123,6 @@ export interface Outcome {
   readonly cause?: Cause;
   readonly message?: string;
 }
-
-const utf8 = new TextDecoder();
 
 /** gRPC status names that also look like `CODE: text` and must not be taken for chaincode codes. */
 const GRPC_NAMES = new Set(Object.keys(grpc.status));
@@ -167,52 +169,94 @@ function validationCodeName(code: number): string {
   return found === undefined ? `VALIDATION_CODE_${code}` : found[0];
 }
 
-/** Endorses, submits and waits for the commit status of one transaction; never throws. */
-export async function submitTimed(contract: Contract, name: string, args: readonly string[]): Promise<Outcome> {
-  const start = performance.now();
-  let stage: 'endorse' | 'submit' | 'commit' = 'endorse';
-  try {
-    const transaction = await contract.newProposal(name, { arguments: [...args] }).endorse();
-    stage = 'submit';
-    const commit = await transaction.submit();
-    stage = 'commit';
-    const status = await commit.getStatus();
-    const latencyMs = performance.now() - start;
-    if (status.successful) return { ok: true, latencyMs };
-    const cause = validationCodeName(status.code);
-    return { ok: false, latencyMs, cause, message: `${status.transactionId} invalidated: ${cause}` };
-  } catch (err) {
-    return { ok: false, latencyMs: performance.now() - start, cause: classify(err, stage), message: messageOf(err) };
+/** A call that failed, with the cause it counts under (`reason`) and the message to sample. */
+export class CallFailure extends Error {
+  constructor(
+    readonly reason: Cause,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CallFailure';
   }
 }
 
-/** Evaluates one query (no commit); never throws. */
-export async function evaluateTimed(contract: Contract, name: string, args: readonly string[], check?: (result: unknown) => void): Promise<Outcome> {
-  const start = performance.now();
+/**
+ * The benchmark's transport over one identity's Gateway. A write is endorsed,
+ * submitted to the orderer and waited for; a query is evaluated on the
+ * identity's peer. Every failure, and a write the peers invalidated, throws a
+ * `CallFailure` classified by the stage it happened at.
+ */
+export class GatewayTransport implements Transport {
+  constructor(
+    private readonly network: Network,
+    private readonly chaincode: string,
+  ) {}
+
+  async evaluate(call: Call): Promise<Uint8Array> {
+    try {
+      return await this.network.getContract(this.chaincode, call.contract).evaluate(call.transaction, { arguments: [...call.args] });
+    } catch (err) {
+      throw new CallFailure(classify(err, 'evaluate'), messageOf(err));
+    }
+  }
+
+  async submit(call: WriteCall): Promise<Committed> {
+    let stage: 'endorse' | 'submit' | 'commit' = 'endorse';
+    try {
+      const transaction = await this.network.getContract(this.chaincode, call.contract).newProposal(call.transaction, { arguments: [...call.args] }).endorse();
+      stage = 'submit';
+      const commit = await transaction.submit();
+      stage = 'commit';
+      const status = await commit.getStatus();
+      if (!status.successful) {
+        const cause = validationCodeName(status.code);
+        throw new CallFailure(cause, `${status.transactionId} invalidated: ${cause}`);
+      }
+      return { result: transaction.getResult(), transactionId: status.transactionId, blockNumber: status.blockNumber };
+    } catch (err) {
+      if (err instanceof CallFailure) throw err;
+      throw new CallFailure(classify(err, stage), messageOf(err));
+    }
+  }
+}
+
+/** The transport of the setup calls: a failure names the call it stopped. */
+function forSetup(transport: Transport): Transport {
+  const named = (call: Call, err: unknown): Error => new Error(`setup ${call.contract}.${call.transaction} failed: ${messageOf(err)}`);
+  return {
+    evaluate: (call) => transport.evaluate(call).catch((err: unknown) => Promise.reject(named(call, err))),
+    submit: (call) => transport.submit(call).catch((err: unknown) => Promise.reject(named(call, err))),
+  };
+}
+
+/**
+ * Times one call of a typed client over CLIENT's transport; never throws.
+ * The latency runs from the transport's start (proposal or query) to its
+ * answer (the commit status, or the query's bytes), as the network serves
+ * it: decoding the answer and `check` are not timed. A failure counts under
+ * the transport's cause; a failed `check` under its classification as a query.
+ */
+export async function timed<T>(client: Client, call: (ledger: LedgerClient) => Promise<T>, check?: (answer: T) => void): Promise<Outcome> {
+  let latencyMs = Number.NaN;
+  const stopwatch = (start: number): void => {
+    latencyMs = performance.now() - start;
+  };
+  const transport: Transport = {
+    evaluate: (c) => {
+      const start = performance.now();
+      return client.transport.evaluate(c).finally(() => stopwatch(start));
+    },
+    submit: (c) => {
+      const start = performance.now();
+      return client.transport.submit(c).finally(() => stopwatch(start));
+    },
+  };
   try {
-    const bytes = await contract.evaluate(name, { arguments: [...args] });
-    const latencyMs = performance.now() - start;
-    check?.(JSON.parse(utf8.decode(bytes)) as unknown);
+    const answer = await call(new LedgerClient(transport));
+    check?.(answer);
     return { ok: true, latencyMs };
   } catch (err) {
-    return { ok: false, latencyMs: performance.now() - start, cause: classify(err, 'evaluate'), message: messageOf(err) };
-  }
-}
-
-/** Submits a setup transaction and parses its JSON result; throws with the peers' messages on failure. */
-export async function submitJson(contract: Contract, name: string, ...args: string[]): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(utf8.decode(await contract.submitTransaction(name, ...args))) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`setup ${name} failed: ${messageOf(err)}`);
-  }
-}
-
-/** Evaluates a setup query and parses its JSON result. */
-export async function evaluateJson(contract: Contract, name: string, ...args: string[]): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(utf8.decode(await contract.evaluateTransaction(name, ...args))) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`setup query ${name} failed: ${messageOf(err)}`);
+    if (err instanceof CallFailure) return { ok: false, latencyMs, cause: err.reason, message: err.message };
+    return { ok: false, latencyMs, cause: classify(err, 'evaluate'), message: messageOf(err) };
   }
 }

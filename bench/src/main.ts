@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderChart, Palette, PanelSpec } from './chart';
-import { Connections, evaluateJson, evaluateTimed, loadPlan, submitJson, submitTimed } from './fabric';
+import { Connections, loadPlan, timed } from './fabric';
 import { BenchGateway, httpTimed, startGateway } from './http';
 import { LevelResult, runInterleaved, runLevel } from './runner';
 
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
     // --- Setup: two models paying the same two beneficiaries, a hot licence, an audit licence.
     const run = `bench-${Date.now()}`;
-    const engineerAccount = (await evaluateJson(engineer.contract('TokenContract'), 'WhoAmI')).account as string;
+    const engineerAccount = (await engineer.ledger.token.whoAmI()).account;
     const policy = JSON.stringify({
       beneficiaries: [
         { account: 'org::LabMSP', shareBps: 7000 },
@@ -123,23 +123,19 @@ async function main(): Promise<void> {
     });
     const registerModel = async (name: string): Promise<string> =>
       (
-        await submitJson(
-          labAdmin.contract('ModelContract'),
-          'RegisterModel',
-          `${name}-${run}`,
-          'Benchmark model',
-          'tabular-classification',
-          'Benchmark only',
-          '1',
-          sha256(`${name}-${run}`),
-          'https://models.lab.example/bench.onnx',
-          'https://serving.lab.example/v2/models/bench',
-          policy,
-        )
-      ).modelId as string;
-    const publish = async (modelId: string): Promise<string> =>
-      ((await submitJson(labAdmin.contract('OfferingContract'), 'PublishOffering', modelId, offering)).offering as { offeringId: string })
-        .offeringId;
+        await labAdmin.ledger.model.registerModel({
+          name: `${name}-${run}`,
+          description: 'Benchmark model',
+          task: 'tabular-classification',
+          intendedUse: 'Benchmark only',
+          version: '1',
+          artifactSha256: sha256(`${name}-${run}`),
+          artifactUri: 'https://models.lab.example/bench.onnx',
+          inferenceEndpoint: 'https://serving.lab.example/v2/models/bench',
+          royaltyPolicy: policy,
+        })
+      ).data.modelId;
+    const publish = async (modelId: string): Promise<string> => (await labAdmin.ledger.offering.publishOffering(modelId, offering)).data.offering.offeringId;
 
     log('setup: models, offerings, money, licences');
     const hotModel = await registerModel('hot');
@@ -149,18 +145,17 @@ async function main(): Promise<void> {
     const purchaseOffering = await publish(hotModel);
     const auditOffering = await publish(auditModel);
     const auditSmallOffering = await publish(auditSmallModel);
-    await submitJson(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '100000000', '');
+    await issuer.ledger.token.mint({ to: 'org::HospitalMSP', amount: '100000000' });
     const buy = async (offeringId: string, units: number): Promise<string> =>
-      (await submitJson(hospitalAdmin.contract('LicenseContract'), 'PurchaseLicense', offeringId, String(units), 'org', `${run}-${offeringId}`))
-        .licenseId as string;
+      (await hospitalAdmin.ledger.license.purchaseLicense({ offeringId, units: String(units), payer: 'org', requestId: `${run}-${offeringId}` })).data.licenseId;
     const hotLicense = await buy(hotOffering, settings.hotLicenseUnits);
     const auditLicense = await buy(auditOffering, 10_000_000);
-    const hotLots = ((await evaluateJson(auditor.contract('LicenseContract'), 'GetLicense', hotLicense)).license as { lotCount: number }).lotCount;
+    const hotLots = (await auditor.ledger.license.getLicense(hotLicense)).license.lotCount;
     log(`hot licence ${hotLicense} (${settings.hotLicenseUnits} units, ${String(hotLots)} lots) of model ${hotModel}`);
 
     // --- Workloads.
     const value = 'v'.repeat(100);
-    const baseline = (seq: number, worker: number) => submitTimed(practitioners[worker % 2].contract('BaselineContract'), 'Put', [value + String(seq % 10)]);
+    const baseline = (seq: number, worker: number) => timed(practitioners[worker % 2], (ledger) => ledger.baseline.put(value + String(seq % 10)));
     let hint = 0;
     /** Round-robin lot hints: concurrent calls start at distinct lots of the licence. */
     const recordAccess =
@@ -168,23 +163,17 @@ async function main(): Promise<void> {
       (seq: number, worker: number) => {
         const lotHint = String(hint % 256);
         hint += 1;
-        return submitTimed(practitioners[worker % 2].contract('LicenseContract'), 'RecordAccess', [
-          licenseId,
-          '1',
-          'clinical-diagnosis',
-          sha256(`${run}-${tag}-${seq}-${worker}`),
-          lotHint,
-          '',
-          '',
-        ]);
+        const requestHash = sha256(`${run}-${tag}-${seq}-${worker}`);
+        return timed(practitioners[worker % 2], (ledger) => ledger.license.recordAccess({ licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint }));
       };
     let purchaseSeq = 0;
     const purchase = () => {
       purchaseSeq += 1;
-      return submitTimed(hospitalAdmin.contract('LicenseContract'), 'PurchaseLicense', [purchaseOffering, '1', 'org', `${run}-p${purchaseSeq}`]);
+      const requestId = `${run}-p${purchaseSeq}`;
+      return timed(hospitalAdmin, (ledger) => ledger.license.purchaseLicense({ offeringId: purchaseOffering, units: '1', payer: 'org', requestId }));
     };
     const checkEntitlement = (_seq: number, worker: number) =>
-      evaluateTimed(practitioners[worker % 2].contract('LicenseContract'), 'CheckEntitlement', [hotLicense, '1', 'clinical-diagnosis']);
+      timed(practitioners[worker % 2], (ledger) => ledger.license.checkEntitlement(hotLicense, '1', 'clinical-diagnosis'));
 
     const results: LevelResult[] = [];
     const record = (r: LevelResult): LevelResult => {
@@ -219,7 +208,7 @@ async function main(): Promise<void> {
       record(ce);
     }
     // The ledger agrees with the client: every committed access took exactly one unit of the hot licence.
-    const hotAfter = await evaluateJson(auditor.contract('LicenseContract'), 'GetLicense', hotLicense);
+    const hotAfter = await auditor.ledger.license.getLicense(hotLicense);
     const accessesCommitted = results.filter((r) => r.workload === 'RecordAccess').reduce((n, r) => n + r.committed, 0);
     const ledgerCheck = {
       hotLicenseConsumedUnits: Number(hotAfter.consumedUnits),
@@ -243,9 +232,18 @@ async function main(): Promise<void> {
       const served = plan.modelServer.endpoint;
       const socket = new Agent({ connect: { socketPath: plan.modelServer.socket } });
       const servedModel = (
-        await submitJson(labAdmin.contract('ModelContract'), 'RegisterModel', `served-${run}`, 'Benchmark: the shipped model', 'tabular-classification',
-          'Benchmark only', card.version, card.sha256, 'file://model/breast-cancer-diagnostic.onnx', served, policy)
-      ).modelId as string;
+        await labAdmin.ledger.model.registerModel({
+          name: `served-${run}`,
+          description: 'Benchmark: the shipped model',
+          task: 'tabular-classification',
+          intendedUse: 'Benchmark only',
+          version: card.version,
+          artifactSha256: card.sha256,
+          artifactUri: 'file://model/breast-cancer-diagnostic.onnx',
+          inferenceEndpoint: served,
+          royaltyPolicy: policy,
+        })
+      ).data.modelId;
       const httpLicense = await buy(await publish(servedModel), settings.hotLicenseUnits);
       gateway = await startGateway(repoRoot, runtimeDir, outDir, 'hospital', 'practitioner1');
       log(`HTTP: gateway API ${gateway.url} as practitioner1@hospital; model ${servedModel} served at ${served}; licence ${httpLicense}`);
@@ -328,11 +326,14 @@ async function main(): Promise<void> {
     const audit =
       (modelId: string, stored: () => number, pageSize: number) =>
       (_seq: number, _worker: number) =>
-        evaluateTimed(auditor.contract('AuditContract'), 'ListAccessByModel', [modelId, windowFrom, windowTo, String(pageSize), ''], (page) => {
-          const records = (page as { records: unknown[] }).records;
-          const expected = Math.min(pageSize, stored());
-          if (records.length !== expected) throw new Error(`page of ${records.length} records, expected ${expected}`);
-        });
+        timed(
+          auditor,
+          (ledger) => ledger.audit.listAccessBy('model', modelId, { from: windowFrom, to: windowTo }, { pageSize }),
+          (page) => {
+            const expected = Math.min(pageSize, stored());
+            if (page.records.length !== expected) throw new Error(`page of ${page.records.length} records, expected ${expected}`);
+          },
+        );
     const auditMatrix = async (label: string, modelId: string, stored: () => number): Promise<void> => {
       for (const c of settings.levels) {
         const r = await runLevel(label, c, settings.querySeconds * 1000, 1e9, audit(modelId, stored, settings.auditPageSize));

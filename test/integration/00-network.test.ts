@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelHeight, healthStatus } from '../support/ledger';
 import { connectAs, connectWith, identityOf, loadPlan, networkScript, NodePlan, Plan, runtimeDir, signerOf } from '../support/network';
-
-const utf8 = new TextDecoder();
+import { settled } from '../support/transport';
 
 function nodeHealth(node: NodePlan): Promise<number> {
   return healthStatus(node.health, node.kind === 'ca' ? node.certFile : node.tls.ca);
@@ -94,13 +93,11 @@ describe('the consortium network', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     try {
       const account = freshAccount('endorsed');
-      const submitted = await issuer.contract('TokenContract').submitAsync('Mint', { arguments: [account, '25', ''] });
-      const status = await submitted.getStatus();
-      expect(status.successful).toBe(true);
-      expect(status.code).toBe(StatusCode.VALID);
-      expect(status.blockNumber).toBeGreaterThan(0n);
-      const balance = JSON.parse(utf8.decode(await issuer.contract('TokenContract').evaluateTransaction('GetBalance', account))) as { amount: string };
-      expect(balance.amount).toBe('25');
+      const outcome = await settled(issuer.ledger.token.mint({ to: account, amount: 25 }));
+      expect(outcome.status).toBe('VALID');
+      expect(outcome.code).toBe(StatusCode.VALID);
+      expect(outcome.blockNumber).toBeGreaterThan(0n);
+      expect((await issuer.ledger.token.getBalance(account)).amount).toBe('25');
     } finally {
       issuer.close();
     }
@@ -110,14 +107,10 @@ describe('the consortium network', () => {
     const issuer = connectAs(plan, 'clearing', 'issuer1');
     try {
       const account = freshAccount('one-org');
-      const proposal = issuer.contract('TokenContract').newProposal('Mint', { arguments: [account, '7', ''], endorsingOrganizations: ['ClearingMSP'] });
-      const transaction = await proposal.endorse();
-      const submitted = await transaction.submit();
-      const status = await submitted.getStatus();
-      expect(status.successful).toBe(false);
-      expect(status.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
-      const balance = JSON.parse(utf8.decode(await issuer.contract('TokenContract').evaluateTransaction('GetBalance', account))) as { amount: string };
-      expect(balance.amount).toBe('0');
+      const outcome = await settled(issuer.ledgerWith({ endorsingOrganizations: ['ClearingMSP'] }).token.mint({ to: account, amount: 7 }));
+      expect(outcome.status).toBe('ENDORSEMENT_POLICY_FAILURE');
+      expect(outcome.code).toBe(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+      expect((await issuer.ledger.token.getBalance(account)).amount).toBe('0');
     } finally {
       issuer.close();
     }
@@ -139,7 +132,7 @@ describe('the consortium network', () => {
       plan.chaincode.name,
     );
     try {
-      const refusal = await intruder.contract('TokenContract').evaluateTransaction('GetBalance', 'org::HospitalMSP').then(
+      const refusal = await intruder.ledger.token.getBalance('org::HospitalMSP').then(
         () => undefined,
         (err: unknown) => err as { code?: number; message: string; details?: { message: string }[] },
       );

@@ -5,8 +5,9 @@
  * them, royalties reach the beneficiaries, and the regulator audits read-only.
  * Every refusal is checked to leave no trace.
  */
+import { ContractName } from '@model-ledger/contract';
 import { Client, connectAs, loadPlan, Plan } from '../support/network';
-import { evaluate, Json, rejection, sha256, sleep, submit } from '../support/ledger';
+import { rejection, sha256, sleep } from '../support/ledger';
 
 describe('licensing a model on the consortium', () => {
   let plan: Plan;
@@ -44,89 +45,79 @@ describe('licensing a model on the consortium', () => {
     practitioner2 = as('hospital', 'practitioner2');
     clerk = as('hospital', 'clerk1');
     auditor = as('regulator', 'auditor1');
-    engineerAccount = (await evaluate(engineer.contract('TokenContract'), 'WhoAmI')).account as string;
+    engineerAccount = (await engineer.ledger.token.whoAmI()).account;
   });
 
   afterAll(() => {
     for (const client of clients) client.close();
   });
 
-  const accrued = async (account: string): Promise<bigint> =>
-    BigInt((await evaluate(auditor.contract('RoyaltyContract'), 'GetAccruedRoyalties', account)).unclaimed as string);
-  const balance = async (account: string): Promise<bigint> =>
-    BigInt((await evaluate(auditor.contract('TokenContract'), 'GetBalance', account)).amount as string);
-  const remaining = async (id: string): Promise<string> =>
-    (await evaluate(auditor.contract('LicenseContract'), 'GetLicense', id)).remainingUnits as string;
+  const accrued = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.royalty.getAccruedRoyalties(account)).unclaimed);
+  const balance = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.token.getBalance(account)).amount);
+  const remaining = async (id: string): Promise<string> => (await auditor.ledger.license.getLicense(id)).remainingUnits;
   const accessCount = async (id: string): Promise<number> =>
-    ((await evaluate(auditor.contract('AuditContract'), 'ListAccessByLicense', id, '', '', '100', '')).records as unknown[]).length;
+    (await auditor.ledger.audit.listAccessBy('license', id, {}, { pageSize: 100 })).records.length;
 
   it('lets the lab register a model with its royalty policy', async () => {
-    const model = await submit(
-      lab.contract('ModelContract'),
-      'RegisterModel',
-      `breast-cancer-screen-${run}`,
-      'Logistic classifier over the Wisconsin diagnostic features',
-      'tabular-classification',
-      'Decision support for certified practitioners; not a diagnosis on its own',
-      '1',
-      sha256(`artifact-${run}`),
-      'https://models.lab.example/bcs/1.onnx',
-      'https://serving.lab.example/v2/models/bcs',
-      JSON.stringify({
+    const { data: model } = await lab.ledger.model.registerModel({
+      name: `breast-cancer-screen-${run}`,
+      description: 'Logistic classifier over the Wisconsin diagnostic features',
+      task: 'tabular-classification',
+      intendedUse: 'Decision support for certified practitioners; not a diagnosis on its own',
+      version: '1',
+      artifactSha256: sha256(`artifact-${run}`),
+      artifactUri: 'https://models.lab.example/bcs/1.onnx',
+      inferenceEndpoint: 'https://serving.lab.example/v2/models/bcs',
+      royaltyPolicy: {
         beneficiaries: [
           { account: 'org::LabMSP', shareBps: 7000 },
           { account: engineerAccount, shareBps: 3000 },
         ],
         resaleRoyaltyBps: 500,
-      }),
-    );
-    modelId = model.modelId as string;
+      },
+    });
+    modelId = model.modelId;
     expect(modelId).toMatch(/^M-/);
     expect(model.ownerMspId).toBe('LabMSP');
-    const read = await evaluate(auditor.contract('ModelContract'), 'GetModel', modelId);
-    expect((read.model as Json).activeVersion).toBe('1');
+    const read = await auditor.ledger.model.getModel(modelId);
+    expect(read.model.activeVersion).toBe('1');
   });
 
   it('lets the lab publish a metered offering for practitioners', async () => {
-    const published = await submit(
-      lab.contract('OfferingContract'),
-      'PublishOffering',
-      modelId,
-      JSON.stringify({
-        kind: 'metered',
-        unitPrice: unitPrice.toString(),
-        supplyCap: '100',
-        transferable: true,
-        requiredAttributes: { role: 'practitioner' },
-        allowedMspIds: ['HospitalMSP'],
-        purposes: ['clinical-diagnosis', 'research'],
-      }),
-    );
-    meteredOfferingId = (published.offering as Json).offeringId as string;
+    const published = await lab.ledger.offering.publishOffering(modelId, {
+      kind: 'metered',
+      unitPrice: unitPrice.toString(),
+      supplyCap: '100',
+      transferable: true,
+      requiredAttributes: { role: 'practitioner' },
+      allowedMspIds: ['HospitalMSP'],
+      purposes: ['clinical-diagnosis', 'research'],
+    });
+    meteredOfferingId = published.data.offering.offeringId;
     expect(meteredOfferingId).toMatch(/^O-/);
   });
 
   it('lets the settlement agent mint the payment token to the hospital, and nobody else', async () => {
     const before = await balance('org::HospitalMSP');
-    await submit(issuer.contract('TokenContract'), 'Mint', 'org::HospitalMSP', '50000', '');
+    await issuer.ledger.token.mint({ to: 'org::HospitalMSP', amount: '50000' });
     expect(await balance('org::HospitalMSP')).toBe(before + 50_000n);
 
-    expect(await rejection(() => hospital.contract('TokenContract').submitTransaction('Mint', 'org::HospitalMSP', '1', ''))).toMatch(/FORBIDDEN/);
+    expect(await rejection(() => hospital.ledger.token.mint({ to: 'org::HospitalMSP', amount: '1' }))).toMatch(/FORBIDDEN/);
     expect(await balance('org::HospitalMSP')).toBe(before + 50_000n);
   });
 
   it('moves the price of purchased units into escrow', async () => {
     const before = await balance('org::HospitalMSP');
-    const purchase = await submit(hospital.contract('LicenseContract'), 'PurchaseLicense', meteredOfferingId, '10', 'org', `buy-${run}`);
-    licenseId = purchase.licenseId as string;
+    const { data: purchase } = await hospital.ledger.license.purchaseLicense({ offeringId: meteredOfferingId, units: '10', payer: 'org', requestId: `buy-${run}` });
+    licenseId = purchase.licenseId;
     expect(purchase.price).toBe((10n * unitPrice).toString());
     expect(await balance('org::HospitalMSP')).toBe(before - 10n * unitPrice);
-    const license = await evaluate(auditor.contract('LicenseContract'), 'GetLicense', licenseId);
+    const license = await auditor.ledger.license.getLicense(licenseId);
     expect(license.remainingUnits).toBe('10');
     expect(license.escrow).toBe((10n * unitPrice).toString());
 
     // A retry with the same request id returns the first purchase and charges nothing.
-    const retry = await submit(hospital.contract('LicenseContract'), 'PurchaseLicense', meteredOfferingId, '10', 'org', `buy-${run}`);
+    const { data: retry } = await hospital.ledger.license.purchaseLicense({ offeringId: meteredOfferingId, units: '10', payer: 'org', requestId: `buy-${run}` });
     expect(retry.licenseId).toBe(licenseId);
     expect(await balance('org::HospitalMSP')).toBe(before - 10n * unitPrice);
   });
@@ -136,11 +127,11 @@ describe('licensing a model on the consortium', () => {
     const engineerBefore = await accrued(engineerAccount);
     const requestHash = sha256(`request-${run}`);
 
-    const receipt = await submit(practitioner.contract('LicenseContract'), 'RecordAccess', licenseId, '1', 'clinical-diagnosis', requestHash, '', '', '');
+    const { data: receipt } = await practitioner.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash });
 
     expect(receipt.licenseId).toBe(licenseId);
     expect(receipt.requestHash).toBe(requestHash);
-    firstLot = (receipt.lots as Json[])[0].index as number;
+    firstLot = receipt.lots[0].index;
     expect(receipt.callerMspId).toBe('HospitalMSP');
     expect(await remaining(licenseId)).toBe('9');
     const labGain = (await accrued('org::LabMSP')) - labBefore;
@@ -149,7 +140,7 @@ describe('licensing a model on the consortium', () => {
     expect(engineerGain).toBe(300n);
     expect(labGain + engineerGain).toBe(unitPrice);
 
-    const access = await evaluate(auditor.contract('LicenseContract'), 'GetAccessRecord', receipt.accessId as string);
+    const access = await auditor.ledger.license.getAccessRecord(receipt.accessId);
     expect(access.modelId).toBe(modelId);
     expect(access.purpose).toBe('clinical-diagnosis');
     expect(access.txId).toBe(receipt.accessId);
@@ -163,7 +154,7 @@ describe('licensing a model on the consortium', () => {
     const hints = [fullLots[0], fullLots[2], fullLots[4], fullLots[6]];
     const results = await Promise.allSettled(
       hashes.map((hash, i) =>
-        submit((i % 2 === 0 ? practitioner : practitioner2).contract('LicenseContract'), 'RecordAccess', licenseId, '1', 'research', hash, String(hints[i]), '', ''),
+        (i % 2 === 0 ? practitioner : practitioner2).ledger.license.recordAccess({ licenseId, units: '1', purpose: 'research', requestHash: hash, lotHint: hints[i] }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
@@ -180,63 +171,66 @@ describe('licensing a model on the consortium', () => {
 
     it('refuses a hospital member without the practitioner attribute', async () => {
       await unchanged(
-        () => clerk.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`clerk-${run}`), '', '', ''),
+        () => clerk.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'research', requestHash: sha256(`clerk-${run}`) }),
         /FORBIDDEN/,
       );
     });
 
     it('refuses a purpose the licence does not permit', async () => {
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'marketing', sha256(`purpose-${run}`), '', '', ''),
+        () => practitioner.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'marketing', requestHash: sha256(`purpose-${run}`) }),
         /PURPOSE_NOT_PERMITTED/,
       );
     });
 
     it('refuses more units than the licence has left', async () => {
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '6', 'research', sha256(`exhausted-${run}`), '', '', ''),
+        () => practitioner.ledger.license.recordAccess({ licenseId, units: '6', purpose: 'research', requestHash: sha256(`exhausted-${run}`) }),
         /INSUFFICIENT_UNITS/,
       );
     });
 
     it('refuses a malformed request hash, naming the field', async () => {
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', 'not-a-hash', '', '', ''),
+        () => practitioner.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'research', requestHash: 'not-a-hash' }),
         /INVALID_ARGUMENT.*requestHash/,
       );
     });
 
     it('refuses a transaction the contract does not have with a stable code', async () => {
+      // No typed client has it, so the call goes to the same transport by hand.
       await unchanged(
-        () => practitioner.contract('LicenseContract').submitTransaction('NoSuchTransaction', licenseId),
-        /NOT_FOUND: LicenseContract has no transaction NoSuchTransaction/,
+        () => practitioner.ledger.transport.submit({ contract: ContractName.license, transaction: 'NoSuchTransaction', args: [licenseId] }),
+        new RegExp(`NOT_FOUND: ${ContractName.license} has no transaction NoSuchTransaction`),
       );
     });
 
     it('refuses every write from the regulator', async () => {
       await unchanged(
-        () => auditor.contract('LicenseContract').submitTransaction('RecordAccess', licenseId, '1', 'research', sha256(`regulator-${run}`), '', '', ''),
+        () => auditor.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'research', requestHash: sha256(`regulator-${run}`) }),
         /FORBIDDEN/,
       );
-      expect(await rejection(() => auditor.contract('TokenContract').submitTransaction('Mint', 'org::RegulatorMSP', '1', ''))).toMatch(/FORBIDDEN/);
-      expect(await rejection(() => auditor.contract('ModelContract').submitTransaction('SetActiveVersion', modelId, '1'))).toMatch(/FORBIDDEN/);
+      expect(await rejection(() => auditor.ledger.token.mint({ to: 'org::RegulatorMSP', amount: '1' }))).toMatch(/FORBIDDEN/);
+      expect(await rejection(() => auditor.ledger.model.setActiveVersion(modelId, '1'))).toMatch(/FORBIDDEN/);
     });
 
     it('refuses an expired term licence', async () => {
-      const published = await submit(
-        lab.contract('OfferingContract'),
-        'PublishOffering',
-        modelId,
-        JSON.stringify({ kind: 'term', termSeconds: 2, unitPrice: '10', supplyCap: '10', purposes: ['research'], requiredAttributes: { role: 'practitioner' } }),
-      );
-      const termOffering = (published.offering as Json).offeringId as string;
-      const purchase = await submit(hospital.contract('LicenseContract'), 'PurchaseLicense', termOffering, '3', 'org', '');
-      const termLicense = purchase.licenseId as string;
+      const published = await lab.ledger.offering.publishOffering(modelId, {
+        kind: 'term',
+        termSeconds: 2,
+        unitPrice: '10',
+        supplyCap: '10',
+        purposes: ['research'],
+        requiredAttributes: { role: 'practitioner' },
+      });
+      const termOffering = published.data.offering.offeringId;
+      const purchase = await hospital.ledger.license.purchaseLicense({ offeringId: termOffering, units: '3', payer: 'org' });
+      const termLicense = purchase.data.licenseId;
       await sleep(3500);
       const before = await remaining(termLicense);
       expect(
         await rejection(
-          () => practitioner.contract('LicenseContract').submitTransaction('RecordAccess', termLicense, '1', 'research', sha256(`expired-${run}`), '', '', ''),
+          () => practitioner.ledger.license.recordAccess({ licenseId: termLicense, units: '1', purpose: 'research', requestHash: sha256(`expired-${run}`) }),
         ),
       ).toMatch(/LICENSE_EXPIRED/);
       expect(await remaining(termLicense)).toBe(before);
@@ -244,15 +238,16 @@ describe('licensing a model on the consortium', () => {
   });
 
   it('lets the regulator audit every access of the model', async () => {
-    const page = await evaluate(auditor.contract('AuditContract'), 'ListAccessByModel', modelId, '', '', '50', '');
-    const records = page.records as Json[];
+    const page = await auditor.ledger.audit.listAccessBy('model', modelId, {}, { pageSize: 50 });
+    const records = page.records;
     expect(records).toHaveLength(5);
     expect(records.every((r) => r.modelId === modelId && r.licenseId === licenseId)).toBe(true);
-    const purchases = await evaluate(auditor.contract('AuditContract'), 'ListPurchasesByOffering', meteredOfferingId, '', '', '50', '');
-    expect((purchases.records as Json[]).map((r) => r.licenseId)).toEqual([licenseId]);
-    const history = await evaluate(auditor.contract('AuditContract'), 'GetAssetHistory', 'model', modelId, '', '');
-    expect((history.records as Json[]).length).toBeGreaterThan(0);
-    expect((history.records as Json[])[0].txId).toMatch(/^[0-9a-f]{64}$/);
+    const purchases = await auditor.ledger.audit.listPurchasesByOffering(meteredOfferingId, {}, { pageSize: 50 });
+    expect(purchases.records.map((r) => r.licenseId)).toEqual([licenseId]);
+    // A page of 20, the chaincode's default page size (the typed client always names the size).
+    const history = await auditor.ledger.audit.getAssetHistory('model', modelId, { pageSize: 20 });
+    expect(history.records.length).toBeGreaterThan(0);
+    expect(history.records[0].txId).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('lets the lab claim its royalties into its balance', async () => {
@@ -260,15 +255,15 @@ describe('licensing a model on the consortium', () => {
     const unclaimed = await accrued('org::LabMSP');
     const before = await balance('org::LabMSP');
     expect(unclaimed).toBeGreaterThanOrEqual(5n * 700n);
-    const claim = await submit(lab.contract('RoyaltyContract'), 'ClaimRoyalties', 'org', '');
-    expect(BigInt(claim.amount as string)).toBe(unclaimed);
+    const { data: claim } = await lab.ledger.royalty.claimRoyalties('org');
+    expect(BigInt(claim.amount)).toBe(unclaimed);
     expect(await balance('org::LabMSP')).toBe(before + unclaimed);
     expect(await accrued('org::LabMSP')).toBe(0n);
   });
 
   it('keeps the payment token\u2019s supply equal to balances, escrow and unclaimed royalties for this story', async () => {
     // The hospital paid 10 units into escrow; 5 were used and paid out as royalties.
-    const license = await evaluate(auditor.contract('LicenseContract'), 'GetLicense', licenseId);
+    const license = await auditor.ledger.license.getLicense(licenseId);
     expect(license.escrow).toBe((5n * unitPrice).toString());
     expect(license.consumedUnits).toBe('5');
   });

@@ -3,6 +3,7 @@
  * limiting (429 with the standard error body), CORS for configured origins
  * only, and the Prometheus metrics of requests, ledger calls and errors.
  */
+import { ContractName } from '@model-ledger/contract';
 import type { Response } from 'supertest';
 import { ApiCaller, ApiFleet, startApiFleet } from '../support/api';
 import { sample } from '../support/metrics';
@@ -74,8 +75,8 @@ describe('operating a gateway API instance', () => {
     const org = 'hospital';
     expect(sample(text, 'mll_api_request_duration_seconds_count', { org, method: 'GET', route: '/v1/me', status: '200' })).toBeGreaterThanOrEqual(LIMIT);
     expect(sample(text, 'mll_api_request_duration_seconds_count', { org, method: 'POST', route: '/v1/purchases', status: '403' })).toBe(1);
-    expect(sample(text, 'mll_api_ledger_duration_seconds_count', { org, kind: 'evaluate', contract: 'TokenContract', transaction: 'WhoAmI', outcome: 'ok' })).toBeGreaterThanOrEqual(LIMIT);
-    expect(sample(text, 'mll_api_ledger_duration_seconds_count', { org, kind: 'submit', contract: 'LicenseContract', transaction: 'PurchaseLicense', outcome: 'FORBIDDEN' })).toBe(1);
+    expect(sample(text, 'mll_api_ledger_duration_seconds_count', { org, kind: 'evaluate', contract: ContractName.token, transaction: 'WhoAmI', outcome: 'ok' })).toBeGreaterThanOrEqual(LIMIT);
+    expect(sample(text, 'mll_api_ledger_duration_seconds_count', { org, kind: 'submit', contract: ContractName.license, transaction: 'PurchaseLicense', outcome: 'FORBIDDEN' })).toBe(1);
     expect(sample(text, 'mll_api_errors_total', { org, code: 'RATE_LIMITED', status: '429' })).toBe(1);
     expect(sample(text, 'mll_api_errors_total', { org, code: 'FORBIDDEN', status: '403' })).toBe(1);
     expect(text).toContain('# TYPE mll_api_ledger_retries_total counter');

@@ -1,15 +1,20 @@
 /**
  * What integration tests need to reach the running consortium: the resolved plan
  * written by `scripts/network.sh up`, the operator script itself, and Fabric
- * Gateway connections signed by the enrolled identities.
+ * Gateway connections signed by the enrolled identities, which call the
+ * chaincode through the typed contract clients.
  */
 import * as grpc from '@grpc/grpc-js';
-import { connect, Contract, Gateway, hash, Identity, Network, Signer, signers } from '@hyperledger/fabric-gateway';
+import { connect, Gateway, hash, Identity, Network, Signer, signers } from '@hyperledger/fabric-gateway';
+import { common } from '@hyperledger/fabric-protos';
+import { LedgerClient } from '@model-ledger/contract';
 import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { GatewayTransport, SubmitOptions } from './transport';
 
 const run = promisify(execFile);
 
@@ -96,8 +101,14 @@ export async function networkScript(...args: string[]): Promise<string> {
 export interface Client {
   gateway: Gateway;
   network: Network;
-  /** A contract of the chaincode by class name, for example 'TokenContract'. */
-  contract(name: string): Contract;
+  /**
+   * Every chaincode contract through its typed client, signed by this
+   * identity. A write resolves once every member org's peer holds its block
+   * (see `everyPeerHolds`), and throws `InvalidTransaction` when it committed invalid.
+   */
+  ledger: LedgerClient;
+  /** The same clients, with writes sent with these options (chosen endorsers, say). */
+  ledgerWith(options: SubmitOptions): LedgerClient;
   close(): void;
 }
 
@@ -124,10 +135,12 @@ export function connectWith(peer: NodePlan, identity: Identity, signer: Signer, 
     commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
   });
   const network = gateway.getNetwork(channel);
+  const ledgerWith = (options: SubmitOptions): LedgerClient => new LedgerClient(new GatewayTransport(network, chaincode, options, everyPeerHolds));
   return {
     gateway,
     network,
-    contract: (name) => network.getContract(chaincode, name),
+    ledger: ledgerWith({}),
+    ledgerWith,
     close: () => {
       gateway.close();
       client.close();
@@ -143,4 +156,36 @@ export function connectAs(plan: Plan, orgName: string, userName: string): Client
   const cert = readFileSync(join(user.msp, 'signcerts', 'cert.pem'));
   const key = readFileSync(join(user.msp, 'keystore', 'key.pem'));
   return connectWith(o.peers[0], identityOf(o.mspId, cert), signerOf(key), plan.channel, plan.chaincode.name);
+}
+
+/** One qscc client per member org, opened on first use and closed after the test file. */
+let observers: Client[] | undefined;
+afterAll(() => {
+  observers?.forEach((c) => c.close());
+  observers = undefined;
+});
+
+/**
+ * Waits until every member org's peer has committed block `blockNumber`.
+ * Peers commit a block independently, tens of milliseconds apart on a busy
+ * machine, so without this wait a read through another org's peer (a
+ * regulator's, say) or the next endorsement on a lagging peer could see the
+ * state before a write.
+ *
+ * @throws Error when a peer has not committed the block within 30 s.
+ */
+export async function everyPeerHolds(blockNumber: bigint): Promise<void> {
+  const plan = loadPlan();
+  observers ??= plan.orgs.map((o) => connectAs(plan, o.name, o.users.find((u) => u.type === 'admin')?.name ?? o.users[0].name));
+  const deadline = Date.now() + 30_000;
+  for (const observer of observers) {
+    for (;;) {
+      const info = common.BlockchainInfo.deserializeBinary(
+        await observer.network.getContract('qscc').evaluateTransaction('GetChainInfo', plan.channel),
+      );
+      if (BigInt(info.getHeight()) > blockNumber) break;
+      if (Date.now() > deadline) throw new Error(`a peer did not commit block ${blockNumber} within 30 s`);
+      await delay(20);
+    }
+  }
 }

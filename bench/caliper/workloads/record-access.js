@@ -1,10 +1,10 @@
 'use strict';
 /**
- * The hot path of `npm run bench`: `LicenseContract:RecordAccess` of one unit
- * for 'clinical-diagnosis' on ONE licence (made by setup-licence.mjs), with
- * its seven string arguments:
- *   licenseId, units '1', purpose, requestHash (64 hex, new for every call),
- *   lotHint (round robin over 0..lotHints-1, decimal), servedArtifactSha256 '', requestId ''.
+ * The hot path of `npm run bench`: the licence client's `recordAccess` of one
+ * unit for 'clinical-diagnosis' on ONE licence (made by setup-licence.mjs),
+ * with a request hash (64 hex) new for every call and a lot hint taken round
+ * robin over 0..lotHints-1; no served artifact and no request id, as
+ * bench/src/main.ts sends it.
  *
  * Round arguments, besides those of common.js (all optional):
  *   licenceFile  JSON written by setup-licence.mjs (default $MLL_CALIPER_LICENCE,
@@ -56,8 +56,7 @@ class RecordAccessWorkload extends HospitalSubmitWorkload {
         const lotHint = (this.workerIndex + n * this.totalWorkers) % this.lotHints;
         const requestHash = crypto.createHash('sha256').update(this.hashPrefix + n).digest('hex');
         return this.submit(
-            'LicenseContract:RecordAccess',
-            [this.licenseId, '1', this.purpose, requestHash, String(lotHint), '', ''],
+            (ledger) => ledger.license.recordAccess({ licenseId: this.licenseId, units: '1', purpose: this.purpose, requestHash, lotHint: String(lotHint) }),
             n,
         );
     }
