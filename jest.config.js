@@ -1,7 +1,10 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
-// Tests compile the shared contract package from its source, so they never run against a stale build.
-const contractSource = { '^@model-ledger/contract$': '<rootDir>/contract/src/index.ts' };
+// Tests compile the shared packages from their source (as tsconfig.test.json's paths do), so they never run against a stale or missing build.
+const contractSource = {
+  '^@model-ledger/contract$': '<rootDir>/contract/src/index.ts',
+  '^@model-ledger/network-tools$': '<rootDir>/scripts/src/index.ts',
+};
 
 module.exports = {
   // Integration tests restart the network and wait for commits; unit tests never come near this.

@@ -7,48 +7,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, GatewayError, hash, Network, signers, StatusCode } from '@hyperledger/fabric-gateway';
 import { Call, Committed, LedgerClient, Transport, WriteCall } from '@model-ledger/contract';
+import { readPlan } from '@model-ledger/network-tools';
+import type { Plan } from '@model-ledger/network-tools';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface PeerPlan {
-  id: string;
-  address: string;
-  tls: { ca: string };
-}
-
-interface UserPlan {
-  name: string;
-  msp: string;
-}
-
-interface OrgPlan {
-  name: string;
-  mspId: string;
-  users: UserPlan[];
-  peers: PeerPlan[];
-}
-
-/** The part of the runtime plan (`<runtime>/plan.json`) the benchmark reads. */
-export interface Plan {
-  channel: string;
-  chaincode: { name: string; endorsementPolicy: string };
-  orgs: OrgPlan[];
-  /**
-   * The lab's Open Inference Protocol v2 server of the shipped model: its Unix
-   * socket (the lab's own way in) and the endpoint registered on the ledger,
-   * which is the lab's serving gate.
-   */
-  modelServer: { socket: string; endpoint: string; model: string };
-}
+export type { Plan } from '@model-ledger/network-tools';
 
 /** Reads the plan of the running network; fails with the command to run when there is none. */
 export function loadPlan(runtimeDir: string): Plan {
-  const file = join(runtimeDir, 'plan.json');
-  if (!existsSync(file)) {
-    throw new Error(`No network plan at ${file}. Start the consortium first: bash scripts/network.sh up`);
-  }
-  return JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  return readPlan(runtimeDir);
 }
 
 /** A Gateway signed by one enrolled identity. */

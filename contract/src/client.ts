@@ -407,7 +407,7 @@ export class AuditClient extends ContractClient {
     return this.query('ListRoyaltyPayments', account, ...window(w), ...page(p));
   }
 
-  /** `assetId` is `modelId/version` for a model version. */
+  /** `assetId` is `modelId@version` for a model version. */
   getAssetHistory(assetType: AssetType | string, assetId: string, p: PageArgs): Promise<Page<HistoryEntry>> {
     return this.query('GetAssetHistory', assetType, assetId, ...page(p));
   }

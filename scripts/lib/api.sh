@@ -11,7 +11,7 @@ DEMO_KEYS="$RUNTIME_DIR/api/demo-keys.tsv"
 start_apis() {
   local org port peer_ca
   log "building the gateway API"
-  (cd "$REPO_ROOT" && npm run --silent build -w contract -w gateway-api) || die "the gateway API does not build"
+  (cd "$REPO_ROOT" && npm run --silent build -w contract -w scripts -w gateway-api) || die "the gateway API does not build"
   mkdir -p "$RUNTIME_DIR/api"
   chmod 700 "$RUNTIME_DIR/api"
   while IFS=$'\t' read -r org port; do

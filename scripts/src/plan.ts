@@ -76,6 +76,9 @@ export interface PeerPlan {
   readonly health: string;
 }
 
+/** Any node with a health endpoint, told apart by `kind`. */
+export type NodePlan = CaPlan | OrdererPlan | PeerPlan;
+
 /** An org's own chaincode server (ccaas), which only its peers dial, with a TLS pair from its own CA. */
 export interface ChaincodeServerPlan {
   readonly id: string;

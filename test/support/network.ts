@@ -8,9 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, hash, Identity, Network, Signer, signers } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { LedgerClient } from '@model-ledger/contract';
+import { readPlan } from '@model-ledger/network-tools';
+import type { OrgPlan, PeerPlan, Plan } from '@model-ledger/network-tools';
 import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -21,61 +23,11 @@ const run = promisify(execFile);
 export const repoRoot = resolve(__dirname, '../..');
 export const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
 
-export interface TlsFiles {
-  cert: string;
-  key: string;
-  ca: string;
-}
-
-export interface NodePlan {
-  id: string;
-  kind: 'ca' | 'orderer' | 'peer';
-  org: string;
-  mspId: string;
-  port: number;
-  address: string;
-  health: string;
-  tls: TlsFiles;
-  certFile: string;
-}
-
-export interface UserPlan {
-  name: string;
-  type: string;
-  id: string;
-  msp: string;
-  attrs?: Record<string, string>;
-}
-
-export interface OrgPlan {
-  name: string;
-  mspId: string;
-  endorser: boolean;
-  ca: NodePlan;
-  users: UserPlan[];
-  peers: NodePlan[];
-  /** The org's own chaincode server, which only its peers dial. */
-  chaincodeServer: { id: string; address: string; port: number; dir: string };
-  /** The org's serving gate, run by its API instance, if it has one. */
-  gate?: { id: string; port: number; url: string; tls: TlsFiles };
-}
-
-export interface Plan {
-  channel: string;
-  chaincode: { name: string; endorsementPolicy: string };
-  ordererOrg: { name: string; mspId: string; ca: NodePlan; orderers: NodePlan[] };
-  orgs: OrgPlan[];
-  /** The lab's model server: a Unix socket only, and the endpoint registered on the ledger (its operator's gate). */
-  modelServer: { id: string; operator: string; model: string; socket: string; endpoint: string };
-}
+export type { NodePlan, OrgPlan, PeerPlan, Plan, TlsPlan as TlsFiles, UserPlan } from '@model-ledger/network-tools';
 
 /** Reads the plan of the running network; fails with the command to run when there is none. */
 export function loadPlan(): Plan {
-  const file = join(runtimeDir, 'plan.json');
-  if (!existsSync(file)) {
-    throw new Error(`No network plan at ${file}. Start the consortium first: npm start (or scripts/network.sh up).`);
-  }
-  return JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  return readPlan(runtimeDir);
 }
 
 export function org(plan: Plan, name: string): OrgPlan {
@@ -121,7 +73,7 @@ export function signerOf(keyPem: Buffer): Signer {
 }
 
 /** Opens a Fabric Gateway connection to PEER as the given identity and signer. */
-export function connectWith(peer: NodePlan, identity: Identity, signer: Signer, channel: string, chaincode: string): Client {
+export function connectWith(peer: PeerPlan, identity: Identity, signer: Signer, channel: string, chaincode: string): Client {
   const tlsRoot = readFileSync(peer.tls.ca);
   const client = new grpc.Client(peer.address, grpc.credentials.createSsl(tlsRoot));
   const gateway = connect({

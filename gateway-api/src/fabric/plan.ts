@@ -1,35 +1,12 @@
 /**
- * The parts of the network plan (`<runtime>/plan.json`, written by
- * `scripts/network.sh up`) that the API needs: the channel, the chaincode,
- * and each org's peers and enrolled users.
+ * The network plan (`<runtime>/plan.json`, written by `scripts/network.sh up`;
+ * its type is the network tools' `Plan`) and the part one API instance binds to:
+ * its org and its peer.
  */
+import type { OrgPlan, PeerPlan, Plan } from '@model-ledger/network-tools';
 import { readFileSync } from 'node:fs';
 
-export interface PeerPlan {
-  readonly id: string;
-  readonly address: string;
-  readonly tls: { readonly ca: string };
-}
-
-export interface UserPlan {
-  readonly name: string;
-  readonly type: string;
-  /** The user's MSP folder: `signcerts/cert.pem` and `keystore/key.pem`. */
-  readonly msp: string;
-}
-
-export interface OrgPlan {
-  readonly name: string;
-  readonly mspId: string;
-  readonly peers: readonly PeerPlan[];
-  readonly users: readonly UserPlan[];
-}
-
-export interface NetworkPlan {
-  readonly channel: string;
-  readonly chaincode: { readonly name: string };
-  readonly orgs: readonly OrgPlan[];
-}
+export type { OrgPlan, PeerPlan, Plan, UserPlan } from '@model-ledger/network-tools';
 
 /** What one API instance serves: its org and the peer it talks to. */
 export interface OrgBinding {
@@ -45,7 +22,7 @@ export interface OrgBinding {
  * @throws Error when the plan has no such org or peer.
  */
 export function bindOrg(planFile: string, orgName: string, peerName: string): OrgBinding {
-  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as NetworkPlan;
+  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
   const org = plan.orgs.find((o) => o.name === orgName);
   if (org === undefined) {
     throw new Error(`org "${orgName}" is not in ${planFile}; known orgs: ${plan.orgs.map((o) => o.name).join(', ')}`);
