@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelHeight, healthStatus } from '../support/ledger';
+import { channelHeight, healthStatus, rejection } from '../support/ledger';
 import { connectAs, connectWith, identityOf, loadPlan, networkScript, NodePlan, Plan, runtimeDir, signerOf } from '../support/network';
 import { settled } from '../support/transport';
 
@@ -113,6 +113,15 @@ describe('the consortium network', () => {
       expect((await issuer.ledger.token.getBalance(account)).amount).toBe('0');
     } finally {
       issuer.close();
+    }
+  });
+
+  it('does not serve the benchmark\u2019s blind write on the production chaincode, so no member can write outside the business rules', async () => {
+    const practitioner = connectAs(plan, 'hospital', 'practitioner1');
+    try {
+      expect(await rejection(() => practitioner.ledger.baseline.put('x'.repeat(100)))).toContain('Contract name is not known: BaselineContract');
+    } finally {
+      practitioner.close();
     }
   });
 
