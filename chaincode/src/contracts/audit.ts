@@ -16,11 +16,12 @@ import {
   requireText,
 } from '../domain/validation';
 import { requireAccountReader, requireReader, requireRegulator } from '../ledger/authz';
-import { pageOfDocuments, pageOfIndex, requireLicense, requireModel, requireOffering } from '../ledger/repo';
+import { requireLicense, requireModel, requireOffering } from '../ledger/loads';
+import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
+import { royaltyPayments } from '../ledger/royalties';
 import { answeredRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
-import { royaltyPayments } from './royalty';
 
 /** Kinds of asset whose key history `GetAssetHistory` returns. */
 const ASSET_TYPES = ['model', 'modelVersion', 'offering', 'license', 'balance', 'access'] as const;

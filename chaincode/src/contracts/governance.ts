@@ -23,20 +23,12 @@ import { termsHash } from '../domain/terms';
 import { addSeconds } from '../domain/time';
 import { requireBookmark, requireChoice, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireWriter } from '../ledger/authz';
-import type { IndexRef } from '../ledger/repo';
-import {
-  checkLineageKept,
-  checkParents,
-  holdingsOf,
-  pageOfDocuments,
-  pageOfIndex,
-  requireModel,
-  requireModelVersion,
-  requireOffering,
-  requireTerms,
-  soldUnits,
-  usableUnits,
-} from '../ledger/repo';
+import type { IndexRef } from '../ledger/pages';
+import { holdingsOf, usableUnits } from '../ledger/licenses';
+import { checkLineageKept, checkParents } from '../ledger/lineage';
+import { requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
+import { soldUnits } from '../ledger/offerings';
+import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
 import { Tx } from '../ledger/tx';
 import { OFFERING_TRANSITIONS } from './offering';
 import { result } from './result';

@@ -35,27 +35,13 @@ import {
   requireUnits,
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireOrgWriter, requireReader, requireWriter } from '../ledger/authz';
-import {
-  balanceOf,
-  debit,
-  licenseOutflow,
-  licenseRemaining,
-  lotRemaining,
-  loadLineagePolicies,
-  pageOfIndex,
-  planTake,
-  requireLicense,
-  requireModel,
-  requireModelVersion,
-  requireOffering,
-  requireTerms,
-  soldUnits,
-  writeBalance,
-  writeLot,
-  writeNewLicense,
-  writeRoyaltyRows,
-  writeTakes,
-} from '../ledger/repo';
+import { credit, debit } from '../ledger/balances';
+import { licenseOutflow, licenseRemaining, lotRemaining, planTake, writeLot, writeNewLicense, writeTakes } from '../ledger/licenses';
+import { loadLineagePolicies } from '../ledger/lineage';
+import { requireLicense, requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
+import { soldUnits } from '../ledger/offerings';
+import { pageOfIndex } from '../ledger/pages';
+import { writeRoyaltyRows } from '../ledger/royalties';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
@@ -350,7 +336,7 @@ export class LicenseContract extends LedgerContract {
     // Taking every unit left empties the lots, as accesses and listings take theirs.
     await writeTakes(tx, license, await planTake(tx, license, units, 0));
     const refund = units * BigInt(license.unitPrice);
-    await writeBalance(tx, license.holder, (await balanceOf(tx, license.holder)) + refund);
+    await credit(tx, license.holder, refund);
     // An expired licence never weighs in a vote again.
     await tx.delete(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId));
     const record: ExpirySettlementRecord = {

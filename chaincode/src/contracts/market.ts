@@ -36,23 +36,13 @@ import {
   requireUnits,
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireHolder, requireReader, requireWriter } from '../ledger/authz';
-import {
-  debit,
-  loadLineagePolicies,
-  lotRemaining,
-  pageOfDocuments,
-  pageOfIndex,
-  planTake,
-  requireLicense,
-  requireModel,
-  requireTerms,
-  requireUnlocked,
-  writeNewLicense,
-  writeRoyaltyRows,
-  writeLot,
-  writeTakes,
-} from '../ledger/repo';
-import type { LotTake } from '../ledger/repo';
+import { debit } from '../ledger/balances';
+import { lotRemaining, planTake, requireUnlocked, writeNewLicense, writeLot, writeTakes } from '../ledger/licenses';
+import { loadLineagePolicies } from '../ledger/lineage';
+import { requireLicense, requireModel, requireTerms } from '../ledger/loads';
+import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
+import { writeRoyaltyRows } from '../ledger/royalties';
+import type { LotTake } from '../ledger/licenses';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';

@@ -19,14 +19,10 @@ import {
   requireUri,
 } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
-import {
-  checkLineageKept,
-  checkParents,
-  pageOfDocuments,
-  requireModel,
-  requireModelVersion,
-  versionsRange,
-} from '../ledger/repo';
+import { checkLineageKept, checkParents } from '../ledger/lineage';
+import { requireModel, requireModelVersion } from '../ledger/loads';
+import { versionsRange } from '../ledger/models';
+import { pageOfDocuments } from '../ledger/pages';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 

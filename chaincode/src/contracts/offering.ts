@@ -9,7 +9,9 @@ import type { OfferingRecord, OfferingStatus, TermsSnapshot } from '../domain/re
 import { buildTerms, parseOfferingInput, termsHash } from '../domain/terms';
 import { requireBookmark, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
-import { pageOfIndex, requireModel, requireOffering, requireTerms, soldUnits } from '../ledger/repo';
+import { requireModel, requireOffering, requireTerms } from '../ledger/loads';
+import { soldUnits } from '../ledger/offerings';
+import { pageOfIndex } from '../ledger/pages';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 

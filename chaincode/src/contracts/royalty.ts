@@ -15,45 +15,11 @@ import {
   requirePageSize,
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireWriter } from '../ledger/authz';
-import { balanceOf, pageOfDocuments, writeBalance } from '../ledger/repo';
+import { credit } from '../ledger/balances';
+import { pageOfDocuments } from '../ledger/pages';
+import { royaltyPayments, unclaimed } from '../ledger/royalties';
 import { Tx } from '../ledger/tx';
-import type { Page } from '../ledger/tx';
 import { result } from './result';
-
-/** Sums every unclaimed accrual row of an account (evaluate only; unbounded read). */
-async function unclaimed(tx: Tx, account: string): Promise<{ amount: bigint; rows: number }> {
-  const rows = await tx.range<RoyaltyRow>(prefixRange(Keys.accrualsOf(account)), Number.MAX_SAFE_INTEGER);
-  return { amount: rows.reduce((sum, row) => sum + BigInt(row.value.amount), 0n), rows: rows.length };
-}
-
-/**
- * One page of an account's immutable royalty payments in [from, to),
- * optionally only those paid by (or through) one model. Shared by the
- * statement and the audit query.
- */
-export async function royaltyPayments(
-  tx: Tx,
-  account: string,
-  modelId: string | undefined,
-  from: string | undefined,
-  to: string | undefined,
-  pageSize: number,
-  bookmark: string,
-): Promise<Page<RoyaltyRow>> {
-  const page = await pageOfDocuments<RoyaltyRow>(
-    tx,
-    prefixRange(Keys.royaltyPaymentsOf(account), from, to),
-    pageSize,
-    bookmark,
-  );
-  if (modelId === undefined) {
-    return page;
-  }
-  return {
-    ...page,
-    records: page.records.filter((row) => row.modelId === modelId || row.accessedModelId === modelId),
-  };
-}
 
 /**
  * Royalties: every access writes one delta row per beneficiary; a
@@ -108,7 +74,7 @@ export class RoyaltyContract extends LedgerContract {
     for (const row of rows) {
       await tx.delete(row.key);
     }
-    await writeBalance(tx, account, (await balanceOf(tx, account)) + amount);
+    await credit(tx, account, amount);
     await tx.put(Keys.claim(account, now, tx.txId), claim);
     tx.emit(Events.RoyaltiesClaimed, claim);
     return result(claim);

@@ -8,23 +8,13 @@ import { orgAccountId } from '../domain/identity';
 import { Keys } from '../domain/keys';
 import { requireAccountId, requireBookmark, requireChoice, requirePageSize, requirePositiveAmount } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, isRegulator, requireAccountReader, requireWriter } from '../ledger/authz';
-import { balanceOf, debit, writeBalance } from '../ledger/repo';
+import { balanceOf, credit, debit, totalSupply, writeSupply } from '../ledger/balances';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 
 /** The settlement org's treasury, from which Burn destroys tokens. */
 const SETTLEMENT_TREASURY = orgAccountId(Msp.settlement);
-
-async function totalSupply(tx: Tx): Promise<bigint> {
-  const supply = await tx.get<{ amount: string }>(Keys.supply());
-  return BigInt(supply?.amount ?? '0');
-}
-
-/** Writes the total supply; the key is pinned to the settlement org, so no mint or burn commits without the issuer's own peer. */
-async function writeSupply(tx: Tx, amount: bigint): Promise<void> {
-  await tx.putOwned(Keys.supply(), { amount: amount.toString() }, Msp.settlement);
-}
 
 function requireIssuer(tx: Tx, action: string): void {
   const caller = tx.caller;
@@ -64,7 +54,7 @@ export class TokenContract extends LedgerContract {
     if (supply + value > Limits.maxAmount) {
       throw invalidArgument('amount', `would raise the total supply above ${Limits.maxAmount}`);
     }
-    await writeBalance(tx, account, (await balanceOf(tx, account)) + value);
+    await credit(tx, account, value);
     await writeSupply(tx, supply + value);
     const payload: Minted = { to: account, amount: value.toString(), totalSupply: (supply + value).toString(), txId: tx.txId };
     await request.finish(payload);
@@ -118,7 +108,7 @@ export class TokenContract extends LedgerContract {
       return result(request.earlier);
     }
     await debit(tx, sender, value);
-    await writeBalance(tx, recipient, (await balanceOf(tx, recipient)) + value);
+    await credit(tx, recipient, value);
     const payload: Transferred = { from: sender, to: recipient, amount: value.toString(), txId: tx.txId };
     await request.finish(payload);
     tx.emit(Events.TokensTransferred, payload);

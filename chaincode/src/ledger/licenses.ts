@@ -1,0 +1,157 @@
+import { Limits } from '../config';
+import { ChaincodeError, ErrorCode } from '../errors';
+import { mspOfAccount } from '../domain/identity';
+import { Keys, prefixRange } from '../domain/keys';
+import { lotSize, lotVisitOrder } from '../domain/lots';
+import type { LicenseRecord, LotRecord, VoteLockRecord } from '../domain/records';
+import type { IndexRef } from './pages';
+import type { Tx } from './tx';
+
+/**
+ * Writes a new licence: its header and every one of its lots at full size,
+ * all pinned to the holder's org. Writing the lots now, not when first used,
+ * is what makes them need the holder's endorsement from the start: Fabric
+ * validates the first write of a key against the chaincode's policy, so a
+ * lot created later could be emptied by a majority without the holder.
+ */
+export async function writeNewLicense(tx: Tx, license: LicenseRecord): Promise<void> {
+  await tx.putOwned(Keys.license(license.licenseId), license, mspOfAccount(license.holder));
+  const units = BigInt(license.units);
+  for (let index = 0; index < license.lotCount; index += 1) {
+    await writeLot(tx, license, index, lotSize(units, license.lotCount, index));
+  }
+}
+
+/** Writes one lot of a licence with its remaining units, pinned to the holder's org. */
+export async function writeLot(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, index: number, remaining: bigint): Promise<void> {
+  await tx.putOwned(Keys.lot(license.licenseId, index), { remaining: remaining.toString() } satisfies LotRecord, mspOfAccount(license.holder));
+}
+
+/** Remaining units of one lot of a licence; an untouched lot has its initial size. */
+export async function lotRemaining(tx: Tx, license: LicenseRecord, index: number): Promise<bigint> {
+  const lot = await tx.get<LotRecord>(Keys.lot(license.licenseId, index));
+  return lot === undefined ? lotSize(BigInt(license.units), license.lotCount, index) : BigInt(lot.remaining);
+}
+
+/**
+ * Remaining units of a whole licence, never used on the hot path: one range
+ * read over the lots units were taken from so far (a lot nobody took from
+ * still holds its initial size), rather than a read per lot.
+ */
+export async function licenseRemaining(tx: Tx, license: LicenseRecord): Promise<bigint> {
+  const units = BigInt(license.units);
+  const taken = await tx.range<LotRecord>(prefixRange(Keys.lotsOf(license.licenseId)), license.lotCount);
+  let remaining = units;
+  for (const lot of taken) {
+    const index = Number(lot.key.slice(lot.key.lastIndexOf('/') + 1));
+    remaining -= lotSize(units, license.lotCount, index) - BigInt(lot.value.remaining);
+  }
+  return remaining;
+}
+
+/** Units taken from one lot, with the lot's remaining count before. */
+export interface LotTake {
+  readonly index: number;
+  readonly units: bigint;
+  readonly before: bigint;
+}
+
+/**
+ * Plans taking `units` from a licence's lots, walking forward from `start`
+ * with wrapping, as accesses do.
+ *
+ * @throws ChaincodeError INSUFFICIENT_UNITS if the licence has fewer units left.
+ */
+export async function planTake(tx: Tx, license: LicenseRecord, units: bigint, start: number): Promise<LotTake[]> {
+  const takes: LotTake[] = [];
+  let needed = units;
+  for (const index of lotVisitOrder(start, license.lotCount)) {
+    if (needed === 0n) {
+      break;
+    }
+    const before = await lotRemaining(tx, license, index);
+    if (before > 0n) {
+      const taken = before < needed ? before : needed;
+      takes.push({ index, units: taken, before });
+      needed -= taken;
+    }
+  }
+  if (needed > 0n) {
+    throw new ChaincodeError(
+      ErrorCode.INSUFFICIENT_UNITS,
+      `licence ${license.licenseId} has ${units - needed} units left, fewer than the ${units} requested`,
+    );
+  }
+  return takes;
+}
+
+/** Writes the lots a plan takes from. */
+export async function writeTakes(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, takes: readonly LotTake[]): Promise<void> {
+  for (const take of takes) {
+    await writeLot(tx, license, take.index, take.before - take.units);
+  }
+}
+
+/**
+ * Fails if the licence voted on a proposal whose voting has not ended: its
+ * units may not move to another holder, who could vote with them again.
+ *
+ * @throws ChaincodeError UNITS_LOCKED.
+ */
+export async function requireUnlocked(tx: Tx, licenseId: string, now: string): Promise<void> {
+  const locks = await tx.range<VoteLockRecord>(prefixRange(Keys.voteLocksOf(licenseId)), Limits.maxVotesPerProposal);
+  const open = locks.find((lock) => lock.value.until > now);
+  if (open !== undefined) {
+    throw new ChaincodeError(
+      ErrorCode.UNITS_LOCKED,
+      `licence ${licenseId} voted on proposal ${open.value.proposalId}; its units cannot move before ${open.value.until}`,
+    );
+  }
+}
+
+/** A licence of a holder with the units it has left. */
+export interface Holding {
+  readonly license: LicenseRecord;
+  readonly remaining: bigint;
+}
+
+/**
+ * The unexpired licences of one model an account holds, with units left.
+ * A holder's weight is never read in part: past `maxLicensesPerHolder`
+ * licences of the model, it fails instead of undercounting.
+ *
+ * @throws ChaincodeError CONFLICT when the account holds more licences of the model than one transaction reads.
+ */
+export async function holdingsOf(tx: Tx, account: string, modelId: string, now: string): Promise<Holding[]> {
+  const limit = Limits.maxLicensesPerHolder;
+  const rows = await tx.range<IndexRef>(prefixRange(Keys.licensesByHolderModel(account, modelId)), limit + 1);
+  if (rows.length > limit) {
+    throw new ChaincodeError(
+      ErrorCode.CONFLICT,
+      `${account} holds more than ${limit} licences of model ${modelId}, more than one transaction weighs; ReindexHoldings drops its used-up and expired licences from the count`,
+    );
+  }
+  const holdings: Holding[] = [];
+  for (const row of rows) {
+    const license = await tx.get<LicenseRecord>(row.value.ref);
+    const remaining = license === undefined ? 0n : await usableUnits(tx, license, now);
+    if (license !== undefined && remaining > 0n) {
+      holdings.push({ license, remaining });
+    }
+  }
+  return holdings;
+}
+
+/** The units a licence can still be used for at `now`: none once it has expired. */
+export async function usableUnits(tx: Tx, license: LicenseRecord, now: string): Promise<bigint> {
+  if (license.expiresAt !== undefined && now >= license.expiresAt) {
+    return 0n;
+  }
+  return licenseRemaining(tx, license);
+}
+
+/** Units that left a licence to listings and transfers, net of units returned by cancels. */
+export async function licenseOutflow(tx: Tx, licenseId: string): Promise<bigint> {
+  const rows = await tx.range<{ units: string }>(prefixRange(Keys.licenseOutflows(licenseId)), Number.MAX_SAFE_INTEGER);
+  return rows.reduce((sum, row) => sum + BigInt(row.value.units), 0n);
+}

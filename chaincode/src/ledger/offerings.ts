@@ -1,0 +1,8 @@
+import { Keys } from '../domain/keys';
+import type { Tx } from './tx';
+
+/** Units sold so far by an offering. */
+export async function soldUnits(tx: Tx, offeringId: string): Promise<bigint> {
+  const sold = await tx.get<{ units: string }>(Keys.sold(offeringId));
+  return BigInt(sold?.units ?? '0');
+}

@@ -1,0 +1,52 @@
+import { Keys, prefixRange } from '../domain/keys';
+import type { RoyaltyRow } from '../domain/records';
+import { pageOfDocuments } from './pages';
+import type { Page, Tx } from './tx';
+
+/**
+ * Writes royalty rows as a pair each: an accrual delta row (deleted when
+ * claimed) and an immutable payment row (statements and audit), numbered in
+ * order under the transaction's id, so that no balance is read and rewritten
+ * and concurrent transactions never share a key.
+ */
+export async function writeRoyaltyRows(tx: Tx, rows: readonly RoyaltyRow[], now: string): Promise<void> {
+  for (const [index, row] of rows.entries()) {
+    await tx.put(Keys.accrual(row.account, now, tx.txId, index), row);
+    await tx.put(Keys.royaltyPayment(row.account, now, tx.txId, index), row);
+  }
+}
+
+/** Sums every unclaimed accrual row of an account (evaluate only; unbounded read). */
+export async function unclaimed(tx: Tx, account: string): Promise<{ amount: bigint; rows: number }> {
+  const rows = await tx.range<RoyaltyRow>(prefixRange(Keys.accrualsOf(account)), Number.MAX_SAFE_INTEGER);
+  return { amount: rows.reduce((sum, row) => sum + BigInt(row.value.amount), 0n), rows: rows.length };
+}
+
+/**
+ * One page of an account's immutable royalty payments in [from, to),
+ * optionally only those paid by (or through) one model. Shared by the
+ * statement and the audit query.
+ */
+export async function royaltyPayments(
+  tx: Tx,
+  account: string,
+  modelId: string | undefined,
+  from: string | undefined,
+  to: string | undefined,
+  pageSize: number,
+  bookmark: string,
+): Promise<Page<RoyaltyRow>> {
+  const page = await pageOfDocuments<RoyaltyRow>(
+    tx,
+    prefixRange(Keys.royaltyPaymentsOf(account), from, to),
+    pageSize,
+    bookmark,
+  );
+  if (modelId === undefined) {
+    return page;
+  }
+  return {
+    ...page,
+    records: page.records.filter((row) => row.modelId === modelId || row.accessedModelId === modelId),
+  };
+}
