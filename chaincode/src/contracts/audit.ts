@@ -2,9 +2,7 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { notFound } from '../errors';
 import { mspOfAccount } from '../domain/identity';
-import { Keys, prefixRange } from '../domain/keys';
-import type { KeyRange } from '../domain/keys';
-import type { AccessRecord, PurchaseRecord } from '../domain/records';
+import { Keys } from '../domain/keys';
 import {
   optionalIsoInstant,
   requireAccountId,
@@ -15,9 +13,11 @@ import {
   requirePageSize,
   requireText,
 } from '../domain/validation';
+import { findAccess, pageOfAccesses } from '../ledger/accesses';
+import type { AccessIndex } from '../ledger/accesses';
 import { requireAccountReader, requireReader, requireRegulator } from '../ledger/authz';
 import { requireLicense, requireModel, requireOffering } from '../ledger/loads';
-import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
+import { pageOfPurchases } from '../ledger/purchases';
 import { royaltyPayments } from '../ledger/royalties';
 import { answeredRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
@@ -43,9 +43,8 @@ function window(from: string, to: string, pageSize: string, bookmark: string): W
   };
 }
 
-async function accessPage(tx: Tx, prefix: readonly string[], win: Window): Promise<string> {
-  const range: KeyRange = prefixRange(prefix, win.from, win.to);
-  return result(await pageOfIndex<AccessRecord>(tx, range, win.pageSize, win.bookmark));
+async function accessPage(tx: Tx, index: AccessIndex, subject: string, win: Window): Promise<string> {
+  return result(await pageOfAccesses(tx, index, subject, win));
 }
 
 /**
@@ -81,7 +80,7 @@ export class AuditContract extends LedgerContract {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
     requireReader(tx.caller, [model.ownerMspId], `the accesses of model ${model.modelId}`);
-    return accessPage(tx, Keys.accessesByModel(model.modelId), window(from, to, pageSize, bookmark));
+    return accessPage(tx, 'model', model.modelId, window(from, to, pageSize, bookmark));
   }
 
   /** Access records made by callers of a licensee org. That org or a regulator. */
@@ -90,7 +89,7 @@ export class AuditContract extends LedgerContract {
     const tx = new Tx(ctx);
     const org = requireMspId('mspId', mspId);
     requireReader(tx.caller, [org], `the accesses of ${org}`);
-    return accessPage(tx, Keys.accessesByOrg(org), window(from, to, pageSize, bookmark));
+    return accessPage(tx, 'org', org, window(from, to, pageSize, bookmark));
   }
 
   /** Access records made by one caller account. The caller's org or a regulator. */
@@ -99,7 +98,7 @@ export class AuditContract extends LedgerContract {
     const tx = new Tx(ctx);
     const id = requireAccountId('account', account);
     requireAccountReader(tx.caller, id, 'the accesses of this caller');
-    return accessPage(tx, Keys.accessesByCaller(id), window(from, to, pageSize, bookmark));
+    return accessPage(tx, 'caller', id, window(from, to, pageSize, bookmark));
   }
 
   /** Access records of one licence. The holder's org, the model owner's org or a regulator. */
@@ -109,7 +108,7 @@ export class AuditContract extends LedgerContract {
     const license = await requireLicense(tx, requireId('licenseId', licenseId));
     const model = await requireModel(tx, license.modelId);
     requireReader(tx.caller, [mspOfAccount(license.holder), model.ownerMspId], `the accesses of licence ${license.licenseId}`);
-    return accessPage(tx, Keys.accessesByLicense(license.licenseId), window(from, to, pageSize, bookmark));
+    return accessPage(tx, 'license', license.licenseId, window(from, to, pageSize, bookmark));
   }
 
   /** Every access record in a time range, across all orgs. Regulators only. */
@@ -117,7 +116,7 @@ export class AuditContract extends LedgerContract {
   async ListAccessByTime(ctx: Context, from: string, to: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     requireRegulator(tx.caller, 'accesses across all organisations');
-    return accessPage(tx, Keys.accessesByTime(), window(from, to, pageSize, bookmark));
+    return accessPage(tx, 'time', '', window(from, to, pageSize, bookmark));
   }
 
   /** Purchases of an offering, oldest first. The offering owner's org or a regulator. */
@@ -127,14 +126,7 @@ export class AuditContract extends LedgerContract {
     const offering = await requireOffering(tx, requireId('offeringId', offeringId));
     requireReader(tx.caller, [offering.ownerMspId], `the purchases of offering ${offering.offeringId}`);
     const win = window(from, to, pageSize, bookmark);
-    return result(
-      await pageOfDocuments<PurchaseRecord>(
-        tx,
-        prefixRange(Keys.purchasesByOffering(offering.offeringId), win.from, win.to),
-        win.pageSize,
-        win.bookmark,
-      ),
-    );
+    return result(await pageOfPurchases(tx, offering.offeringId, win));
   }
 
   /** Royalty payments to one beneficiary, oldest first. The beneficiary's org or a regulator. */
@@ -185,7 +177,7 @@ export class AuditContract extends LedgerContract {
       }
       case 'access': {
         const id = requireText('assetId', assetId, 128);
-        const record = await tx.get<AccessRecord>(Keys.access(id));
+        const record = await findAccess(tx, id);
         if (record === undefined) {
           throw notFound('access record', id);
         }

@@ -3,8 +3,6 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
 
-/** Who may refund an access of a model: its owner org's admins and engineers (the serving gate runs as one). */
-const REFUNDERS = [Role.admin, Role.engineer] as const;
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
 import { mspOfAccount } from '../domain/identity';
@@ -18,7 +16,7 @@ import type {
   ModelVersionRecord,
   PurchaseRecord,
   RefundRecord,
-  RoyaltyRow,
+  RoyaltyShare,
 } from '../domain/records';
 import { splitRoyalty } from '../domain/split';
 import { assertEntitled, expiryFor, mayHold } from '../domain/terms';
@@ -34,17 +32,32 @@ import {
   requireText,
   requireUnits,
 } from '../domain/validation';
+import { findAccess, saveAccess } from '../ledger/accesses';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireOrgWriter, requireReader, requireWriter } from '../ledger/authz';
 import { credit, debit } from '../ledger/balances';
-import { licenseOutflow, licenseRemaining, lotRemaining, planTake, writeLot, writeNewLicense, writeTakes } from '../ledger/licenses';
+import {
+  indexHolding,
+  licenseOutflow,
+  licenseRemaining,
+  lotRemaining,
+  planTake,
+  unindexHoldingOfModel,
+  writeLot,
+  writeNewLicense,
+  writeTakes,
+} from '../ledger/licenses';
 import { loadLineagePolicies } from '../ledger/lineage';
 import { requireLicense, requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
-import { soldUnits } from '../ledger/offerings';
+import { soldUnits, writeSoldUnits } from '../ledger/offerings';
+import { savePurchase } from '../ledger/purchases';
 import { pageOfIndex } from '../ledger/pages';
-import { writeRoyaltyRows } from '../ledger/royalties';
+import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
+
+/** Who may refund an access of a model: its owner org's admins and engineers (the serving gate runs as one). */
+const REFUNDERS = [Role.admin, Role.engineer] as const;
 
 /** Everything an access needs, checked and planned, before anything is written. */
 interface AccessPlan {
@@ -78,6 +91,37 @@ async function planAccess(
   const model = await requireModel(tx, license.modelId);
   const version = await requireModelVersion(tx, model.modelId, model.activeVersion);
   return { license, terms: snapshot.terms, model, version, takes };
+}
+
+/** The access record of a planned access: who used which right, of which model version, when, and who it paid. */
+function accessRecord(
+  tx: Tx,
+  plan: AccessPlan,
+  use: { readonly units: bigint; readonly purpose: string; readonly requestHash: string },
+  royalties: readonly RoyaltyShare[],
+): AccessRecord {
+  const { license, model, version } = plan;
+  return {
+    docType: 'access',
+    accessId: tx.txId,
+    licenseId: license.licenseId,
+    offeringId: license.offeringId,
+    modelId: model.modelId,
+    version: version.version,
+    artifactSha256: version.artifactSha256,
+    callerAccount: tx.caller.account,
+    callerMspId: tx.caller.mspId,
+    holder: license.holder,
+    units: use.units.toString(),
+    purpose: use.purpose,
+    requestHash: use.requestHash,
+    amount: (use.units * BigInt(license.unitPrice)).toString(),
+    royalties: [...royalties],
+    lots: plan.takes.map((take) => ({ index: take.index, units: take.units.toString() })),
+    termsHash: license.termsHash,
+    timestamp: tx.now,
+    txId: tx.txId,
+  };
 }
 
 /**
@@ -177,11 +221,10 @@ export class LicenseContract extends LedgerContract {
       purchasedAt: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.sold(id), { units: (sold + quantity).toString() });
+    await writeSoldUnits(tx, id, sold + quantity);
     await writeNewLicense(tx, license);
-    await tx.put(Keys.licenseByHolder(buyer, licenseId), { ref: Keys.license(licenseId) });
-    await tx.put(Keys.licenseByHolderModel(buyer, offering.modelId, licenseId), { ref: Keys.license(licenseId) });
-    await tx.put(Keys.purchase(id, now, tx.txId), purchase);
+    await indexHolding(tx, license);
+    await savePurchase(tx, purchase);
     await request.finish(purchase);
     tx.emit(Events.LicensePurchased, purchase);
     return result(purchase);
@@ -241,65 +284,12 @@ export class LicenseContract extends LedgerContract {
         `model ${plan.model.modelId} serves version ${plan.version.version} with artifact ${plan.version.artifactSha256}, not ${served}`,
       );
     }
-    const amount = quantity * BigInt(license.unitPrice);
-    const payouts = splitRoyalty(
-      amount,
-      plan.model.modelId,
-      await loadLineagePolicies(tx, plan.model),
-      Limits.maxLineageDepth,
-    );
-    const now = tx.now;
-    const txId = tx.txId;
-    const record: AccessRecord = {
-      docType: 'access',
-      accessId: txId,
-      licenseId: license.licenseId,
-      offeringId: license.offeringId,
-      modelId: plan.model.modelId,
-      version: plan.version.version,
-      artifactSha256: plan.version.artifactSha256,
-      callerAccount: caller.account,
-      callerMspId: caller.mspId,
-      holder: license.holder,
-      units: quantity.toString(),
-      purpose: purposeText,
-      requestHash: hash,
-      amount: amount.toString(),
-      royalties: payouts.map((payout) => ({
-        account: payout.account,
-        amount: payout.amount.toString(),
-        modelId: payout.modelId,
-        depth: payout.depth,
-      })),
-      lots: plan.takes.map((take) => ({ index: take.index, units: take.units.toString() })),
-      termsHash: license.termsHash,
-      timestamp: now,
-      txId,
-    };
+    const payouts = splitRoyalty(quantity * BigInt(license.unitPrice), plan.model.modelId, await loadLineagePolicies(tx, plan.model), Limits.maxLineageDepth);
+    const record = accessRecord(tx, plan, { units: quantity, purpose: purposeText, requestHash: hash }, payouts.map(shareOf));
     await writeTakes(tx, license, plan.takes);
-    const ref = { ref: Keys.access(txId) };
-    await tx.put(Keys.access(txId), record);
-    await tx.put(Keys.accessByModel(record.modelId, now, txId), ref);
-    await tx.put(Keys.accessByOrg(caller.mspId, now, txId), ref);
-    await tx.put(Keys.accessByCaller(caller.account, now, txId), ref);
-    await tx.put(Keys.accessByLicense(license.licenseId, now, txId), ref);
-    await tx.put(Keys.accessByTime(now, txId), ref);
-    await writeRoyaltyRows(
-      tx,
-      payouts.map((payout) => ({
-        docType: 'royalty',
-        account: payout.account,
-        amount: payout.amount.toString(),
-        modelId: payout.modelId,
-        accessedModelId: record.modelId,
-        depth: payout.depth,
-        licenseId: license.licenseId,
-        accessId: txId,
-        at: now,
-        txId,
-      })),
-      now,
-    );
+    await saveAccess(tx, record);
+    const source = { accessedModelId: record.modelId, licenseId: license.licenseId, accessId: record.accessId, at: record.timestamp, txId: tx.txId };
+    await writeRoyaltyRows(tx, royaltyRows(record.royalties, source), record.timestamp);
     await request.finish(record);
     tx.emit(Events.AccessRecorded, record);
     return result(record);
@@ -338,7 +328,7 @@ export class LicenseContract extends LedgerContract {
     const refund = units * BigInt(license.unitPrice);
     await credit(tx, license.holder, refund);
     // An expired licence never weighs in a vote again.
-    await tx.delete(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId));
+    await unindexHoldingOfModel(tx, license);
     const record: ExpirySettlementRecord = {
       docType: 'expirySettlement',
       licenseId: license.licenseId,
@@ -377,7 +367,7 @@ export class LicenseContract extends LedgerContract {
     requireWriter(caller, 'refund an access', REFUNDERS);
     const id = requireText('accessId', accessId, 128);
     const why = requireText('reason', reason, 200);
-    const record = await tx.get<AccessRecord>(Keys.access(id));
+    const record = await findAccess(tx, id);
     if (record === undefined) {
       throw new ChaincodeError(ErrorCode.NOT_FOUND, `access record ${id} does not exist`);
     }
@@ -392,19 +382,7 @@ export class LicenseContract extends LedgerContract {
     }
     const now = tx.now;
     const reversed = record.royalties.map((share) => ({ ...share, amount: (-BigInt(share.amount)).toString() }));
-    const rows: RoyaltyRow[] = reversed.map((share) => ({
-      docType: 'royalty',
-      kind: 'refund',
-      account: share.account,
-      amount: share.amount,
-      modelId: share.modelId,
-      accessedModelId: record.modelId,
-      depth: share.depth,
-      licenseId: record.licenseId,
-      accessId: id,
-      at: now,
-      txId: tx.txId,
-    }));
+    const rows = royaltyRows(reversed, { kind: 'refund', accessedModelId: record.modelId, licenseId: record.licenseId, accessId: id, at: now, txId: tx.txId });
     await writeRoyaltyRows(tx, rows, now);
     const refund: RefundRecord = {
       docType: 'refund',
@@ -431,7 +409,7 @@ export class LicenseContract extends LedgerContract {
     const tx = new Tx(ctx);
     const id = requireText('accessId', accessId, 128);
     const refund = await tx.get<RefundRecord>(Keys.refund(id));
-    const record = await tx.get<AccessRecord>(Keys.access(id));
+    const record = await findAccess(tx, id);
     if (refund === undefined || record === undefined) {
       throw new ChaincodeError(ErrorCode.NOT_FOUND, `access ${id} has no refund`);
     }
@@ -514,7 +492,7 @@ export class LicenseContract extends LedgerContract {
   async GetAccessRecord(ctx: Context, accessId: string): Promise<string> {
     const tx = new Tx(ctx);
     const id = requireText('accessId', accessId, 128);
-    const record = await tx.get<AccessRecord>(Keys.access(id));
+    const record = await findAccess(tx, id);
     if (record === undefined) {
       throw new ChaincodeError(ErrorCode.NOT_FOUND, `access record ${id} does not exist`);
     }

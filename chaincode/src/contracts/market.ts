@@ -4,14 +4,16 @@ import { Limits } from '../config';
 import { ChaincodeError, ErrorCode, forbidden, invalidArgument } from '../errors';
 import { Events } from '../events';
 import { mspOfAccount } from '../domain/identity';
-import { Keys, prefixRange } from '../domain/keys';
+import { Keys } from '../domain/keys';
 import { lotCount, startLot } from '../domain/lots';
 import { settleSale } from '../domain/market';
+import type { SaleSettlement } from '../domain/market';
 import type {
   LicenseOrigin,
   LicenseRecord,
   ListingItem,
   ListingRecord,
+  ModelRecord,
   RoyaltyRow,
   RoyaltyShare,
   TradeItem,
@@ -37,11 +39,11 @@ import {
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireHolder, requireReader, requireWriter } from '../ledger/authz';
 import { debit } from '../ledger/balances';
-import { lotRemaining, planTake, requireUnlocked, writeNewLicense, writeLot, writeTakes } from '../ledger/licenses';
+import { indexHolding, indexHoldingOfModel, lotRemaining, planTake, recordOutflow, requireUnlocked, writeNewLicense, writeLot, writeTakes } from '../ledger/licenses';
 import { loadLineagePolicies } from '../ledger/lineage';
 import { requireLicense, requireModel, requireTerms } from '../ledger/loads';
-import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
-import { writeRoyaltyRows } from '../ledger/royalties';
+import { closeListing, pageOfOpenListings, pageOfSellerListings, pageOfTrades, saveNewListing, saveTrade, saveTransfer, writeListing } from '../ledger/market';
+import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import type { LotTake } from '../ledger/licenses';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
@@ -84,7 +86,7 @@ async function planOutgoing(tx: Tx, licenseId: string, units: bigint, field: str
 /** Moves planned units out of a licence: writes its lots and an outflow row. */
 async function removeUnits(tx: Tx, out: Outgoing, units: bigint): Promise<void> {
   await writeTakes(tx, out.license, out.takes);
-  await tx.put(Keys.licenseOutflow(out.license.licenseId, tx.txId), { units: units.toString() });
+  await recordOutflow(tx, out.license.licenseId, units);
 }
 
 /**
@@ -119,8 +121,7 @@ async function receiveUnits(
     txId: tx.txId,
   };
   await writeNewLicense(tx, license);
-  await tx.put(Keys.licenseByHolder(holder, licenseId), { ref: Keys.license(licenseId) });
-  await tx.put(Keys.licenseByHolderModel(holder, license.modelId, licenseId), { ref: Keys.license(licenseId) });
+  await indexHolding(tx, license);
   return license;
 }
 
@@ -190,18 +191,9 @@ async function openListing(
   for (const { out, units } of outs) {
     await removeUnits(tx, out, units);
   }
-  await writeListing(tx, listing);
-  for (const modelId of listing.modelIds) {
-    await tx.put(Keys.openListing(modelId, listingId), { ref: Keys.listing(listingId) });
-  }
-  await tx.put(Keys.listingBySeller(seller, listingId), { ref: Keys.listing(listingId) });
+  await saveNewListing(tx, listing);
   tx.emit(Events.ListingCreated, listing);
   return listing;
-}
-
-/** Writes a listing; its locked units are the seller's, so the key is pinned to the seller's org. */
-async function writeListing(tx: Tx, listing: ListingRecord): Promise<void> {
-  await tx.putOwned(Keys.listing(listing.listingId), listing, mspOfAccount(listing.seller));
 }
 
 async function requireListing(tx: Tx, listingId: string): Promise<ListingRecord> {
@@ -227,6 +219,129 @@ function requireOpen(listing: ListingRecord): void {
  * buyer a licence with the same frozen terms. Units move between orgs only
  * this way; `TransferUnits` is free and stays inside one org (see README).
  */
+/** A purchase from a listing, checked and priced, before anything is written. */
+interface SalePlan {
+  /** Units bought of each item, in item order. */
+  readonly quantities: readonly bigint[];
+  readonly models: ReadonlyMap<string, ModelRecord>;
+  /** The resale royalty rate each item's units pay, frozen with them. */
+  readonly frozenRates: readonly number[];
+  readonly price: bigint;
+  readonly settlement: SaleSettlement;
+}
+
+/** How many units of each item a purchase takes: all of a bundle, or `units` (empty: all) of a single licence. */
+function saleQuantities(listing: ListingRecord, units: string): bigint[] {
+  if (listing.bundle || units === '') {
+    if (listing.bundle && units !== '') {
+      throw invalidArgument('units', 'must be empty: a bundle is bought whole');
+    }
+    return listing.items.map((item) => BigInt(item.remaining));
+  }
+  const wanted = requireUnits('units', units);
+  const left = BigInt(listing.items[0].remaining);
+  if (wanted > left) {
+    throw new ChaincodeError(ErrorCode.INSUFFICIENT_UNITS, `listing ${listing.listingId} has ${left} units left, fewer than the ${wanted} requested`);
+  }
+  return [wanted];
+}
+
+/**
+ * Checks that `buyer` may buy from an open listing now (not its seller, in
+ * the org it is reserved for, allowed to hold every item's terms, none
+ * expired) and prices the sale, with each item's frozen resale royalty.
+ */
+async function planSale(tx: Tx, listing: ListingRecord, buyer: string, units: string): Promise<SalePlan> {
+  requireOpen(listing);
+  if (buyer === listing.seller) {
+    throw invalidArgument('payer', 'must not be the seller of the listing; cancel it instead');
+  }
+  if (listing.reservedForMspId !== undefined && mspOfAccount(buyer) !== listing.reservedForMspId) {
+    throw forbidden(`listing ${listing.listingId} is reserved for ${listing.reservedForMspId}`);
+  }
+  const quantities = saleQuantities(listing, units);
+  const now = tx.now;
+  const models = new Map<string, ModelRecord>();
+  for (const item of listing.items) {
+    const snapshot = await requireTerms(tx, item.termsKey);
+    if (!mayHold(snapshot.terms, buyer)) {
+      throw forbidden(`licence terms of ${item.offeringId} allow only ${snapshot.terms.allowedMspIds.join(', ')} to hold it, not ${mspOfAccount(buyer)}`);
+    }
+    if (expired(item.expiresAt, now)) {
+      throw new ChaincodeError(ErrorCode.LICENSE_EXPIRED, `the units of licence ${item.licenseId} in this listing expired at ${item.expiresAt}`);
+    }
+    if (!models.has(item.modelId)) {
+      models.set(item.modelId, await requireModel(tx, item.modelId));
+    }
+  }
+  // The rates frozen with the units; listings from before rates were frozen pay the model's current one.
+  const frozenRates = listing.items.map((item) => item.resaleRoyaltyBps ?? models.get(item.modelId)?.royaltyPolicy.resaleRoyaltyBps ?? 0);
+  const price = listing.bundle ? BigInt(listing.askPrice ?? '0') : quantities[0] * BigInt(listing.askUnitPrice ?? '0');
+  const settlement = settleSale(
+    price,
+    listing.items.map((item, index) => ({ units: quantities[index], unitPrice: BigInt(item.unitPrice), resaleRoyaltyBps: frozenRates[index] })),
+  );
+  return { quantities, models, frozenRates, price, settlement };
+}
+
+/**
+ * Delivers a planned sale: a new licence of the buyer per item, and the
+ * royalty rows that pay each item's resale royalty along its model's lineage
+ * and the seller's proceeds.
+ */
+async function deliverSale(
+  tx: Tx,
+  listing: ListingRecord,
+  buyer: string,
+  sale: SalePlan,
+): Promise<{ royalties: RoyaltyShare[]; rows: RoyaltyRow[]; tradeItems: TradeItem[] }> {
+  const now = tx.now;
+  const royalties: RoyaltyShare[] = [];
+  const rows: RoyaltyRow[] = [];
+  const tradeItems: TradeItem[] = [];
+  for (const [index, item] of listing.items.entries()) {
+    const model = sale.models.get(item.modelId);
+    if (model === undefined) {
+      throw new Error(`model ${item.modelId} was not loaded`);
+    }
+    const part = sale.settlement.items[index];
+    const rate = sale.frozenRates[index];
+    const origin = { kind: 'resale' as const, fromLicenseId: item.licenseId, fromHolder: listing.seller, listingId: listing.listingId, acquiredAt: now };
+    const received = await receiveUnits(tx, { ...item, resaleRoyaltyBps: rate }, buyer, sale.quantities[index], index, origin);
+    const shares = splitRoyalty(part.royalty, model.modelId, await loadLineagePolicies(tx, model), Limits.maxLineageDepth).map(shareOf);
+    royalties.push(...shares);
+    rows.push(...royaltyRows(shares, { kind: 'resaleRoyalty', accessedModelId: model.modelId, licenseId: received.licenseId, accessId: tx.txId, at: now, txId: tx.txId }));
+    tradeItems.push({
+      fromLicenseId: item.licenseId,
+      toLicenseId: received.licenseId,
+      modelId: item.modelId,
+      offeringId: item.offeringId,
+      units: sale.quantities[index].toString(),
+      price: part.price.toString(),
+      escrow: part.escrow.toString(),
+      royaltyBase: part.base.toString(),
+      resaleRoyaltyBps: rate,
+      royalty: part.royalty.toString(),
+    });
+  }
+  if (sale.settlement.proceeds > 0n) {
+    const first = listing.items[0].modelId;
+    const proceeds = { account: listing.seller, amount: sale.settlement.proceeds.toString(), modelId: first, depth: 0 };
+    rows.push(...royaltyRows([proceeds], { kind: 'saleProceeds', accessedModelId: first, licenseId: tradeItems[0].toLicenseId, accessId: tx.txId, at: now, txId: tx.txId }));
+  }
+  return { royalties, rows, tradeItems };
+}
+
+/** The validated window and page of a trade query. */
+function tradeWindow(from: string, to: string, pageSize: string, bookmark: string): { from?: string; to?: string; pageSize: number; bookmark: string } {
+  return {
+    from: optionalIsoInstant('from', from),
+    to: optionalIsoInstant('to', to),
+    pageSize: requirePageSize('pageSize', pageSize),
+    bookmark: requireBookmark('bookmark', bookmark),
+  };
+}
+
 @Info({ title: 'MarketContract', description: 'Lists, sells, cancels and transfers licence units with enforced resale royalties' })
 export class MarketContract extends LedgerContract {
   constructor() {
@@ -316,114 +431,20 @@ export class MarketContract extends LedgerContract {
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
-    requireOpen(listing);
-    if (buyer === listing.seller) {
-      throw invalidArgument('payer', 'must not be the seller of the listing; cancel it instead');
-    }
-    if (listing.reservedForMspId !== undefined && mspOfAccount(buyer) !== listing.reservedForMspId) {
-      throw forbidden(`listing ${listing.listingId} is reserved for ${listing.reservedForMspId}`);
-    }
-    let quantities: bigint[];
-    if (listing.bundle || units === '') {
-      if (listing.bundle && units !== '') {
-        throw invalidArgument('units', 'must be empty: a bundle is bought whole');
-      }
-      quantities = listing.items.map((item) => BigInt(item.remaining));
-    } else {
-      const wanted = requireUnits('units', units);
-      const left = BigInt(listing.items[0].remaining);
-      if (wanted > left) {
-        throw new ChaincodeError(ErrorCode.INSUFFICIENT_UNITS, `listing ${listing.listingId} has ${left} units left, fewer than the ${wanted} requested`);
-      }
-      quantities = [wanted];
-    }
-    const now = tx.now;
-    const models = new Map<string, Awaited<ReturnType<typeof requireModel>>>();
-    for (const item of listing.items) {
-      const snapshot = await requireTerms(tx, item.termsKey);
-      if (!mayHold(snapshot.terms, buyer)) {
-        throw forbidden(`licence terms of ${item.offeringId} allow only ${snapshot.terms.allowedMspIds.join(', ')} to hold it, not ${mspOfAccount(buyer)}`);
-      }
-      if (expired(item.expiresAt, now)) {
-        throw new ChaincodeError(ErrorCode.LICENSE_EXPIRED, `the units of licence ${item.licenseId} in this listing expired at ${item.expiresAt}`);
-      }
-      if (!models.has(item.modelId)) {
-        models.set(item.modelId, await requireModel(tx, item.modelId));
-      }
-    }
-    // The rates frozen with the units; listings from before rates were frozen pay the model's current one.
-    const frozenRates = listing.items.map((item) => item.resaleRoyaltyBps ?? models.get(item.modelId)?.royaltyPolicy.resaleRoyaltyBps ?? 0);
-    const price = listing.bundle ? BigInt(listing.askPrice ?? '0') : quantities[0] * BigInt(listing.askUnitPrice ?? '0');
-    const settlement = settleSale(
-      price,
-      listing.items.map((item, index) => ({
-        units: quantities[index],
-        unitPrice: BigInt(item.unitPrice),
-        resaleRoyaltyBps: frozenRates[index],
-      })),
-    );
-    await debit(tx, buyer, price);
-    const txId = tx.txId;
-    const royalties: RoyaltyShare[] = [];
-    const rows: RoyaltyRow[] = [];
-    const tradeItems: TradeItem[] = [];
-    for (const [index, item] of listing.items.entries()) {
-      const model = models.get(item.modelId);
-      if (model === undefined) {
-        throw new Error(`model ${item.modelId} was not loaded`);
-      }
-      const part = settlement.items[index];
-      const received = await receiveUnits(tx, { ...item, resaleRoyaltyBps: frozenRates[index] }, buyer, quantities[index], index, {
-        kind: 'resale',
-        fromLicenseId: item.licenseId,
-        fromHolder: listing.seller,
-        listingId: listing.listingId,
-        acquiredAt: now,
-      });
-      const payouts = splitRoyalty(part.royalty, model.modelId, await loadLineagePolicies(tx, model), Limits.maxLineageDepth);
-      for (const payout of payouts) {
-        const share = { account: payout.account, amount: payout.amount.toString(), modelId: payout.modelId, depth: payout.depth };
-        royalties.push(share);
-        rows.push({ docType: 'royalty', kind: 'resaleRoyalty', ...share, accessedModelId: model.modelId, licenseId: received.licenseId, accessId: txId, at: now, txId });
-      }
-      tradeItems.push({
-        fromLicenseId: item.licenseId,
-        toLicenseId: received.licenseId,
-        modelId: item.modelId,
-        offeringId: item.offeringId,
-        units: quantities[index].toString(),
-        price: part.price.toString(),
-        escrow: part.escrow.toString(),
-        royaltyBase: part.base.toString(),
-        resaleRoyaltyBps: frozenRates[index],
-        royalty: part.royalty.toString(),
-      });
-    }
-    if (settlement.proceeds > 0n) {
-      rows.push({
-        docType: 'royalty',
-        kind: 'saleProceeds',
-        account: listing.seller,
-        amount: settlement.proceeds.toString(),
-        modelId: listing.items[0].modelId,
-        accessedModelId: listing.items[0].modelId,
-        depth: 0,
-        licenseId: tradeItems[0].toLicenseId,
-        accessId: txId,
-        at: now,
-        txId,
-      });
-    }
+    const sale = await planSale(tx, listing, buyer, units);
+    await debit(tx, buyer, sale.price);
+    const delivered = await deliverSale(tx, listing, buyer, sale);
     // Delta rows, as accesses write: neither the seller's balance nor a beneficiary's is read and rewritten,
     // so buys of different listings of one seller do not conflict.
-    await writeRoyaltyRows(tx, rows, now);
+    await writeRoyaltyRows(tx, delivered.rows, tx.now);
+    const { quantities, price, settlement } = sale;
+    const now = tx.now;
+    const txId = tx.txId;
     const items = listing.items.map((item, index) => ({ ...item, remaining: (BigInt(item.remaining) - quantities[index]).toString() }));
     const soldOut = items.every((item) => item.remaining === '0');
     await writeListing(tx, { ...listing, items, status: soldOut ? 'sold' : 'open', updatedAt: now, txId });
     if (soldOut) {
-      for (const modelId of listing.modelIds) {
-        await tx.delete(Keys.openListing(modelId, listing.listingId));
-      }
+      await closeListing(tx, listing);
     }
     const trade: TradeRecord = {
       docType: 'trade',
@@ -434,16 +455,12 @@ export class MarketContract extends LedgerContract {
       price: price.toString(),
       royalty: settlement.royalty.toString(),
       proceeds: settlement.proceeds.toString(),
-      items: tradeItems,
-      royalties,
+      items: delivered.tradeItems,
+      royalties: delivered.royalties,
       at: now,
       txId,
     };
-    for (const modelId of listing.modelIds) {
-      await tx.put(Keys.tradeByModel(modelId, now, txId), trade);
-    }
-    await tx.put(Keys.tradeByAccount(buyer, now, txId), trade);
-    await tx.put(Keys.tradeByAccount(listing.seller, now, txId), trade);
+    await saveTrade(tx, trade, listing.modelIds);
     await request.finish(trade);
     tx.emit(Events.ListingPurchased, trade);
     return result(trade);
@@ -475,9 +492,9 @@ export class MarketContract extends LedgerContract {
         left -= back;
       }
       if (item.remaining !== '0') {
-        await tx.put(Keys.licenseOutflow(item.licenseId, tx.txId), { units: `-${item.remaining}` });
+        await recordOutflow(tx, item.licenseId, -BigInt(item.remaining));
         // The licence holds units again: it counts for governance again, should ReindexHoldings have dropped it.
-        await tx.put(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId), { ref: Keys.license(license.licenseId) });
+        await indexHoldingOfModel(tx, license);
         returned.push({ licenseId: item.licenseId, units: item.remaining });
       }
     }
@@ -490,9 +507,7 @@ export class MarketContract extends LedgerContract {
       txId: tx.txId,
     };
     await writeListing(tx, cancelled);
-    for (const modelId of listing.modelIds) {
-      await tx.delete(Keys.openListing(modelId, listing.listingId));
-    }
+    await closeListing(tx, listing);
     tx.emit(Events.ListingCancelled, { listingId: listing.listingId, seller: listing.seller, returned, txId: tx.txId });
     return result(cancelled);
   }
@@ -551,9 +566,7 @@ export class MarketContract extends LedgerContract {
       at: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.tradeByModel(record.modelId, now, tx.txId), record);
-    await tx.put(Keys.tradeByAccount(record.from, now, tx.txId), record);
-    await tx.put(Keys.tradeByAccount(record.to, now, tx.txId), record);
+    await saveTransfer(tx, record);
     await request.finish(record);
     tx.emit(Events.UnitsTransferred, record);
     return result(record);
@@ -571,7 +584,7 @@ export class MarketContract extends LedgerContract {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
     return result(
-      await pageOfIndex<ListingRecord>(tx, prefixRange(Keys.openListingsOf(model.modelId)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+      await pageOfOpenListings(tx, model.modelId, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
     );
   }
 
@@ -581,7 +594,7 @@ export class MarketContract extends LedgerContract {
     const tx = new Tx(ctx);
     const account = requireAccountId('seller', seller);
     return result(
-      await pageOfIndex<ListingRecord>(tx, prefixRange(Keys.listingsBySeller(account)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+      await pageOfSellerListings(tx, account, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
     );
   }
 
@@ -595,12 +608,7 @@ export class MarketContract extends LedgerContract {
     const model = await requireModel(tx, requireId('modelId', modelId));
     requireReader(tx.caller, [model.ownerMspId], `the trades of model ${model.modelId}`);
     return result(
-      await pageOfDocuments<TradeRecord | TransferRecord>(
-        tx,
-        prefixRange(Keys.tradesByModel(model.modelId), optionalIsoInstant('from', from), optionalIsoInstant('to', to)),
-        requirePageSize('pageSize', pageSize),
-        requireBookmark('bookmark', bookmark),
-      ),
+      await pageOfTrades(tx, { modelId: model.modelId }, tradeWindow(from, to, pageSize, bookmark)),
     );
   }
 
@@ -611,12 +619,7 @@ export class MarketContract extends LedgerContract {
     const id = requireAccountId('account', account);
     requireAccountReader(tx.caller, id, 'the trades of this account');
     return result(
-      await pageOfDocuments<TradeRecord | TransferRecord>(
-        tx,
-        prefixRange(Keys.tradesByAccount(id), optionalIsoInstant('from', from), optionalIsoInstant('to', to)),
-        requirePageSize('pageSize', pageSize),
-        requireBookmark('bookmark', bookmark),
-      ),
+      await pageOfTrades(tx, { account: id }, tradeWindow(from, to, pageSize, bookmark)),
     );
   }
 }

@@ -155,3 +155,28 @@ export async function licenseOutflow(tx: Tx, licenseId: string): Promise<bigint>
   const rows = await tx.range<{ units: string }>(prefixRange(Keys.licenseOutflows(licenseId)), Number.MAX_SAFE_INTEGER);
   return rows.reduce((sum, row) => sum + BigInt(row.value.units), 0n);
 }
+
+/**
+ * Indexes a licence under its holder: by holder (every licence, for
+ * listings of a holder's licences) and by holder and model (the licences
+ * that weigh in governance; ReindexHoldings drops used-up ones from it).
+ */
+export async function indexHolding(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder' | 'modelId'>): Promise<void> {
+  await tx.put(Keys.licenseByHolder(license.holder, license.licenseId), { ref: Keys.license(license.licenseId) });
+  await indexHoldingOfModel(tx, license);
+}
+
+/** (Re)indexes a licence among the holder's licences of its model, which governance weighs. */
+export async function indexHoldingOfModel(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder' | 'modelId'>): Promise<void> {
+  await tx.put(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId), { ref: Keys.license(license.licenseId) });
+}
+
+/** Drops a licence from the holder's licences of its model: it has nothing left to weigh with. */
+export async function unindexHoldingOfModel(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder' | 'modelId'>): Promise<void> {
+  await tx.delete(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId));
+}
+
+/** Records units leaving a licence (to a listing or a transfer), or coming back (negative) from a cancelled listing. */
+export async function recordOutflow(tx: Tx, licenseId: string, units: bigint): Promise<void> {
+  await tx.put(Keys.licenseOutflow(licenseId, tx.txId), { units: units.toString() });
+}

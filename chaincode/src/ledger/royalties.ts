@@ -1,5 +1,6 @@
 import { Keys, prefixRange } from '../domain/keys';
-import type { RoyaltyRow } from '../domain/records';
+import type { RoyaltyRow, RoyaltyShare } from '../domain/records';
+import type { Payout } from '../domain/split';
 import { pageOfDocuments } from './pages';
 import type { Page, Tx } from './tx';
 
@@ -14,6 +15,40 @@ export async function writeRoyaltyRows(tx: Tx, rows: readonly RoyaltyRow[], now:
     await tx.put(Keys.accrual(row.account, now, tx.txId, index), row);
     await tx.put(Keys.royaltyPayment(row.account, now, tx.txId, index), row);
   }
+}
+
+/** A payout as a record states it: decimal amount. */
+export function shareOf(payout: Payout): RoyaltyShare {
+  return { account: payout.account, amount: payout.amount.toString(), modelId: payout.modelId, depth: payout.depth };
+}
+
+/** What the royalty rows of one payment say about where they come from. */
+export interface RowSource {
+  /** Absent for an access; see RoyaltyRow.kind. */
+  readonly kind?: RoyaltyRow['kind'];
+  readonly accessedModelId: string;
+  readonly licenseId: string;
+  /** The access, or the trade's transaction id for a sale. */
+  readonly accessId: string;
+  readonly at: string;
+  readonly txId: string;
+}
+
+/** The royalty rows of a set of shares, one per beneficiary. */
+export function royaltyRows(shares: readonly RoyaltyShare[], source: RowSource): RoyaltyRow[] {
+  return shares.map((share) => ({
+    docType: 'royalty',
+    ...(source.kind === undefined ? {} : { kind: source.kind }),
+    account: share.account,
+    amount: share.amount,
+    modelId: share.modelId,
+    accessedModelId: source.accessedModelId,
+    depth: share.depth,
+    licenseId: source.licenseId,
+    accessId: source.accessId,
+    at: source.at,
+    txId: source.txId,
+  }));
 }
 
 /** Sums every unclaimed accrual row of an account (evaluate only; unbounded read). */
