@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the unit tests, then the integration tests against a real
+# Runs every test: the lint (ESLint, Prettier and shellcheck; an error fails
+# the run), the unit tests, then the integration tests against a real
 # consortium that this script brings up with scripts/network.sh and tears down
 # afterwards, whether the tests pass or not. The network gets its own runtime
 # folder, so a development network's data is never touched; its ports are the
@@ -17,6 +18,7 @@ RESULTS_DIR="$MLL_RUNTIME_DIR-results"
 mkdir -p "$RESULTS_DIR"
 
 require_cmd node "Install Node.js 20.9 or newer."
+require_cmd shellcheck "Install shellcheck (apt-get install shellcheck): npm test lints the shell scripts."
 [ -d node_modules/jest ] || die "npm dependencies are missing: run 'npm ci' first."
 
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -30,6 +32,11 @@ teardown() {
 }
 
 status=0
+log "lint: ESLint (type-checked), Prettier, shellcheck"
+lint=passed
+npm run --silent lint || { lint=failed; status=1; }
+log "lint $lint"
+
 log "unit tests"
 npx jest --selectProjects unit --json --outputFile "$RESULTS_DIR/unit.json" || status=1
 
@@ -49,5 +56,5 @@ log "API fuzzing $fuzz; its report is kept in $RESULTS_DIR/fuzz-report"
 trap - EXIT
 teardown
 # The tally is the run's last line: CI reads the closing line for the count.
-MLL_FUZZ_RESULT="$fuzz" node test/support/summary.js "$RESULTS_DIR/unit.json" "$RESULTS_DIR/integration.json"
+MLL_LINT_RESULT="$lint" MLL_FUZZ_RESULT="$fuzz" node test/support/summary.js "$RESULTS_DIR/unit.json" "$RESULTS_DIR/integration.json"
 exit "$status"

@@ -123,7 +123,7 @@ function messageOf(err: unknown): string {
  * stage: endorse, submit (to the orderer) or commit status.
  */
 export function classify(err: unknown, stage: 'evaluate' | 'endorse' | 'submit' | 'commit'): Cause {
-  if (err instanceof GatewayError && err.code === grpc.status.DEADLINE_EXCEEDED) return 'TIMEOUT';
+  if (err instanceof GatewayError && err.code === (grpc.status.DEADLINE_EXCEEDED as number)) return 'TIMEOUT';
   const code = chaincodeCode(err);
   if (code !== undefined) return `BUSINESS:${code}`;
   // The endorsing peers simulated against different ledger heights (a block

@@ -89,7 +89,7 @@ export async function startGateway(repoRoot: string, runtimeDir: string, outDir:
 export async function httpTimed(url: string, init: RequestInit & { dispatcher?: Dispatcher }, expected = 200): Promise<Outcome> {
   const started = performance.now();
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) } as RequestInit);
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
     const text = await response.text();
     const latencyMs = performance.now() - started;
     if (response.status === expected) return { ok: true, latencyMs };

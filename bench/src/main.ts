@@ -518,10 +518,10 @@ function markdown(report: Report, runName: string): string {
   const b = report.bars;
   const verdict = (m: unknown): string => (m === true ? '**met**' : m === false ? '**not met**' : 'not measured');
   lines.push('', '## The issue\u2019s bars', '');
-  lines.push(`- RecordAccess at ${b.recordAccessZeroConflicts.concurrency} in flight, one licence: MVCC ${b.recordAccessZeroConflicts.mvcc}, phantom ${b.recordAccessZeroConflicts.phantom}: ${verdict(b.recordAccessZeroConflicts.met)}.`);
-  lines.push(`- RecordAccess throughput ≥ 0.8× baseline at ${b.recordAccessThroughputRatio.concurrency}: ${b.recordAccessThroughputRatio.ratio}×: ${verdict(b.recordAccessThroughputRatio.met)}.`);
+  lines.push(`- RecordAccess at ${String(b.recordAccessZeroConflicts.concurrency)} in flight, one licence: MVCC ${String(b.recordAccessZeroConflicts.mvcc)}, phantom ${String(b.recordAccessZeroConflicts.phantom)}: ${verdict(b.recordAccessZeroConflicts.met)}.`);
+  lines.push(`- RecordAccess throughput ≥ 0.8× baseline at ${String(b.recordAccessThroughputRatio.concurrency)}: ${String(b.recordAccessThroughputRatio.ratio)}×: ${verdict(b.recordAccessThroughputRatio.met)}.`);
   lines.push(
-    `- Audit cost grows with page size, not records: p50 ${b.auditCostFollowsPageSize.p50SmallMs} ms at ${b.auditCostFollowsPageSize.smallCount} → ${b.auditCostFollowsPageSize.p50LargeMs} ms at ${b.auditCostFollowsPageSize.largeCount} records (${b.auditCostFollowsPageSize.p50Growth}×; rule: < 1.5×): ${verdict(b.auditCostFollowsPageSize.met)}${b.auditCostFollowsPageSize.reachedTarget ? '' : `; seeding reached ${b.auditCostFollowsPageSize.largeCount}, not the ${b.auditCostFollowsPageSize.targetLargeCount} the issue names, within ${report.settings.seedSeconds}s`}.`,
+    `- Audit cost grows with page size, not records: p50 ${String(b.auditCostFollowsPageSize.p50SmallMs)} ms at ${String(b.auditCostFollowsPageSize.smallCount)} → ${String(b.auditCostFollowsPageSize.p50LargeMs)} ms at ${String(b.auditCostFollowsPageSize.largeCount)} records (${String(b.auditCostFollowsPageSize.p50Growth)}×; rule: < 1.5×): ${verdict(b.auditCostFollowsPageSize.met)}${b.auditCostFollowsPageSize.reachedTarget ? '' : `; seeding reached ${String(b.auditCostFollowsPageSize.largeCount)}, not the ${String(b.auditCostFollowsPageSize.targetLargeCount)} the issue names, within ${report.settings.seedSeconds}s`}.`,
   );
   const perLevel = (b.inferenceAddedLatency.perLevel ?? []) as InferenceOverhead[];
   if (perLevel.length === 0) {

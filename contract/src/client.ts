@@ -408,7 +408,7 @@ export class AuditClient extends ContractClient {
   }
 
   /** `assetId` is `modelId@version` for a model version. */
-  getAssetHistory(assetType: AssetType | string, assetId: string, p: PageArgs): Promise<Page<HistoryEntry>> {
+  getAssetHistory(assetType: AssetType, assetId: string, p: PageArgs): Promise<Page<HistoryEntry>> {
     return this.query('GetAssetHistory', assetType, assetId, ...page(p));
   }
 }
@@ -494,7 +494,7 @@ export class GovernanceClient extends ContractClient {
     return this.write('CreateProposal', i.modelId, json(i.change), i.description, String(i.votingSeconds), i.proposer);
   }
 
-  castVote(proposalId: string, choice: VoteChoice | string, voter: string): Promise<Written<VoteRecord>> {
+  castVote(proposalId: string, choice: VoteChoice, voter: string): Promise<Written<VoteRecord>> {
     return this.write('CastVote', proposalId, choice, voter);
   }
 

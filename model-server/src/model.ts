@@ -189,7 +189,7 @@ export class Model {
     }
     const results = await this.session.run(ortFeeds, [...outputNames]);
     return outputNames.map((name) => {
-      const tensor = results[name] as ort.Tensor;
+      const tensor = results[name];
       const datatype = ORT_TO_OIP[tensor.type];
       if (datatype === undefined) {
         throw new Error(`output "${name}" came back as ${tensor.type}`);

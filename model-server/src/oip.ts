@@ -203,7 +203,7 @@ export function parseInferRequest(body: unknown, model: ModelInfo, maxBatch: num
   }
 
   return {
-    ...(body.id !== undefined ? { id: body.id as string } : {}),
+    ...(body.id !== undefined ? { id: body.id } : {}),
     feeds,
     batch: [...batches][0] ?? 1,
     outputNames,

@@ -4,7 +4,6 @@
  * every later plan (`crypto/<org>/users.added.json`).
  */
 import { ROLES } from '@model-ledger/contract';
-import type { Role } from '@model-ledger/contract';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from './plan';
@@ -49,7 +48,7 @@ export function newUser(plan: Plan, args: readonly string[]): NewUser {
   if (!(ROLES as readonly string[]).includes(role)) {
     throw new UserRequestError(`ROLE must be one of ${ROLES.join(', ')}; got '${role}'`);
   }
-  const attrs: Record<string, string> = { role: role as Role };
+  const attrs: Record<string, string> = { role: role };
   for (const pair of pairs) {
     const match = PAIR.exec(pair);
     if (match === null) {

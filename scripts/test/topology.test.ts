@@ -14,9 +14,13 @@ const schema = JSON.parse(readFileSync(join(repoRoot, 'network', 'topology.schem
 };
 const committed = readTopology(repoRoot);
 
+/** A writable JSON copy: the tests below edit arbitrary paths of it, as an operator's typo would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test edits a different path of the copy
+type Editable = { -readonly [K in keyof Topology]: any };
+
 /** A deep copy of the committed topology with one change applied. */
-function changed(edit: (t: { -readonly [K in keyof Topology]: any }) => void): unknown {
-  const copy = JSON.parse(JSON.stringify(committed)) as { -readonly [K in keyof Topology]: any };
+function changed(edit: (t: Editable) => void): unknown {
+  const copy = JSON.parse(JSON.stringify(committed)) as Editable;
   edit(copy);
   return copy;
 }

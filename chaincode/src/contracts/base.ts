@@ -7,9 +7,11 @@ import { ChaincodeError, ErrorCode } from '../errors';
  * instead of the contract API's free-text message.
  */
 export abstract class LedgerContract extends Contract {
-  override async unknownTransaction(ctx: Context): Promise<void> {
+  override unknownTransaction(ctx: Context): Promise<void> {
     const { fcn } = ctx.stub.getFunctionAndParameters();
     const name = fcn.includes(':') ? fcn.slice(fcn.indexOf(':') + 1) : fcn;
-    throw new ChaincodeError(ErrorCode.NOT_FOUND, `${this.getName()} has no transaction ${name}; see chaincode/README.md for the transactions it has`);
+    return Promise.reject(
+      new ChaincodeError(ErrorCode.NOT_FOUND, `${this.getName()} has no transaction ${name}; see chaincode/README.md for the transactions it has`),
+    );
   }
 }

@@ -8,3 +8,8 @@ import { canonicalJson } from '../domain/canonical';
 export function result<T extends object>(value: T): string {
   return canonicalJson(value);
 }
+
+/** `result` for a transaction that reads nothing asynchronously: the contract API still wants a promise. */
+export function resolved<T extends object>(value: T): Promise<string> {
+  return Promise.resolve(result(value));
+}

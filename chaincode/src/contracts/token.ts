@@ -11,7 +11,7 @@ import { ACCOUNT_CHOICES, actingAccount, isRegulator, requireAccountReader, requ
 import { balanceOf, credit, debit, totalSupply, writeSupply } from '../ledger/balances';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
-import { result } from './result';
+import { resolved, result } from './result';
 
 /** The settlement org's treasury, from which Burn destroys tokens. */
 const SETTLEMENT_TREASURY = orgAccountId(Msp.settlement);
@@ -131,9 +131,9 @@ export class TokenContract extends LedgerContract {
 
   /** The caller's account id, org treasury id, MSP id and role, as the chaincode sees them. */
   @Transaction(false)
-  async WhoAmI(ctx: Context): Promise<string> {
+  WhoAmI(ctx: Context): Promise<string> {
     const caller = new Tx(ctx).caller;
-    return result<CallerView>({
+    return resolved<CallerView>({
       account: caller.account,
       orgAccount: orgAccountId(caller.mspId),
       mspId: caller.mspId,

@@ -8,7 +8,7 @@
  */
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, errors, JSONWebKeySet, JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createLocalJWKSet, errors, JSONWebKeySet, JWTPayload, JWTVerifyGetKey, jwtVerify } from 'jose';
 import { ApiCode, ApiError } from '../errors';
 
 /** Settings of bearer tokens (from `config.ts`). */
@@ -71,7 +71,7 @@ export class BearerVerifier {
    */
   async verify(token: string): Promise<VerifiedToken> {
     const { issuer, audience, algorithms, clockToleranceSeconds, userClaim } = this.settings;
-    let payload;
+    let payload: JWTPayload;
     try {
       const options = { issuer, audience, algorithms: [...algorithms], clockTolerance: clockToleranceSeconds, requiredClaims: ['exp'] };
       // jwtVerify is overloaded on the key's type; both branches take the same options.

@@ -58,7 +58,7 @@ export function toApiError(err: unknown, transactionId?: string): ApiError {
         return new ApiError(coded.code, coded.message);
       }
     }
-    if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
+    if (err.code === (GrpcStatus.DEADLINE_EXCEEDED as number)) {
       const what = err instanceof CommitStatusError ? 'the commit status' : 'the ledger';
       return new ApiError(
         ApiCode.LEDGER_TIMEOUT,
@@ -66,7 +66,7 @@ export function toApiError(err: unknown, transactionId?: string): ApiError {
         txId,
       );
     }
-    if (err.code === GrpcStatus.UNAVAILABLE) {
+    if (err.code === (GrpcStatus.UNAVAILABLE as number)) {
       return new ApiError(ApiCode.LEDGER_UNAVAILABLE, `the peer is unavailable: ${err.message}`, txId);
     }
     return new ApiError(ApiCode.INTERNAL, `ledger call failed: ${messagesOf(err).join(' | ')}`, txId);

@@ -32,6 +32,15 @@ export function requestIdsOf(req: Request, res: Response, ledger: TransactionLoo
   return new RequestIds(sessionOf(res), ledger, req.log);
 }
 
+/**
+ * The request body, which the OpenAPI validator has already checked against
+ * the operation's schema: the one place a route takes the body's type on that
+ * trust.
+ */
+export function bodyOf<T>(req: Request): T {
+  return req.body as T;
+}
+
 function queryText(req: Request, name: string): string | undefined {
   const value: unknown = req.query[name];
   return typeof value === 'string' && value !== '' ? value : undefined;

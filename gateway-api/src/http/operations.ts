@@ -19,7 +19,7 @@ export function requestMetrics(metrics: Metrics): RequestHandler {
     const stop = metrics.requestSeconds.startTimer();
     res.once('finish', () => {
       const openapi = (req as Request & { openapi?: { openApiRoute?: string } }).openapi;
-      const route = openapi?.openApiRoute ?? (req.route === undefined ? 'unmatched' : `${req.baseUrl}${String(req.route.path)}`);
+      const route = openapi?.openApiRoute ?? (req.route === undefined ? 'unmatched' : `${req.baseUrl}${String((req.route as { path: unknown }).path)}`);
       const status = String(res.statusCode);
       stop({ method: req.method, route, status });
       const code = res.locals.errorCode as string | undefined;

@@ -1,3 +1,4 @@
+import type { AssetType } from '@model-ledger/contract';
 import { Router } from 'express';
 import { callerOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
 import { isReadOnly, isRegulator } from '../fabric/identity';
@@ -28,7 +29,10 @@ export function auditRoutes(ledger: Ledger): Router {
     res.json(await new AuditService(sessionOf(res)).accesses(filter, windowOf(req), pageOf(req)));
   });
   router.get('/audit/history/:assetType/:assetId', async (req, res) => {
-    res.json(await new AuditService(sessionOf(res)).assetHistory(param(req, 'assetType'), param(req, 'assetId'), pageOf(req)));
+    res.json(await new AuditService(sessionOf(res)).assetHistory(
+      // The OpenAPI validator has checked it against the spec's enum of asset types.
+      param(req, 'assetType') as AssetType,
+      param(req, 'assetId'), pageOf(req)));
   });
   router.get('/transactions/:transactionId', async (req, res) => {
     res.json(await new TransactionService(ledger, sessionOf(res)).status(param(req, 'transactionId')));

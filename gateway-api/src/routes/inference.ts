@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
-import { param, requestIdsOf, sessionOf } from '../http/context';
+import { bodyOf, param, requestIdsOf, sessionOf } from '../http/context';
 import { InferenceService, type Serving } from '../services/inference';
 import type { LotHints } from '../services/lot-hints';
 
@@ -9,7 +9,7 @@ import type { LotHints } from '../services/lot-hints';
 export function inferenceRoutes(ledger: Ledger, serving: Serving, hints: LotHints): Router {
   const router = Router();
   router.post('/models/:modelId/infer', writer({ action: 'run a model' }), async (req, res) => {
-    res.json(await new InferenceService(sessionOf(res), requestIdsOf(req, res, ledger), serving, hints).infer(param(req, 'modelId'), req.body, req.get('idempotency-key')));
+    res.json(await new InferenceService(sessionOf(res), requestIdsOf(req, res, ledger), serving, hints).infer(param(req, 'modelId'), bodyOf(req), req.get('idempotency-key')));
   });
   return router;
 }

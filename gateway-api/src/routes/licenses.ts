@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
-import { pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
+import { bodyOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
 import { AuditService } from '../services/audit';
 import { LicenseService } from '../services/licenses';
 import type { LotHints } from '../services/lot-hints';
@@ -12,7 +12,7 @@ export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
   const licenses = (req: Request, res: Response): LicenseService => new LicenseService(sessionOf(res), hints, requestIdsOf(req, res, ledger));
 
   router.post('/purchases', writer({ action: 'purchase a licence' }), async (req, res) => {
-    res.status(201).json(await licenses(req, res).purchase(req.body, req.get('idempotency-key')));
+    res.status(201).json(await licenses(req, res).purchase(bodyOf(req), req.get('idempotency-key')));
   });
   router.get('/licenses', async (req, res) => {
     res.json(await licenses(req, res).listByHolder(String(query(req, 'holder')), pageOf(req)));
@@ -24,7 +24,7 @@ export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
     res.json(await licenses(req, res).checkEntitlement(param(req, 'licenseId'), query(req, 'units') ?? '1', String(query(req, 'purpose'))));
   });
   router.post('/licenses/:licenseId/accesses', writer({ action: 'use a licence' }), async (req, res) => {
-    res.status(201).json(await licenses(req, res).recordAccess(param(req, 'licenseId'), req.body, req.get('idempotency-key')));
+    res.status(201).json(await licenses(req, res).recordAccess(param(req, 'licenseId'), bodyOf(req), req.get('idempotency-key')));
   });
   router.post('/licenses/:licenseId/expiry-settlements', writer({ action: 'settle an expired licence' }), async (req, res) => {
     res.status(201).json(await licenses(req, res).settleExpired(param(req, 'licenseId')));
@@ -39,7 +39,7 @@ export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
     res.json(await licenses(req, res).getRefund(param(req, 'accessId')));
   });
   router.post('/accesses/:accessId/refund', writer({ action: 'refund an access', roles: ['admin', 'engineer'] }), async (req, res) => {
-    res.status(201).json(await licenses(req, res).refund(param(req, 'accessId'), (req.body as { reason: string }).reason));
+    res.status(201).json(await licenses(req, res).refund(param(req, 'accessId'), bodyOf<{ reason: string }>(req).reason));
   });
   return router;
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { writer } from '../http/auth';
-import { pageOf, param, sessionOf, windowOf } from '../http/context';
+import { bodyOf, pageOf, param, sessionOf, windowOf } from '../http/context';
 import { AuditService } from '../services/audit';
 import { OfferingService } from '../services/offerings';
 
@@ -8,13 +8,13 @@ import { OfferingService } from '../services/offerings';
 export function offeringRoutes(): Router {
   const router = Router();
   router.post('/offerings', writer({ action: 'publish an offering', roles: ['admin'] }), async (req, res) => {
-    res.status(201).json(await new OfferingService(sessionOf(res)).publish(req.body));
+    res.status(201).json(await new OfferingService(sessionOf(res)).publish(bodyOf(req)));
   });
   router.get('/offerings/:offeringId', async (req, res) => {
     res.json(await new OfferingService(sessionOf(res)).get(param(req, 'offeringId')));
   });
   router.patch('/offerings/:offeringId', writer({ action: 'change an offering', roles: ['admin'] }), async (req, res) => {
-    res.json(await new OfferingService(sessionOf(res)).setStatus(param(req, 'offeringId'), req.body.status));
+    res.json(await new OfferingService(sessionOf(res)).setStatus(param(req, 'offeringId'), bodyOf<{ status: 'active' | 'paused' | 'retired' }>(req).status));
   });
   router.get('/offerings/:offeringId/purchases', async (req, res) => {
     res.json(await new AuditService(sessionOf(res)).listPurchases(param(req, 'offeringId'), windowOf(req), pageOf(req)));

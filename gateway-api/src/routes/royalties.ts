@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { writer } from '../http/auth';
-import { pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import { bodyOf, pageOf, param, query, sessionOf, windowOf } from '../http/context';
 import { RoyaltyService } from '../services/royalties';
 
 /** /v1/royalty-claims and /v1/accounts/{account}/royalties, royalty-payments, claims. */
@@ -9,7 +9,7 @@ export function royaltyRoutes(): Router {
   const royalties = (res: Parameters<typeof sessionOf>[0]): RoyaltyService => new RoyaltyService(sessionOf(res));
 
   router.post('/royalty-claims', writer({ action: 'claim royalties' }), async (req, res) => {
-    res.status(201).json(await royalties(res).claim(req.body));
+    res.status(201).json(await royalties(res).claim(bodyOf(req)));
   });
   router.get('/accounts/:account/royalties', async (req, res) => {
     res.json(await royalties(res).accrued(param(req, 'account')));

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
-import { pageOf, param, requestIdsOf, sessionOf } from '../http/context';
+import { bodyOf, pageOf, param, requestIdsOf, sessionOf } from '../http/context';
 import { TokenService } from '../services/tokens';
 
 const ISSUERS = { roles: ['issuer'], mspIds: ['ClearingMSP'] } as const;
@@ -15,13 +15,13 @@ export function tokenRoutes(ledger: Ledger): Router {
     res.json(await tokens(req, res).totalSupply());
   });
   router.post('/token/mints', writer({ action: 'mint tokens', ...ISSUERS }), async (req, res) => {
-    res.status(201).json(await tokens(req, res).mint(req.body, req.get('idempotency-key')));
+    res.status(201).json(await tokens(req, res).mint(bodyOf(req), req.get('idempotency-key')));
   });
   router.post('/token/burns', writer({ action: 'burn tokens', ...ISSUERS }), async (req, res) => {
-    res.status(201).json(await tokens(req, res).burn(req.body, req.get('idempotency-key')));
+    res.status(201).json(await tokens(req, res).burn(bodyOf(req), req.get('idempotency-key')));
   });
   router.post('/token/transfers', writer({ action: 'transfer tokens' }), async (req, res) => {
-    res.status(201).json(await tokens(req, res).transfer(req.body, req.get('idempotency-key')));
+    res.status(201).json(await tokens(req, res).transfer(bodyOf(req), req.get('idempotency-key')));
   });
   router.get('/accounts/:account/balance', async (req, res) => {
     res.json(await tokens(req, res).balance(param(req, 'account')));

@@ -1,4 +1,4 @@
-import { AuditClient, type AccessIndex, type AccessRecord, type HistoryEntry, type PurchaseRecord, type Window } from '@model-ledger/contract';
+import { AuditClient, type AccessIndex, type AccessRecord, type AssetType, type HistoryEntry, type PurchaseRecord, type Window } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import type { Session } from '../fabric/ledger';
 import { Page, PageRequest, pageArgs, toPage } from './common';
@@ -48,7 +48,7 @@ export class AuditService {
     return toPage(await this.audit.listPurchasesByOffering(offeringId, window, pageArgs(page)));
   }
 
-  async assetHistory(assetType: string, assetId: string, page: PageRequest): Promise<Page<HistoryEntry>> {
+  async assetHistory(assetType: AssetType, assetId: string, page: PageRequest): Promise<Page<HistoryEntry>> {
     return toPage(await this.audit.getAssetHistory(assetType, assetId, pageArgs(page)));
   }
 }

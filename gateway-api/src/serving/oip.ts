@@ -156,7 +156,7 @@ export class OipClient {
     if (response.body === null) {
       return '';
     }
-    const reader = response.body.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
     try {
