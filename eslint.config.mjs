@@ -12,7 +12,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/dist-bench/**', '**/node_modules/**', 'gateway-api/src/generated/**', 'bench/results/**', '.runtime*/**', 'coverage/**'],
+    ignores: [
+      '**/dist/**',
+      '**/dist-bench/**',
+      '**/node_modules/**',
+      'gateway-api/src/generated/**',
+      'bench/results/**',
+      '.runtime*/**',
+      'coverage/**',
+    ],
   },
   {
     files: ['**/*.{js,mjs,cjs}'],

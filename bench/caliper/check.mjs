@@ -70,7 +70,8 @@ for (const round of rounds) {
 }
 for (const workload of ['baseline', 'RecordAccess']) {
   const levels = rounds.filter((r) => r.label.startsWith(`${workload}@`)).map((r) => r.rateControl.opts.transactionLoad);
-  if (levels.join(',') !== LEVELS.join(',')) warn(`${workload} runs at ${levels.join(', ')}, not the project benchmark's ${LEVELS.join(', ')}`);
+  if (levels.join(',') !== LEVELS.join(','))
+    warn(`${workload} runs at ${levels.join(', ')}, not the project benchmark's ${LEVELS.join(', ')}`);
 }
 ok(`${opts.bench}: ${rounds.length} rounds (${rounds.map((r) => r.label).join(', ')})`);
 
@@ -102,7 +103,9 @@ if (opts.network) {
       assert.match(identity.certificate, /^-----BEGIN CERTIFICATE-----/);
       createPrivateKey(identity.privateKey); // throws unless it is a usable key
     }
-    ok(`${mspId}: peer ${endpoint} (TLS name ${grpcOptions['ssl-target-name-override'] ?? 'from the address'}), identities ${aliases.join(', ')}`);
+    ok(
+      `${mspId}: peer ${endpoint} (TLS name ${grpcOptions['ssl-target-name-override'] ?? 'from the address'}), identities ${aliases.join(', ')}`,
+    );
   }
   for (const channel of config.getAllChannelNames()) {
     for (const contract of config.getContractDefinitionsForChannelName(channel)) {
@@ -138,11 +141,19 @@ try {
     assert.equal(r.invokerIdentity, i % 2 === 0 ? 'practitioner1' : 'practitioner2');
     assert.deepEqual(fields(r), requestOf(calls.callOf((ledger) => ledger.baseline.put(`${'v'.repeat(100)}${i % 10}`))));
   }
-  ok(`baseline: ${baseline.length} requests ${baseline[0].contractFunction}(${baseline[0].contractArguments.map((a) => `${a.length} chars`).join(', ')}), practitioners alternating`);
+  ok(
+    `baseline: ${baseline.length} requests ${baseline[0].contractFunction}(${baseline[0].contractArguments.map((a) => `${a.length} chars`).join(', ')}), practitioners alternating`,
+  );
 
   // Each call's request hash is random: the expected call takes the hash from where the client puts it.
   const access = (i, requestHash) => (ledger) =>
-    ledger.license.recordAccess({ licenseId: 'L-0123456789abcdef', units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint: String(i % 256) });
+    ledger.license.recordAccess({
+      licenseId: 'L-0123456789abcdef',
+      units: '1',
+      purpose: 'clinical-diagnosis',
+      requestHash,
+      lotHint: String(i % 256),
+    });
   const hashAt = calls.callOf(access(0, 'the request hash')).args.indexOf('the request hash');
   assert.ok(hashAt >= 0, 'the RecordAccess call carries the request hash');
   const accesses = await drive('workloads/record-access.js', { licenceFile, lotHints: 256 }, 600);
@@ -158,7 +169,9 @@ try {
     hashes.add(hash);
   }
   assert.equal(hashes.size, accesses.length, 'request hashes are unique');
-  ok(`RecordAccess: ${accesses.length} requests ${accesses[0].contractFunction} as the licence client builds them, unique hashes, lot hints 0..255 round robin`);
+  ok(
+    `RecordAccess: ${accesses.length} requests ${accesses[0].contractFunction} as the licence client builds them, unique hashes, lot hints 0..255 round robin`,
+  );
 
   await assert.rejects(drive('workloads/record-access.js', { licenceFile: join(scratch, 'missing.json') }, 1), /cannot read the licence/);
   ok('RecordAccess refuses to start without a licence file');

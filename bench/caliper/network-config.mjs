@@ -63,7 +63,10 @@ const org = (plan.orgs ?? []).find((o) => o.name === opts.org);
 if (org === undefined) fail(`org ${opts.org} is not in ${opts.plan}`);
 
 const wanted = opts.users
-  ? opts.users.split(',').map((u) => u.trim()).filter(Boolean)
+  ? opts.users
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean)
   : org.users.filter((u) => u.attrs?.role === 'practitioner').map((u) => u.name);
 if (wanted.length === 0) fail(`no users selected in org ${org.name}`);
 

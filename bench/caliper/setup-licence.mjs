@@ -99,7 +99,9 @@ class Clients {
       },
       async submit(call) {
         try {
-          const transaction = await contract(call).newProposal(call.transaction, { arguments: [...call.args] }).endorse();
+          const transaction = await contract(call)
+            .newProposal(call.transaction, { arguments: [...call.args] })
+            .endorse();
           const status = await (await transaction.submit()).getStatus();
           if (!status.successful) {
             const code = Object.keys(StatusCode).find((name) => StatusCode[name] === status.code) ?? String(status.code);
@@ -190,7 +192,12 @@ async function setup(clients) {
   await issuer.token.mint({ to: 'org::HospitalMSP', amount: price.toString(), requestId: `${run}-mint` });
   log(`minted ${price} into org::HospitalMSP`);
 
-  const purchase = await hospitalAdmin.license.purchaseLicense({ offeringId, units: units.toString(), payer: 'org', requestId: `${run}-licence` });
+  const purchase = await hospitalAdmin.license.purchaseLicense({
+    offeringId,
+    units: units.toString(),
+    payer: 'org',
+    requestId: `${run}-licence`,
+  });
   const { licenseId } = purchase.data;
   const read = await hospitalAdmin.license.getLicense(licenseId);
   const licence = {

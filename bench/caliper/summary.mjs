@@ -36,8 +36,10 @@ if (!opts.log) {
   process.exit(2);
 }
 
+// Caliper colours its log with ANSI escapes (ESC [ ... m), which the regex must match.
 // eslint-disable-next-line no-control-regex
-const plain = readFileSync(opts.log, 'utf8').replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
+const plain = readFileSync(opts.log, 'utf8').replace(ANSI_COLOUR, '').split(/\r?\n/);
 const marker = plain.findLastIndex((line) => line.includes('### All test results ###'));
 if (marker < 0) {
   process.stderr.write(`summary: no final results table in ${opts.log} (did the run finish?)\n`);
@@ -54,7 +56,10 @@ for (const line of plain.slice(marker + 1)) {
     if (rows.length > 0) break;
     continue;
   }
-  const cells = trimmed.slice(1, -1).split('|').map((cell) => cell.trim());
+  const cells = trimmed
+    .slice(1, -1)
+    .split('|')
+    .map((cell) => cell.trim());
   if (cells.every((cell) => /^-*$/.test(cell))) continue; // a rule between rows
   rows.push(cells);
 }
@@ -129,22 +134,38 @@ const lines = [
 ];
 for (const r of results) {
   const base = results.find((b) => b.workload === 'baseline' && b.level === r.level);
-  const ratio = r.workload !== 'baseline' && base && base.committedPerSecond > 0 ? Math.round((r.committedPerSecond / base.committedPerSecond) * 1000) / 1000 : undefined;
+  const ratio =
+    r.workload !== 'baseline' && base && base.committedPerSecond > 0
+      ? Math.round((r.committedPerSecond / base.committedPerSecond) * 1000) / 1000
+      : undefined;
   lines.push(
-    `| ${r.name} | ${r.succ} | ${r.fail} | ${fmt(r.throughput)} | ${r.committedPerSecond} | ${ratio ?? (r.workload === 'baseline' ? '1' : '–')} | ${fmt(r.avgLatencyS)} | ${fmt(r.maxLatencyS)} | ${Object.entries(r.failures).map(([c, n]) => `${c}×${n}`).join(', ') || '–'} |`,
+    `| ${r.name} | ${r.succ} | ${r.fail} | ${fmt(r.throughput)} | ${r.committedPerSecond} | ${ratio ?? (r.workload === 'baseline' ? '1' : '–')} | ${fmt(r.avgLatencyS)} | ${fmt(r.maxLatencyS)} | ${
+      Object.entries(r.failures)
+        .map(([c, n]) => `${c}×${n}`)
+        .join(', ') || '–'
+    } |`,
   );
 }
 const summary = { results };
 if (opts['licence-after']) {
   const after = JSON.parse(readFileSync(opts['licence-after'], 'utf8'));
   const committed = results.filter((r) => r.workload === 'RecordAccess').reduce((n, r) => n + r.succ, 0);
-  summary.ledgerCheck = { licenseId: after.licenseId, consumedUnits: Number(after.consumedUnits), recordAccessSucceeded: committed, agrees: Number(after.consumedUnits) === committed };
+  summary.ledgerCheck = {
+    licenseId: after.licenseId,
+    consumedUnits: Number(after.consumedUnits),
+    recordAccessSucceeded: committed,
+    agrees: Number(after.consumedUnits) === committed,
+  };
   lines.push(
     '',
     `Ledger check: licence ${after.licenseId} reports ${after.consumedUnits} consumed units; Caliper counted ${committed} successful RecordAccess calls of one unit (${summary.ledgerCheck.agrees ? 'they agree' : '**they disagree**'}).`,
   );
 }
-lines.push('', 'Failure causes are not in Caliper\u2019s table; they are counted here from the log lines "Failed to perform submit transaction" (an invalidated transaction reads "status code: N", its Fabric validation code).', '');
+lines.push(
+  '',
+  'Failure causes are not in Caliper\u2019s table; they are counted here from the log lines "Failed to perform submit transaction" (an invalidated transaction reads "status code: N", its Fabric validation code).',
+  '',
+);
 const text = lines.join('\n');
 if (opts.out) {
   writeFileSync(opts.out, text);

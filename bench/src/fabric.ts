@@ -172,7 +172,10 @@ export class GatewayTransport implements Transport {
   async submit(call: WriteCall): Promise<Committed> {
     let stage: 'endorse' | 'submit' | 'commit' = 'endorse';
     try {
-      const transaction = await this.network.getContract(this.chaincode, call.contract).newProposal(call.transaction, { arguments: [...call.args] }).endorse();
+      const transaction = await this.network
+        .getContract(this.chaincode, call.contract)
+        .newProposal(call.transaction, { arguments: [...call.args] })
+        .endorse();
       stage = 'submit';
       const commit = await transaction.submit();
       stage = 'commit';

@@ -56,7 +56,10 @@ export async function startGateway(repoRoot: string, runtimeDir: string, outDir:
     stdio: ['ignore', 'pipe', 'ignore'],
   }).trim();
   const logFile = createWriteStream(join(outDir, `api.${org}.log`));
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'gateway-api/dist/server.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'gateway-api/dist/server.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.pipe(logFile);
   child.stderr?.pipe(logFile);
   const url = `http://127.0.0.1:${port}`;
@@ -100,7 +103,10 @@ export async function httpTimed(url: string, init: RequestInit & { dispatcher?: 
       // not JSON
     }
     const isBusiness = response.status < 500 && response.status !== 409;
-    const cause = code === 'LEDGER_CONFLICT' ? 'MVCC_READ_CONFLICT' : `${isBusiness ? 'BUSINESS:' : 'HTTP_'}${response.status}${code ? `:${code}` : ''}`;
+    const cause =
+      code === 'LEDGER_CONFLICT'
+        ? 'MVCC_READ_CONFLICT'
+        : `${isBusiness ? 'BUSINESS:' : 'HTTP_'}${response.status}${code ? `:${code}` : ''}`;
     return { ok: false, latencyMs, cause, message: text.slice(0, 300) };
   } catch (err) {
     const latencyMs = performance.now() - started;

@@ -70,12 +70,16 @@ function networkUp(outDir: string): void {
   const up = spawnSync('bash', [join(repoRoot, 'scripts/network.sh'), 'up'], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 });
   writeFileSync(join(outDir, 'network-up.log'), `${up.stdout ?? ''}\n${up.stderr ?? ''}`);
   if (up.status !== 0) {
-    throw new Error(`scripts/network.sh up failed (exit ${up.status}); see ${join(outDir, 'network-up.log')}:\n${(up.stderr ?? '').slice(-2000)}`);
+    throw new Error(
+      `scripts/network.sh up failed (exit ${up.status}); see ${join(outDir, 'network-up.log')}:\n${(up.stderr ?? '').slice(-2000)}`,
+    );
   }
 }
 
 function summarize(r: LevelResult): string {
-  const fails = Object.entries(r.failures).map(([k, v]) => `${k}=${v}`).join(' ');
+  const fails = Object.entries(r.failures)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return `${r.workload} @${r.concurrency}: ${r.throughput}/s ok=${r.committed} failed=${r.failed} p50=${r.latencyMs.p50} p99=${r.latencyMs.p99}${fails ? ` (${fails})` : ''}${
     r.ratioToBaseline !== undefined ? ` ratio=${r.ratioToBaseline}` : ''
   }`;
@@ -135,7 +139,8 @@ async function main(): Promise<void> {
           royaltyPolicy: policy,
         })
       ).data.modelId;
-    const publish = async (modelId: string): Promise<string> => (await labAdmin.ledger.offering.publishOffering(modelId, offering)).data.offering.offeringId;
+    const publish = async (modelId: string): Promise<string> =>
+      (await labAdmin.ledger.offering.publishOffering(modelId, offering)).data.offering.offeringId;
 
     log('setup: models, offerings, money, licences');
     const hotModel = await registerModel('hot');
@@ -147,7 +152,14 @@ async function main(): Promise<void> {
     const auditSmallOffering = await publish(auditSmallModel);
     await issuer.ledger.token.mint({ to: 'org::HospitalMSP', amount: '100000000' });
     const buy = async (offeringId: string, units: number): Promise<string> =>
-      (await hospitalAdmin.ledger.license.purchaseLicense({ offeringId, units: String(units), payer: 'org', requestId: `${run}-${offeringId}` })).data.licenseId;
+      (
+        await hospitalAdmin.ledger.license.purchaseLicense({
+          offeringId,
+          units: String(units),
+          payer: 'org',
+          requestId: `${run}-${offeringId}`,
+        })
+      ).data.licenseId;
     const hotLicense = await buy(hotOffering, settings.hotLicenseUnits);
     const auditLicense = await buy(auditOffering, 10_000_000);
     const hotLots = (await auditor.ledger.license.getLicense(hotLicense)).license.lotCount;
@@ -155,22 +167,25 @@ async function main(): Promise<void> {
 
     // --- Workloads.
     const value = 'v'.repeat(100);
-    const baseline = (seq: number, worker: number) => timed(practitioners[worker % 2], (ledger) => ledger.baseline.put(value + String(seq % 10)));
+    const baseline = (seq: number, worker: number) =>
+      timed(practitioners[worker % 2], (ledger) => ledger.baseline.put(value + String(seq % 10)));
     let hint = 0;
     /** Round-robin lot hints: concurrent calls start at distinct lots of the licence. */
-    const recordAccess =
-      (licenseId: string, tag: string) =>
-      (seq: number, worker: number) => {
-        const lotHint = String(hint % 256);
-        hint += 1;
-        const requestHash = sha256(`${run}-${tag}-${seq}-${worker}`);
-        return timed(practitioners[worker % 2], (ledger) => ledger.license.recordAccess({ licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint }));
-      };
+    const recordAccess = (licenseId: string, tag: string) => (seq: number, worker: number) => {
+      const lotHint = String(hint % 256);
+      hint += 1;
+      const requestHash = sha256(`${run}-${tag}-${seq}-${worker}`);
+      return timed(practitioners[worker % 2], (ledger) =>
+        ledger.license.recordAccess({ licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint }),
+      );
+    };
     let purchaseSeq = 0;
     const purchase = () => {
       purchaseSeq += 1;
       const requestId = `${run}-p${purchaseSeq}`;
-      return timed(hospitalAdmin, (ledger) => ledger.license.purchaseLicense({ offeringId: purchaseOffering, units: '1', payer: 'org', requestId }));
+      return timed(hospitalAdmin, (ledger) =>
+        ledger.license.purchaseLicense({ offeringId: purchaseOffering, units: '1', payer: 'org', requestId }),
+      );
     };
     const checkEntitlement = (_seq: number, worker: number) =>
       timed(practitioners[worker % 2], (ledger) => ledger.license.checkEntitlement(hotLicense, '1', 'clinical-diagnosis'));
@@ -226,8 +241,13 @@ async function main(): Promise<void> {
     // gateway API instance of the hospital; the model server called directly as the inference baseline.
     const overhead: InferenceOverhead[] = [];
     if (settings.http) {
-      const card = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as { name: string; version: string; sha256: string };
-      const sample = (JSON.parse(readFileSync(join(repoRoot, 'model/heldout-samples.json'), 'utf8')) as { samples: { input: number[] }[] }).samples[0];
+      const card = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as {
+        name: string;
+        version: string;
+        sha256: string;
+      };
+      const sample = (JSON.parse(readFileSync(join(repoRoot, 'model/heldout-samples.json'), 'utf8')) as { samples: { input: number[] }[] })
+        .samples[0];
       // Registered as the lab's gate; the direct baseline calls the model server on its socket, as the gate does.
       const served = plan.modelServer.endpoint;
       const socket = new Agent({ connect: { socketPath: plan.modelServer.socket } });
@@ -252,13 +272,24 @@ async function main(): Promise<void> {
       const keyed = { ...json, 'X-API-Key': api.key };
       const inputs = [{ name: 'input', shape: [1, sample.input.length], datatype: 'FP32', data: sample.input }];
       const direct = () =>
-        httpTimed(`http://localhost/v2/models/${card.name}/infer`, { method: 'POST', headers: json, body: JSON.stringify({ inputs }), dispatcher: socket });
+        httpTimed(`http://localhost/v2/models/${card.name}/infer`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ inputs }),
+          dispatcher: socket,
+        });
       const entitlement = () =>
-        httpTimed(`${api.url}/v1/licenses/${httpLicense}/entitlement?purpose=clinical-diagnosis&units=1`, { headers: { 'X-API-Key': api.key } });
+        httpTimed(`${api.url}/v1/licenses/${httpLicense}/entitlement?purpose=clinical-diagnosis&units=1`, {
+          headers: { 'X-API-Key': api.key },
+        });
       const apiAccess = (seq: number, worker: number) =>
         httpTimed(
           `${api.url}/v1/licenses/${httpLicense}/accesses`,
-          { method: 'POST', headers: keyed, body: JSON.stringify({ purpose: 'clinical-diagnosis', requestHash: sha256(`${run}-http-${seq}-${worker}`) }) },
+          {
+            method: 'POST',
+            headers: keyed,
+            body: JSON.stringify({ purpose: 'clinical-diagnosis', requestHash: sha256(`${run}-http-${seq}-${worker}`) }),
+          },
           201,
         );
       const apiInfer = () =>
@@ -323,17 +354,15 @@ async function main(): Promise<void> {
     // A window that covers every seeded record: from before the first seed to the far future.
     const windowFrom = new Date(Date.now() - 60_000).toISOString();
     const windowTo = '9999-12-31T23:59:59.999Z';
-    const audit =
-      (modelId: string, stored: () => number, pageSize: number) =>
-      (_seq: number, _worker: number) =>
-        timed(
-          auditor,
-          (ledger) => ledger.audit.listAccessBy('model', modelId, { from: windowFrom, to: windowTo }, { pageSize }),
-          (page) => {
-            const expected = Math.min(pageSize, stored());
-            if (page.records.length !== expected) throw new Error(`page of ${page.records.length} records, expected ${expected}`);
-          },
-        );
+    const audit = (modelId: string, stored: () => number, pageSize: number) => (_seq: number, _worker: number) =>
+      timed(
+        auditor,
+        (ledger) => ledger.audit.listAccessBy('model', modelId, { from: windowFrom, to: windowTo }, { pageSize }),
+        (page) => {
+          const expected = Math.min(pageSize, stored());
+          if (page.records.length !== expected) throw new Error(`page of ${page.records.length} records, expected ${expected}`);
+        },
+      );
     const auditMatrix = async (label: string, modelId: string, stored: () => number): Promise<void> => {
       for (const c of settings.levels) {
         const r = await runLevel(label, c, settings.querySeconds * 1000, 1e9, audit(modelId, stored, settings.auditPageSize));
@@ -345,7 +374,8 @@ async function main(): Promise<void> {
 
     log(`seeding ${settings.auditSmall} access records on the small audit model`);
     let smallStored = 0;
-    while (smallStored < settings.auditSmall) smallStored += (await seed(auditSmallLicense, 'small', settings.auditSmall - smallStored, 120)).ok;
+    while (smallStored < settings.auditSmall)
+      smallStored += (await seed(auditSmallLicense, 'small', settings.auditSmall - smallStored, 120)).ok;
     const auditSmallCount = smallStored;
     await auditMatrix(`ListAccessByModel@${auditSmallCount}`, auditSmallModel, () => smallStored);
 
@@ -354,12 +384,25 @@ async function main(): Promise<void> {
     const seedUntil = Date.now() + settings.seedSeconds * 1000;
     log(`seeding the large audit model towards ${settings.auditLarge} records for at most ${settings.seedSeconds}s`);
     while (stored < settings.auditLarge && Date.now() < seedUntil) {
-      const chunk = await seed(auditLicense, 'large', settings.auditLarge - stored, Math.min(20, Math.max(1, (seedUntil - Date.now()) / 1000)));
+      const chunk = await seed(
+        auditLicense,
+        'large',
+        settings.auditLarge - stored,
+        Math.min(20, Math.max(1, (seedUntil - Date.now()) / 1000)),
+      );
       stored += chunk.ok;
-      const r = await runLevel('probe', 1, 3000, 1e9, audit(auditModel, () => stored, settings.auditPageSize));
+      const r = await runLevel(
+        'probe',
+        1,
+        3000,
+        1e9,
+        audit(auditModel, () => stored, settings.auditPageSize),
+      );
       const seedRate = Math.round((chunk.ok / Math.max(chunk.seconds, 0.001)) * 10) / 10;
       growth.push({ stored, p50: r.latencyMs.p50, p95: r.latencyMs.p95, throughput: r.throughput, seedRate });
-      log(`audit probe at ${stored} records (seeded at ${seedRate}/s): p50=${r.latencyMs.p50}ms p95=${r.latencyMs.p95}ms${r.failed ? ` FAILED ${JSON.stringify(r.failures)}` : ''}`);
+      log(
+        `audit probe at ${stored} records (seeded at ${seedRate}/s): p50=${r.latencyMs.p50}ms p95=${r.latencyMs.p95}ms${r.failed ? ` FAILED ${JSON.stringify(r.failures)}` : ''}`,
+      );
     }
     const auditLargeCount = stored;
     await auditMatrix(`ListAccessByModel@${auditLargeCount}`, auditModel, () => stored);
@@ -390,8 +433,18 @@ async function main(): Promise<void> {
     const large = ab?.large;
     const auditGrowth = small && large ? Math.round((large.latencyMs.p50 / small.latencyMs.p50) * 100) / 100 : Number.NaN;
     const bars = {
-      recordAccessZeroConflicts: { concurrency: top, mvcc: hot?.failures.MVCC_READ_CONFLICT ?? 0, phantom: hot?.failures.PHANTOM_READ_CONFLICT ?? 0, met: conflicts === 0 && (hot?.committed ?? 0) > 0 },
-      recordAccessThroughputRatio: { concurrency: top, ratio: hot?.ratioToBaseline ?? null, required: 0.8, met: (hot?.ratioToBaseline ?? 0) >= 0.8 },
+      recordAccessZeroConflicts: {
+        concurrency: top,
+        mvcc: hot?.failures.MVCC_READ_CONFLICT ?? 0,
+        phantom: hot?.failures.PHANTOM_READ_CONFLICT ?? 0,
+        met: conflicts === 0 && (hot?.committed ?? 0) > 0,
+      },
+      recordAccessThroughputRatio: {
+        concurrency: top,
+        ratio: hot?.ratioToBaseline ?? null,
+        required: 0.8,
+        met: (hot?.ratioToBaseline ?? 0) >= 0.8,
+      },
       auditCostFollowsPageSize: {
         pageSize: settings.auditPageSize,
         smallCount: auditSmallCount,
@@ -420,10 +473,21 @@ async function main(): Promise<void> {
         channel: plan.channel,
         chaincode: plan.chaincode.name,
         endorsementPolicy: plan.chaincode.endorsementPolicy,
-        client: 'one @hyperledger/fabric-gateway Gateway per identity, sharing one gRPC channel to the org peer (peer0.hospital for practitioners)',
+        client:
+          'one @hyperledger/fabric-gateway Gateway per identity, sharing one gRPC channel to the org peer (peer0.hospital for practitioners)',
       },
       settings,
-      setup: { hotModel, hotLicense, hotLots, purchaseOffering, auditModel, auditLicense, auditSmallModel, auditSmallLicense, auditWindow: [windowFrom, windowTo] },
+      setup: {
+        hotModel,
+        hotLicense,
+        hotLots,
+        purchaseOffering,
+        auditModel,
+        auditLicense,
+        auditSmallModel,
+        auditSmallLicense,
+        auditWindow: [windowFrom, windowTo],
+      },
       results,
       ledgerCheck,
       audit: { smallModel: auditSmallModel, smallCount: auditSmallCount, largeCount: auditLargeCount, growth, pageSizes, seedFailures },
@@ -443,7 +507,13 @@ type Report = {
   results: LevelResult[];
   ledgerCheck: { hotLicenseConsumedUnits: number; recordAccessCommittedByClient: number; agrees: boolean };
   settings: typeof settings;
-  audit: { smallCount: number; largeCount: number; growth: { stored: number; p50: number; p95: number; throughput: number; seedRate: number }[]; pageSizes: { pageSize: number; small: LevelResult; large: LevelResult }[]; seedFailures: Record<string, number> };
+  audit: {
+    smallCount: number;
+    largeCount: number;
+    growth: { stored: number; p50: number; p95: number; throughput: number; seedRate: number }[];
+    pageSizes: { pageSize: number; small: LevelResult; large: LevelResult }[];
+    seedFailures: Record<string, number>;
+  };
   bars: Record<string, Record<string, unknown>>;
   network: Record<string, string>;
   startedAt: string;
@@ -488,7 +558,9 @@ function markdown(report: Report, runName: string): string {
     `Each submit level ran ${report.settings.submitSeconds}s closed-loop per workload (at most ${report.settings.maxCallsPerLevel} calls), in ${report.settings.slices} slices alternating baseline, RecordAccess and PurchaseLicense; each query level ran ${report.settings.querySeconds}s. Endorse/submit errors include ENDORSEMENT_MISMATCH (endorsers simulated at different heights: contention seen before ordering). Throughput counts only committed (or answered) calls; latency is of successful calls, from proposal to commit status.`,
     '',
   );
-  lines.push('| workload | in-flight | ok/s | × baseline | p50 ms | p95 ms | p99 ms | ok | MVCC | phantom | endorsement policy | other validation | endorse/submit errors | timeouts | business errors |');
+  lines.push(
+    '| workload | in-flight | ok/s | × baseline | p50 ms | p95 ms | p99 ms | ok | MVCC | phantom | endorsement policy | other validation | endorse/submit errors | timeouts | business errors |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.results) {
     lines.push(
@@ -518,8 +590,12 @@ function markdown(report: Report, runName: string): string {
   const b = report.bars;
   const verdict = (m: unknown): string => (m === true ? '**met**' : m === false ? '**not met**' : 'not measured');
   lines.push('', '## The issue\u2019s bars', '');
-  lines.push(`- RecordAccess at ${String(b.recordAccessZeroConflicts.concurrency)} in flight, one licence: MVCC ${String(b.recordAccessZeroConflicts.mvcc)}, phantom ${String(b.recordAccessZeroConflicts.phantom)}: ${verdict(b.recordAccessZeroConflicts.met)}.`);
-  lines.push(`- RecordAccess throughput ≥ 0.8× baseline at ${String(b.recordAccessThroughputRatio.concurrency)}: ${String(b.recordAccessThroughputRatio.ratio)}×: ${verdict(b.recordAccessThroughputRatio.met)}.`);
+  lines.push(
+    `- RecordAccess at ${String(b.recordAccessZeroConflicts.concurrency)} in flight, one licence: MVCC ${String(b.recordAccessZeroConflicts.mvcc)}, phantom ${String(b.recordAccessZeroConflicts.phantom)}: ${verdict(b.recordAccessZeroConflicts.met)}.`,
+  );
+  lines.push(
+    `- RecordAccess throughput ≥ 0.8× baseline at ${String(b.recordAccessThroughputRatio.concurrency)}: ${String(b.recordAccessThroughputRatio.ratio)}×: ${verdict(b.recordAccessThroughputRatio.met)}.`,
+  );
   lines.push(
     `- Audit cost grows with page size, not records: p50 ${String(b.auditCostFollowsPageSize.p50SmallMs)} ms at ${String(b.auditCostFollowsPageSize.smallCount)} → ${String(b.auditCostFollowsPageSize.p50LargeMs)} ms at ${String(b.auditCostFollowsPageSize.largeCount)} records (${String(b.auditCostFollowsPageSize.p50Growth)}×; rule: < 1.5×): ${verdict(b.auditCostFollowsPageSize.met)}${b.auditCostFollowsPageSize.reachedTarget ? '' : `; seeding reached ${String(b.auditCostFollowsPageSize.largeCount)}, not the ${String(b.auditCostFollowsPageSize.targetLargeCount)} the issue names, within ${report.settings.seedSeconds}s`}.`,
   );
@@ -537,7 +613,10 @@ function markdown(report: Report, runName: string): string {
       '',
       '| in-flight | model direct p50 | p99 | entitlement check p50 | p99 | inference via API p50 | p99 | added p50 | added p99 |',
       '|---|---|---|---|---|---|---|---|---|',
-      ...perLevel.map((o) => `| ${o.concurrency} | ${o.directP50} | ${o.directP99} | ${o.checkP50} | ${o.checkP99} | ${o.inferP50} | ${o.inferP99} | ${o.addedP50} | ${o.addedP99} |`),
+      ...perLevel.map(
+        (o) =>
+          `| ${o.concurrency} | ${o.directP50} | ${o.directP99} | ${o.checkP50} | ${o.checkP99} | ${o.inferP50} | ${o.inferP99} | ${o.addedP50} | ${o.addedP99} |`,
+      ),
       '',
     );
   }

@@ -53,7 +53,7 @@ const FONT: Record<string, string> = {
   '(': '   # |  #  | #   | #   | #   |  #  |   # ',
   ')': ' #   |  #  |   # |   # |   # |  #  | #   ',
   '-': '     |     |     |#####|     |     |     ',
-  '_': '     |     |     |     |     |     |#####',
+  _: '     |     |     |     |     |     |#####',
   '%': '##   |##  #|   # |  #  | #   |#  ##|   ##',
   '=': '     |     |#####|     |#####|     |     ',
   '<': '   # |  #  | #   |#    | #   |  #  |   # ',
@@ -98,7 +98,7 @@ export class Raster {
     const steps = Math.max(1, Math.ceil(length * 2));
     const half = (thickness - 1) / 2;
     for (let s = 0; s <= steps; s += 1) {
-      if (dash > 0 && Math.floor((s / 2) / dash) % 2 === 1) continue;
+      if (dash > 0 && Math.floor(s / 2 / dash) % 2 === 1) continue;
       const x = x0 + ((x1 - x0) * s) / steps;
       const y = y0 + ((y1 - y0) * s) / steps;
       this.rect(x - half, y - half, thickness, thickness, color);

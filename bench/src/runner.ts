@@ -53,7 +53,13 @@ export interface RawRun {
  * call starts after it; calls in flight are waited for) or until MAX_CALLS
  * have started, whichever is first.
  */
-export async function runRaw(concurrency: number, durationMs: number, maxCalls: number, operation: Operation, seqBase = 0): Promise<RawRun> {
+export async function runRaw(
+  concurrency: number,
+  durationMs: number,
+  maxCalls: number,
+  operation: Operation,
+  seqBase = 0,
+): Promise<RawRun> {
   const raw: RawRun = { latencies: [], failures: {}, samples: {}, started: 0, elapsedMs: 0 };
   const start = performance.now();
   const deadline = start + durationMs;
@@ -110,7 +116,13 @@ export function summarizeRuns(workload: string, concurrency: number, runs: reado
 }
 
 /** Runs one workload at one level as a single stretch. */
-export async function runLevel(workload: string, concurrency: number, durationMs: number, maxCalls: number, operation: Operation): Promise<LevelResult> {
+export async function runLevel(
+  workload: string,
+  concurrency: number,
+  durationMs: number,
+  maxCalls: number,
+  operation: Operation,
+): Promise<LevelResult> {
   return summarizeRuns(workload, concurrency, [await runRaw(concurrency, durationMs, maxCalls, operation)]);
 }
 

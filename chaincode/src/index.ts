@@ -37,13 +37,4 @@ export const contracts: (
   | typeof AuditContract
   | typeof MarketContract
   | typeof GovernanceContract
-)[] = [
-  ModelContract,
-  OfferingContract,
-  TokenContract,
-  LicenseContract,
-  RoyaltyContract,
-  AuditContract,
-  MarketContract,
-  GovernanceContract,
-];
+)[] = [ModelContract, OfferingContract, TokenContract, LicenseContract, RoyaltyContract, AuditContract, MarketContract, GovernanceContract];

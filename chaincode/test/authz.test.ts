@@ -1,6 +1,20 @@
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
-import { HOSPITAL, access, accountOf, buy, contracts, digest, meteredOffering, mint, people, person, publish, registerModel, standardSetup } from './support/world';
+import {
+  HOSPITAL,
+  access,
+  accountOf,
+  buy,
+  contracts,
+  digest,
+  meteredOffering,
+  mint,
+  people,
+  person,
+  publish,
+  registerModel,
+  standardSetup,
+} from './support/world';
 
 const identities: Record<string, FakeIdentity> = {
   'lab admin': people.labAdmin,
@@ -91,7 +105,10 @@ const cases: {
     allowed: ['lab admin'],
     setup: async (fabric) => {
       const parentId = await registerModel(fabric);
-      const childPolicy = JSON.stringify({ beneficiaries: [{ account: 'org::HospitalMSP', shareBps: 10000 }], parents: [{ modelId: parentId, shareBps: 2000 }] });
+      const childPolicy = JSON.stringify({
+        beneficiaries: [{ account: 'org::HospitalMSP', shareBps: 10000 }],
+        parents: [{ modelId: parentId, shareBps: 2000 }],
+      });
       const childId = await registerModel(fabric, childPolicy, people.hospitalAdmin);
       return (who) => fabric.submit(who, contracts.models, 'ConsentLineageChange', childId, parentId, '1000');
     },
@@ -172,8 +189,7 @@ const cases: {
     setup: async (fabric) => {
       const { offeringId } = await standardSetup(fabric);
       const purchase = await buy(fabric, offeringId, '5');
-      return (who) =>
-        fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', '', '');
+      return (who) => fabric.submit(who, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', '', '');
     },
   },
   {
@@ -356,7 +372,9 @@ describe('regulator reads', () => {
     const fabric = new FakeFabric();
     const proposalId = await proposal(fabric);
     const { modelId, licenseId } = await held(fabric);
-    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', licenseId, '10', '12', '')) as { listingId: string };
+    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', licenseId, '10', '12', '')) as {
+      listingId: string;
+    };
     const r = people.regulator;
     const queries: Promise<unknown>[] = [
       fabric.evaluate(r, contracts.market, 'GetListing', listing.listingId),
@@ -395,7 +413,14 @@ describe('regulator reads', () => {
       bookmark: string;
     };
     expect(first.records).toHaveLength(1);
-    const second = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'ListLicensesByHolder', HOSPITAL, '1', first.bookmark)) as {
+    const second = (await fabric.evaluate(
+      people.hospitalAdmin,
+      contracts.licenses,
+      'ListLicensesByHolder',
+      HOSPITAL,
+      '1',
+      first.bookmark,
+    )) as {
       records: unknown[];
     };
     expect(second.records).toHaveLength(1);

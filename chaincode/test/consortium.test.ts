@@ -13,14 +13,14 @@ interface Topology {
   readonly orgs: readonly { readonly mspId: string; readonly endorser: boolean }[];
 }
 
-describe('the chaincode\'s view of the endorsing orgs', () => {
+describe("the chaincode's view of the endorsing orgs", () => {
   const topology = JSON.parse(readFileSync(join(__dirname, '..', '..', 'network', 'topology.json'), 'utf8')) as Topology;
 
   it('names the orgs the topology marks as endorsers, in its order', () => {
     expect([...Endorsement.orgs]).toEqual(topology.orgs.filter((org) => org.endorser).map((org) => org.mspId));
   });
 
-  it('asks for the quorum of the chaincode definition\'s policy', () => {
+  it("asks for the quorum of the chaincode definition's policy", () => {
     expect(Endorsement.quorum).toBe(topology.chaincode.endorsementQuorum);
   });
 });

@@ -62,13 +62,29 @@ function recorder(): { transport: Transport; calls: Recorded[] } {
 }
 
 /** Sample arguments for every method of a client: the compiler insists on one entry per method. */
-type Samples<C> = { [K in keyof C as C[K] extends (...args: never[]) => Promise<unknown> ? K : never]: C[K] extends (...args: infer A) => Promise<unknown> ? A : never };
+type Samples<C> = {
+  [K in keyof C as C[K] extends (...args: never[]) => Promise<unknown> ? K : never]: C[K] extends (...args: infer A) => Promise<unknown>
+    ? A
+    : never;
+};
 
 const p = { pageSize: 10 };
 const w = { from: '2026-01-01T00:00:00Z' };
 const SAMPLES = {
   ModelClient: {
-    registerModel: [{ name: 'n', description: 'd', task: 't', intendedUse: 'u', version: '1', artifactSha256: 'a', artifactUri: 'u', inferenceEndpoint: 'e', royaltyPolicy: {} }],
+    registerModel: [
+      {
+        name: 'n',
+        description: 'd',
+        task: 't',
+        intendedUse: 'u',
+        version: '1',
+        artifactSha256: 'a',
+        artifactUri: 'u',
+        inferenceEndpoint: 'e',
+        royaltyPolicy: {},
+      },
+    ],
     addModelVersion: [{ modelId: 'm', version: '2', artifactSha256: 'a', artifactUri: 'u', inferenceEndpoint: 'e' }],
     setActiveVersion: ['m', '2'],
     setRoyaltyPolicy: ['m', {}],
@@ -121,7 +137,16 @@ const SAMPLES = {
   } satisfies Samples<AuditClient>,
   MarketClient: {
     listUnits: [{ licenseId: 'l', units: 1, askUnitPrice: 10 }],
-    listBundle: [{ items: [{ licenseId: 'l', units: 1 }, { licenseId: 'k', units: 2n }], askPrice: '30', reservedForMspId: 'HospitalMSP' }],
+    listBundle: [
+      {
+        items: [
+          { licenseId: 'l', units: 1 },
+          { licenseId: 'k', units: 2n },
+        ],
+        askPrice: '30',
+        reservedForMspId: 'HospitalMSP',
+      },
+    ],
     buyListing: [{ listingId: 's', payer: 'org' }],
     cancelListing: ['s'],
     transferUnits: [{ licenseId: 'l', units: 1, to: 'b' }],
@@ -132,7 +157,9 @@ const SAMPLES = {
     listTradesByAccount: ['a', w, p],
   } satisfies Samples<MarketClient>,
   GovernanceClient: {
-    createProposal: [{ modelId: 'm', change: { kind: 'activateVersion', version: '2' }, description: 'd', votingSeconds: 60, proposer: 'self' }],
+    createProposal: [
+      { modelId: 'm', change: { kind: 'activateVersion', version: '2' }, description: 'd', votingSeconds: 60, proposer: 'self' },
+    ],
     castVote: ['q', 'yes', 'self'],
     closeProposal: ['q'],
     executeProposal: ['q'],
@@ -155,26 +182,48 @@ async function callEveryMethod(client: object, samples: Record<string, readonly 
 }
 
 describe('the typed contract clients', () => {
-  const clients = [ModelClient, OfferingClient, TokenClient, LicenseClient, RoyaltyClient, AuditClient, MarketClient, GovernanceClient, BaselineClient];
+  const clients = [
+    ModelClient,
+    OfferingClient,
+    TokenClient,
+    LicenseClient,
+    RoyaltyClient,
+    AuditClient,
+    MarketClient,
+    GovernanceClient,
+    BaselineClient,
+  ];
 
   it('cover every contract the chaincode serves, and only those', () => {
     expect(new Set(Object.values(ContractName))).toEqual(new Set(byName.keys()));
   });
 
-  it.each(clients.map((c) => [c.name, c] as const))('%s calls only transactions its contract declares, with their arity and kind', async (_, Client) => {
-    const { transport, calls } = recorder();
-    const methods = await callEveryMethod(new Client(transport), SAMPLES[Client.name as keyof typeof SAMPLES]);
-    expect(calls.length).toBeGreaterThanOrEqual(methods);
-    for (const call of calls) {
-      const contract = byName.get(call.contract);
-      expect(contract).toBeDefined();
-      const transaction = declared(contract as new () => object).get(call.transaction);
-      expect({ call: `${call.contract}.${call.transaction}`, declared: transaction !== undefined }).toEqual({ call: `${call.contract}.${call.transaction}`, declared: true });
-      expect({ call: call.transaction, args: call.args.length }).toEqual({ call: call.transaction, args: (transaction?.parameters ?? []).length });
-      expect({ call: call.transaction, write: call.write }).toEqual({ call: call.transaction, write: transaction?.tag.includes('SUBMIT') ?? false });
-      expect(call.args.every((arg) => typeof arg === 'string')).toBe(true);
-    }
-  });
+  it.each(clients.map((c) => [c.name, c] as const))(
+    '%s calls only transactions its contract declares, with their arity and kind',
+    async (_, Client) => {
+      const { transport, calls } = recorder();
+      const methods = await callEveryMethod(new Client(transport), SAMPLES[Client.name as keyof typeof SAMPLES]);
+      expect(calls.length).toBeGreaterThanOrEqual(methods);
+      for (const call of calls) {
+        const contract = byName.get(call.contract);
+        expect(contract).toBeDefined();
+        const transaction = declared(contract as new () => object).get(call.transaction);
+        expect({ call: `${call.contract}.${call.transaction}`, declared: transaction !== undefined }).toEqual({
+          call: `${call.contract}.${call.transaction}`,
+          declared: true,
+        });
+        expect({ call: call.transaction, args: call.args.length }).toEqual({
+          call: call.transaction,
+          args: (transaction?.parameters ?? []).length,
+        });
+        expect({ call: call.transaction, write: call.write }).toEqual({
+          call: call.transaction,
+          write: transaction?.tag.includes('SUBMIT') ?? false,
+        });
+        expect(call.args.every((arg) => typeof arg === 'string')).toBe(true);
+      }
+    },
+  );
 
   it('reach every transaction the chaincode declares', async () => {
     const { transport, calls } = recorder();

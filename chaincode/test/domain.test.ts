@@ -25,17 +25,21 @@ describe('allocate', () => {
 
   it('never loses or invents a unit, for any amount and weights', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 12 }), (amount, raw) => {
-        const weights = raw.map(BigInt);
-        const total = weights.reduce((sum, weight) => sum + weight, 0n);
-        fc.pre(total > 0n);
-        const parts = allocate(amount, weights, total);
-        expect(parts.reduce((sum, part) => sum + part, 0n)).toBe(amount);
-        parts.forEach((part, index) => {
-          const exact = (amount * weights[index]) / total;
-          expect(part === exact || part === exact + 1n).toBe(true);
-        });
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 30n }),
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 12 }),
+        (amount, raw) => {
+          const weights = raw.map(BigInt);
+          const total = weights.reduce((sum, weight) => sum + weight, 0n);
+          fc.pre(total > 0n);
+          const parts = allocate(amount, weights, total);
+          expect(parts.reduce((sum, part) => sum + part, 0n)).toBe(amount);
+          parts.forEach((part, index) => {
+            const exact = (amount * weights[index]) / total;
+            expect(part === exact || part === exact + 1n).toBe(true);
+          });
+        },
+      ),
     );
   });
 
@@ -46,8 +50,24 @@ describe('allocate', () => {
 
 describe('splitRoyalty', () => {
   it('splits among beneficiaries by basis points', () => {
-    const payouts = splitRoyalty(100n, 'M', new Map([['M', policy([['a', 7000], ['b', 3000]])]]), 4);
-    expect(payouts.map((payout) => [payout.account, payout.amount])).toEqual([['a', 70n], ['b', 30n]]);
+    const payouts = splitRoyalty(
+      100n,
+      'M',
+      new Map([
+        [
+          'M',
+          policy([
+            ['a', 7000],
+            ['b', 3000],
+          ]),
+        ],
+      ]),
+      4,
+    );
+    expect(payouts.map((payout) => [payout.account, payout.amount])).toEqual([
+      ['a', 70n],
+      ['b', 30n],
+    ]);
   });
 
   it('passes parent shares up the lineage recursively', () => {
@@ -80,14 +100,28 @@ describe('splitRoyalty', () => {
 
   it('always pays out exactly the amount it was given', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.integer({ min: 1, max: 9999 }), fc.integer({ min: 0, max: 10000 }), (amount, first, parentShare) => {
-        const policies = new Map([
-          ['m', policy([['x', first], ['y', 10000 - first]], parentShare > 0 ? [['p', parentShare]] : [])],
-          ['p', policy([['z', 10000]])],
-        ]);
-        const payouts = splitRoyalty(amount, 'm', policies, 4);
-        expect(payouts.reduce((sum, payout) => sum + payout.amount, 0n)).toBe(amount);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 20n }),
+        fc.integer({ min: 1, max: 9999 }),
+        fc.integer({ min: 0, max: 10000 }),
+        (amount, first, parentShare) => {
+          const policies = new Map([
+            [
+              'm',
+              policy(
+                [
+                  ['x', first],
+                  ['y', 10000 - first],
+                ],
+                parentShare > 0 ? [['p', parentShare]] : [],
+              ),
+            ],
+            ['p', policy([['z', 10000]])],
+          ]);
+          const payouts = splitRoyalty(amount, 'm', policies, 4);
+          expect(payouts.reduce((sum, payout) => sum + payout.amount, 0n)).toBe(amount);
+        },
+      ),
     );
   });
 });
@@ -151,7 +185,9 @@ describe('terms', () => {
     const now = '2026-01-02T00:00:00.000Z';
     expect(code(() => assertEntitled(terms, license, caller('HospitalMSP', 'engineer'), now, 'research'))).toBe('FORBIDDEN');
     expect(code(() => assertEntitled(terms, license, caller('OtherMSP', 'practitioner'), now, 'research'))).toBe('FORBIDDEN');
-    expect(code(() => assertEntitled(terms, license, caller('HospitalMSP', 'practitioner'), now, 'marketing'))).toBe('PURPOSE_NOT_PERMITTED');
+    expect(code(() => assertEntitled(terms, license, caller('HospitalMSP', 'practitioner'), now, 'marketing'))).toBe(
+      'PURPOSE_NOT_PERMITTED',
+    );
     const holder = { ...caller('HospitalMSP', null), account: 'x509::HospitalMSP::' + 'a'.repeat(64) };
     expect(code(() => assertEntitled(terms, { ...license, holder: holder.account }, holder, now, 'research'))).toBe('OK');
   });

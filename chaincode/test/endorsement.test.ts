@@ -32,7 +32,7 @@ describe('key-level endorsement policies', () => {
   });
 });
 
-describe('no two orgs can move a third org\'s value', () => {
+describe("no two orgs can move a third org's value", () => {
   it('invalidates a mint endorsed by the hospital and the clinic, and commits it endorsed with the clearing org', async () => {
     const fabric = new FakeFabric();
     await mint(fabric, HOSPITAL, '100');
@@ -67,10 +67,18 @@ describe('no two orgs can move a third org\'s value', () => {
     expect(pair.commit([HOSPITAL_MSP, LAB_MSP])).toBe('ENDORSEMENT_POLICY_FAILURE');
   });
 
-  it('invalidates an access that consumes the hospital\'s units without the hospital, and commits it with the hospital', async () => {
+  it("invalidates an access that consumes the hospital's units without the hospital, and commits it with the hospital", async () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);
-    const purchase = (await fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '10', 'org', '')) as PurchaseRecord;
+    const purchase = (await fabric.submit(
+      people.hospitalAdmin,
+      contracts.licenses,
+      'PurchaseLicense',
+      offeringId,
+      '10',
+      'org',
+      '',
+    )) as PurchaseRecord;
     const args = [purchase.licenseId, '1', 'clinical-diagnosis', digest('request'), '0', '', ''];
     // Lot 0 gets its key (and the hospital's policy) with the first access.
     const first = await fabric.endorse(people.practitioner, contracts.licenses, 'RecordAccess', args);
@@ -95,11 +103,19 @@ describe('no two orgs can move a third org\'s value', () => {
     expect(racing.commit()).toBe('MVCC_READ_CONFLICT');
   });
 
-  it('pins the supply to the settlement org, balances and licences to their holders\' orgs', async () => {
+  it("pins the supply to the settlement org, balances and licences to their holders' orgs", async () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);
     await fabric.submit(people.issuer, contracts.token, 'Mint', accountOf(people.practitioner), '50', '');
-    const purchase = (await fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '3', 'org', '')) as PurchaseRecord;
+    const purchase = (await fabric.submit(
+      people.hospitalAdmin,
+      contracts.licenses,
+      'PurchaseLicense',
+      offeringId,
+      '3',
+      'org',
+      '',
+    )) as PurchaseRecord;
     const ownerOf = (key: string): string => decodeOwnerPolicy(fabric.ledger.keyPolicies.get(key) ?? new Uint8Array()).owner;
     expect(ownerOf('token/supply')).toBe(CLEARING_MSP);
     expect(ownerOf(`bal/${HOSPITAL}`)).toBe(HOSPITAL_MSP);

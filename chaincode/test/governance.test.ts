@@ -6,19 +6,53 @@ import { CLINIC, HOSPITAL, access, buy, contracts, digest, meteredOffering, mint
 const HOUR = 3600;
 
 /** A model with a second registered version, an offering, and units held by the hospital (60) and the clinic (40). */
-async function governed(fabric: FakeFabric): Promise<{ modelId: string; offeringId: string; hospital: PurchaseRecord; clinic: PurchaseRecord }> {
+async function governed(
+  fabric: FakeFabric,
+): Promise<{ modelId: string; offeringId: string; hospital: PurchaseRecord; clinic: PurchaseRecord }> {
   const modelId = await registerModel(fabric);
-  await fabric.submit(people.labEngineer, contracts.models, 'AddModelVersion', modelId, '2.0.0', digest('weights-2.0.0'), 's3://models/derm/2.0.0.onnx', 'http://127.0.0.1:8080/v2/models/derm-2');
+  await fabric.submit(
+    people.labEngineer,
+    contracts.models,
+    'AddModelVersion',
+    modelId,
+    '2.0.0',
+    digest('weights-2.0.0'),
+    's3://models/derm/2.0.0.onnx',
+    'http://127.0.0.1:8080/v2/models/derm-2',
+  );
   const offeringId = await publish(fabric, modelId, meteredOffering({ allowedMspIds: ['HospitalMSP', 'ClinicMSP'] }));
   await mint(fabric, HOSPITAL, '100000');
   await mint(fabric, CLINIC, '100000');
   const hospital = await buy(fabric, offeringId, '60');
-  const clinic = (await fabric.submit(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '40', 'org', '')) as PurchaseRecord;
+  const clinic = (await fabric.submit(
+    people.clinicAdmin,
+    contracts.licenses,
+    'PurchaseLicense',
+    offeringId,
+    '40',
+    'org',
+    '',
+  )) as PurchaseRecord;
   return { modelId, offeringId, hospital, clinic };
 }
 
-async function propose(fabric: FakeFabric, modelId: string, change: object, who: FakeIdentity = people.labAdmin, proposer = 'org'): Promise<ProposalRecord> {
-  return (await fabric.submit(who, contracts.governance, 'CreateProposal', modelId, JSON.stringify(change), 'Switch to the retrained weights', String(HOUR), proposer)) as ProposalRecord;
+async function propose(
+  fabric: FakeFabric,
+  modelId: string,
+  change: object,
+  who: FakeIdentity = people.labAdmin,
+  proposer = 'org',
+): Promise<ProposalRecord> {
+  return (await fabric.submit(
+    who,
+    contracts.governance,
+    'CreateProposal',
+    modelId,
+    JSON.stringify(change),
+    'Switch to the retrained weights',
+    String(HOUR),
+    proposer,
+  )) as ProposalRecord;
 }
 
 async function vote(fabric: FakeFabric, who: FakeIdentity, proposalId: string, choice: string): Promise<VoteRecord> {
@@ -34,14 +68,23 @@ describe('proposals', () => {
     const cast = await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
     expect(cast).toMatchObject({ voter: HOSPITAL, weight: '60', choice: 'yes' });
     await vote(fabric, people.clinicAdmin, proposal.proposalId, 'no');
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(/^VOTING_OPEN: /);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(
+      /^VOTING_OPEN: /,
+    );
     fabric.advance(HOUR);
-    const executed = (await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)) as { proposal: ProposalRecord };
+    const executed = (await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)) as {
+      proposal: ProposalRecord;
+    };
     expect(executed.proposal).toMatchObject({ state: 'executed', tally: { yes: '60', no: '40', abstain: '0', voters: 2 } });
-    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'ProposalExecuted', payload: { change: { kind: 'activateVersion', version: '2.0.0', previousVersion: '1.0.0' } } });
+    expect(fabric.ledger.events.at(-1)).toMatchObject({
+      name: 'ProposalExecuted',
+      payload: { change: { kind: 'activateVersion', version: '2.0.0', previousVersion: '1.0.0' } },
+    });
     const record = await access(fabric, hospital.licenseId);
     expect(record).toMatchObject({ version: '2.0.0', artifactSha256: digest('weights-2.0.0') });
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(/^PROPOSAL_NOT_EXECUTABLE: /);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(
+      /^PROPOSAL_NOT_EXECUTABLE: /,
+    );
   });
 
   it('changes the price of future sales only; licences already sold keep their frozen terms', async () => {
@@ -67,16 +110,36 @@ describe('proposals', () => {
     await vote(fabric, people.clinicAdmin, rejected.proposalId, 'yes');
     fabric.advance(HOUR);
     const model = fabric.ledger.state.get(`model/${modelId}`);
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', rejected.proposalId)).rejects.toThrow(/^PROPOSAL_REJECTED: /);
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', expired.proposalId)).rejects.toThrow(/^QUORUM_NOT_MET: /);
-    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', rejected.proposalId)).toMatchObject({ state: 'rejected' });
-    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', expired.proposalId)).toMatchObject({ state: 'expired' });
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', rejected.proposalId)).rejects.toThrow(
+      /^PROPOSAL_REJECTED: /,
+    );
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', expired.proposalId)).rejects.toThrow(
+      /^QUORUM_NOT_MET: /,
+    );
+    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', rejected.proposalId)).toMatchObject({
+      state: 'rejected',
+    });
+    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', expired.proposalId)).toMatchObject({
+      state: 'expired',
+    });
     expect(fabric.ledger.state.get(`model/${modelId}`)).toBe(model);
-    const byState = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'rejected', '', '')) as { records: ProposalRecord[] };
+    const byState = (await fabric.evaluate(
+      people.regulator,
+      contracts.governance,
+      'ListProposalsByModel',
+      modelId,
+      'rejected',
+      '',
+      '',
+    )) as { records: ProposalRecord[] };
     expect(byState.records.map((p) => p.proposalId)).toEqual([rejected.proposalId]);
-    const open = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'open', '', '')) as { records: ProposalRecord[] };
+    const open = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'open', '', '')) as {
+      records: ProposalRecord[];
+    };
     expect(open.records).toEqual([]);
-    const history = (await fabric.evaluate(people.regulator, contracts.governance, 'GetProposalHistory', rejected.proposalId, '', '')) as { records: unknown[] };
+    const history = (await fabric.evaluate(people.regulator, contracts.governance, 'GetProposalHistory', rejected.proposalId, '', '')) as {
+      records: unknown[];
+    };
     expect(history.records).toHaveLength(2);
   });
 
@@ -86,10 +149,23 @@ describe('proposals', () => {
     const byHolder = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' }, people.clinicAdmin);
     expect(byHolder.proposer).toBe(CLINIC);
     const before = fabric.ledger.snapshot();
-    await expect(propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' }, people.practitioner, 'self')).rejects.toThrow(/^BELOW_PROPOSAL_THRESHOLD: /);
-    await expect(propose(fabric, modelId, { kind: 'activateVersion', version: '9.9.9' })).rejects.toThrow(/^INVALID_ARGUMENT: change.version/);
+    await expect(propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' }, people.practitioner, 'self')).rejects.toThrow(
+      /^BELOW_PROPOSAL_THRESHOLD: /,
+    );
+    await expect(propose(fabric, modelId, { kind: 'activateVersion', version: '9.9.9' })).rejects.toThrow(
+      /^INVALID_ARGUMENT: change.version/,
+    );
     await expect(
-      fabric.submit(people.labAdmin, contracts.governance, 'CreateProposal', modelId, JSON.stringify({ kind: 'activateVersion', version: '2.0.0' }), 'x', '5', 'org'),
+      fabric.submit(
+        people.labAdmin,
+        contracts.governance,
+        'CreateProposal',
+        modelId,
+        JSON.stringify({ kind: 'activateVersion', version: '2.0.0' }),
+        'x',
+        '5',
+        'org',
+      ),
     ).rejects.toThrow(/^INVALID_ARGUMENT: votingSeconds/);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
@@ -101,7 +177,9 @@ describe('every kind of change applies on execution', () => {
     const proposal = await propose(fabric, modelId, change);
     await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
     fabric.advance(HOUR);
-    const executed = (await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)) as { change: Record<string, unknown> };
+    const executed = (await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)) as {
+      change: Record<string, unknown>;
+    };
     return executed.change;
   }
 
@@ -123,21 +201,35 @@ describe('every kind of change applies on execution', () => {
     await carry(fabric, modelId, { kind: 'setRoyaltyPolicy', royaltyPolicy: { beneficiaries: [{ account: CLINIC, shareBps: 10000 }] } });
     const after = await access(fabric, hospital.licenseId);
     expect(after.royalties).toEqual([{ account: CLINIC, amount: '10', modelId, depth: 0 }]);
-    const first = (await fabric.evaluate(people.regulator, contracts.licenses, 'GetAccessRecord', before.accessId)) as { royalties: unknown };
+    const first = (await fabric.evaluate(people.regulator, contracts.licenses, 'GetAccessRecord', before.accessId)) as {
+      royalties: unknown;
+    };
     expect(first.royalties).toEqual(before.royalties);
   });
 
   it('changes the governance policy that later proposals are decided by', async () => {
     const fabric = new FakeFabric();
     const { modelId } = await governed(fabric);
-    const policy = { quorumBps: 9000, approvalBps: 5000, proposalThresholdBps: 100, minVotingSeconds: 60, maxVotingSeconds: 86400, executionWindowSeconds: 3600 };
+    const policy = {
+      quorumBps: 9000,
+      approvalBps: 5000,
+      proposalThresholdBps: 100,
+      minVotingSeconds: 60,
+      maxVotingSeconds: 86400,
+      executionWindowSeconds: 3600,
+    };
     await carry(fabric, modelId, { kind: 'setGovernancePolicy', governancePolicy: policy });
-    expect(await fabric.evaluate(people.regulator, contracts.governance, 'GetGovernancePolicy', modelId)).toEqual({ modelId, governancePolicy: policy });
+    expect(await fabric.evaluate(people.regulator, contracts.governance, 'GetGovernancePolicy', modelId)).toEqual({
+      modelId,
+      governancePolicy: policy,
+    });
     // 60 of 100 units no longer make the 90 % quorum.
     const later = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
     await vote(fabric, people.hospitalAdmin, later.proposalId, 'yes');
     fabric.advance(HOUR);
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', later.proposalId)).rejects.toThrow(/^QUORUM_NOT_MET: /);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', later.proposalId)).rejects.toThrow(
+      /^QUORUM_NOT_MET: /,
+    );
   });
 });
 
@@ -150,7 +242,12 @@ describe('the execution window', () => {
     const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
     await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
     fabric.advance(HOUR);
-    const accepted = (await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)) as ProposalRecord;
+    const accepted = (await fabric.submit(
+      people.clinicAdmin,
+      contracts.governance,
+      'CloseProposal',
+      proposal.proposalId,
+    )) as ProposalRecord;
     expect(accepted.state).toBe('accepted');
     await expect(fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)).rejects.toThrow(
       /^VOTING_CLOSED: proposal .* is accepted and may be executed until /,
@@ -166,17 +263,21 @@ describe('the execution window', () => {
     expect(lapsed).toMatchObject({ state: 'lapsed', tally: accepted.tally });
     expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'ProposalClosed', payload: { state: 'lapsed' } });
     expect(fabric.ledger.state.get(`model/${modelId}`)).toBe(model);
-    const listed = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'lapsed', '', '')) as { records: ProposalRecord[] };
+    const listed = (await fabric.evaluate(people.regulator, contracts.governance, 'ListProposalsByModel', modelId, 'lapsed', '', '')) as {
+      records: ProposalRecord[];
+    };
     expect(listed.records.map((p) => p.proposalId)).toEqual([proposal.proposalId]);
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(/^PROPOSAL_NOT_EXECUTABLE: proposal .* is lapsed/);
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(
+      /^PROPOSAL_NOT_EXECUTABLE: proposal .* is lapsed/,
+    );
   });
 
   it('refuses an execution window shorter than a minute, naming the field', async () => {
     const fabric = new FakeFabric();
     const { modelId } = await governed(fabric);
-    await expect(propose(fabric, modelId, { kind: 'setGovernancePolicy', governancePolicy: { executionWindowSeconds: 59 } })).rejects.toThrow(
-      /^INVALID_ARGUMENT: change.governancePolicy.executionWindowSeconds /,
-    );
+    await expect(
+      propose(fabric, modelId, { kind: 'setGovernancePolicy', governancePolicy: { executionWindowSeconds: 59 } }),
+    ).rejects.toThrow(/^INVALID_ARGUMENT: change.governancePolicy.executionWindowSeconds /);
   });
 
   it('lapses a proposal that nobody closed or executed in time, on its first close', async () => {
@@ -185,8 +286,12 @@ describe('the execution window', () => {
     const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
     await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
     fabric.advance(HOUR + WEEK);
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(/^PROPOSAL_NOT_EXECUTABLE: /);
-    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)).toMatchObject({ state: 'lapsed' });
+    await expect(fabric.submit(people.labAdmin, contracts.governance, 'ExecuteProposal', proposal.proposalId)).rejects.toThrow(
+      /^PROPOSAL_NOT_EXECUTABLE: /,
+    );
+    expect(await fabric.submit(people.clinicAdmin, contracts.governance, 'CloseProposal', proposal.proposalId)).toMatchObject({
+      state: 'lapsed',
+    });
   });
 });
 
@@ -213,7 +318,9 @@ describe('voting weight', () => {
     }
     const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
     const before = fabric.ledger.snapshot();
-    await expect(vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).rejects.toThrow(/^CONFLICT: org::HospitalMSP holds more than 200 licences of model /);
+    await expect(vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).rejects.toThrow(
+      /^CONFLICT: org::HospitalMSP holds more than 200 licences of model /,
+    );
     expect(fabric.ledger.snapshot()).toEqual(before);
     expect(await vote(fabric, people.clinicAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '40' });
   });
@@ -231,7 +338,12 @@ describe('voting weight', () => {
     }
     await access(fabric, hospital.licenseId);
     const reindex = (after: string): Promise<{ scanned: number; indexed: number; dropped: number; next: string }> =>
-      fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', after) as Promise<{ scanned: number; indexed: number; dropped: number; next: string }>;
+      fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', after) as Promise<{
+        scanned: number;
+        indexed: number;
+        dropped: number;
+        next: string;
+      }>;
     const first = await reindex('');
     expect(first).toMatchObject({ scanned: 200 });
     expect(first.next).not.toBe('');
@@ -251,8 +363,15 @@ describe('voting weight', () => {
     expect(indexKey).toBeDefined();
     fabric.ledger.state.delete(indexKey as string);
     const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
-    await expect(vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).rejects.toThrow(/^INSUFFICIENT_UNITS: org::HospitalMSP holds no unused units/);
-    expect(await fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', '')).toMatchObject({ scanned: 1, indexed: 1, dropped: 0, next: '' });
+    await expect(vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).rejects.toThrow(
+      /^INSUFFICIENT_UNITS: org::HospitalMSP holds no unused units/,
+    );
+    expect(await fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', '')).toMatchObject({
+      scanned: 1,
+      indexed: 1,
+      dropped: 0,
+      next: '',
+    });
     expect(await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes')).toMatchObject({ weight: '60' });
   });
 
@@ -261,8 +380,12 @@ describe('voting weight', () => {
     await governed(fabric);
     const before = fabric.ledger.snapshot();
     await expect(fabric.submit(people.practitioner, contracts.governance, 'ReindexHoldings', 'org', '')).rejects.toThrow(/^FORBIDDEN: /);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', 'bad/id')).rejects.toThrow(/^INVALID_ARGUMENT: after /);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'everyone', '')).rejects.toThrow(/^INVALID_ARGUMENT: holder /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'org', 'bad/id')).rejects.toThrow(
+      /^INVALID_ARGUMENT: after /,
+    );
+    await expect(fabric.submit(people.hospitalAdmin, contracts.governance, 'ReindexHoldings', 'everyone', '')).rejects.toThrow(
+      /^INVALID_ARGUMENT: holder /,
+    );
     await expect(fabric.submit(people.regulator, contracts.governance, 'ReindexHoldings', 'self', '')).rejects.toThrow(/^FORBIDDEN: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
@@ -290,13 +413,25 @@ describe('votes', () => {
     const proposal = await propose(fabric, modelId, { kind: 'activateVersion', version: '2.0.0' });
     await vote(fabric, people.hospitalAdmin, proposal.proposalId, 'yes');
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', hospital.licenseId, '10', '12', '')).rejects.toThrow(/^UNITS_LOCKED: /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', hospital.licenseId, '10', '12', '')).rejects.toThrow(
+      /^UNITS_LOCKED: /,
+    );
     await expect(
-      fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', hospital.licenseId, '10', `x509::HospitalMSP::${'0'.repeat(64)}`, ''),
+      fabric.submit(
+        people.hospitalAdmin,
+        contracts.market,
+        'TransferUnits',
+        hospital.licenseId,
+        '10',
+        `x509::HospitalMSP::${'0'.repeat(64)}`,
+        '',
+      ),
     ).rejects.toThrow(/^UNITS_LOCKED: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
     fabric.advance(HOUR);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', hospital.licenseId, '10', '12', '')).resolves.toMatchObject({ status: 'open' });
+    await expect(
+      fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', hospital.licenseId, '10', '12', ''),
+    ).resolves.toMatchObject({ status: 'open' });
   });
 
   it('commits concurrent votes on one proposal without a conflict', async () => {
@@ -308,8 +443,12 @@ describe('votes', () => {
       await fabric.endorse(people.clinicAdmin, contracts.governance, 'CastVote', [proposal.proposalId, 'abstain', 'org']),
     ];
     expect(endorsements.map((endorsement) => endorsement.commit())).toEqual(['VALID', 'VALID']);
-    const votes = (await fabric.evaluate(people.regulator, contracts.governance, 'ListVotes', proposal.proposalId, '', '')) as { records: VoteRecord[] };
+    const votes = (await fabric.evaluate(people.regulator, contracts.governance, 'ListVotes', proposal.proposalId, '', '')) as {
+      records: VoteRecord[];
+    };
     expect(votes.records.map((v) => v.weight).sort()).toEqual(['40', '60']);
-    expect(await fabric.evaluate(people.regulator, contracts.governance, 'GetProposal', proposal.proposalId)).toMatchObject({ tally: { yes: '60', abstain: '40', no: '0' } });
+    expect(await fabric.evaluate(people.regulator, contracts.governance, 'GetProposal', proposal.proposalId)).toMatchObject({
+      tally: { yes: '60', abstain: '40', no: '0' },
+    });
   });
 });

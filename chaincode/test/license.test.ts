@@ -183,9 +183,9 @@ describe('purchase and access', () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);
     await mint(fabric, 'org::LabMSP', '1000');
-    await expect(
-      fabric.submit(people.labAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'org', ''),
-    ).rejects.toThrow(/^FORBIDDEN: offering .* may only be held by HospitalMSP, not LabMSP/);
+    await expect(fabric.submit(people.labAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'org', '')).rejects.toThrow(
+      /^FORBIDDEN: offering .* may only be held by HospitalMSP, not LabMSP/,
+    );
   });
 
   it('keeps the terms a licence was bought under', async () => {
@@ -302,7 +302,18 @@ describe('purchase and access', () => {
     const purchase = await buy(fabric, offeringId, '2');
     const before = totals(fabric);
     const served = (artifact: string): Promise<unknown> =>
-      fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', purchase.licenseId, '1', 'research', digest('q'), '', artifact, '');
+      fabric.submit(
+        people.practitioner,
+        contracts.licenses,
+        'RecordAccess',
+        purchase.licenseId,
+        '1',
+        'research',
+        digest('q'),
+        '',
+        artifact,
+        '',
+      );
 
     await expect(served(digest('weights-0.9.0'))).rejects.toThrow(
       /^ARTIFACT_MISMATCH: model .* serves version 1\.0\.0 with artifact [0-9a-f]{64}, not [0-9a-f]{64}/,
@@ -360,7 +371,9 @@ describe('settling an expired term licence', () => {
     // The fake clock also ticks one second per transaction.
     fabric.advance(3000);
     const before = fabric.ledger.snapshot();
-    await expect(settle(fabric, licenseId)).rejects.toThrow(/^CONFLICT: licence .* expires at 2026-01-01T\S+; it can be settled from then on/);
+    await expect(settle(fabric, licenseId)).rejects.toThrow(
+      /^CONFLICT: licence .* expires at 2026-01-01T\S+; it can be settled from then on/,
+    );
     await expect(settle(fabric, metered.licenseId)).rejects.toThrow(/^CONFLICT: licence .* is metered and never expires/);
     await expect(settle(fabric, 'L-missing')).rejects.toThrow(/^INVALID_ARGUMENT: licenseId refers to no licence/);
     await expect(settle(fabric, 'bad id!')).rejects.toThrow(/^INVALID_ARGUMENT: licenseId /);
@@ -371,7 +384,9 @@ describe('settling an expired term licence', () => {
 
   it('settles units that come back from a listing cancelled after the expiry', async () => {
     const { fabric, licenseId } = await expiring();
-    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', licenseId, '4', '12', '')) as { listingId: string };
+    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', licenseId, '4', '12', '')) as {
+      listingId: string;
+    };
     fabric.advance(3600);
     expect(await settle(fabric, licenseId)).toMatchObject({ units: '3', refund: '30' });
     await fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId);
@@ -490,7 +505,9 @@ describe('royalty claims', () => {
 });
 
 describe('audit queries', () => {
-  async function withAccesses(count: number): Promise<{ fabric: FakeFabric; modelId: string; offeringId: string; records: AccessRecord[] }> {
+  async function withAccesses(
+    count: number,
+  ): Promise<{ fabric: FakeFabric; modelId: string; offeringId: string; records: AccessRecord[] }> {
     const fabric = new FakeFabric();
     const { modelId, offeringId } = await standardSetup(fabric);
     const purchase = await buy(fabric, offeringId, '100');
@@ -587,7 +604,10 @@ describe('audit queries', () => {
       await buy(fabric, offeringId, '1');
     }
     const page = (bookmark: string): Promise<{ records: { value: { amount: string } }[]; bookmark: string }> =>
-      fabric.evaluate(people.regulator, contracts.token, 'GetBalanceHistory', HOSPITAL, '2', bookmark) as Promise<{ records: { value: { amount: string } }[]; bookmark: string }>;
+      fabric.evaluate(people.regulator, contracts.token, 'GetBalanceHistory', HOSPITAL, '2', bookmark) as Promise<{
+        records: { value: { amount: string } }[];
+        bookmark: string;
+      }>;
     const amounts: string[] = [];
     let bookmark = '';
     let pages = 0;

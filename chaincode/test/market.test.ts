@@ -40,7 +40,9 @@ async function balance(fabric: FakeFabric, account: string): Promise<bigint> {
 }
 
 async function unclaimed(fabric: FakeFabric, account: string): Promise<bigint> {
-  return BigInt(((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string }).unclaimed);
+  return BigInt(
+    ((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string }).unclaimed,
+  );
 }
 
 describe('listing units', () => {
@@ -50,7 +52,10 @@ describe('listing units', () => {
     const listing = await list(fabric, purchase.licenseId, '40', '12');
     expect(listing).toMatchObject({ seller: HOSPITAL, status: 'open', bundle: false, askUnitPrice: '12' });
     expect(listing.items[0]).toMatchObject({ licenseId: purchase.licenseId, units: '40', remaining: '40', unitPrice: '10' });
-    const license = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', purchase.licenseId)) as Record<string, string>;
+    const license = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', purchase.licenseId)) as Record<
+      string,
+      string
+    >;
     expect(license).toMatchObject({ remainingUnits: '60', movedUnits: '40', consumedUnits: '0', escrow: '600' });
     await expect(access(fabric, purchase.licenseId, people.practitioner, '61')).rejects.toThrow(/^INSUFFICIENT_UNITS: /);
     expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'ListingCreated', payload: listing });
@@ -69,8 +74,12 @@ describe('listing units', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalEngineer, contracts.market, 'ListUnits', purchase.licenseId, '1', '12', '')).rejects.toThrow(/^FORBIDDEN: /);
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'ListUnits', purchase.licenseId, '1', '12', '')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.submit(people.hospitalEngineer, contracts.market, 'ListUnits', purchase.licenseId, '1', '12', '')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'ListUnits', purchase.licenseId, '1', '12', '')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
     await expect(list(fabric, purchase.licenseId, '101', '12')).rejects.toThrow(/^INSUFFICIENT_UNITS: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
@@ -92,7 +101,15 @@ describe('buying a listing', () => {
     const fabric = new FakeFabric();
     const { modelId, purchase } = await market(fabric);
     const listing = await list(fabric, purchase.licenseId, '40', '12');
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '25', 'org', '')) as TradeRecord;
+    const trade = (await fabric.submit(
+      people.clinicAdmin,
+      contracts.market,
+      'BuyListing',
+      listing.listingId,
+      '25',
+      'org',
+      '',
+    )) as TradeRecord;
     expect(trade).toMatchObject({ seller: HOSPITAL, buyer: CLINIC, price: '300', royalty: '30', proceeds: '270' });
     expect(trade.royalties).toEqual([
       { account: LAB, amount: '21', modelId, depth: 0 },
@@ -122,11 +139,23 @@ describe('buying a listing', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
     const listing = await list(fabric, purchase.licenseId, '10', '2');
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org', '')) as TradeRecord;
+    const trade = (await fabric.submit(
+      people.clinicAdmin,
+      contracts.market,
+      'BuyListing',
+      listing.listingId,
+      '',
+      'org',
+      '',
+    )) as TradeRecord;
     expect(trade).toMatchObject({ price: '20', royalty: '10', proceeds: '10' });
     expect(trade.items[0]).toMatchObject({ escrow: '100', royaltyBase: '100', resaleRoyaltyBps: 1000 });
-    expect(((await fabric.evaluate(people.regulator, contracts.market, 'GetListing', listing.listingId)) as ListingRecord).status).toBe('sold');
-    expect(await fabric.evaluate(people.regulator, contracts.market, 'ListOpenListingsByModel', trade.items[0].modelId, '', '')).toMatchObject({ records: [] });
+    expect(((await fabric.evaluate(people.regulator, contracts.market, 'GetListing', listing.listingId)) as ListingRecord).status).toBe(
+      'sold',
+    );
+    expect(
+      await fabric.evaluate(people.regulator, contracts.market, 'ListOpenListingsByModel', trade.items[0].modelId, '', ''),
+    ).toMatchObject({ records: [] });
     expectConserved(fabric);
   });
 
@@ -138,12 +167,24 @@ describe('buying a listing', () => {
     const listing = await list(fabric, purchase.licenseId, '10', '12');
     const reserved = await list(fabric, purchase.licenseId, '10', '12', 'BaseMSP');
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(/^FORBIDDEN: licence terms/);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(/^INVALID_ARGUMENT: payer/);
-    await expect(fabric.submit(people.labAdmin, contracts.market, 'BuyListing', reserved.listingId, '1', 'org', '')).rejects.toThrow(/^FORBIDDEN: listing .* is reserved for BaseMSP/);
-    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '11', 'self', '')).rejects.toThrow(/^INSUFFICIENT_UNITS: /);
-    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '1', 'self', '')).rejects.toThrow(/^INSUFFICIENT_FUNDS: /);
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', 'LS-missing', '1', 'org', '')).rejects.toThrow(/^LISTING_NOT_FOUND: /);
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(
+      /^FORBIDDEN: licence terms/,
+    );
+    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(
+      /^INVALID_ARGUMENT: payer/,
+    );
+    await expect(fabric.submit(people.labAdmin, contracts.market, 'BuyListing', reserved.listingId, '1', 'org', '')).rejects.toThrow(
+      /^FORBIDDEN: listing .* is reserved for BaseMSP/,
+    );
+    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '11', 'self', '')).rejects.toThrow(
+      /^INSUFFICIENT_UNITS: /,
+    );
+    await expect(fabric.submit(people.practitioner, contracts.market, 'BuyListing', listing.listingId, '1', 'self', '')).rejects.toThrow(
+      /^INSUFFICIENT_FUNDS: /,
+    );
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', 'LS-missing', '1', 'org', '')).rejects.toThrow(
+      /^LISTING_NOT_FOUND: /,
+    );
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
@@ -171,13 +212,23 @@ describe('cancelling a listing', () => {
     await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '25', 'org', '');
     const cancelled = (await fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId)) as ListingRecord;
     expect(cancelled.status).toBe('cancelled');
-    expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'ListingCancelled', payload: { returned: [{ licenseId: purchase.licenseId, units: '15' }] } });
-    const license = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', purchase.licenseId)) as Record<string, string>;
+    expect(fabric.ledger.events.at(-1)).toMatchObject({
+      name: 'ListingCancelled',
+      payload: { returned: [{ licenseId: purchase.licenseId, units: '15' }] },
+    });
+    const license = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', purchase.licenseId)) as Record<
+      string,
+      string
+    >;
     expect(license).toMatchObject({ remainingUnits: '75', movedUnits: '25', consumedUnits: '0', escrow: '750' });
     expectConserved(fabric);
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId)).rejects.toThrow(/^LISTING_CLOSED: /);
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(/^LISTING_CLOSED: /);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'CancelListing', listing.listingId)).rejects.toThrow(
+      /^LISTING_CLOSED: /,
+    );
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '1', 'org', '')).rejects.toThrow(
+      /^LISTING_CLOSED: /,
+    );
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
@@ -195,9 +246,20 @@ describe('transferring units', () => {
   it('moves units free of charge to another account of the same org, with their escrow and frozen terms', async () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
-    const transfer = (await fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner), '')) as TransferRecord;
+    const transfer = (await fabric.submit(
+      people.hospitalAdmin,
+      contracts.market,
+      'TransferUnits',
+      purchase.licenseId,
+      '5',
+      accountOf(people.practitioner),
+      '',
+    )) as TransferRecord;
     expect(transfer).toMatchObject({ from: HOSPITAL, to: accountOf(people.practitioner), units: '5', escrow: '50' });
-    const received = (await fabric.evaluate(people.practitioner, contracts.licenses, 'GetLicense', transfer.toLicenseId)) as { license: { termsHash: string }; remainingUnits: string };
+    const received = (await fabric.evaluate(people.practitioner, contracts.licenses, 'GetLicense', transfer.toLicenseId)) as {
+      license: { termsHash: string };
+      remainingUnits: string;
+    };
     expect(received).toMatchObject({ license: { termsHash: purchase.termsHash }, remainingUnits: '5' });
     expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'UnitsTransferred', payload: transfer });
     expectConserved(fabric);
@@ -207,7 +269,9 @@ describe('transferring units', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric);
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', CLINIC, '')).rejects.toThrow(/^TRANSFER_RESTRICTED: /);
+    await expect(
+      fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', CLINIC, ''),
+    ).rejects.toThrow(/^TRANSFER_RESTRICTED: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
@@ -215,7 +279,9 @@ describe('transferring units', () => {
     const fabric = new FakeFabric();
     const { purchase } = await market(fabric, { transferable: false });
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner), '')).rejects.toThrow(/^NOT_TRANSFERABLE: /);
+    await expect(
+      fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', purchase.licenseId, '5', accountOf(people.practitioner), ''),
+    ).rejects.toThrow(/^NOT_TRANSFERABLE: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 });
@@ -232,8 +298,18 @@ describe('bundles', () => {
     ]);
     const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListBundle', items, '800', '')) as ListingRecord;
     expect(listing).toMatchObject({ bundle: true, askPrice: '800' });
-    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '5', 'org', '')).rejects.toThrow(/^INVALID_ARGUMENT: units/);
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org', '')) as TradeRecord;
+    await expect(fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '5', 'org', '')).rejects.toThrow(
+      /^INVALID_ARGUMENT: units/,
+    );
+    const trade = (await fabric.submit(
+      people.clinicAdmin,
+      contracts.market,
+      'BuyListing',
+      listing.listingId,
+      '',
+      'org',
+      '',
+    )) as TradeRecord;
     expect(trade).toMatchObject({ price: '800', royalty: '80', proceeds: '720' });
     expect(trade.items.map((item) => item.price)).toEqual(['200', '600']);
     expect(trade.items.map((item) => item.units)).toEqual(['10', '10']);
@@ -242,7 +318,7 @@ describe('bundles', () => {
 });
 
 describe('market queries', () => {
-  it('pages open listings by model, lists a seller\'s listings and the trade history', async () => {
+  it("pages open listings by model, lists a seller's listings and the trade history", async () => {
     const fabric = new FakeFabric();
     const { modelId, purchase } = await market(fabric);
     const listings = [];
@@ -250,16 +326,31 @@ describe('market queries', () => {
       listings.push(await list(fabric, purchase.licenseId, '5', '12'));
     }
     await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listings[0].listingId, '', 'org', '');
-    const page = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListOpenListingsByModel', modelId, '1', '')) as { records: ListingRecord[]; bookmark: string };
+    const page = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListOpenListingsByModel', modelId, '1', '')) as {
+      records: ListingRecord[];
+      bookmark: string;
+    };
     expect(page.records).toHaveLength(1);
-    const rest = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListOpenListingsByModel', modelId, '10', page.bookmark)) as { records: ListingRecord[] };
-    expect([...page.records, ...rest.records].map((listing) => listing.listingId).sort()).toEqual([listings[1].listingId, listings[2].listingId].sort());
-    const mine = (await fabric.evaluate(people.hospitalAdmin, contracts.market, 'ListListingsBySeller', HOSPITAL, '', '')) as { records: ListingRecord[] };
+    const rest = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListOpenListingsByModel', modelId, '10', page.bookmark)) as {
+      records: ListingRecord[];
+    };
+    expect([...page.records, ...rest.records].map((listing) => listing.listingId).sort()).toEqual(
+      [listings[1].listingId, listings[2].listingId].sort(),
+    );
+    const mine = (await fabric.evaluate(people.hospitalAdmin, contracts.market, 'ListListingsBySeller', HOSPITAL, '', '')) as {
+      records: ListingRecord[];
+    };
     expect(mine.records).toHaveLength(3);
-    const trades = (await fabric.evaluate(people.labAdmin, contracts.market, 'ListTradesByModel', modelId, '', '', '', '')) as { records: TradeRecord[] };
+    const trades = (await fabric.evaluate(people.labAdmin, contracts.market, 'ListTradesByModel', modelId, '', '', '', '')) as {
+      records: TradeRecord[];
+    };
     expect(trades.records.map((trade) => trade.buyer)).toEqual([CLINIC]);
-    const clinicTrades = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListTradesByAccount', CLINIC, '', '', '', '')) as { records: TradeRecord[] };
+    const clinicTrades = (await fabric.evaluate(people.clinicAdmin, contracts.market, 'ListTradesByAccount', CLINIC, '', '', '', '')) as {
+      records: TradeRecord[];
+    };
     expect(clinicTrades.records).toHaveLength(1);
-    await expect(fabric.evaluate(people.clinicAdmin, contracts.market, 'ListTradesByModel', modelId, '', '', '', '')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.evaluate(people.clinicAdmin, contracts.market, 'ListTradesByModel', modelId, '', '', '', '')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
   });
 });

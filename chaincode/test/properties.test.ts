@@ -2,7 +2,22 @@ import fc from 'fast-check';
 import type { AccessRecord, ListingRecord, ProposalRecord, PurchaseRecord, TradeRecord, TransferRecord } from '../src/domain/records';
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
-import { CLINIC, DATA_PROVIDER, HOSPITAL, LAB, accountOf, contracts, digest, meteredOffering, people, person, publish, registerModel, totals, unpinnedOwnedKeys } from './support/world';
+import {
+  CLINIC,
+  DATA_PROVIDER,
+  HOSPITAL,
+  LAB,
+  accountOf,
+  contracts,
+  digest,
+  meteredOffering,
+  people,
+  person,
+  publish,
+  registerModel,
+  totals,
+  unpinnedOwnedKeys,
+} from './support/world';
 
 type Step =
   | { readonly kind: 'mint'; readonly amount: number; readonly toPractitioner: boolean }
@@ -23,7 +38,11 @@ type Step =
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('refund' as const), access: fc.nat() }),
-  fc.record({ kind: fc.constant('policy' as const), resaleRoyaltyBps: fc.integer({ min: 0, max: 10000 }), parentShareBps: fc.integer({ min: 1, max: 3000 }) }),
+  fc.record({
+    kind: fc.constant('policy' as const),
+    resaleRoyaltyBps: fc.integer({ min: 0, max: 10000 }),
+    parentShareBps: fc.integer({ min: 1, max: 3000 }),
+  }),
   fc.record({ kind: fc.constant('mint' as const), amount: fc.integer({ min: 1, max: 5000 }), toPractitioner: fc.boolean() }),
   fc.record({ kind: fc.constant('purchase' as const), units: fc.integer({ min: 1, max: 400 }), offering: fc.integer({ min: 0, max: 2 }) }),
   fc.record({
@@ -33,14 +52,28 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     who: fc.integer({ min: 0, max: 2 }),
     hint: fc.nat({ max: 300 }),
   }),
-  fc.record({ kind: fc.constant('claim' as const), beneficiary: fc.integer({ min: 0, max: 2 }), waitSeconds: fc.integer({ min: 0, max: 20 }) }),
+  fc.record({
+    kind: fc.constant('claim' as const),
+    beneficiary: fc.integer({ min: 0, max: 2 }),
+    waitSeconds: fc.integer({ min: 0, max: 20 }),
+  }),
   fc.record({ kind: fc.constant('transfer' as const), amount: fc.integer({ min: 1, max: 3000 }) }),
-  fc.record({ kind: fc.constant('list' as const), license: fc.nat(), units: fc.integer({ min: 1, max: 60 }), ask: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({
+    kind: fc.constant('list' as const),
+    license: fc.nat(),
+    units: fc.integer({ min: 1, max: 60 }),
+    ask: fc.integer({ min: 1, max: 30 }),
+  }),
   fc.record({ kind: fc.constant('buy' as const), listing: fc.nat(), units: fc.integer({ min: 0, max: 30 }), clinic: fc.boolean() }),
   fc.record({ kind: fc.constant('cancel' as const), listing: fc.nat() }),
   fc.record({ kind: fc.constant('give' as const), license: fc.nat(), units: fc.integer({ min: 1, max: 20 }) }),
   fc.record({ kind: fc.constant('propose' as const), version: fc.boolean() }),
-  fc.record({ kind: fc.constant('vote' as const), proposal: fc.nat(), who: fc.integer({ min: 0, max: 2 }), choice: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({
+    kind: fc.constant('vote' as const),
+    proposal: fc.nat(),
+    who: fc.integer({ min: 0, max: 2 }),
+    choice: fc.integer({ min: 0, max: 2 }),
+  }),
   fc.record({ kind: fc.constant('execute' as const), proposal: fc.nat(), waitSeconds: fc.integer({ min: 0, max: 4000 }) }),
   fc.record({ kind: fc.constant('settle' as const), license: fc.nat(), waitSeconds: fc.integer({ min: 0, max: 4000 }) }),
 );
@@ -69,12 +102,25 @@ describe('conservation under random sequences', () => {
             resaleRoyaltyBps: 1500,
           }),
         );
-        await fabric.submit(people.labEngineer, contracts.models, 'AddModelVersion', modelId, '2.0.0', digest('v2'), 's3://m/v2', 'http://serve/v2');
+        await fabric.submit(
+          people.labEngineer,
+          contracts.models,
+          'AddModelVersion',
+          modelId,
+          '2.0.0',
+          digest('v2'),
+          's3://m/v2',
+          'http://serve/v2',
+        );
         await fabric.submit(people.issuer, contracts.token, 'Mint', CLINIC, '50000', '');
         const offerings = [
           await publish(fabric, modelId, meteredOffering({ unitPrice: '7', supplyCap: '600' })),
           await publish(fabric, modelId, meteredOffering({ unitPrice: '13', supplyCap: '300', allowedMspIds: [] })),
-          await publish(fabric, modelId, meteredOffering({ kind: 'term', termSeconds: 3600, unitPrice: '5', supplyCap: '400', allowedMspIds: [] })),
+          await publish(
+            fabric,
+            modelId,
+            meteredOffering({ kind: 'term', termSeconds: 3600, unitPrice: '5', supplyCap: '400', allowedMspIds: [] }),
+          ),
         ];
         const users: FakeIdentity[] = [people.practitioner, people.practitioner2, person('HospitalMSP', 'dr-3', 'practitioner')];
         const claimants: [FakeIdentity, string][] = [
@@ -95,7 +141,14 @@ describe('conservation under random sequences', () => {
           try {
             switch (current.kind) {
               case 'mint':
-                await fabric.submit(people.issuer, contracts.token, 'Mint', current.toPractitioner ? accountOf(people.practitioner) : HOSPITAL, String(current.amount), '');
+                await fabric.submit(
+                  people.issuer,
+                  contracts.token,
+                  'Mint',
+                  current.toPractitioner ? accountOf(people.practitioner) : HOSPITAL,
+                  String(current.amount),
+                  '',
+                );
                 break;
               case 'purchase': {
                 const purchase = (await fabric.submit(
@@ -116,7 +169,7 @@ describe('conservation under random sequences', () => {
                     users[current.who],
                     contracts.licenses,
                     'RecordAccess',
-                          licenses[current.license % licenses.length],
+                    licenses[current.license % licenses.length],
                     String(current.units),
                     'research',
                     digest(String(current.hint)),
@@ -135,7 +188,15 @@ describe('conservation under random sequences', () => {
                 break;
               }
               case 'transfer':
-                await fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', accountOf(people.practitioner), String(current.amount), '');
+                await fabric.submit(
+                  people.hospitalAdmin,
+                  contracts.token,
+                  'Transfer',
+                  'org',
+                  accountOf(people.practitioner),
+                  String(current.amount),
+                  '',
+                );
                 break;
               case 'list':
                 if (licenses.length > 0) {
@@ -186,7 +247,9 @@ describe('conservation under random sequences', () => {
                 }
                 break;
               case 'propose': {
-                const change = current.version ? { kind: 'activateVersion', version: '2.0.0' } : { kind: 'setPrice', offeringId: offerings[0], unitPrice: '9' };
+                const change = current.version
+                  ? { kind: 'activateVersion', version: '2.0.0' }
+                  : { kind: 'setPrice', offeringId: offerings[0], unitPrice: '9' };
                 const proposal = (await fabric.submit(
                   people.labAdmin,
                   contracts.governance,
@@ -203,18 +266,36 @@ describe('conservation under random sequences', () => {
               case 'vote':
                 if (proposals.length > 0) {
                   const [who, voter] = voters[current.who];
-                  await fabric.submit(who, contracts.governance, 'CastVote', proposals[current.proposal % proposals.length], ['yes', 'no', 'abstain'][current.choice], voter);
+                  await fabric.submit(
+                    who,
+                    contracts.governance,
+                    'CastVote',
+                    proposals[current.proposal % proposals.length],
+                    ['yes', 'no', 'abstain'][current.choice],
+                    voter,
+                  );
                 }
                 break;
               case 'execute':
                 if (proposals.length > 0) {
                   fabric.advance(current.waitSeconds);
-                  await fabric.submit(people.clinicAdmin, contracts.governance, 'ExecuteProposal', proposals[current.proposal % proposals.length]);
+                  await fabric.submit(
+                    people.clinicAdmin,
+                    contracts.governance,
+                    'ExecuteProposal',
+                    proposals[current.proposal % proposals.length],
+                  );
                 }
                 break;
               case 'refund':
                 if (accesses.length > 0) {
-                  await fabric.submit(people.labEngineer, contracts.licenses, 'RefundAccess', accesses[current.access % accesses.length], 'the model failed');
+                  await fabric.submit(
+                    people.labEngineer,
+                    contracts.licenses,
+                    'RefundAccess',
+                    accesses[current.access % accesses.length],
+                    'the model failed',
+                  );
                 }
                 break;
               case 'policy':
@@ -237,7 +318,12 @@ describe('conservation under random sequences', () => {
               case 'settle':
                 if (licenses.length > 0) {
                   fabric.advance(current.waitSeconds);
-                  await fabric.submit(people.clinicAdmin, contracts.licenses, 'SettleExpiredLicense', licenses[current.license % licenses.length]);
+                  await fabric.submit(
+                    people.clinicAdmin,
+                    contracts.licenses,
+                    'SettleExpiredLicense',
+                    licenses[current.license % licenses.length],
+                  );
                 }
                 break;
             }
@@ -251,7 +337,9 @@ describe('conservation under random sequences', () => {
           for (const [key, row] of fabric.ledger.state) {
             const proposal = key.startsWith('prop/') ? (JSON.parse(new TextDecoder().decode(row.value)) as ProposalRecord) : undefined;
             if (proposal?.tally !== undefined) {
-              expect(BigInt(proposal.tally.yes) + BigInt(proposal.tally.no) + BigInt(proposal.tally.abstain)).toBeLessThanOrEqual(BigInt(proposal.eligibleUnits));
+              expect(BigInt(proposal.tally.yes) + BigInt(proposal.tally.no) + BigInt(proposal.tally.abstain)).toBeLessThanOrEqual(
+                BigInt(proposal.eligibleUnits),
+              );
             }
           }
         }

@@ -8,11 +8,14 @@ import { FakeFabric } from './support/fabric';
 import { DATA_PROVIDER, HOSPITAL, LAB, access, buy, contracts, people, expectConserved, standardSetup } from './support/world';
 
 async function unclaimed(fabric: FakeFabric, account: string): Promise<bigint> {
-  return BigInt(((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string }).unclaimed);
+  return BigInt(
+    ((await fabric.evaluate(people.regulator, contracts.royalties, 'GetAccruedRoyalties', account)) as { unclaimed: string }).unclaimed,
+  );
 }
 
 async function remaining(fabric: FakeFabric, licenseId: string): Promise<string> {
-  return ((await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', licenseId)) as { remainingUnits: string }).remainingUnits;
+  return ((await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', licenseId)) as { remainingUnits: string })
+    .remainingUnits;
 }
 
 describe('refunding an access', () => {
@@ -20,11 +23,28 @@ describe('refunding an access', () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);
     const purchase = await buy(fabric, offeringId, '10');
-    const before = { units: await remaining(fabric, purchase.licenseId), lab: await unclaimed(fabric, LAB), data: await unclaimed(fabric, DATA_PROVIDER) };
+    const before = {
+      units: await remaining(fabric, purchase.licenseId),
+      lab: await unclaimed(fabric, LAB),
+      data: await unclaimed(fabric, DATA_PROVIDER),
+    };
     const record: AccessRecord = await access(fabric, purchase.licenseId, people.practitioner, '2');
     expect(await remaining(fabric, purchase.licenseId)).toBe('8');
-    const refund = (await fabric.submit(people.labEngineer, contracts.licenses, 'RefundAccess', record.accessId, 'MODEL_FAILED: the model crashed')) as RefundRecord;
-    expect(refund).toMatchObject({ docType: 'refund', accessId: record.accessId, units: '2', amount: '20', holder: HOSPITAL, reason: 'MODEL_FAILED: the model crashed' });
+    const refund = (await fabric.submit(
+      people.labEngineer,
+      contracts.licenses,
+      'RefundAccess',
+      record.accessId,
+      'MODEL_FAILED: the model crashed',
+    )) as RefundRecord;
+    expect(refund).toMatchObject({
+      docType: 'refund',
+      accessId: record.accessId,
+      units: '2',
+      amount: '20',
+      holder: HOSPITAL,
+      reason: 'MODEL_FAILED: the model crashed',
+    });
     expect(refund.royalties.map((share) => share.amount)).toEqual(record.royalties.map((share) => `-${share.amount}`));
     expect(await remaining(fabric, purchase.licenseId)).toBe(before.units);
     expect(await unclaimed(fabric, LAB)).toBe(before.lab);
@@ -42,9 +62,15 @@ describe('refunding an access', () => {
     const record = await access(fabric, purchase.licenseId);
     await fabric.submit(people.labAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'timeout');
     const before = fabric.ledger.snapshot();
-    await expect(fabric.submit(people.labAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'timeout')).rejects.toThrow(/^CONFLICT: access .* was already refunded/);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'please')).rejects.toThrow(/^FORBIDDEN: /);
-    await expect(fabric.submit(people.clinicAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'please')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.submit(people.labAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'timeout')).rejects.toThrow(
+      /^CONFLICT: access .* was already refunded/,
+    );
+    await expect(fabric.submit(people.hospitalAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'please')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
+    await expect(fabric.submit(people.clinicAdmin, contracts.licenses, 'RefundAccess', record.accessId, 'please')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
     await expect(fabric.submit(people.labAdmin, contracts.licenses, 'RefundAccess', 'no-such-access', 'x')).rejects.toThrow(/^NOT_FOUND: /);
     expect(fabric.ledger.snapshot()).toEqual(before);
   });

@@ -1,7 +1,19 @@
 import type { ListingRecord } from '../src/domain/records';
 import type { FakeIdentity } from './support/fabric';
 import { FakeFabric } from './support/fabric';
-import { CLINIC, HOSPITAL, accountOf, buy, contracts, digest, meteredOffering, mint, people, publish, registerModel } from './support/world';
+import {
+  CLINIC,
+  HOSPITAL,
+  accountOf,
+  buy,
+  contracts,
+  digest,
+  meteredOffering,
+  mint,
+  people,
+  publish,
+  registerModel,
+} from './support/world';
 
 /** One value-moving write, submitted with a request id; `variant` changes one argument. */
 interface Case {
@@ -50,7 +62,8 @@ const cases: Case[] = [
     what: 'a token transfer',
     prepare: async (fabric) => {
       await world(fabric);
-      return (id, variant) => fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', variant ? CLINIC : accountOf(people.practitioner), '5', id);
+      return (id, variant) =>
+        fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', variant ? CLINIC : accountOf(people.practitioner), '5', id);
     },
   },
   {
@@ -58,7 +71,18 @@ const cases: Case[] = [
     prepare: async (fabric) => {
       const { licenseId } = await world(fabric);
       return (id, variant) =>
-        fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', licenseId, '1', 'clinical-diagnosis', digest(variant ? 'other' : 'request'), '', '', id);
+        fabric.submit(
+          people.practitioner,
+          contracts.licenses,
+          'RecordAccess',
+          licenseId,
+          '1',
+          'clinical-diagnosis',
+          digest(variant ? 'other' : 'request'),
+          '',
+          '',
+          id,
+        );
     },
   },
   {
@@ -73,7 +97,16 @@ const cases: Case[] = [
     what: 'a unit transfer',
     prepare: async (fabric) => {
       const { licenseId } = await world(fabric);
-      return (id, variant) => fabric.submit(people.hospitalAdmin, contracts.market, 'TransferUnits', licenseId, variant ? '4' : '3', accountOf(people.practitioner), id);
+      return (id, variant) =>
+        fabric.submit(
+          people.hospitalAdmin,
+          contracts.market,
+          'TransferUnits',
+          licenseId,
+          variant ? '4' : '3',
+          accountOf(people.practitioner),
+          id,
+        );
     },
   },
 ];
@@ -95,7 +128,9 @@ describe.each(cases)('a request id on $what', ({ prepare }) => {
     const run = await prepare(fabric);
     await run('retry-1');
     const state = fabric.ledger.snapshot();
-    await expect(run('retry-1', true)).rejects.toThrow(/^CONFLICT: request id retry-1 was already used by transaction [0-9a-f]{64} for a different /);
+    await expect(run('retry-1', true)).rejects.toThrow(
+      /^CONFLICT: request id retry-1 was already used by transaction [0-9a-f]{64} for a different /,
+    );
     expect(fabric.ledger.snapshot()).toEqual(state);
   });
 
@@ -137,7 +172,18 @@ describe('request ids', () => {
     const fabric = new FakeFabric();
     const { licenseId } = await world(fabric);
     const record = (hint: string): Promise<unknown> =>
-      fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', licenseId, '1', 'clinical-diagnosis', digest('q'), hint, '', 'infer-1');
+      fabric.submit(
+        people.practitioner,
+        contracts.licenses,
+        'RecordAccess',
+        licenseId,
+        '1',
+        'clinical-diagnosis',
+        digest('q'),
+        hint,
+        '',
+        'infer-1',
+      );
     const first = await record('0');
     expect(await record('3')).toEqual(first);
   });
@@ -146,7 +192,8 @@ describe('request ids', () => {
     const fabric = new FakeFabric();
     const { licenseId } = await world(fabric);
     const listingId = await listed(fabric, licenseId, '5');
-    const buyAll = (): Promise<unknown> => fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listingId, '', 'org', 'all-of-it');
+    const buyAll = (): Promise<unknown> =>
+      fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listingId, '', 'org', 'all-of-it');
     const first = await buyAll();
     expect(((await fabric.evaluate(people.clinicAdmin, contracts.market, 'GetListing', listingId)) as ListingRecord).status).toBe('sold');
     expect(await buyAll()).toEqual(first);
@@ -155,19 +202,34 @@ describe('request ids', () => {
   it('are answered to their own caller only by GetRequest', async () => {
     const fabric = new FakeFabric();
     const { licenseId } = await world(fabric);
-    const first = (await fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', licenseId, '1', 'research', digest('q'), '', '', 'ask-1')) as { txId: string };
+    const first = (await fabric.submit(
+      people.practitioner,
+      contracts.licenses,
+      'RecordAccess',
+      licenseId,
+      '1',
+      'research',
+      digest('q'),
+      '',
+      '',
+      'ask-1',
+    )) as { txId: string };
     expect(await fabric.evaluate(people.practitioner, contracts.audit, 'GetRequest', 'ask-1')).toMatchObject({
       call: 'LicenseContract.RecordAccess',
       txId: first.txId,
       result: first,
     });
-    await expect(fabric.evaluate(people.practitioner2, contracts.audit, 'GetRequest', 'ask-1')).rejects.toThrow(/^NOT_FOUND: request ask-1/);
+    await expect(fabric.evaluate(people.practitioner2, contracts.audit, 'GetRequest', 'ask-1')).rejects.toThrow(
+      /^NOT_FOUND: request ask-1/,
+    );
     await expect(fabric.evaluate(people.practitioner, contracts.audit, 'GetRequest', 'never-used')).rejects.toThrow(/^NOT_FOUND/);
   });
 
   it('must be ids: 1-64 letters, digits, ".", "_" or "-"', async () => {
     const fabric = new FakeFabric();
     await world(fabric);
-    await expect(fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', CLINIC, '5', 'no spaces')).rejects.toThrow(/^INVALID_ARGUMENT: requestId/);
+    await expect(fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', CLINIC, '5', 'no spaces')).rejects.toThrow(
+      /^INVALID_ARGUMENT: requestId/,
+    );
   });
 });

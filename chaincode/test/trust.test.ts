@@ -6,7 +6,20 @@
  */
 import type { LineageConsentRecord, ModelRecord, ProposalRecord, PurchaseRecord, TradeRecord } from '../src/domain/records';
 import { FakeFabric } from './support/fabric';
-import { CLINIC, DATA_PROVIDER, HOSPITAL, LAB, buy, contracts, meteredOffering, mint, people, publish, registerModel, expectConserved } from './support/world';
+import {
+  CLINIC,
+  DATA_PROVIDER,
+  HOSPITAL,
+  LAB,
+  buy,
+  contracts,
+  meteredOffering,
+  mint,
+  people,
+  publish,
+  registerModel,
+  expectConserved,
+} from './support/world';
 
 const HOSPITAL_TREASURY = HOSPITAL;
 
@@ -29,18 +42,33 @@ describe('a frozen resale royalty rate', () => {
     await mint(fabric, HOSPITAL, '100000');
     await mint(fabric, CLINIC, '100000');
     const before = await buy(fabric, offeringId, '10');
-    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', before.licenseId, '10', '20', '')) as { listingId: string; items: { resaleRoyaltyBps: number }[] };
+    const listing = (await fabric.submit(people.hospitalAdmin, contracts.market, 'ListUnits', before.licenseId, '10', '20', '')) as {
+      listingId: string;
+      items: { resaleRoyaltyBps: number }[];
+    };
     expect(listing.items[0].resaleRoyaltyBps).toBe(1000);
     await fabric.submit(people.labAdmin, contracts.models, 'SetRoyaltyPolicy', modelId, policyWith(10000));
-    const trade = (await fabric.submit(people.clinicAdmin, contracts.market, 'BuyListing', listing.listingId, '', 'org', '')) as TradeRecord;
+    const trade = (await fabric.submit(
+      people.clinicAdmin,
+      contracts.market,
+      'BuyListing',
+      listing.listingId,
+      '',
+      'org',
+      '',
+    )) as TradeRecord;
     // 10 % of the 200 paid, not all of it: the seller keeps 180.
     expect(trade).toMatchObject({ price: '200', royalty: '20', proceeds: '180' });
     expect(trade.items[0].resaleRoyaltyBps).toBe(1000);
     // The buyer's licence carries the frozen rate on to its own resale.
-    const bought = (await fabric.evaluate(people.clinicAdmin, contracts.licenses, 'GetLicense', trade.items[0].toLicenseId)) as { license: { resaleRoyaltyBps: number } };
+    const bought = (await fabric.evaluate(people.clinicAdmin, contracts.licenses, 'GetLicense', trade.items[0].toLicenseId)) as {
+      license: { resaleRoyaltyBps: number };
+    };
     expect(bought.license.resaleRoyaltyBps).toBe(1000);
     const after = await buy(fabric, offeringId, '10');
-    const later = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', after.licenseId)) as { license: { resaleRoyaltyBps: number } };
+    const later = (await fabric.evaluate(people.hospitalAdmin, contracts.licenses, 'GetLicense', after.licenseId)) as {
+      license: { resaleRoyaltyBps: number };
+    };
     expect(later.license.resaleRoyaltyBps).toBe(10000);
     expectConserved(fabric);
   });
@@ -84,31 +112,54 @@ describe('an append-only lineage', () => {
   it('lets the parent owner consent to a cut, which the child may then make, and no deeper', async () => {
     const fabric = new FakeFabric();
     const { parentId, childId } = await family(fabric);
-    await expect(fabric.submit(people.labAdmin, contracts.models, 'ConsentLineageChange', childId, parentId, '0')).rejects.toThrow(/^FORBIDDEN: only BaseMSP may/);
-    const consent = (await fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', childId, parentId, '500')) as LineageConsentRecord;
+    await expect(fabric.submit(people.labAdmin, contracts.models, 'ConsentLineageChange', childId, parentId, '0')).rejects.toThrow(
+      /^FORBIDDEN: only BaseMSP may/,
+    );
+    const consent = (await fabric.submit(
+      people.baseAdmin,
+      contracts.models,
+      'ConsentLineageChange',
+      childId,
+      parentId,
+      '500',
+    )) as LineageConsentRecord;
     expect(consent).toMatchObject({ docType: 'lineageConsent', modelId: childId, parentModelId: parentId, shareBps: 500 });
     expect(fabric.ledger.events.some((event) => event.name === 'LineageChangeConsented' && event.txId === consent.txId)).toBe(true);
-    await expect(fabric.submit(people.labAdmin, contracts.models, 'SetRoyaltyPolicy', childId, policyWith(0))).rejects.toThrow(/^LINEAGE_CONSENT_REQUIRED: .*consented to no less than 500/);
-    const cut = (await fabric.submit(people.labAdmin, contracts.models, 'SetRoyaltyPolicy', childId, policyWith(0, [{ modelId: parentId, shareBps: 500 }]))) as ModelRecord;
+    await expect(fabric.submit(people.labAdmin, contracts.models, 'SetRoyaltyPolicy', childId, policyWith(0))).rejects.toThrow(
+      /^LINEAGE_CONSENT_REQUIRED: .*consented to no less than 500/,
+    );
+    const cut = (await fabric.submit(
+      people.labAdmin,
+      contracts.models,
+      'SetRoyaltyPolicy',
+      childId,
+      policyWith(0, [{ modelId: parentId, shareBps: 500 }]),
+    )) as ModelRecord;
     expect(cut.royaltyPolicy.parents).toEqual([{ modelId: parentId, shareBps: 500 }]);
   });
 
   it('refuses a consent for a model that does not pay that parent, or a share above the current one', async () => {
     const fabric = new FakeFabric();
     const { parentId, childId } = await family(fabric);
-    await expect(fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', parentId, childId, '0')).rejects.toThrow(/^FORBIDDEN: /);
+    await expect(fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', parentId, childId, '0')).rejects.toThrow(
+      /^FORBIDDEN: /,
+    );
     const strangerId = await registerModel(fabric, policyWith(0));
-    await expect(fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', strangerId, parentId, '0')).rejects.toThrow(/^INVALID_ARGUMENT: parentModelId/);
-    await expect(fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', childId, parentId, '2001')).rejects.toThrow(/^INVALID_ARGUMENT: shareBps/);
+    await expect(fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', strangerId, parentId, '0')).rejects.toThrow(
+      /^INVALID_ARGUMENT: parentModelId/,
+    );
+    await expect(fabric.submit(people.baseAdmin, contracts.models, 'ConsentLineageChange', childId, parentId, '2001')).rejects.toThrow(
+      /^INVALID_ARGUMENT: shareBps/,
+    );
   });
 
   it('refuses a governance proposal that would cut a parent without consent', async () => {
     const fabric = new FakeFabric();
     const { childId } = await family(fabric);
     const change = JSON.stringify({ kind: 'setRoyaltyPolicy', royaltyPolicy: JSON.parse(policyWith(0)) as unknown });
-    await expect(fabric.submit(people.labAdmin, contracts.governance, 'CreateProposal', childId, change, 'Drop the base', '3600', 'org')).rejects.toThrow(
-      /^LINEAGE_CONSENT_REQUIRED: /,
-    );
+    await expect(
+      fabric.submit(people.labAdmin, contracts.governance, 'CreateProposal', childId, change, 'Drop the base', '3600', 'org'),
+    ).rejects.toThrow(/^LINEAGE_CONSENT_REQUIRED: /);
   });
 });
 
@@ -120,7 +171,16 @@ describe('a governance quorum on one base', () => {
     await mint(fabric, HOSPITAL_TREASURY, '100000');
     await mint(fabric, CLINIC, '100000');
     await buy(fabric, offeringId, '10');
-    const proposal = (await fabric.submit(people.labAdmin, contracts.governance, 'CreateProposal', modelId, JSON.stringify({ kind: 'setPrice', offeringId, unitPrice: '12' }), 'x', '3600', 'org')) as ProposalRecord;
+    const proposal = (await fabric.submit(
+      people.labAdmin,
+      contracts.governance,
+      'CreateProposal',
+      modelId,
+      JSON.stringify({ kind: 'setPrice', offeringId, unitPrice: '12' }),
+      'x',
+      '3600',
+      'org',
+    )) as ProposalRecord;
     expect(proposal.eligibleUnits).toBe('10');
     // 90 more units are bought while the vote is open, and all 100 vote.
     (await fabric.submit(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '90', 'org', '')) as PurchaseRecord;

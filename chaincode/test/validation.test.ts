@@ -29,17 +29,46 @@ const model = (overrides: Partial<Record<'name' | 'version' | 'sha' | 'uri' | 'e
 ];
 
 const cases: { readonly what: string; readonly field: string; readonly run: (w: World) => Promise<unknown> }[] = [
-  { what: 'a missing model name', field: 'name', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ name: '' })) },
-  { what: 'an oversized model name', field: 'name', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ name: 'x'.repeat(129) })) },
-  { what: 'a bad artifact hash', field: 'artifactSha256', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ sha: 'ABC' })) },
-  { what: 'an upper-case artifact hash', field: 'artifactSha256', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ sha: digest('w').toUpperCase() })) },
-  { what: 'an endpoint that is not http', field: 'inferenceEndpoint', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ endpoint: 'ftp://x' })) },
-  { what: 'a policy that is not JSON', field: 'royaltyPolicy', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ policy: '{' })) },
+  {
+    what: 'a missing model name',
+    field: 'name',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ name: '' })),
+  },
+  {
+    what: 'an oversized model name',
+    field: 'name',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ name: 'x'.repeat(129) })),
+  },
+  {
+    what: 'a bad artifact hash',
+    field: 'artifactSha256',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ sha: 'ABC' })),
+  },
+  {
+    what: 'an upper-case artifact hash',
+    field: 'artifactSha256',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ sha: digest('w').toUpperCase() })),
+  },
+  {
+    what: 'an endpoint that is not http',
+    field: 'inferenceEndpoint',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ endpoint: 'ftp://x' })),
+  },
+  {
+    what: 'a policy that is not JSON',
+    field: 'royaltyPolicy',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ policy: '{' })),
+  },
   {
     what: 'shares that do not sum to 10000',
     field: 'royaltyPolicy.beneficiaries',
     run: (w) =>
-      w.fabric.submit(people.labAdmin, contracts.models, 'RegisterModel', ...model({ policy: JSON.stringify({ beneficiaries: [{ account: 'org::LabMSP', shareBps: 9999 }] }) })),
+      w.fabric.submit(
+        people.labAdmin,
+        contracts.models,
+        'RegisterModel',
+        ...model({ policy: JSON.stringify({ beneficiaries: [{ account: 'org::LabMSP', shareBps: 9999 }] }) }),
+      ),
   },
   {
     what: 'an unknown parent model',
@@ -49,31 +78,115 @@ const cases: { readonly what: string; readonly field: string; readonly run: (w: 
         people.labAdmin,
         contracts.models,
         'RegisterModel',
-        ...model({ policy: JSON.stringify({ beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], parents: [{ modelId: 'M-nope', shareBps: 100 }] }) }),
+        ...model({
+          policy: JSON.stringify({
+            beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }],
+            parents: [{ modelId: 'M-nope', shareBps: 100 }],
+          }),
+        }),
       ),
   },
-  { what: 'an unknown model id', field: 'modelId', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'SetActiveVersion', 'M-unknown', '1.0.0') },
-  { what: 'an unknown version', field: 'version', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'SetActiveVersion', w.modelId, '9.9.9') },
-  { what: 'an id with a slash', field: 'modelId', run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'SetActiveVersion', 'M/1', '1.0.0') },
-  { what: 'a negative unit price', field: 'offering.unitPrice', run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ unitPrice: '-1' })) },
-  { what: 'a numeric unit price', field: 'offering.unitPrice', run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ unitPrice: 10 })) },
-  { what: 'an empty purpose list', field: 'offering.purposes', run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ purposes: [] })) },
-  { what: 'an unknown offering kind', field: 'offering.kind', run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ kind: 'forever' })) },
+  {
+    what: 'an unknown model id',
+    field: 'modelId',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'SetActiveVersion', 'M-unknown', '1.0.0'),
+  },
+  {
+    what: 'an unknown version',
+    field: 'version',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'SetActiveVersion', w.modelId, '9.9.9'),
+  },
+  {
+    what: 'an id with a slash',
+    field: 'modelId',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.models, 'SetActiveVersion', 'M/1', '1.0.0'),
+  },
+  {
+    what: 'a negative unit price',
+    field: 'offering.unitPrice',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ unitPrice: '-1' })),
+  },
+  {
+    what: 'a numeric unit price',
+    field: 'offering.unitPrice',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ unitPrice: 10 })),
+  },
+  {
+    what: 'an empty purpose list',
+    field: 'offering.purposes',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ purposes: [] })),
+  },
+  {
+    what: 'an unknown offering kind',
+    field: 'offering.kind',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.offerings, 'PublishOffering', w.modelId, meteredOffering({ kind: 'forever' })),
+  },
   { what: 'a fractional mint', field: 'amount', run: (w) => w.fabric.submit(people.issuer, contracts.token, 'Mint', HOSPITAL, '1.5', '') },
   { what: 'a zero mint', field: 'amount', run: (w) => w.fabric.submit(people.issuer, contracts.token, 'Mint', HOSPITAL, '0', '') },
-  { what: 'a mint that overflows the supply', field: 'amount', run: (w) => w.fabric.submit(people.issuer, contracts.token, 'Mint', HOSPITAL, (10n ** 30n).toString(), '') },
+  {
+    what: 'a mint that overflows the supply',
+    field: 'amount',
+    run: (w) => w.fabric.submit(people.issuer, contracts.token, 'Mint', HOSPITAL, (10n ** 30n).toString(), ''),
+  },
   { what: 'a malformed recipient', field: 'to', run: (w) => w.fabric.submit(people.issuer, contracts.token, 'Mint', 'alice', '5', '') },
-  { what: 'a negative transfer', field: 'amount', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', 'org::LabMSP', '-5', '') },
-  { what: 'a transfer from an unknown source', field: 'from', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'bank', 'org::LabMSP', '5', '') },
-  { what: 'a purchase of zero units', field: 'units', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '0', 'org', '') },
-  { what: 'a purchase of too many units', field: 'units', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1' + '0'.repeat(13), 'org', '') },
-  { what: 'a purchase of an unknown offering', field: 'offeringId', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', 'O-unknown', '1', 'org', '') },
-  { what: 'an oversized request id', field: 'requestId', run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1', 'org', 'r'.repeat(65)) },
-  { what: 'an access with a bad request hash', field: 'requestHash', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', 'nothex', '', '', '') },
-  { what: 'an access to an unknown licence', field: 'licenseId', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', 'L-unknown', '1', 'research', digest('q'), '', '', '') },
-  { what: 'an access with a negative lot hint', field: 'lotHint', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', digest('q'), '-1', '', '') },
-  { what: 'an access with a missing purpose', field: 'purpose', run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', '', digest('q'), '', '', '') },
-  { what: 'a claim with a malformed cutoff', field: 'upTo', run: (w) => w.fabric.submit(people.labAdmin, contracts.royalties, 'ClaimRoyalties', 'org', 'soon') },
+  {
+    what: 'a negative transfer',
+    field: 'amount',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'org', 'org::LabMSP', '-5', ''),
+  },
+  {
+    what: 'a transfer from an unknown source',
+    field: 'from',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.token, 'Transfer', 'bank', 'org::LabMSP', '5', ''),
+  },
+  {
+    what: 'a purchase of zero units',
+    field: 'units',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '0', 'org', ''),
+  },
+  {
+    what: 'a purchase of too many units',
+    field: 'units',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1' + '0'.repeat(13), 'org', ''),
+  },
+  {
+    what: 'a purchase of an unknown offering',
+    field: 'offeringId',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', 'O-unknown', '1', 'org', ''),
+  },
+  {
+    what: 'an oversized request id',
+    field: 'requestId',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1', 'org', 'r'.repeat(65)),
+  },
+  {
+    what: 'an access with a bad request hash',
+    field: 'requestHash',
+    run: (w) =>
+      w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', 'nothex', '', '', ''),
+  },
+  {
+    what: 'an access to an unknown licence',
+    field: 'licenseId',
+    run: (w) =>
+      w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', 'L-unknown', '1', 'research', digest('q'), '', '', ''),
+  },
+  {
+    what: 'an access with a negative lot hint',
+    field: 'lotHint',
+    run: (w) =>
+      w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', 'research', digest('q'), '-1', '', ''),
+  },
+  {
+    what: 'an access with a missing purpose',
+    field: 'purpose',
+    run: (w) => w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', w.licenseId, '1', '', digest('q'), '', '', ''),
+  },
+  {
+    what: 'a claim with a malformed cutoff',
+    field: 'upTo',
+    run: (w) => w.fabric.submit(people.labAdmin, contracts.royalties, 'ClaimRoyalties', 'org', 'soon'),
+  },
 ];
 
 describe('bad input', () => {

@@ -191,7 +191,18 @@ export class ModelClient extends ContractClient {
 
   registerModel(input: RegisterModelInput): Promise<Written<ModelRecord>> {
     const i = input;
-    return this.write('RegisterModel', i.name, i.description, i.task, i.intendedUse, i.version, i.artifactSha256, i.artifactUri, i.inferenceEndpoint, json(i.royaltyPolicy));
+    return this.write(
+      'RegisterModel',
+      i.name,
+      i.description,
+      i.task,
+      i.intendedUse,
+      i.version,
+      i.artifactSha256,
+      i.artifactUri,
+      i.inferenceEndpoint,
+      json(i.royaltyPolicy),
+    );
   }
 
   addModelVersion(i: AddModelVersionInput): Promise<Written<ModelVersionRecord>> {
@@ -314,7 +325,16 @@ export class LicenseClient extends ContractClient {
 
   recordAccess(i: RecordAccessInput): Promise<Written<AccessRecord>> {
     const hint = i.lotHint === undefined ? '' : String(i.lotHint);
-    return this.request('RecordAccess', i.requestId, i.licenseId, String(i.units ?? 1), i.purpose, i.requestHash, hint, i.servedArtifactSha256 ?? '');
+    return this.request(
+      'RecordAccess',
+      i.requestId,
+      i.licenseId,
+      String(i.units ?? 1),
+      i.purpose,
+      i.requestHash,
+      hint,
+      i.servedArtifactSha256 ?? '',
+    );
   }
 
   settleExpiredLicense(licenseId: string): Promise<Written<ExpirySettlementRecord>> {
@@ -437,7 +457,10 @@ export class MarketClient extends ContractClient {
   }
 
   listBundle(i: ListBundleInput): Promise<Written<ListingRecord>> {
-    const items = typeof i.items === 'string' ? i.items : JSON.stringify(i.items.map((item) => ({ licenseId: item.licenseId, units: String(item.units) })));
+    const items =
+      typeof i.items === 'string'
+        ? i.items
+        : JSON.stringify(i.items.map((item) => ({ licenseId: item.licenseId, units: String(item.units) })));
     return this.write('ListBundle', items, String(i.askPrice), i.reservedForMspId ?? '');
   }
 

@@ -285,7 +285,9 @@ export function loadConfig(env: Env = process.env): Config {
     }
     for (const [name, target] of Object.entries(backends)) {
       if (typeof target !== 'string' || !/^(unix:\/.+|https?:\/\/[^/]+)$/.test(target)) {
-        problems.push(`MLL_GATE_BACKENDS: the backend of ${name} must be unix:<absolute socket path> or http://host:port, not ${JSON.stringify(target)}`);
+        problems.push(
+          `MLL_GATE_BACKENDS: the backend of ${name} must be unix:<absolute socket path> or http://host:port, not ${JSON.stringify(target)}`,
+        );
       }
     }
     gate = {

@@ -61,7 +61,10 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
       // Event streams never end by themselves: end them first, so the server can drain.
       await events.close();
       await drain(server, config.shutdownGraceMs, () =>
-        logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight after the shutdown grace period; closing their connections'),
+        logger.warn(
+          { graceMs: config.shutdownGraceMs },
+          'requests still in flight after the shutdown grace period; closing their connections',
+        ),
       );
       ledger.close();
     },

@@ -132,9 +132,7 @@ export class Model {
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== card.sha256) {
-      throw new ModelLoadError(
-        `refusing to serve ${modelPath}: its sha256 is ${sha256}, but ${metadataPath} says ${card.sha256}`,
-      );
+      throw new ModelLoadError(`refusing to serve ${modelPath}: its sha256 is ${sha256}, but ${metadataPath} says ${card.sha256}`);
     }
     let session: ort.InferenceSession;
     try {
@@ -179,10 +177,7 @@ export class Model {
    * @param outputNames The outputs to fetch, a subset of the model's.
    * @throws Error from onnxruntime when the run fails (the caller answers 500).
    */
-  async run(
-    feeds: ReadonlyMap<string, { data: Float32Array; shape: number[] }>,
-    outputNames: readonly string[],
-  ): Promise<OutputTensor[]> {
+  async run(feeds: ReadonlyMap<string, { data: Float32Array; shape: number[] }>, outputNames: readonly string[]): Promise<OutputTensor[]> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, { data, shape }] of feeds) {
       ortFeeds[name] = new ort.Tensor('float32', data, shape);

@@ -75,7 +75,10 @@ function flattenFp32(data: unknown, shape: readonly number[], where: string): Fl
   let count = 0;
   const put = (value: unknown, path: string): void => {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new OipError(400, `${where}.data${path} must be a finite number for datatype FP32, not ${JSON.stringify(value) ?? String(value)}`);
+      throw new OipError(
+        400,
+        `${where}.data${path} must be a finite number for datatype FP32, not ${JSON.stringify(value) ?? String(value)}`,
+      );
     }
     if (Math.abs(value) > FP32_MAX) {
       throw new OipError(400, `${where}.data${path} is ${value}, outside the FP32 range`);
@@ -95,7 +98,10 @@ function flattenFp32(data: unknown, shape: readonly number[], where: string): Fl
         return;
       }
       if (!Array.isArray(value) || value.length !== shape[depth]) {
-        throw new OipError(400, `${where}.data${path} must be an array of ${shape[depth]} (nested data must match shape [${shape.join(', ')}])`);
+        throw new OipError(
+          400,
+          `${where}.data${path} must be an array of ${shape[depth]} (nested data must match shape [${shape.join(', ')}])`,
+        );
       }
       value.forEach((item, i) => walk(item, depth + 1, `${path}[${i}]`));
     };
@@ -153,7 +159,10 @@ export function parseInferRequest(body: unknown, model: ModelInfo, maxBatch: num
     }
     const spec = model.inputs.find((candidate) => candidate.name === input.name);
     if (spec === undefined) {
-      throw new OipError(400, `${where}.name "${input.name}" is not an input of model "${model.name}"; its inputs are ${model.inputs.map((t) => `"${t.name}"`).join(', ')}`);
+      throw new OipError(
+        400,
+        `${where}.name "${input.name}" is not an input of model "${model.name}"; its inputs are ${model.inputs.map((t) => `"${t.name}"`).join(', ')}`,
+      );
     }
     if (feeds.has(spec.name)) {
       throw new OipError(400, `${where}: input "${spec.name}" is given twice`);
@@ -193,7 +202,10 @@ export function parseInferRequest(body: unknown, model: ModelInfo, maxBatch: num
       checkParameters(output.parameters, where);
       const name = output.name;
       if (!model.outputs.some((spec) => spec.name === name)) {
-        throw new OipError(400, `${where}.name "${name}" is not an output of model "${model.name}"; its outputs are ${model.outputs.map((t) => `"${t.name}"`).join(', ')}`);
+        throw new OipError(
+          400,
+          `${where}.name "${name}" is not an output of model "${model.name}"; its outputs are ${model.outputs.map((t) => `"${t.name}"`).join(', ')}`,
+        );
       }
       return name;
     });

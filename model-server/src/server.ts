@@ -125,9 +125,7 @@ if (require.main === module) {
   start(config).then(
     (running) => {
       const { info } = running.model;
-      process.stdout.write(
-        `model server listening on ${running.url}: ${info.name} v${info.version} sha256 ${info.sha256}\n`,
-      );
+      process.stdout.write(`model server listening on ${running.url}: ${info.name} v${info.version} sha256 ${info.sha256}\n`);
       const stop = (): void => {
         running.close().then(
           () => process.exit(0),

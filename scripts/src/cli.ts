@@ -97,7 +97,14 @@ function main(verb: string | undefined): void {
 try {
   main(process.argv[2]);
 } catch (err) {
-  const message = err instanceof TopologyError || err instanceof UsageError || err instanceof LifecycleError || err instanceof UserRequestError || err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof TopologyError ||
+    err instanceof UsageError ||
+    err instanceof LifecycleError ||
+    err instanceof UserRequestError ||
+    err instanceof Error
+      ? err.message
+      : String(err);
   process.stderr.write(`error: ${message}\n`);
   process.exitCode = 1;
 }

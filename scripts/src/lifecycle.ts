@@ -175,7 +175,13 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
     const id = packageId(plan, env, pkg);
     ids.set(org.name, id);
     for (const peer of org.peers) {
-      const installed = cli.json<{ installed_chaincodes?: { package_id: string }[] }>(org, peer, ['lifecycle', 'chaincode', 'queryinstalled', '-O', 'json']);
+      const installed = cli.json<{ installed_chaincodes?: { package_id: string }[] }>(org, peer, [
+        'lifecycle',
+        'chaincode',
+        'queryinstalled',
+        '-O',
+        'json',
+      ]);
       if (!(installed?.installed_chaincodes ?? []).some((c) => c.package_id === id)) {
         env.log(`installing ${label} on ${peer.id}`);
         cli.logged(org, peer, ['lifecycle', 'chaincode', 'install', pkg], `install on ${peer.id}`);
@@ -186,7 +192,17 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
   const first = plan.orgs[0];
   const approved = (org: OrgPlan, sequence: number): boolean =>
     cli.json<{ source?: { Type?: { LocalPackage?: { package_id?: string } } } }>(org, org.peers[0], [
-      'lifecycle', 'chaincode', 'queryapproved', '-C', channel, '-n', name, '--sequence', String(sequence), '-O', 'json',
+      'lifecycle',
+      'chaincode',
+      'queryapproved',
+      '-C',
+      channel,
+      '-n',
+      name,
+      '--sequence',
+      String(sequence),
+      '-O',
+      'json',
     ])?.source?.Type?.LocalPackage?.package_id === ids.get(org.name);
 
   const committed = committedSequence(cli, plan, env);
@@ -207,8 +223,25 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
     cli.logged(
       org,
       org.peers[0],
-      ['lifecycle', 'chaincode', 'approveformyorg', ...ordererArgs, '-C', channel, '-n', name, '--version', label,
-        '--package-id', ids.get(org.name) ?? '', '--sequence', String(sequence), '--signature-policy', policy, '--waitForEvent'],
+      [
+        'lifecycle',
+        'chaincode',
+        'approveformyorg',
+        ...ordererArgs,
+        '-C',
+        channel,
+        '-n',
+        name,
+        '--version',
+        label,
+        '--package-id',
+        ids.get(org.name) ?? '',
+        '--sequence',
+        String(sequence),
+        '--signature-policy',
+        policy,
+        '--waitForEvent',
+      ],
       `approval by ${org.name}`,
     );
   }
@@ -217,8 +250,24 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
   cli.logged(
     first,
     first.peers[0],
-    ['lifecycle', 'chaincode', 'commit', ...ordererArgs, '-C', channel, '-n', name, '--version', label,
-      '--sequence', String(sequence), '--signature-policy', policy, ...targets, '--waitForEvent'],
+    [
+      'lifecycle',
+      'chaincode',
+      'commit',
+      ...ordererArgs,
+      '-C',
+      channel,
+      '-n',
+      name,
+      '--version',
+      label,
+      '--sequence',
+      String(sequence),
+      '--signature-policy',
+      policy,
+      ...targets,
+      '--waitForEvent',
+    ],
     'commit',
   );
   env.log(`chaincode ${name} sequence ${sequence} (${label}) is committed`);
@@ -228,7 +277,17 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
 /** The committed sequence of the chaincode, or 0 when none is committed. */
 function committedSequence(cli: PeerCli, plan: Plan, env: LifecycleEnv): number {
   const org = plan.orgs[0];
-  const run = cli.run(org, org.peers[0], ['lifecycle', 'chaincode', 'querycommitted', '-C', plan.channel, '-n', plan.chaincode.name, '-O', 'json']);
+  const run = cli.run(org, org.peers[0], [
+    'lifecycle',
+    'chaincode',
+    'querycommitted',
+    '-C',
+    plan.channel,
+    '-n',
+    plan.chaincode.name,
+    '-O',
+    'json',
+  ]);
   if (run.ok) {
     return (JSON.parse(run.stdout) as { sequence: number }).sequence;
   }

@@ -174,9 +174,11 @@ export function configtx(plan: Plan): object {
 }
 
 function envFile(env: NodeEnv): string {
-  return Object.entries(env)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('\n') + '\n';
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 /**

@@ -142,7 +142,8 @@ function crossFieldProblems(t: Topology): string[] {
   for (const org of t.orgs) {
     for (const name of duplicates(org.users.map((u) => u.name))) problems.push(`orgs.${org.name}: user ${name} is listed twice`);
     for (const name of duplicates(org.peers.map((p) => p.name))) problems.push(`orgs.${org.name}: peer ${name} is listed twice`);
-    if (!org.users.some((u) => u.name === org.api.demoUser)) problems.push(`orgs.${org.name}.api.demoUser names no user of the org (${org.api.demoUser})`);
+    if (!org.users.some((u) => u.name === org.api.demoUser))
+      problems.push(`orgs.${org.name}.api.demoUser names no user of the org (${org.api.demoUser})`);
   }
   const endorsers = t.orgs.filter((o) => o.endorser).length;
   if (t.chaincode.endorsementQuorum > endorsers) {

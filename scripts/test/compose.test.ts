@@ -159,9 +159,7 @@ describe('docker-compose.yml', () => {
   it('hands every node only absolute paths that lie inside one of its mounts or its image’s config folder', () => {
     for (const [id, s] of Object.entries(services)) {
       const roots = [...mounts(s).map(([, target]) => target), '/etc/hyperledger/fabric'];
-      const paths = [...Object.values(s.environment ?? {}), script(s)]
-        .join(' ')
-        .match(/(?<![\w.])\/[\w./-]+/g) ?? [];
+      const paths = [...Object.values(s.environment ?? {}), script(s)].join(' ').match(/(?<![\w.])\/[\w./-]+/g) ?? [];
       const outside = paths.filter((p) => p !== '/dev/urandom' && !roots.some((r) => p === r || p.startsWith(`${r}/`)));
       expect([id, outside]).toEqual([id, []]);
     }

@@ -39,11 +39,14 @@ describe('the topology', () => {
   it('as committed, is valid and resolves to the majority endorsement policy', () => {
     const plan = buildPlan(committed, '/run', 0);
     expect(plan.chaincode.endorsementPolicy).toBe(
-      `OutOf(${committed.chaincode.endorsementQuorum}, ${committed.orgs.filter((o) => o.endorser).map((o) => `'${o.mspId}.peer'`).join(', ')})`,
+      `OutOf(${committed.chaincode.endorsementQuorum}, ${committed.orgs
+        .filter((o) => o.endorser)
+        .map((o) => `'${o.mspId}.peer'`)
+        .join(', ')})`,
     );
   });
 
-  it('allows exactly the chaincode\'s roles', () => {
+  it("allows exactly the chaincode's roles", () => {
     expect(schema.$defs.role.enum).toEqual([...ROLES]);
   });
 

@@ -27,7 +27,13 @@ function refusal(args: string[]): string {
 describe('an enrollment request', () => {
   it('gives a practitioner a client certificate with its role and attributes, and no TLS pair', () => {
     const user = newUser(plan, ['hospital', 'dr-lee', 'practitioner', 'department=radiology']);
-    expect(user).toEqual({ org: 'hospital', name: 'dr-lee', type: 'client', tls: false, attrs: { role: 'practitioner', department: 'radiology' } });
+    expect(user).toEqual({
+      org: 'hospital',
+      name: 'dr-lee',
+      type: 'client',
+      tls: false,
+      attrs: { role: 'practitioner', department: 'radiology' },
+    });
     expect(caAttrs(user.attrs)).toBe('role=practitioner:ecert,department=radiology:ecert');
   });
 
@@ -43,7 +49,10 @@ describe('an enrollment request', () => {
     [['hospital', 'x', 'practitioner', 'ward'], "attributes are NAME=VALUE (letters, digits and _.-, values also @ and /); got 'ward'"],
     [['hospital', 'x', 'practitioner', 'role=admin'], 'give the role as ROLE, not as an attribute'],
     [['hospital', 'x', 'practitioner', 'hf.Revoker=true'], "hf.* attributes are the CA's own and cannot be given"],
-    [['hospital', 'practitioner1', 'practitioner'], 'practitioner1 is already enrolled in hospital; issue it another key with: MLL_API_ORG=hospital npm run -s -w gateway-api keys -- issue --user practitioner1'],
+    [
+      ['hospital', 'practitioner1', 'practitioner'],
+      'practitioner1 is already enrolled in hospital; issue it another key with: MLL_API_ORG=hospital npm run -s -w gateway-api keys -- issue --user practitioner1',
+    ],
   ])('refuses %j', (args, message) => {
     expect(refusal(args)).toBe(message);
   });

@@ -35,11 +35,7 @@ describe('the consortium network', () => {
   });
 
   it('answers the health check of every CA, orderer and peer', async () => {
-    const nodes: NodePlan[] = [
-      plan.ordererOrg.ca,
-      ...plan.ordererOrg.orderers,
-      ...plan.orgs.flatMap((o) => [o.ca, ...o.peers]),
-    ];
+    const nodes: NodePlan[] = [plan.ordererOrg.ca, ...plan.ordererOrg.orderers, ...plan.orgs.flatMap((o) => [o.ca, ...o.peers])];
     expect(nodes).toHaveLength(1 + 3 + plan.orgs.length * 2);
     const statuses = await Promise.all(nodes.map(async (n) => [n.id, await nodeHealth(n)] as const));
     expect(statuses).toEqual(nodes.map((n) => [n.id, 200]));
@@ -57,12 +53,22 @@ describe('the consortium network', () => {
     for (const o of plan.orgs) {
       const running = readFileSync(join(o.chaincodeServer.dir, 'running.id'), 'utf8').trim();
       served.add(running);
-      const installed = (await peerJson(o.name, 'lifecycle', 'chaincode', 'queryinstalled')).installed_chaincodes as { package_id: string; label: string }[];
+      const installed = (await peerJson(o.name, 'lifecycle', 'chaincode', 'queryinstalled')).installed_chaincodes as {
+        package_id: string;
+        label: string;
+      }[];
       const ours = installed.find((c) => c.package_id === running);
       expect({ org: o.name, installed: ours !== undefined }).toEqual({ org: o.name, installed: true });
       // The package the org's peers installed points them at the org's own server, checked against the org's own CA.
-      const connection = JSON.parse(readFileSync(join(o.chaincodeServer.dir, ours!.label, 'src', 'connection.json'), 'utf8')) as Record<string, unknown>;
-      expect(connection).toMatchObject({ address: o.chaincodeServer.address, tls_required: true, root_cert: readFileSync(o.ca.certFile, 'utf8') });
+      const connection = JSON.parse(readFileSync(join(o.chaincodeServer.dir, ours!.label, 'src', 'connection.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      expect(connection).toMatchObject({
+        address: o.chaincodeServer.address,
+        tls_required: true,
+        root_cert: readFileSync(o.ca.certFile, 'utf8'),
+      });
       const pid = Number(readFileSync(join(runtimeDir, 'pids', `${o.chaincodeServer.id}.pid`), 'utf8'));
       expect(() => process.kill(pid, 0)).not.toThrow();
     }
@@ -119,7 +125,9 @@ describe('the consortium network', () => {
   it('does not serve the benchmark\u2019s blind write on the production chaincode, so no member can write outside the business rules', async () => {
     const practitioner = connectAs(plan, 'hospital', 'practitioner1');
     try {
-      expect(await rejection(() => practitioner.ledger.baseline.put('x'.repeat(100)))).toContain('Contract name is not known: BaselineContract');
+      expect(await rejection(() => practitioner.ledger.baseline.put('x'.repeat(100)))).toContain(
+        'Contract name is not known: BaselineContract',
+      );
     } finally {
       practitioner.close();
     }

@@ -108,7 +108,12 @@ describe('licensing a model on the consortium', () => {
 
   it('moves the price of purchased units into escrow', async () => {
     const before = await balance('org::HospitalMSP');
-    const { data: purchase } = await hospital.ledger.license.purchaseLicense({ offeringId: meteredOfferingId, units: '10', payer: 'org', requestId: `buy-${run}` });
+    const { data: purchase } = await hospital.ledger.license.purchaseLicense({
+      offeringId: meteredOfferingId,
+      units: '10',
+      payer: 'org',
+      requestId: `buy-${run}`,
+    });
     licenseId = purchase.licenseId;
     expect(purchase.price).toBe((10n * unitPrice).toString());
     expect(await balance('org::HospitalMSP')).toBe(before - 10n * unitPrice);
@@ -117,7 +122,12 @@ describe('licensing a model on the consortium', () => {
     expect(license.escrow).toBe((10n * unitPrice).toString());
 
     // A retry with the same request id returns the first purchase and charges nothing.
-    const { data: retry } = await hospital.ledger.license.purchaseLicense({ offeringId: meteredOfferingId, units: '10', payer: 'org', requestId: `buy-${run}` });
+    const { data: retry } = await hospital.ledger.license.purchaseLicense({
+      offeringId: meteredOfferingId,
+      units: '10',
+      payer: 'org',
+      requestId: `buy-${run}`,
+    });
     expect(retry.licenseId).toBe(licenseId);
     expect(await balance('org::HospitalMSP')).toBe(before - 10n * unitPrice);
   });
@@ -127,7 +137,12 @@ describe('licensing a model on the consortium', () => {
     const engineerBefore = await accrued(engineerAccount);
     const requestHash = sha256(`request-${run}`);
 
-    const { data: receipt } = await practitioner.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash });
+    const { data: receipt } = await practitioner.ledger.license.recordAccess({
+      licenseId,
+      units: '1',
+      purpose: 'clinical-diagnosis',
+      requestHash,
+    });
 
     expect(receipt.licenseId).toBe(licenseId);
     expect(receipt.requestHash).toBe(requestHash);
@@ -154,7 +169,13 @@ describe('licensing a model on the consortium', () => {
     const hints = [fullLots[0], fullLots[2], fullLots[4], fullLots[6]];
     const results = await Promise.allSettled(
       hashes.map((hash, i) =>
-        (i % 2 === 0 ? practitioner : practitioner2).ledger.license.recordAccess({ licenseId, units: '1', purpose: 'research', requestHash: hash, lotHint: hints[i] }),
+        (i % 2 === 0 ? practitioner : practitioner2).ledger.license.recordAccess({
+          licenseId,
+          units: '1',
+          purpose: 'research',
+          requestHash: hash,
+          lotHint: hints[i],
+        }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
@@ -178,14 +199,16 @@ describe('licensing a model on the consortium', () => {
 
     it('refuses a purpose the licence does not permit', async () => {
       await unchanged(
-        () => practitioner.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'marketing', requestHash: sha256(`purpose-${run}`) }),
+        () =>
+          practitioner.ledger.license.recordAccess({ licenseId, units: '1', purpose: 'marketing', requestHash: sha256(`purpose-${run}`) }),
         /PURPOSE_NOT_PERMITTED/,
       );
     });
 
     it('refuses more units than the licence has left', async () => {
       await unchanged(
-        () => practitioner.ledger.license.recordAccess({ licenseId, units: '6', purpose: 'research', requestHash: sha256(`exhausted-${run}`) }),
+        () =>
+          practitioner.ledger.license.recordAccess({ licenseId, units: '6', purpose: 'research', requestHash: sha256(`exhausted-${run}`) }),
         /INSUFFICIENT_UNITS/,
       );
     });
@@ -229,8 +252,13 @@ describe('licensing a model on the consortium', () => {
       await sleep(3500);
       const before = await remaining(termLicense);
       expect(
-        await rejection(
-          () => practitioner.ledger.license.recordAccess({ licenseId: termLicense, units: '1', purpose: 'research', requestHash: sha256(`expired-${run}`) }),
+        await rejection(() =>
+          practitioner.ledger.license.recordAccess({
+            licenseId: termLicense,
+            units: '1',
+            purpose: 'research',
+            requestHash: sha256(`expired-${run}`),
+          }),
         ),
       ).toMatch(/LICENSE_EXPIRED/);
       expect(await remaining(termLicense)).toBe(before);

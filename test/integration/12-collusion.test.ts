@@ -9,7 +9,7 @@ import type { TokenClient } from '@model-ledger/contract';
 import { Client, connectAs, loadPlan } from '../support/network';
 import { settled } from '../support/transport';
 
-describe('collusion: no two orgs can move a third org\'s value', () => {
+describe("collusion: no two orgs can move a third org's value", () => {
   const clients: Client[] = [];
   let issuer: Client;
   let labAdmin: Client;
@@ -38,7 +38,8 @@ describe('collusion: no two orgs can move a third org\'s value', () => {
   const supply = async (): Promise<bigint> => BigInt((await auditor.ledger.token.getTotalSupply()).amount);
   const balance = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.token.getBalance(account)).amount);
   /** The token client of CLIENT with exactly these orgs' peers endorsing its writes. */
-  const endorsedBy = (client: Client, ...endorsingOrganizations: string[]): TokenClient => client.ledgerWith({ endorsingOrganizations }).token;
+  const endorsedBy = (client: Client, ...endorsingOrganizations: string[]): TokenClient =>
+    client.ledgerWith({ endorsingOrganizations }).token;
 
   it('invalidates a mint endorsed only by the hospital and the clinic, and changes nothing', async () => {
     const [supplyBefore, hospitalBefore] = [await supply(), await balance('org::HospitalMSP')];
@@ -50,14 +51,18 @@ describe('collusion: no two orgs can move a third org\'s value', () => {
 
   it('invalidates a mint endorsed by a majority without the issuer (hospital, clinic, lab): the supply key needs the clearing org', async () => {
     const supplyBefore = await supply();
-    const outcome = await settled(endorsedBy(issuer, 'HospitalMSP', 'ClinicMSP', 'LabMSP').mint({ to: 'org::HospitalMSP', amount: '1000000' }));
+    const outcome = await settled(
+      endorsedBy(issuer, 'HospitalMSP', 'ClinicMSP', 'LabMSP').mint({ to: 'org::HospitalMSP', amount: '1000000' }),
+    );
     expect(outcome.status).toBe('ENDORSEMENT_POLICY_FAILURE');
     expect(await supply()).toBe(supplyBefore);
   });
 
   it('commits the same mint endorsed with the clearing org', async () => {
     const [supplyBefore, hospitalBefore] = [await supply(), await balance('org::HospitalMSP')];
-    const outcome = await settled(endorsedBy(issuer, 'ClearingMSP', 'HospitalMSP', 'ClinicMSP').mint({ to: 'org::HospitalMSP', amount: '7' }));
+    const outcome = await settled(
+      endorsedBy(issuer, 'ClearingMSP', 'HospitalMSP', 'ClinicMSP').mint({ to: 'org::HospitalMSP', amount: '7' }),
+    );
     expect(outcome.status).toBe('VALID');
     expect(await supply()).toBe(supplyBefore + 7n);
     expect(await balance('org::HospitalMSP')).toBe(hospitalBefore + 7n);
@@ -65,18 +70,24 @@ describe('collusion: no two orgs can move a third org\'s value', () => {
 
   it('invalidates a transfer out of the lab treasury endorsed by the three other orgs, and commits it with the lab', async () => {
     const [labBefore, hospitalBefore] = [await balance('org::LabMSP'), await balance('org::HospitalMSP')];
-    const theft = await settled(endorsedBy(labAdmin, 'HospitalMSP', 'ClinicMSP', 'ClearingMSP').transfer({ from: 'org', to: 'org::HospitalMSP', amount: '100' }));
+    const theft = await settled(
+      endorsedBy(labAdmin, 'HospitalMSP', 'ClinicMSP', 'ClearingMSP').transfer({ from: 'org', to: 'org::HospitalMSP', amount: '100' }),
+    );
     expect(theft.status).toBe('ENDORSEMENT_POLICY_FAILURE');
     expect(await balance('org::LabMSP')).toBe(labBefore);
     expect(await balance('org::HospitalMSP')).toBe(hospitalBefore);
-    const payment = await settled(endorsedBy(labAdmin, 'LabMSP', 'HospitalMSP', 'ClinicMSP').transfer({ from: 'org', to: 'org::HospitalMSP', amount: '100' }));
+    const payment = await settled(
+      endorsedBy(labAdmin, 'LabMSP', 'HospitalMSP', 'ClinicMSP').transfer({ from: 'org', to: 'org::HospitalMSP', amount: '100' }),
+    );
     expect(payment.status).toBe('VALID');
     expect(await balance('org::LabMSP')).toBe(labBefore - 100n);
   });
 
   it('invalidates a transfer endorsed by the owner and one accomplice: two orgs are never enough', async () => {
     const labBefore = await balance('org::LabMSP');
-    const pair = await settled(endorsedBy(labAdmin, 'LabMSP', 'HospitalMSP').transfer({ from: 'org', to: 'org::HospitalMSP', amount: '1' }));
+    const pair = await settled(
+      endorsedBy(labAdmin, 'LabMSP', 'HospitalMSP').transfer({ from: 'org', to: 'org::HospitalMSP', amount: '1' }),
+    );
     expect(pair.status).toBe('ENDORSEMENT_POLICY_FAILURE');
     expect(await balance('org::LabMSP')).toBe(labBefore);
   });

@@ -6,9 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
-import { allPages, ApiCaller, ApiFleet, startApiFleet } from '../support/api';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { allPages, ApiCaller, ApiFleet, Json, startApiFleet } from '../support/api';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -150,7 +148,11 @@ describe('the gateway API on the consortium', () => {
       offeringId = response.body.data.offering.offeringId;
       const read = await hospitalAdmin.get(`/v1/offerings/${offeringId}`);
       expect(read.status).toBe(200);
-      expect(read.body).toMatchObject({ sold: '0', offering: { status: 'active', modelId }, terms: { unitPrice: '1000', kind: 'metered' } });
+      expect(read.body).toMatchObject({
+        sold: '0',
+        offering: { status: 'active', modelId },
+        terms: { unitPrice: '1000', kind: 'metered' },
+      });
     });
 
     it('lets the settlement agent mint the payment token to the hospital', async () => {
@@ -203,14 +205,19 @@ describe('the gateway API on the consortium', () => {
 
     it('pages through the model\u2019s accesses with opaque cursors', async () => {
       for (const i of [1, 2]) {
-        const response = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, { purpose: 'research', requestHash: sha256(`page-${run}-${i}`) });
+        const response = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, {
+          purpose: 'research',
+          requestHash: sha256(`page-${run}-${i}`),
+        });
         expect(response.status).toBe(201);
       }
       const seen: string[] = [];
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const page: Response = await auditor.get(`/v1/audit/accesses?modelId=${modelId}&limit=1${cursor === null ? '' : `&cursor=${cursor}`}`);
+        const page: Response = await auditor.get(
+          `/v1/audit/accesses?modelId=${modelId}&limit=1${cursor === null ? '' : `&cursor=${cursor}`}`,
+        );
         expect(page.status).toBe(200);
         // The limit is honoured: the validator hands it over as a number (a regression once read as no limit).
         expect(page.body.items.length).toBeLessThanOrEqual(1);
@@ -271,9 +278,20 @@ describe('the gateway API on the consortium', () => {
     });
 
     it('refunds the unused units of an expired term licence to the holder, once, whoever settles it', async () => {
-      const published = await labAdmin.post('/v1/offerings', { modelId, kind: 'term', termSeconds: 2, unitPrice: '10', supplyCap: '10', purposes: ['research'] });
+      const published = await labAdmin.post('/v1/offerings', {
+        modelId,
+        kind: 'term',
+        termSeconds: 2,
+        unitPrice: '10',
+        supplyCap: '10',
+        purposes: ['research'],
+      });
       expect(published.status).toBe(201);
-      const bought = await hospitalAdmin.post('/v1/purchases', { offeringId: published.body.data.offering.offeringId, units: '3', payer: 'org' });
+      const bought = await hospitalAdmin.post('/v1/purchases', {
+        offeringId: published.body.data.offering.offeringId,
+        units: '3',
+        payer: 'org',
+      });
       expect(bought.status).toBe(201);
       const termLicense = bought.body.data.licenseId as string;
       const early = expectError(await labAdmin.post(`/v1/licenses/${termLicense}/expiry-settlements`, {}), 409, 'CONFLICT');
@@ -316,7 +334,10 @@ describe('the gateway API on the consortium', () => {
 
     it('answers 401 without a key or with an unknown key', async () => {
       expectError(await api.anonymous('hospital').get('/v1/me'), 401, 'UNAUTHENTICATED');
-      const forged = await api.anonymous('hospital').get('/v1/me').set('X-API-Key', `mll_0123456789abcdef_${'A'.repeat(43)}`);
+      const forged = await api
+        .anonymous('hospital')
+        .get('/v1/me')
+        .set('X-API-Key', `mll_0123456789abcdef_${'A'.repeat(43)}`);
       expectError(forged, 401, 'UNAUTHENTICATED');
       const otherOrg = await api.anonymous('hospital').get('/v1/me').set('X-API-Key', labAdmin.key);
       expectError(otherOrg, 401, 'UNAUTHENTICATED');
@@ -325,8 +346,26 @@ describe('the gateway API on the consortium', () => {
     it('answers 403 to every write of the regulator before it reaches the ledger', async () => {
       const before = [await balance('org::HospitalMSP'), await remaining(licenseId), await balance('org::RegulatorMSP')];
       const writes: [string, string, object][] = [
-        ['post', '/v1/models', { name: 'x', description: 'x', task: 'x', intendedUse: 'x', version: '1', artifactSha256: sha256('x'), artifactUri: 'https://x.example/a', inferenceEndpoint: 'https://x.example/v2', royaltyPolicy: { beneficiaries: [{ account: 'org::RegulatorMSP', shareBps: 10000 }] } }],
-        ['post', `/v1/models/${modelId}/versions`, { version: '2', artifactSha256: sha256('y'), artifactUri: 'https://x.example/b', inferenceEndpoint: 'https://x.example/v2' }],
+        [
+          'post',
+          '/v1/models',
+          {
+            name: 'x',
+            description: 'x',
+            task: 'x',
+            intendedUse: 'x',
+            version: '1',
+            artifactSha256: sha256('x'),
+            artifactUri: 'https://x.example/a',
+            inferenceEndpoint: 'https://x.example/v2',
+            royaltyPolicy: { beneficiaries: [{ account: 'org::RegulatorMSP', shareBps: 10000 }] },
+          },
+        ],
+        [
+          'post',
+          `/v1/models/${modelId}/versions`,
+          { version: '2', artifactSha256: sha256('y'), artifactUri: 'https://x.example/b', inferenceEndpoint: 'https://x.example/v2' },
+        ],
         ['put', `/v1/models/${modelId}/active-version`, { version: '1' }],
         ['put', `/v1/models/${modelId}/royalty-policy`, { beneficiaries: [{ account: 'org::RegulatorMSP', shareBps: 10000 }] }],
         ['post', '/v1/offerings', { modelId, kind: 'metered', unitPrice: '1', supplyCap: '1', purposes: ['research'] }],
@@ -340,7 +379,12 @@ describe('the gateway API on the consortium', () => {
         ['post', '/v1/royalty-claims', { beneficiary: 'self' }],
       ];
       for (const [method, path, body] of writes) {
-        const response = method === 'post' ? await auditor.post(path, body) : method === 'put' ? await auditor.put(path, body) : await auditor.patch(path, body);
+        const response =
+          method === 'post'
+            ? await auditor.post(path, body)
+            : method === 'put'
+              ? await auditor.put(path, body)
+              : await auditor.patch(path, body);
         const error = expectError(response, 403, 'FORBIDDEN');
         // The API's own message: the chaincode's would start with "FORBIDDEN:".
         expect(error.message).toMatch(/^regulators may read and audit but never /);
@@ -387,7 +431,11 @@ describe('the gateway API on the consortium', () => {
 
     it('answers 409 to an Idempotency-Key reused for a different purchase, and charges nothing', async () => {
       const before = await balance('org::HospitalMSP');
-      const response = await hospitalAdmin.post('/v1/purchases', { offeringId, units: '3', payer: 'org' }, { 'Idempotency-Key': `buy-${run}` });
+      const response = await hospitalAdmin.post(
+        '/v1/purchases',
+        { offeringId, units: '3', payer: 'org' },
+        { 'Idempotency-Key': `buy-${run}` },
+      );
       expectError(response, 409, 'CONFLICT');
       expect(await balance('org::HospitalMSP')).toBe(before);
       expect(await remaining(licenseId)).toBe('7');

@@ -33,8 +33,10 @@ describe('the market and governance through the gateway API', () => {
   let listingId: string;
   let clinicLicense: string;
 
-  const balance = async (account: string): Promise<bigint> => BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/balance`), 200).amount);
-  const accrued = async (account: string): Promise<bigint> => BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/royalties`), 200).unclaimed);
+  const balance = async (account: string): Promise<bigint> =>
+    BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/balance`), 200).amount);
+  const accrued = async (account: string): Promise<bigint> =>
+    BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/royalties`), 200).unclaimed);
   const license = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/licenses/${id}`), 200);
   const listing = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/listings/${id}`), 200);
 
@@ -95,7 +97,13 @@ describe('the market and governance through the gateway API', () => {
       const response = await hospitalAdmin.post('/v1/listings', { licenseId: licenseA, units: '6', askUnitPrice: '1200' });
       const body = expectStatus(response, 201);
       listingId = body.data.listingId;
-      expect(body.data).toMatchObject({ seller: 'org::HospitalMSP', status: 'open', bundle: false, askUnitPrice: '1200', modelIds: [modelId] });
+      expect(body.data).toMatchObject({
+        seller: 'org::HospitalMSP',
+        status: 'open',
+        bundle: false,
+        askUnitPrice: '1200',
+        modelIds: [modelId],
+      });
       expect(body.data.items).toMatchObject([{ licenseId: licenseA, units: '6', remaining: '6', unitPrice: '1000' }]);
       expect(body.transaction.id).toBe(body.data.txId);
       expect(await listing(listingId)).toEqual(body.data);
@@ -111,8 +119,18 @@ describe('the market and governance through the gateway API', () => {
       };
       const body = expectStatus(await clinicAdmin.post(`/v1/listings/${listingId}/trades`, { units: '2', payer: 'org' }), 201);
       // 2 × 1200 = 2400; royalty 5% of max(2400, escrow 2000) = 120, split 70/30; the seller gets the rest.
-      expect(body.data).toMatchObject({ docType: 'trade', listingId, seller: 'org::HospitalMSP', buyer: 'org::ClinicMSP', price: '2400', royalty: '120', proceeds: '2280' });
-      expect(body.data.items).toMatchObject([{ fromLicenseId: licenseA, units: '2', escrow: '2000', royaltyBase: '2400', resaleRoyaltyBps: 500, royalty: '120' }]);
+      expect(body.data).toMatchObject({
+        docType: 'trade',
+        listingId,
+        seller: 'org::HospitalMSP',
+        buyer: 'org::ClinicMSP',
+        price: '2400',
+        royalty: '120',
+        proceeds: '2280',
+      });
+      expect(body.data.items).toMatchObject([
+        { fromLicenseId: licenseA, units: '2', escrow: '2000', royaltyBase: '2400', resaleRoyaltyBps: 500, royalty: '120' },
+      ]);
       clinicLicense = body.data.items[0].toLicenseId;
 
       expect(await balance('org::ClinicMSP')).toBe(before.clinic - 2400n);
@@ -138,7 +156,11 @@ describe('the market and governance through the gateway API', () => {
     });
 
     it('accepts a buy with Prefer: respond-async as 202 and a transaction to poll until it commits', async () => {
-      const response = await clinicAdmin.post(`/v1/listings/${listingId}/trades`, { units: '1', payer: 'org' }, { Prefer: 'respond-async' });
+      const response = await clinicAdmin.post(
+        `/v1/listings/${listingId}/trades`,
+        { units: '1', payer: 'org' },
+        { Prefer: 'respond-async' },
+      );
       const body = expectStatus(response, 202);
       expect(response.headers['preference-applied']).toBe('respond-async');
       expect(body.transaction).toMatchObject({ status: 'submitted', location: `/v1/transactions/${body.transaction.id}` });
@@ -163,7 +185,13 @@ describe('the market and governance through the gateway API', () => {
 
     it('lists a bundle of two licences and pages through the model\u2019s open listings with a cursor', async () => {
       const bundle = expectStatus(
-        await hospitalAdmin.post('/v1/listings', { items: [{ licenseId: licenseA, units: '2' }, { licenseId: licenseB, units: '2' }], askPrice: '5000' }),
+        await hospitalAdmin.post('/v1/listings', {
+          items: [
+            { licenseId: licenseA, units: '2' },
+            { licenseId: licenseB, units: '2' },
+          ],
+          askPrice: '5000',
+        }),
         201,
       );
       expect(bundle.data).toMatchObject({ bundle: true, askPrice: '5000', status: 'open' });
@@ -171,7 +199,10 @@ describe('the market and governance through the gateway API', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < 5; pages++) {
-        const page: Json = expectStatus(await practitioner.get(`/v1/models/${modelId}/listings?limit=1${cursor === null ? '' : `&cursor=${cursor}`}`), 200);
+        const page: Json = expectStatus(
+          await practitioner.get(`/v1/models/${modelId}/listings?limit=1${cursor === null ? '' : `&cursor=${cursor}`}`),
+          200,
+        );
         seen.push(...page.items.map((l: Json) => l.listingId as string));
         cursor = page.nextCursor;
         if (cursor === null) break;
@@ -190,12 +221,26 @@ describe('the market and governance through the gateway API', () => {
     });
 
     it('transfers units to a practitioner of the same org, and refuses a transfer to another org', async () => {
-      const body = expectStatus(await hospitalAdmin.post(`/v1/licenses/${licenseB}/transfers`, { units: '1', to: practitionerAccount }), 201);
-      expect(body.data).toMatchObject({ docType: 'transfer', fromLicenseId: licenseB, from: 'org::HospitalMSP', to: practitionerAccount, units: '1', escrow: '1000' });
+      const body = expectStatus(
+        await hospitalAdmin.post(`/v1/licenses/${licenseB}/transfers`, { units: '1', to: practitionerAccount }),
+        201,
+      );
+      expect(body.data).toMatchObject({
+        docType: 'transfer',
+        fromLicenseId: licenseB,
+        from: 'org::HospitalMSP',
+        to: practitionerAccount,
+        units: '1',
+        escrow: '1000',
+      });
       expect((await license(licenseB)).remainingUnits).toBe('3');
       expect((await license(body.data.toLicenseId)).license.holder).toBe(practitionerAccount);
 
-      expectError(await hospitalAdmin.post(`/v1/licenses/${licenseB}/transfers`, { units: '1', to: 'org::ClinicMSP' }), 403, 'TRANSFER_RESTRICTED');
+      expectError(
+        await hospitalAdmin.post(`/v1/licenses/${licenseB}/transfers`, { units: '1', to: 'org::ClinicMSP' }),
+        403,
+        'TRANSFER_RESTRICTED',
+      );
       expect((await license(licenseB)).remainingUnits).toBe('3');
     });
 
@@ -238,7 +283,10 @@ describe('the market and governance through the gateway API', () => {
     it('counts the holders\u2019 votes by units held, once each, and locks the units that voted', async () => {
       const clinicVote = expectStatus(await clinicAdmin.post(`/v1/proposals/${proposalId}/votes`, { choice: 'yes', voter: 'org' }), 201);
       expect(clinicVote.data).toMatchObject({ proposalId, voter: 'org::ClinicMSP', choice: 'yes', weight: '3' });
-      const hospitalVote = expectStatus(await hospitalAdmin.post(`/v1/proposals/${proposalId}/votes`, { choice: 'yes', voter: 'org' }), 201);
+      const hospitalVote = expectStatus(
+        await hospitalAdmin.post(`/v1/proposals/${proposalId}/votes`, { choice: 'yes', voter: 'org' }),
+        201,
+      );
       // The treasury's licences A (4 left) and B (3 left); listed units do not vote.
       expect(hospitalVote.data).toMatchObject({ voter: 'org::HospitalMSP', weight: '7' });
       expectError(await hospitalAdmin.post(`/v1/proposals/${proposalId}/votes`, { choice: 'no', voter: 'org' }), 409, 'ALREADY_VOTED');
@@ -268,18 +316,40 @@ describe('the market and governance through the gateway API', () => {
       expect(expectStatus(await auditor.get(`/v1/models/${modelId}/proposals`), 200).items).toHaveLength(before);
       expectError(await labAdmin.post(`/v1/proposals/${proposalId}/closure`, {}), 409, 'VOTING_OPEN');
       expectError(await auditor.get('/v1/proposals/P-does-not-exist'), 404, 'PROPOSAL_NOT_FOUND');
-      expectError(await clinicAdmin.post('/v1/proposals/P-does-not-exist/votes', { choice: 'yes', voter: 'org' }), 404, 'PROPOSAL_NOT_FOUND');
+      expectError(
+        await clinicAdmin.post('/v1/proposals/P-does-not-exist/votes', { choice: 'yes', voter: 'org' }),
+        404,
+        'PROPOSAL_NOT_FOUND',
+      );
     });
 
     it('answers 403 to every market and governance write of the regulator before it reaches the ledger', async () => {
-      const before = [await listing(listingId), await license(licenseA), expectStatus(await auditor.get(`/v1/proposals/${proposalId}`), 200)];
+      const before = [
+        await listing(listingId),
+        await license(licenseA),
+        expectStatus(await auditor.get(`/v1/proposals/${proposalId}`), 200),
+      ];
       const writes: [string, string, object?][] = [
         ['post', '/v1/listings', { licenseId: licenseA, units: '1', askUnitPrice: '1200' }],
-        ['post', '/v1/listings', { items: [{ licenseId: licenseA, units: '1' }, { licenseId: licenseB, units: '1' }], askPrice: '5000' }],
+        [
+          'post',
+          '/v1/listings',
+          {
+            items: [
+              { licenseId: licenseA, units: '1' },
+              { licenseId: licenseB, units: '1' },
+            ],
+            askPrice: '5000',
+          },
+        ],
         ['delete', `/v1/listings/${listingId}`],
         ['post', `/v1/listings/${listingId}/trades`, { units: '1', payer: 'self' }],
         ['post', `/v1/licenses/${licenseA}/transfers`, { units: '1', to: 'org::RegulatorMSP' }],
-        ['post', '/v1/proposals', { modelId, change: { kind: 'activateVersion', version: '1' }, description: 'x', votingSeconds: 60, proposer: 'self' }],
+        [
+          'post',
+          '/v1/proposals',
+          { modelId, change: { kind: 'activateVersion', version: '1' }, description: 'x', votingSeconds: 60, proposer: 'self' },
+        ],
         ['post', `/v1/proposals/${proposalId}/votes`, { choice: 'no', voter: 'self' }],
         ['post', `/v1/proposals/${proposalId}/closure`, {}],
         ['post', `/v1/proposals/${proposalId}/execution`, {}],
@@ -290,14 +360,21 @@ describe('the market and governance through the gateway API', () => {
         const error = expectError(response, 403, 'FORBIDDEN');
         expect(error.message).toMatch(/^regulators may read and audit but never /);
       }
-      expect([await listing(listingId), await license(licenseA), expectStatus(await auditor.get(`/v1/proposals/${proposalId}`), 200)]).toEqual(before);
+      expect([
+        await listing(listingId),
+        await license(licenseA),
+        expectStatus(await auditor.get(`/v1/proposals/${proposalId}`), 200),
+      ]).toEqual(before);
     });
 
     it('reindexes the hospital treasury\u2019s holdings page by page, and refuses a bad holder with 400', async () => {
       let after: string | undefined;
       let scanned = 0;
       for (let calls = 0; calls < 20; calls++) {
-        const body = expectStatus(await hospitalAdmin.post('/v1/holdings-reindexes', after === undefined ? { holder: 'org' } : { holder: 'org', after }), 201);
+        const body = expectStatus(
+          await hospitalAdmin.post('/v1/holdings-reindexes', after === undefined ? { holder: 'org' } : { holder: 'org', after }),
+          201,
+        );
         expect(body.data.holder).toBe('org::HospitalMSP');
         expect(body.data.indexed + body.data.dropped).toBe(body.data.scanned);
         scanned += body.data.scanned as number;

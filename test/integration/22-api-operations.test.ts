@@ -67,16 +67,37 @@ describe('operating a gateway API instance', () => {
   it('exposes request latency by route and status, ledger latency by outcome, retries and errors by code', async () => {
     // clerk1 has no role attribute, so it may not buy: the chaincode refuses it, so the submit is timed with the outcome FORBIDDEN.
     const refused = await clerk.post('/v1/purchases', { offeringId: 'O-does-not-exist', units: '1', payer: 'self' });
-    expect({ status: refused.status, message: refused.body.error.message }).toEqual({ status: 403, message: expect.stringMatching(/^FORBIDDEN: /) });
+    expect({ status: refused.status, message: refused.body.error.message }).toEqual({
+      status: 403,
+      message: expect.stringMatching(/^FORBIDDEN: /),
+    });
     const response = await api.anonymous('hospital').get('/metrics');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     const text = response.text;
     const org = 'hospital';
-    expect(sample(text, 'mll_api_request_duration_seconds_count', { org, method: 'GET', route: '/v1/me', status: '200' })).toBeGreaterThanOrEqual(LIMIT);
+    expect(
+      sample(text, 'mll_api_request_duration_seconds_count', { org, method: 'GET', route: '/v1/me', status: '200' }),
+    ).toBeGreaterThanOrEqual(LIMIT);
     expect(sample(text, 'mll_api_request_duration_seconds_count', { org, method: 'POST', route: '/v1/purchases', status: '403' })).toBe(1);
-    expect(sample(text, 'mll_api_ledger_duration_seconds_count', { org, kind: 'evaluate', contract: ContractName.token, transaction: 'WhoAmI', outcome: 'ok' })).toBeGreaterThanOrEqual(LIMIT);
-    expect(sample(text, 'mll_api_ledger_duration_seconds_count', { org, kind: 'submit', contract: ContractName.license, transaction: 'PurchaseLicense', outcome: 'FORBIDDEN' })).toBe(1);
+    expect(
+      sample(text, 'mll_api_ledger_duration_seconds_count', {
+        org,
+        kind: 'evaluate',
+        contract: ContractName.token,
+        transaction: 'WhoAmI',
+        outcome: 'ok',
+      }),
+    ).toBeGreaterThanOrEqual(LIMIT);
+    expect(
+      sample(text, 'mll_api_ledger_duration_seconds_count', {
+        org,
+        kind: 'submit',
+        contract: ContractName.license,
+        transaction: 'PurchaseLicense',
+        outcome: 'FORBIDDEN',
+      }),
+    ).toBe(1);
     expect(sample(text, 'mll_api_errors_total', { org, code: 'RATE_LIMITED', status: '429' })).toBe(1);
     expect(sample(text, 'mll_api_errors_total', { org, code: 'FORBIDDEN', status: '403' })).toBe(1);
     expect(text).toContain('# TYPE mll_api_ledger_retries_total counter');

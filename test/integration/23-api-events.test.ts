@@ -121,7 +121,7 @@ describe('the chaincode event stream', () => {
     await regulator.until(() => regulator.comments.includes('heartbeat'), 5000, 'a heartbeat');
   });
 
-  it("shows a member only the events that name its org", async () => {
+  it('shows a member only the events that name its org', async () => {
     const hospital = await watch(practitioner);
     const regulator = await watch(auditor);
     const minted = [await mint('org::LabMSP'), await mint('org::HospitalMSP')];
@@ -171,14 +171,21 @@ describe('the chaincode event stream', () => {
     expect(anonymous.status).toBe(401);
   });
 
-  it('shows a member identity enrolled with role=regulator only its own org\'s events, its attributes at /v1/me, and refuses its writes', async () => {
+  it("shows a member identity enrolled with role=regulator only its own org's events, its attributes at /v1/me, and refuses its writes", async () => {
     const name = `reg-member-${process.pid}`;
     await networkScript('enroll', 'hospital', name, 'regulator', 'department=compliance');
     const member = api.as('hospital', name);
 
     const me = await member.get('/v1/me');
     expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ user: name, org: 'hospital', mspId: 'HospitalMSP', role: 'regulator', regulator: false, readOnly: true });
+    expect(me.body).toMatchObject({
+      user: name,
+      org: 'hospital',
+      mspId: 'HospitalMSP',
+      role: 'regulator',
+      regulator: false,
+      readOnly: true,
+    });
     const cert = readFileSync(join(runtimeDir, 'crypto/hospital/users', name, 'msp/signcerts/cert.pem'));
     expect(me.body.attributes).toEqual(certificateAttributes(cert));
     expect(me.body.attributes).toMatchObject({ role: 'regulator', department: 'compliance' });
@@ -209,7 +216,10 @@ describe('the chaincode event stream', () => {
     expect(streams.map((s) => s.status)).toEqual(Array(STREAMS_PER_KEY).fill(200));
 
     const refused = await refusedEventStream(caller.url, caller.key);
-    expect(refused).toMatchObject({ status: 429, error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/this API key already holds/) } });
+    expect(refused).toMatchObject({
+      status: 429,
+      error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/this API key already holds/) },
+    });
     expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
     // Another key is not held back by this one's streams.
     expect((await watch(practitioner)).status).toBe(200);
@@ -239,7 +249,9 @@ describe('the chaincode event stream', () => {
 
     const refused = await refusedEventStream(practitioner.url, practitioner.key, '0:0');
     expect(refused).toMatchObject({ status: 409, error: { code: 'REPLAY_TOO_FAR' } });
-    expect(refused.error.message).toMatch(new RegExp(`^Last-Event-ID 0:0 is \\d+ blocks behind .*replays at most ${MAX_REPLAY_BLOCKS}\\. Page through the audit API`));
+    expect(refused.error.message).toMatch(
+      new RegExp(`^Last-Event-ID 0:0 is \\d+ blocks behind .*replays at most ${MAX_REPLAY_BLOCKS}\\. Page through the audit API`),
+    );
     // Within the bound, the same caller resumes.
     const recent = await refusedEventStream(practitioner.url, practitioner.key, `${(await height()) - 2n}:0`);
     expect(recent.status).toBe(200);

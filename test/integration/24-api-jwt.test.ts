@@ -12,7 +12,10 @@ import { makeIdp, TestIdp } from '../support/api-jwt';
 import { runtimeDir } from '../support/network';
 
 function expectError(response: Response, status: number, code: string, message: RegExp): void {
-  expect({ status: response.status, body: response.body }).toEqual({ status, body: { error: { code, message: expect.stringMatching(message) } } });
+  expect({ status: response.status, body: response.body }).toEqual({
+    status,
+    body: { error: { code, message: expect.stringMatching(message) } },
+  });
 }
 
 describe('bearer tokens from an org identity provider', () => {
@@ -21,13 +24,22 @@ describe('bearer tokens from an org identity provider', () => {
   const jwksFile = join(runtimeDir, `api-test-jwks-${process.pid}.json`);
 
   const withToken = (token: string, path = '/v1/me'): Promise<Response> =>
-    api.anonymous('hospital').get(path).set('Authorization', `Bearer ${token}`).then((r) => r);
+    api
+      .anonymous('hospital')
+      .get(path)
+      .set('Authorization', `Bearer ${token}`)
+      .then((r) => r);
 
   beforeAll(async () => {
     idp = makeIdp(jwksFile);
     api = await startApiFleet({
       orgs: ['hospital'],
-      env: { MLL_API_JWT_KEYS: jwksFile, MLL_API_JWT_ISSUER: idp.issuer, MLL_API_JWT_AUDIENCE: idp.audience, MLL_API_JWT_CLOCK_TOLERANCE_S: '5' },
+      env: {
+        MLL_API_JWT_KEYS: jwksFile,
+        MLL_API_JWT_ISSUER: idp.issuer,
+        MLL_API_JWT_AUDIENCE: idp.audience,
+        MLL_API_JWT_CLOCK_TOLERANCE_S: '5',
+      },
     });
   });
 
@@ -45,14 +57,20 @@ describe('bearer tokens from an org identity provider', () => {
     const byKey = await api.as('hospital', 'practitioner1').get('/v1/me');
     expect(byKey.body.account).toBe(response.body.account);
     // And the role guard applies to it like to a key: a practitioner may not mint.
-    const mint = await api.anonymous('hospital').post('/v1/token/mints').set('Authorization', `Bearer ${idp.token({ sub: 'practitioner1' })}`).send({ to: 'org::HospitalMSP', amount: '1' });
+    const mint = await api
+      .anonymous('hospital')
+      .post('/v1/token/mints')
+      .set('Authorization', `Bearer ${idp.token({ sub: 'practitioner1' })}`)
+      .send({ to: 'org::HospitalMSP', amount: '1' });
     expectError(mint, 403, 'FORBIDDEN', /needs role issuer/);
   });
 
   it('answers 401 to a token whose signature does not verify', async () => {
     expectError(await withToken(idp.token({ sub: 'practitioner1' }, idp.strangerKey)), 401, 'UNAUTHENTICATED', /signature does not verify/);
     const [header, payload, signature] = idp.token({ sub: 'practitioner1' }).split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'admin' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'admin' })).toString(
+      'base64url',
+    );
     expectError(await withToken(`${header}.${forged}.${signature}`), 401, 'UNAUTHENTICATED', /signature does not verify/);
   });
 
@@ -70,7 +88,11 @@ describe('bearer tokens from an org identity provider', () => {
     const both = await api.anonymous('hospital').get('/v1/me').set('X-API-Key', key).set('Authorization', 'Bearer not.a.token');
     expect(both.status).toBe(200);
     expect(both.body).toMatchObject({ user: 'clerk1', org: 'hospital' });
-    const badKey = await api.anonymous('hospital').get('/v1/me').set('X-API-Key', 'mll_0000000000000000_x').set('Authorization', `Bearer ${idp.token({ sub: 'practitioner1' })}`);
+    const badKey = await api
+      .anonymous('hospital')
+      .get('/v1/me')
+      .set('X-API-Key', 'mll_0000000000000000_x')
+      .set('Authorization', `Bearer ${idp.token({ sub: 'practitioner1' })}`);
     expectError(badKey, 401, 'UNAUTHENTICATED', /API key is unknown/);
   });
 

@@ -21,16 +21,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Response } from 'supertest';
 import { Agent, fetch as fetchVia } from 'undici';
-import { ApiCaller, ApiFleet, gateEnv, startApiFleet } from '../support/api';
+import { ApiCaller, ApiFleet, Json, gateEnv, startApiFleet } from '../support/api';
 import { loadPlan, repoRoot, runtimeDir } from '../support/network';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const CARD = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as { name: string; version: string; sha256: string };
 const SAMPLES_FILE = join(repoRoot, 'model/heldout-samples.json');
-const SAMPLES = (JSON.parse(readFileSync(SAMPLES_FILE, 'utf8')) as {
-  samples: { input: number[]; expectedLabel: number; expectedProbabilities: number[] }[];
-}).samples;
+const SAMPLES = (
+  JSON.parse(readFileSync(SAMPLES_FILE, 'utf8')) as {
+    samples: { input: number[]; expectedLabel: number; expectedProbabilities: number[] }[];
+  }
+).samples;
 const INFER_TIMEOUT_MS = 8000;
 /** The gate gives up on the model sooner than the gateway gives up on the gate, so that it can refund and say so. */
 const GATE_MODEL_TIMEOUT_MS = 4000;
@@ -214,7 +214,10 @@ describe('access-gated inference through the gateway API', () => {
     api = await startApiFleet({
       env: { MLL_API_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) },
       orgEnv: {
-        lab: gateEnv({ [CARD.name]: `unix:${plan.modelServer.socket}`, [RELAYED]: relay.url }, { MLL_GATE_MODEL_TIMEOUT_MS: String(GATE_MODEL_TIMEOUT_MS) }),
+        lab: gateEnv(
+          { [CARD.name]: `unix:${plan.modelServer.socket}`, [RELAYED]: relay.url },
+          { MLL_GATE_MODEL_TIMEOUT_MS: String(GATE_MODEL_TIMEOUT_MS) },
+        ),
       },
     });
     endpoint = `${api.gates.lab ?? ''}/v2/models/${CARD.name}`;
@@ -233,7 +236,10 @@ describe('access-gated inference through the gateway API', () => {
     licenseId = await buy(offeringId, '5');
     exhaustedLicense = await buy(offeringId, '1');
     lastUnitLicense = await buy(offeringId, '1');
-    const used = await practitioner.post(`/v1/licenses/${exhaustedLicense}/accesses`, { purpose: 'clinical-diagnosis', requestHash: sha256(run) });
+    const used = await practitioner.post(`/v1/licenses/${exhaustedLicense}/accesses`, {
+      purpose: 'clinical-diagnosis',
+      requestHash: sha256(run),
+    });
     expect(used.status).toBe(201);
     relayModel = await registerModel(`bcd-relayed-${run}`, relayedEndpoint);
     relayOffering = await publish(relayModel);
@@ -279,7 +285,12 @@ describe('access-gated inference through the gateway API', () => {
     const records = await accesses(licenseId);
     expect(records).toHaveLength(before.accesses + 1);
     expect(records.filter((r) => r.accessId === receipt.accessId)).toEqual([
-      expect.objectContaining({ requestHash: sha256(canonical), callerMspId: 'HospitalMSP', version: CARD.version, artifactSha256: CARD.sha256 }),
+      expect.objectContaining({
+        requestHash: sha256(canonical),
+        callerMspId: 'HospitalMSP',
+        version: CARD.version,
+        artifactSha256: CARD.sha256,
+      }),
     ]);
     expect((await labRoyalties()) - before.royalties).toBe(1000n);
     expect(await modelCalls()).toBe(calls + 1);
@@ -311,7 +322,11 @@ describe('access-gated inference through the gateway API', () => {
     expect(await ledgerState(lastUnitLicense)).toEqual(charged);
 
     // The same key for other inputs or another licence: refused before the model runs.
-    const otherInputs = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense, 'clinical-diagnosis', SAMPLES[1].input), key);
+    const otherInputs = await practitioner.post(
+      `/v1/models/${modelId}/infer`,
+      inferBody(lastUnitLicense, 'clinical-diagnosis', SAMPLES[1].input),
+      key,
+    );
     expectError(otherInputs, 409, 'CONFLICT');
     expect(otherInputs.body.error.message).toContain(first.body.receipt.transactionId);
     expectError(await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId), key), 409, 'CONFLICT');
@@ -325,13 +340,49 @@ describe('access-gated inference through the gateway API', () => {
 
   it('refuses the unlicensed, the unentitled, a wrong purpose and an exhausted licence without calling the model or writing', async () => {
     const cases: [string, () => Promise<Response>, string, number, string][] = [
-      ['a practitioner of another org', () => clinicPractitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)), licenseId, 403, 'FORBIDDEN'],
-      ['a member without role=practitioner', () => clerk.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)), licenseId, 403, 'FORBIDDEN'],
-      ['a purpose the terms do not permit', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'research')), licenseId, 403, 'PURPOSE_NOT_PERMITTED'],
-      ['an exhausted licence', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(exhaustedLicense)), exhaustedLicense, 402, 'INSUFFICIENT_UNITS'],
-      ['a licence of another model', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(relayLicense)), relayLicense, 403, 'FORBIDDEN'],
+      [
+        'a practitioner of another org',
+        () => clinicPractitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)),
+        licenseId,
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'a member without role=practitioner',
+        () => clerk.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)),
+        licenseId,
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'a purpose the terms do not permit',
+        () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'research')),
+        licenseId,
+        403,
+        'PURPOSE_NOT_PERMITTED',
+      ],
+      [
+        'an exhausted licence',
+        () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(exhaustedLicense)),
+        exhaustedLicense,
+        402,
+        'INSUFFICIENT_UNITS',
+      ],
+      [
+        'a licence of another model',
+        () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(relayLicense)),
+        relayLicense,
+        403,
+        'FORBIDDEN',
+      ],
       ['a regulator', () => auditor.post(`/v1/models/${modelId}/infer`, inferBody(licenseId)), licenseId, 403, 'FORBIDDEN'],
-      ['an unknown licence', () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(`L-none-${process.pid}`)), licenseId, 404, 'NOT_FOUND'],
+      [
+        'an unknown licence',
+        () => practitioner.post(`/v1/models/${modelId}/infer`, inferBody(`L-none-${process.pid}`)),
+        licenseId,
+        404,
+        'NOT_FOUND',
+      ],
     ];
     for (const [what, call, license, status, code] of cases) {
       const before = await ledgerState(license);
@@ -357,7 +408,10 @@ describe('access-gated inference through the gateway API', () => {
   it('passes the model\u2019s refusal of bad inputs on as 400, and the gate refunds the access it charged', async () => {
     const before = await chargeState(licenseId);
     const records = (await accesses(licenseId)).length;
-    const response = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(licenseId, 'clinical-diagnosis', SAMPLES[0].input.slice(0, 29), [1, 29]));
+    const response = await practitioner.post(
+      `/v1/models/${modelId}/infer`,
+      inferBody(licenseId, 'clinical-diagnosis', SAMPLES[0].input.slice(0, 29), [1, 29]),
+    );
     expectError(response, 400, 'MODEL_INPUT_REJECTED');
     expect(await chargeState(licenseId)).toEqual(before);
     // The access record stays beside its refund, for the audit.
@@ -365,7 +419,12 @@ describe('access-gated inference through the gateway API', () => {
     expect(all).toHaveLength(records + 1);
     const refund = await refundOf(all[all.length - 1].accessId as string);
     expect(refund.status).toBe(200);
-    expect(refund.body).toMatchObject({ accessId: all[all.length - 1].accessId, units: '1', amount: '1000', reason: expect.stringMatching(/^MODEL_INPUT_REJECTED: /) });
+    expect(refund.body).toMatchObject({
+      accessId: all[all.length - 1].accessId,
+      units: '1',
+      amount: '1000',
+      reason: expect.stringMatching(/^MODEL_INPUT_REJECTED: /),
+    });
     expect(response.body.error.transactionId).toBe(refund.body.txId);
   });
 
@@ -410,7 +469,10 @@ describe('access-gated inference through the gateway API', () => {
     const calls = relay.inferCalls;
     const pending = practitioner.post(`/v1/models/${relayModel}/infer`, inferBody(lastUnit));
     const letThrough = await held;
-    const other = await practitioner2.post(`/v1/licenses/${lastUnit}/accesses`, { purpose: 'clinical-diagnosis', requestHash: sha256(`other-${run}`) });
+    const other = await practitioner2.post(`/v1/licenses/${lastUnit}/accesses`, {
+      purpose: 'clinical-diagnosis',
+      requestHash: sha256(`other-${run}`),
+    });
     expect(other.status).toBe(201);
     const royaltiesAfterOther = await labRoyalties();
     letThrough();
@@ -458,7 +520,15 @@ describe('access-gated inference through the gateway API', () => {
     const before = await ledgerState(licenseId);
     const { stdout } = await promisify(execFile)(
       python,
-      [join(repoRoot, 'test/interop/tritonclient_gateway.py'), api.urls.hospital, practitioner.key, modelId, licenseId, 'clinical-diagnosis', SAMPLES_FILE],
+      [
+        join(repoRoot, 'test/interop/tritonclient_gateway.py'),
+        api.urls.hospital,
+        practitioner.key,
+        modelId,
+        licenseId,
+        'clinical-diagnosis',
+        SAMPLES_FILE,
+      ],
       { timeout: 60_000 },
     );
     const report = JSON.parse(stdout) as Json;

@@ -35,7 +35,8 @@ async function enroll(...args: string[]): Promise<Outcome> {
 describe('enrolling a new user on the running network', () => {
   const name = `dr-new-${process.pid}`;
   const planFile = join(runtimeDir, 'plan.json');
-  const hospitalApi = (): string => (loadPlan() as unknown as { orgs: { name: string; api: { url: string } }[] }).orgs.find((o) => o.name === 'hospital')!.api.url;
+  const hospitalApi = (): string =>
+    (loadPlan() as unknown as { orgs: { name: string; api: { url: string } }[] }).orgs.find((o) => o.name === 'hospital')!.api.url;
 
   it('registers the user with its attributes at the org CA and prints an API key that works on the running instance', async () => {
     const outcome = await enroll('hospital', name, 'practitioner', 'department=radiology');
@@ -46,7 +47,10 @@ describe('enrolling a new user on the running network', () => {
     expect(outcome.stderr).not.toContain(key);
 
     const msp = join(runtimeDir, 'crypto/hospital/users', name, 'msp');
-    expect(certificateAttributes(readFileSync(join(msp, 'signcerts/cert.pem')))).toMatchObject({ role: 'practitioner', department: 'radiology' });
+    expect(certificateAttributes(readFileSync(join(msp, 'signcerts/cert.pem')))).toMatchObject({
+      role: 'practitioner',
+      department: 'radiology',
+    });
     expect(statSync(join(msp, 'keystore/key.pem')).mode & 0o077).toBe(0);
 
     const me = await fetch(`${hospitalApi()}/v1/me`, { headers: { 'X-API-Key': key } });

@@ -17,7 +17,6 @@ import { samples } from '../support/metrics';
 const CONCURRENT = 6;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 describe('the gateway API under ledger conflicts and timeouts', () => {
   const run = `${process.pid}-${Date.now()}`;
   /** The settlement agent and the regulator, for the whole file. */
@@ -57,7 +56,11 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
 
   /** CONCURRENT transfers of 1..CONCURRENT tokens out of the hospital treasury, all at once. */
   const transfersAtOnce = (admin: ApiCaller): Promise<Response[]> =>
-    Promise.all(Array.from({ length: CONCURRENT }, (_, i) => admin.post('/v1/token/transfers', { from: 'org', to: practitionerAccount, amount: String(i + 1) })));
+    Promise.all(
+      Array.from({ length: CONCURRENT }, (_, i) =>
+        admin.post('/v1/token/transfers', { from: 'org', to: practitionerAccount, amount: String(i + 1) }),
+      ),
+    );
 
   beforeAll(async () => {
     const orgs: ApiOrg[] = ['clearing', 'regulator'];
@@ -102,7 +105,10 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     expect(conflicted.length).toBeGreaterThanOrEqual(1);
     for (const response of conflicted) {
       expect(response.status).toBe(409);
-      expect(response.body.error).toMatchObject({ code: 'LEDGER_CONFLICT', message: expect.stringMatching(/MVCC_READ_CONFLICT on each of 1 attempts/) });
+      expect(response.body.error).toMatchObject({
+        code: 'LEDGER_CONFLICT',
+        message: expect.stringMatching(/MVCC_READ_CONFLICT on each of 1 attempts/),
+      });
       const status = await statusOf(response.body.error.transactionId);
       expect(status.body).toMatchObject({ valid: false, validationCode: 'MVCC_READ_CONFLICT' });
     }
@@ -118,7 +124,10 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     const before = await balance('org::HospitalMSP');
     const timedOut = await impatient.post('/v1/token/transfers', body, key);
     expect(timedOut.status).toBe(504);
-    expect(timedOut.body.error).toMatchObject({ code: 'LEDGER_TIMEOUT', message: expect.stringMatching(/check its status before retrying/) });
+    expect(timedOut.body.error).toMatchObject({
+      code: 'LEDGER_TIMEOUT',
+      message: expect.stringMatching(/check its status before retrying/),
+    });
     const transactionId = timedOut.body.error.transactionId as string;
     expect(transactionId).toMatch(/^[0-9a-f]{64}$/);
 

@@ -25,7 +25,8 @@ describe('frozen terms through the gateway API', () => {
 
   const model = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/models/${id}`), 200);
   const license = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/licenses/${id}`), 200);
-  const balance = async (account: string): Promise<bigint> => BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/balance`), 200).amount);
+  const balance = async (account: string): Promise<bigint> =>
+    BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/balance`), 200).amount);
   /** The royalty rows an account got from one transaction on one model. */
   const paymentsOf = async (account: string, modelId: string, txId: string): Promise<Json[]> =>
     (await allPages(auditor, `/v1/accounts/${account}/royalty-payments?modelId=${modelId}`)).filter((row) => row.txId === txId);
@@ -69,7 +70,10 @@ describe('frozen terms through the gateway API', () => {
     let lateLicense: string; // bought at 100 %
 
     beforeAll(async () => {
-      modelId = await register(labAdmin, 'frozen-resale', { beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], resaleRoyaltyBps: 1000 });
+      modelId = await register(labAdmin, 'frozen-resale', {
+        beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }],
+        resaleRoyaltyBps: 1000,
+      });
       offeringId = expectStatus(
         await labAdmin.post('/v1/offerings', {
           modelId,
@@ -88,22 +92,36 @@ describe('frozen terms through the gateway API', () => {
 
     it('freezes the model\u2019s resale rate on a licence when it is bought', async () => {
       earlyLicense = expectStatus(await hospitalAdmin.post('/v1/purchases', { offeringId, units: '5', payer: 'org' }), 201).data.licenseId;
-      expect((await license(earlyLicense)).license).toMatchObject({ licenseId: earlyLicense, holder: 'org::HospitalMSP', resaleRoyaltyBps: 1000 });
+      expect((await license(earlyLicense)).license).toMatchObject({
+        licenseId: earlyLicense,
+        holder: 'org::HospitalMSP',
+        resaleRoyaltyBps: 1000,
+      });
     });
 
     it('lets the owner raise the model\u2019s resale rate to 100 %, and leaves the licence already sold at 10 %', async () => {
       const body = expectStatus(
-        await labAdmin.put(`/v1/models/${modelId}/royalty-policy`, { beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], resaleRoyaltyBps: 10000 }),
+        await labAdmin.put(`/v1/models/${modelId}/royalty-policy`, {
+          beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }],
+          resaleRoyaltyBps: 10000,
+        }),
         200,
       );
-      expect(body.data.royaltyPolicy).toEqual({ beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], parents: [], resaleRoyaltyBps: 10000 });
+      expect(body.data.royaltyPolicy).toEqual({
+        beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }],
+        parents: [],
+        resaleRoyaltyBps: 10000,
+      });
       expect(body.transaction.id).toBe(body.data.txId);
       expect(expectStatus(await auditor.get(`/v1/models/${modelId}/royalty-policy`), 200).resaleRoyaltyBps).toBe(10000);
       expect((await license(earlyLicense)).license.resaleRoyaltyBps).toBe(1000);
     });
 
     it('charges a resale of the early units the frozen 10 %, gives the seller the rest, and carries the rate to the buyer\u2019s licence', async () => {
-      const listed = expectStatus(await hospitalAdmin.post('/v1/listings', { licenseId: earlyLicense, units: '3', askUnitPrice: '1200' }), 201);
+      const listed = expectStatus(
+        await hospitalAdmin.post('/v1/listings', { licenseId: earlyLicense, units: '3', askUnitPrice: '1200' }),
+        201,
+      );
       const listingId = listed.data.listingId;
       expect(listed.data.items).toMatchObject([{ licenseId: earlyLicense, units: '3', resaleRoyaltyBps: 1000 }]);
       expect(expectStatus(await auditor.get(`/v1/listings/${listingId}`), 200).items[0].resaleRoyaltyBps).toBe(1000);
@@ -112,23 +130,43 @@ describe('frozen terms through the gateway API', () => {
       const body = expectStatus(await clinicAdmin.post(`/v1/listings/${listingId}/trades`, { units: '2', payer: 'self' }), 201);
       const txId = body.transaction.id as string;
       // 2 × 1200 = 2400; royalty 10 % of max(2400, escrow 2000) = 240, all to the lab; the seller gets 2160.
-      expect(body.data).toMatchObject({ docType: 'trade', listingId, seller: 'org::HospitalMSP', buyer: clinicAdminAccount, price: '2400', royalty: '240', proceeds: '2160' });
-      expect(body.data.items).toMatchObject([{ fromLicenseId: earlyLicense, units: '2', escrow: '2000', royaltyBase: '2400', resaleRoyaltyBps: 1000, royalty: '240' }]);
+      expect(body.data).toMatchObject({
+        docType: 'trade',
+        listingId,
+        seller: 'org::HospitalMSP',
+        buyer: clinicAdminAccount,
+        price: '2400',
+        royalty: '240',
+        proceeds: '2160',
+      });
+      expect(body.data.items).toMatchObject([
+        { fromLicenseId: earlyLicense, units: '2', escrow: '2000', royaltyBase: '2400', resaleRoyaltyBps: 1000, royalty: '240' },
+      ]);
       expect(body.data.royalties).toEqual([{ account: 'org::LabMSP', amount: '240', modelId, depth: 0 }]);
 
       expect(await balance(clinicAdminAccount)).toBe(before - 2400n);
       expect((await paymentsOf('org::LabMSP', modelId, txId)).map((p) => [p.kind, p.amount])).toEqual([['resaleRoyalty', '240']]);
       expect((await paymentsOf('org::HospitalMSP', modelId, txId)).map((p) => [p.kind, p.amount])).toEqual([['saleProceeds', '2160']]);
       const bought = await license(body.data.items[0].toLicenseId);
-      expect(bought).toMatchObject({ license: { holder: clinicAdminAccount, offeringId, resaleRoyaltyBps: 1000 }, remainingUnits: '2', escrow: '2000' });
-      expect(expectStatus(await auditor.get(`/v1/listings/${listingId}`), 200).items[0]).toMatchObject({ remaining: '1', resaleRoyaltyBps: 1000 });
+      expect(bought).toMatchObject({
+        license: { holder: clinicAdminAccount, offeringId, resaleRoyaltyBps: 1000 },
+        remainingUnits: '2',
+        escrow: '2000',
+      });
+      expect(expectStatus(await auditor.get(`/v1/listings/${listingId}`), 200).items[0]).toMatchObject({
+        remaining: '1',
+        resaleRoyaltyBps: 1000,
+      });
     });
 
     it('freezes the new rate on a licence bought after the change, and charges its resale 100 %', async () => {
       lateLicense = expectStatus(await hospitalAdmin.post('/v1/purchases', { offeringId, units: '2', payer: 'org' }), 201).data.licenseId;
       expect((await license(lateLicense)).license).toMatchObject({ holder: 'org::HospitalMSP', resaleRoyaltyBps: 10000 });
 
-      const listed = expectStatus(await hospitalAdmin.post('/v1/listings', { licenseId: lateLicense, units: '1', askUnitPrice: '1000' }), 201);
+      const listed = expectStatus(
+        await hospitalAdmin.post('/v1/listings', { licenseId: lateLicense, units: '1', askUnitPrice: '1000' }),
+        201,
+      );
       expect(listed.data.items).toMatchObject([{ licenseId: lateLicense, resaleRoyaltyBps: 10000 }]);
       const body = expectStatus(await clinicAdmin.post(`/v1/listings/${listed.data.listingId}/trades`, { payer: 'self' }), 201);
       const txId = body.transaction.id as string;
@@ -140,7 +178,11 @@ describe('frozen terms through the gateway API', () => {
     });
 
     it('refuses an ask on the late licence that does not cover its 100 % royalty, and lists nothing', async () => {
-      expectError(await hospitalAdmin.post('/v1/listings', { licenseId: lateLicense, units: '1', askUnitPrice: '999' }), 409, 'ASK_BELOW_ROYALTY');
+      expectError(
+        await hospitalAdmin.post('/v1/listings', { licenseId: lateLicense, units: '1', askUnitPrice: '999' }),
+        409,
+        'ASK_BELOW_ROYALTY',
+      );
       expect(await license(lateLicense)).toMatchObject({ remainingUnits: '1', movedUnits: '1' });
     });
   });
@@ -157,16 +199,25 @@ describe('frozen terms through the gateway API', () => {
     beforeAll(async () => {
       parentId = await register(labAdmin, 'lineage-parent', { beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }] });
       childId = await register(hospitalAdmin, 'lineage-child', childPolicy(2000));
-      expect((await model(childId)).model).toMatchObject({ ownerMspId: 'HospitalMSP', royaltyPolicy: { parents: [{ modelId: parentId, shareBps: 2000 }] } });
+      expect((await model(childId)).model).toMatchObject({
+        ownerMspId: 'HospitalMSP',
+        royaltyPolicy: { parents: [{ modelId: parentId, shareBps: 2000 }] },
+      });
     });
 
     it('refuses with 409 LINEAGE_CONSENT_REQUIRED the child owner\u2019s policy that drops the parent, or pays it less, and changes nothing', async () => {
       const before = await model(childId);
-      const dropped = expectError(await hospitalAdmin.put(`/v1/models/${childId}/royalty-policy`, childPolicy()), 409, 'LINEAGE_CONSENT_REQUIRED');
+      const dropped = expectError(
+        await hospitalAdmin.put(`/v1/models/${childId}/royalty-policy`, childPolicy()),
+        409,
+        'LINEAGE_CONSENT_REQUIRED',
+      );
       expect(dropped.message).toContain(parentId);
       expectError(await hospitalAdmin.put(`/v1/models/${childId}/royalty-policy`, childPolicy(1000)), 409, 'LINEAGE_CONSENT_REQUIRED');
       expect(await model(childId)).toEqual(before);
-      expect(expectStatus(await auditor.get(`/v1/models/${childId}/royalty-policy`), 200).parents).toEqual([{ modelId: parentId, shareBps: 2000 }]);
+      expect(expectStatus(await auditor.get(`/v1/models/${childId}/royalty-policy`), 200).parents).toEqual([
+        { modelId: parentId, shareBps: 2000 },
+      ]);
     });
 
     it('refuses a proposal that would cut the parent with 409 LINEAGE_CONSENT_REQUIRED, and records none', async () => {
@@ -189,11 +240,19 @@ describe('frozen terms through the gateway API', () => {
       const before = await model(childId);
       // The child's owner cannot consent for the parent, nor can a third org; the chaincode refuses both.
       for (const caller of [hospitalAdmin, clinicAdmin]) {
-        const error = expectError(await caller.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }), 403, 'FORBIDDEN');
+        const error = expectError(
+          await caller.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }),
+          403,
+          'FORBIDDEN',
+        );
         expect(error.message).toContain('LabMSP');
       }
       // The parent owner's engineer lacks the role: refused before the ledger.
-      expectError(await labEngineer.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }), 403, 'FORBIDDEN');
+      expectError(
+        await labEngineer.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }),
+        403,
+        'FORBIDDEN',
+      );
       expectError(await auditor.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }), 403, 'FORBIDDEN');
       // Had any of them consented, dropping the parent would now pass.
       expectError(await hospitalAdmin.put(`/v1/models/${childId}/royalty-policy`, childPolicy()), 409, 'LINEAGE_CONSENT_REQUIRED');
@@ -201,17 +260,36 @@ describe('frozen terms through the gateway API', () => {
     });
 
     it('answers 400 to a consent above the share the child pays, for a model that is not a parent, and for an unknown child', async () => {
-      expectError(await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 3000 }), 400, 'INVALID_ARGUMENT');
-      const notParent = expectError(await labAdmin.post(`/v1/models/${parentId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }), 400, 'INVALID_ARGUMENT');
+      expectError(
+        await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 3000 }),
+        400,
+        'INVALID_ARGUMENT',
+      );
+      const notParent = expectError(
+        await labAdmin.post(`/v1/models/${parentId}/lineage-consents`, { parentModelId: parentId, shareBps: 0 }),
+        400,
+        'INVALID_ARGUMENT',
+      );
       expect(notParent.message).toContain('parentModelId');
-      expectError(await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: -1 }), 400, 'INVALID_ARGUMENT');
+      expectError(
+        await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: -1 }),
+        400,
+        'INVALID_ARGUMENT',
+      );
       // As for the royalty policy, the chaincode names the missing model's field rather than answering NOT_FOUND.
-      const unknown = expectError(await labAdmin.post('/v1/models/M-does-not-exist/lineage-consents', { parentModelId: parentId, shareBps: 0 }), 400, 'INVALID_ARGUMENT');
+      const unknown = expectError(
+        await labAdmin.post('/v1/models/M-does-not-exist/lineage-consents', { parentModelId: parentId, shareBps: 0 }),
+        400,
+        'INVALID_ARGUMENT',
+      );
       expect(unknown.message).toContain('modelId');
     });
 
     it('records the parent owner admin\u2019s consent with 201', async () => {
-      const body = expectStatus(await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 1000 }), 201);
+      const body = expectStatus(
+        await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 1000 }),
+        201,
+      );
       expect(body.data).toEqual({
         docType: 'lineageConsent',
         modelId: childId,

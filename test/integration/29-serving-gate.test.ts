@@ -16,13 +16,12 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Agent, fetch as fetchVia } from 'undici';
 import { requestHashOf, signAccess } from '../../gateway-api/src/serving/access';
-import { ApiCaller, ApiFleet, gateEnv, startApiFleet } from '../support/api';
+import { ApiCaller, ApiFleet, Json, gateEnv, startApiFleet } from '../support/api';
 import { loadPlan, repoRoot, runtimeDir, type Plan } from '../support/network';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 const CARD = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as { name: string; version: string; sha256: string };
-const SAMPLE = (JSON.parse(readFileSync(join(repoRoot, 'model/heldout-samples.json'), 'utf8')) as { samples: { input: number[] }[] }).samples[0].input;
+const SAMPLE = (JSON.parse(readFileSync(join(repoRoot, 'model/heldout-samples.json'), 'utf8')) as { samples: { input: number[] }[] })
+  .samples[0].input;
 /** The gate of this test refunds accesses older than this. */
 const FRESHNESS_MS = 4000;
 
@@ -71,13 +70,20 @@ describe('the lab\u2019s serving gate, against a misbehaving caller', () => {
     });
     return { status: response.status, body: (await response.json()) as Json, served: response.headers.get('mll-served') ?? undefined };
   };
-  const headersFor = async (accessId: string, request: Json, signer = signerOf(plan, 'hospital', 'practitioner1')): Promise<Record<string, string>> => ({
+  const headersFor = async (
+    accessId: string,
+    request: Json,
+    signer = signerOf(plan, 'hospital', 'practitioner1'),
+  ): Promise<Record<string, string>> => ({
     'mll-access-id': accessId,
     'mll-access-signature': await signAccess(signer, accessId, requestHashOf(request)),
   });
   /** Records (and pays for) an access of `request` through the API, without running anything. */
   const recordAccess = async (request: Json): Promise<string> => {
-    const response = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, { purpose: 'clinical-diagnosis', requestHash: requestHashOf(request) });
+    const response = await practitioner.post(`/v1/licenses/${licenseId}/accesses`, {
+      purpose: 'clinical-diagnosis',
+      requestHash: requestHashOf(request),
+    });
     expect(response.status).toBe(201);
     return response.body.data.accessId as string;
   };
@@ -192,7 +198,11 @@ describe('the lab\u2019s serving gate, against a misbehaving caller', () => {
     const replayed = await callGate(other, await headersFor(accessId, other));
     expect({ status: replayed.status, code: replayed.body.error?.code }).toEqual({ status: 409, code: 'ACCESS_ALREADY_SERVED' });
     const again = await callGate(request, await headersFor(accessId, request));
-    expect({ status: again.status, served: again.served, body: again.body }).toEqual({ status: 200, served: 'repeated', body: served.body });
+    expect({ status: again.status, served: again.served, body: again.body }).toEqual({
+      status: 200,
+      served: 'repeated',
+      body: served.body,
+    });
     expect(await modelCalls()).toBe(calls + 1);
   });
 
@@ -233,7 +243,11 @@ describe('the lab\u2019s serving gate, against a misbehaving caller', () => {
         parameters: { licenseId: license, purpose: 'clinical-diagnosis' },
         ...oipRequest(),
       });
-      expect({ what, status: response.status, code: response.body.error?.code }).toEqual({ what, status: 502, code: 'MODEL_ENDPOINT_UNTRUSTED' });
+      expect({ what, status: response.status, code: response.body.error?.code }).toEqual({
+        what,
+        status: 502,
+        code: 'MODEL_ENDPOINT_UNTRUSTED',
+      });
       expect({ what, remaining: await remaining(license) }).toEqual({ what, remaining: '5' });
     }
     expect(countedHits).toBe(0);
@@ -241,7 +255,10 @@ describe('the lab\u2019s serving gate, against a misbehaving caller', () => {
 
   it('serves the full story through the gate: the gateway charges, signs, and relays the model\u2019s answer', async () => {
     const before = await remaining(licenseId);
-    const response = await practitioner.post(`/v1/models/${modelId}/infer`, { parameters: { licenseId, purpose: 'clinical-diagnosis' }, ...oipRequest() });
+    const response = await practitioner.post(`/v1/models/${modelId}/infer`, {
+      parameters: { licenseId, purpose: 'clinical-diagnosis' },
+      ...oipRequest(),
+    });
     expect(response.status).toBe(200);
     expect(response.body.receipt).toMatchObject({ licenseId, modelId, units: '1' });
     expect(await remaining(licenseId)).toBe(String(Number(before) - 1));

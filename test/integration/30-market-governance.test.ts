@@ -90,7 +90,12 @@ describe('the secondary market and governance on the consortium', () => {
       expect(after.movedUnits).toBe('40');
       expect(
         await rejection(() =>
-          practitioner.ledger.license.recordAccess({ licenseId: hospitalLicense, units: '61', purpose: 'clinical-diagnosis', requestHash: sha256(`locked-${run}`) }),
+          practitioner.ledger.license.recordAccess({
+            licenseId: hospitalLicense,
+            units: '61',
+            purpose: 'clinical-diagnosis',
+            requestHash: sha256(`locked-${run}`),
+          }),
         ),
       ).toMatch(/INSUFFICIENT_UNITS/);
     });
@@ -131,16 +136,18 @@ describe('the secondary market and governance on the consortium', () => {
 
     it('refuses a cross-org transfer that would dodge the resale royalty, and changes nothing', async () => {
       const before = await license(hospitalLicense);
-      expect(await rejection(() => hospital.ledger.market.transferUnits({ licenseId: hospitalLicense, units: '5', to: 'org::ClinicMSP' }))).toMatch(
-        /TRANSFER_RESTRICTED|FORBIDDEN/,
-      );
+      expect(
+        await rejection(() => hospital.ledger.market.transferUnits({ licenseId: hospitalLicense, units: '5', to: 'org::ClinicMSP' })),
+      ).toMatch(/TRANSFER_RESTRICTED|FORBIDDEN/);
       expect(await license(hospitalLicense)).toEqual(before);
     });
 
     it('refuses every market write from the regulator', async () => {
       const before = await auditor.ledger.market.getListing(listingId);
       // The chaincode's own words, so the refusal is the ledger's and not the client's.
-      expect(await rejection(() => auditor.ledger.market.buyListing({ listingId, units: '1', payer: 'org' }))).toMatch(/FORBIDDEN: regulators may not/);
+      expect(await rejection(() => auditor.ledger.market.buyListing({ listingId, units: '1', payer: 'org' }))).toMatch(
+        /FORBIDDEN: regulators may not/,
+      );
       expect(await auditor.ledger.market.getListing(listingId)).toEqual(before);
     });
 
@@ -168,7 +175,10 @@ describe('the secondary market and governance on the consortium', () => {
       const pause = await propose({ kind: 'setOfferingStatus', offeringId, status: 'paused' }, 'Pause sales');
       const retire = await propose({ kind: 'setOfferingStatus', offeringId, status: 'retired' }, 'Retire the offering');
 
-      await Promise.all([hospital.ledger.governance.castVote(activate, 'yes', 'org'), clinic.ledger.governance.castVote(activate, 'yes', 'org')]);
+      await Promise.all([
+        hospital.ledger.governance.castVote(activate, 'yes', 'org'),
+        clinic.ledger.governance.castVote(activate, 'yes', 'org'),
+      ]);
       await hospital.ledger.governance.castVote(pause, 'no', 'org');
       expect(await rejection(() => hospital.ledger.governance.castVote(activate, 'no', 'org'))).toMatch(/ALREADY_VOTED/);
       expect(await rejection(() => lab.ledger.governance.executeProposal(activate))).toMatch(/VOTING_OPEN/);

@@ -22,7 +22,9 @@ export function makeIdp(jwksFile: string, issuer = 'https://idp.hospital.example
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = 'test-key-1';
-  writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] }), { mode: 0o600 });
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] }), {
+    mode: 0o600,
+  });
   return {
     issuer,
     audience,

@@ -18,7 +18,8 @@ export const API_ORGS = ['lab', 'hospital', 'clearing', 'regulator', 'clinic'] a
 export type ApiOrg = (typeof API_ORGS)[number];
 
 /** A JSON body as the tests read it. */
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read bodies as untyped JSON and let expect() check the shape
+export type Json = Record<string, any>;
 
 /** Asserts an error answer: its status, its code, and the one error body shape; returns the error. */
 export function expectError(response: Response, status: number, code: string): Json {

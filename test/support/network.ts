@@ -87,7 +87,8 @@ export function connectWith(peer: PeerPlan, identity: Identity, signer: Signer, 
     commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
   });
   const network = gateway.getNetwork(channel);
-  const ledgerWith = (options: SubmitOptions): LedgerClient => new LedgerClient(new GatewayTransport(network, chaincode, options, everyPeerHolds));
+  const ledgerWith = (options: SubmitOptions): LedgerClient =>
+    new LedgerClient(new GatewayTransport(network, chaincode, options, everyPeerHolds));
   return {
     gateway,
     network,

@@ -37,7 +37,11 @@ describe('event ids and visibility', () => {
 describe('who is a regulator', () => {
   it('is an identity of RegulatorMSP, whatever its role attribute, and nobody else', () => {
     expect(isRegulator({ mspId: 'RegulatorMSP' })).toBe(true);
-    expect([null, 'admin', 'regulator'].map((role) => isRegulator({ mspId: 'RegulatorMSP', role } as { mspId: string }))).toEqual([true, true, true]);
+    expect([null, 'admin', 'regulator'].map((role) => isRegulator({ mspId: 'RegulatorMSP', role } as { mspId: string }))).toEqual([
+      true,
+      true,
+      true,
+    ]);
     for (const mspId of ['HospitalMSP', 'LabMSP', 'ClearingMSP', 'regulatormsp', 'RegulatorMSP2']) {
       expect(isRegulator({ mspId, role: 'regulator' } as { mspId: string })).toBe(false);
     }

@@ -153,7 +153,12 @@ describe('the OIP v2 client', () => {
 describe('inference settings', () => {
   it('refuses a bad timeout or response limit at start-up, naming each variable', () => {
     const load = (): unknown =>
-      loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: __dirname, MLL_API_INFER_TIMEOUT_MS: '0', MLL_API_INFER_MAX_RESPONSE_BYTES: 'lots' });
+      loadConfig({
+        MLL_API_ORG: 'hospital',
+        MLL_RUNTIME_DIR: __dirname,
+        MLL_API_INFER_TIMEOUT_MS: '0',
+        MLL_API_INFER_MAX_RESPONSE_BYTES: 'lots',
+      });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/MLL_API_INFER_TIMEOUT_MS must be an integer .*\n.*MLL_API_INFER_MAX_RESPONSE_BYTES must be an integer/s);
   });

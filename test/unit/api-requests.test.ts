@@ -62,7 +62,9 @@ describe('client request ids', () => {
     const session = fakeSession(minted(RETRY_TX));
     const tokens = new TokenService(session, new RequestIds(session, lookup, silent));
     const answer = await tokens.mint({ to: 'x509::HospitalMSP::alice', amount: '100' }, 'key-1');
-    expect(session.calls).toEqual([{ contract: ContractName.token, transaction: 'Mint', args: ['x509::HospitalMSP::alice', '100', 'key-1'], requestId: 'key-1' }]);
+    expect(session.calls).toEqual([
+      { contract: ContractName.token, transaction: 'Mint', args: ['x509::HospitalMSP::alice', '100', 'key-1'], requestId: 'key-1' },
+    ]);
     expect(answer).toEqual({ data: minted(RETRY_TX), transaction: { id: RETRY_TX, blockNumber: '9' } });
     expect(lookup.asked).toEqual([]);
   });
@@ -76,9 +78,15 @@ describe('client request ids', () => {
   });
 
   it('looks up the stored request when the answer names no transaction', async () => {
-    const session = fakeSession({ ok: true }, { docType: 'request', call: 'TokenContract.Mint', fingerprint: 'f', result: { ok: true }, txId: FIRST_TX, at: '' });
+    const session = fakeSession(
+      { ok: true },
+      { docType: 'request', call: 'TokenContract.Mint', fingerprint: 'f', result: { ok: true }, txId: FIRST_TX, at: '' },
+    );
     const requests = new RequestIds(session, lookup, silent);
-    const written = await requests.firstAnswer({ result: json({ ok: true }), data: { ok: true }, transactionId: RETRY_TX, blockNumber: 9n }, 'key-2');
+    const written = await requests.firstAnswer(
+      { result: json({ ok: true }), data: { ok: true }, transactionId: RETRY_TX, blockNumber: 9n },
+      'key-2',
+    );
     expect(written).toMatchObject({ transactionId: FIRST_TX, blockNumber: 4n, replayed: true, data: { ok: true } });
     expect(session.calls).toEqual([{ contract: ContractName.audit, transaction: 'GetRequest', args: ['key-2'] }]);
   });

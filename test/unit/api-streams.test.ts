@@ -92,7 +92,10 @@ interface FakeLedger {
  * A ledger of the hospital org that answers the height, WhoAmI and a replay
  * of `replayEvents` from the block asked for, and records every submit.
  */
-function fakeLedger(users: Record<string, FakeUser>, options: { height?: bigint; replayEvents?: ChaincodeEvent[]; heightFails?: boolean } = {}): FakeLedger {
+function fakeLedger(
+  users: Record<string, FakeUser>,
+  options: { height?: bigint; replayEvents?: ChaincodeEvent[]; heightFails?: boolean } = {},
+): FakeLedger {
   const heightProbes = { count: 0 };
   const submits = { count: 0 };
   const pulled = { count: 0 };
@@ -118,7 +121,13 @@ function fakeLedger(users: Record<string, FakeUser>, options: { height?: bigint;
         throw new Error(`unexpected evaluate ${contract}.${transaction}`);
       }
       // The chaincode answers the raw role attribute, whatever it is.
-      const me = { account: HOSPITAL_ACCOUNT, orgAccount: 'org::HospitalMSP', mspId: 'HospitalMSP', role: enrolled.attributes.role ?? null, regulator: false };
+      const me = {
+        account: HOSPITAL_ACCOUNT,
+        orgAccount: 'org::HospitalMSP',
+        mspId: 'HospitalMSP',
+        role: enrolled.attributes.role ?? null,
+        regulator: false,
+      };
       return Buffer.from(JSON.stringify(me));
     },
     submit: async (): Promise<Committed> => {
@@ -140,7 +149,10 @@ function fakeLedger(users: Record<string, FakeUser>, options: { height?: bigint;
       return options.height ?? 100n;
     },
     chaincodeEvents: async ({ startBlock }: { startBlock?: bigint }): Promise<CloseableAsyncIterable<ChaincodeEvent>> =>
-      ledgerStream((options.replayEvents ?? []).filter((e) => e.blockNumber >= (startBlock ?? 0n)), pulled),
+      ledgerStream(
+        (options.replayEvents ?? []).filter((e) => e.blockNumber >= (startBlock ?? 0n)),
+        pulled,
+      ),
   };
   return { ledger: ledger as unknown as Ledger, heightProbes, submits, pulled };
 }
@@ -155,7 +167,10 @@ interface Instance {
 }
 
 const USERS: Record<string, FakeUser> = {
-  practitioner1: { role: 'practitioner', attributes: { role: 'practitioner', 'hf.EnrollmentID': 'practitioner1', 'hf.Type': 'client', 'hf.Affiliation': '' } },
+  practitioner1: {
+    role: 'practitioner',
+    attributes: { role: 'practitioner', 'hf.EnrollmentID': 'practitioner1', 'hf.Type': 'client', 'hf.Affiliation': '' },
+  },
   'dr-reg': {
     role: 'regulator',
     attributes: { role: 'regulator', department: 'radiology', 'hf.EnrollmentID': 'dr-reg', 'hf.Type': 'client', 'hf.Affiliation': '' },
@@ -169,10 +184,20 @@ const opened: Instance[] = [];
 async function instance(env: Record<string, string> = {}, ledgerOptions: Parameters<typeof fakeLedger>[1] = {}): Promise<Instance> {
   const dir = mkdtempSync(join(tmpdir(), 'api-streams-'));
   writeFileSync(join(dir, 'plan.json'), '{}');
-  const config = loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir, MLL_API_LOG_LEVEL: 'silent', MLL_API_EVENTS_HEARTBEAT_MS: '60000', ...env });
+  const config = loadConfig({
+    MLL_API_ORG: 'hospital',
+    MLL_RUNTIME_DIR: dir,
+    MLL_API_LOG_LEVEL: 'silent',
+    MLL_API_EVENTS_HEARTBEAT_MS: '60000',
+    ...env,
+  });
   const fake = fakeLedger(USERS, ledgerOptions);
   const keys = new KeyStore(join(dir, 'keys.json'), 'hospital');
-  const events = new EventFeed(fake.ledger, { checkpointFile: join(dir, 'events.json'), ringSize: 10, retryMinMs: 10, retryMaxMs: 10 }, silent);
+  const events = new EventFeed(
+    fake.ledger,
+    { checkpointFile: join(dir, 'events.json'), ringSize: 10, retryMinMs: 10, retryMaxMs: 10 },
+    silent,
+  );
   const app = createApp({ config, ledger: fake.ledger, keys, logger: silent, metrics: new Metrics(), events });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -208,7 +233,11 @@ describe('event stream caps', () => {
     } catch (err) {
       refusal = err;
     }
-    expect(refusal).toMatchObject({ code: 'TOO_MANY_STREAMS', retryAfterSeconds: 2, message: expect.stringMatching(/this API key already holds 2/) });
+    expect(refusal).toMatchObject({
+      code: 'TOO_MANY_STREAMS',
+      retryAfterSeconds: 2,
+      message: expect.stringMatching(/this API key already holds 2/),
+    });
     slots.acquire('b');
     expect(() => slots.acquire('c')).toThrow(/this instance already serves 3 event streams/);
     expect([slots.open, slots.openFor('a'), slots.openFor('b')]).toEqual([3, 2, 1]);
@@ -219,14 +248,22 @@ describe('event stream caps', () => {
   });
 
   it('answers 429 TOO_MANY_STREAMS with Retry-After beyond the per-key cap, and again once the key frees a slot', async () => {
-    const api = await instance({ MLL_API_EVENTS_MAX_STREAMS_PER_KEY: '2', MLL_API_EVENTS_MAX_STREAMS: '10', MLL_API_EVENTS_RETRY_HINT_MS: '2500' });
+    const api = await instance({
+      MLL_API_EVENTS_MAX_STREAMS_PER_KEY: '2',
+      MLL_API_EVENTS_MAX_STREAMS: '10',
+      MLL_API_EVENTS_RETRY_HINT_MS: '2500',
+    });
     const key = api.key('practitioner1');
     const first = await openEventStream(api.url, key);
     const second = await openEventStream(api.url, key);
     expect([first.status, second.status]).toEqual([200, 200]);
 
     const third = await refusedEventStream(api.url, key);
-    expect(third).toEqual({ status: 429, retryAfter: '3', error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/API key already holds 2 open event streams/) } });
+    expect(third).toEqual({
+      status: 429,
+      retryAfter: '3',
+      error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/API key already holds 2 open event streams/) },
+    });
     // Another key of the same user is another principal.
     const other = await openEventStream(api.url, api.key('practitioner1'));
     expect(other.status).toBe(200);
@@ -243,7 +280,11 @@ describe('event stream caps', () => {
     const streams = [await openEventStream(api.url, a), await openEventStream(api.url, a), await openEventStream(api.url, b)];
     expect(streams.map((s) => s.status)).toEqual([200, 200, 200]);
     const refused = await refusedEventStream(api.url, b);
-    expect(refused).toMatchObject({ status: 429, retryAfter: '2', error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/this instance already serves 3/) } });
+    expect(refused).toMatchObject({
+      status: 429,
+      retryAfter: '2',
+      error: { code: 'TOO_MANY_STREAMS', message: expect.stringMatching(/this instance already serves 3/) },
+    });
     streams[2].close();
     await eventually(async () => (await refusedEventStream(api.url, b)).status === 200, 'the freed instance slot');
     streams.forEach((stream) => stream.close());
@@ -257,7 +298,11 @@ describe('a bounded resume', () => {
     for (const id of ['0:0', '88:5']) {
       const refused = await refusedEventStream(api.url, key, id);
       expect(refused).toMatchObject({ status: 409, retryAfter: null, error: { code: 'REPLAY_TOO_FAR' } });
-      expect(refused.error.message).toMatch(new RegExp(`^Last-Event-ID ${id} is \\d+ blocks behind the channel's last block 99; this instance replays at most 10\\. Page through the audit API`));
+      expect(refused.error.message).toMatch(
+        new RegExp(
+          `^Last-Event-ID ${id} is \\d+ blocks behind the channel's last block 99; this instance replays at most 10\\. Page through the audit API`,
+        ),
+      );
     }
     expect(api.fake.pulled.count).toBe(0);
     // The cap is one stream: the refusals above hold none.
@@ -333,7 +378,11 @@ describe('back-pressure on an event stream', () => {
   it('pauses a replay from the ledger until the client drains, then sends the rest in order', async () => {
     const replayEvents = Array.from({ length: 12 }, (_, i) => chaincodeEvent(BigInt(50 + i), 0));
     const fake = fakeLedger(USERS, { replayEvents });
-    const feed = new EventFeed(fake.ledger, { checkpointFile: join(tmpdir(), 'unused.json'), ringSize: 10, retryMinMs: 10, retryMaxMs: 10 }, silent);
+    const feed = new EventFeed(
+      fake.ledger,
+      { checkpointFile: join(tmpdir(), 'unused.json'), ringSize: 10, retryMinMs: 10, retryMaxMs: 10 },
+      silent,
+    );
     const client = stalledClient(256);
     const writer = new SseWriter(client.out, { maxBufferedBytes: 1 << 20, slowClientMs: 1000 }, () => undefined);
     const sent: string[] = [];
@@ -473,7 +522,10 @@ describe('/v1/me and a member with role=regulator', () => {
       .set('Idempotency-Key', 'reg-1')
       .send({ from: 'self', to: 'org::LabMSP', amount: '1' });
     expect(write.status).toBe(403);
-    expect(write.body.error).toEqual({ code: 'FORBIDDEN', message: expect.stringMatching(/dr-reg has role regulator, which is read-only/) });
+    expect(write.body.error).toEqual({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/dr-reg has role regulator, which is read-only/),
+    });
     expect(api.fake.submits.count).toBe(0);
   });
 

@@ -26,9 +26,13 @@ describe('the gateway API contract', () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-types-'));
     try {
       const out = join(dir, 'openapi.ts');
-      execFileSync(process.execPath, [join(dirname(require.resolve('openapi-typescript/package.json')), 'bin/cli.js'), join(api, 'openapi.yaml'), '-o', out], {
-        stdio: 'pipe',
-      });
+      execFileSync(
+        process.execPath,
+        [join(dirname(require.resolve('openapi-typescript/package.json')), 'bin/cli.js'), join(api, 'openapi.yaml'), '-o', out],
+        {
+          stdio: 'pipe',
+        },
+      );
       expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(api, 'src/generated/openapi.ts'), 'utf8'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -76,7 +80,9 @@ describe('the gateway API configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.map((p) => p.split(' ')[0]);
-    expect(problems.sort()).toEqual(['MLL_API_LOG_LEVEL', 'MLL_API_ORG', 'MLL_API_PORT', 'MLL_API_VALIDATE_RESPONSES', 'MLL_RUNTIME_DIR:'].sort());
+    expect(problems.sort()).toEqual(
+      ['MLL_API_LOG_LEVEL', 'MLL_API_ORG', 'MLL_API_PORT', 'MLL_API_VALIDATE_RESPONSES', 'MLL_RUNTIME_DIR:'].sort(),
+    );
   });
 
   it('accepts a complete environment with defaults', () => {
@@ -84,8 +90,18 @@ describe('the gateway API configuration', () => {
     try {
       writeFileSync(join(dir, 'plan.json'), '{}');
       const config = loadConfig({ MLL_API_ORG: 'hospital', MLL_RUNTIME_DIR: dir });
-      expect(config).toMatchObject({ org: 'hospital', port: 4000, keysFile: join(dir, 'api', 'hospital-keys.json'), validateResponses: true });
-      expect(config).toMatchObject({ corsOrigins: [], rateLimit: { limit: 600, windowMs: 60_000 }, metrics: true, shutdownGraceMs: 30_000 });
+      expect(config).toMatchObject({
+        org: 'hospital',
+        port: 4000,
+        keysFile: join(dir, 'api', 'hospital-keys.json'),
+        validateResponses: true,
+      });
+      expect(config).toMatchObject({
+        corsOrigins: [],
+        rateLimit: { limit: 600, windowMs: 60_000 },
+        metrics: true,
+        shutdownGraceMs: 30_000,
+      });
       expect(config).toMatchObject({
         healthCacheMs: 1000,
         events: { maxStreamsPerKey: 4, maxStreams: 64, maxBufferedBytes: 1024 * 1024, slowClientMs: 5000, maxReplayBlocks: 1000 },

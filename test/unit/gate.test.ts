@@ -29,9 +29,29 @@ const ENDPOINT = `https://gate.lab.example:8443/v2/models/${MODEL}`;
 function identity(dir: string, name: string): { certPem: string; signer: ReturnType<typeof signers.newPrivateKeySigner> } {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', `/CN=${name}`, '-days', '1'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      `/CN=${name}`,
+      '-days',
+      '1',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   return { certPem: readFileSync(cert, 'utf8'), signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(key))) };
 }
 
@@ -60,7 +80,8 @@ class FakeLedger implements GateLedger {
   }
   async refund(accessId: string, reason: string): Promise<string> {
     if (this.refundFails) throw new ApiError('LEDGER_UNAVAILABLE', 'the peer is unavailable');
-    if (this.refunds.some((refund) => refund.accessId === accessId)) throw new ApiError('CONFLICT', `access ${accessId} was already refunded`);
+    if (this.refunds.some((refund) => refund.accessId === accessId))
+      throw new ApiError('CONFLICT', `access ${accessId} was already refunded`);
     this.refunds.push({ accessId, reason });
     return 'f'.repeat(64);
   }
@@ -86,10 +107,16 @@ describe('the serving gate', () => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       };
       if (req.method === 'GET') {
-        return send(200, { name: MODEL, versions: ['1'], parameters: { artifact_sha256: behaviour === 'other-artifact' ? 'cd'.repeat(32) : ARTIFACT } });
+        return send(200, {
+          name: MODEL,
+          versions: ['1'],
+          parameters: { artifact_sha256: behaviour === 'other-artifact' ? 'cd'.repeat(32) : ARTIFACT },
+        });
       }
       calls += 1;
-      return behaviour === 'fail' ? send(500, { error: 'boom' }) : send(200, { model_name: MODEL, outputs: [{ name: 'p', shape: [1], datatype: 'FP32', data: [0.9] }] });
+      return behaviour === 'fail'
+        ? send(500, { error: 'boom' })
+        : send(200, { model_name: MODEL, outputs: [{ name: 'p', shape: [1], datatype: 'FP32', data: [0.9] }] });
     });
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
@@ -167,7 +194,9 @@ describe('the serving gate', () => {
     expect(again).toMatchObject({ repeated: true, body: first.body });
     expect(calls).toBe(1);
     const other = { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1, 1] }] };
-    expect(await codeOf(gate.infer(MODEL, other, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(other))))).toBe('ACCESS_ALREADY_SERVED');
+    expect(await codeOf(gate.infer(MODEL, other, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(other))))).toBe(
+      'ACCESS_ALREADY_SERVED',
+    );
     expect(calls).toBe(1);
     expect(ledger.refunds).toEqual([]);
   });
@@ -177,16 +206,26 @@ describe('the serving gate', () => {
     const hash = requestHashOf(request);
     expect(await codeOf(gate.infer(MODEL, request, undefined, undefined))).toBe('ACCESS_REQUIRED');
     const unknown = 'e'.repeat(64);
-    expect(await codeOf(gate.infer(MODEL, request, unknown, await signAccess(practitioner.signer, unknown, hash)))).toBe('ACCESS_NOT_COMMITTED');
+    expect(await codeOf(gate.infer(MODEL, request, unknown, await signAccess(practitioner.signer, unknown, hash)))).toBe(
+      'ACCESS_NOT_COMMITTED',
+    );
     const invalid = commit(ledger, {}, false);
-    expect(await codeOf(gate.infer(MODEL, request, invalid, await signAccess(practitioner.signer, invalid, hash)))).toBe('ACCESS_NOT_COMMITTED');
+    expect(await codeOf(gate.infer(MODEL, request, invalid, await signAccess(practitioner.signer, invalid, hash)))).toBe(
+      'ACCESS_NOT_COMMITTED',
+    );
     sequence += 1;
     const accessId = commit(ledger);
     const other = { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [9, 9] }] };
-    expect(await codeOf(gate.infer(MODEL, other, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(other))))).toBe('ACCESS_MISMATCH');
-    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(stranger.signer, accessId, hash)))).toBe('ACCESS_SIGNATURE_INVALID');
+    expect(await codeOf(gate.infer(MODEL, other, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(other))))).toBe(
+      'ACCESS_MISMATCH',
+    );
+    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(stranger.signer, accessId, hash)))).toBe(
+      'ACCESS_SIGNATURE_INVALID',
+    );
     expect(await codeOf(gate.infer(MODEL, request, accessId, 'AAAA'))).toBe('ACCESS_SIGNATURE_INVALID');
-    expect(await codeOf(gate.infer('another-model', request, accessId, await signAccess(practitioner.signer, accessId, hash)))).toBe('NOT_FOUND');
+    expect(await codeOf(gate.infer('another-model', request, accessId, await signAccess(practitioner.signer, accessId, hash)))).toBe(
+      'NOT_FOUND',
+    );
     expect(calls).toBe(0);
     expect(ledger.refunds).toEqual([]);
     // None of that used the access up: its creator is still served.
@@ -197,24 +236,38 @@ describe('the serving gate', () => {
     const { gate, ledger } = setup();
     const accessId = commit(ledger);
     ledger.lagging = 3;
-    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request))))).toBe('served');
+    expect(
+      await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request)))),
+    ).toBe('served');
     expect(calls).toBe(1);
   });
 
   it('refuses an access of another model or artifact registered under another name', async () => {
     const { gate, ledger } = setup();
     const accessId = commit(ledger);
-    ledger.version = async (): Promise<{ inferenceEndpoint: string; ownerMspId: string }> => ({ inferenceEndpoint: 'https://x/v2/models/other', ownerMspId: 'LabMSP' });
-    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request))))).toBe('ACCESS_MISMATCH');
-    ledger.version = async (): Promise<{ inferenceEndpoint: string; ownerMspId: string }> => ({ inferenceEndpoint: ENDPOINT, ownerMspId: 'ClinicMSP' });
-    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request))))).toBe('ACCESS_MISMATCH');
+    ledger.version = async (): Promise<{ inferenceEndpoint: string; ownerMspId: string }> => ({
+      inferenceEndpoint: 'https://x/v2/models/other',
+      ownerMspId: 'LabMSP',
+    });
+    expect(
+      await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request)))),
+    ).toBe('ACCESS_MISMATCH');
+    ledger.version = async (): Promise<{ inferenceEndpoint: string; ownerMspId: string }> => ({
+      inferenceEndpoint: ENDPOINT,
+      ownerMspId: 'ClinicMSP',
+    });
+    expect(
+      await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request)))),
+    ).toBe('ACCESS_MISMATCH');
     expect(calls).toBe(0);
   });
 
   it('refuses a stale access without serving or refunding it: past the window a replay looks the same', async () => {
     const { gate, ledger } = setup();
     const accessId = commit(ledger, {}, true, new Date(Date.now() - 61_000));
-    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request))))).toBe('ACCESS_STALE');
+    expect(
+      await codeOf(gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, requestHashOf(request)))),
+    ).toBe('ACCESS_STALE');
     expect(ledger.refunds).toEqual([]);
     expect(calls).toBe(0);
   });
@@ -224,13 +277,18 @@ describe('the serving gate', () => {
     behaviour = 'fail';
     const failing = commit(ledger);
     const signature = await signAccess(practitioner.signer, failing, requestHashOf(request));
-    expect(await gate.infer(MODEL, request, failing, signature).catch((err: ApiError) => err)).toMatchObject({ code: 'MODEL_FAILED', transactionId: 'f'.repeat(64) });
+    expect(await gate.infer(MODEL, request, failing, signature).catch((err: ApiError) => err)).toMatchObject({
+      code: 'MODEL_FAILED',
+      transactionId: 'f'.repeat(64),
+    });
     behaviour = 'ok';
     expect(await codeOf(gate.infer(MODEL, request, failing, signature))).toBe('ACCESS_ALREADY_SERVED');
     behaviour = 'other-artifact';
     sequence += 1;
     const swapped = commit(ledger);
-    expect(await codeOf(gate.infer(MODEL, request, swapped, await signAccess(practitioner.signer, swapped, requestHashOf(request))))).toBe('MODEL_INTEGRITY_MISMATCH');
+    expect(await codeOf(gate.infer(MODEL, request, swapped, await signAccess(practitioner.signer, swapped, requestHashOf(request))))).toBe(
+      'MODEL_INTEGRITY_MISMATCH',
+    );
     expect(ledger.refunds.map((refund) => refund.accessId)).toEqual([failing, swapped]);
     expect(calls).toBe(1);
   });

@@ -18,9 +18,11 @@ const REPO = resolve(__dirname, '../..');
 const CARD_PATH = join(REPO, 'model/model.json');
 const SAMPLES_PATH = join(REPO, 'model/heldout-samples.json');
 const CARD = JSON.parse(readFileSync(CARD_PATH, 'utf8')) as { name: string; version: string; sha256: string };
-const SAMPLES = (JSON.parse(readFileSync(SAMPLES_PATH, 'utf8')) as {
-  samples: { expectedLabel: number; expectedProbabilities: number[] }[];
-}).samples;
+const SAMPLES = (
+  JSON.parse(readFileSync(SAMPLES_PATH, 'utf8')) as {
+    samples: { expectedLabel: number; expectedProbabilities: number[] }[];
+  }
+).samples;
 
 interface Report {
   client: string;
@@ -28,7 +30,15 @@ interface Report {
   is_server_ready: boolean;
   is_model_ready: boolean;
   model_metadata: { name: string; platform: string; inputs: unknown[]; parameters: { artifact_sha256: string } };
-  single: { id: string; model_name: string; model_version: string; label: number[]; label_dtype: string; probabilities: number[][]; probabilities_dtype: string };
+  single: {
+    id: string;
+    model_name: string;
+    model_version: string;
+    label: number[];
+    label_dtype: string;
+    probabilities: number[][];
+    probabilities_dtype: string;
+  };
   batch: { label: number[]; probabilities: number[][] };
   wrong_shape: { raised: boolean; status: string; message: string };
   statistics: { model_stats: { execution_count: number; inference_stats: { success: { count: number }; fail: { count: number } } }[] };

@@ -11,14 +11,14 @@ const { HospitalSubmitWorkload } = require('./common');
 const PREFIX = 'v'.repeat(100);
 
 class BaselineWorkload extends HospitalSubmitWorkload {
-    async submitTransaction() {
-        const n = this.issued++;
-        return this.submit((ledger) => ledger.baseline.put(PREFIX + String(n % 10)), n);
-    }
+  async submitTransaction() {
+    const n = this.issued++;
+    return this.submit((ledger) => ledger.baseline.put(PREFIX + String(n % 10)), n);
+  }
 }
 
 function createWorkloadModule() {
-    return new BaselineWorkload();
+  return new BaselineWorkload();
 }
 
 module.exports = { createWorkloadModule, BaselineWorkload };

@@ -25,30 +25,30 @@ const { LedgerClient } = require('@model-ledger/contract');
  * method returns never settles and is dropped.
  */
 class CallRecorder {
-    constructor() {
-        this.last = undefined;
-        const record = (call) => {
-            this.last = call;
-            return new Promise(() => {});
-        };
-        this.ledger = new LedgerClient({ evaluate: record, submit: record });
-    }
+  constructor() {
+    this.last = undefined;
+    const record = (call) => {
+      this.last = call;
+      return new Promise(() => {});
+    };
+    this.ledger = new LedgerClient({ evaluate: record, submit: record });
+  }
 
-    /**
-     * The call a typed client method makes.
-     * @param {function(LedgerClient): Promise<unknown>} use calls one client method, e.g. (ledger) => ledger.baseline.put(value)
-     * @return {{contract: string, transaction: string, args: string[]}} the Call
-     */
-    callOf(use) {
-        this.last = undefined;
-        use(this.ledger);
-        const call = this.last;
-        this.last = undefined;
-        if (call === undefined) {
-            throw new Error('the client method made no call');
-        }
-        return call;
+  /**
+   * The call a typed client method makes.
+   * @param {function(LedgerClient): Promise<unknown>} use calls one client method, e.g. (ledger) => ledger.baseline.put(value)
+   * @return {{contract: string, transaction: string, args: string[]}} the Call
+   */
+  callOf(use) {
+    this.last = undefined;
+    use(this.ledger);
+    const call = this.last;
+    this.last = undefined;
+    if (call === undefined) {
+      throw new Error('the client method made no call');
     }
+    return call;
+  }
 }
 
 /**
@@ -58,39 +58,40 @@ class CallRecorder {
  * @return {{contractFunction: string, contractArguments: string[]}} the fields of sendRequests
  */
 function requestOf(call) {
-    return { contractFunction: `${call.contract}:${call.transaction}`, contractArguments: [...call.args] };
+  return { contractFunction: `${call.contract}:${call.transaction}`, contractArguments: [...call.args] };
 }
 
 class HospitalSubmitWorkload extends WorkloadModuleBase {
-    async initializeWorkloadModule(workerIndex, totalWorkers, roundIndex, roundArguments, sutAdapter, sutContext) {
-        await super.initializeWorkloadModule(workerIndex, totalWorkers, roundIndex, roundArguments, sutAdapter, sutContext);
-        const args = roundArguments || {};
-        this.mspId = args.mspId || 'HospitalMSP';
-        this.invokers = Array.isArray(args.invokers) && args.invokers.length > 0 ? args.invokers.map(String) : ['practitioner1', 'practitioner2'];
-        this.contractId = args.contractId || process.env.MLL_CALIPER_CONTRACT || 'licensing';
-        this.calls = new CallRecorder();
-        /** Calls this worker has issued in this round. */
-        this.issued = 0;
-    }
+  async initializeWorkloadModule(workerIndex, totalWorkers, roundIndex, roundArguments, sutAdapter, sutContext) {
+    await super.initializeWorkloadModule(workerIndex, totalWorkers, roundIndex, roundArguments, sutAdapter, sutContext);
+    const args = roundArguments || {};
+    this.mspId = args.mspId || 'HospitalMSP';
+    this.invokers =
+      Array.isArray(args.invokers) && args.invokers.length > 0 ? args.invokers.map(String) : ['practitioner1', 'practitioner2'];
+    this.contractId = args.contractId || process.env.MLL_CALIPER_CONTRACT || 'licensing';
+    this.calls = new CallRecorder();
+    /** Calls this worker has issued in this round. */
+    this.issued = 0;
+  }
 
-    /**
-     * Sends one write of the typed clients. It must be called without an
-     * await before it in submitTransaction: the connector counts the call as
-     * submitted when sendRequests starts, and the fixed-load controller reads
-     * that count.
-     * @param {function(LedgerClient): Promise<unknown>} use calls one client method with the call's arguments
-     * @param {number} n this worker's sequence number of the call
-     * @return {Promise<object>} Caliper's TxStatus
-     */
-    submit(use, n) {
-        return this.sutAdapter.sendRequests({
-            contractId: this.contractId,
-            ...requestOf(this.calls.callOf(use)),
-            invokerMspId: this.mspId,
-            invokerIdentity: this.invokers[n % this.invokers.length],
-            readOnly: false,
-        });
-    }
+  /**
+   * Sends one write of the typed clients. It must be called without an
+   * await before it in submitTransaction: the connector counts the call as
+   * submitted when sendRequests starts, and the fixed-load controller reads
+   * that count.
+   * @param {function(LedgerClient): Promise<unknown>} use calls one client method with the call's arguments
+   * @param {number} n this worker's sequence number of the call
+   * @return {Promise<object>} Caliper's TxStatus
+   */
+  submit(use, n) {
+    return this.sutAdapter.sendRequests({
+      contractId: this.contractId,
+      ...requestOf(this.calls.callOf(use)),
+      invokerMspId: this.mspId,
+      invokerIdentity: this.invokers[n % this.invokers.length],
+      readOnly: false,
+    });
+  }
 }
 
 module.exports = { HospitalSubmitWorkload, CallRecorder, requestOf };

@@ -103,7 +103,14 @@ export class AuditContract extends LedgerContract {
 
   /** Access records of one licence. The holder's org, the model owner's org or a regulator. */
   @Transaction(false)
-  async ListAccessByLicense(ctx: Context, licenseId: string, from: string, to: string, pageSize: string, bookmark: string): Promise<string> {
+  async ListAccessByLicense(
+    ctx: Context,
+    licenseId: string,
+    from: string,
+    to: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<string> {
     const tx = new Tx(ctx);
     const license = await requireLicense(tx, requireId('licenseId', licenseId));
     const model = await requireModel(tx, license.modelId);
@@ -121,7 +128,14 @@ export class AuditContract extends LedgerContract {
 
   /** Purchases of an offering, oldest first. The offering owner's org or a regulator. */
   @Transaction(false)
-  async ListPurchasesByOffering(ctx: Context, offeringId: string, from: string, to: string, pageSize: string, bookmark: string): Promise<string> {
+  async ListPurchasesByOffering(
+    ctx: Context,
+    offeringId: string,
+    from: string,
+    to: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<string> {
     const tx = new Tx(ctx);
     const offering = await requireOffering(tx, requireId('offeringId', offeringId));
     requireReader(tx.caller, [offering.ownerMspId], `the purchases of offering ${offering.offeringId}`);

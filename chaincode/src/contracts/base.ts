@@ -11,7 +11,10 @@ export abstract class LedgerContract extends Contract {
     const { fcn } = ctx.stub.getFunctionAndParameters();
     const name = fcn.includes(':') ? fcn.slice(fcn.indexOf(':') + 1) : fcn;
     return Promise.reject(
-      new ChaincodeError(ErrorCode.NOT_FOUND, `${this.getName()} has no transaction ${name}; see chaincode/README.md for the transactions it has`),
+      new ChaincodeError(
+        ErrorCode.NOT_FOUND,
+        `${this.getName()} has no transaction ${name}; see chaincode/README.md for the transactions it has`,
+      ),
     );
   }
 }

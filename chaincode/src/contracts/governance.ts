@@ -18,7 +18,15 @@ import {
 import type { ProposalChange, ProposalState, Tally } from '../domain/governance';
 import { Keys, prefixRange, rangeAfter } from '../domain/keys';
 import { parseRoyaltyPolicy } from '../domain/policy';
-import type { LicenseRecord, ModelRecord, OfferingRecord, ProposalRecord, TermsSnapshot, VoteLockRecord, VoteRecord } from '../domain/records';
+import type {
+  LicenseRecord,
+  ModelRecord,
+  OfferingRecord,
+  ProposalRecord,
+  TermsSnapshot,
+  VoteLockRecord,
+  VoteRecord,
+} from '../domain/records';
 import { termsHash } from '../domain/terms';
 import { addSeconds } from '../domain/time';
 import { requireBookmark, requireChoice, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
@@ -79,7 +87,10 @@ async function checkChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
     case 'setOfferingStatus': {
       const offering = await requireModelOffering(tx, model, change.offeringId);
       if (!OFFERING_TRANSITIONS[offering.status].includes(change.status)) {
-        throw new ChaincodeError(ErrorCode.CONFLICT, `offering ${offering.offeringId} is ${offering.status} and cannot become ${change.status}`);
+        throw new ChaincodeError(
+          ErrorCode.CONFLICT,
+          `offering ${offering.offeringId} is ${offering.status} and cannot become ${change.status}`,
+        );
       }
       return;
     }
@@ -100,7 +111,12 @@ async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
   const now = tx.now;
   switch (change.kind) {
     case 'activateVersion':
-      await tx.put(Keys.model(model.modelId), { ...model, activeVersion: change.version, updatedAt: now, txId: tx.txId } satisfies ModelRecord);
+      await tx.put(Keys.model(model.modelId), {
+        ...model,
+        activeVersion: change.version,
+        updatedAt: now,
+        txId: tx.txId,
+      } satisfies ModelRecord);
       return { ...change, previousVersion: model.activeVersion };
     case 'setRoyaltyPolicy': {
       const policy = parseRoyaltyPolicy(change.royaltyPolicy, model.modelId);
@@ -108,7 +124,12 @@ async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
       return { kind: change.kind, royaltyPolicy: policy };
     }
     case 'setGovernancePolicy':
-      await tx.put(Keys.model(model.modelId), { ...model, governancePolicy: change.governancePolicy, updatedAt: now, txId: tx.txId } satisfies ModelRecord);
+      await tx.put(Keys.model(model.modelId), {
+        ...model,
+        governancePolicy: change.governancePolicy,
+        updatedAt: now,
+        txId: tx.txId,
+      } satisfies ModelRecord);
       return change;
     case 'setPrice': {
       const offering = await requireOffering(tx, change.offeringId);
@@ -116,12 +137,23 @@ async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
       const terms = { ...current.terms, version: offering.termsVersion + 1, unitPrice: change.unitPrice };
       const hash = termsHash(terms);
       await tx.put(Keys.terms(offering.offeringId, terms.version), { docType: 'terms', terms, hash } satisfies TermsSnapshot);
-      await tx.put(Keys.offering(offering.offeringId), { ...offering, termsVersion: terms.version, termsHash: hash, updatedAt: now, txId: tx.txId } satisfies OfferingRecord);
+      await tx.put(Keys.offering(offering.offeringId), {
+        ...offering,
+        termsVersion: terms.version,
+        termsHash: hash,
+        updatedAt: now,
+        txId: tx.txId,
+      } satisfies OfferingRecord);
       return { ...change, termsVersion: terms.version, termsHash: hash, previousUnitPrice: current.terms.unitPrice };
     }
     case 'setOfferingStatus': {
       const offering = await requireOffering(tx, change.offeringId);
-      await tx.put(Keys.offering(offering.offeringId), { ...offering, status: change.status, updatedAt: now, txId: tx.txId } satisfies OfferingRecord);
+      await tx.put(Keys.offering(offering.offeringId), {
+        ...offering,
+        status: change.status,
+        updatedAt: now,
+        txId: tx.txId,
+      } satisfies OfferingRecord);
       return { ...change, previousStatus: offering.status };
     }
   }
@@ -188,7 +220,14 @@ export class GovernanceContract extends LedgerContract {
    * Returns the ProposalRecord.
    */
   @Transaction()
-  async CreateProposal(ctx: Context, modelId: string, change: string, description: string, votingSeconds: string, proposer: string): Promise<string> {
+  async CreateProposal(
+    ctx: Context,
+    modelId: string,
+    change: string,
+    description: string,
+    votingSeconds: string,
+    proposer: string,
+  ): Promise<string> {
     const tx = new Tx(ctx);
     const caller = tx.caller;
     requireWriter(caller, 'create a proposal');
@@ -196,7 +235,12 @@ export class GovernanceContract extends LedgerContract {
     const parsed = parseProposalChange(requireJson('change', change));
     const text = requireDescription(description);
     const policy = effectiveGovernance(model.governancePolicy);
-    const seconds = requireInteger('votingSeconds', Number(votingSeconds === '' ? NaN : votingSeconds), policy.minVotingSeconds, policy.maxVotingSeconds);
+    const seconds = requireInteger(
+      'votingSeconds',
+      Number(votingSeconds === '' ? NaN : votingSeconds),
+      policy.minVotingSeconds,
+      policy.maxVotingSeconds,
+    );
     const choice = requireChoice('proposer', proposer, ACCOUNT_CHOICES);
     await checkChange(tx, model, parsed);
     const eligible = await unitsSold(tx, model.modelId);
@@ -264,7 +308,10 @@ export class GovernanceContract extends LedgerContract {
     const holdings = await holdingsOf(tx, account, proposal.modelId, now);
     for (const holding of holdings) {
       if ((await tx.get<VoteLockRecord>(Keys.voteLock(holding.license.licenseId, proposal.proposalId))) !== undefined) {
-        throw new ChaincodeError(ErrorCode.ALREADY_VOTED, `licence ${holding.license.licenseId} already voted on proposal ${proposal.proposalId}`);
+        throw new ChaincodeError(
+          ErrorCode.ALREADY_VOTED,
+          `licence ${holding.license.licenseId} already voted on proposal ${proposal.proposalId}`,
+        );
       }
     }
     const weight = holdings.reduce((sum, holding) => sum + holding.remaining, 0n);
@@ -285,7 +332,10 @@ export class GovernanceContract extends LedgerContract {
     };
     await tx.put(Keys.vote(proposal.proposalId, account), record);
     for (const holding of holdings) {
-      await tx.put(Keys.voteLock(holding.license.licenseId, proposal.proposalId), { proposalId: proposal.proposalId, until: proposal.votingEndsAt } satisfies VoteLockRecord);
+      await tx.put(Keys.voteLock(holding.license.licenseId, proposal.proposalId), {
+        proposalId: proposal.proposalId,
+        until: proposal.votingEndsAt,
+      } satisfies VoteLockRecord);
     }
     tx.emit(Events.VoteCast, record);
     return result(record);
@@ -313,7 +363,13 @@ export class GovernanceContract extends LedgerContract {
       throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is accepted and may be executed until ${until}`);
     }
     await moveState(tx, proposal, closed);
-    tx.emit(Events.ProposalClosed, { proposalId: closed.proposalId, modelId: closed.modelId, state: closed.state, tally: closed.tally, txId: tx.txId });
+    tx.emit(Events.ProposalClosed, {
+      proposalId: closed.proposalId,
+      modelId: closed.modelId,
+      state: closed.state,
+      tally: closed.tally,
+      txId: tx.txId,
+    });
     return result(closed);
   }
 
@@ -335,10 +391,16 @@ export class GovernanceContract extends LedgerContract {
     if (proposal.state === 'open') {
       decided = await closeVoting(tx, proposal);
       if (decided.state === 'expired') {
-        throw new ChaincodeError(ErrorCode.QUORUM_NOT_MET, `proposal ${proposal.proposalId} drew ${turnout(decided.tally)} of the ${decided.eligibleUnits} units; quorum is ${proposal.policy.quorumBps} basis points`);
+        throw new ChaincodeError(
+          ErrorCode.QUORUM_NOT_MET,
+          `proposal ${proposal.proposalId} drew ${turnout(decided.tally)} of the ${decided.eligibleUnits} units; quorum is ${proposal.policy.quorumBps} basis points`,
+        );
       }
       if (decided.state === 'rejected') {
-        throw new ChaincodeError(ErrorCode.PROPOSAL_REJECTED, `proposal ${proposal.proposalId} did not reach ${proposal.policy.approvalBps} basis points of yes`);
+        throw new ChaincodeError(
+          ErrorCode.PROPOSAL_REJECTED,
+          `proposal ${proposal.proposalId} did not reach ${proposal.policy.approvalBps} basis points of yes`,
+        );
       }
     } else if (proposal.state !== 'accepted') {
       throw new ChaincodeError(ErrorCode.PROPOSAL_NOT_EXECUTABLE, `proposal ${proposal.proposalId} is ${proposal.state}`);
@@ -422,7 +484,9 @@ export class GovernanceContract extends LedgerContract {
       state === ''
         ? prefixRange(Keys.proposalsByModel(model.modelId))
         : prefixRange(Keys.proposalsByState(model.modelId, requireChoice<ProposalState>('state', state, PROPOSAL_STATES)));
-    return result(await pageOfIndex<ProposalRecord>(tx, range, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
+    return result(
+      await pageOfIndex<ProposalRecord>(tx, range, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+    );
   }
 
   /** The votes on a proposal, one page at a time. Any member or a regulator. */
@@ -430,7 +494,14 @@ export class GovernanceContract extends LedgerContract {
   async ListVotes(ctx: Context, proposalId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const proposal = await requireProposal(tx, proposalId);
-    return result(await pageOfDocuments<VoteRecord>(tx, prefixRange(Keys.votesOf(proposal.proposalId)), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
+    return result(
+      await pageOfDocuments<VoteRecord>(
+        tx,
+        prefixRange(Keys.votesOf(proposal.proposalId)),
+        requirePageSize('pageSize', pageSize),
+        requireBookmark('bookmark', bookmark),
+      ),
+    );
   }
 
   /** The committed changes of a proposal (created, closed, executed) with transaction ids, oldest first, one page at a time. Any member or a regulator. */
@@ -438,7 +509,9 @@ export class GovernanceContract extends LedgerContract {
   async GetProposalHistory(ctx: Context, proposalId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const proposal = await requireProposal(tx, proposalId);
-    return result(await tx.history(Keys.proposal(proposal.proposalId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
+    return result(
+      await tx.history(Keys.proposal(proposal.proposalId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+    );
   }
 
   /** A model's governance policy (the default until a proposal changes it). Any member or a regulator. */

@@ -284,11 +284,22 @@ export class LicenseContract extends LedgerContract {
         `model ${plan.model.modelId} serves version ${plan.version.version} with artifact ${plan.version.artifactSha256}, not ${served}`,
       );
     }
-    const payouts = splitRoyalty(quantity * BigInt(license.unitPrice), plan.model.modelId, await loadLineagePolicies(tx, plan.model), Limits.maxLineageDepth);
+    const payouts = splitRoyalty(
+      quantity * BigInt(license.unitPrice),
+      plan.model.modelId,
+      await loadLineagePolicies(tx, plan.model),
+      Limits.maxLineageDepth,
+    );
     const record = accessRecord(tx, plan, { units: quantity, purpose: purposeText, requestHash: hash }, payouts.map(shareOf));
     await writeTakes(tx, license, plan.takes);
     await saveAccess(tx, record);
-    const source = { accessedModelId: record.modelId, licenseId: license.licenseId, accessId: record.accessId, at: record.timestamp, txId: tx.txId };
+    const source = {
+      accessedModelId: record.modelId,
+      licenseId: license.licenseId,
+      accessId: record.accessId,
+      at: record.timestamp,
+      txId: tx.txId,
+    };
     await writeRoyaltyRows(tx, royaltyRows(record.royalties, source), record.timestamp);
     await request.finish(record);
     tx.emit(Events.AccessRecorded, record);
@@ -317,7 +328,10 @@ export class LicenseContract extends LedgerContract {
       throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} is metered and never expires; its units stay usable`);
     }
     if (now < license.expiresAt) {
-      throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${license.licenseId} expires at ${license.expiresAt}; it can be settled from then on`);
+      throw new ChaincodeError(
+        ErrorCode.CONFLICT,
+        `licence ${license.licenseId} expires at ${license.expiresAt}; it can be settled from then on`,
+      );
     }
     const units = await licenseRemaining(tx, license);
     if (units === 0n) {
@@ -382,7 +396,14 @@ export class LicenseContract extends LedgerContract {
     }
     const now = tx.now;
     const reversed = record.royalties.map((share) => ({ ...share, amount: (-BigInt(share.amount)).toString() }));
-    const rows = royaltyRows(reversed, { kind: 'refund', accessedModelId: record.modelId, licenseId: record.licenseId, accessId: id, at: now, txId: tx.txId });
+    const rows = royaltyRows(reversed, {
+      kind: 'refund',
+      accessedModelId: record.modelId,
+      licenseId: record.licenseId,
+      accessId: id,
+      at: now,
+      txId: tx.txId,
+    });
     await writeRoyaltyRows(tx, rows, now);
     const refund: RefundRecord = {
       docType: 'refund',
@@ -497,11 +518,7 @@ export class LicenseContract extends LedgerContract {
       throw new ChaincodeError(ErrorCode.NOT_FOUND, `access record ${id} does not exist`);
     }
     const model = await requireModel(tx, record.modelId);
-    requireReader(
-      tx.caller,
-      [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId],
-      `access record ${id}`,
-    );
+    requireReader(tx.caller, [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId], `access record ${id}`);
     return result(record);
   }
 }

@@ -39,10 +39,29 @@ import {
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireHolder, requireReader, requireWriter } from '../ledger/authz';
 import { debit } from '../ledger/balances';
-import { indexHolding, indexHoldingOfModel, lotRemaining, planTake, recordOutflow, requireUnlocked, writeNewLicense, writeLot, writeTakes } from '../ledger/licenses';
+import {
+  indexHolding,
+  indexHoldingOfModel,
+  lotRemaining,
+  planTake,
+  recordOutflow,
+  requireUnlocked,
+  writeNewLicense,
+  writeLot,
+  writeTakes,
+} from '../ledger/licenses';
 import { loadLineagePolicies } from '../ledger/lineage';
 import { requireLicense, requireModel, requireTerms } from '../ledger/loads';
-import { closeListing, pageOfOpenListings, pageOfSellerListings, pageOfTrades, saveNewListing, saveTrade, saveTransfer, writeListing } from '../ledger/market';
+import {
+  closeListing,
+  pageOfOpenListings,
+  pageOfSellerListings,
+  pageOfTrades,
+  saveNewListing,
+  saveTrade,
+  saveTransfer,
+  writeListing,
+} from '../ledger/market';
 import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import type { LotTake } from '../ledger/licenses';
 import { ClientRequest } from '../ledger/requests';
@@ -72,7 +91,10 @@ async function planOutgoing(tx: Tx, licenseId: string, units: bigint, field: str
   requireHolder(tx.caller, license.holder, action);
   const snapshot = await requireTerms(tx, license.termsKey);
   if (!snapshot.terms.transferable) {
-    throw new ChaincodeError(ErrorCode.NOT_TRANSFERABLE, `licence ${license.licenseId} was sold under terms that forbid resale and transfer`);
+    throw new ChaincodeError(
+      ErrorCode.NOT_TRANSFERABLE,
+      `licence ${license.licenseId} was sold under terms that forbid resale and transfer`,
+    );
   }
   const now = tx.now;
   if (expired(license.expiresAt, now)) {
@@ -96,7 +118,10 @@ async function removeUnits(tx: Tx, out: Outgoing, units: bigint): Promise<void> 
  */
 async function receiveUnits(
   tx: Tx,
-  source: Pick<ListingItem, 'offeringId' | 'modelId' | 'termsKey' | 'termsHash' | 'unitPrice' | 'purchasedAt' | 'expiresAt' | 'resaleRoyaltyBps'>,
+  source: Pick<
+    ListingItem,
+    'offeringId' | 'modelId' | 'termsKey' | 'termsHash' | 'unitPrice' | 'purchasedAt' | 'expiresAt' | 'resaleRoyaltyBps'
+  >,
   holder: string,
   units: bigint,
   index: number,
@@ -241,7 +266,10 @@ function saleQuantities(listing: ListingRecord, units: string): bigint[] {
   const wanted = requireUnits('units', units);
   const left = BigInt(listing.items[0].remaining);
   if (wanted > left) {
-    throw new ChaincodeError(ErrorCode.INSUFFICIENT_UNITS, `listing ${listing.listingId} has ${left} units left, fewer than the ${wanted} requested`);
+    throw new ChaincodeError(
+      ErrorCode.INSUFFICIENT_UNITS,
+      `listing ${listing.listingId} has ${left} units left, fewer than the ${wanted} requested`,
+    );
   }
   return [wanted];
 }
@@ -265,10 +293,15 @@ async function planSale(tx: Tx, listing: ListingRecord, buyer: string, units: st
   for (const item of listing.items) {
     const snapshot = await requireTerms(tx, item.termsKey);
     if (!mayHold(snapshot.terms, buyer)) {
-      throw forbidden(`licence terms of ${item.offeringId} allow only ${snapshot.terms.allowedMspIds.join(', ')} to hold it, not ${mspOfAccount(buyer)}`);
+      throw forbidden(
+        `licence terms of ${item.offeringId} allow only ${snapshot.terms.allowedMspIds.join(', ')} to hold it, not ${mspOfAccount(buyer)}`,
+      );
     }
     if (expired(item.expiresAt, now)) {
-      throw new ChaincodeError(ErrorCode.LICENSE_EXPIRED, `the units of licence ${item.licenseId} in this listing expired at ${item.expiresAt}`);
+      throw new ChaincodeError(
+        ErrorCode.LICENSE_EXPIRED,
+        `the units of licence ${item.licenseId} in this listing expired at ${item.expiresAt}`,
+      );
     }
     if (!models.has(item.modelId)) {
       models.set(item.modelId, await requireModel(tx, item.modelId));
@@ -279,7 +312,11 @@ async function planSale(tx: Tx, listing: ListingRecord, buyer: string, units: st
   const price = listing.bundle ? BigInt(listing.askPrice ?? '0') : quantities[0] * BigInt(listing.askUnitPrice ?? '0');
   const settlement = settleSale(
     price,
-    listing.items.map((item, index) => ({ units: quantities[index], unitPrice: BigInt(item.unitPrice), resaleRoyaltyBps: frozenRates[index] })),
+    listing.items.map((item, index) => ({
+      units: quantities[index],
+      unitPrice: BigInt(item.unitPrice),
+      resaleRoyaltyBps: frozenRates[index],
+    })),
   );
   return { quantities, models, frozenRates, price, settlement };
 }
@@ -306,11 +343,26 @@ async function deliverSale(
     }
     const part = sale.settlement.items[index];
     const rate = sale.frozenRates[index];
-    const origin = { kind: 'resale' as const, fromLicenseId: item.licenseId, fromHolder: listing.seller, listingId: listing.listingId, acquiredAt: now };
+    const origin = {
+      kind: 'resale' as const,
+      fromLicenseId: item.licenseId,
+      fromHolder: listing.seller,
+      listingId: listing.listingId,
+      acquiredAt: now,
+    };
     const received = await receiveUnits(tx, { ...item, resaleRoyaltyBps: rate }, buyer, sale.quantities[index], index, origin);
     const shares = splitRoyalty(part.royalty, model.modelId, await loadLineagePolicies(tx, model), Limits.maxLineageDepth).map(shareOf);
     royalties.push(...shares);
-    rows.push(...royaltyRows(shares, { kind: 'resaleRoyalty', accessedModelId: model.modelId, licenseId: received.licenseId, accessId: tx.txId, at: now, txId: tx.txId }));
+    rows.push(
+      ...royaltyRows(shares, {
+        kind: 'resaleRoyalty',
+        accessedModelId: model.modelId,
+        licenseId: received.licenseId,
+        accessId: tx.txId,
+        at: now,
+        txId: tx.txId,
+      }),
+    );
     tradeItems.push({
       fromLicenseId: item.licenseId,
       toLicenseId: received.licenseId,
@@ -327,13 +379,27 @@ async function deliverSale(
   if (sale.settlement.proceeds > 0n) {
     const first = listing.items[0].modelId;
     const proceeds = { account: listing.seller, amount: sale.settlement.proceeds.toString(), modelId: first, depth: 0 };
-    rows.push(...royaltyRows([proceeds], { kind: 'saleProceeds', accessedModelId: first, licenseId: tradeItems[0].toLicenseId, accessId: tx.txId, at: now, txId: tx.txId }));
+    rows.push(
+      ...royaltyRows([proceeds], {
+        kind: 'saleProceeds',
+        accessedModelId: first,
+        licenseId: tradeItems[0].toLicenseId,
+        accessId: tx.txId,
+        at: now,
+        txId: tx.txId,
+      }),
+    );
   }
   return { royalties, rows, tradeItems };
 }
 
 /** The validated window and page of a trade query. */
-function tradeWindow(from: string, to: string, pageSize: string, bookmark: string): { from?: string; to?: string; pageSize: number; bookmark: string } {
+function tradeWindow(
+  from: string,
+  to: string,
+  pageSize: string,
+  bookmark: string,
+): { from?: string; to?: string; pageSize: number; bookmark: string } {
   return {
     from: optionalIsoInstant('from', from),
     to: optionalIsoInstant('to', to),
@@ -384,7 +450,10 @@ export class MarketContract extends LedgerContract {
     }
     const parsed = raw.map((entry, index) => {
       const item = requireObject(`items[${index}]`, entry);
-      return { licenseId: requireId(`items[${index}].licenseId`, item.licenseId), units: requireUnits(`items[${index}].units`, item.units) };
+      return {
+        licenseId: requireId(`items[${index}].licenseId`, item.licenseId),
+        units: requireUnits(`items[${index}].units`, item.units),
+      };
     });
     if (new Set(parsed.map((item) => item.licenseId)).size !== parsed.length) {
       throw invalidArgument('items', 'must not name a licence twice');
@@ -593,9 +662,7 @@ export class MarketContract extends LedgerContract {
   async ListListingsBySeller(ctx: Context, seller: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const account = requireAccountId('seller', seller);
-    return result(
-      await pageOfSellerListings(tx, account, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
-    );
+    return result(await pageOfSellerListings(tx, account, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 
   /**
@@ -607,9 +674,7 @@ export class MarketContract extends LedgerContract {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
     requireReader(tx.caller, [model.ownerMspId], `the trades of model ${model.modelId}`);
-    return result(
-      await pageOfTrades(tx, { modelId: model.modelId }, tradeWindow(from, to, pageSize, bookmark)),
-    );
+    return result(await pageOfTrades(tx, { modelId: model.modelId }, tradeWindow(from, to, pageSize, bookmark)));
   }
 
   /** Trades and transfers an account bought, sold, sent or received in [from, to). The account's org or a regulator. */
@@ -618,8 +683,6 @@ export class MarketContract extends LedgerContract {
     const tx = new Tx(ctx);
     const id = requireAccountId('account', account);
     requireAccountReader(tx.caller, id, 'the trades of this account');
-    return result(
-      await pageOfTrades(tx, { account: id }, tradeWindow(from, to, pageSize, bookmark)),
-    );
+    return result(await pageOfTrades(tx, { account: id }, tradeWindow(from, to, pageSize, bookmark)));
   }
 }

@@ -261,6 +261,8 @@ export class ModelContract extends LedgerContract {
   async GetModelHistory(ctx: Context, modelId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
-    return result(await tx.history(Keys.model(model.modelId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
+    return result(
+      await tx.history(Keys.model(model.modelId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+    );
   }
 }

@@ -6,14 +6,7 @@ import { Events } from '../events';
 import { Keys, prefixRange } from '../domain/keys';
 import type { ClaimRecord, RoyaltyRow } from '../domain/records';
 import { addSeconds } from '../domain/time';
-import {
-  optionalIsoInstant,
-  requireAccountId,
-  requireBookmark,
-  requireChoice,
-  requireId,
-  requirePageSize,
-} from '../domain/validation';
+import { optionalIsoInstant, requireAccountId, requireBookmark, requireChoice, requireId, requirePageSize } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireWriter } from '../ledger/authz';
 import { credit } from '../ledger/balances';
 import { pageOfDocuments } from '../ledger/pages';
@@ -52,10 +45,7 @@ export class RoyaltyContract extends LedgerContract {
     const now = tx.now;
     const settled = addSeconds(now, -Limits.claimSettlementLagSeconds);
     const cutoff = requested !== undefined && requested < settled ? requested : settled;
-    const rows = await tx.range<RoyaltyRow>(
-      prefixRange(Keys.accrualsOf(account), undefined, cutoff),
-      Limits.maxClaimRows,
-    );
+    const rows = await tx.range<RoyaltyRow>(prefixRange(Keys.accrualsOf(account), undefined, cutoff), Limits.maxClaimRows);
     const amount = rows.reduce((sum, row) => sum + BigInt(row.value.amount), 0n);
     const claim: ClaimRecord = {
       docType: 'claim',

@@ -79,7 +79,12 @@ export class TokenContract extends LedgerContract {
     const supply = await totalSupply(tx);
     await debit(tx, SETTLEMENT_TREASURY, value);
     await writeSupply(tx, supply - value);
-    const payload: Burned = { from: SETTLEMENT_TREASURY, amount: value.toString(), totalSupply: (supply - value).toString(), txId: tx.txId };
+    const payload: Burned = {
+      from: SETTLEMENT_TREASURY,
+      amount: value.toString(),
+      totalSupply: (supply - value).toString(),
+      txId: tx.txId,
+    };
     await request.finish(payload);
     tx.emit(Events.TokensBurned, payload);
     return result(payload);

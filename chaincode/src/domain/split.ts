@@ -68,12 +68,7 @@ export interface Payout {
  * @param policies the policies of the model and of the ancestors loaded within `maxDepth`.
  * @throws Error if the accessed model's own policy is missing (a loader bug).
  */
-export function splitRoyalty(
-  amount: bigint,
-  modelId: string,
-  policies: ReadonlyMap<string, RoyaltyPolicy>,
-  maxDepth: number,
-): Payout[] {
+export function splitRoyalty(amount: bigint, modelId: string, policies: ReadonlyMap<string, RoyaltyPolicy>, maxDepth: number): Payout[] {
   const merged = new Map<string, Payout>();
   const visit = (part: bigint, id: string, depth: number): void => {
     const policy = policies.get(id);

@@ -46,8 +46,7 @@ const PURPOSE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export function parseOfferingInput(raw: unknown): OfferingInput {
   const input = requireObject('offering', raw);
   const kind = requireChoice('offering.kind', input.kind, OFFERING_KINDS);
-  const termSeconds =
-    kind === 'term' ? requireInteger('offering.termSeconds', input.termSeconds, 1, MAX_TERM_SECONDS) : 0;
+  const termSeconds = kind === 'term' ? requireInteger('offering.termSeconds', input.termSeconds, 1, MAX_TERM_SECONDS) : 0;
   if (kind === 'metered' && input.termSeconds !== undefined && input.termSeconds !== 0) {
     throw invalidArgument('offering.termSeconds', 'applies only to term offerings');
   }
@@ -63,8 +62,8 @@ export function parseOfferingInput(raw: unknown): OfferingInput {
     }
     requiredAttributes[name] = requireText(`offering.requiredAttributes.${name}`, attributes[name], Limits.maxNameLength);
   }
-  const allowedMspIds = requireArray('offering.allowedMspIds', input.allowedMspIds ?? [], Limits.maxListEntries).map(
-    (entry, index) => requireMspId(`offering.allowedMspIds[${index}]`, entry),
+  const allowedMspIds = requireArray('offering.allowedMspIds', input.allowedMspIds ?? [], Limits.maxListEntries).map((entry, index) =>
+    requireMspId(`offering.allowedMspIds[${index}]`, entry),
   );
   const purposes = requireArray('offering.purposes', input.purposes, Limits.maxListEntries).map((entry, index) => {
     const purpose = requireText(`offering.purposes[${index}]`, entry, 64);
@@ -142,13 +141,7 @@ export interface AccessSubject {
  *
  * @throws ChaincodeError FORBIDDEN, LICENSE_EXPIRED or PURPOSE_NOT_PERMITTED.
  */
-export function assertEntitled(
-  terms: LicenseTerms,
-  license: AccessSubject,
-  caller: AccessCaller,
-  now: string,
-  purpose: string,
-): void {
+export function assertEntitled(terms: LicenseTerms, license: AccessSubject, caller: AccessCaller, now: string, purpose: string): void {
   if (caller.account !== license.holder) {
     if (caller.mspId !== mspOfAccount(license.holder)) {
       throw new ChaincodeError(
@@ -158,10 +151,7 @@ export function assertEntitled(
     }
     for (const [name, value] of Object.entries(terms.requiredAttributes)) {
       if (caller.attribute(name) !== value) {
-        throw new ChaincodeError(
-          ErrorCode.FORBIDDEN,
-          `licence ${license.licenseId} requires the certificate attribute ${name}=${value}`,
-        );
+        throw new ChaincodeError(ErrorCode.FORBIDDEN, `licence ${license.licenseId} requires the certificate attribute ${name}=${value}`);
       }
     }
   }

@@ -14,6 +14,7 @@ const DECIMAL_PATTERN = /^(0|[1-9][0-9]*)$/;
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/;
 const HTTP_URL_PATTERN = /^https?:\/\/[^\s/]+(\/[^\s]*)?$/;
 const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+// Matching control characters is the point: text fields refuse them.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
@@ -89,11 +90,7 @@ export function requireMspId(field: string, value: unknown): string {
  * Parses a non-negative integer amount written as a decimal string. Rejects
  * signs, fractions, exponents, leading zeros and values above `max`.
  */
-export function requireAmount(
-  field: string,
-  value: unknown,
-  options: { readonly positive: boolean; readonly max: bigint },
-): bigint {
+export function requireAmount(field: string, value: unknown, options: { readonly positive: boolean; readonly max: bigint }): bigint {
   if (typeof value !== 'string' || value.length === 0) {
     throw invalidArgument(field, 'is required');
   }

@@ -29,10 +29,7 @@ export async function credit(tx: Tx, account: string, amount: bigint): Promise<v
 export async function debit(tx: Tx, account: string, amount: bigint): Promise<bigint> {
   const balance = await balanceOf(tx, account);
   if (balance < amount) {
-    throw new ChaincodeError(
-      ErrorCode.INSUFFICIENT_FUNDS,
-      `account ${account} holds ${balance}, which is less than ${amount}`,
-    );
+    throw new ChaincodeError(ErrorCode.INSUFFICIENT_FUNDS, `account ${account} holds ${balance}, which is less than ${amount}`);
   }
   await writeBalance(tx, account, balance - amount);
   return balance - amount;

@@ -58,7 +58,15 @@ export function ownerPolicy(ownerMspId: string): Uint8Array | undefined {
   const envelope = new common.SignaturePolicyEnvelope();
   envelope.setVersion(0);
   envelope.setIdentitiesList([peerPrincipal(ownerMspId), ...others.map(peerPrincipal)]);
-  envelope.setRule(outOf(2, [signedBy(0), outOf(Endorsement.quorum - 1, others.map((_, index) => signedBy(index + 1)))]));
+  envelope.setRule(
+    outOf(2, [
+      signedBy(0),
+      outOf(
+        Endorsement.quorum - 1,
+        others.map((_, index) => signedBy(index + 1)),
+      ),
+    ]),
+  );
   return envelope.serializeBinary();
 }
 
@@ -76,7 +84,9 @@ export interface KeyPolicy {
  */
 export function decodeOwnerPolicy(bytes: Uint8Array): KeyPolicy {
   const envelope = common.SignaturePolicyEnvelope.deserializeBinary(bytes);
-  const ids = envelope.getIdentitiesList().map((principal) => msp.MSPRole.deserializeBinary(principal.getPrincipal_asU8()).getMspIdentifier());
+  const ids = envelope
+    .getIdentitiesList()
+    .map((principal) => msp.MSPRole.deserializeBinary(principal.getPrincipal_asU8()).getMspIdentifier());
   const top = envelope.getRule()?.getNOutOf();
   const inner = top?.getRulesList()[1]?.getNOutOf();
   if (top === undefined || inner === undefined || top.getN() !== 2 || top.getRulesList()[0]?.getSignedBy() !== 0) {

@@ -23,8 +23,17 @@ export async function writeNewLicense(tx: Tx, license: LicenseRecord): Promise<v
 }
 
 /** Writes one lot of a licence with its remaining units, pinned to the holder's org. */
-export async function writeLot(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, index: number, remaining: bigint): Promise<void> {
-  await tx.putOwned(Keys.lot(license.licenseId, index), { remaining: remaining.toString() } satisfies LotRecord, mspOfAccount(license.holder));
+export async function writeLot(
+  tx: Tx,
+  license: Pick<LicenseRecord, 'licenseId' | 'holder'>,
+  index: number,
+  remaining: bigint,
+): Promise<void> {
+  await tx.putOwned(
+    Keys.lot(license.licenseId, index),
+    { remaining: remaining.toString() } satisfies LotRecord,
+    mspOfAccount(license.holder),
+  );
 }
 
 /** Remaining units of one lot of a licence; an untouched lot has its initial size. */

@@ -20,5 +20,10 @@ export function pageOfPurchases(
   offeringId: string,
   window: { readonly from?: string; readonly to?: string; readonly pageSize: number; readonly bookmark: string },
 ): Promise<Page<PurchaseRecord>> {
-  return pageOfDocuments<PurchaseRecord>(tx, prefixRange(Keys.purchasesByOffering(offeringId), window.from, window.to), window.pageSize, window.bookmark);
+  return pageOfDocuments<PurchaseRecord>(
+    tx,
+    prefixRange(Keys.purchasesByOffering(offeringId), window.from, window.to),
+    window.pageSize,
+    window.bookmark,
+  );
 }

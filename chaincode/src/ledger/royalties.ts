@@ -71,12 +71,7 @@ export async function royaltyPayments(
   pageSize: number,
   bookmark: string,
 ): Promise<Page<RoyaltyRow>> {
-  const page = await pageOfDocuments<RoyaltyRow>(
-    tx,
-    prefixRange(Keys.royaltyPaymentsOf(account), from, to),
-    pageSize,
-    bookmark,
-  );
+  const page = await pageOfDocuments<RoyaltyRow>(tx, prefixRange(Keys.royaltyPaymentsOf(account), from, to), pageSize, bookmark);
   if (modelId === undefined) {
     return page;
   }

@@ -174,12 +174,7 @@ export class Tx {
     if (bookmark !== '' && !withinRange(bookmark, range)) {
       throw invalidArgument('bookmark', 'is not a bookmark of this query; pass back the one the previous page returned');
     }
-    const { iterator, metadata } = await this.stub.getStateByRangeWithPagination(
-      range.start,
-      range.end,
-      pageSize,
-      bookmark,
-    );
+    const { iterator, metadata } = await this.stub.getStateByRangeWithPagination(range.start, range.end, pageSize, bookmark);
     const records: Entry<T>[] = [];
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
@@ -217,9 +212,7 @@ export class Tx {
         const modification = next.value;
         entries.push({
           txId: modification.txId,
-          timestamp: isoFromMillis(
-            millisFromTimestamp(secondsOf(modification.timestamp.seconds), modification.timestamp.nanos),
-          ),
+          timestamp: isoFromMillis(millisFromTimestamp(secondsOf(modification.timestamp.seconds), modification.timestamp.nanos)),
           isDelete: modification.isDelete,
           value: modification.isDelete || modification.value.length === 0 ? null : parse(modification.value),
         });

@@ -172,9 +172,15 @@ export class FakeStub implements LedgerStub {
     const page = rows.slice(0, pageSize).map((row) => ({ namespace: 'ledger', key: row.key, value: row.value }));
     const next = rows.length > pageSize ? rows[pageSize].key : '';
     const response: StateQueryResponse<Iterators.StateQueryIterator> = {
-      iterator: iteratorOf(page, () => undefined, () => undefined),
+      iterator: iteratorOf(
+        page,
+        () => undefined,
+        () => undefined,
+      ),
       // Like Fabric's shim: an empty range comes back with no metadata at all.
-      metadata: (page.length === 0 ? undefined : { fetchedRecordsCount: page.length, bookmark: next }) as StateQueryResponse<Iterators.StateQueryIterator>['metadata'],
+      metadata: (page.length === 0
+        ? undefined
+        : { fetchedRecordsCount: page.length, bookmark: next }) as StateQueryResponse<Iterators.StateQueryIterator>['metadata'],
     };
     return asyncIterable(Promise.resolve(response), () => page);
   }
@@ -182,7 +188,16 @@ export class FakeStub implements LedgerStub {
   getHistoryForKey(key: string): Promise<Iterators.HistoryQueryIterator> & AsyncIterable<Iterators.KeyModification> {
     // Newest first, as Fabric's history database answers since v2.0.
     const entries = [...(this.ledger.history.get(key) ?? [])].reverse();
-    return asyncIterable(Promise.resolve(iteratorOf(entries, () => undefined, () => undefined)), () => entries);
+    return asyncIterable(
+      Promise.resolve(
+        iteratorOf(
+          entries,
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+      () => entries,
+    );
   }
 
   setEvent(name: string, payload: Uint8Array): void {

@@ -143,7 +143,18 @@ export async function access(
   units = '1',
   purpose = 'clinical-diagnosis',
 ): Promise<AccessRecord> {
-  return (await fabric.submit(who, contracts.licenses, 'RecordAccess', licenseId, units, purpose, digest('request'), '', '', '')) as AccessRecord;
+  return (await fabric.submit(
+    who,
+    contracts.licenses,
+    'RecordAccess',
+    licenseId,
+    units,
+    purpose,
+    digest('request'),
+    '',
+    '',
+    '',
+  )) as AccessRecord;
 }
 
 /** A model, a metered offering and a funded hospital. */
@@ -168,8 +179,7 @@ export interface Totals {
 
 /** Computes the invariant totals from the fake ledger's committed state. */
 export function totals(fabric: FakeFabric): Totals {
-  const decode = (bytes: Uint8Array): Record<string, unknown> =>
-    JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  const decode = (bytes: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
   const state = fabric.ledger.state;
   const sumOf = (prefix: string, field: string): bigint =>
     [...state.entries()]
@@ -230,8 +240,7 @@ export function expectConserved(fabric: FakeFabric): void {
  * seller's org). Empty when every owned key is pinned to its owner.
  */
 export function unpinnedOwnedKeys(fabric: FakeFabric): string[] {
-  const decode = (bytes: Uint8Array): Record<string, unknown> =>
-    JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  const decode = (bytes: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
   const state = fabric.ledger.state;
   const holderOf = (licenseId: string): string | undefined => {
     const row = state.get(`lic/${licenseId}`);

@@ -6,7 +6,16 @@
  * the transactions and their arguments, and this layer only carries them.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable, connect, Contract, Gateway, hash, StatusCode } from '@hyperledger/fabric-gateway';
+import {
+  ChaincodeEvent,
+  ChaincodeEventsOptions,
+  CloseableAsyncIterable,
+  connect,
+  Contract,
+  Gateway,
+  hash,
+  StatusCode,
+} from '@hyperledger/fabric-gateway';
 import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import type { Call, Committed, ContractName, Transport, WriteCall } from '@model-ledger/contract';
 import { readFileSync } from 'node:fs';
@@ -52,9 +61,7 @@ export class Submitted extends Error {
 }
 
 /** Names of Fabric's transaction validation codes, by number. */
-const VALIDATION_CODE_NAMES = new Map<number, string>(
-  Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]),
-);
+const VALIDATION_CODE_NAMES = new Map<number, string>(Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]));
 
 /**
  * Conflicts that a fresh transaction (new read set, new endorsement plan)
@@ -238,7 +245,10 @@ export class Ledger {
         );
       }
       this.metrics.retries.inc({ transaction, validation_code: codeName });
-      this.log.warn({ transaction, transactionId, validationCode: codeName, attempt }, 'read conflict at commit; retrying with a new transaction');
+      this.log.warn(
+        { transaction, transactionId, validationCode: codeName, attempt },
+        'read conflict at commit; retrying with a new transaction',
+      );
     }
   }
 
@@ -316,7 +326,9 @@ export class Ledger {
   async channelTlsRoots(session: Session, mspId: string): Promise<string[]> {
     let config: common.Config;
     try {
-      config = common.Config.deserializeBinary(await this.systemContract(session, 'cscc').evaluateTransaction('GetChannelConfig', this.binding.channel));
+      config = common.Config.deserializeBinary(
+        await this.systemContract(session, 'cscc').evaluateTransaction('GetChannelConfig', this.binding.channel),
+      );
     } catch (err) {
       throw toApiError(err);
     }

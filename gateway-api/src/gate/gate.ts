@@ -94,7 +94,15 @@ export class ServingGate {
   async metadata(name: string): Promise<ServedModel & { readonly raw: Record<string, unknown> }> {
     const backend = this.backend(name);
     const served = await this.oip.metadata(`${backend.base}/v2/models/${encodeURIComponent(name)}`, this.oip.deadline(), backend.route);
-    return { ...served, raw: { name: served.name, versions: served.versions, platform: 'serving-gate', parameters: { artifact_sha256: served.artifactSha256 } } };
+    return {
+      ...served,
+      raw: {
+        name: served.name,
+        versions: served.versions,
+        platform: 'serving-gate',
+        parameters: { artifact_sha256: served.artifactSha256 },
+      },
+    };
   }
 
   /**
@@ -223,7 +231,10 @@ export class ServingGate {
       throw err;
     }
     if (!tx.valid) {
-      throw new ApiError(ApiCode.ACCESS_NOT_COMMITTED, `transaction ${accessId} committed invalid (${tx.validationCode}); it paid for nothing`);
+      throw new ApiError(
+        ApiCode.ACCESS_NOT_COMMITTED,
+        `transaction ${accessId} committed invalid (${tx.validationCode}); it paid for nothing`,
+      );
     }
     if (access === undefined) {
       throw new ApiError(ApiCode.ACCESS_NOT_COMMITTED, `transaction ${accessId} recorded no access`);
@@ -236,7 +247,10 @@ export class ServingGate {
       );
     }
     if (access.requestHash !== requestHash) {
-      throw new ApiError(ApiCode.ACCESS_MISMATCH, `access ${accessId} pays for request ${access.requestHash}, not for this one (${requestHash})`);
+      throw new ApiError(
+        ApiCode.ACCESS_MISMATCH,
+        `access ${accessId} pays for request ${access.requestHash}, not for this one (${requestHash})`,
+      );
     }
     if (tx.creator.mspId !== access.callerMspId || !verifyAccessSignature(tx.creator.certPem, accessId, requestHash, signature)) {
       throw new ApiError(ApiCode.ACCESS_SIGNATURE_INVALID, `the signature is not that of the identity that recorded access ${accessId}`);

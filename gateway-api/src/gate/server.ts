@@ -82,7 +82,12 @@ function backendOf(target: string): Backend {
  *
  * @throws Error when its TLS files are unreadable or its port cannot be bound.
  */
-export async function startGate(settings: NonNullable<Config['gate']>, config: Config, ledger: Ledger, logger: Logger): Promise<RunningGate> {
+export async function startGate(
+  settings: NonNullable<Config['gate']>,
+  config: Config,
+  ledger: Ledger,
+  logger: Logger,
+): Promise<RunningGate> {
   const log = logger.child({ component: 'gate' });
   const backends = new Map(Object.entries(settings.backends).map(([name, target]) => [name, backendOf(target)]));
   const served = new ServedLog(settings.stateFile, settings.freshnessMs * 2, settings.maxHeldResults);
@@ -110,7 +115,9 @@ export async function startGate(settings: NonNullable<Config['gate']>, config: C
     const served = await gate.infer(req.params.name, req.body as unknown, req.get(ACCESS_ID_HEADER), req.get(ACCESS_SIGNATURE_HEADER));
     res.set('mll-served', served.repeated ? 'repeated' : 'first').json(served.body);
   });
-  app.use((_req: Request, _res: Response, next: NextFunction) => next(new ApiError(ApiCode.NOT_FOUND, 'no such route at this serving gate')));
+  app.use((_req: Request, _res: Response, next: NextFunction) =>
+    next(new ApiError(ApiCode.NOT_FOUND, 'no such route at this serving gate')),
+  );
   app.use(errorMiddleware);
 
   const tls = { cert: readFileSync(join(settings.tlsDir, 'cert.pem')), key: readFileSync(join(settings.tlsDir, 'key.pem')) };

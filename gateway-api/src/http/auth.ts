@@ -58,7 +58,10 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
     }
     const token = await bearer.verify(match[1]);
     if (!ledger.isEnrolled(token.user)) {
-      throw new ApiError(ApiCode.FORBIDDEN, `the bearer token is valid, but "${token.user}" is not an enrolled user of ${ledger.binding.org.mspId}`);
+      throw new ApiError(
+        ApiCode.FORBIDDEN,
+        `the bearer token is valid, but "${token.user}" is not an enrolled user of ${ledger.binding.org.mspId}`,
+      );
     }
     const user = userNamed(token.user);
     // Rate limited per user: a token has no stable id of its own across refreshes.

@@ -19,7 +19,8 @@ export function requestMetrics(metrics: Metrics): RequestHandler {
     const stop = metrics.requestSeconds.startTimer();
     res.once('finish', () => {
       const openapi = (req as Request & { openapi?: { openApiRoute?: string } }).openapi;
-      const route = openapi?.openApiRoute ?? (req.route === undefined ? 'unmatched' : `${req.baseUrl}${String((req.route as { path: unknown }).path)}`);
+      const route =
+        openapi?.openApiRoute ?? (req.route === undefined ? 'unmatched' : `${req.baseUrl}${String((req.route as { path: unknown }).path)}`);
       const status = String(res.statusCode);
       stop({ method: req.method, route, status });
       const code = res.locals.errorCode as string | undefined;
@@ -49,7 +50,12 @@ export function rateLimitPerKey(config: Config): RequestHandler {
     legacyHeaders: false,
     keyGenerator: (_req, res) => callerOf(res).keyId,
     handler: (_req, _res, next) => {
-      next(new ApiError(ApiCode.RATE_LIMITED, `this API key may make ${limit} requests per ${windowMs / 1000} s; retry after the Retry-After header`));
+      next(
+        new ApiError(
+          ApiCode.RATE_LIMITED,
+          `this API key may make ${limit} requests per ${windowMs / 1000} s; retry after the Retry-After header`,
+        ),
+      );
     },
   });
 }

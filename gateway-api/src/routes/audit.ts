@@ -25,14 +25,23 @@ export function auditRoutes(ledger: Ledger): Router {
     });
   });
   router.get('/audit/accesses', async (req, res) => {
-    const filter = { modelId: query(req, 'modelId'), mspId: query(req, 'mspId'), caller: query(req, 'caller'), licenseId: query(req, 'licenseId') };
+    const filter = {
+      modelId: query(req, 'modelId'),
+      mspId: query(req, 'mspId'),
+      caller: query(req, 'caller'),
+      licenseId: query(req, 'licenseId'),
+    };
     res.json(await new AuditService(sessionOf(res)).accesses(filter, windowOf(req), pageOf(req)));
   });
   router.get('/audit/history/:assetType/:assetId', async (req, res) => {
-    res.json(await new AuditService(sessionOf(res)).assetHistory(
-      // The OpenAPI validator has checked it against the spec's enum of asset types.
-      param(req, 'assetType') as AssetType,
-      param(req, 'assetId'), pageOf(req)));
+    res.json(
+      await new AuditService(sessionOf(res)).assetHistory(
+        // The OpenAPI validator has checked it against the spec's enum of asset types.
+        param(req, 'assetType') as AssetType,
+        param(req, 'assetId'),
+        pageOf(req),
+      ),
+    );
   });
   router.get('/transactions/:transactionId', async (req, res) => {
     res.json(await new TransactionService(ledger, sessionOf(res)).status(param(req, 'transactionId')));

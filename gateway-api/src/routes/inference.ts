@@ -9,7 +9,13 @@ import type { LotHints } from '../services/lot-hints';
 export function inferenceRoutes(ledger: Ledger, serving: Serving, hints: LotHints): Router {
   const router = Router();
   router.post('/models/:modelId/infer', writer({ action: 'run a model' }), async (req, res) => {
-    res.json(await new InferenceService(sessionOf(res), requestIdsOf(req, res, ledger), serving, hints).infer(param(req, 'modelId'), bodyOf(req), req.get('idempotency-key')));
+    res.json(
+      await new InferenceService(sessionOf(res), requestIdsOf(req, res, ledger), serving, hints).infer(
+        param(req, 'modelId'),
+        bodyOf(req),
+        req.get('idempotency-key'),
+      ),
+    );
   });
   return router;
 }

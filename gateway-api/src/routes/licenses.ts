@@ -9,7 +9,8 @@ import type { LotHints } from '../services/lot-hints';
 /** /v1/purchases, /v1/licenses and /v1/accesses. */
 export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
   const router = Router();
-  const licenses = (req: Request, res: Response): LicenseService => new LicenseService(sessionOf(res), hints, requestIdsOf(req, res, ledger));
+  const licenses = (req: Request, res: Response): LicenseService =>
+    new LicenseService(sessionOf(res), hints, requestIdsOf(req, res, ledger));
 
   router.post('/purchases', writer({ action: 'purchase a licence' }), async (req, res) => {
     res.status(201).json(await licenses(req, res).purchase(bodyOf(req), req.get('idempotency-key')));

@@ -36,9 +36,13 @@ export function modelRoutes(): Router {
     res.json(await models(res).setRoyaltyPolicy(param(req, 'modelId'), bodyOf(req)));
   });
   // The caller is an admin of the parent model's owner, not the child's: the chaincode checks the org.
-  router.post('/models/:modelId/lineage-consents', writer({ action: 'consent to a lineage change', roles: ['admin'] }), async (req, res) => {
-    res.status(201).json(await models(res).consentLineageChange(param(req, 'modelId'), bodyOf(req)));
-  });
+  router.post(
+    '/models/:modelId/lineage-consents',
+    writer({ action: 'consent to a lineage change', roles: ['admin'] }),
+    async (req, res) => {
+      res.status(201).json(await models(res).consentLineageChange(param(req, 'modelId'), bodyOf(req)));
+    },
+  );
   router.get('/models/:modelId/history', async (req, res) => {
     res.json(await models(res).history(param(req, 'modelId'), pageOf(req)));
   });

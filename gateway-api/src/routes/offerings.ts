@@ -14,7 +14,12 @@ export function offeringRoutes(): Router {
     res.json(await new OfferingService(sessionOf(res)).get(param(req, 'offeringId')));
   });
   router.patch('/offerings/:offeringId', writer({ action: 'change an offering', roles: ['admin'] }), async (req, res) => {
-    res.json(await new OfferingService(sessionOf(res)).setStatus(param(req, 'offeringId'), bodyOf<{ status: 'active' | 'paused' | 'retired' }>(req).status));
+    res.json(
+      await new OfferingService(sessionOf(res)).setStatus(
+        param(req, 'offeringId'),
+        bodyOf<{ status: 'active' | 'paused' | 'retired' }>(req).status,
+      ),
+    );
   });
   router.get('/offerings/:offeringId/purchases', async (req, res) => {
     res.json(await new AuditService(sessionOf(res)).listPurchases(param(req, 'offeringId'), windowOf(req), pageOf(req)));

@@ -1,4 +1,12 @@
-import { AuditClient, type AccessIndex, type AccessRecord, type AssetType, type HistoryEntry, type PurchaseRecord, type Window } from '@model-ledger/contract';
+import {
+  AuditClient,
+  type AccessIndex,
+  type AccessRecord,
+  type AssetType,
+  type HistoryEntry,
+  type PurchaseRecord,
+  type Window,
+} from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import type { Session } from '../fabric/ledger';
 import { Page, PageRequest, pageArgs, toPage } from './common';
@@ -40,7 +48,9 @@ export class AuditService {
     const by = given[0];
     const p = pageArgs(page);
     return toPage(
-      by === undefined ? await this.audit.listAccessByTime(window, p) : await this.audit.listAccessBy(ACCESS_INDEXES[by], filter[by] as string, window, p),
+      by === undefined
+        ? await this.audit.listAccessByTime(window, p)
+        : await this.audit.listAccessBy(ACCESS_INDEXES[by], filter[by] as string, window, p),
     );
   }
 

@@ -104,7 +104,12 @@ export class EventService {
             reader.send({
               id: event.id,
               name: event.name,
-              data: { name: event.name, blockNumber: event.position.block.toString(), transactionId: event.transactionId, payload: event.payload },
+              data: {
+                name: event.name,
+                blockNumber: event.position.block.toString(),
+                transactionId: event.transactionId,
+                payload: event.payload,
+              },
             });
           }
         },

@@ -64,7 +64,11 @@ export class InferenceService {
    *   MODEL_ENDPOINT_UNTRUSTED, MODEL_INTEGRITY_MISMATCH, MODEL_INPUT_REJECTED, MODEL_UNAVAILABLE,
    *   MODEL_FAILED, MODEL_TIMEOUT, the gate's ACCESS_* refusals, or the ledger's LEDGER_* and COMMIT_FAILED.
    */
-  async infer(modelId: string, request: Schemas['InferenceRequest'], idempotencyKey: string | undefined): Promise<Schemas['InferenceResponse']> {
+  async infer(
+    modelId: string,
+    request: Schemas['InferenceRequest'],
+    idempotencyKey: string | undefined,
+  ): Promise<Schemas['InferenceResponse']> {
     const { licenseId, purpose, ...modelParameters } = request.parameters;
     const forwarded = forwardedRequest(request, modelParameters);
     const call: Call = { modelId, licenseId, purpose, units: batchRows(request.inputs).toString(), requestHash: requestHashOf(forwarded) };
@@ -106,7 +110,12 @@ export class InferenceService {
    * The retry needs no entitlement (the first call may have taken the last
    * unit), but must repeat the licence, purpose and inputs.
    */
-  private async replay(call: Call, key: string, earlier: RequestRecord, forwarded: Record<string, unknown>): Promise<Schemas['InferenceResponse']> {
+  private async replay(
+    call: Call,
+    key: string,
+    earlier: RequestRecord,
+    forwarded: Record<string, unknown>,
+  ): Promise<Schemas['InferenceResponse']> {
     const record = earlier.result as AccessRecord;
     const same =
       earlier.call === RECORD_ACCESS &&
@@ -116,7 +125,10 @@ export class InferenceService {
       record.units === call.units &&
       record.requestHash === call.requestHash;
     if (!same) {
-      throw new ApiError(ErrorCode.CONFLICT, `Idempotency-Key ${key} was already used by transaction ${earlier.txId} for a different request`);
+      throw new ApiError(
+        ErrorCode.CONFLICT,
+        `Idempotency-Key ${key} was already used by transaction ${earlier.txId} for a different request`,
+      );
     }
     const version = await this.chaincode.model.getModelVersion(record.modelId, record.version);
     const model = await this.chaincode.model.getModel(record.modelId);
@@ -150,7 +162,13 @@ export class InferenceService {
   }
 
   /** Presents the access to the owner's gate, signed by the caller's own key, and runs the model there. */
-  private async run(endpoint: Endpoint, route: Route, accessId: string, requestHash: string, forwarded: Record<string, unknown>): Promise<InferResponse> {
+  private async run(
+    endpoint: Endpoint,
+    route: Route,
+    accessId: string,
+    requestHash: string,
+    forwarded: Record<string, unknown>,
+  ): Promise<InferResponse> {
     const signature = await signAccess(this.session.user.signer, accessId, requestHash);
     try {
       return await this.serving.oip.infer(endpoint.inferenceEndpoint, forwarded, this.serving.oip.deadline(), {

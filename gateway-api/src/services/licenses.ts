@@ -34,7 +34,12 @@ export class LicenseService {
    *   CONFLICT (the key was used for a different purchase), FORBIDDEN or INVALID_ARGUMENT.
    */
   async purchase(input: Schemas['NewPurchase'], idempotencyKey: string | undefined): Promise<WriteResult<PurchaseRecord>> {
-    const purchased = await this.licenses.purchaseLicense({ offeringId: input.offeringId, units: input.units, payer: input.payer, requestId: idempotencyKey });
+    const purchased = await this.licenses.purchaseLicense({
+      offeringId: input.offeringId,
+      units: input.units,
+      payer: input.payer,
+      requestId: idempotencyKey,
+    });
     return written(await this.requests.firstAnswer(purchased, idempotencyKey));
   }
 
@@ -44,7 +49,11 @@ export class LicenseService {
    * @throws ApiError FORBIDDEN (caller lacks the required attributes), PURPOSE_NOT_PERMITTED,
    *   LICENSE_EXPIRED, INSUFFICIENT_UNITS or INVALID_ARGUMENT.
    */
-  async recordAccess(licenseId: string, input: Schemas['NewAccess'], idempotencyKey: string | undefined): Promise<WriteResult<AccessRecord>> {
+  async recordAccess(
+    licenseId: string,
+    input: Schemas['NewAccess'],
+    idempotencyKey: string | undefined,
+  ): Promise<WriteResult<AccessRecord>> {
     const recorded = await this.licenses.recordAccess({
       licenseId,
       units: input.units,

@@ -29,7 +29,9 @@ export class MarketService {
     if ('items' in input) {
       return written(await this.market.listBundle({ items: input.items, askPrice: input.askPrice, reservedForMspId }));
     }
-    return written(await this.market.listUnits({ licenseId: input.licenseId, units: input.units, askUnitPrice: input.askUnitPrice, reservedForMspId }));
+    return written(
+      await this.market.listUnits({ licenseId: input.licenseId, units: input.units, askUnitPrice: input.askUnitPrice, reservedForMspId }),
+    );
   }
 
   /**
@@ -54,7 +56,11 @@ export class MarketService {
    * @throws ApiError TRANSFER_RESTRICTED (another org), NOT_TRANSFERABLE, UNITS_LOCKED,
    *   INSUFFICIENT_UNITS, FORBIDDEN or INVALID_ARGUMENT.
    */
-  async transfer(licenseId: string, input: Schemas['NewUnitTransfer'], idempotencyKey: string | undefined): Promise<WriteResult<TransferRecord>> {
+  async transfer(
+    licenseId: string,
+    input: Schemas['NewUnitTransfer'],
+    idempotencyKey: string | undefined,
+  ): Promise<WriteResult<TransferRecord>> {
     const transferred = await this.market.transferUnits({ licenseId, units: input.units, to: input.to, requestId: idempotencyKey });
     return written(await this.requests.firstAnswer(transferred, idempotencyKey));
   }

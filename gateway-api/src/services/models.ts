@@ -1,4 +1,11 @@
-import { ModelClient, type HistoryEntry, type LineageConsentRecord, type ModelRecord, type ModelVersionRecord, type ModelView } from '@model-ledger/contract';
+import {
+  ModelClient,
+  type HistoryEntry,
+  type LineageConsentRecord,
+  type ModelRecord,
+  type ModelVersionRecord,
+  type ModelView,
+} from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
 import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 

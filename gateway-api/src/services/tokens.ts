@@ -1,4 +1,13 @@
-import { TokenClient, type Balance, type Burned, type CallerView, type HistoryEntry, type Minted, type TotalSupply, type Transferred } from '@model-ledger/contract';
+import {
+  TokenClient,
+  type Balance,
+  type Burned,
+  type CallerView,
+  type HistoryEntry,
+  type Minted,
+  type TotalSupply,
+  type Transferred,
+} from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
 import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 import type { RequestIds } from './requests';
