@@ -18,7 +18,8 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper: contractSource,
-      testMatch: ['<rootDir>/chaincode/test/**/*.test.ts', '<rootDir>/scripts/test/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+      // Each package owns its unit tests, beside its sources.
+      testMatch: ['<rootDir>/{contract,scripts,chaincode,gateway-api,model-server}/test/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-chaincode.js'],
     },
     {

@@ -13,7 +13,7 @@ import { EventFeed } from './fabric/events';
 import { Ledger } from './fabric/ledger';
 import { bindOrg } from './fabric/plan';
 import { startGate, type RunningGate } from './gate/server';
-import { createApp } from './http/app';
+import { createApp } from './app';
 import { Metrics } from './metrics';
 
 /** A running instance and how to stop it. */

@@ -2,8 +2,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BearerVerifier } from '../../gateway-api/src/auth/jwt';
-import { ConfigError, loadConfig } from '../../gateway-api/src/config';
+import { BearerVerifier } from '../src/auth/jwt';
+import { ConfigError, loadConfig } from '../src/config';
 
 const b64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Agent } from 'undici';
-import { ApiError } from '../../gateway-api/src/errors';
-import type { CommittedTransaction } from '../../gateway-api/src/fabric/ledger';
-import { ServingGate, modelNameOf, type GateAccess, type GateLedger } from '../../gateway-api/src/gate/gate';
-import { ServedLog } from '../../gateway-api/src/gate/served';
-import { requestHashOf, signAccess } from '../../gateway-api/src/serving/access';
-import { OipClient } from '../../gateway-api/src/serving/oip';
+import { ApiError } from '../src/errors';
+import type { CommittedTransaction } from '../src/fabric/ledger';
+import { ServingGate, modelNameOf, type GateAccess, type GateLedger } from '../src/gate/gate';
+import { ServedLog } from '../src/gate/served';
+import { requestHashOf, signAccess } from '../src/serving/access';
+import { OipClient } from '../src/serving/oip';
 
 const ARTIFACT = 'ab'.repeat(32);
 const MODEL = 'derm';

@@ -1,5 +1,5 @@
 /**
- * @jest-environment ./test/unit/model-server-environment.js
+ * @jest-environment ./model-server/test/model-server-environment.js
  *
  * An OIP v2 client none of us wrote, Triton's `tritonclient[http]` from PyPI,
  * talks to model-server unchanged. `test/interop/setup.sh` prepares its venv
@@ -10,8 +10,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../model-server/src/config';
-import { start, type Running } from '../../model-server/src/server';
+import { loadConfig } from '../src/config';
+import { start, type Running } from '../src/server';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '../..');

@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from '../../gateway-api/src/config';
-import { ApiError } from '../../gateway-api/src/errors';
-import { statusOf } from '../../gateway-api/src/http/errors';
-import { requestHashOf } from '../../gateway-api/src/serving/access';
-import { batchRows } from '../../gateway-api/src/services/inference';
-import { LotHints } from '../../gateway-api/src/services/lot-hints';
-import { OipClient, type Route } from '../../gateway-api/src/serving/oip';
+import { ConfigError, loadConfig } from '../src/config';
+import { ApiError } from '../src/errors';
+import { statusOf } from '../src/http/errors';
+import { requestHashOf } from '../src/serving/access';
+import { batchRows } from '../src/services/inference';
+import { LotHints } from '../src/services/lot-hints';
+import { OipClient, type Route } from '../src/serving/oip';
 import { Agent } from 'undici';
 
 /** Plain http to the test's own server, as a development allowlist would route it. */

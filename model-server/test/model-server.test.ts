@@ -1,5 +1,5 @@
 /**
- * @jest-environment ./test/unit/model-server-environment.js
+ * @jest-environment ./model-server/test/model-server-environment.js
  *
  * model-server over real HTTP, in-process on an ephemeral port: the shipped
  * ONNX model answers the held-out samples as onnxruntime in Python did, bad
@@ -11,9 +11,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { Agent, fetch as fetchVia } from 'undici';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../../model-server/src/config';
-import { ModelLoadError } from '../../model-server/src/model';
-import { start, type Running } from '../../model-server/src/server';
+import { ConfigError, loadConfig } from '../src/config';
+import { ModelLoadError } from '../src/model';
+import { start, type Running } from '../src/server';
 
 const REPO = resolve(__dirname, '../..');
 const MODEL_PATH = join(REPO, 'model/breast-cancer-diagnostic.onnx');

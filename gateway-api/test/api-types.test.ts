@@ -11,15 +11,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ErrorCode } from '../../chaincode/src/errors';
-import { ConfigError, loadConfig } from '../../gateway-api/src/config';
-import { ApiError } from '../../gateway-api/src/errors';
-import { parseChaincodeMessage } from '../../gateway-api/src/fabric/errors';
-import { statusOf } from '../../gateway-api/src/http/errors';
-import { drain } from '../../gateway-api/src/server';
-import { decodeCursor, encodeCursor } from '../../gateway-api/src/services/common';
+import { ErrorCode } from '@model-ledger/contract';
+import { ConfigError, loadConfig } from '../src/config';
+import { ApiError } from '../src/errors';
+import { parseChaincodeMessage } from '../src/fabric/errors';
+import { statusOf } from '../src/http/errors';
+import { drain } from '../src/server';
+import { decodeCursor, encodeCursor } from '../src/services/common';
 
-const api = resolve(__dirname, '../../gateway-api');
+const api = resolve(__dirname, '..');
 
 describe('the gateway API contract', () => {
   it('has generated types that match openapi.yaml (run npm run -w gateway-api generate)', () => {

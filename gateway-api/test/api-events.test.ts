@@ -1,7 +1,7 @@
-import { Role as ChaincodeRole } from '../../chaincode/src/config';
-import { comparePositions, parseEventId } from '../../gateway-api/src/fabric/events';
-import { isReadOnly, isRegulator, knownRole } from '../../gateway-api/src/fabric/identity';
-import { visibleTo } from '../../gateway-api/src/services/events';
+import { Role as ChaincodeRole } from '@model-ledger/contract';
+import { comparePositions, parseEventId } from '../src/fabric/events';
+import { isReadOnly, isRegulator, knownRole } from '../src/fabric/identity';
+import { visibleTo } from '../src/services/events';
 
 describe('event ids and visibility', () => {
   it('reads an event id as its block and place, and orders ids by ledger position', () => {

@@ -7,11 +7,11 @@
  */
 import { ContractName, type Call, type Committed, type WriteCall } from '@model-ledger/contract';
 import pino from 'pino';
-import { ApiCode, ApiError } from '../../gateway-api/src/errors';
-import type { EnrolledUser } from '../../gateway-api/src/fabric/identity';
-import type { Session, TransactionStatus } from '../../gateway-api/src/fabric/ledger';
-import { RequestIds, type TransactionLookup } from '../../gateway-api/src/services/requests';
-import { TokenService } from '../../gateway-api/src/services/tokens';
+import { ApiCode, ApiError } from '../src/errors';
+import type { EnrolledUser } from '../src/fabric/identity';
+import type { Session, TransactionStatus } from '../src/fabric/ledger';
+import { RequestIds, type TransactionLookup } from '../src/services/requests';
+import { TokenService } from '../src/services/tokens';
 
 const RETRY_TX = 'b'.repeat(64);
 const FIRST_TX = 'a'.repeat(64);
