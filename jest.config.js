@@ -4,6 +4,7 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 const contractSource = {
   '^@model-ledger/contract$': '<rootDir>/contract/src/index.ts',
   '^@model-ledger/network-tools$': '<rootDir>/scripts/src/index.ts',
+  '^@model-ledger/service-kit$': '<rootDir>/service-kit/src/index.ts',
 };
 
 module.exports = {

@@ -4,6 +4,7 @@
  * talks to, the network plan that says where that peer and the org's
  * identities are, and the file of API keys.
  */
+import { ConfigError, type Env } from '@model-ledger/service-kit';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JwtSettings } from './auth/jwt';
@@ -122,20 +123,13 @@ export interface GateConfig {
   readonly maxHeldResults: number;
 }
 
-/** Thrown when the environment is unusable; its message lists every problem. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
+/** Thrown when the environment is unusable; its message lists every problem (shared with the other services). */
+export { ConfigError };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Asymmetric algorithms only: a shared secret (HS256) would let anyone who verifies also sign. */
 const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates the configuration.

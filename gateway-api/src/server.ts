@@ -8,7 +8,8 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { BearerVerifier } from './auth/jwt';
 import { KeyStore } from './auth/keys';
-import { ConfigError, loadConfig } from './config';
+import { drain, runMain } from '@model-ledger/service-kit';
+import { loadConfig } from './config';
 import { EventFeed } from './fabric/events';
 import { Ledger } from './fabric/ledger';
 import { bindOrg } from './fabric/plan';
@@ -71,44 +72,8 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
   };
 }
 
-/**
- * Stops accepting connections and waits for in-flight requests; after
- * `graceMs` it calls `overdue` and closes the connections still open.
- * Resolves once the server has closed.
- */
-export async function drain(server: Server, graceMs: number, overdue: () => void): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const grace = setTimeout(() => {
-    overdue();
-    server.closeAllConnections();
-  }, graceMs);
-  await closed;
-  clearTimeout(grace);
-}
+export { drain };
 
 if (require.main === module) {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
-  start(config).then(
-    (running) => {
-      const stop = (): void => {
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    },
-    (err: unknown) => {
-      process.stderr.write(`gateway API failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  runMain({ name: 'gateway API', loadConfig, start });
 }

@@ -3,6 +3,7 @@
  * Every variable is validated at start-up, and start-up fails with the list of
  * every problem rather than the first.
  */
+import { ConfigError, type Env } from '@model-ledger/service-kit';
 import { resolve } from 'node:path';
 
 /** Settings of one model server, validated at start-up. */
@@ -28,15 +29,8 @@ export interface Config {
   readonly intraOpThreads: number;
 }
 
-/** Thrown when the environment is unusable; its message lists every problem. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
+/** Thrown when the environment is unusable; its message lists every problem (shared with the other services). */
+export { ConfigError };
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const DEFAULT_PORT = 8500;

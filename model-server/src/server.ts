@@ -10,9 +10,10 @@ import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, type AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { ConfigError, loadConfig, type Config } from './config';
+import { drain, runMain } from '@model-ledger/service-kit';
+import { loadConfig, type Config } from './config';
 import { createApp } from './http';
-import { Model, ModelLoadError } from './model';
+import { Model } from './model';
 import { Stats } from './stats';
 
 /** A running model server and how to stop it. */
@@ -68,9 +69,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
     stats,
     url,
     close: async () => {
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await drained;
+      await drain(server);
       await model.close();
     },
   };
@@ -115,30 +114,13 @@ async function listenOnSocket(server: Server, socket: string): Promise<void> {
 }
 
 if (require.main === module) {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
-  start(config).then(
-    (running) => {
+  runMain({
+    name: 'model server',
+    loadConfig,
+    start,
+    started: (running) => {
       const { info } = running.model;
       process.stdout.write(`model server listening on ${running.url}: ${info.name} v${info.version} sha256 ${info.sha256}\n`);
-      const stop = (): void => {
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
     },
-    (err: unknown) => {
-      const message = err instanceof ModelLoadError || err instanceof Error ? err.message : String(err);
-      process.stderr.write(`model server failed to start: ${message}\n`);
-      process.exit(1);
-    },
-  );
+  });
 }
