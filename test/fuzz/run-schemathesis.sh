@@ -134,7 +134,7 @@ run() {
   chmod 700 "$work"
   trap cleanup EXIT
   log "building gateway-api"
-  npm run --silent -w gateway-api build >&2
+  npm run --silent -w contract -w scripts -w service-kit -w gateway-api build >&2
   local regulator_key member_key
   regulator_key="$(issue_key regulator auditor1)"
   member_key="$(issue_key lab engineer1)"
