@@ -25,7 +25,7 @@ die() {
   exit 1
 }
 
-[[ -f $plan ]] || die "no network plan at $plan; start the network first: bash scripts/network.sh up"
+[[ -f $plan ]] || die "no network plan at $plan; start the network with the benchmark build first: MLL_CHAINCODE_BENCH=1 bash scripts/network.sh up"
 
 # 1. The contract package (contract/dist): the workloads and the setup take
 #    each call's contract, transaction and argument order from its typed clients.

@@ -64,10 +64,18 @@ function git(...args: string[]): string {
   return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
 }
 
-/** Brings the network up (reusing a running one) with the caller's MLL_* variables. */
+/**
+ * Brings the network up (reusing a running one) with the caller's MLL_* variables and the chaincode's
+ * benchmark build, which adds the baseline write the production build does not serve.
+ */
 function networkUp(outDir: string): void {
-  log(`bash scripts/network.sh up (MLL_PORT_OFFSET=${process.env.MLL_PORT_OFFSET ?? '0'}, runtime ${runtimeDir})`);
-  const up = spawnSync('bash', [join(repoRoot, 'scripts/network.sh'), 'up'], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 });
+  log(`MLL_CHAINCODE_BENCH=1 bash scripts/network.sh up (MLL_PORT_OFFSET=${process.env.MLL_PORT_OFFSET ?? '0'}, runtime ${runtimeDir})`);
+  const up = spawnSync('bash', [join(repoRoot, 'scripts/network.sh'), 'up'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, MLL_CHAINCODE_BENCH: '1' },
+  });
   writeFileSync(join(outDir, 'network-up.log'), `${up.stdout ?? ''}\n${up.stderr ?? ''}`);
   if (up.status !== 0) {
     throw new Error(
