@@ -213,6 +213,8 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
   const sequence = committed + 1;
   const orderer = plan.ordererOrg.orderers[0];
   const ordererArgs = ['-o', orderer.address, '--tls', '--cafile', orderer.tls.ca];
+  // What approvals and the commit must agree on: the chaincode definition.
+  const definition = ['-C', channel, '-n', name, '--version', label, '--sequence', String(sequence), '--signature-policy', policy];
   for (const org of plan.orgs) {
     // A rerun after an interrupted deploy: Fabric refuses the same approval twice.
     if (approved(org, sequence)) {
@@ -220,54 +222,24 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
       continue;
     }
     env.log(`approving ${name} sequence ${sequence} for ${org.name}, with its own package`);
-    cli.logged(
-      org,
-      org.peers[0],
-      [
-        'lifecycle',
-        'chaincode',
-        'approveformyorg',
-        ...ordererArgs,
-        '-C',
-        channel,
-        '-n',
-        name,
-        '--version',
-        label,
-        '--package-id',
-        ids.get(org.name) ?? '',
-        '--sequence',
-        String(sequence),
-        '--signature-policy',
-        policy,
-        '--waitForEvent',
-      ],
-      `approval by ${org.name}`,
-    );
+    const approve = [
+      'lifecycle',
+      'chaincode',
+      'approveformyorg',
+      ...ordererArgs,
+      ...definition,
+      '--package-id',
+      ids.get(org.name) ?? '',
+      '--waitForEvent',
+    ];
+    cli.logged(org, org.peers[0], approve, `approval by ${org.name}`);
   }
   const targets = plan.orgs.flatMap((org) => ['--peerAddresses', org.peers[0].address, '--tlsRootCertFiles', org.peers[0].tls.ca]);
   env.log(`committing ${name} sequence ${sequence}`);
   cli.logged(
     first,
     first.peers[0],
-    [
-      'lifecycle',
-      'chaincode',
-      'commit',
-      ...ordererArgs,
-      '-C',
-      channel,
-      '-n',
-      name,
-      '--version',
-      label,
-      '--sequence',
-      String(sequence),
-      '--signature-policy',
-      policy,
-      ...targets,
-      '--waitForEvent',
-    ],
+    ['lifecycle', 'chaincode', 'commit', ...ordererArgs, ...definition, ...targets, '--waitForEvent'],
     'commit',
   );
   env.log(`chaincode ${name} sequence ${sequence} (${label}) is committed`);

@@ -8,6 +8,7 @@
 import { ContractName } from '@model-ledger/contract';
 import { Client, connectAs, loadPlan, Plan } from '../support/network';
 import { rejection, sha256, sleep } from '../support/ledger';
+import { labModel, meteredOffering } from '../support/story';
 
 describe('licensing a model on the consortium', () => {
   let plan: Plan;
@@ -59,23 +60,14 @@ describe('licensing a model on the consortium', () => {
     (await auditor.ledger.audit.listAccessBy('license', id, {}, { pageSize: 100 })).records.length;
 
   it('lets the lab register a model with its royalty policy', async () => {
-    const { data: model } = await lab.ledger.model.registerModel({
-      name: `breast-cancer-screen-${run}`,
-      description: 'Logistic classifier over the Wisconsin diagnostic features',
-      task: 'tabular-classification',
-      intendedUse: 'Decision support for certified practitioners; not a diagnosis on its own',
-      version: '1',
-      artifactSha256: sha256(`artifact-${run}`),
-      artifactUri: 'https://models.lab.example/bcs/1.onnx',
-      inferenceEndpoint: 'https://serving.lab.example/v2/models/bcs',
-      royaltyPolicy: {
-        beneficiaries: [
-          { account: 'org::LabMSP', shareBps: 7000 },
-          { account: engineerAccount, shareBps: 3000 },
-        ],
-        resaleRoyaltyBps: 500,
-      },
-    });
+    const { data: model } = await lab.ledger.model.registerModel(
+      labModel({
+        slug: 'breast-cancer-screen',
+        description: 'Logistic classifier over the Wisconsin diagnostic features',
+        run,
+        engineerAccount,
+      }),
+    );
     modelId = model.modelId;
     expect(modelId).toMatch(/^M-/);
     expect(model.ownerMspId).toBe('LabMSP');
@@ -84,15 +76,7 @@ describe('licensing a model on the consortium', () => {
   });
 
   it('lets the lab publish a metered offering for practitioners', async () => {
-    const published = await lab.ledger.offering.publishOffering(modelId, {
-      kind: 'metered',
-      unitPrice: unitPrice.toString(),
-      supplyCap: '100',
-      transferable: true,
-      requiredAttributes: { role: 'practitioner' },
-      allowedMspIds: ['HospitalMSP'],
-      purposes: ['clinical-diagnosis', 'research'],
-    });
+    const published = await lab.ledger.offering.publishOffering(modelId, meteredOffering({ unitPrice, allowedMspIds: ['HospitalMSP'] }));
     meteredOfferingId = published.data.offering.offeringId;
     expect(meteredOfferingId).toMatch(/^O-/);
   });

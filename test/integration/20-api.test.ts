@@ -4,12 +4,10 @@
  * to. Every refusal is checked to leave the ledger as it was, and every
  * response to match the spec (the response validator is on).
  */
-import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
 import { allPages, ApiCaller, ApiFleet, Json, startApiFleet } from '../support/api';
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sha256, sleep } from '../support/ledger';
+import { labModel, meteredOffering } from '../support/story';
 
 /** Asserts the status and the error body shape; returns the error. */
 function expectError(response: Response, status: number, code: string): Json {
@@ -97,23 +95,15 @@ describe('the gateway API on the consortium', () => {
 
   describe('the story', () => {
     it('registers a model and returns the committed transaction', async () => {
-      const response = await labAdmin.post('/v1/models', {
-        name: `breast-cancer-screen-${run}`,
-        description: 'Logistic classifier over the Wisconsin diagnostic features',
-        task: 'tabular-classification',
-        intendedUse: 'Decision support for certified practitioners',
-        version: '1',
-        artifactSha256: sha256(`artifact-${run}`),
-        artifactUri: 'https://models.lab.example/bcs/1.onnx',
-        inferenceEndpoint: 'https://serving.lab.example/v2/models/bcs',
-        royaltyPolicy: {
-          beneficiaries: [
-            { account: 'org::LabMSP', shareBps: 7000 },
-            { account: engineerAccount, shareBps: 3000 },
-          ],
-          resaleRoyaltyBps: 500,
-        },
-      });
+      const response = await labAdmin.post(
+        '/v1/models',
+        labModel({
+          slug: 'breast-cancer-screen',
+          description: 'Logistic classifier over the Wisconsin diagnostic features',
+          run,
+          engineerAccount,
+        }),
+      );
       expect(response.status).toBe(201);
       modelId = response.body.data.modelId;
       expect(modelId).toMatch(/^M-/);
@@ -134,16 +124,7 @@ describe('the gateway API on the consortium', () => {
     });
 
     it('publishes a metered offering for practitioners', async () => {
-      const response = await labAdmin.post('/v1/offerings', {
-        modelId,
-        kind: 'metered',
-        unitPrice: unitPrice.toString(),
-        supplyCap: '100',
-        transferable: true,
-        requiredAttributes: { role: 'practitioner' },
-        allowedMspIds: ['HospitalMSP'],
-        purposes: ['clinical-diagnosis', 'research'],
-      });
+      const response = await labAdmin.post('/v1/offerings', { modelId, ...meteredOffering({ unitPrice, allowedMspIds: ['HospitalMSP'] }) });
       expect(response.status).toBe(201);
       offeringId = response.body.data.offering.offeringId;
       const read = await hospitalAdmin.get(`/v1/offerings/${offeringId}`);

@@ -5,12 +5,10 @@
  * vote a price change through. Every response is validated against the spec;
  * every refusal is checked to leave the ledger as it was.
  */
-import { createHash } from 'node:crypto';
 import type { Response } from 'supertest';
 import { allPages, ApiCaller, ApiFleet, expectError, expectStatus, Json, startApiFleet } from '../support/api';
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/ledger';
+import { labModel } from '../support/story';
 
 describe('the market and governance through the gateway API', () => {
   let api: ApiFleet;
@@ -53,23 +51,10 @@ describe('the market and governance through the gateway API', () => {
 
     engineerAccount = expectStatus(await engineer.get('/v1/me'), 200).account;
     practitionerAccount = expectStatus(await practitioner.get('/v1/me'), 200).account;
-    const model = await labAdmin.post('/v1/models', {
-      name: `sepsis-early-warning-${run}`,
-      description: 'Gradient-boosted early warning score over vitals',
-      task: 'tabular-classification',
-      intendedUse: 'Decision support for certified practitioners',
-      version: '1',
-      artifactSha256: sha256(`market-artifact-${run}`),
-      artifactUri: 'https://models.lab.example/sepsis/1.onnx',
-      inferenceEndpoint: 'https://serving.lab.example/v2/models/sepsis',
-      royaltyPolicy: {
-        beneficiaries: [
-          { account: 'org::LabMSP', shareBps: 7000 },
-          { account: engineerAccount, shareBps: 3000 },
-        ],
-        resaleRoyaltyBps: 500,
-      },
-    });
+    const model = await labAdmin.post(
+      '/v1/models',
+      labModel({ slug: 'sepsis-early-warning', description: 'Gradient-boosted early warning score over vitals', run, engineerAccount }),
+    );
     modelId = expectStatus(model, 201).data.modelId;
     const offering = await labAdmin.post('/v1/offerings', {
       modelId,

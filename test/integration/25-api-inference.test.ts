@@ -13,7 +13,6 @@
  * ledger changes underneath it, and a server that is gone.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +22,7 @@ import type { Response } from 'supertest';
 import { Agent, fetch as fetchVia } from 'undici';
 import { ApiCaller, ApiFleet, Json, gateEnv, startApiFleet } from '../support/api';
 import { loadPlan, repoRoot, runtimeDir } from '../support/network';
+import { sha256 } from '../support/ledger';
 
 const CARD = JSON.parse(readFileSync(join(repoRoot, 'model/model.json'), 'utf8')) as { name: string; version: string; sha256: string };
 const SAMPLES_FILE = join(repoRoot, 'model/heldout-samples.json');
@@ -36,7 +36,6 @@ const INFER_TIMEOUT_MS = 8000;
 const GATE_MODEL_TIMEOUT_MS = 4000;
 /** The OIP name under which the lab's test gate serves the shipped model through the relay. */
 const RELAYED = 'bcd-relayed';
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function expectError(response: Response, status: number, code: string): void {
   expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });

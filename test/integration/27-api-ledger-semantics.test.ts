@@ -13,9 +13,9 @@
 import type { Response } from 'supertest';
 import { ApiCaller, ApiFleet, ApiOrg, startApiFleet } from '../support/api';
 import { samples } from '../support/metrics';
+import { sleep } from '../support/ledger';
 
 const CONCURRENT = 6;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the gateway API under ledger conflicts and timeouts', () => {
   const run = `${process.pid}-${Date.now()}`;

@@ -5,10 +5,8 @@
  * owner's consent. Every response is validated against the spec; every
  * refusal is checked to leave the ledger as it was.
  */
-import { createHash } from 'node:crypto';
 import { allPages, ApiCaller, ApiFleet, expectError, expectStatus, Json, startApiFleet } from '../support/api';
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+import { sha256 } from '../support/ledger';
 
 describe('frozen terms through the gateway API', () => {
   let api: ApiFleet;
