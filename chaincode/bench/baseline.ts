@@ -1,3 +1,4 @@
+import { ContractName } from '@model-ledger/contract';
 import type { BaselineWrite } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from '../src/contracts/base';
@@ -29,10 +30,10 @@ function baselineKey(txId: string): string {
  * It deliberately sets no chaincode event: the classic baseline has none, and
  * it stands for what the network can commit at all, not for a business change.
  */
-@Info({ title: 'BaselineContract', description: 'A single blind write: the benchmark baseline' })
+@Info({ title: ContractName.baseline, description: 'A single blind write: the benchmark baseline' })
 export class BaselineContract extends LedgerContract {
   constructor() {
-    super('BaselineContract');
+    super(ContractName.baseline);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { callName, ContractName } from '@model-ledger/contract';
 import type { ListingRecord } from '../src/domain/records';
 import type { FakeIdentity } from './support/fabric';
 import { FakeFabric } from './support/fabric';
@@ -215,7 +216,7 @@ describe('request ids', () => {
       'ask-1',
     )) as { txId: string };
     expect(await fabric.evaluate(people.practitioner, contracts.audit, 'GetRequest', 'ask-1')).toMatchObject({
-      call: 'LicenseContract.RecordAccess',
+      call: callName(ContractName.license, 'RecordAccess'),
       txId: first.txId,
       result: first,
     });

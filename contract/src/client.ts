@@ -66,6 +66,11 @@ export const ContractName = {
 
 export type ContractName = (typeof ContractName)[keyof typeof ContractName];
 
+/** How a stored client request names the call that answered it (`RequestRecord.call`), e.g. `LicenseContract.RecordAccess`. */
+export function callName(contract: ContractName, transaction: string): string {
+  return `${contract}.${transaction}`;
+}
+
 /** One transaction of one contract with its arguments, in the chaincode's order. */
 export interface Call {
   readonly contract: ContractName;

@@ -5,7 +5,7 @@
  * transaction's id and block, marked replayed. The ledger is a fake
  * transport that answers each write with a prepared result.
  */
-import { ContractName, type Call, type Committed, type WriteCall } from '@model-ledger/contract';
+import { callName, ContractName, type Call, type Committed, type WriteCall } from '@model-ledger/contract';
 import pino from 'pino';
 import { ApiCode, ApiError } from '../src/errors';
 import type { EnrolledUser } from '../src/fabric/identity';
@@ -80,7 +80,7 @@ describe('client request ids', () => {
   it('looks up the stored request when the answer names no transaction', async () => {
     const session = fakeSession(
       { ok: true },
-      { docType: 'request', call: 'TokenContract.Mint', fingerprint: 'f', result: { ok: true }, txId: FIRST_TX, at: '' },
+      { docType: 'request', call: callName(ContractName.token, 'Mint'), fingerprint: 'f', result: { ok: true }, txId: FIRST_TX, at: '' },
     );
     const requests = new RequestIds(session, lookup, silent);
     const written = await requests.firstAnswer(

@@ -5,6 +5,7 @@
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { StatusCode } from '@hyperledger/fabric-gateway';
+import { ContractName } from '@model-ledger/contract';
 import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -126,7 +127,7 @@ describe('the consortium network', () => {
     const practitioner = connectAs(plan, 'hospital', 'practitioner1');
     try {
       expect(await rejection(() => practitioner.ledger.baseline.put('x'.repeat(100)))).toContain(
-        'Contract name is not known: BaselineContract',
+        `Contract name is not known: ${ContractName.baseline}`,
       );
     } finally {
       practitioner.close();

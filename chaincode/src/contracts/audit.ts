@@ -1,3 +1,4 @@
+import { ContractName } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { notFound } from '../errors';
@@ -53,10 +54,10 @@ async function accessPage(tx: Tx, index: AccessIndex, subject: string, win: Wind
  * empty means unbounded. Regulators may run every query; members see what
  * concerns their own org. Paginated queries are evaluate-only in Fabric.
  */
-@Info({ title: 'AuditContract', description: 'Audit queries over access records, purchases, royalties and history' })
+@Info({ title: ContractName.audit, description: 'Audit queries over access records, purchases, royalties and history' })
 export class AuditContract extends LedgerContract {
   constructor() {
-    super('AuditContract');
+    super(ContractName.audit);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { ContractName } from '@model-ledger/contract';
 import type { AppliedChange, ExecutedProposal, GovernanceView, ProposalView, Reindexed } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
@@ -202,10 +203,10 @@ async function closeVoting(tx: Tx, proposal: ProposalRecord): Promise<ProposalRe
  * counted are locked until voting ends, so the same units never vote twice.
  * An accepted proposal's change applies in the transaction that executes it.
  */
-@Info({ title: 'GovernanceContract', description: 'Proposals, weighted votes and execution of changes to a model' })
+@Info({ title: ContractName.governance, description: 'Proposals, weighted votes and execution of changes to a model' })
 export class GovernanceContract extends LedgerContract {
   constructor() {
-    super('GovernanceContract');
+    super(ContractName.governance);
   }
 
   /**

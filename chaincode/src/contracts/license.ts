@@ -1,3 +1,4 @@
+import { ContractName, callName } from '@model-ledger/contract';
 import type { Entitlement, LicenseView } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
@@ -129,10 +130,10 @@ function accessRecord(
  * licence is the units bought in one purchase under one frozen terms snapshot;
  * a holder's holding of an offering is the sum of its licences.
  */
-@Info({ title: 'LicenseContract', description: 'Purchases licences and records metered accesses' })
+@Info({ title: ContractName.license, description: 'Purchases licences and records metered accesses' })
 export class LicenseContract extends LedgerContract {
   constructor() {
-    super('LicenseContract');
+    super(ContractName.license);
   }
 
   /**
@@ -150,7 +151,12 @@ export class LicenseContract extends LedgerContract {
     const id = requireId('offeringId', offeringId);
     const quantity = requireUnits('units', units);
     const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'purchase a licence');
-    const request = await ClientRequest.begin(tx, 'LicenseContract.PurchaseLicense', [id, quantity.toString(), buyer], requestId);
+    const request = await ClientRequest.begin(
+      tx,
+      callName(ContractName.license, 'PurchaseLicense'),
+      [id, quantity.toString(), buyer],
+      requestId,
+    );
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
@@ -269,7 +275,7 @@ export class LicenseContract extends LedgerContract {
     const served = servedArtifactSha256 === '' ? undefined : requireSha256('servedArtifactSha256', servedArtifactSha256);
     const request = await ClientRequest.begin(
       tx,
-      'LicenseContract.RecordAccess',
+      callName(ContractName.license, 'RecordAccess'),
       [id, quantity.toString(), purposeText, hash, served ?? ''],
       requestId,
     );

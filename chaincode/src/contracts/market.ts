@@ -1,3 +1,4 @@
+import { ContractName, callName } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits } from '../config';
@@ -408,10 +409,10 @@ function tradeWindow(
   };
 }
 
-@Info({ title: 'MarketContract', description: 'Lists, sells, cancels and transfers licence units with enforced resale royalties' })
+@Info({ title: ContractName.market, description: 'Lists, sells, cancels and transfers licence units with enforced resale royalties' })
 export class MarketContract extends LedgerContract {
   constructor() {
-    super('MarketContract');
+    super(ContractName.market);
   }
 
   /**
@@ -496,7 +497,12 @@ export class MarketContract extends LedgerContract {
     requireWriter(caller, 'buy from a listing');
     const listing = await requireListing(tx, listingId);
     const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'buy from a listing');
-    const request = await ClientRequest.begin(tx, 'MarketContract.BuyListing', [listing.listingId, units, buyer], requestId);
+    const request = await ClientRequest.begin(
+      tx,
+      callName(ContractName.market, 'BuyListing'),
+      [listing.listingId, units, buyer],
+      requestId,
+    );
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
@@ -598,7 +604,12 @@ export class MarketContract extends LedgerContract {
     const id = requireId('licenseId', licenseId);
     const quantity = requireUnits('units', units);
     const recipient = requireAccountId('to', to);
-    const request = await ClientRequest.begin(tx, 'MarketContract.TransferUnits', [id, quantity.toString(), recipient], requestId);
+    const request = await ClientRequest.begin(
+      tx,
+      callName(ContractName.market, 'TransferUnits'),
+      [id, quantity.toString(), recipient],
+      requestId,
+    );
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }

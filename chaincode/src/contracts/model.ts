@@ -1,3 +1,4 @@
+import { ContractName } from '@model-ledger/contract';
 import type { ModelView } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
@@ -48,10 +49,10 @@ function parseVersion(version: string, artifactSha256: string, artifactUri: stri
 /**
  * Models and their versions: the model owner's catalogue.
  */
-@Info({ title: 'ModelContract', description: 'Registers models and versions and sets their royalty policy' })
+@Info({ title: ContractName.model, description: 'Registers models and versions and sets their royalty policy' })
 export class ModelContract extends LedgerContract {
   constructor() {
-    super('ModelContract');
+    super(ContractName.model);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { ContractName } from '@model-ledger/contract';
 import type { OfferingView, PublishedOffering } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
@@ -28,10 +29,10 @@ export const OFFERING_TRANSITIONS: Readonly<Record<OfferingStatus, readonly Offe
  * Licence offerings of a model. The terms of an offering live in immutable,
  * versioned snapshots; a licence points at the snapshot it was sold under.
  */
-@Info({ title: 'OfferingContract', description: 'Publishes, pauses and retires licence offerings' })
+@Info({ title: ContractName.offering, description: 'Publishes, pauses and retires licence offerings' })
 export class OfferingContract extends LedgerContract {
   constructor() {
-    super('OfferingContract');
+    super(ContractName.offering);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { ContractName } from '@model-ledger/contract';
 import type { Accrued } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
@@ -18,10 +19,10 @@ import { result } from './result';
  * Royalties: every access writes one delta row per beneficiary; a
  * beneficiary claims its rows into its payment-token balance.
  */
-@Info({ title: 'RoyaltyContract', description: 'Reads and claims royalties' })
+@Info({ title: ContractName.royalty, description: 'Reads and claims royalties' })
 export class RoyaltyContract extends LedgerContract {
   constructor() {
-    super('RoyaltyContract');
+    super(ContractName.royalty);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { ContractName, callName } from '@model-ledger/contract';
 import type { Balance, Burned, CallerView, Minted, TotalSupply, Transferred } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
@@ -29,10 +30,10 @@ function requireIssuer(tx: Tx, action: string): void {
  * issuers mint and burn it, against off-ledger money. Amounts are integers in
  * the smallest unit, decimal strings on the wire.
  */
-@Info({ title: 'TokenContract', description: 'Mints, burns and transfers the payment token' })
+@Info({ title: ContractName.token, description: 'Mints, burns and transfers the payment token' })
 export class TokenContract extends LedgerContract {
   constructor() {
-    super('TokenContract');
+    super(ContractName.token);
   }
 
   /**
@@ -46,7 +47,7 @@ export class TokenContract extends LedgerContract {
     requireIssuer(tx, 'mint tokens');
     const account = requireAccountId('to', to);
     const value = requirePositiveAmount('amount', amount);
-    const request = await ClientRequest.begin(tx, 'TokenContract.Mint', [account, value.toString()], requestId);
+    const request = await ClientRequest.begin(tx, callName(ContractName.token, 'Mint'), [account, value.toString()], requestId);
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
@@ -72,7 +73,7 @@ export class TokenContract extends LedgerContract {
     const tx = new Tx(ctx);
     requireIssuer(tx, 'burn tokens');
     const value = requirePositiveAmount('amount', amount);
-    const request = await ClientRequest.begin(tx, 'TokenContract.Burn', [value.toString()], requestId);
+    const request = await ClientRequest.begin(tx, callName(ContractName.token, 'Burn'), [value.toString()], requestId);
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
@@ -108,7 +109,12 @@ export class TokenContract extends LedgerContract {
     if (sender === recipient) {
       throw invalidArgument('to', 'must differ from the sending account');
     }
-    const request = await ClientRequest.begin(tx, 'TokenContract.Transfer', [sender, recipient, value.toString()], requestId);
+    const request = await ClientRequest.begin(
+      tx,
+      callName(ContractName.token, 'Transfer'),
+      [sender, recipient, value.toString()],
+      requestId,
+    );
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }

@@ -14,7 +14,7 @@ import type { RequestRecord } from '@model-ledger/contract';
  * identity, so two callers never collide; reusing an id for a different call
  * or different arguments fails with CONFLICT. An empty id opts out.
  *
- *   const request = await ClientRequest.begin(tx, 'TokenContract.Transfer', [from, to, amount], requestId);
+ *   const request = await ClientRequest.begin(tx, callName(ContractName.token, 'Transfer'), [from, to, amount], requestId);
  *   if (request.earlier !== undefined) return result(request.earlier);
  *   ... the write ...
  *   await request.finish(payload);

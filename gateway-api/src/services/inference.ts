@@ -1,4 +1,4 @@
-import { ContractName, ErrorCode, LedgerClient, type AccessRecord, type RequestRecord } from '@model-ledger/contract';
+import { callName, ContractName, ErrorCode, LedgerClient, type AccessRecord, type RequestRecord } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import type { Session } from '../fabric/ledger';
 import { ACCESS_ID_HEADER, ACCESS_SIGNATURE_HEADER, requestHashOf, signAccess } from '../serving/access';
@@ -221,7 +221,7 @@ interface Call {
 }
 
 /** How a stored request names the transaction that answered it first (`RequestRecord.call`). */
-const RECORD_ACCESS = `${ContractName.license}.RecordAccess`;
+const RECORD_ACCESS = callName(ContractName.license, 'RecordAccess');
 
 /** The OIP v2 request the model receives: the caller's, without the gateway's two parameters. */
 function forwardedRequest(request: Schemas['InferenceRequest'], modelParameters: Record<string, unknown>): Record<string, unknown> {
