@@ -4,7 +4,7 @@
  * talks to, the network plan that says where that peer and the org's
  * identities are, and the file of API keys.
  */
-import { ConfigError, type Env } from '@model-ledger/service-kit';
+import { ConfigError, EnvReader, type Env } from '@model-ledger/service-kit';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JwtSettings } from './auth/jwt';
@@ -169,34 +169,7 @@ const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  * @throws ConfigError listing every missing or bad variable, not just the first.
  */
 export function loadConfig(env: Env = process.env): Config {
-  const problems: string[] = [];
-
-  const text = (name: string, fallback?: string): string => {
-    const value = env[name];
-    if (value === undefined || value === '') {
-      if (fallback === undefined) {
-        problems.push(`${name} is required`);
-        return '';
-      }
-      return fallback;
-    }
-    return value;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name, String(fallback));
-    const value = Number(raw);
-    if (!/^[0-9]+$/.test(raw) || value < min || value > max) {
-      problems.push(`${name} must be an integer between ${min} and ${max}, not "${raw}"`);
-    }
-    return value;
-  };
-  const flag = (name: string, fallback: boolean): boolean => {
-    const raw = text(name, String(fallback));
-    if (raw !== 'true' && raw !== 'false') {
-      problems.push(`${name} must be true or false, not "${raw}"`);
-    }
-    return raw === 'true';
-  };
+  const { text, integer, flag, problems } = new EnvReader(env);
 
   const org = text('MLL_API_ORG');
   if (org !== '' && !ORG_NAME.test(org)) {

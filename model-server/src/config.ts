@@ -3,7 +3,7 @@
  * Every variable is validated at start-up, and start-up fails with the list of
  * every problem rather than the first.
  */
-import { ConfigError, type Env } from '@model-ledger/service-kit';
+import { ConfigError, EnvReader, type Env } from '@model-ledger/service-kit';
 import { resolve } from 'node:path';
 
 /** Settings of one model server, validated at start-up. */
@@ -50,20 +50,7 @@ const DEFAULT_PORT = 8500;
  * @throws ConfigError listing every missing or bad variable, not just the first.
  */
 export function loadConfig(env: Env = process.env): Config {
-  const problems: string[] = [];
-
-  const text = (name: string, fallback: string): string => {
-    const value = env[name];
-    return value === undefined || value === '' ? fallback : value;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name, String(fallback));
-    const value = Number(raw);
-    if (!/^[0-9]+$/.test(raw) || value < min || value > max) {
-      problems.push(`${name} must be an integer between ${min} and ${max}, not "${raw}"`);
-    }
-    return value;
-  };
+  const { text, integer, done } = new EnvReader(env);
 
   const offset = integer('MLL_PORT_OFFSET', 0, 0, 65535 - DEFAULT_PORT);
   // Paths given in the environment are relative to the working directory; the defaults to the repo.
@@ -78,8 +65,5 @@ export function loadConfig(env: Env = process.env): Config {
     maxBatch: integer('MLL_MODEL_MAX_BATCH', 1024, 1, 1_000_000),
     intraOpThreads: integer('MLL_MODEL_THREADS', 1, 1, 64),
   };
-  if (problems.length > 0) {
-    throw new ConfigError(problems);
-  }
-  return config;
+  return done(config);
 }

@@ -17,6 +17,62 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Reads a service's variables and collects every problem instead of stopping
+ * at the first, so that start-up can fail with the whole list. Its readers
+ * are plain functions, so they can be taken apart: `const { text, integer } = new EnvReader(env)`.
+ */
+export class EnvReader {
+  /** Every problem found so far, one sentence each. */
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  /** A variable's text; `fallback` when unset or empty, and a problem when there is no fallback. */
+  readonly text = (name: string, fallback?: string): string => {
+    const value = this.env[name];
+    if (value === undefined || value === '') {
+      if (fallback === undefined) {
+        this.problems.push(`${name} is required`);
+        return '';
+      }
+      return fallback;
+    }
+    return value;
+  };
+
+  /** A whole number in [min, max]. */
+  readonly integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = this.text(name, String(fallback));
+    const value = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max}, not "${raw}"`);
+    }
+    return value;
+  };
+
+  /** `true` or `false`. */
+  readonly flag = (name: string, fallback: boolean): boolean => {
+    const raw = this.text(name, String(fallback));
+    if (raw !== 'true' && raw !== 'false') {
+      this.problems.push(`${name} must be true or false, not "${raw}"`);
+    }
+    return raw === 'true';
+  };
+
+  /**
+   * The configuration, once every variable has been read.
+   *
+   * @throws ConfigError listing every problem found.
+   */
+  readonly done = <T>(config: T): T => {
+    if (this.problems.length > 0) {
+      throw new ConfigError(this.problems);
+    }
+    return config;
+  };
+}
+
 /** A started service: what stops it. */
 export interface Running {
   close(): Promise<void>;
