@@ -6,18 +6,13 @@
  * Every refusal is checked to leave no trace.
  */
 import { ContractName } from '@model-ledger/contract';
-import { Client, connectAs, loadPlan, Plan } from '../support/network';
+import { Client, Connections } from '../support/network';
 import { rejection, sha256, sleep } from '../support/ledger';
 import { labModel, meteredOffering } from '../support/story';
 
 describe('licensing a model on the consortium', () => {
-  let plan: Plan;
-  const clients: Client[] = [];
-  const as = (org: string, user: string): Client => {
-    const client = connectAs(plan, org, user);
-    clients.push(client);
-    return client;
-  };
+  const connections = new Connections();
+  const as = connections.as;
   let lab: Client;
   let engineer: Client;
   let issuer: Client;
@@ -37,7 +32,6 @@ describe('licensing a model on the consortium', () => {
   const unitPrice = 1_000n;
 
   beforeAll(async () => {
-    plan = loadPlan();
     lab = as('lab', 'admin');
     engineer = as('lab', 'engineer1');
     issuer = as('clearing', 'issuer1');
@@ -50,7 +44,7 @@ describe('licensing a model on the consortium', () => {
   });
 
   afterAll(() => {
-    for (const client of clients) client.close();
+    connections.closeAll();
   });
 
   const accrued = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.royalty.getAccruedRoyalties(account)).unclaimed);

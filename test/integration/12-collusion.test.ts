@@ -6,23 +6,18 @@
  * policy and the key-level policies the chaincode pins owned keys with.
  */
 import type { TokenClient } from '@model-ledger/contract';
-import { Client, connectAs, loadPlan } from '../support/network';
+import { Client, Connections } from '../support/network';
 import { settled } from '../support/transport';
 
 describe("collusion: no two orgs can move a third org's value", () => {
-  const clients: Client[] = [];
+  const connections = new Connections();
   let issuer: Client;
   let labAdmin: Client;
   let auditor: Client;
   const run = `${process.pid}-${Date.now()}`;
 
   beforeAll(async () => {
-    const plan = loadPlan();
-    const as = (org: string, user: string): Client => {
-      const client = connectAs(plan, org, user);
-      clients.push(client);
-      return client;
-    };
+    const as = connections.as;
     issuer = as('clearing', 'issuer1');
     labAdmin = as('lab', 'admin');
     auditor = as('regulator', 'auditor1');
@@ -32,7 +27,7 @@ describe("collusion: no two orgs can move a third org's value", () => {
   });
 
   afterAll(() => {
-    for (const client of clients) client.close();
+    connections.closeAll();
   });
 
   const supply = async (): Promise<bigint> => BigInt((await auditor.ledger.token.getTotalSupply()).amount);

@@ -5,17 +5,12 @@
  * nothing.
  */
 import type { LicenseView } from '@model-ledger/contract';
-import { Client, connectAs, loadPlan, Plan } from '../support/network';
+import { Client, Connections } from '../support/network';
 import { rejection, sha256, sleep } from '../support/ledger';
 
 describe('the secondary market and governance on the consortium', () => {
-  let plan: Plan;
-  const clients: Client[] = [];
-  const as = (org: string, user: string): Client => {
-    const client = connectAs(plan, org, user);
-    clients.push(client);
-    return client;
-  };
+  const connections = new Connections();
+  const as = connections.as;
   let lab: Client;
   let engineer: Client;
   let issuer: Client;
@@ -33,7 +28,6 @@ describe('the secondary market and governance on the consortium', () => {
   const v2Hash = sha256(`artifact-v2-${run}`);
 
   beforeAll(async () => {
-    plan = loadPlan();
     lab = as('lab', 'admin');
     engineer = as('lab', 'engineer1');
     issuer = as('clearing', 'issuer1');
@@ -71,7 +65,7 @@ describe('the secondary market and governance on the consortium', () => {
   });
 
   afterAll(() => {
-    for (const client of clients) client.close();
+    connections.closeAll();
   });
 
   const accrued = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.royalty.getAccruedRoyalties(account)).unclaimed);

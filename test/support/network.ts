@@ -142,3 +142,21 @@ export async function everyPeerHolds(blockNumber: bigint): Promise<void> {
     }
   }
 }
+
+/** The connections one test file opens, as enrolled users of the running network, and closes together in its afterAll. */
+export class Connections {
+  private plan: Plan | undefined;
+  private readonly open: Client[] = [];
+
+  /** Connects as USER of ORG (reading the plan on first use). */
+  readonly as = (orgName: string, userName: string): Client => {
+    this.plan ??= loadPlan();
+    const client = connectAs(this.plan, orgName, userName);
+    this.open.push(client);
+    return client;
+  };
+
+  closeAll(): void {
+    for (const client of this.open.splice(0)) client.close();
+  }
+}
