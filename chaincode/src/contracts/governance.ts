@@ -19,15 +19,7 @@ import {
 import type { ProposalChange, ProposalState, Tally } from '../domain/governance';
 import { Keys, prefixRange, rangeAfter } from '../domain/keys';
 import { parseRoyaltyPolicy } from '../domain/policy';
-import type {
-  LicenseRecord,
-  ModelRecord,
-  OfferingRecord,
-  ProposalRecord,
-  TermsSnapshot,
-  VoteLockRecord,
-  VoteRecord,
-} from '../domain/records';
+import type { LicenseRecord, ModelRecord, OfferingRecord, ProposalRecord, VoteLockRecord, VoteRecord } from '../domain/records';
 import { termsHash } from '../domain/terms';
 import { addSeconds } from '../domain/time';
 import { requireBookmark, requireChoice, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
@@ -36,8 +28,10 @@ import type { IndexRef } from '../ledger/pages';
 import { holdingsOf, usableUnits } from '../ledger/licenses';
 import { checkLineageKept, checkParents } from '../ledger/lineage';
 import { requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
-import { soldUnits } from '../ledger/offerings';
+import { saveTerms, soldUnits, writeOffering } from '../ledger/offerings';
 import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
+import { writeModel } from '../ledger/models';
+import { moveState, saveNewProposal, saveVote } from '../ledger/proposals';
 import { Tx } from '../ledger/tx';
 import { OFFERING_TRANSITIONS } from './offering';
 import { result } from './result';
@@ -112,49 +106,28 @@ async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
   const now = tx.now;
   switch (change.kind) {
     case 'activateVersion':
-      await tx.put(Keys.model(model.modelId), {
-        ...model,
-        activeVersion: change.version,
-        updatedAt: now,
-        txId: tx.txId,
-      } satisfies ModelRecord);
+      await writeModel(tx, { ...model, activeVersion: change.version, updatedAt: now, txId: tx.txId });
       return { ...change, previousVersion: model.activeVersion };
     case 'setRoyaltyPolicy': {
       const policy = parseRoyaltyPolicy(change.royaltyPolicy, model.modelId);
-      await tx.put(Keys.model(model.modelId), { ...model, royaltyPolicy: policy, updatedAt: now, txId: tx.txId } satisfies ModelRecord);
+      await writeModel(tx, { ...model, royaltyPolicy: policy, updatedAt: now, txId: tx.txId });
       return { kind: change.kind, royaltyPolicy: policy };
     }
     case 'setGovernancePolicy':
-      await tx.put(Keys.model(model.modelId), {
-        ...model,
-        governancePolicy: change.governancePolicy,
-        updatedAt: now,
-        txId: tx.txId,
-      } satisfies ModelRecord);
+      await writeModel(tx, { ...model, governancePolicy: change.governancePolicy, updatedAt: now, txId: tx.txId });
       return change;
     case 'setPrice': {
       const offering = await requireOffering(tx, change.offeringId);
       const current = await requireTerms(tx, Keys.terms(offering.offeringId, offering.termsVersion));
       const terms = { ...current.terms, version: offering.termsVersion + 1, unitPrice: change.unitPrice };
       const hash = termsHash(terms);
-      await tx.put(Keys.terms(offering.offeringId, terms.version), { docType: 'terms', terms, hash } satisfies TermsSnapshot);
-      await tx.put(Keys.offering(offering.offeringId), {
-        ...offering,
-        termsVersion: terms.version,
-        termsHash: hash,
-        updatedAt: now,
-        txId: tx.txId,
-      } satisfies OfferingRecord);
+      await saveTerms(tx, terms, hash);
+      await writeOffering(tx, { ...offering, termsVersion: terms.version, termsHash: hash, updatedAt: now, txId: tx.txId });
       return { ...change, termsVersion: terms.version, termsHash: hash, previousUnitPrice: current.terms.unitPrice };
     }
     case 'setOfferingStatus': {
       const offering = await requireOffering(tx, change.offeringId);
-      await tx.put(Keys.offering(offering.offeringId), {
-        ...offering,
-        status: change.status,
-        updatedAt: now,
-        txId: tx.txId,
-      } satisfies OfferingRecord);
+      await writeOffering(tx, { ...offering, status: change.status, updatedAt: now, txId: tx.txId });
       return { ...change, previousStatus: offering.status };
     }
   }
@@ -172,13 +145,6 @@ async function requireProposal(tx: Tx, proposalId: string): Promise<ProposalReco
 async function countVotes(tx: Tx, proposalId: string): Promise<Tally> {
   const votes = await tx.range<VoteRecord>(prefixRange(Keys.votesOf(proposalId)), Limits.maxVotesPerProposal);
   return tallyVotes(votes.map((vote) => vote.value));
-}
-
-/** Writes a proposal's new state and moves its state index row. */
-async function moveState(tx: Tx, proposal: ProposalRecord, updated: ProposalRecord): Promise<void> {
-  await tx.put(Keys.proposal(proposal.proposalId), updated);
-  await tx.delete(Keys.proposalByState(proposal.modelId, proposal.state, proposal.proposalId));
-  await tx.put(Keys.proposalByState(proposal.modelId, updated.state, proposal.proposalId), { ref: Keys.proposal(proposal.proposalId) });
 }
 
 /**
@@ -275,10 +241,7 @@ export class GovernanceContract extends LedgerContract {
       createdAt: now,
       txId: tx.txId,
     };
-    const ref = { ref: Keys.proposal(proposalId) };
-    await tx.put(Keys.proposal(proposalId), proposal);
-    await tx.put(Keys.proposalByModel(model.modelId, proposalId), ref);
-    await tx.put(Keys.proposalByState(model.modelId, 'open', proposalId), ref);
+    await saveNewProposal(tx, proposal);
     tx.emit(Events.ProposalCreated, proposal);
     return result(proposal);
   }
@@ -331,13 +294,7 @@ export class GovernanceContract extends LedgerContract {
       at: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.vote(proposal.proposalId, account), record);
-    for (const holding of holdings) {
-      await tx.put(Keys.voteLock(holding.license.licenseId, proposal.proposalId), {
-        proposalId: proposal.proposalId,
-        until: proposal.votingEndsAt,
-      } satisfies VoteLockRecord);
-    }
+    await saveVote(tx, proposal, record, holdings);
     tx.emit(Events.VoteCast, record);
     return result(record);
   }

@@ -22,7 +22,7 @@ import {
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
 import { checkLineageKept, checkParents } from '../ledger/lineage';
 import { requireModel, requireModelVersion } from '../ledger/loads';
-import { versionsRange } from '../ledger/models';
+import { saveModelVersion, versionsRange, writeModel } from '../ledger/models';
 import { pageOfDocuments } from '../ledger/pages';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
@@ -110,8 +110,8 @@ export class ModelContract extends LedgerContract {
       addedAt: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.model(modelId), model);
-    await tx.put(Keys.modelVersion(modelId, first.version), versionRecord);
+    await writeModel(tx, model);
+    await saveModelVersion(tx, versionRecord);
     tx.emit(Events.ModelRegistered, model);
     return result(model);
   }
@@ -143,7 +143,7 @@ export class ModelContract extends LedgerContract {
       addedAt: tx.now,
       txId: tx.txId,
     };
-    await tx.put(Keys.modelVersion(model.modelId, input.version), record);
+    await saveModelVersion(tx, record);
     tx.emit(Events.ModelVersionAdded, record);
     return result(record);
   }
@@ -158,7 +158,7 @@ export class ModelContract extends LedgerContract {
     requireOrgWriter(caller, model.ownerMspId, 'set the active version of this model', MODEL_WRITERS);
     const target = await requireModelVersion(tx, model.modelId, requireId('version', version), 'version');
     const updated: ModelRecord = { ...model, activeVersion: target.version, updatedAt: tx.now, txId: tx.txId };
-    await tx.put(Keys.model(model.modelId), updated);
+    await writeModel(tx, updated);
     tx.emit(Events.ActiveVersionSet, {
       modelId: model.modelId,
       activeVersion: target.version,
@@ -186,7 +186,7 @@ export class ModelContract extends LedgerContract {
     await checkParents(tx, model.modelId, policy);
     await checkLineageKept(tx, model, policy);
     const updated: ModelRecord = { ...model, royaltyPolicy: policy, updatedAt: tx.now, txId: tx.txId };
-    await tx.put(Keys.model(model.modelId), updated);
+    await writeModel(tx, updated);
     tx.emit(Events.RoyaltyPolicySet, { modelId: model.modelId, royaltyPolicy: policy, txId: tx.txId });
     return result(updated);
   }

@@ -6,12 +6,12 @@ import { Role } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
 import { Keys, prefixRange } from '../domain/keys';
-import type { OfferingRecord, OfferingStatus, TermsSnapshot } from '../domain/records';
+import type { OfferingRecord, OfferingStatus } from '../domain/records';
 import { buildTerms, parseOfferingInput, termsHash } from '../domain/terms';
 import { requireBookmark, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
 import { requireModel, requireOffering, requireTerms } from '../ledger/loads';
-import { soldUnits } from '../ledger/offerings';
+import { saveNewOffering, soldUnits, writeOffering } from '../ledger/offerings';
 import { pageOfIndex } from '../ledger/pages';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
@@ -69,9 +69,7 @@ export class OfferingContract extends LedgerContract {
       updatedAt: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.offering(offeringId), record);
-    await tx.put(Keys.terms(offeringId, terms.version), { docType: 'terms', terms, hash } satisfies TermsSnapshot);
-    await tx.put(Keys.offeringByModel(model.modelId, offeringId), { ref: Keys.offering(offeringId) });
+    await saveNewOffering(tx, record, terms);
     tx.emit(Events.OfferingPublished, { offering: record, terms });
     return result<PublishedOffering>({ offering: record, terms });
   }
@@ -138,7 +136,7 @@ async function changeStatus(tx: Tx, offeringId: string, to: OfferingStatus, verb
     throw new ChaincodeError(ErrorCode.CONFLICT, `offering ${offering.offeringId} is ${offering.status} and cannot ${verb}`);
   }
   const updated: OfferingRecord = { ...offering, status: to, updatedAt: tx.now, txId: tx.txId };
-  await tx.put(Keys.offering(offering.offeringId), updated);
+  await writeOffering(tx, updated);
   tx.emit(Events.OfferingStatusChanged, {
     offeringId: offering.offeringId,
     modelId: offering.modelId,
