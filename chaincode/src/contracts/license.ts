@@ -7,7 +7,7 @@ import { Limits, Role } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
 import { mspOfAccount } from '../domain/identity';
-import { Keys, prefixRange } from '../domain/keys';
+import { Keys } from '../domain/keys';
 import { lotCount, startLot } from '../domain/lots';
 import type {
   AccessRecord,
@@ -15,9 +15,12 @@ import type {
   LicenseRecord,
   ModelRecord,
   ModelVersionRecord,
+  OfferingRecord,
   PurchaseRecord,
   RefundRecord,
+  RoyaltyRow,
   RoyaltyShare,
+  TermsSnapshot,
 } from '../domain/records';
 import { splitRoyalty } from '../domain/split';
 import { assertEntitled, expiryFor, mayHold } from '../domain/terms';
@@ -33,25 +36,25 @@ import {
   requireText,
   requireUnits,
 } from '../domain/validation';
-import { findAccess, saveAccess } from '../ledger/accesses';
+import { findAccess, findRefund, saveAccess, saveRefund } from '../ledger/accesses';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireOrgWriter, requireReader, requireWriter } from '../ledger/authz';
 import { credit, debit } from '../ledger/balances';
 import {
-  indexHolding,
   licenseOutflow,
   licenseRemaining,
-  lotRemaining,
+  pageOfHolderLicenses,
   planTake,
+  returnToLots,
+  saveExpirySettlement,
+  saveNewLicense,
   unindexHoldingOfModel,
-  writeLot,
-  writeNewLicense,
   writeTakes,
 } from '../ledger/licenses';
+import type { LotTake } from '../ledger/licenses';
 import { loadLineagePolicies } from '../ledger/lineage';
 import { requireLicense, requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
 import { soldUnits, writeSoldUnits } from '../ledger/offerings';
 import { savePurchase } from '../ledger/purchases';
-import { pageOfIndex } from '../ledger/pages';
 import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
@@ -60,14 +63,112 @@ import { result } from './result';
 /** Who may refund an access of a model: its owner org's admins and engineers (the serving gate runs as one). */
 const REFUNDERS = [Role.admin, Role.engineer] as const;
 
+/** A purchase checked and priced, before anything is written. */
+interface PurchasePlan {
+  readonly offering: OfferingRecord;
+  readonly termsKey: string;
+  readonly snapshot: TermsSnapshot;
+  /** Units the offering sold before this purchase. */
+  readonly sold: bigint;
+  readonly price: bigint;
+  readonly licenseId: string;
+  /** The model's resale royalty rate now, frozen on the licence like the terms. */
+  readonly resaleRoyaltyBps: number;
+}
+
+/**
+ * Checks that `buyer` may buy `units` of an offering now (on sale, allowed
+ * to hold its current terms, within its supply cap) and prices them.
+ *
+ * @throws ChaincodeError INVALID_ARGUMENT, OFFERING_PAUSED, OFFERING_RETIRED, FORBIDDEN, SUPPLY_EXHAUSTED or CONFLICT.
+ */
+async function planPurchase(tx: Tx, offeringId: string, units: bigint, buyer: string): Promise<PurchasePlan> {
+  const offering = await requireOffering(tx, offeringId, 'offeringId');
+  if (offering.status === 'paused') {
+    throw new ChaincodeError(ErrorCode.OFFERING_PAUSED, `offering ${offeringId} is paused and sells nothing until resumed`);
+  }
+  if (offering.status === 'retired') {
+    throw new ChaincodeError(ErrorCode.OFFERING_RETIRED, `offering ${offeringId} is retired and sells nothing`);
+  }
+  const termsKey = Keys.terms(offering.offeringId, offering.termsVersion);
+  const snapshot = await requireTerms(tx, termsKey);
+  if (!mayHold(snapshot.terms, buyer)) {
+    throw new ChaincodeError(
+      ErrorCode.FORBIDDEN,
+      `offering ${offeringId} may only be held by ${snapshot.terms.allowedMspIds.join(', ')}, not ${mspOfAccount(buyer)}`,
+    );
+  }
+  const sold = await soldUnits(tx, offeringId);
+  const cap = BigInt(offering.supplyCap);
+  if (sold + units > cap) {
+    throw new ChaincodeError(
+      ErrorCode.SUPPLY_EXHAUSTED,
+      `offering ${offeringId} has ${cap - sold} of ${cap} units left, fewer than the ${units} requested`,
+    );
+  }
+  const price = units * BigInt(snapshot.terms.unitPrice);
+  if (price > Limits.maxAmount) {
+    throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `units ${units} at this price exceed ${Limits.maxAmount}`);
+  }
+  const licenseId = `L-${tx.txId.slice(0, 16)}`;
+  if ((await tx.get<LicenseRecord>(Keys.license(licenseId))) !== undefined) {
+    throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${licenseId} already exists; submit again`);
+  }
+  // The resale royalty these units will pay is frozen now, like the terms.
+  const model = await requireModel(tx, offering.modelId);
+  return { offering, termsKey, snapshot, sold, price, licenseId, resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps };
+}
+
+/** The licence a planned purchase gives `buyer`: the units, under the frozen terms, price and resale rate. */
+function purchasedLicense(tx: Tx, plan: PurchasePlan, buyer: string, units: bigint): LicenseRecord {
+  const now = tx.now;
+  return {
+    docType: 'license',
+    licenseId: plan.licenseId,
+    holder: buyer,
+    offeringId: plan.offering.offeringId,
+    modelId: plan.offering.modelId,
+    termsKey: plan.termsKey,
+    termsHash: plan.snapshot.hash,
+    units: units.toString(),
+    unitPrice: plan.snapshot.terms.unitPrice,
+    lotCount: lotCount(units, Limits.maxLotsPerLicense),
+    purchasedAt: now,
+    expiresAt: expiryFor(plan.snapshot.terms, now),
+    resaleRoyaltyBps: plan.resaleRoyaltyBps,
+    txId: tx.txId,
+  };
+}
+
+/** The purchase record of a new licence. */
+function purchaseRecord(license: LicenseRecord, price: bigint, requestId: string): PurchaseRecord {
+  return {
+    docType: 'purchase',
+    licenseId: license.licenseId,
+    offeringId: license.offeringId,
+    modelId: license.modelId,
+    buyer: license.holder,
+    units: license.units,
+    unitPrice: license.unitPrice,
+    price: price.toString(),
+    termsHash: license.termsHash,
+    expiresAt: license.expiresAt,
+    requestId: requestId === '' ? undefined : requestId,
+    purchasedAt: license.purchasedAt,
+    txId: license.txId,
+  };
+}
+
 /** Everything an access needs, checked and planned, before anything is written. */
 interface AccessPlan {
   readonly license: LicenseRecord;
   readonly terms: LicenseTerms;
   readonly model: ModelRecord;
   readonly version: ModelVersionRecord;
+  readonly units: bigint;
+  readonly purpose: string;
   /** Units taken from each lot, and the lot's remaining count before. */
-  readonly takes: readonly { readonly index: number; readonly units: bigint; readonly before: bigint }[];
+  readonly takes: readonly LotTake[];
 }
 
 /**
@@ -75,32 +176,39 @@ interface AccessPlan {
  * plans which lots to take them from. Reads only: the licence header, its
  * terms snapshot, the model header and active version, and lots from the
  * start lot onwards, none of which other accesses rewrite, except the lots
- * they share (see README).
+ * they share (see README). With `served`, the artifact the serving endpoint
+ * reported must be the active version's.
  *
- * @throws ChaincodeError FORBIDDEN, LICENSE_EXPIRED, PURPOSE_NOT_PERMITTED or INSUFFICIENT_UNITS.
+ * @throws ChaincodeError FORBIDDEN, LICENSE_EXPIRED, PURPOSE_NOT_PERMITTED, INSUFFICIENT_UNITS or ARTIFACT_MISMATCH.
  */
 async function planAccess(
   tx: Tx,
   license: LicenseRecord,
-  units: bigint,
-  purpose: string,
-  lotHint: number | undefined,
+  use: { readonly units: bigint; readonly purpose: string; readonly lotHint?: number; readonly served?: string },
 ): Promise<AccessPlan> {
   const snapshot = await requireTerms(tx, license.termsKey);
-  assertEntitled(snapshot.terms, license, tx.caller, tx.now, purpose);
-  const takes = await planTake(tx, license, units, startLot(tx.txId, license.lotCount, lotHint));
+  assertEntitled(snapshot.terms, license, tx.caller, tx.now, use.purpose);
+  const takes = await planTake(tx, license, use.units, startLot(tx.txId, license.lotCount, use.lotHint));
   const model = await requireModel(tx, license.modelId);
   const version = await requireModelVersion(tx, model.modelId, model.activeVersion);
-  return { license, terms: snapshot.terms, model, version, takes };
+  if (use.served !== undefined && use.served !== version.artifactSha256) {
+    throw new ChaincodeError(
+      ErrorCode.ARTIFACT_MISMATCH,
+      `model ${model.modelId} serves version ${version.version} with artifact ${version.artifactSha256}, not ${use.served}`,
+    );
+  }
+  return { license, terms: snapshot.terms, model, version, units: use.units, purpose: use.purpose, takes };
+}
+
+/** What a planned access pays: its units' escrowed price, split along the model's royalty policy and lineage. */
+async function accessShares(tx: Tx, plan: AccessPlan): Promise<RoyaltyShare[]> {
+  const amount = plan.units * BigInt(plan.license.unitPrice);
+  const payouts = splitRoyalty(amount, plan.model.modelId, await loadLineagePolicies(tx, plan.model), Limits.maxLineageDepth);
+  return payouts.map(shareOf);
 }
 
 /** The access record of a planned access: who used which right, of which model version, when, and who it paid. */
-function accessRecord(
-  tx: Tx,
-  plan: AccessPlan,
-  use: { readonly units: bigint; readonly purpose: string; readonly requestHash: string },
-  royalties: readonly RoyaltyShare[],
-): AccessRecord {
+function accessRecord(tx: Tx, plan: AccessPlan, requestHash: string, royalties: readonly RoyaltyShare[]): AccessRecord {
   const { license, model, version } = plan;
   return {
     docType: 'access',
@@ -113,14 +221,43 @@ function accessRecord(
     callerAccount: tx.caller.account,
     callerMspId: tx.caller.mspId,
     holder: license.holder,
-    units: use.units.toString(),
-    purpose: use.purpose,
-    requestHash: use.requestHash,
-    amount: (use.units * BigInt(license.unitPrice)).toString(),
+    units: plan.units.toString(),
+    purpose: plan.purpose,
+    requestHash,
+    amount: (plan.units * BigInt(license.unitPrice)).toString(),
     royalties: [...royalties],
     lots: plan.takes.map((take) => ({ index: take.index, units: take.units.toString() })),
     termsHash: license.termsHash,
     timestamp: tx.now,
+    txId: tx.txId,
+  };
+}
+
+/** The royalty rows of an access: one per share, each pointing back at the access. */
+function accessRoyaltyRows(record: AccessRecord): RoyaltyRow[] {
+  return royaltyRows(record.royalties, {
+    accessedModelId: record.modelId,
+    licenseId: record.licenseId,
+    accessId: record.accessId,
+    at: record.timestamp,
+    txId: record.txId,
+  });
+}
+
+/** The refund of an access: its units and amount, and every share reversed (a negative amount). */
+function refundRecord(tx: Tx, record: AccessRecord, reason: string): RefundRecord {
+  return {
+    docType: 'refund',
+    accessId: record.accessId,
+    licenseId: record.licenseId,
+    modelId: record.modelId,
+    holder: record.holder,
+    units: record.units,
+    amount: record.amount,
+    reason,
+    royalties: record.royalties.map((share) => ({ ...share, amount: (-BigInt(share.amount)).toString() })),
+    refundedBy: tx.caller.account,
+    refundedAt: tx.now,
     txId: tx.txId,
   };
 }
@@ -160,76 +297,12 @@ export class LicenseContract extends LedgerContract {
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
-    const offering = await requireOffering(tx, id, 'offeringId');
-    if (offering.status === 'paused') {
-      throw new ChaincodeError(ErrorCode.OFFERING_PAUSED, `offering ${id} is paused and sells nothing until resumed`);
-    }
-    if (offering.status === 'retired') {
-      throw new ChaincodeError(ErrorCode.OFFERING_RETIRED, `offering ${id} is retired and sells nothing`);
-    }
-    const termsKey = Keys.terms(offering.offeringId, offering.termsVersion);
-    const snapshot = await requireTerms(tx, termsKey);
-    if (!mayHold(snapshot.terms, buyer)) {
-      throw new ChaincodeError(
-        ErrorCode.FORBIDDEN,
-        `offering ${id} may only be held by ${snapshot.terms.allowedMspIds.join(', ')}, not ${mspOfAccount(buyer)}`,
-      );
-    }
-    const sold = await soldUnits(tx, id);
-    const cap = BigInt(offering.supplyCap);
-    if (sold + quantity > cap) {
-      throw new ChaincodeError(
-        ErrorCode.SUPPLY_EXHAUSTED,
-        `offering ${id} has ${cap - sold} of ${cap} units left, fewer than the ${quantity} requested`,
-      );
-    }
-    const price = quantity * BigInt(snapshot.terms.unitPrice);
-    if (price > Limits.maxAmount) {
-      throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `units ${quantity} at this price exceed ${Limits.maxAmount}`);
-    }
-    const licenseId = `L-${tx.txId.slice(0, 16)}`;
-    if ((await tx.get<LicenseRecord>(Keys.license(licenseId))) !== undefined) {
-      throw new ChaincodeError(ErrorCode.CONFLICT, `licence ${licenseId} already exists; submit again`);
-    }
-    // The resale royalty these units will pay is frozen now, like the terms.
-    const model = await requireModel(tx, offering.modelId);
-    await debit(tx, buyer, price);
-    const now = tx.now;
-    const expiresAt = expiryFor(snapshot.terms, now);
-    const license: LicenseRecord = {
-      docType: 'license',
-      licenseId,
-      holder: buyer,
-      offeringId: id,
-      modelId: offering.modelId,
-      termsKey,
-      termsHash: snapshot.hash,
-      units: quantity.toString(),
-      unitPrice: snapshot.terms.unitPrice,
-      lotCount: lotCount(quantity, Limits.maxLotsPerLicense),
-      purchasedAt: now,
-      expiresAt,
-      resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps,
-      txId: tx.txId,
-    };
-    const purchase: PurchaseRecord = {
-      docType: 'purchase',
-      licenseId,
-      offeringId: id,
-      modelId: offering.modelId,
-      buyer,
-      units: quantity.toString(),
-      unitPrice: snapshot.terms.unitPrice,
-      price: price.toString(),
-      termsHash: snapshot.hash,
-      expiresAt,
-      requestId: requestId === '' ? undefined : requestId,
-      purchasedAt: now,
-      txId: tx.txId,
-    };
-    await writeSoldUnits(tx, id, sold + quantity);
-    await writeNewLicense(tx, license);
-    await indexHolding(tx, license);
+    const plan = await planPurchase(tx, id, quantity, buyer);
+    await debit(tx, buyer, plan.price);
+    const license = purchasedLicense(tx, plan, buyer, quantity);
+    const purchase = purchaseRecord(license, plan.price, requestId);
+    await writeSoldUnits(tx, id, plan.sold + quantity);
+    await saveNewLicense(tx, license);
     await savePurchase(tx, purchase);
     await request.finish(purchase);
     tx.emit(Events.LicensePurchased, purchase);
@@ -283,30 +356,11 @@ export class LicenseContract extends LedgerContract {
       return result(request.earlier);
     }
     const license = await requireLicense(tx, id, 'licenseId');
-    const plan = await planAccess(tx, license, quantity, purposeText, hint);
-    if (served !== undefined && served !== plan.version.artifactSha256) {
-      throw new ChaincodeError(
-        ErrorCode.ARTIFACT_MISMATCH,
-        `model ${plan.model.modelId} serves version ${plan.version.version} with artifact ${plan.version.artifactSha256}, not ${served}`,
-      );
-    }
-    const payouts = splitRoyalty(
-      quantity * BigInt(license.unitPrice),
-      plan.model.modelId,
-      await loadLineagePolicies(tx, plan.model),
-      Limits.maxLineageDepth,
-    );
-    const record = accessRecord(tx, plan, { units: quantity, purpose: purposeText, requestHash: hash }, payouts.map(shareOf));
+    const plan = await planAccess(tx, license, { units: quantity, purpose: purposeText, lotHint: hint, served });
+    const record = accessRecord(tx, plan, hash, await accessShares(tx, plan));
     await writeTakes(tx, license, plan.takes);
     await saveAccess(tx, record);
-    const source = {
-      accessedModelId: record.modelId,
-      licenseId: license.licenseId,
-      accessId: record.accessId,
-      at: record.timestamp,
-      txId: tx.txId,
-    };
-    await writeRoyaltyRows(tx, royaltyRows(record.royalties, source), record.timestamp);
+    await writeRoyaltyRows(tx, accessRoyaltyRows(record), record.timestamp);
     await request.finish(record);
     tx.emit(Events.AccessRecorded, record);
     return result(record);
@@ -362,7 +416,7 @@ export class LicenseContract extends LedgerContract {
       settledAt: now,
       txId: tx.txId,
     };
-    await tx.put(Keys.expirySettlement(license.licenseId, tx.txId), record);
+    await saveExpirySettlement(tx, record);
     tx.emit(Events.LicenseExpirySettled, record);
     return result(record);
   }
@@ -393,39 +447,26 @@ export class LicenseContract extends LedgerContract {
     }
     const model = await requireModel(tx, record.modelId);
     requireOrgWriter(caller, model.ownerMspId, `refund accesses of model ${model.modelId}`, REFUNDERS);
-    if ((await tx.get<RefundRecord>(Keys.refund(id))) !== undefined) {
+    if ((await findRefund(tx, id)) !== undefined) {
       throw new ChaincodeError(ErrorCode.CONFLICT, `access ${id} was already refunded`);
     }
     const license = await requireLicense(tx, record.licenseId);
-    for (const lot of record.lots) {
-      await writeLot(tx, license, lot.index, (await lotRemaining(tx, license, lot.index)) + BigInt(lot.units));
-    }
-    const now = tx.now;
-    const reversed = record.royalties.map((share) => ({ ...share, amount: (-BigInt(share.amount)).toString() }));
-    const rows = royaltyRows(reversed, {
+    await returnToLots(
+      tx,
+      license,
+      record.lots.map((lot) => ({ index: lot.index, units: BigInt(lot.units) })),
+    );
+    const refund = refundRecord(tx, record, why);
+    const rows = royaltyRows(refund.royalties, {
       kind: 'refund',
       accessedModelId: record.modelId,
       licenseId: record.licenseId,
       accessId: id,
-      at: now,
+      at: refund.refundedAt,
       txId: tx.txId,
     });
-    await writeRoyaltyRows(tx, rows, now);
-    const refund: RefundRecord = {
-      docType: 'refund',
-      accessId: id,
-      licenseId: record.licenseId,
-      modelId: record.modelId,
-      holder: record.holder,
-      units: record.units,
-      amount: record.amount,
-      reason: why,
-      royalties: reversed,
-      refundedBy: caller.account,
-      refundedAt: now,
-      txId: tx.txId,
-    };
-    await tx.put(Keys.refund(id), refund);
+    await writeRoyaltyRows(tx, rows, refund.refundedAt);
+    await saveRefund(tx, refund);
     tx.emit(Events.AccessRefunded, refund);
     return result(refund);
   }
@@ -435,7 +476,7 @@ export class LicenseContract extends LedgerContract {
   async GetAccessRefund(ctx: Context, accessId: string): Promise<string> {
     const tx = new Tx(ctx);
     const id = requireText('accessId', accessId, 128);
-    const refund = await tx.get<RefundRecord>(Keys.refund(id));
+    const refund = await findRefund(tx, id);
     const record = await findAccess(tx, id);
     if (refund === undefined || record === undefined) {
       throw new ChaincodeError(ErrorCode.NOT_FOUND, `access ${id} has no refund`);
@@ -458,7 +499,7 @@ export class LicenseContract extends LedgerContract {
     const caller = tx.caller;
     requireWriter(caller, 'use a licence');
     const license = await requireLicense(tx, requireId('licenseId', licenseId));
-    const plan = await planAccess(tx, license, requireUnits('units', units), requireText('purpose', purpose, 64), undefined);
+    const plan = await planAccess(tx, license, { units: requireUnits('units', units), purpose: requireText('purpose', purpose, 64) });
     return result<Entitlement>({
       entitled: true,
       licenseId: license.licenseId,
@@ -501,14 +542,7 @@ export class LicenseContract extends LedgerContract {
     const tx = new Tx(ctx);
     const account = requireAccountId('holder', holder);
     requireAccountReader(tx.caller, account, 'the licences of this account');
-    return result(
-      await pageOfIndex<LicenseRecord>(
-        tx,
-        prefixRange(Keys.licensesByHolder(account)),
-        requirePageSize('pageSize', pageSize),
-        requireBookmark('bookmark', bookmark),
-      ),
-    );
+    return result(await pageOfHolderLicenses(tx, account, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 
   /**

@@ -40,17 +40,7 @@ import {
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireHolder, requireReader, requireWriter } from '../ledger/authz';
 import { debit } from '../ledger/balances';
-import {
-  indexHolding,
-  indexHoldingOfModel,
-  lotRemaining,
-  planTake,
-  recordOutflow,
-  requireUnlocked,
-  writeNewLicense,
-  writeLot,
-  writeTakes,
-} from '../ledger/licenses';
+import { indexHoldingOfModel, planTake, recordOutflow, returnToLots, saveNewLicense, writeTakes } from '../ledger/licenses';
 import { loadLineagePolicies } from '../ledger/lineage';
 import { requireLicense, requireModel, requireTerms } from '../ledger/loads';
 import {
@@ -63,6 +53,7 @@ import {
   saveTransfer,
   writeListing,
 } from '../ledger/market';
+import { requireUnlocked } from '../ledger/proposals';
 import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import type { LotTake } from '../ledger/licenses';
 import { ClientRequest } from '../ledger/requests';
@@ -146,8 +137,7 @@ async function receiveUnits(
     origin,
     txId: tx.txId,
   };
-  await writeNewLicense(tx, license);
-  await indexHolding(tx, license);
+  await saveNewLicense(tx, license);
   return license;
 }
 
@@ -176,6 +166,21 @@ function itemOf(out: Outgoing, units: bigint, resaleRoyaltyBps: number): Listing
  */
 async function resaleBps(tx: Tx, source: Pick<LicenseRecord, 'modelId' | 'resaleRoyaltyBps'>): Promise<number> {
   return source.resaleRoyaltyBps ?? (await requireModel(tx, source.modelId)).royaltyPolicy.resaleRoyaltyBps;
+}
+
+/** The lots an item's unsold units go back to: the lots they were taken from, in order, up to the units left. */
+function unsoldLots(item: ListingItem): { index: number; units: bigint }[] {
+  const lots: { index: number; units: bigint }[] = [];
+  let left = BigInt(item.remaining);
+  for (const lot of item.lots) {
+    if (left === 0n) {
+      break;
+    }
+    const back = BigInt(lot.units) < left ? BigInt(lot.units) : left;
+    lots.push({ index: lot.index, units: back });
+    left -= back;
+  }
+  return lots;
 }
 
 function optionalMsp(value: string): string | undefined {
@@ -556,16 +561,7 @@ export class MarketContract extends LedgerContract {
     const returned: { licenseId: string; units: string }[] = [];
     for (const item of listing.items) {
       const license = await requireLicense(tx, item.licenseId);
-      let left = BigInt(item.remaining);
-      for (const lot of item.lots) {
-        if (left === 0n) {
-          break;
-        }
-        const back = BigInt(lot.units) < left ? BigInt(lot.units) : left;
-        const current = await lotRemaining(tx, license, lot.index);
-        await writeLot(tx, license, lot.index, current + back);
-        left -= back;
-      }
+      await returnToLots(tx, license, unsoldLots(item));
       if (item.remaining !== '0') {
         await recordOutflow(tx, item.licenseId, -BigInt(item.remaining));
         // The licence holds units again: it counts for governance again, should ReindexHoldings have dropped it.

@@ -1,7 +1,7 @@
-import type { AccessRecord } from '@model-ledger/contract';
 import { Keys, prefixRange } from '../domain/keys';
-import type { Page, Tx } from './tx';
+import type { AccessRecord, RefundRecord } from '../domain/records';
 import { pageOfIndex } from './pages';
+import type { Page, Tx } from './tx';
 
 /**
  * Access records and the indexes the audit reads them by. An access is saved
@@ -45,6 +45,16 @@ export async function saveAccess(tx: Tx, record: AccessRecord): Promise<void> {
 /** Reads one access record, or undefined. */
 export function findAccess(tx: Tx, accessId: string): Promise<AccessRecord | undefined> {
   return tx.get<AccessRecord>(Keys.access(accessId));
+}
+
+/** Reads the refund of an access, or undefined: an access is refunded at most once. */
+export function findRefund(tx: Tx, accessId: string): Promise<RefundRecord | undefined> {
+  return tx.get<RefundRecord>(Keys.refund(accessId));
+}
+
+/** Saves the refund of an access beside it; the access record itself stays. */
+export async function saveRefund(tx: Tx, refund: RefundRecord): Promise<void> {
+  await tx.put(Keys.refund(refund.accessId), refund);
 }
 
 /** One page of the accesses of one index and subject in [from, to) (either bound may be absent). */

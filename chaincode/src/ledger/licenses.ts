@@ -1,34 +1,41 @@
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { mspOfAccount } from '../domain/identity';
-import { Keys, prefixRange } from '../domain/keys';
+import { Keys, prefixRange, rangeAfter } from '../domain/keys';
 import { lotSize, lotVisitOrder } from '../domain/lots';
-import type { LicenseRecord, LotRecord, VoteLockRecord } from '../domain/records';
+import type { ExpirySettlementRecord, LicenseRecord, LotRecord } from '../domain/records';
+import { pageOfIndex } from './pages';
 import type { IndexRef } from './pages';
-import type { Tx } from './tx';
+import type { Page, Tx } from './tx';
+
+/**
+ * Licences and their lots, with the holder indexes: `holder/<account>/<L>`
+ * (every licence an account was given) and `holdermodel/<account>/<model>/<L>`
+ * (the licences governance weighs; ReindexHoldings drops used-up ones).
+ * Lots change only here: taken through `writeTakes`, given back through
+ * `returnToLots`.
+ */
 
 /**
  * Writes a new licence: its header and every one of its lots at full size,
- * all pinned to the holder's org. Writing the lots now, not when first used,
- * is what makes them need the holder's endorsement from the start: Fabric
- * validates the first write of a key against the chaincode's policy, so a
- * lot created later could be emptied by a majority without the holder.
+ * all pinned to the holder's org, and its holder index rows. Writing the lots
+ * now, not when first used, is what makes them need the holder's endorsement
+ * from the start: Fabric validates the first write of a key against the
+ * chaincode's policy, so a lot created later could be emptied by a majority
+ * without the holder.
  */
-export async function writeNewLicense(tx: Tx, license: LicenseRecord): Promise<void> {
+export async function saveNewLicense(tx: Tx, license: LicenseRecord): Promise<void> {
   await tx.putOwned(Keys.license(license.licenseId), license, mspOfAccount(license.holder));
   const units = BigInt(license.units);
   for (let index = 0; index < license.lotCount; index += 1) {
     await writeLot(tx, license, index, lotSize(units, license.lotCount, index));
   }
+  await tx.put(Keys.licenseByHolder(license.holder, license.licenseId), { ref: Keys.license(license.licenseId) });
+  await indexHoldingOfModel(tx, license);
 }
 
 /** Writes one lot of a licence with its remaining units, pinned to the holder's org. */
-export async function writeLot(
-  tx: Tx,
-  license: Pick<LicenseRecord, 'licenseId' | 'holder'>,
-  index: number,
-  remaining: bigint,
-): Promise<void> {
+async function writeLot(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, index: number, remaining: bigint): Promise<void> {
   await tx.putOwned(
     Keys.lot(license.licenseId, index),
     { remaining: remaining.toString() } satisfies LotRecord,
@@ -101,20 +108,14 @@ export async function writeTakes(tx: Tx, license: Pick<LicenseRecord, 'licenseId
   }
 }
 
-/**
- * Fails if the licence voted on a proposal whose voting has not ended: its
- * units may not move to another holder, who could vote with them again.
- *
- * @throws ChaincodeError UNITS_LOCKED.
- */
-export async function requireUnlocked(tx: Tx, licenseId: string, now: string): Promise<void> {
-  const locks = await tx.range<VoteLockRecord>(prefixRange(Keys.voteLocksOf(licenseId)), Limits.maxVotesPerProposal);
-  const open = locks.find((lock) => lock.value.until > now);
-  if (open !== undefined) {
-    throw new ChaincodeError(
-      ErrorCode.UNITS_LOCKED,
-      `licence ${licenseId} voted on proposal ${open.value.proposalId}; its units cannot move before ${open.value.until}`,
-    );
+/** Gives units back to the lots they were taken from (a refunded access, a cancelled listing), lot by lot. */
+export async function returnToLots(
+  tx: Tx,
+  license: LicenseRecord,
+  returns: readonly { readonly index: number; readonly units: bigint }[],
+): Promise<void> {
+  for (const back of returns) {
+    await writeLot(tx, license, back.index, (await lotRemaining(tx, license, back.index)) + back.units);
   }
 }
 
@@ -165,16 +166,6 @@ export async function licenseOutflow(tx: Tx, licenseId: string): Promise<bigint>
   return rows.reduce((sum, row) => sum + BigInt(row.value.units), 0n);
 }
 
-/**
- * Indexes a licence under its holder: by holder (every licence, for
- * listings of a holder's licences) and by holder and model (the licences
- * that weigh in governance; ReindexHoldings drops used-up ones from it).
- */
-export async function indexHolding(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder' | 'modelId'>): Promise<void> {
-  await tx.put(Keys.licenseByHolder(license.holder, license.licenseId), { ref: Keys.license(license.licenseId) });
-  await indexHoldingOfModel(tx, license);
-}
-
 /** (Re)indexes a licence among the holder's licences of its model, which governance weighs. */
 export async function indexHoldingOfModel(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder' | 'modelId'>): Promise<void> {
   await tx.put(Keys.licenseByHolderModel(license.holder, license.modelId, license.licenseId), { ref: Keys.license(license.licenseId) });
@@ -188,4 +179,28 @@ export async function unindexHoldingOfModel(tx: Tx, license: Pick<LicenseRecord,
 /** Records units leaving a licence (to a listing or a transfer), or coming back (negative) from a cancelled listing. */
 export async function recordOutflow(tx: Tx, licenseId: string, units: bigint): Promise<void> {
   await tx.put(Keys.licenseOutflow(licenseId, tx.txId), { units: units.toString() });
+}
+
+/** Saves the record of a term licence's unused units settled after its expiry. */
+export async function saveExpirySettlement(tx: Tx, record: ExpirySettlementRecord): Promise<void> {
+  await tx.put(Keys.expirySettlement(record.licenseId, record.txId), record);
+}
+
+/** The licences an account holds, one page. */
+export function pageOfHolderLicenses(tx: Tx, holder: string, pageSize: number, bookmark: string): Promise<Page<LicenseRecord>> {
+  return pageOfIndex<LicenseRecord>(tx, prefixRange(Keys.licensesByHolder(holder)), pageSize, bookmark);
+}
+
+/** A licence listed under its holder: its id and the key of its header. */
+export interface HeldLicense {
+  readonly licenseId: string;
+  readonly ref: string;
+}
+
+/** Up to `limit` of the licences an account holds, in licence id order, after licence `after` (none: from the first). */
+export async function heldLicenses(tx: Tx, holder: string, after: string | undefined, limit: number): Promise<HeldLicense[]> {
+  const all = prefixRange(Keys.licensesByHolder(holder));
+  const range = after === undefined ? all : rangeAfter(all, Keys.licenseByHolder(holder, after));
+  const rows = await tx.range<IndexRef>(range, limit);
+  return rows.map((row) => ({ licenseId: row.key.slice(row.key.lastIndexOf('/') + 1), ref: row.value.ref }));
 }

@@ -1,4 +1,6 @@
-import { Keys } from '../domain/keys';
+import { Limits } from '../config';
+import { ChaincodeError, ErrorCode } from '../errors';
+import { Keys, prefixRange } from '../domain/keys';
 import type { ProposalRecord, VoteLockRecord, VoteRecord } from '../domain/records';
 import type { Holding } from './licenses';
 import type { Tx } from './tx';
@@ -32,5 +34,22 @@ export async function saveVote(tx: Tx, proposal: ProposalRecord, vote: VoteRecor
       proposalId: proposal.proposalId,
       until: proposal.votingEndsAt,
     } satisfies VoteLockRecord);
+  }
+}
+
+/**
+ * Fails if the licence voted on a proposal whose voting has not ended: its
+ * units may not move to another holder, who could vote with them again.
+ *
+ * @throws ChaincodeError UNITS_LOCKED.
+ */
+export async function requireUnlocked(tx: Tx, licenseId: string, now: string): Promise<void> {
+  const locks = await tx.range<VoteLockRecord>(prefixRange(Keys.voteLocksOf(licenseId)), Limits.maxVotesPerProposal);
+  const open = locks.find((lock) => lock.value.until > now);
+  if (open !== undefined) {
+    throw new ChaincodeError(
+      ErrorCode.UNITS_LOCKED,
+      `licence ${licenseId} voted on proposal ${open.value.proposalId}; its units cannot move before ${open.value.until}`,
+    );
   }
 }
