@@ -5,25 +5,9 @@ import { Limits } from '../config';
 import { ChaincodeError, ErrorCode, forbidden, invalidArgument } from '../errors';
 import { Events } from '../events';
 import { mspOfAccount } from '../domain/identity';
-import { Keys } from '../domain/keys';
-import { lotCount, startLot } from '../domain/lots';
 import { settleSale } from '../domain/market';
-import type { SaleSettlement } from '../domain/market';
-import type {
-  LicenseOrigin,
-  LicenseRecord,
-  ListingItem,
-  ListingRecord,
-  ModelRecord,
-  RoyaltyRow,
-  RoyaltyShare,
-  TradeItem,
-  TradeRecord,
-  TransferRecord,
-} from '../domain/records';
-import { splitRoyalty } from '../domain/split';
+import type { LicenseRecord, ListingItem, ListingRecord, TransferRecord } from '../domain/records';
 import { mayHold } from '../domain/terms';
-import type { LicenseTerms } from '../domain/terms';
 import {
   optionalIsoInstant,
   requireAccountId,
@@ -40,106 +24,26 @@ import {
 } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireHolder, requireReader, requireWriter } from '../ledger/authz';
 import { debit } from '../ledger/balances';
-import { indexHoldingOfModel, planTake, recordOutflow, returnToLots, saveNewLicense, writeTakes } from '../ledger/licenses';
-import { loadLineagePolicies } from '../ledger/lineage';
-import { requireLicense, requireModel, requireTerms } from '../ledger/loads';
+import { indexHoldingOfModel, recordOutflow, returnToLots } from '../ledger/licenses';
+import { requireLicense, requireModel } from '../ledger/loads';
 import {
-  closeListing,
+  findListing,
   pageOfOpenListings,
   pageOfSellerListings,
   pageOfTrades,
+  requireListing,
+  saveListing,
   saveNewListing,
   saveTrade,
   saveTransfer,
-  writeListing,
 } from '../ledger/market';
-import { requireUnlocked } from '../ledger/proposals';
-import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
-import type { LotTake } from '../ledger/licenses';
+import { writeRoyaltyRows } from '../ledger/royalties';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
-
-/** A licence's units checked and planned for locking into a listing or moving by transfer. */
-interface Outgoing {
-  readonly license: LicenseRecord;
-  readonly terms: LicenseTerms;
-  readonly takes: readonly LotTake[];
-}
-
-function expired(expiresAt: string | undefined, now: string): boolean {
-  return expiresAt !== undefined && now >= expiresAt;
-}
-
-/**
- * Checks that `units` of a licence may leave it (the caller acts for the
- * holder, the frozen terms are transferable, the licence is unexpired and not
- * vote-locked) and plans which lots they come from.
- *
- * @throws ChaincodeError FORBIDDEN, NOT_TRANSFERABLE, LICENSE_EXPIRED, UNITS_LOCKED or INSUFFICIENT_UNITS.
- */
-async function planOutgoing(tx: Tx, licenseId: string, units: bigint, field: string, action: string): Promise<Outgoing> {
-  const license = await requireLicense(tx, licenseId, field);
-  requireHolder(tx.caller, license.holder, action);
-  const snapshot = await requireTerms(tx, license.termsKey);
-  if (!snapshot.terms.transferable) {
-    throw new ChaincodeError(
-      ErrorCode.NOT_TRANSFERABLE,
-      `licence ${license.licenseId} was sold under terms that forbid resale and transfer`,
-    );
-  }
-  const now = tx.now;
-  if (expired(license.expiresAt, now)) {
-    throw new ChaincodeError(ErrorCode.LICENSE_EXPIRED, `licence ${license.licenseId} expired at ${license.expiresAt}`);
-  }
-  await requireUnlocked(tx, license.licenseId, now);
-  const takes = await planTake(tx, license, units, startLot(tx.txId, license.lotCount, undefined));
-  return { license, terms: snapshot.terms, takes };
-}
-
-/** Moves planned units out of a licence: writes its lots and an outflow row. */
-async function removeUnits(tx: Tx, out: Outgoing, units: bigint): Promise<void> {
-  await writeTakes(tx, out.license, out.takes);
-  await recordOutflow(tx, out.license.licenseId, units);
-}
-
-/**
- * Creates the licence that receives moved units: same offering, frozen
- * terms, unit price (so the escrow moves with the units), purchase time and
- * expiry as the source; new lots.
- */
-async function receiveUnits(
-  tx: Tx,
-  source: Pick<
-    ListingItem,
-    'offeringId' | 'modelId' | 'termsKey' | 'termsHash' | 'unitPrice' | 'purchasedAt' | 'expiresAt' | 'resaleRoyaltyBps'
-  >,
-  holder: string,
-  units: bigint,
-  index: number,
-  origin: LicenseOrigin,
-): Promise<LicenseRecord> {
-  const licenseId = `L-${tx.txId.slice(0, 16)}-${index}`;
-  const license: LicenseRecord = {
-    docType: 'license',
-    licenseId,
-    holder,
-    offeringId: source.offeringId,
-    modelId: source.modelId,
-    termsKey: source.termsKey,
-    termsHash: source.termsHash,
-    units: units.toString(),
-    unitPrice: source.unitPrice,
-    lotCount: lotCount(units, Limits.maxLotsPerLicense),
-    purchasedAt: source.purchasedAt,
-    expiresAt: source.expiresAt,
-    resaleRoyaltyBps: source.resaleRoyaltyBps,
-    origin,
-    txId: tx.txId,
-  };
-  await saveNewLicense(tx, license);
-  return license;
-}
+import { afterSale, deliverSale, planSale, requireOpen, tradeRecord } from './sale';
+import { planOutgoing, receiveUnits, removeUnits } from './units';
+import type { Outgoing } from './units';
 
 function itemOf(out: Outgoing, units: bigint, resaleRoyaltyBps: number): ListingItem {
   return {
@@ -196,7 +100,7 @@ async function openListing(
   reservedForMspId: string | undefined,
 ): Promise<ListingRecord> {
   const listingId = `LS-${tx.txId.slice(0, 16)}`;
-  if ((await tx.get<ListingRecord>(Keys.listing(listingId))) !== undefined) {
+  if ((await findListing(tx, listingId)) !== undefined) {
     throw new ChaincodeError(ErrorCode.CONFLICT, `listing ${listingId} already exists; submit again`);
   }
   const now = tx.now;
@@ -227,178 +131,6 @@ async function openListing(
   return listing;
 }
 
-async function requireListing(tx: Tx, listingId: string): Promise<ListingRecord> {
-  const id = requireId('listingId', listingId);
-  const listing = await tx.get<ListingRecord>(Keys.listing(id));
-  if (listing === undefined) {
-    throw new ChaincodeError(ErrorCode.LISTING_NOT_FOUND, `listing ${id} does not exist`);
-  }
-  return listing;
-}
-
-function requireOpen(listing: ListingRecord): void {
-  if (listing.status !== 'open') {
-    throw new ChaincodeError(ErrorCode.LISTING_CLOSED, `listing ${listing.listingId} is ${listing.status}`);
-  }
-}
-
-/**
- * The secondary market. A holder locks unused units of a transferable
- * licence into a listing (they leave the licence's lots, with their escrow);
- * a buyer takes them in one transaction that pays the seller, pays the
- * model's resale royalty along its royalty policy and lineage, and gives the
- * buyer a licence with the same frozen terms. Units move between orgs only
- * this way; `TransferUnits` is free and stays inside one org (see README).
- */
-/** A purchase from a listing, checked and priced, before anything is written. */
-interface SalePlan {
-  /** Units bought of each item, in item order. */
-  readonly quantities: readonly bigint[];
-  readonly models: ReadonlyMap<string, ModelRecord>;
-  /** The resale royalty rate each item's units pay, frozen with them. */
-  readonly frozenRates: readonly number[];
-  readonly price: bigint;
-  readonly settlement: SaleSettlement;
-}
-
-/** How many units of each item a purchase takes: all of a bundle, or `units` (empty: all) of a single licence. */
-function saleQuantities(listing: ListingRecord, units: string): bigint[] {
-  if (listing.bundle || units === '') {
-    if (listing.bundle && units !== '') {
-      throw invalidArgument('units', 'must be empty: a bundle is bought whole');
-    }
-    return listing.items.map((item) => BigInt(item.remaining));
-  }
-  const wanted = requireUnits('units', units);
-  const left = BigInt(listing.items[0].remaining);
-  if (wanted > left) {
-    throw new ChaincodeError(
-      ErrorCode.INSUFFICIENT_UNITS,
-      `listing ${listing.listingId} has ${left} units left, fewer than the ${wanted} requested`,
-    );
-  }
-  return [wanted];
-}
-
-/**
- * Checks that `buyer` may buy from an open listing now (not its seller, in
- * the org it is reserved for, allowed to hold every item's terms, none
- * expired) and prices the sale, with each item's frozen resale royalty.
- */
-async function planSale(tx: Tx, listing: ListingRecord, buyer: string, units: string): Promise<SalePlan> {
-  requireOpen(listing);
-  if (buyer === listing.seller) {
-    throw invalidArgument('payer', 'must not be the seller of the listing; cancel it instead');
-  }
-  if (listing.reservedForMspId !== undefined && mspOfAccount(buyer) !== listing.reservedForMspId) {
-    throw forbidden(`listing ${listing.listingId} is reserved for ${listing.reservedForMspId}`);
-  }
-  const quantities = saleQuantities(listing, units);
-  const now = tx.now;
-  const models = new Map<string, ModelRecord>();
-  for (const item of listing.items) {
-    const snapshot = await requireTerms(tx, item.termsKey);
-    if (!mayHold(snapshot.terms, buyer)) {
-      throw forbidden(
-        `licence terms of ${item.offeringId} allow only ${snapshot.terms.allowedMspIds.join(', ')} to hold it, not ${mspOfAccount(buyer)}`,
-      );
-    }
-    if (expired(item.expiresAt, now)) {
-      throw new ChaincodeError(
-        ErrorCode.LICENSE_EXPIRED,
-        `the units of licence ${item.licenseId} in this listing expired at ${item.expiresAt}`,
-      );
-    }
-    if (!models.has(item.modelId)) {
-      models.set(item.modelId, await requireModel(tx, item.modelId));
-    }
-  }
-  // The rates frozen with the units; listings from before rates were frozen pay the model's current one.
-  const frozenRates = listing.items.map((item) => item.resaleRoyaltyBps ?? models.get(item.modelId)?.royaltyPolicy.resaleRoyaltyBps ?? 0);
-  const price = listing.bundle ? BigInt(listing.askPrice ?? '0') : quantities[0] * BigInt(listing.askUnitPrice ?? '0');
-  const settlement = settleSale(
-    price,
-    listing.items.map((item, index) => ({
-      units: quantities[index],
-      unitPrice: BigInt(item.unitPrice),
-      resaleRoyaltyBps: frozenRates[index],
-    })),
-  );
-  return { quantities, models, frozenRates, price, settlement };
-}
-
-/**
- * Delivers a planned sale: a new licence of the buyer per item, and the
- * royalty rows that pay each item's resale royalty along its model's lineage
- * and the seller's proceeds.
- */
-async function deliverSale(
-  tx: Tx,
-  listing: ListingRecord,
-  buyer: string,
-  sale: SalePlan,
-): Promise<{ royalties: RoyaltyShare[]; rows: RoyaltyRow[]; tradeItems: TradeItem[] }> {
-  const now = tx.now;
-  const royalties: RoyaltyShare[] = [];
-  const rows: RoyaltyRow[] = [];
-  const tradeItems: TradeItem[] = [];
-  for (const [index, item] of listing.items.entries()) {
-    const model = sale.models.get(item.modelId);
-    if (model === undefined) {
-      throw new Error(`model ${item.modelId} was not loaded`);
-    }
-    const part = sale.settlement.items[index];
-    const rate = sale.frozenRates[index];
-    const origin = {
-      kind: 'resale' as const,
-      fromLicenseId: item.licenseId,
-      fromHolder: listing.seller,
-      listingId: listing.listingId,
-      acquiredAt: now,
-    };
-    const received = await receiveUnits(tx, { ...item, resaleRoyaltyBps: rate }, buyer, sale.quantities[index], index, origin);
-    const shares = splitRoyalty(part.royalty, model.modelId, await loadLineagePolicies(tx, model), Limits.maxLineageDepth).map(shareOf);
-    royalties.push(...shares);
-    rows.push(
-      ...royaltyRows(shares, {
-        kind: 'resaleRoyalty',
-        accessedModelId: model.modelId,
-        licenseId: received.licenseId,
-        accessId: tx.txId,
-        at: now,
-        txId: tx.txId,
-      }),
-    );
-    tradeItems.push({
-      fromLicenseId: item.licenseId,
-      toLicenseId: received.licenseId,
-      modelId: item.modelId,
-      offeringId: item.offeringId,
-      units: sale.quantities[index].toString(),
-      price: part.price.toString(),
-      escrow: part.escrow.toString(),
-      royaltyBase: part.base.toString(),
-      resaleRoyaltyBps: rate,
-      royalty: part.royalty.toString(),
-    });
-  }
-  if (sale.settlement.proceeds > 0n) {
-    const first = listing.items[0].modelId;
-    const proceeds = { account: listing.seller, amount: sale.settlement.proceeds.toString(), modelId: first, depth: 0 };
-    rows.push(
-      ...royaltyRows([proceeds], {
-        kind: 'saleProceeds',
-        accessedModelId: first,
-        licenseId: tradeItems[0].toLicenseId,
-        accessId: tx.txId,
-        at: now,
-        txId: tx.txId,
-      }),
-    );
-  }
-  return { royalties, rows, tradeItems };
-}
-
 /** The validated window and page of a trade query. */
 function tradeWindow(
   from: string,
@@ -414,6 +146,14 @@ function tradeWindow(
   };
 }
 
+/**
+ * The secondary market. A holder locks unused units of a transferable
+ * licence into a listing (they leave the licence's lots, with their escrow);
+ * a buyer takes them in one transaction that pays the seller, pays the
+ * model's resale royalty along its royalty policy and lineage, and gives the
+ * buyer a licence with the same frozen terms. Units move between orgs only
+ * this way; `TransferUnits` is free and stays inside one org (see README).
+ */
 @Info({ title: ContractName.market, description: 'Lists, sells, cancels and transfers licence units with enforced resale royalties' })
 export class MarketContract extends LedgerContract {
   constructor() {
@@ -500,7 +240,7 @@ export class MarketContract extends LedgerContract {
     const tx = new Tx(ctx);
     const caller = tx.caller;
     requireWriter(caller, 'buy from a listing');
-    const listing = await requireListing(tx, listingId);
+    const listing = await requireListing(tx, requireId('listingId', listingId));
     const buyer = actingAccount(caller, requireChoice('payer', payer, ACCOUNT_CHOICES), 'buy from a listing');
     const request = await ClientRequest.begin(
       tx,
@@ -517,29 +257,8 @@ export class MarketContract extends LedgerContract {
     // Delta rows, as accesses write: neither the seller's balance nor a beneficiary's is read and rewritten,
     // so buys of different listings of one seller do not conflict.
     await writeRoyaltyRows(tx, delivered.rows, tx.now);
-    const { quantities, price, settlement } = sale;
-    const now = tx.now;
-    const txId = tx.txId;
-    const items = listing.items.map((item, index) => ({ ...item, remaining: (BigInt(item.remaining) - quantities[index]).toString() }));
-    const soldOut = items.every((item) => item.remaining === '0');
-    await writeListing(tx, { ...listing, items, status: soldOut ? 'sold' : 'open', updatedAt: now, txId });
-    if (soldOut) {
-      await closeListing(tx, listing);
-    }
-    const trade: TradeRecord = {
-      docType: 'trade',
-      tradeId: txId,
-      listingId: listing.listingId,
-      seller: listing.seller,
-      buyer,
-      price: price.toString(),
-      royalty: settlement.royalty.toString(),
-      proceeds: settlement.proceeds.toString(),
-      items: delivered.tradeItems,
-      royalties: delivered.royalties,
-      at: now,
-      txId,
-    };
+    await saveListing(tx, afterSale(tx, listing, sale.quantities));
+    const trade = tradeRecord(tx, listing, buyer, sale, delivered);
     await saveTrade(tx, trade, listing.modelIds);
     await request.finish(trade);
     tx.emit(Events.ListingPurchased, trade);
@@ -555,7 +274,7 @@ export class MarketContract extends LedgerContract {
   async CancelListing(ctx: Context, listingId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireWriter(tx.caller, 'cancel a listing');
-    const listing = await requireListing(tx, listingId);
+    const listing = await requireListing(tx, requireId('listingId', listingId));
     requireHolder(tx.caller, listing.seller, 'cancel this listing');
     requireOpen(listing);
     const returned: { licenseId: string; units: string }[] = [];
@@ -577,8 +296,7 @@ export class MarketContract extends LedgerContract {
       updatedAt: now,
       txId: tx.txId,
     };
-    await writeListing(tx, cancelled);
-    await closeListing(tx, listing);
+    await saveListing(tx, cancelled);
     tx.emit(Events.ListingCancelled, { listingId: listing.listingId, seller: listing.seller, returned, txId: tx.txId });
     return result(cancelled);
   }
@@ -651,7 +369,7 @@ export class MarketContract extends LedgerContract {
   /** Reads a listing. Listings are offers to the channel: any member or a regulator. */
   @Transaction(false)
   async GetListing(ctx: Context, listingId: string): Promise<string> {
-    return result(await requireListing(new Tx(ctx), listingId));
+    return result(await requireListing(new Tx(ctx), requireId('listingId', listingId)));
   }
 
   /** Open listings that sell units of a model, in listing id order, one page at a time. Any member. */

@@ -1,3 +1,4 @@
+import { ChaincodeError, ErrorCode } from '../errors';
 import { mspOfAccount } from '../domain/identity';
 import { Keys, prefixRange } from '../domain/keys';
 import type { ListingRecord, TradeRecord, TransferRecord } from '../domain/records';
@@ -10,9 +11,27 @@ import type { Page, Tx } from './tx';
  * (sales and free transfers alike) per model and per account, keyed by time.
  */
 
-/** Writes a listing; its locked units are the seller's, so the key is pinned to the seller's org. */
-export async function writeListing(tx: Tx, listing: ListingRecord): Promise<void> {
+/** Writes a listing's header; its locked units are the seller's, so the key is pinned to the seller's org. */
+async function writeListing(tx: Tx, listing: ListingRecord): Promise<void> {
   await tx.putOwned(Keys.listing(listing.listingId), listing, mspOfAccount(listing.seller));
+}
+
+/** Reads a listing, or undefined. */
+export function findListing(tx: Tx, listingId: string): Promise<ListingRecord | undefined> {
+  return tx.get<ListingRecord>(Keys.listing(listingId));
+}
+
+/**
+ * Loads a listing.
+ *
+ * @throws ChaincodeError LISTING_NOT_FOUND.
+ */
+export async function requireListing(tx: Tx, listingId: string): Promise<ListingRecord> {
+  const listing = await findListing(tx, listingId);
+  if (listing === undefined) {
+    throw new ChaincodeError(ErrorCode.LISTING_NOT_FOUND, `listing ${listingId} does not exist`);
+  }
+  return listing;
 }
 
 /** Writes a new listing, open under each of its models and listed under its seller. */
@@ -24,10 +43,13 @@ export async function saveNewListing(tx: Tx, listing: ListingRecord): Promise<vo
   await tx.put(Keys.listingBySeller(listing.seller, listing.listingId), { ref: Keys.listing(listing.listingId) });
 }
 
-/** Takes a listing off every model's open listings: it sold out or was cancelled. */
-export async function closeListing(tx: Tx, listing: ListingRecord): Promise<void> {
-  for (const modelId of listing.modelIds) {
-    await tx.delete(Keys.openListing(modelId, listing.listingId));
+/** Writes a listing after a sale or a cancel; once it is closed (sold out or cancelled), it leaves every model's open listings. */
+export async function saveListing(tx: Tx, listing: ListingRecord): Promise<void> {
+  await writeListing(tx, listing);
+  if (listing.status !== 'open') {
+    for (const modelId of listing.modelIds) {
+      await tx.delete(Keys.openListing(modelId, listing.listingId));
+    }
   }
 }
 
