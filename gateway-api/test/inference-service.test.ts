@@ -250,6 +250,22 @@ describe('an inference on the licensee\u2019s gateway', () => {
     expect(ledger.writes()).toEqual([`${ContractName.license}.RecordAccess`]);
   });
 
+  it('passes on the gate\u2019s failure unchanged when the gate names the refund it made for the access', async () => {
+    const ledger = new FakeLedger();
+    const endpoint = new FakeEndpoint();
+    const refund = 'f'.repeat(64);
+    endpoint.failure = new ApiError('MODEL_TIMEOUT', 'the model did not answer within 20000 ms; access tx-1 refunded', refund);
+    const err = await refusal(service(ledger, endpoint).infer(MODEL, request, undefined));
+    expect({ code: err.code, transactionId: err.transactionId, message: err.message }).toEqual({
+      code: 'MODEL_TIMEOUT',
+      transactionId: refund,
+      message: 'the model did not answer within 20000 ms; access tx-1 refunded',
+    });
+    // The licensee's gateway charged once and refunds nothing itself: the owner's gate did.
+    expect(ledger.writes()).toEqual([`${ContractName.license}.RecordAccess`]);
+    expect(endpoint.inferences.map((i) => i.headers[ACCESS_ID_HEADER])).toEqual(['tx-1']);
+  });
+
   it('charges a retry with the same Idempotency-Key nothing more: it presents the first access again, without checking the entitlement', async () => {
     const ledger = new FakeLedger();
     const endpoint = new FakeEndpoint();
