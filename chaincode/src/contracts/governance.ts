@@ -14,44 +14,37 @@ import {
   parseProposalChange,
   reachesShare,
   requireDescription,
-  tallyVotes,
 } from '../domain/governance';
 import type { ProposalChange, ProposalState, Tally } from '../domain/governance';
-import { Keys, prefixRange, rangeAfter } from '../domain/keys';
+import { Keys } from '../domain/keys';
 import { parseRoyaltyPolicy } from '../domain/policy';
-import type { LicenseRecord, ModelRecord, OfferingRecord, ProposalRecord, VoteLockRecord, VoteRecord } from '../domain/records';
+import type { LicenseRecord, ModelRecord, OfferingRecord, ProposalRecord, VoteRecord } from '../domain/records';
 import { termsHash } from '../domain/terms';
 import { addSeconds } from '../domain/time';
 import { requireBookmark, requireChoice, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireWriter } from '../ledger/authz';
-import type { IndexRef } from '../ledger/pages';
-import { holdingsOf, usableUnits } from '../ledger/licenses';
+import { heldLicenses, holdingsOf, indexHoldingOfModel, unindexHoldingOfModel, usableUnits } from '../ledger/licenses';
 import { checkLineageKept, checkParents } from '../ledger/lineage';
 import { requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
-import { saveTerms, soldUnits, writeOffering } from '../ledger/offerings';
-import { pageOfDocuments, pageOfIndex } from '../ledger/pages';
 import { writeModel } from '../ledger/models';
-import { moveState, saveNewProposal, saveVote } from '../ledger/proposals';
+import { saveTerms, unitsSoldOfModel, writeOffering } from '../ledger/offerings';
+import {
+  countVotes,
+  findProposal,
+  findVote,
+  moveState,
+  pageOfProposals,
+  pageOfVotes,
+  requireProposal,
+  saveNewProposal,
+  saveVote,
+  votedWith,
+} from '../ledger/proposals';
 import { Tx } from '../ledger/tx';
 import { OFFERING_TRANSITIONS } from './offering';
 import { result } from './result';
 
 const OWNER_PROPOSERS: readonly string[] = [Role.admin, Role.engineer];
-
-/**
- * Units sold by all of a model's offerings: the base of the proposal
- * threshold when a proposal opens, and of its quorum when it closes. Sold
- * units only grow, and a vote weighs units held at the vote, so the units
- * sold at closing bound every vote's weight: turnout never exceeds 100 %.
- */
-async function unitsSold(tx: Tx, modelId: string): Promise<bigint> {
-  const offerings = await tx.range<IndexRef>(prefixRange(Keys.offeringsByModel(modelId)), Number.MAX_SAFE_INTEGER);
-  let total = 0n;
-  for (const row of offerings) {
-    total += await soldUnits(tx, row.key.split('/').at(-1) ?? '');
-  }
-  return total;
-}
 
 async function requireModelOffering(tx: Tx, model: ModelRecord, offeringId: string): Promise<OfferingRecord> {
   const offering = await requireOffering(tx, offeringId, 'change.offeringId');
@@ -133,20 +126,6 @@ async function applyChange(tx: Tx, model: ModelRecord, change: ProposalChange): 
   }
 }
 
-async function requireProposal(tx: Tx, proposalId: string): Promise<ProposalRecord> {
-  const id = requireId('proposalId', proposalId);
-  const proposal = await tx.get<ProposalRecord>(Keys.proposal(id));
-  if (proposal === undefined) {
-    throw new ChaincodeError(ErrorCode.PROPOSAL_NOT_FOUND, `proposal ${id} does not exist`);
-  }
-  return proposal;
-}
-
-async function countVotes(tx: Tx, proposalId: string): Promise<Tally> {
-  const votes = await tx.range<VoteRecord>(prefixRange(Keys.votesOf(proposalId)), Limits.maxVotesPerProposal);
-  return tallyVotes(votes.map((vote) => vote.value));
-}
-
 /**
  * Closes an open proposal whose voting has ended.
  *
@@ -158,7 +137,7 @@ async function closeVoting(tx: Tx, proposal: ProposalRecord): Promise<ProposalRe
   }
   const tally = await countVotes(tx, proposal.proposalId);
   // Weights are units held at each vote, so the quorum's base is units sold by now, not when the proposal opened.
-  const eligible = await unitsSold(tx, proposal.modelId);
+  const eligible = await unitsSoldOfModel(tx, proposal.modelId);
   const state = decide(tally, eligible, proposal.policy);
   return { ...proposal, state, tally, eligibleUnits: eligible.toString(), closedAt: tx.now, txId: tx.txId };
 }
@@ -210,7 +189,7 @@ export class GovernanceContract extends LedgerContract {
     );
     const choice = requireChoice('proposer', proposer, ACCOUNT_CHOICES);
     await checkChange(tx, model, parsed);
-    const eligible = await unitsSold(tx, model.modelId);
+    const eligible = await unitsSoldOfModel(tx, model.modelId);
     const now = tx.now;
     const proposerAccount = actingAccount(caller, choice, 'propose');
     const isOwner = caller.mspId === model.ownerMspId && caller.role !== undefined && OWNER_PROPOSERS.includes(caller.role);
@@ -224,7 +203,7 @@ export class GovernanceContract extends LedgerContract {
       }
     }
     const proposalId = `P-${tx.txId.slice(0, 16)}`;
-    if ((await tx.get<ProposalRecord>(Keys.proposal(proposalId))) !== undefined) {
+    if ((await findProposal(tx, proposalId)) !== undefined) {
       throw new ChaincodeError(ErrorCode.CONFLICT, `proposal ${proposalId} already exists; submit again`);
     }
     const proposal: ProposalRecord = {
@@ -259,19 +238,19 @@ export class GovernanceContract extends LedgerContract {
     const tx = new Tx(ctx);
     const caller = tx.caller;
     requireWriter(caller, 'vote');
-    const proposal = await requireProposal(tx, proposalId);
+    const proposal = await requireProposal(tx, requireId('proposalId', proposalId));
     const vote = requireChoice('choice', choice, VOTE_CHOICES);
     const account = actingAccount(caller, requireChoice('voter', voter, ACCOUNT_CHOICES), 'vote');
     const now = tx.now;
     if (proposal.state !== 'open' || now >= proposal.votingEndsAt) {
       throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `voting on proposal ${proposal.proposalId} ended at ${proposal.votingEndsAt}`);
     }
-    if ((await tx.get<VoteRecord>(Keys.vote(proposal.proposalId, account))) !== undefined) {
+    if ((await findVote(tx, proposal.proposalId, account)) !== undefined) {
       throw new ChaincodeError(ErrorCode.ALREADY_VOTED, `${account} already voted on proposal ${proposal.proposalId}`);
     }
     const holdings = await holdingsOf(tx, account, proposal.modelId, now);
     for (const holding of holdings) {
-      if ((await tx.get<VoteLockRecord>(Keys.voteLock(holding.license.licenseId, proposal.proposalId))) !== undefined) {
+      if (await votedWith(tx, holding.license.licenseId, proposal.proposalId)) {
         throw new ChaincodeError(
           ErrorCode.ALREADY_VOTED,
           `licence ${holding.license.licenseId} already voted on proposal ${proposal.proposalId}`,
@@ -309,7 +288,7 @@ export class GovernanceContract extends LedgerContract {
   async CloseProposal(ctx: Context, proposalId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireWriter(tx.caller, 'close a proposal');
-    const proposal = await requireProposal(tx, proposalId);
+    const proposal = await requireProposal(tx, requireId('proposalId', proposalId));
     if (proposal.state !== 'open' && proposal.state !== 'accepted') {
       throw new ChaincodeError(ErrorCode.VOTING_CLOSED, `proposal ${proposal.proposalId} is already ${proposal.state}`);
     }
@@ -344,7 +323,7 @@ export class GovernanceContract extends LedgerContract {
   async ExecuteProposal(ctx: Context, proposalId: string): Promise<string> {
     const tx = new Tx(ctx);
     requireWriter(tx.caller, 'execute a proposal');
-    const proposal = await requireProposal(tx, proposalId);
+    const proposal = await requireProposal(tx, requireId('proposalId', proposalId));
     let decided = proposal;
     if (proposal.state === 'open') {
       decided = await closeVoting(tx, proposal);
@@ -397,29 +376,26 @@ export class GovernanceContract extends LedgerContract {
     const caller = tx.caller;
     requireWriter(caller, 'reindex holdings');
     const account = actingAccount(caller, requireChoice('holder', holder, ACCOUNT_CHOICES), 'reindex holdings');
-    const all = prefixRange(Keys.licensesByHolder(account));
-    const range = after === '' ? all : rangeAfter(all, Keys.licenseByHolder(account, requireId('after', after)));
-    const rows = await tx.range<IndexRef>(range, Limits.maxReindexPerCall + 1);
+    const rows = await heldLicenses(tx, account, after === '' ? undefined : requireId('after', after), Limits.maxReindexPerCall + 1);
     const walked = rows.slice(0, Limits.maxReindexPerCall);
     const now = tx.now;
     let indexed = 0;
     let dropped = 0;
     for (const row of walked) {
-      const license = await tx.get<LicenseRecord>(row.value.ref);
+      const license = await tx.get<LicenseRecord>(row.ref);
       if (license === undefined) {
         continue;
       }
-      const key = Keys.licenseByHolderModel(account, license.modelId, license.licenseId);
       if ((await usableUnits(tx, license, now)) > 0n) {
-        await tx.put(key, { ref: row.value.ref });
+        await indexHoldingOfModel(tx, license);
         indexed += 1;
       } else {
-        await tx.delete(key);
+        await unindexHoldingOfModel(tx, license);
         dropped += 1;
       }
     }
     const last = walked.at(-1);
-    const next = rows.length > walked.length && last !== undefined ? last.key.slice(last.key.lastIndexOf('/') + 1) : '';
+    const next = rows.length > walked.length && last !== undefined ? last.licenseId : '';
     const answer: Reindexed = { holder: account, scanned: walked.length, indexed, dropped, next };
     tx.emit(Events.HoldingsReindexed, { ...answer, txId: tx.txId });
     return result(answer);
@@ -429,7 +405,7 @@ export class GovernanceContract extends LedgerContract {
   @Transaction(false)
   async GetProposal(ctx: Context, proposalId: string): Promise<string> {
     const tx = new Tx(ctx);
-    const proposal = await requireProposal(tx, proposalId);
+    const proposal = await requireProposal(tx, requireId('proposalId', proposalId));
     return result<ProposalView>({ proposal, tally: await countVotes(tx, proposal.proposalId) });
   }
 
@@ -438,12 +414,9 @@ export class GovernanceContract extends LedgerContract {
   async ListProposalsByModel(ctx: Context, modelId: string, state: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
-    const range =
-      state === ''
-        ? prefixRange(Keys.proposalsByModel(model.modelId))
-        : prefixRange(Keys.proposalsByState(model.modelId, requireChoice<ProposalState>('state', state, PROPOSAL_STATES)));
+    const only = state === '' ? undefined : requireChoice<ProposalState>('state', state, PROPOSAL_STATES);
     return result(
-      await pageOfIndex<ProposalRecord>(tx, range, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
+      await pageOfProposals(tx, model.modelId, only, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
     );
   }
 
@@ -451,22 +424,15 @@ export class GovernanceContract extends LedgerContract {
   @Transaction(false)
   async ListVotes(ctx: Context, proposalId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
-    const proposal = await requireProposal(tx, proposalId);
-    return result(
-      await pageOfDocuments<VoteRecord>(
-        tx,
-        prefixRange(Keys.votesOf(proposal.proposalId)),
-        requirePageSize('pageSize', pageSize),
-        requireBookmark('bookmark', bookmark),
-      ),
-    );
+    const proposal = await requireProposal(tx, requireId('proposalId', proposalId));
+    return result(await pageOfVotes(tx, proposal.proposalId, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 
   /** The committed changes of a proposal (created, closed, executed) with transaction ids, oldest first, one page at a time. Any member or a regulator. */
   @Transaction(false)
   async GetProposalHistory(ctx: Context, proposalId: string, pageSize: string, bookmark: string): Promise<string> {
     const tx = new Tx(ctx);
-    const proposal = await requireProposal(tx, proposalId);
+    const proposal = await requireProposal(tx, requireId('proposalId', proposalId));
     return result(
       await tx.history(Keys.proposal(proposal.proposalId), requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
     );

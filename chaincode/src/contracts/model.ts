@@ -20,7 +20,7 @@ import {
   requireUri,
 } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
-import { checkLineageKept, checkParents } from '../ledger/lineage';
+import { checkLineageKept, checkParents, saveLineageConsent } from '../ledger/lineage';
 import { requireModel, requireModelVersion } from '../ledger/loads';
 import { saveModelVersion, versionsRange, writeModel } from '../ledger/models';
 import { pageOfDocuments } from '../ledger/pages';
@@ -222,7 +222,7 @@ export class ModelContract extends LedgerContract {
       consentedAt: tx.now,
       txId: tx.txId,
     };
-    await tx.putOwned(Keys.lineageConsent(child.modelId, parent.modelId), record, parent.ownerMspId);
+    await saveLineageConsent(tx, record, parent.ownerMspId);
     tx.emit(Events.LineageChangeConsented, record);
     return result(record);
   }

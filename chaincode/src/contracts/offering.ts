@@ -5,14 +5,13 @@ import { LedgerContract } from './base';
 import { Role } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Events } from '../events';
-import { Keys, prefixRange } from '../domain/keys';
+import { Keys } from '../domain/keys';
 import type { OfferingRecord, OfferingStatus } from '../domain/records';
 import { buildTerms, parseOfferingInput, termsHash } from '../domain/terms';
 import { requireBookmark, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
 import { requireModel, requireOffering, requireTerms } from '../ledger/loads';
-import { saveNewOffering, soldUnits, writeOffering } from '../ledger/offerings';
-import { pageOfIndex } from '../ledger/pages';
+import { pageOfModelOfferings, saveNewOffering, soldUnits, writeOffering } from '../ledger/offerings';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 
@@ -117,12 +116,7 @@ export class OfferingContract extends LedgerContract {
     const tx = new Tx(ctx);
     const model = await requireModel(tx, requireId('modelId', modelId));
     return result(
-      await pageOfIndex<OfferingRecord>(
-        tx,
-        prefixRange(Keys.offeringsByModel(model.modelId)),
-        requirePageSize('pageSize', pageSize),
-        requireBookmark('bookmark', bookmark),
-      ),
+      await pageOfModelOfferings(tx, model.modelId, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)),
     );
   }
 }

@@ -4,14 +4,12 @@ import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits } from '../config';
 import { Events } from '../events';
-import { Keys, prefixRange } from '../domain/keys';
-import type { ClaimRecord, RoyaltyRow } from '../domain/records';
+import type { ClaimRecord } from '../domain/records';
 import { addSeconds } from '../domain/time';
 import { optionalIsoInstant, requireAccountId, requireBookmark, requireChoice, requireId, requirePageSize } from '../domain/validation';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireWriter } from '../ledger/authz';
 import { credit } from '../ledger/balances';
-import { pageOfDocuments } from '../ledger/pages';
-import { royaltyPayments, unclaimed } from '../ledger/royalties';
+import { claimableAccruals, deleteAccruals, pageOfClaims, royaltyPayments, saveClaim, unclaimed } from '../ledger/royalties';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 
@@ -46,7 +44,7 @@ export class RoyaltyContract extends LedgerContract {
     const now = tx.now;
     const settled = addSeconds(now, -Limits.claimSettlementLagSeconds);
     const cutoff = requested !== undefined && requested < settled ? requested : settled;
-    const rows = await tx.range<RoyaltyRow>(prefixRange(Keys.accrualsOf(account), undefined, cutoff), Limits.maxClaimRows);
+    const rows = await claimableAccruals(tx, account, cutoff, Limits.maxClaimRows);
     const amount = rows.reduce((sum, row) => sum + BigInt(row.value.amount), 0n);
     const claim: ClaimRecord = {
       docType: 'claim',
@@ -62,11 +60,9 @@ export class RoyaltyContract extends LedgerContract {
     if (rows.length === 0 || amount <= 0n) {
       return result({ ...claim, amount: '0', rows: 0 });
     }
-    for (const row of rows) {
-      await tx.delete(row.key);
-    }
+    await deleteAccruals(tx, rows);
     await credit(tx, account, amount);
-    await tx.put(Keys.claim(account, now, tx.txId), claim);
+    await saveClaim(tx, claim);
     tx.emit(Events.RoyaltiesClaimed, claim);
     return result(claim);
   }
@@ -119,13 +115,6 @@ export class RoyaltyContract extends LedgerContract {
     const tx = new Tx(ctx);
     const id = requireAccountId('account', account);
     requireAccountReader(tx.caller, id, 'the claims of this account');
-    return result(
-      await pageOfDocuments<ClaimRecord>(
-        tx,
-        prefixRange(Keys.claimsOf(id)),
-        requirePageSize('pageSize', pageSize),
-        requireBookmark('bookmark', bookmark),
-      ),
-    );
+    return result(await pageOfClaims(tx, id, requirePageSize('pageSize', pageSize), requireBookmark('bookmark', bookmark)));
   }
 }

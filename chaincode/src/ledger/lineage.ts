@@ -32,6 +32,15 @@ export async function loadLineagePolicies(tx: Tx, root: ModelRecord): Promise<Ma
 }
 
 /**
+ * Saves a parent owner's consent to what a child model may pay it. The key
+ * is pinned to the parent owner's org: a consent lowers what that org is
+ * paid, so none commits without its own peer.
+ */
+export async function saveLineageConsent(tx: Tx, record: LineageConsentRecord, parentOwnerMspId: string): Promise<void> {
+  await tx.putOwned(Keys.lineageConsent(record.modelId, record.parentModelId), record, parentOwnerMspId);
+}
+
+/**
  * Checks that a new royalty policy for `model` cuts no parent below what that
  * parent's owner consented to on the ledger (`ConsentLineageChange`): a child
  * cannot drop the base models it pays, or pay them less, on its own.

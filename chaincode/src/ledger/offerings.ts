@@ -1,7 +1,14 @@
-import { Keys } from '../domain/keys';
+import { Keys, prefixRange } from '../domain/keys';
 import type { OfferingRecord, TermsSnapshot } from '../domain/records';
 import type { LicenseTerms } from '../domain/terms';
-import type { Tx } from './tx';
+import { pageOfIndex } from './pages';
+import type { IndexRef } from './pages';
+import type { Page, Tx } from './tx';
+
+/**
+ * Offerings, their immutable terms snapshots, the units each sold, and the
+ * index of a model's offerings (`offermodel/<model>/<offering>`).
+ */
 
 /** Units sold so far by an offering. */
 export async function soldUnits(tx: Tx, offeringId: string): Promise<bigint> {
@@ -29,4 +36,24 @@ export async function saveNewOffering(tx: Tx, offering: OfferingRecord, terms: L
   await writeOffering(tx, offering);
   await saveTerms(tx, terms, offering.termsHash);
   await tx.put(Keys.offeringByModel(offering.modelId, offering.offeringId), { ref: Keys.offering(offering.offeringId) });
+}
+
+/**
+ * Units sold by all of a model's offerings: the base of the proposal
+ * threshold when a proposal opens, and of its quorum when it closes. Sold
+ * units only grow, and a vote weighs units held at the vote, so the units
+ * sold at closing bound every vote's weight: turnout never exceeds 100 %.
+ */
+export async function unitsSoldOfModel(tx: Tx, modelId: string): Promise<bigint> {
+  const offerings = await tx.range<IndexRef>(prefixRange(Keys.offeringsByModel(modelId)), Number.MAX_SAFE_INTEGER);
+  let total = 0n;
+  for (const row of offerings) {
+    total += await soldUnits(tx, row.key.split('/').at(-1) ?? '');
+  }
+  return total;
+}
+
+/** A model's offerings, one page. */
+export function pageOfModelOfferings(tx: Tx, modelId: string, pageSize: number, bookmark: string): Promise<Page<OfferingRecord>> {
+  return pageOfIndex<OfferingRecord>(tx, prefixRange(Keys.offeringsByModel(modelId)), pageSize, bookmark);
 }

@@ -1,15 +1,36 @@
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
+import { tallyVotes } from '../domain/governance';
+import type { ProposalState, Tally } from '../domain/governance';
 import { Keys, prefixRange } from '../domain/keys';
 import type { ProposalRecord, VoteLockRecord, VoteRecord } from '../domain/records';
 import type { Holding } from './licenses';
-import type { Tx } from './tx';
+import { pageOfDocuments, pageOfIndex } from './pages';
+import type { Page, Tx } from './tx';
 
 /**
  * Proposals and votes, with the indexes governance reads them by: a model's
  * proposals, and its proposals in each state (a proposal's row moves when its
  * state changes). A vote locks the licences it weighed until voting ends.
  */
+
+/** Reads a proposal, or undefined. */
+export function findProposal(tx: Tx, proposalId: string): Promise<ProposalRecord | undefined> {
+  return tx.get<ProposalRecord>(Keys.proposal(proposalId));
+}
+
+/**
+ * Loads a proposal.
+ *
+ * @throws ChaincodeError PROPOSAL_NOT_FOUND.
+ */
+export async function requireProposal(tx: Tx, proposalId: string): Promise<ProposalRecord> {
+  const proposal = await findProposal(tx, proposalId);
+  if (proposal === undefined) {
+    throw new ChaincodeError(ErrorCode.PROPOSAL_NOT_FOUND, `proposal ${proposalId} does not exist`);
+  }
+  return proposal;
+}
 
 /** Saves a new, open proposal under its model and its state. */
 export async function saveNewProposal(tx: Tx, proposal: ProposalRecord): Promise<void> {
@@ -35,6 +56,39 @@ export async function saveVote(tx: Tx, proposal: ProposalRecord, vote: VoteRecor
       until: proposal.votingEndsAt,
     } satisfies VoteLockRecord);
   }
+}
+
+/** Reads an account's vote on a proposal, or undefined. */
+export function findVote(tx: Tx, proposalId: string, voter: string): Promise<VoteRecord | undefined> {
+  return tx.get<VoteRecord>(Keys.vote(proposalId, voter));
+}
+
+/** True if the licence already weighed in a vote on the proposal (by any account that held it). */
+export async function votedWith(tx: Tx, licenseId: string, proposalId: string): Promise<boolean> {
+  return (await tx.get<VoteLockRecord>(Keys.voteLock(licenseId, proposalId))) !== undefined;
+}
+
+/** The tally of a proposal's votes: one range read of its votes, at most `maxVotesPerProposal`. */
+export async function countVotes(tx: Tx, proposalId: string): Promise<Tally> {
+  const votes = await tx.range<VoteRecord>(prefixRange(Keys.votesOf(proposalId)), Limits.maxVotesPerProposal);
+  return tallyVotes(votes.map((vote) => vote.value));
+}
+
+/** A model's proposals, all (no state) or in one state, one page. */
+export function pageOfProposals(
+  tx: Tx,
+  modelId: string,
+  state: ProposalState | undefined,
+  pageSize: number,
+  bookmark: string,
+): Promise<Page<ProposalRecord>> {
+  const prefix = state === undefined ? Keys.proposalsByModel(modelId) : Keys.proposalsByState(modelId, state);
+  return pageOfIndex<ProposalRecord>(tx, prefixRange(prefix), pageSize, bookmark);
+}
+
+/** The votes on a proposal, one page. */
+export function pageOfVotes(tx: Tx, proposalId: string, pageSize: number, bookmark: string): Promise<Page<VoteRecord>> {
+  return pageOfDocuments<VoteRecord>(tx, prefixRange(Keys.votesOf(proposalId)), pageSize, bookmark);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Keys, prefixRange } from '../domain/keys';
-import type { RoyaltyRow, RoyaltyShare } from '../domain/records';
+import type { ClaimRecord, RoyaltyRow, RoyaltyShare } from '../domain/records';
 import type { Payout } from '../domain/split';
 import { pageOfDocuments } from './pages';
-import type { Page, Tx } from './tx';
+import type { Entry, Page, Tx } from './tx';
 
 /**
  * Writes royalty rows as a pair each: an accrual delta row (deleted when
@@ -79,4 +79,31 @@ export async function royaltyPayments(
     ...page,
     records: page.records.filter((row) => row.modelId === modelId || row.accessedModelId === modelId),
   };
+}
+
+/**
+ * The accrual rows of an account a claim may take: those strictly before
+ * `before`, oldest first, at most `limit`. A submit-time range read, so an
+ * accrual committed inside the range meanwhile fails the claim (phantom read);
+ * accruals arriving now carry later times and stay outside it.
+ */
+export function claimableAccruals(tx: Tx, account: string, before: string, limit: number): Promise<Entry<RoyaltyRow>[]> {
+  return tx.range<RoyaltyRow>(prefixRange(Keys.accrualsOf(account), undefined, before), limit);
+}
+
+/** Deletes the accrual rows a claim took; their payment rows stay for statements and audit. */
+export async function deleteAccruals(tx: Tx, rows: readonly Entry<RoyaltyRow>[]): Promise<void> {
+  for (const row of rows) {
+    await tx.delete(row.key);
+  }
+}
+
+/** Saves a claim record under its account and time. */
+export async function saveClaim(tx: Tx, claim: ClaimRecord): Promise<void> {
+  await tx.put(Keys.claim(claim.account, claim.claimedAt, claim.txId), claim);
+}
+
+/** An account's claims, oldest first, one page. */
+export function pageOfClaims(tx: Tx, account: string, pageSize: number, bookmark: string): Promise<Page<ClaimRecord>> {
+  return pageOfDocuments<ClaimRecord>(tx, prefixRange(Keys.claimsOf(account)), pageSize, bookmark);
 }
