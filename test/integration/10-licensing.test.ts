@@ -7,7 +7,7 @@
  */
 import { ContractName } from '@model-ledger/contract';
 import { Client, Connections } from '../support/network';
-import { rejection, sha256, sleep } from '../support/ledger';
+import { ledgerReads, rejection, sha256, sleep } from '../support/ledger';
 import { labModel, meteredOffering } from '../support/story';
 
 describe('licensing a model on the consortium', () => {
@@ -47,9 +47,7 @@ describe('licensing a model on the consortium', () => {
     connections.closeAll();
   });
 
-  const accrued = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.royalty.getAccruedRoyalties(account)).unclaimed);
-  const balance = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.token.getBalance(account)).amount);
-  const remaining = async (id: string): Promise<string> => (await auditor.ledger.license.getLicense(id)).remainingUnits;
+  const { accrued, balance, remaining } = ledgerReads(() => auditor);
   const accessCount = async (id: string): Promise<number> =>
     (await auditor.ledger.audit.listAccessBy('license', id, {}, { pageSize: 100 })).records.length;
 

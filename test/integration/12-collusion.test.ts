@@ -6,6 +6,7 @@
  * policy and the key-level policies the chaincode pins owned keys with.
  */
 import type { TokenClient } from '@model-ledger/contract';
+import { ledgerReads } from '../support/ledger';
 import { Client, Connections } from '../support/network';
 import { settled } from '../support/transport';
 
@@ -31,7 +32,7 @@ describe("collusion: no two orgs can move a third org's value", () => {
   });
 
   const supply = async (): Promise<bigint> => BigInt((await auditor.ledger.token.getTotalSupply()).amount);
-  const balance = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.token.getBalance(account)).amount);
+  const { balance } = ledgerReads(() => auditor);
   /** The token client of CLIENT with exactly these orgs' peers endorsing its writes. */
   const endorsedBy = (client: Client, ...endorsingOrganizations: string[]): TokenClient =>
     client.ledgerWith({ endorsingOrganizations }).token;

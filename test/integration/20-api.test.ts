@@ -5,17 +5,9 @@
  * response to match the spec (the response validator is on).
  */
 import type { Response } from 'supertest';
-import { allPages, ApiCaller, ApiFleet, Json, startApiFleet } from '../support/api';
+import { allPages, ApiCaller, ApiFleet, apiReads, expectError, Json, startApiFleet } from '../support/api';
 import { sha256, sleep } from '../support/ledger';
 import { labModel, meteredOffering } from '../support/story';
-
-/** Asserts the status and the error body shape; returns the error. */
-function expectError(response: Response, status: number, code: string): Json {
-  expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(typeof response.body.error.message).toBe('string');
-  return response.body.error as Json;
-}
 
 describe('the gateway API on the consortium', () => {
   let api: ApiFleet;
@@ -49,21 +41,7 @@ describe('the gateway API on the consortium', () => {
     await api?.stop();
   });
 
-  const balance = async (account: string): Promise<bigint> => {
-    const response = await auditor.get(`/v1/accounts/${account}/balance`);
-    expect(response.status).toBe(200);
-    return BigInt(response.body.amount);
-  };
-  const accrued = async (account: string): Promise<bigint> => {
-    const response = await auditor.get(`/v1/accounts/${account}/royalties`);
-    expect(response.status).toBe(200);
-    return BigInt(response.body.unclaimed);
-  };
-  const remaining = async (id: string): Promise<string> => {
-    const response = await auditor.get(`/v1/licenses/${id}`);
-    expect(response.status).toBe(200);
-    return response.body.remainingUnits;
-  };
+  const { balance, accrued, remaining } = apiReads(() => auditor);
 
   describe('operations', () => {
     it('reports each instance healthy with its org and peer', async () => {

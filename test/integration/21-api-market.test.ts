@@ -6,7 +6,7 @@
  * every refusal is checked to leave the ledger as it was.
  */
 import type { Response } from 'supertest';
-import { allPages, ApiCaller, ApiFleet, expectError, expectStatus, Json, startApiFleet } from '../support/api';
+import { allPages, ApiCaller, ApiFleet, apiReads, expectError, expectStatus, Json, startApiFleet } from '../support/api';
 import { sleep } from '../support/ledger';
 import { labModel } from '../support/story';
 
@@ -31,11 +31,7 @@ describe('the market and governance through the gateway API', () => {
   let listingId: string;
   let clinicLicense: string;
 
-  const balance = async (account: string): Promise<bigint> =>
-    BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/balance`), 200).amount);
-  const accrued = async (account: string): Promise<bigint> =>
-    BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/royalties`), 200).unclaimed);
-  const license = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/licenses/${id}`), 200);
+  const { balance, accrued, license } = apiReads(() => auditor);
   const listing = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/listings/${id}`), 200);
 
   beforeAll(async () => {

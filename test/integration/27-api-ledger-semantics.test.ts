@@ -11,7 +11,7 @@
  * before the previous one commits fail validation with MVCC_READ_CONFLICT.
  */
 import type { Response } from 'supertest';
-import { ApiCaller, ApiFleet, ApiOrg, startApiFleet } from '../support/api';
+import { ApiCaller, ApiFleet, ApiOrg, apiReads, startApiFleet } from '../support/api';
 import { samples } from '../support/metrics';
 import { sleep } from '../support/ledger';
 
@@ -38,11 +38,7 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     return hospital.as('hospital', 'admin');
   };
 
-  const balance = async (account: string): Promise<bigint> => {
-    const response = await auditor.get(`/v1/accounts/${account}/balance`);
-    expect(response.status).toBe(200);
-    return BigInt(response.body.amount);
-  };
+  const { balance } = apiReads(() => auditor);
 
   /** Polls the regulator's view of a transaction until its peer has it. */
   const statusOf = async (transactionId: string): Promise<Response> => {

@@ -5,7 +5,7 @@
  * owner's consent. Every response is validated against the spec; every
  * refusal is checked to leave the ledger as it was.
  */
-import { allPages, ApiCaller, ApiFleet, expectError, expectStatus, Json, startApiFleet } from '../support/api';
+import { allPages, ApiCaller, ApiFleet, apiReads, expectError, expectStatus, Json, startApiFleet } from '../support/api';
 import { sha256 } from '../support/ledger';
 
 describe('frozen terms through the gateway API', () => {
@@ -22,9 +22,7 @@ describe('frozen terms through the gateway API', () => {
   let clinicAdminAccount: string;
 
   const model = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/models/${id}`), 200);
-  const license = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/licenses/${id}`), 200);
-  const balance = async (account: string): Promise<bigint> =>
-    BigInt(expectStatus(await auditor.get(`/v1/accounts/${account}/balance`), 200).amount);
+  const { license, balance } = apiReads(() => auditor);
   /** The royalty rows an account got from one transaction on one model. */
   const paymentsOf = async (account: string, modelId: string, txId: string): Promise<Json[]> =>
     (await allPages(auditor, `/v1/accounts/${account}/royalty-payments?modelId=${modelId}`)).filter((row) => row.txId === txId);

@@ -4,9 +4,8 @@
  * vote a new model version into use. Rejected and expired proposals change
  * nothing.
  */
-import type { LicenseView } from '@model-ledger/contract';
 import { Client, Connections } from '../support/network';
-import { rejection, sha256, sleep } from '../support/ledger';
+import { ledgerReads, rejection, sha256, sleep } from '../support/ledger';
 
 describe('the secondary market and governance on the consortium', () => {
   const connections = new Connections();
@@ -68,9 +67,7 @@ describe('the secondary market and governance on the consortium', () => {
     connections.closeAll();
   });
 
-  const accrued = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.royalty.getAccruedRoyalties(account)).unclaimed);
-  const balance = async (account: string): Promise<bigint> => BigInt((await auditor.ledger.token.getBalance(account)).amount);
-  const license = (id: string): Promise<LicenseView> => auditor.ledger.license.getLicense(id);
+  const { accrued, balance, license } = ledgerReads(() => auditor);
 
   describe('reselling units', () => {
     let listingId: string;

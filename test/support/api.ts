@@ -35,6 +35,35 @@ export function expectStatus(response: Response, status: number): Json {
   return response.body as Json;
 }
 
+/**
+ * What a test reads through the API to check what a write moved; each read
+ * asserts a 200. Plain functions, so a test can take them apart:
+ * `const { balance } = apiReads(...)`.
+ */
+export interface ApiReads {
+  /** The account's token balance. */
+  readonly balance: (account: string) => Promise<bigint>;
+  /** The account's unclaimed royalties. */
+  readonly accrued: (account: string) => Promise<bigint>;
+  readonly license: (id: string) => Promise<Json>;
+  /** The licence's units left to use. */
+  readonly remaining: (id: string) => Promise<string>;
+}
+
+/**
+ * Reads as the caller `reader` returns, called at each read, so that it may
+ * name a caller the test file makes later, in its `beforeAll`.
+ */
+export function apiReads(reader: () => ApiCaller): ApiReads {
+  const license = async (id: string): Promise<Json> => expectStatus(await reader().get(`/v1/licenses/${id}`), 200);
+  return {
+    balance: async (account) => BigInt(expectStatus(await reader().get(`/v1/accounts/${account}/balance`), 200).amount),
+    accrued: async (account) => BigInt(expectStatus(await reader().get(`/v1/accounts/${account}/royalties`), 200).unclaimed),
+    license,
+    remaining: async (id) => (await license(id)).remainingUnits as string,
+  };
+}
+
 /** One caller of one instance: the user's key, and HTTP verbs that send it. */
 export interface ApiCaller {
   readonly url: string;

@@ -1,12 +1,14 @@
 /**
  * Small helpers the integration tests share for talking to the chaincode and
- * the nodes: the text of a refusal, health checks and channel heights. The
- * calls themselves go through each client's typed `ledger`.
+ * the nodes: the text of a refusal, what the regulator reads of accounts and
+ * licences, health checks and channel heights. The calls themselves go
+ * through each client's typed `ledger`.
  */
+import type { LicenseView } from '@model-ledger/contract';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { networkScript } from './network';
+import { networkScript, type Client } from './network';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -21,6 +23,33 @@ export async function rejection(call: () => Promise<unknown>): Promise<string> {
     return [e.message, ...(e.details ?? []).map((d) => d.message)].join(' | ');
   }
   throw new Error('expected the call to be rejected, but it succeeded');
+}
+
+/**
+ * What a test reads of the ledger to check what a write moved. Plain
+ * functions, so a test can take them apart: `const { balance } = ledgerReads(...)`.
+ */
+export interface LedgerReads {
+  /** The account's token balance. */
+  readonly balance: (account: string) => Promise<bigint>;
+  /** The account's unclaimed royalties. */
+  readonly accrued: (account: string) => Promise<bigint>;
+  readonly license: (id: string) => Promise<LicenseView>;
+  /** The licence's units left to use. */
+  readonly remaining: (id: string) => Promise<string>;
+}
+
+/**
+ * Reads through the client `reader` returns, called at each read, so that it
+ * may name a client the test file opens later, in its `beforeAll`.
+ */
+export function ledgerReads(reader: () => Client): LedgerReads {
+  return {
+    balance: async (account) => BigInt((await reader().ledger.token.getBalance(account)).amount),
+    accrued: async (account) => BigInt((await reader().ledger.royalty.getAccruedRoyalties(account)).unclaimed),
+    license: (id) => reader().ledger.license.getLicense(id),
+    remaining: async (id) => (await reader().ledger.license.getLicense(id)).remainingUnits,
+  };
 }
 
 /** GETs an HTTPS health endpoint, trusting the given CA file; resolves with the status. */
