@@ -5,7 +5,7 @@ Usage: tritonclient_check.py HOST:PORT MODEL_JSON HELDOUT_SAMPLES_JSON
 
 Uses only tritonclient's public API (InferenceServerClient, InferInput,
 InferRequestedOutput). Prints one JSON object with what the client saw, for
-test/unit/model-server-interop.test.ts to assert on; exits non-zero with the
+model-server/test/model-server-interop.test.ts to assert on; exits non-zero with the
 reason on the first thing the client cannot do.
 """
 
