@@ -37,6 +37,7 @@ import { EndpointRoutes } from './serving/endpoints';
 import { OipClient } from './serving/oip';
 import { acceptedWrites, preferAsync } from './http/async';
 import { authenticate } from './http/auth';
+import { requestDeadline } from './http/context';
 import { errorMiddleware } from './http/errors';
 import { corsFor, rateLimitPerKey, requestMetrics } from './http/operations';
 
@@ -62,6 +63,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestMetrics(metrics));
+  app.use(requestDeadline(config.requestDeadlineMs));
   app.use(corsFor(config));
 
   app.use(

@@ -28,18 +28,28 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Whether responses are validated against the spec (on unless turned off; always on in tests). */
   readonly validateResponses: boolean;
+  /**
+   * The one deadline of a request: every ledger call made for it, retries
+   * included, ends by then, and a request that runs out answers 504 with the
+   * transaction id. Model calls keep their own timeouts.
+   */
+  readonly requestDeadlineMs: number;
+  /** Deadlines of single ledger calls, each cut to what is left of the request's. */
   readonly deadlines: {
     readonly evaluateMs: number;
     readonly endorseMs: number;
     readonly submitMs: number;
+    /** One wait for a commit status; past it the same transaction is sent again and waited for anew. */
     readonly commitStatusMs: number;
   };
+  /** Backoff between retries of a transient ledger failure: first and largest delay (full jitter). */
+  readonly retry: { readonly minDelayMs: number; readonly maxDelayMs: number };
   /**
    * How long shutdown waits for in-flight requests before it closes their
    * connections; a write cut off then may still commit (its id is in the log).
    */
   readonly shutdownGraceMs: number;
-  /** Attempts for one write when it fails with an MVCC or phantom read conflict. */
+  /** New transactions one write may make when it commits as an MVCC or phantom read conflict, the first included. */
   readonly maxSubmitAttempts: number;
   /** Requests one API key may make per window; 0 turns rate limiting off. */
   readonly rateLimit: { readonly limit: number; readonly windowMs: number };
@@ -138,10 +148,11 @@ const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  * `MLL_API_HOST` (127.0.0.1), `MLL_RUNTIME_DIR` (`<repo>/.runtime`),
  * `MLL_API_PEER`, `MLL_API_KEYS_FILE` (`<runtime>/api/<org>-keys.json`),
  * `MLL_API_LOG_LEVEL` (info), `MLL_API_BODY_LIMIT_BYTES` (65536),
- * `MLL_API_VALIDATE_RESPONSES` (true), `MLL_API_EVALUATE_TIMEOUT_MS` (10000),
- * `MLL_API_ENDORSE_TIMEOUT_MS` (30000), `MLL_API_SUBMIT_TIMEOUT_MS` (10000),
- * `MLL_API_COMMIT_TIMEOUT_MS` (60000), `MLL_API_SHUTDOWN_GRACE_MS` (30000),
- * `MLL_API_MAX_SUBMIT_ATTEMPTS` (5),
+ * `MLL_API_VALIDATE_RESPONSES` (true), `MLL_API_REQUEST_DEADLINE_MS` (30000),
+ * `MLL_API_EVALUATE_TIMEOUT_MS` (10000), `MLL_API_ENDORSE_TIMEOUT_MS` (15000),
+ * `MLL_API_SUBMIT_TIMEOUT_MS` (10000), `MLL_API_COMMIT_TIMEOUT_MS` (10000),
+ * `MLL_API_RETRY_MIN_DELAY_MS` (50), `MLL_API_RETRY_MAX_DELAY_MS` (1000),
+ * `MLL_API_SHUTDOWN_GRACE_MS` (30000), `MLL_API_MAX_SUBMIT_ATTEMPTS` (5),
  * `MLL_API_RATE_LIMIT` (600 requests per key per window; 0 for none),
  * `MLL_API_RATE_WINDOW_MS` (60000), `MLL_API_CORS_ORIGINS` (comma-separated
  * origins; empty for no CORS), `MLL_API_METRICS` (true),
@@ -196,6 +207,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const port = integer('MLL_API_PORT', 4000, 1, 65535);
+  const requestDeadlineMs = integer('MLL_API_REQUEST_DEADLINE_MS', 30_000, 1000, 600_000);
+  const retry = {
+    minDelayMs: integer('MLL_API_RETRY_MIN_DELAY_MS', 50, 1, 60_000),
+    maxDelayMs: integer('MLL_API_RETRY_MAX_DELAY_MS', 1000, 1, 60_000),
+  };
+  if (retry.minDelayMs > retry.maxDelayMs) {
+    problems.push(`MLL_API_RETRY_MIN_DELAY_MS (${retry.minDelayMs}) must not exceed MLL_API_RETRY_MAX_DELAY_MS (${retry.maxDelayMs})`);
+  }
+  if (retry.maxDelayMs * 2 > requestDeadlineMs) {
+    problems.push(
+      `MLL_API_REQUEST_DEADLINE_MS (${requestDeadlineMs}) must be at least twice MLL_API_RETRY_MAX_DELAY_MS (${retry.maxDelayMs})`,
+    );
+  }
 
   let jwt: JwtSettings | undefined;
   const jwtKeys = text('MLL_API_JWT_KEYS', '');
@@ -282,12 +306,14 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     bodyLimitBytes: integer('MLL_API_BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     validateResponses: flag('MLL_API_VALIDATE_RESPONSES', true),
+    requestDeadlineMs,
     deadlines: {
       evaluateMs: integer('MLL_API_EVALUATE_TIMEOUT_MS', 10_000, 100, 600_000),
-      endorseMs: integer('MLL_API_ENDORSE_TIMEOUT_MS', 30_000, 100, 600_000),
+      endorseMs: integer('MLL_API_ENDORSE_TIMEOUT_MS', 15_000, 100, 600_000),
       submitMs: integer('MLL_API_SUBMIT_TIMEOUT_MS', 10_000, 100, 600_000),
-      commitStatusMs: integer('MLL_API_COMMIT_TIMEOUT_MS', 60_000, 100, 600_000),
+      commitStatusMs: integer('MLL_API_COMMIT_TIMEOUT_MS', 10_000, 100, 600_000),
     },
+    retry,
     shutdownGraceMs: integer('MLL_API_SHUTDOWN_GRACE_MS', 30_000, 0, 600_000),
     maxSubmitAttempts: integer('MLL_API_MAX_SUBMIT_ATTEMPTS', 5, 1, 20),
     rateLimit: {

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { BearerVerifier } from './auth/jwt';
 import { KeyStore } from './auth/keys';
 import { drain, runMain } from '@model-ledger/service-kit';
+import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from './config';
 import { EventFeed } from './fabric/events';
 import { Ledger } from './fabric/ledger';
@@ -67,6 +68,13 @@ export async function start(config: ReturnType<typeof loadConfig>): Promise<Runn
           'requests still in flight after the shutdown grace period; closing their connections',
         ),
       );
+      // Asynchronous writes were answered 202 but may still be retrying: let them end, within the same grace.
+      const grace = new AbortController();
+      await Promise.race([
+        ledger.writesSettled(),
+        delay(config.shutdownGraceMs, undefined, { signal: grace.signal }).catch(() => undefined),
+      ]);
+      grace.abort();
       ledger.close();
     },
   };

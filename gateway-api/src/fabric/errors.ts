@@ -35,41 +35,122 @@ export function isUnknownTransaction(err: unknown): boolean {
 }
 
 /**
+ * What a failed ledger call means for whoever retries it.
+ *
+ * - `rejected`: the chaincode (or the API) refused; final, whatever is retried.
+ * - `conflict`: the endorsers simulated at different heights, or the commit
+ *   met an MVCC or phantom read conflict: a new transaction may pass.
+ * - `unavailable`: a peer, the endorsers of enough orgs, or the orderers could
+ *   not be reached, or the ordering service has no Raft leader: the same call
+ *   may pass later.
+ * - `timeout`: one call ran past its own deadline; what it carried may still
+ *   take effect.
+ * - `internal`: anything else; final.
+ */
+export type FailureKind = 'rejected' | 'conflict' | 'unavailable' | 'timeout' | 'internal';
+
+/** A classified failure of one ledger call, with the ApiError it becomes when no retry follows. */
+export class LedgerFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly error: ApiError,
+    /** A short, stable name of the cause, for logs and the retry metric. */
+    readonly reason: string,
+  ) {
+    super(error.message);
+    this.name = 'LedgerFailure';
+  }
+
+  /** Whether running the call again may succeed. */
+  get transient(): boolean {
+    return this.kind === 'conflict' || this.kind === 'unavailable' || this.kind === 'timeout';
+  }
+}
+
+/** gRPC codes of the Fabric Gateway that say a peer, the endorsers or the orderers were out of reach for now. */
+const UNREACHABLE = new Set<number>([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.ABORTED,
+  GrpcStatus.FAILED_PRECONDITION,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.UNKNOWN,
+]);
+
+/** The gateway's detail when two endorsers simulated on different states (fabric internal/pkg/gateway). */
+const PAYLOAD_MISMATCH = /ProposalResponsePayloads do not match/;
+/** A chaincode's own failure that is not one of our codes: a bug, not a fault of the network. */
+const CHAINCODE_RESPONSE = /chaincode response \d+,/;
+
+/**
  * Classifies an error thrown by a ledger call.
  *
- * - A chaincode rejection keeps the chaincode's code and message.
- * - A deadline becomes LEDGER_TIMEOUT, an unreachable peer LEDGER_UNAVAILABLE.
- * - A commit that the peers marked invalid becomes COMMIT_FAILED.
- * Each keeps the transaction id when there is one, so the caller can look it up.
+ * A chaincode code anywhere in the gateway's details is a rejection, even
+ * when other endorsers failed for other reasons: the chaincode is
+ * deterministic, so another attempt meets the same refusal.
  */
-export function toApiError(err: unknown, transactionId?: string): ApiError {
-  if (err instanceof ApiError) {
+export function classifyFailure(err: unknown, transactionId?: string): LedgerFailure {
+  if (err instanceof LedgerFailure) {
     return err;
   }
+  if (err instanceof ApiError) {
+    return new LedgerFailure('rejected', err, err.code);
+  }
   if (err instanceof CommitError) {
-    return new ApiError(ApiCode.COMMIT_FAILED, `transaction ${err.transactionId} was not valid: ${err.message}`, err.transactionId);
+    const error = new ApiError(ApiCode.COMMIT_FAILED, `transaction ${err.transactionId} was not valid: ${err.message}`, err.transactionId);
+    return new LedgerFailure('internal', error, 'COMMIT_FAILED');
   }
-  if (err instanceof GatewayError) {
-    // EndorseError, SubmitError and CommitStatusError carry the transaction id.
-    const txId = (err as GatewayError & { transactionId?: string }).transactionId ?? transactionId;
-    for (const text of messagesOf(err)) {
-      const coded = parseChaincodeMessage(text);
-      if (coded !== undefined) {
-        return new ApiError(coded.code, coded.message);
-      }
-    }
-    if (err.code === (GrpcStatus.DEADLINE_EXCEEDED as number)) {
-      const what = err instanceof CommitStatusError ? 'the commit status' : 'the ledger';
-      return new ApiError(
-        ApiCode.LEDGER_TIMEOUT,
-        `timed out waiting for ${what}; the transaction may still commit, so check its status before retrying`,
-        txId,
-      );
-    }
-    if (err.code === (GrpcStatus.UNAVAILABLE as number)) {
-      return new ApiError(ApiCode.LEDGER_UNAVAILABLE, `the peer is unavailable: ${err.message}`, txId);
-    }
-    return new ApiError(ApiCode.INTERNAL, `ledger call failed: ${messagesOf(err).join(' | ')}`, txId);
+  if (!(err instanceof GatewayError)) {
+    const error = new ApiError(ApiCode.INTERNAL, err instanceof Error ? err.message : String(err), transactionId);
+    return new LedgerFailure('internal', error, 'INTERNAL');
   }
-  return new ApiError(ApiCode.INTERNAL, err instanceof Error ? err.message : String(err), transactionId);
+  // EndorseError, SubmitError and CommitStatusError carry the transaction id.
+  const txId = (err as GatewayError & { transactionId?: string }).transactionId ?? transactionId;
+  const messages = messagesOf(err);
+  for (const text of messages) {
+    const coded = parseChaincodeMessage(text);
+    if (coded !== undefined) {
+      return new LedgerFailure('rejected', new ApiError(coded.code, coded.message), coded.code);
+    }
+  }
+  const detail = messages.join(' | ');
+  if (messages.some((text) => PAYLOAD_MISMATCH.test(text))) {
+    const error = new ApiError(
+      ApiCode.LEDGER_CONFLICT,
+      `the endorsing peers simulated on different ledger states; retry later: ${detail}`,
+      txId,
+      CONFLICT_RETRY_AFTER_S,
+    );
+    return new LedgerFailure('conflict', error, 'ENDORSEMENT_MISMATCH');
+  }
+  if (err.code === (GrpcStatus.DEADLINE_EXCEEDED as number)) {
+    const what = err instanceof CommitStatusError ? 'the commit status' : 'the ledger';
+    const error = new ApiError(
+      ApiCode.LEDGER_TIMEOUT,
+      `timed out waiting for ${what}; the transaction may still commit, so check its status before retrying`,
+      txId,
+    );
+    return new LedgerFailure('timeout', error, err instanceof CommitStatusError ? 'COMMIT_STATUS_TIMEOUT' : 'DEADLINE_EXCEEDED');
+  }
+  if (UNREACHABLE.has(err.code) && !messages.some((text) => CHAINCODE_RESPONSE.test(text))) {
+    const error = new ApiError(ApiCode.LEDGER_UNAVAILABLE, `the ledger is unavailable: ${detail}`, txId, UNAVAILABLE_RETRY_AFTER_S);
+    return new LedgerFailure('unavailable', error, `GRPC_${GrpcStatus[err.code] ?? err.code}`);
+  }
+  return new LedgerFailure('internal', new ApiError(ApiCode.INTERNAL, `ledger call failed: ${detail}`, txId), 'INTERNAL');
+}
+
+/** `Retry-After` (seconds) of a conflict that outlasted the retries: contention passes quickly. */
+export const CONFLICT_RETRY_AFTER_S = 1;
+/** `Retry-After` (seconds) when the ledger stayed out of reach: about a Raft election or a peer restart. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/**
+ * The ApiError a ledger call's failure becomes: a chaincode rejection keeps
+ * the chaincode's code and message; a conflict becomes LEDGER_CONFLICT (409),
+ * a deadline LEDGER_TIMEOUT (504), an unreachable peer or orderer
+ * LEDGER_UNAVAILABLE (503), each with the transaction id when there is one, so
+ * the caller can look it up.
+ */
+export function toApiError(err: unknown, transactionId?: string): ApiError {
+  return classifyFailure(err, transactionId).error;
 }

@@ -1,7 +1,9 @@
 /**
  * The API's link to its org's peer: one long-lived gRPC connection, one
- * Gateway per enrolled identity sharing it, per-call deadlines, and writes
- * that wait for the commit and retry MVCC and phantom read conflicts. Each
+ * Gateway per enrolled identity sharing it, one deadline per request that
+ * bounds every call made for it, reads retried while the peer is out of
+ * reach, and writes carried to their commit through faults and read
+ * conflicts (`fabric/writes.ts`). Each
  * session is a `Transport` of the contract package: the typed clients name
  * the transactions and their arguments, and this layer only carries them.
  */
@@ -16,6 +18,7 @@ import {
   hash,
   StatusCode,
 } from '@hyperledger/fabric-gateway';
+import { backOff } from 'exponential-backoff';
 import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import type { Call, Committed, ContractName, Transport, WriteCall } from '@model-ledger/contract';
 import { readFileSync } from 'node:fs';
@@ -23,10 +26,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import { ApiCode, ApiError } from '../errors';
-import { isUnknownTransaction, toApiError } from './errors';
+import { classifyFailure, isUnknownTransaction, toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
 import { bindOrg } from './plan';
 import type { OrgBinding, OrgPlan } from './plan';
+import { AsyncWrites, VALIDATION_CODE_NAMES, Write, type AsyncOutcome, type WritePolicy } from './writes';
 
 /** A committed transaction as the org's own peer holds it: its validation code and who created it. */
 export interface CommittedTransaction {
@@ -60,45 +64,46 @@ export class Submitted extends Error {
   }
 }
 
-/** Names of Fabric's transaction validation codes, by number. */
-const VALIDATION_CODE_NAMES = new Map<number, string>(Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]));
-
-/**
- * Conflicts that a fresh transaction (new read set, new endorsement plan)
- * may not meet again. ENDORSEMENT_POLICY_FAILURE is one of them here: the
- * gateway plans endorsements from the key-level policies the state held at
- * endorsement, so an honest plan fails only when an earlier transaction
- * changed a key's policy meanwhile (two first writes of a new owned key).
- */
-const RETRYABLE = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT, StatusCode.ENDORSEMENT_POLICY_FAILURE]);
+/** Asynchronous writes whose outcome an instance keeps for their callers to poll. */
+const ASYNC_OUTCOMES_KEPT = 10_000;
+/** Attempts of one read while the peer is out of reach, whatever the deadline. */
+const MAX_READ_ATTEMPTS = 30;
 
 /** Calls to the chaincode signed by one enrolled user: the transport of the contract clients. */
 export interface Session extends Transport {
   readonly user: EnrolledUser;
   /**
-   * Runs a query on the org's peer; nothing is ordered.
+   * Runs a query on the org's peer; nothing is ordered. A peer out of reach
+   * is asked again until the session's deadline.
    *
    * @throws ApiError with the chaincode's code, LEDGER_TIMEOUT or LEDGER_UNAVAILABLE.
    */
   evaluate(call: Call): Promise<Uint8Array>;
   /**
-   * Endorses, orders and waits for the commit of a write. A write that
-   * commits as an MVCC or phantom read conflict is run again as a new
-   * transaction, up to the configured number of attempts; a chaincode
-   * rejection is never retried. A write that carries a client request id is
-   * sent like any other: where the id was first answered is for the
-   * services to look up (`services/requests.ts`).
+   * Endorses, orders and waits for the commit of a write, retrying what is
+   * transient (see `fabric/writes.ts`); a chaincode rejection is never
+   * retried. A write that carries a client request id is sent like any
+   * other: where the id was first answered is for the services to look up
+   * (`services/requests.ts`).
    *
-   * @throws ApiError with the chaincode's code, LEDGER_CONFLICT after the
-   *   last attempt, COMMIT_FAILED, LEDGER_TIMEOUT (with the transaction id)
-   *   or LEDGER_UNAVAILABLE.
+   * @throws ApiError with the chaincode's code, LEDGER_CONFLICT (409) after
+   *   the last read conflict, LEDGER_UNAVAILABLE (503), LEDGER_TIMEOUT (504)
+   *   or COMMIT_FAILED, with the transaction id when there is one.
    */
   submit(call: WriteCall): Promise<Committed>;
 }
 
+/** A user's Gateway and the chaincode's contracts through it, made once and kept. */
+interface Entry {
+  readonly gateway: Gateway;
+  contract(name: ContractName): Contract;
+}
+
 export class Ledger {
   private readonly client: grpc.Client;
-  private readonly sessions = new Map<string, { gateway: Gateway; session: Session; async: Session }>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly asyncWrites: AsyncWrites;
+  private readonly policy: WritePolicy;
 
   constructor(
     readonly binding: OrgBinding,
@@ -112,6 +117,23 @@ export class Ledger {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
+    });
+    const { deadlines, retry } = config;
+    this.policy = {
+      conflictAttempts: config.maxSubmitAttempts,
+      endorseMs: deadlines.endorseMs,
+      submitMs: deadlines.submitMs,
+      commitWaitMs: deadlines.commitStatusMs,
+      minDelayMs: retry.minDelayMs,
+      maxDelayMs: retry.maxDelayMs,
+    };
+    this.asyncWrites = new AsyncWrites(ASYNC_OUTCOMES_KEPT, (first, outcome, error) => {
+      const fields = { transactionId: first, ...outcome, code: error?.code };
+      if (error === undefined) {
+        this.log.info(fields, 'an asynchronous write committed');
+      } else {
+        this.log.warn(fields, `an asynchronous write failed: ${error.message}`);
+      }
     });
   }
 
@@ -143,23 +165,81 @@ export class Ledger {
     return has(current) ? current : undefined;
   }
 
-  /** The session of an enrolled user, made once and kept: Gateways are cheap, the connection is shared. */
-  session(user: EnrolledUser): Session {
-    return this.entry(user).session;
+  /**
+   * A session of an enrolled user. Every call it makes ends by `deadline`
+   * (epoch ms): an HTTP request passes its own, so nothing done for it
+   * outlives it. Without one, each call gets the configured request deadline
+   * from when it starts.
+   */
+  session(user: EnrolledUser, deadline?: number): Session {
+    const entry = this.entry(user);
+    const deadlineOf = (): number => deadline ?? Date.now() + this.config.requestDeadlineMs;
+    return {
+      user,
+      evaluate: (call) =>
+        this.metrics.timeLedger('evaluate', call.contract, call.transaction, () =>
+          this.evaluateWithRetry(entry.contract(call.contract), call, deadlineOf()),
+        ),
+      submit: (call) =>
+        this.metrics.timeLedger('submit', call.contract, call.transaction, () => this.newWrite(entry, call, deadlineOf()).untilCommitted()),
+    };
   }
 
   /**
-   * A session of the same user whose submit endorses and hands the
-   * transaction to the orderer, then throws Submitted instead of waiting for
-   * the commit. Nothing is retried: a read conflict shows up later as the
-   * transaction's validation code.
+   * A session of the same user whose submit throws Submitted once the
+   * orderer has the transaction, instead of waiting for the commit; the
+   * write is carried to its commit in the background, read conflicts retried
+   * as new transactions, and `asyncOutcome` tells where it ended.
    */
-  asyncSession(user: EnrolledUser): Session {
-    return this.entry(user).async;
+  asyncSession(user: EnrolledUser, deadline?: number): Session {
+    const entry = this.entry(user);
+    const session = this.session(user, deadline);
+    return {
+      ...session,
+      submit: (call) =>
+        this.metrics.timeLedger('submit', call.contract, call.transaction, async () => {
+          const write = this.newWrite(entry, call, deadline ?? Date.now() + this.config.requestDeadlineMs);
+          throw new Submitted(await this.asyncWrites.start(write));
+        }),
+    };
   }
 
-  private entry(user: EnrolledUser): { gateway: Gateway; session: Session; async: Session } {
-    const existing = this.sessions.get(user.name);
+  /** Where an asynchronous write that began as this transaction ended, if this instance ran it. */
+  asyncOutcome(transactionId: string): AsyncOutcome | undefined {
+    return this.asyncWrites.outcome(transactionId);
+  }
+
+  private newWrite(entry: Entry, call: WriteCall, deadline: number): Write {
+    return new Write(entry.contract(call.contract), call, this.policy, deadline, (transaction, reason, transactionId) => {
+      this.metrics.retries.inc({ transaction, validation_code: reason });
+      this.log.warn({ transaction, transactionId, reason }, 'transient ledger failure; retrying');
+    });
+  }
+
+  private async evaluateWithRetry(contract: Contract, call: Call, deadline: number): Promise<Uint8Array> {
+    const { evaluateMs } = this.config.deadlines;
+    try {
+      return await backOff(
+        () => {
+          const proposal = contract.newProposal(call.transaction, { arguments: [...call.args] });
+          return proposal.evaluate({ deadline: Math.min(Date.now() + evaluateMs, deadline) });
+        },
+        {
+          numOfAttempts: MAX_READ_ATTEMPTS,
+          startingDelay: this.policy.minDelayMs,
+          maxDelay: this.policy.maxDelayMs,
+          jitter: 'full',
+          // A read changes nothing, so only the deadline bounds asking again while the peer is out of reach.
+          retry: (err: unknown) => classifyFailure(err).kind === 'unavailable' && deadline - Date.now() > this.policy.maxDelayMs,
+        },
+      );
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  private entry(user: EnrolledUser): Entry {
+    const existing = this.entries.get(user.name);
     if (existing !== undefined) {
       return existing;
     }
@@ -176,80 +256,19 @@ export class Ledger {
     });
     const network = gateway.getNetwork(this.binding.channel);
     const contracts = new Map<ContractName, Contract>();
-    const contract = (name: ContractName): Contract => {
-      let found = contracts.get(name);
-      if (found === undefined) {
-        found = network.getContract(this.binding.chaincode, name);
-        contracts.set(name, found);
-      }
-      return found;
+    const created: Entry = {
+      gateway,
+      contract: (name) => {
+        let found = contracts.get(name);
+        if (found === undefined) {
+          found = network.getContract(this.binding.chaincode, name);
+          contracts.set(name, found);
+        }
+        return found;
+      },
     };
-    const session: Session = {
-      user,
-      evaluate: (call) =>
-        this.metrics.timeLedger('evaluate', call.contract, call.transaction, async () => {
-          try {
-            return await contract(call.contract).evaluateTransaction(call.transaction, ...call.args);
-          } catch (err) {
-            throw toApiError(err);
-          }
-        }),
-      submit: (call) =>
-        this.metrics.timeLedger('submit', call.contract, call.transaction, () => this.submitWithRetry(contract(call.contract), call)),
-    };
-    const async: Session = {
-      ...session,
-      submit: (call) =>
-        this.metrics.timeLedger('submit', call.contract, call.transaction, async () => {
-          const proposal = contract(call.contract).newProposal(call.transaction, { arguments: [...call.args] });
-          const transactionId = proposal.getTransactionId();
-          try {
-            await (await proposal.endorse()).submit();
-          } catch (err) {
-            throw toApiError(err, transactionId);
-          }
-          throw new Submitted(transactionId);
-        }),
-    };
-    const created = { gateway, session, async };
-    this.sessions.set(user.name, created);
+    this.entries.set(user.name, created);
     return created;
-  }
-
-  private async submitWithRetry(contract: Contract, { transaction, args }: WriteCall): Promise<Committed> {
-    const attempts = this.config.maxSubmitAttempts;
-    for (let attempt = 1; ; attempt++) {
-      const proposal = contract.newProposal(transaction, { arguments: [...args] });
-      const transactionId = proposal.getTransactionId();
-      let status;
-      let result: Uint8Array;
-      try {
-        const endorsed = await proposal.endorse();
-        result = endorsed.getResult();
-        status = await (await endorsed.submit()).getStatus();
-      } catch (err) {
-        throw toApiError(err, transactionId);
-      }
-      if (status.successful) {
-        return { result, transactionId, blockNumber: status.blockNumber };
-      }
-      const codeName = VALIDATION_CODE_NAMES.get(status.code) ?? String(status.code);
-      if (!RETRYABLE.has(status.code)) {
-        throw new ApiError(ApiCode.COMMIT_FAILED, `transaction ${transactionId} was invalidated with ${codeName}`, transactionId);
-      }
-      if (attempt >= attempts) {
-        throw new ApiError(
-          ApiCode.LEDGER_CONFLICT,
-          `${transaction} met ${codeName} on each of ${attempts} attempts; retry later`,
-          transactionId,
-        );
-      }
-      this.metrics.retries.inc({ transaction, validation_code: codeName });
-      this.log.warn(
-        { transaction, transactionId, validationCode: codeName, attempt },
-        'read conflict at commit; retrying with a new transaction',
-      );
-    }
   }
 
   /**
@@ -371,19 +390,20 @@ export class Ledger {
   }
 
   private systemContract(session: Session, name: string): Contract {
-    const entry = this.sessions.get(session.user.name);
-    if (entry === undefined) {
-      throw new Error(`no gateway for ${session.user.name}`);
-    }
-    return entry.gateway.getNetwork(this.binding.channel).getContract(name);
+    return this.entry(session.user).gateway.getNetwork(this.binding.channel).getContract(name);
+  }
+
+  /** Resolves when every asynchronous write has settled (shutdown waits for it, within its grace). */
+  async writesSettled(): Promise<void> {
+    await this.asyncWrites.settled();
   }
 
   /** Closes every Gateway, then the gRPC connection. */
   close(): void {
-    for (const { gateway } of this.sessions.values()) {
+    for (const { gateway } of this.entries.values()) {
       gateway.close();
     }
-    this.sessions.clear();
+    this.entries.clear();
     this.client.close();
   }
 }

@@ -1788,6 +1788,14 @@ export interface components {
             validationCode: string;
             valid: boolean;
             blockNumber: components["schemas"]["BlockNumber"];
+            /**
+             * @description Present when the transaction asked for began an asynchronous
+             *     write (`Prefer: respond-async`) that met a read conflict: this
+             *     instance ran the write again under the same request id, and the
+             *     status is that of its last transaction (`transactionId`); these
+             *     are the earlier ones, each invalidated by its read conflict.
+             */
+            supersedes?: components["schemas"]["TransactionId"][];
         };
         MspId: string;
         NewUnitListing: {
@@ -2086,6 +2094,10 @@ export interface components {
          * @description Sent with `Prefer: respond-async`: the transaction was endorsed and
          *     handed to the orderer but has not committed yet. Poll the `Location`
          *     (`/v1/transactions/{id}`) until it answers 200, then read `valid`.
+         *     A read conflict at commit is retried by this instance as a new
+         *     transaction under the same request id; the `Location` then answers
+         *     with the last transaction's status and lists the earlier ones in
+         *     `supersedes`.
          */
         Accepted: {
             headers: {

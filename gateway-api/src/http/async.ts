@@ -8,7 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Submitted } from '../fabric/ledger';
 import type { Ledger } from '../fabric/ledger';
-import { callerOf } from './context';
+import { callerOf, deadlineOf } from './context';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Inference answers with the model's result, which exists only once the access has committed. */
@@ -26,7 +26,7 @@ export function preferAsync(ledger: Ledger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (WRITES.has(req.method) && prefersAsync(req) && !ALWAYS_SYNC.test(req.path)) {
       const caller = callerOf(res);
-      res.locals.caller = { ...caller, session: ledger.asyncSession(caller.user) };
+      res.locals.caller = { ...caller, session: ledger.asyncSession(caller.user, deadlineOf(res)) };
     }
     next();
   };

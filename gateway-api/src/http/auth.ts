@@ -14,7 +14,7 @@ import type { KeyStore } from '../auth/keys';
 import { ApiCode, ApiError } from '../errors';
 import { EnrolledUser, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
-import { callerOf } from './context';
+import { callerOf, deadlineOf } from './context';
 
 /**
  * Resolves the API key or, when no key is sent, the bearer token to a
@@ -40,7 +40,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
         throw new ApiError(ApiCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
       }
       const user = userNamed(entry.user);
-      res.locals.caller = { user, session: ledger.session(user), keyId: entry.id };
+      res.locals.caller = { user, session: ledger.session(user, deadlineOf(res)), keyId: entry.id };
       req.log.info({ user: user.name, role: user.role, keyId: entry.id }, 'authenticated');
       next();
       return;
@@ -65,7 +65,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
     }
     const user = userNamed(token.user);
     // Rate limited per user: a token has no stable id of its own across refreshes.
-    res.locals.caller = { user, session: ledger.session(user), keyId: `jwt:${token.user}` };
+    res.locals.caller = { user, session: ledger.session(user, deadlineOf(res)), keyId: `jwt:${token.user}` };
     req.log.info({ user: user.name, role: user.role, subject: token.subject, tokenId: token.tokenId }, 'authenticated by bearer token');
     next();
   };

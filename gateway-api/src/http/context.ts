@@ -1,6 +1,6 @@
 /** What the auth middleware attaches to a request, and how routes read it. */
 import type { Window } from '@model-ledger/contract';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ApiCode, ApiError } from '../errors';
 import type { EnrolledUser } from '../fabric/identity';
 import type { Session } from '../fabric/ledger';
@@ -20,6 +20,22 @@ export function callerOf(res: Response): Caller {
     throw new ApiError(ApiCode.UNAUTHENTICATED, 'no authenticated caller');
   }
   return caller;
+}
+
+/**
+ * Starts the request's one deadline when it arrives (`MLL_API_REQUEST_DEADLINE_MS`):
+ * the caller's session bounds every ledger call made for the request by it.
+ */
+export function requestDeadline(deadlineMs: number): RequestHandler {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    res.locals.deadline = Date.now() + deadlineMs;
+    next();
+  };
+}
+
+/** When the request's ledger calls must have ended (epoch ms); undefined before `requestDeadline` ran. */
+export function deadlineOf(res: Response): number | undefined {
+  return res.locals.deadline as number | undefined;
 }
 
 /** The session that signs as the caller. */
