@@ -207,7 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const port = integer('MLL_API_PORT', 4000, 1, 65535);
-  const requestDeadlineMs = integer('MLL_API_REQUEST_DEADLINE_MS', 30_000, 1000, 600_000);
+  const requestDeadlineMs = integer('MLL_API_REQUEST_DEADLINE_MS', 30_000, 100, 600_000);
   const retry = {
     minDelayMs: integer('MLL_API_RETRY_MIN_DELAY_MS', 50, 1, 60_000),
     maxDelayMs: integer('MLL_API_RETRY_MAX_DELAY_MS', 1000, 1, 60_000),

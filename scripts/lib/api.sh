@@ -10,8 +10,7 @@ DEMO_KEYS="$RUNTIME_DIR/api/demo-keys.tsv"
 # each /healthz.
 start_apis() {
   local org port peer_ca
-  log "building the gateway API"
-  (cd "$REPO_ROOT" && npm run --silent build -w contract -w scripts -w service-kit -w gateway-api) || die "the gateway API does not build"
+  build_step "the gateway API" build contract scripts service-kit gateway-api
   mkdir -p "$RUNTIME_DIR/api"
   chmod 700 "$RUNTIME_DIR/api"
   while IFS=$'\t' read -r org port; do
@@ -65,8 +64,7 @@ issue_demo_keys() {
 # start_model_server: builds and starts the lab's model server for the shipped
 # model; it refuses to start if the artifact's sha256 is not the one in model/model.json.
 start_model_server() {
-  log "building the model server"
-  (cd "$REPO_ROOT" && npm run --silent build -w service-kit -w model-server) || die "the model server does not build"
+  build_step "the model server" build service-kit model-server
   local socket deadline=$((SECONDS + HEALTH_TIMEOUT))
   socket="$(plan .modelServer.socket)"
   printf '%s\n' "MLL_MODEL_SOCKET=$socket" "MLL_MODEL_PATH=$REPO_ROOT/model/$(plan .modelServer.model).onnx" \

@@ -15,3 +15,49 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 require_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is not installed. $2"
 }
+
+# build_workspaces SCRIPT WORKSPACE...: runs the npm SCRIPT (build or
+# build:bench) of each workspace, unless nothing in those folders, nor the
+# root tsconfig.json or package-lock.json, changed since it last succeeded
+# here (a stamp per SCRIPT and workspaces in node_modules/.cache/mll-builds)
+# and each workspace's output folder is still there. Returns 1 when it skipped.
+# A start on a running network thus costs no compiler run.
+build_workspaces() {
+  local script="$1" out=dist
+  shift
+  if [ "$script" = build:bench ]; then out=dist-bench; fi
+  local stamp
+  stamp="$REPO_ROOT/node_modules/.cache/mll-builds/${script/:/-}-$(IFS=-; echo "$*").stamp"
+  local dirs=() args=() w
+  for w in "$@"; do
+    dirs+=("$REPO_ROOT/$w")
+    args+=(-w "$w")
+  done
+  local built=1
+  for w in "$@"; do
+    [ -d "$REPO_ROOT/$w/$out" ] || built=0
+  done
+  if [ "$built" = 1 ] && [ -f "$stamp" ] &&
+    [ -z "$(find "${dirs[@]}" "$REPO_ROOT/tsconfig.json" "$REPO_ROOT/package-lock.json" \
+      \( -name node_modules -o -name dist -o -name dist-bench \) -prune -o -type f -newer "$stamp" -print -quit)" ]; then
+    return 1
+  fi
+  mkdir -p "$(dirname "$stamp")"
+  # Stamped with the time the build began, so that an edit made during it is seen next time.
+  local began
+  began="$(mktemp)"
+  (cd "$REPO_ROOT" && npm run --silent "$script" "${args[@]}") || { rm -f "$began"; return 2; }
+  mv "$began" "$stamp"
+}
+
+# build_step WHAT SCRIPT WORKSPACE...: build_workspaces, saying what it did.
+build_step() {
+  local what="$1" status=0
+  shift
+  build_workspaces "$@" || status=$?
+  case "$status" in
+    0) log "built $what" ;;
+    1) log "$what is built and unchanged" ;;
+    *) die "$what does not build" ;;
+  esac
+}

@@ -40,10 +40,12 @@ render_plan() {
 }
 
 # network_tool VERB...: the typed network layer (scripts/src/cli.ts), built
-# first if its sources changed (tsc's incremental build is a no-op otherwise).
+# first if its sources changed since the last build.
 network_tool() {
   if [ -z "${NETWORK_TOOLS_BUILT:-}" ]; then
-    (cd "$REPO_ROOT" && npm run --silent build -w contract -w scripts) || die "the network tools (scripts/src) do not build"
+    local status=0
+    build_workspaces build contract scripts || status=$?
+    [ "$status" -ne 2 ] || die "the network tools (scripts/src) do not build"
     NETWORK_TOOLS_BUILT=1
   fi
   MLL_RUNTIME_DIR="$RUNTIME_DIR" node "$REPO_ROOT/scripts/dist/cli.js" "$@"
@@ -512,11 +514,9 @@ start_chaincode_server() {
 # id and commit it (scripts/src/lifecycle.ts); then starts every org's server on
 # its package. Each org thus endorses with a process it runs itself.
 deploy_chaincode() {
-  log "building the chaincode"
-  (cd "$REPO_ROOT" && npm run --silent build -w contract -w chaincode) || die "the chaincode does not build"
+  build_step "the chaincode" build contract chaincode
   if bench_chaincode; then
-    log "building the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)"
-    (cd "$REPO_ROOT" && npm run --silent build:bench -w chaincode) || die "the chaincode's benchmark build does not build"
+    build_step "the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)" build:bench chaincode
   fi
   local deployed org package_id
   deployed="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool deploy)" || die "the chaincode was not deployed (see above)"

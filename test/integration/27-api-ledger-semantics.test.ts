@@ -1,8 +1,9 @@
 /**
  * How the gateway API meets the ledger's own failures, on the real network:
  * read conflicts at commit are retried as fresh transactions up to a bound
- * (and past it answer 409 having changed nothing), and a commit that outlasts
- * its deadline answers 504 with the transaction id, which the client looks up
+ * (and past it answer 409 having changed nothing), and a request whose
+ * deadline passes before its commit is seen answers 504 with the transaction
+ * id, which the client looks up
  * and then retries with the same Idempotency-Key, through a restarted
  * instance, without paying twice.
  *
@@ -112,9 +113,10 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     expect(await balance('org::HospitalMSP')).toBe(before - paid);
   });
 
-  it('answers 504 with the transaction id when the commit outlasts its deadline; the retry with the same key replays it', async () => {
-    // No block commits within 100 ms: the orderer alone waits that long (raft.batchTimeout) to cut one.
-    const impatient = await startHospital({ MLL_API_COMMIT_TIMEOUT_MS: '100' });
+  it('answers 504 with the transaction id when the request deadline passes before the commit; the retry with the same key replays it', async () => {
+    // No block commits within 150 ms of the request: endorsing takes tens of ms, and the orderer alone waits 100 ms
+    // (raft.batchTimeout) to cut a block.
+    const impatient = await startHospital({ MLL_API_REQUEST_DEADLINE_MS: '150', MLL_API_RETRY_MAX_DELAY_MS: '10', MLL_API_RETRY_MIN_DELAY_MS: '5' });
     const key = { 'Idempotency-Key': `slow-${run}` };
     const body = { from: 'org', to: practitionerAccount, amount: '11' };
     const before = await balance('org::HospitalMSP');
