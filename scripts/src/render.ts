@@ -54,6 +54,7 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
     ORDERER_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
     ORDERER_OPERATIONS_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
     ORDERER_METRICS_PROVIDER: 'prometheus',
+    ORDERER_GENERAL_CLUSTER_RPCTIMEOUT: plan.raft.rpcTimeout,
   };
 }
 
@@ -141,6 +142,14 @@ export function configtx(plan: Plan): object {
             PreferredMaxBytes: plan.raft.preferredMaxBytes,
           },
           EtcdRaft: {
+            Options: {
+              TickInterval: plan.raft.tickInterval,
+              ElectionTick: plan.raft.electionTick,
+              HeartbeatTick: plan.raft.heartbeatTick,
+              // Fabric's defaults, written out because configtxgen takes the options as a whole.
+              MaxInflightBlocks: 5,
+              SnapshotIntervalSize: '16 MB',
+            },
             Consenters: oo.orderers.map((n) => ({
               Host: plan.host,
               Port: n.port,

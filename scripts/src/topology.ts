@@ -66,6 +66,16 @@ export interface Topology {
     readonly maxMessageCount: number;
     readonly absoluteMaxBytes: string;
     readonly preferredMaxBytes: string;
+    /** Raft's clock: a leader heartbeats every `heartbeatTick` ticks; a follower that hears none for `electionTick` ticks calls an election. */
+    readonly tickInterval: string;
+    readonly electionTick: number;
+    readonly heartbeatTick: number;
+    /**
+     * Each orderer's own bound on a cluster call (General.Cluster.RPCTimeout):
+     * how long a follower waits on forwarding a transaction to a leader that
+     * may be gone, before it answers the submitter that it could not.
+     */
+    readonly rpcTimeout: string;
   };
   readonly modelServer: { readonly operator: string; readonly model: string };
 }
@@ -139,6 +149,9 @@ function crossFieldProblems(t: Topology): string[] {
     ]),
   ];
   for (const port of duplicates(ports)) problems.push(`port ${port} is used by two listeners`);
+  if (t.raft.heartbeatTick >= t.raft.electionTick) {
+    problems.push(`raft.heartbeatTick (${t.raft.heartbeatTick}) must be below raft.electionTick (${t.raft.electionTick})`);
+  }
   for (const org of t.orgs) {
     for (const name of duplicates(org.users.map((u) => u.name))) problems.push(`orgs.${org.name}: user ${name} is listed twice`);
     for (const name of duplicates(org.peers.map((p) => p.name))) problems.push(`orgs.${org.name}: peer ${name} is listed twice`);

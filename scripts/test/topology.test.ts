@@ -67,6 +67,12 @@ describe('the topology', () => {
     ).toEqual(['orgs.2 has an unknown field peerz', "raft must have required property 'batchTimeout'"]);
   });
 
+  it('refuses a Raft clock whose heartbeat is not faster than its election timeout', () => {
+    expect(problems(changed((t) => (t.raft.heartbeatTick = t.raft.electionTick)))).toEqual([
+      `raft.heartbeatTick (${committed.raft.electionTick}) must be below raft.electionTick (${committed.raft.electionTick})`,
+    ]);
+  });
+
   it('refuses a port two listeners share, a quorum the endorsers cannot meet and a demo user that does not exist', () => {
     expect(
       problems(
