@@ -41,6 +41,8 @@ export const Limits = {
   maxLineageDepth: 4,
   /** A licence's units are spread over at most this many lots (see README). */
   maxLotsPerLicense: 256,
+  /** An offering's supply cap is spread over at most this many shards (see README). */
+  supplyShards: 256,
   /** Largest page a paginated query returns. */
   maxPageSize: 100,
   /** Default page size when the caller passes an empty page size. */

@@ -180,7 +180,7 @@ const cases: {
       for (const who of Object.values(identities)) {
         await mint(fabric, accountOf(who), '100');
       }
-      return (who) => fabric.submit(who, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'self', '');
+      return (who) => fabric.submit(who, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'self', '', '');
     },
   },
   {

@@ -78,6 +78,7 @@ describe("no two orgs can move a third org's value", () => {
       '10',
       'org',
       '',
+      '',
     )) as PurchaseRecord;
     const args = [purchase.licenseId, '1', 'clinical-diagnosis', digest('request'), '0', '', ''];
     // Lot 0 gets its key (and the hospital's policy) with the first access.
@@ -114,6 +115,7 @@ describe("no two orgs can move a third org's value", () => {
       offeringId,
       '3',
       'org',
+      '',
       '',
     )) as PurchaseRecord;
     const ownerOf = (key: string): string => decodeOwnerPolicy(fabric.ledger.keyPolicies.get(key) ?? new Uint8Array()).owner;

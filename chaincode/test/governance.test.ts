@@ -32,6 +32,7 @@ async function governed(
     '40',
     'org',
     '',
+    '',
   )) as PurchaseRecord;
   return { modelId, offeringId, hospital, clinic };
 }

@@ -1,6 +1,7 @@
 import type { AccessRecord, PurchaseRecord } from '../src/domain/records';
 import { FakeFabric } from './support/fabric';
 import {
+  CLINIC,
   DATA_PROVIDER,
   HOSPITAL,
   LAB,
@@ -159,6 +160,93 @@ describe('purchase and access', () => {
     expect(fabric.ledger.snapshot()).toEqual(before);
   });
 
+  describe("an offering's supply, in shards", () => {
+    const purchaseArgs = (offeringId: string, units: string, hint: string): string[] => [offeringId, units, 'org', hint, ''];
+    const soldOf = async (fabric: FakeFabric, offeringId: string): Promise<string> =>
+      ((await fabric.evaluate(people.regulator, contracts.offerings, 'GetOffering', offeringId)) as { sold: string }).sold;
+
+    it('lets concurrent purchases by two buyers with distinct hints both commit, rewriting no counter of the whole offering', async () => {
+      const fabric = new FakeFabric();
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, meteredOffering({ allowedMspIds: [] }));
+      await mint(fabric, HOSPITAL, '1000');
+      await mint(fabric, CLINIC, '1000');
+      const hospital = await fabric.endorse(
+        people.hospitalAdmin,
+        contracts.licenses,
+        'PurchaseLicense',
+        purchaseArgs(offeringId, '3', '0'),
+      );
+      const clinic = await fabric.endorse(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '2', '1'));
+      expect([hospital.commit(), clinic.commit()]).toEqual(['VALID', 'VALID']);
+      expect([...fabric.ledger.state.keys()].filter((k) => k.startsWith(`sold/${offeringId}`)).sort()).toEqual([
+        `sold/${offeringId}/000`,
+        `sold/${offeringId}/001`,
+      ]);
+      expect(await soldOf(fabric, offeringId)).toBe('5');
+      // The same hint is the same shard: of two such purchases, the second fails at commit and is retried by its caller.
+      const again = await fabric.endorse(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '1', '1'));
+      const clash = await fabric.endorse(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '1', '1'));
+      expect([again.commit(), clash.commit()]).toEqual(['VALID', 'MVCC_READ_CONFLICT']);
+      expect(await soldOf(fabric, offeringId)).toBe('6');
+      expectConserved(fabric);
+    });
+
+    it('gives exactly one of two concurrent buyers the last unit, whatever their hints', async () => {
+      const fabric = new FakeFabric();
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, meteredOffering({ supplyCap: '1', allowedMspIds: [] }));
+      await mint(fabric, HOSPITAL, '1000');
+      await mint(fabric, CLINIC, '1000');
+      const hospital = await fabric.endorse(
+        people.hospitalAdmin,
+        contracts.licenses,
+        'PurchaseLicense',
+        purchaseArgs(offeringId, '1', '0'),
+      );
+      const clinic = await fabric.endorse(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '1', '7'));
+      expect([hospital.commit(), clinic.commit()]).toEqual(['VALID', 'MVCC_READ_CONFLICT']);
+      await expect(
+        fabric.submit(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '1', '7')),
+      ).rejects.toThrow(/^SUPPLY_EXHAUSTED: offering .* has 0 of 1 units left, fewer than the 1 requested/);
+      expectConserved(fabric);
+    });
+
+    it('sells exactly the cap, drawing on the next shards when the first runs short', async () => {
+      const fabric = new FakeFabric();
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, meteredOffering({ supplyCap: '10' }));
+      await mint(fabric, HOSPITAL, '1000');
+      // Ten units in ten shards of one: three from shard 8 on take 8, 9 and, wrapping, 0.
+      await fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '3', '8'));
+      expect([...fabric.ledger.state.keys()].filter((k) => k.startsWith(`sold/${offeringId}/`)).sort()).toEqual(
+        ['000', '008', '009'].map((shard) => `sold/${offeringId}/${shard}`),
+      );
+      await fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '7', '8'));
+      expect(await soldOf(fabric, offeringId)).toBe('10');
+      const before = fabric.ledger.snapshot();
+      await expect(
+        fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '1', '')),
+      ).rejects.toThrow(/^SUPPLY_EXHAUSTED: offering .* has 0 of 10 units left/);
+      expect(fabric.ledger.snapshot()).toEqual(before);
+    });
+
+    it('counts the units a ledger sold before its supply was sharded against the cap', async () => {
+      const fabric = new FakeFabric();
+      const modelId = await registerModel(fabric);
+      const offeringId = await publish(fabric, modelId, meteredOffering({ supplyCap: '10' }));
+      await mint(fabric, HOSPITAL, '1000');
+      // What the previous chaincode kept: one counter per offering, rewritten by every purchase.
+      fabric.ledger.state.set(`sold/${offeringId}`, { value: Buffer.from(JSON.stringify({ units: '6' })), version: 1 });
+      expect(await soldOf(fabric, offeringId)).toBe('6');
+      await expect(
+        fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '5', '')),
+      ).rejects.toThrow(/^SUPPLY_EXHAUSTED: offering .* has 4 of 10 units left, fewer than the 5 requested/);
+      await fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '4', '3'));
+      expect(await soldOf(fabric, offeringId)).toBe('10');
+    });
+  });
+
   it('rejects a purchase the buyer cannot pay for', async () => {
     const fabric = new FakeFabric();
     const modelId = await registerModel(fabric);
@@ -183,7 +271,7 @@ describe('purchase and access', () => {
     const fabric = new FakeFabric();
     const { offeringId } = await standardSetup(fabric);
     await mint(fabric, 'org::LabMSP', '1000');
-    await expect(fabric.submit(people.labAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'org', '')).rejects.toThrow(
+    await expect(fabric.submit(people.labAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '1', 'org', '', '')).rejects.toThrow(
       /^FORBIDDEN: offering .* may only be held by HospitalMSP, not LabMSP/,
     );
   });

@@ -159,6 +159,7 @@ describe('conservation under random sequences', () => {
                   String(current.units),
                   'org',
                   '',
+                  '',
                 )) as PurchaseRecord;
                 licenses.push(purchase.licenseId);
                 break;

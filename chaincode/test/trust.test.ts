@@ -183,7 +183,7 @@ describe('a governance quorum on one base', () => {
     )) as ProposalRecord;
     expect(proposal.eligibleUnits).toBe('10');
     // 90 more units are bought while the vote is open, and all 100 vote.
-    (await fabric.submit(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '90', 'org', '')) as PurchaseRecord;
+    (await fabric.submit(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '90', 'org', '', '')) as PurchaseRecord;
     await fabric.submit(people.hospitalAdmin, contracts.governance, 'CastVote', proposal.proposalId, 'yes', 'org');
     await fabric.submit(people.clinicAdmin, contracts.governance, 'CastVote', proposal.proposalId, 'no', 'org');
     fabric.advance(3601);

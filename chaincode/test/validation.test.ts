@@ -142,22 +142,23 @@ const cases: { readonly what: string; readonly field: string; readonly run: (w: 
   {
     what: 'a purchase of zero units',
     field: 'units',
-    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '0', 'org', ''),
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '0', 'org', '', ''),
   },
   {
     what: 'a purchase of too many units',
     field: 'units',
-    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1' + '0'.repeat(13), 'org', ''),
+    run: (w) =>
+      w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1' + '0'.repeat(13), 'org', '', ''),
   },
   {
     what: 'a purchase of an unknown offering',
     field: 'offeringId',
-    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', 'O-unknown', '1', 'org', ''),
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', 'O-unknown', '1', 'org', '', ''),
   },
   {
     what: 'an oversized request id',
     field: 'requestId',
-    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1', 'org', 'r'.repeat(65)),
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1', 'org', '', 'r'.repeat(65)),
   },
   {
     what: 'an access with a bad request hash',

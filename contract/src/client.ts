@@ -324,8 +324,16 @@ export interface RecordAccessInput {
 export class LicenseClient extends ContractClient {
   protected readonly contract = ContractName.license;
 
-  purchaseLicense(input: { offeringId: string; units: Amount; payer: string; requestId?: string }): Promise<Written<PurchaseRecord>> {
-    return this.request('PurchaseLicense', input.requestId, input.offeringId, String(input.units), input.payer);
+  /** `supplyHint`: the shard of the offering's supply to draw from first; distinct hints keep concurrent purchases apart. */
+  purchaseLicense(input: {
+    offeringId: string;
+    units: Amount;
+    payer: string;
+    supplyHint?: number | string;
+    requestId?: string;
+  }): Promise<Written<PurchaseRecord>> {
+    const hint = input.supplyHint === undefined ? '' : String(input.supplyHint);
+    return this.request('PurchaseLicense', input.requestId, input.offeringId, String(input.units), input.payer, hint);
   }
 
   recordAccess(i: RecordAccessInput): Promise<Written<AccessRecord>> {

@@ -53,7 +53,7 @@ import {
 import type { LotTake } from '../ledger/licenses';
 import { loadLineagePolicies } from '../ledger/lineage';
 import { requireLicense, requireModel, requireModelVersion, requireOffering, requireTerms } from '../ledger/loads';
-import { soldUnits, writeSoldUnits } from '../ledger/offerings';
+import { planSupply, writeSupply, type SupplyTake } from '../ledger/supply';
 import { savePurchase } from '../ledger/purchases';
 import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import { ClientRequest } from '../ledger/requests';
@@ -68,8 +68,8 @@ interface PurchasePlan {
   readonly offering: OfferingRecord;
   readonly termsKey: string;
   readonly snapshot: TermsSnapshot;
-  /** Units the offering sold before this purchase. */
-  readonly sold: bigint;
+  /** The shards of the offering's supply the units are drawn from. */
+  readonly supply: readonly SupplyTake[];
   readonly price: bigint;
   readonly licenseId: string;
   /** The model's resale royalty rate now, frozen on the licence like the terms. */
@@ -82,7 +82,13 @@ interface PurchasePlan {
  *
  * @throws ChaincodeError INVALID_ARGUMENT, OFFERING_PAUSED, OFFERING_RETIRED, FORBIDDEN, SUPPLY_EXHAUSTED or CONFLICT.
  */
-async function planPurchase(tx: Tx, offeringId: string, units: bigint, buyer: string): Promise<PurchasePlan> {
+async function planPurchase(
+  tx: Tx,
+  offeringId: string,
+  units: bigint,
+  buyer: string,
+  supplyHint: number | undefined,
+): Promise<PurchasePlan> {
   const offering = await requireOffering(tx, offeringId, 'offeringId');
   if (offering.status === 'paused') {
     throw new ChaincodeError(ErrorCode.OFFERING_PAUSED, `offering ${offeringId} is paused and sells nothing until resumed`);
@@ -98,14 +104,7 @@ async function planPurchase(tx: Tx, offeringId: string, units: bigint, buyer: st
       `offering ${offeringId} may only be held by ${snapshot.terms.allowedMspIds.join(', ')}, not ${mspOfAccount(buyer)}`,
     );
   }
-  const sold = await soldUnits(tx, offeringId);
-  const cap = BigInt(offering.supplyCap);
-  if (sold + units > cap) {
-    throw new ChaincodeError(
-      ErrorCode.SUPPLY_EXHAUSTED,
-      `offering ${offeringId} has ${cap - sold} of ${cap} units left, fewer than the ${units} requested`,
-    );
-  }
+  const supply = await planSupply(tx, offering, units, supplyHint);
   const price = units * BigInt(snapshot.terms.unitPrice);
   if (price > Limits.maxAmount) {
     throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `units ${units} at this price exceed ${Limits.maxAmount}`);
@@ -116,7 +115,7 @@ async function planPurchase(tx: Tx, offeringId: string, units: bigint, buyer: st
   }
   // The resale royalty these units will pay is frozen now, like the terms.
   const model = await requireModel(tx, offering.modelId);
-  return { offering, termsKey, snapshot, sold, price, licenseId, resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps };
+  return { offering, termsKey, snapshot, supply, price, licenseId, resaleRoyaltyBps: model.royaltyPolicy.resaleRoyaltyBps };
 }
 
 /** The licence a planned purchase gives `buyer`: the units, under the frozen terms, price and resale rate. */
@@ -276,12 +275,23 @@ export class LicenseContract extends LedgerContract {
   /**
    * Buys `units` of an offering for the caller's account (`payer` = `self`)
    * or its org treasury (`payer` = `org`, role admin). The price moves into
-   * escrow, held by the new licence. `requestId` (optional, empty for none)
-   * makes a retry return the first purchase instead of buying twice.
-   * Any non-regulator role. Returns the PurchaseRecord.
+   * escrow, held by the new licence. `supplyHint` (optional, empty for none)
+   * is the shard of the offering's supply to draw from first, as `lotHint` is
+   * for an access: concurrent purchases with distinct hints do not conflict
+   * (see ledger/supply.ts). `requestId` (optional, empty for none) makes a
+   * retry return the first purchase instead of buying twice; a retry must
+   * repeat every argument except `supplyHint`. Any non-regulator role.
+   * Returns the PurchaseRecord.
    */
   @Transaction()
-  async PurchaseLicense(ctx: Context, offeringId: string, units: string, payer: string, requestId: string): Promise<string> {
+  async PurchaseLicense(
+    ctx: Context,
+    offeringId: string,
+    units: string,
+    payer: string,
+    supplyHint: string,
+    requestId: string,
+  ): Promise<string> {
     const tx = new Tx(ctx);
     const caller = tx.caller;
     requireWriter(caller, 'purchase a licence');
@@ -297,11 +307,11 @@ export class LicenseContract extends LedgerContract {
     if (request.earlier !== undefined) {
       return result(request.earlier);
     }
-    const plan = await planPurchase(tx, id, quantity, buyer);
+    const plan = await planPurchase(tx, id, quantity, buyer, optionalIndex('supplyHint', supplyHint));
     await debit(tx, buyer, plan.price);
     const license = purchasedLicense(tx, plan, buyer, quantity);
     const purchase = purchaseRecord(license, plan.price, requestId);
-    await writeSoldUnits(tx, id, plan.sold + quantity);
+    await writeSupply(tx, id, plan.supply);
     await saveNewLicense(tx, license);
     await savePurchase(tx, purchase);
     await request.finish(purchase);

@@ -11,7 +11,8 @@ import { buildTerms, parseOfferingInput, termsHash } from '../domain/terms';
 import { requireBookmark, requireId, requireInteger, requireJson, requirePageSize } from '../domain/validation';
 import { requireOrgWriter, requireWriter } from '../ledger/authz';
 import { requireModel, requireOffering, requireTerms } from '../ledger/loads';
-import { pageOfModelOfferings, saveNewOffering, soldUnits, writeOffering } from '../ledger/offerings';
+import { pageOfModelOfferings, saveNewOffering, writeOffering } from '../ledger/offerings';
+import { soldUnits } from '../ledger/supply';
 import { Tx } from '../ledger/tx';
 import { result } from './result';
 

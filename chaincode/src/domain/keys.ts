@@ -49,8 +49,14 @@ export const Keys = {
   offeringsByModel: (modelId: string): readonly string[] => ['offermodel', modelId],
   /** Immutable terms snapshot; version is zero-padded so versions sort. */
   terms: (offeringId: string, version: number): string => key('terms', offeringId, version.toString().padStart(6, '0')),
-  /** Units sold so far; rewritten by each purchase of the offering. */
+  /**
+   * Units an offering sold before its supply was sharded (read, never
+   * written): a ledger from before counts them as sold, outside every shard.
+   */
   sold: (offeringId: string): string => key('sold', offeringId),
+  /** Units sold from one shard of an offering's supply; written lazily by the purchases that draw on it. */
+  supplyShard: (offeringId: string, shard: number): string => key('sold', offeringId, shard.toString().padStart(3, '0')),
+  supplyShardsOf: (offeringId: string): readonly string[] => ['sold', offeringId],
   /** Payment-token total supply; rewritten by Mint and Burn only. */
   supply: (): string => key('token', 'supply'),
   /** Payment-token balance of an account. */

@@ -3,23 +3,13 @@ import type { OfferingRecord, TermsSnapshot } from '../domain/records';
 import type { LicenseTerms } from '../domain/terms';
 import { pageOfIndex } from './pages';
 import type { IndexRef } from './pages';
+import { soldUnits } from './supply';
 import type { Page, Tx } from './tx';
 
 /**
- * Offerings, their immutable terms snapshots, the units each sold, and the
- * index of a model's offerings (`offermodel/<model>/<offering>`).
+ * Offerings, their immutable terms snapshots, and the index of a model's
+ * offerings (`offermodel/<model>/<offering>`); the units each sold are in `supply.ts`.
  */
-
-/** Units sold so far by an offering. */
-export async function soldUnits(tx: Tx, offeringId: string): Promise<bigint> {
-  const sold = await tx.get<{ units: string }>(Keys.sold(offeringId));
-  return BigInt(sold?.units ?? '0');
-}
-
-/** Writes the units an offering has sold, which its supply cap bounds. */
-export async function writeSoldUnits(tx: Tx, offeringId: string, units: bigint): Promise<void> {
-  await tx.put(Keys.sold(offeringId), { units: units.toString() });
-}
 
 /** Writes an offering's header (status, current terms version). */
 export async function writeOffering(tx: Tx, offering: OfferingRecord): Promise<void> {

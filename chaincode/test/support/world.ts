@@ -131,6 +131,7 @@ export async function buy(fabric: FakeFabric, offeringId: string, units: string,
     offeringId,
     units,
     'org',
+    '',
     requestId,
   )) as PurchaseRecord;
 }

@@ -26,9 +26,11 @@ export class LicenseService {
   }
 
   /**
-   * Buys units of an offering. `idempotencyKey` becomes the chaincode's
-   * request id: the chaincode returns the first purchase for a reused id and
-   * charges nothing, so a retry (by the client, or by our conflict retry) is safe.
+   * Buys units of an offering. Concurrent purchases of one offering get
+   * distinct supply-shard hints, so they draw on distinct shards and do not
+   * conflict. `idempotencyKey` becomes the chaincode's request id: the
+   * chaincode returns the first purchase for a reused id and charges nothing,
+   * so a retry (by the client, or by our conflict retry) is safe.
    *
    * @throws ApiError INSUFFICIENT_FUNDS, SUPPLY_EXHAUSTED, OFFERING_PAUSED, OFFERING_RETIRED,
    *   CONFLICT (the key was used for a different purchase), FORBIDDEN or INVALID_ARGUMENT.
@@ -38,6 +40,7 @@ export class LicenseService {
       offeringId: input.offeringId,
       units: input.units,
       payer: input.payer,
+      supplyHint: this.hints.take(`supply:${input.offeringId}`),
       requestId: idempotencyKey,
     });
     return written(await this.requests.firstAnswer(purchased, idempotencyKey));

@@ -1,11 +1,13 @@
 import { randomInt } from 'node:crypto';
 
 /**
- * Lot hints for `RecordAccess`. A licence's units sit in lots, and an access
+ * Lot hints for `RecordAccess`, and supply-shard hints for `PurchaseLicense`
+ * (keyed `supply:<offering>`). A licence's units sit in lots, and an access
  * starting at a lot another in-flight access also starts at conflicts with
- * it at commit (MVCC). Handing concurrent accesses of one licence
- * consecutive hints spreads them over distinct lots; the chaincode takes the
- * hint (below 10^9) modulo the lot count. Each licence's sequence starts at a random
+ * it at commit (MVCC); an offering's supply sits in shards the same way.
+ * Handing concurrent calls on one licence (or offering) consecutive hints
+ * spreads them over distinct lots (shards); the chaincode takes the hint
+ * (below 10^9) modulo the lot (shard) count. Each licence's sequence starts at a random
  * point, so that several API instances of one org rarely line up.
  */
 export class LotHints {
