@@ -135,6 +135,11 @@ export class ServingGate {
     if (earlier !== undefined && earlier !== 'refund-failed') {
       return this.again(accessId, requestHash, signature, earlier);
     }
+    const deadline = this.oip.deadline();
+    const endpoint = `${backend.base}/v2/models/${encodeURIComponent(name)}`;
+    // Which artifact the model serves is asked while the ledger checks run; it is awaited, and counts, only once they pass.
+    const metadata = this.oip.metadata(endpoint, deadline, backend.route);
+    metadata.catch(() => undefined);
     const access = await this.verified(name, accessId, requestHash, signature);
     const age = this.now() - Date.parse(access.timestamp);
     if (age > this.settings.freshnessMs) {
@@ -151,11 +156,9 @@ export class ServingGate {
     if (!this.served.claim(accessId, requestHash)) {
       throw new ApiError(ApiCode.ACCESS_ALREADY_SERVED, `access ${accessId} is being served by another request`);
     }
-    const deadline = this.oip.deadline();
-    const endpoint = `${backend.base}/v2/models/${encodeURIComponent(name)}`;
     let body: InferResponse;
     try {
-      const served = await this.oip.metadata(endpoint, deadline, backend.route);
+      const served = await metadata;
       if (served.artifactSha256 !== access.artifactSha256) {
         throw new ApiError(
           ApiCode.MODEL_INTEGRITY_MISMATCH,
@@ -204,8 +207,9 @@ export class ServingGate {
     const deadline = this.now() + this.settings.commitWaitMs;
     for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
       try {
-        const tx = await this.ledger.transaction(accessId);
-        const access = tx.valid ? await this.ledger.access(accessId) : undefined;
+        // Both reads at once: an invalid transaction wrote no access record, so that read then finds none.
+        const [tx, found] = await Promise.all([this.ledger.transaction(accessId), this.ledger.access(accessId)]);
+        const access = tx.valid ? found : undefined;
         if (!tx.valid || access !== undefined || this.now() >= deadline) {
           return { tx, access };
         }

@@ -46,18 +46,20 @@ export class InferenceService {
    * Runs `request` on the active version of `modelId` under the licence and
    * purpose its parameters name, charging one unit per row of the batch:
    *
-   * 1. evaluates `CheckEntitlement` (no write); a refusal keeps its chaincode code;
+   * 1. evaluates `CheckEntitlement` (no write), beside the lookup of
+   *    `idempotencyKey`; a refusal keeps its chaincode code;
    * 2. checks the endpoint: https with a certificate from the owner org's TLS
    *    CA on the channel, ready, and serving the active version's artifact;
    * 3. submits `RecordAccess` with the request hash, that artifact and
    *    `idempotencyKey` as request id, and waits for the commit;
    * 4. sends the request to the owner's serving gate with the access id and
    *    the caller's signature over it and the request hash;
-   * 5. returns the outputs with the receipt.
+   * 5. returns the outputs with the receipt, whose ledger reads (the
+   *    licence's remaining units) run while the model does.
    *
    * Nothing is written when a step before 3 fails. When 4 fails after the
    * charge, the gate refunds the access, and the error names the refund's
-   * transaction. A key that already paid for this request skips 1 and 3 (see `replay`).
+   * transaction. A key that already paid for this request skips 2 and 3 (see `replay`).
    *
    * @throws ApiError the chaincode's refusals (FORBIDDEN, PURPOSE_NOT_PERMITTED, LICENSE_EXPIRED,
    *   INSUFFICIENT_UNITS, ARTIFACT_MISMATCH, CONFLICT, …), INVALID_ARGUMENT for a batch without rows,
@@ -73,14 +75,22 @@ export class InferenceService {
     const forwarded = forwardedRequest(request, modelParameters);
     const call: Call = { modelId, licenseId, purpose, units: batchRows(request.inputs).toString(), requestHash: requestHashOf(forwarded) };
 
-    if (idempotencyKey !== undefined) {
-      const earlier = await this.requests.answered(idempotencyKey);
-      if (earlier !== undefined) {
-        return this.replay(call, idempotencyKey, earlier, forwarded);
-      }
+    // The two reads before charging do not depend on each other: ask both at once.
+    const [answered, entitled] = await Promise.allSettled([
+      idempotencyKey === undefined ? Promise.resolve(undefined) : this.requests.answered(idempotencyKey),
+      this.chaincode.license.checkEntitlement(licenseId, call.units, purpose),
+    ]);
+    if (answered.status === 'rejected') {
+      throw answered.reason;
     }
-
-    const entitlement = await this.chaincode.license.checkEntitlement(licenseId, call.units, purpose);
+    if (answered.value !== undefined && idempotencyKey !== undefined) {
+      // A retry needs no entitlement: the first call may have taken the last unit.
+      return this.replay(call, idempotencyKey, answered.value, forwarded);
+    }
+    if (entitled.status === 'rejected') {
+      throw entitled.reason;
+    }
+    const entitlement = entitled.value;
     if (entitlement.modelId !== modelId) {
       throw new ApiError(ApiCode.FORBIDDEN, `licence ${licenseId} is a licence of model ${entitlement.modelId}, not of ${modelId}`);
     }
@@ -97,10 +107,26 @@ export class InferenceService {
       requestId: idempotencyKey,
     });
     const record = committed.data;
+    // What the receipt reads from the ledger is read while the model runs, not after.
+    const receipt = this.receiptReads(record, record.txId === committed.transactionId ? committed.blockNumber : undefined);
     const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
-    // A concurrent call with the same key may have committed first: the chaincode then answered with its record.
-    const blockNumber = record.txId === committed.transactionId ? committed.blockNumber : await this.requests.blockOf(record.txId);
-    return this.respond(output, record, blockNumber);
+    return this.respond(output, record, await receipt);
+  }
+
+  /**
+   * The licence's remaining units, and the access's block when the commit did
+   * not name it (a concurrent call with the same key committed first and the
+   * chaincode answered with its record). Started before the model runs; a
+   * failure shows only if the model succeeds.
+   */
+  private receiptReads(record: AccessRecord, blockNumber: bigint | undefined): Promise<{ remainingUnits: string; blockNumber: bigint }> {
+    const reads = Promise.all([
+      this.chaincode.license.getLicense(record.licenseId),
+      blockNumber ?? this.requests.blockOf(record.txId),
+    ]).then(([license, block]) => ({ remainingUnits: license.remainingUnits, blockNumber: block }));
+    // Awaited only after the model answers; until then a rejection must not count as unhandled.
+    reads.catch(() => undefined);
+    return reads;
   }
 
   /**
@@ -140,8 +166,9 @@ export class InferenceService {
       ownerMspId: model.model.ownerMspId,
     };
     const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
+    const receipt = this.receiptReads(record, undefined);
     const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
-    return this.respond(output, record, await this.requests.blockOf(record.txId));
+    return this.respond(output, record, await receipt);
   }
 
   /**
@@ -185,8 +212,11 @@ export class InferenceService {
   }
 
   /** The outputs with the receipt of the access that paid for them. */
-  private async respond(output: InferResponse, record: AccessRecord, blockNumber: bigint): Promise<Schemas['InferenceResponse']> {
-    const license = await this.chaincode.license.getLicense(record.licenseId);
+  private respond(
+    output: InferResponse,
+    record: AccessRecord,
+    { remainingUnits, blockNumber }: { remainingUnits: string; blockNumber: bigint },
+  ): Schemas['InferenceResponse'] {
     return {
       model_name: output.model_name,
       ...(output.model_version !== undefined ? { model_version: output.model_version } : {}),
@@ -203,7 +233,7 @@ export class InferenceService {
         artifactSha256: record.artifactSha256,
         units: record.units,
         amount: record.amount,
-        remainingUnits: license.remainingUnits,
+        remainingUnits,
         requestHash: record.requestHash,
         recordedAt: record.timestamp,
       },
