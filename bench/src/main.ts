@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       purchaseSeq += 1;
       const requestId = `${run}-p${purchaseSeq}`;
       return timed(hospitalAdmin, (ledger) =>
-        ledger.license.purchaseLicense({ offeringId: purchaseOffering, units: '1', payer: 'org', requestId }),
+        ledger.license.purchaseLicense({ offeringId: purchaseOffering, units: '1', payer: 'org', supplyHint: purchaseSeq, requestId }),
       );
     };
     const checkEntitlement = (_seq: number, worker: number) =>
@@ -440,6 +440,14 @@ async function main(): Promise<void> {
     const small = ab?.small;
     const large = ab?.large;
     const auditGrowth = small && large ? Math.round((large.latencyMs.p50 / small.latencyMs.p50) * 100) / 100 : Number.NaN;
+    const baselineLevel = (c: number): LevelResult | undefined => results.find((r) => r.workload === 'baseline' && r.concurrency === c);
+    const purchases = results.find((r) => r.workload === 'PurchaseLicense' && r.concurrency === top);
+    // The 64-in-flight API workloads on one licence: no 5xx, and no failure of any kind once the API has retried.
+    const apiAtTop = results.filter((r) => (r.workload === 'API RecordAccess' || r.workload === 'API inference') && r.concurrency === top);
+    const count5xx = (r: LevelResult): number =>
+      Object.entries(r.failures)
+        .filter(([cause]) => /^HTTP_5/.test(cause))
+        .reduce((sum, [, n]) => sum + n, 0);
     const bars = {
       recordAccessZeroConflicts: {
         concurrency: top,
@@ -466,7 +474,31 @@ async function main(): Promise<void> {
         reachedTarget: auditLargeCount >= settings.auditLarge,
       },
       inferenceAddedLatency: settings.http
-        ? { met: overhead.length > 0, perLevel: overhead, note: 'reported, not judged: the issue sets no bound' }
+        ? {
+            met: overhead.length > 0 && overhead[0].addedP50 <= (baselineLevel(overhead[0].concurrency)?.latencyMs.p50 ?? 0) + 20,
+            perLevel: overhead,
+            rule: "at 1 in flight the inference path's added p50 is at most the baseline write's commit p50 + 20 ms",
+            baselineP50: baselineLevel(overhead[0]?.concurrency ?? 1)?.latencyMs.p50 ?? null,
+          }
+        : { met: null, note: 'skipped (BENCH_HTTP=0)' },
+      purchaseOneTreasury: {
+        concurrency: top,
+        ratio: purchases?.ratioToBaseline ?? null,
+        mvcc: purchases?.failures.MVCC_READ_CONFLICT ?? 0,
+        note: "every purchase is paid from one treasury, whose balance is the hot key; the offering's supply no longer is (shards)",
+      },
+      purchaseManyBuyers: {
+        met: null,
+        required: 0.5,
+        note: 'not measured: the benchmark has one buyer identity per org treasury and user, not the 64 buyers the bar needs',
+      },
+      apiNoFailures: settings.http
+        ? {
+            concurrency: top,
+            workloads: apiAtTop.map((r) => ({ workload: r.workload, committed: r.committed, failures: r.failures })),
+            fiveHundreds: apiAtTop.reduce((sum, r) => sum + count5xx(r), 0),
+            met: apiAtTop.length > 0 && apiAtTop.every((r) => r.failed === 0),
+          }
         : { met: null, note: 'skipped (BENCH_HTTP=0)' },
     };
 
@@ -607,13 +639,25 @@ function markdown(report: Report, runName: string): string {
   lines.push(
     `- Audit cost grows with page size, not records: p50 ${String(b.auditCostFollowsPageSize.p50SmallMs)} ms at ${String(b.auditCostFollowsPageSize.smallCount)} → ${String(b.auditCostFollowsPageSize.p50LargeMs)} ms at ${String(b.auditCostFollowsPageSize.largeCount)} records (${String(b.auditCostFollowsPageSize.p50Growth)}×; rule: < 1.5×): ${verdict(b.auditCostFollowsPageSize.met)}${b.auditCostFollowsPageSize.reachedTarget ? '' : `; seeding reached ${String(b.auditCostFollowsPageSize.largeCount)}, not the ${String(b.auditCostFollowsPageSize.targetLargeCount)} the issue names, within ${report.settings.seedSeconds}s`}.`,
   );
+  lines.push(
+    `- PurchaseLicense, one hot offering, one paying treasury, at ${String(b.purchaseOneTreasury.concurrency)} in flight: ${String(b.purchaseOneTreasury.ratio)}× the baseline, ${String(b.purchaseOneTreasury.mvcc)} MVCC conflicts (${String(b.purchaseOneTreasury.note)}).`,
+  );
+  lines.push(
+    `- PurchaseLicense by many buyers ≥ ${String(b.purchaseManyBuyers.required)}× baseline: ${verdict(b.purchaseManyBuyers.met)} (${String(b.purchaseManyBuyers.note)}).`,
+  );
+  if (b.apiNoFailures.met !== null) {
+    const workloads = b.apiNoFailures.workloads as { workload: string; committed: number; failures: Record<string, number> }[];
+    lines.push(
+      `- API workloads at ${String(b.apiNoFailures.concurrency)} in flight on one licence: ${String(b.apiNoFailures.fiveHundreds)} 5xx; ${workloads.map((w) => `${w.workload} ${w.committed} ok, failures ${JSON.stringify(w.failures)}`).join('; ')}: ${verdict(b.apiNoFailures.met)}.`,
+    );
+  }
   const perLevel = (b.inferenceAddedLatency.perLevel ?? []) as InferenceOverhead[];
   if (perLevel.length === 0) {
     lines.push(`- Inference path's added latency: ${verdict(null)} (${String(b.inferenceAddedLatency.note)}).`, '');
   } else {
     const top = perLevel[perLevel.length - 1];
     lines.push(
-      `- Inference path's added latency over the model server, reported: at 1 in flight p50 +${perLevel[0].addedP50} ms, p99 +${perLevel[0].addedP99} ms; at ${top.concurrency}, p50 +${top.addedP50} ms, p99 +${top.addedP99} ms (table below).`,
+      `- Inference path's added p50 at 1 in flight ≤ the baseline's commit p50 (${String(b.inferenceAddedLatency.baselineP50)} ms) + 20 ms: +${perLevel[0].addedP50} ms: ${verdict(b.inferenceAddedLatency.met)}. At ${top.concurrency} in flight, p50 +${top.addedP50} ms, p99 +${top.addedP99} ms (table below).`,
       '',
       '## Through HTTP: what the gateway adds to an inference',
       '',
