@@ -16,7 +16,9 @@
  * once; the licence's consumed units equal the distinct accesses; its escrow
  * and the beneficiaries' accruals conserve value; and no answer was a 5xx but
  * 503 or 504. The acknowledged rate per 5 s and the longest stretch without
- * one are printed, and kept in `<runtime>-results/faults.json`.
+ * one are printed, and kept in `<runtime>-results/faults.json`, with a
+ * timeline chart of each fault (acknowledged/s, the kill and the restart
+ * marked) in `faults.png` beside it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ApiCaller, ApiFleet, allPages, apiReads, expectStatus, Json, startApiFleet } from '../support/api';
@@ -25,6 +27,7 @@ import { sleep } from '../support/ledger';
 import { loadPlan, networkScript, org, Plan, runtimeDir } from '../support/network';
 import { labModel } from '../support/story';
 import { KeyStore } from '../../gateway-api/src/auth/keys';
+import { Palette, renderChart } from '../../bench/src/chart';
 
 /** Units of each licence: more than any load here consumes. */
 const UNITS = 5000n;
@@ -34,6 +37,11 @@ const WINDOW_MS = 5000;
 
 interface FaultReport {
   readonly fault: string;
+  /** When the node was killed and when `up` had it back, ms after the load began. */
+  readonly injectedAtMs: number;
+  readonly healedAtMs: number;
+  /** Acknowledged accesses in each second of the load. */
+  readonly perSecond: number[];
   readonly attempts: number;
   readonly acknowledged: number;
   readonly retried: number;
@@ -105,6 +113,9 @@ describe('load and faults through the hospital\u2019s API process', () => {
     await fleet?.stop();
     mkdirSync(`${runtimeDir}-results`, { recursive: true });
     writeFileSync(`${runtimeDir}-results/faults.json`, `${JSON.stringify(reports, null, 2)}\n`);
+    if (reports.length > 0) {
+      writeFileSync(`${runtimeDir}-results/faults.png`, timelineChart(reports));
+    }
   });
 
   /**
@@ -117,6 +128,7 @@ describe('load and faults through the hospital\u2019s API process', () => {
     licenseId: string,
     attempts: Attempt[],
     before: { lab: bigint; engineer: bigint },
+    timing: { injectedAtMs: number; healedAtMs: number },
   ): Promise<void> => {
     const options = { url: hospitalUrl, apiKeys: practitionerKeys, licenseId, workers: 1, keyPrefix: '', timeoutMs: 40_000 };
     const last = new Map<string, Attempt>();
@@ -168,6 +180,8 @@ describe('load and faults through the hospital\u2019s API process', () => {
 
     const report: FaultReport = {
       fault,
+      ...timing,
+      perSecond: ratePerWindow(attempts, 1000),
       attempts: attempts.length,
       acknowledged: acknowledged.length,
       retried,
@@ -200,16 +214,18 @@ describe('load and faults through the hospital\u2019s API process', () => {
       keyPrefix: `${slug}-${run}`,
       timeoutMs: 40_000,
     };
+    const timing = { injectedAtMs: 0, healedAtMs: 0 };
     const attempts = await underLoad(options, async (elapsed) => {
       await sleep(4000);
       await inject();
-      const injectedAt = elapsed();
+      timing.injectedAtMs = elapsed();
       await sleep(healAfterMs);
       await networkScript('up');
-      process.stdout.write(`fault "${fault}": injected at ${injectedAt} ms, healed by ${elapsed()} ms\n`);
+      timing.healedAtMs = elapsed();
+      process.stdout.write(`fault "${fault}": injected at ${timing.injectedAtMs} ms, healed by ${timing.healedAtMs} ms\n`);
       await sleep(5000);
     });
-    await settleAndCheck(fault, licenseId, attempts, before);
+    await settleAndCheck(fault, licenseId, attempts, before, timing);
     return attempts;
   };
 
@@ -269,3 +285,30 @@ describe('load and faults through the hospital\u2019s API process', () => {
     await faultUnderLoad('hospital API killed', 'api', () => void kill('api.hospital'), 2000);
   });
 });
+
+/** One panel per fault: acknowledged accesses per second, with the kill and the restart as vertical lines. */
+function timelineChart(reports: readonly FaultReport[]): Buffer {
+  const panels = reports.map((report) => {
+    const top = Math.max(1, ...report.perSecond);
+    const marker = (label: string, atMs: number, color: (typeof Palette)[number]) => ({
+      label,
+      color,
+      dash: 6,
+      points: [
+        [atMs / 1000, 0],
+        [atMs / 1000, top],
+      ] as const,
+    });
+    return {
+      title: report.fault,
+      xLabel: 'seconds since the load began',
+      yLabel: 'accesses acknowledged per second',
+      series: [
+        { label: `acknowledged/s (${WORKERS} workers)`, color: Palette[0], points: report.perSecond.map((n, i) => [i, n] as const) },
+        marker('killed', report.injectedAtMs, Palette[1]),
+        marker('started again by network.sh up', report.healedAtMs, Palette[2]),
+      ],
+    };
+  });
+  return renderChart(`Faults under load, ${new Date().toISOString().slice(0, 10)}`, panels);
+}
