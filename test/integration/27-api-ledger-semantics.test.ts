@@ -116,7 +116,11 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
   it('answers 504 with the transaction id when the request deadline passes before the commit; the retry with the same key replays it', async () => {
     // No block commits within 150 ms of the request: endorsing takes tens of ms, and the orderer alone waits 100 ms
     // (raft.batchTimeout) to cut a block.
-    const impatient = await startHospital({ MLL_API_REQUEST_DEADLINE_MS: '150', MLL_API_RETRY_MAX_DELAY_MS: '10', MLL_API_RETRY_MIN_DELAY_MS: '5' });
+    const impatient = await startHospital({
+      MLL_API_REQUEST_DEADLINE_MS: '150',
+      MLL_API_RETRY_MAX_DELAY_MS: '10',
+      MLL_API_RETRY_MIN_DELAY_MS: '5',
+    });
     const key = { 'Idempotency-Key': `slow-${run}` };
     const body = { from: 'org', to: practitionerAccount, amount: '11' };
     const before = await balance('org::HospitalMSP');
