@@ -39,3 +39,37 @@ export function startLot(txId: string, count: number, hint: number | undefined):
 export function lotVisitOrder(start: number, count: number): number[] {
   return Array.from({ length: count }, (_, step) => (start + step) % count);
 }
+
+/** Units drawn from one part (a lot, a supply shard), with what it had available before. */
+export interface Draw {
+  readonly index: number;
+  readonly units: bigint;
+  readonly available: bigint;
+}
+
+/**
+ * Walks the parts in `order`, taking from each what it has available until
+ * `units` are taken; reads a part only while units are still needed.
+ * `taken` falls short of `units` when the parts hold fewer, and then equals
+ * all they hold.
+ */
+export async function drawInOrder(
+  order: readonly number[],
+  units: bigint,
+  availableOf: (index: number) => Promise<bigint>,
+): Promise<{ draws: Draw[]; taken: bigint }> {
+  const draws: Draw[] = [];
+  let taken = 0n;
+  for (const index of order) {
+    if (taken === units) {
+      break;
+    }
+    const available = await availableOf(index);
+    if (available > 0n) {
+      const drawn = available < units - taken ? available : units - taken;
+      draws.push({ index, units: drawn, available });
+      taken += drawn;
+    }
+  }
+  return { draws, taken };
+}

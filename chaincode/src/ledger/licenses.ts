@@ -2,7 +2,7 @@ import { Limits } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { mspOfAccount } from '../domain/identity';
 import { Keys, prefixRange, rangeAfter } from '../domain/keys';
-import { lotSize, lotVisitOrder } from '../domain/lots';
+import { drawInOrder, lotSize, lotVisitOrder } from '../domain/lots';
 import type { ExpirySettlementRecord, LicenseRecord, LotRecord } from '../domain/records';
 import { pageOfIndex } from './pages';
 import type { IndexRef } from './pages';
@@ -79,26 +79,14 @@ export interface LotTake {
  * @throws ChaincodeError INSUFFICIENT_UNITS if the licence has fewer units left.
  */
 export async function planTake(tx: Tx, license: LicenseRecord, units: bigint, start: number): Promise<LotTake[]> {
-  const takes: LotTake[] = [];
-  let needed = units;
-  for (const index of lotVisitOrder(start, license.lotCount)) {
-    if (needed === 0n) {
-      break;
-    }
-    const before = await lotRemaining(tx, license, index);
-    if (before > 0n) {
-      const taken = before < needed ? before : needed;
-      takes.push({ index, units: taken, before });
-      needed -= taken;
-    }
-  }
-  if (needed > 0n) {
+  const { draws, taken } = await drawInOrder(lotVisitOrder(start, license.lotCount), units, (index) => lotRemaining(tx, license, index));
+  if (taken < units) {
     throw new ChaincodeError(
       ErrorCode.INSUFFICIENT_UNITS,
-      `licence ${license.licenseId} has ${units - needed} units left, fewer than the ${units} requested`,
+      `licence ${license.licenseId} has ${taken} units left, fewer than the ${units} requested`,
     );
   }
-  return takes;
+  return draws.map(({ index, units: drawn, available }) => ({ index, units: drawn, before: available }));
 }
 
 /** Writes the lots a plan takes from. */

@@ -1,7 +1,7 @@
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode } from '../errors';
 import { Keys, prefixRange } from '../domain/keys';
-import { lotCount, lotSize, lotVisitOrder, startLot } from '../domain/lots';
+import { drawInOrder, lotCount, lotSize, lotVisitOrder, startLot } from '../domain/lots';
 import type { OfferingRecord } from '../domain/records';
 import type { Tx } from './tx';
 
@@ -63,33 +63,22 @@ export async function planSupply(tx: Tx, offering: OfferingRecord, units: bigint
   const cap = BigInt(offering.supplyCap);
   const before = await soldBeforeShards(tx, offering.offeringId);
   const shardable = cap > before ? cap - before : 0n;
-  const takes: SupplyTake[] = [];
-  let needed = units;
-  let left = 0n;
-  if (shardable > 0n) {
-    const shards = shardsOf(shardable);
-    for (const shard of lotVisitOrder(startLot(tx.txId, shards.count, hint), shards.count)) {
-      if (needed === 0n) {
-        break;
-      }
-      const capacity = shards.capacity(shard);
-      const soldBefore = BigInt((await tx.get<SoldRecord>(Keys.supplyShard(offering.offeringId, shard)))?.units ?? '0');
-      const available = capacity - soldBefore;
-      left += available;
-      if (available > 0n) {
-        const taken = available < needed ? available : needed;
-        takes.push({ shard, units: taken, soldBefore });
-        needed -= taken;
-      }
-    }
-  }
-  if (needed > 0n) {
+  const shards = shardsOf(shardable);
+  const soldFrom = async (shard: number): Promise<bigint> =>
+    BigInt((await tx.get<SoldRecord>(Keys.supplyShard(offering.offeringId, shard)))?.units ?? '0');
+  const order = shardable > 0n ? lotVisitOrder(startLot(tx.txId, shards.count, hint), shards.count) : [];
+  const { draws, taken } = await drawInOrder(order, units, async (shard) => shards.capacity(shard) - (await soldFrom(shard)));
+  if (taken < units) {
     throw new ChaincodeError(
       ErrorCode.SUPPLY_EXHAUSTED,
-      `offering ${offering.offeringId} has ${left} of ${cap} units left, fewer than the ${units} requested`,
+      `offering ${offering.offeringId} has ${taken} of ${cap} units left, fewer than the ${units} requested`,
     );
   }
-  return takes;
+  return draws.map(({ index, units: drawn, available }) => ({
+    shard: index,
+    units: drawn,
+    soldBefore: shards.capacity(index) - available,
+  }));
 }
 
 /** Writes the shards a plan draws on. */
