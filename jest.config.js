@@ -7,6 +7,9 @@ const contractSource = {
   '^@model-ledger/service-kit$': '<rootDir>/service-kit/src/index.ts',
 };
 
+// Runtime folders hold the orderers' Raft snapshots (*.snap), which Jest would take for its own obsolete snapshots.
+const notSources = ['<rootDir>/\\.runtime', '<rootDir>/bench/results', '<rootDir>/node_modules/\\.cache'];
+
 module.exports = {
   // Integration tests restart the network and wait for commits; unit tests never come near this.
   testTimeout: 180000,
@@ -19,6 +22,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper: contractSource,
+      modulePathIgnorePatterns: notSources,
       // Each package owns its unit tests, beside its sources.
       testMatch: ['<rootDir>/{contract,scripts,chaincode,gateway-api,model-server}/test/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-chaincode.js'],
@@ -29,6 +33,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper: contractSource,
+      modulePathIgnorePatterns: notSources,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
   ],

@@ -164,20 +164,27 @@ describe('purchase and access', () => {
     const purchaseArgs = (offeringId: string, units: string, hint: string): string[] => [offeringId, units, 'org', hint, ''];
     const soldOf = async (fabric: FakeFabric, offeringId: string): Promise<string> =>
       ((await fabric.evaluate(people.regulator, contracts.offerings, 'GetOffering', offeringId)) as { sold: string }).sold;
-
-    it('lets concurrent purchases by two buyers with distinct hints both commit, rewriting no counter of the whole offering', async () => {
+    /** An offering any org may buy, and two buyers with their own treasuries: the hospital's and the clinic's admins. */
+    const twoBuyers = async (supplyCap: string) => {
       const fabric = new FakeFabric();
       const modelId = await registerModel(fabric);
-      const offeringId = await publish(fabric, modelId, meteredOffering({ allowedMspIds: [] }));
+      const offeringId = await publish(fabric, modelId, meteredOffering({ supplyCap, allowedMspIds: [] }));
       await mint(fabric, HOSPITAL, '1000');
       await mint(fabric, CLINIC, '1000');
-      const hospital = await fabric.endorse(
-        people.hospitalAdmin,
-        contracts.licenses,
-        'PurchaseLicense',
-        purchaseArgs(offeringId, '3', '0'),
-      );
-      const clinic = await fabric.endorse(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '2', '1'));
+      const endorse = (buyer: 'hospital' | 'clinic', units: string, hint: string) =>
+        fabric.endorse(
+          buyer === 'hospital' ? people.hospitalAdmin : people.clinicAdmin,
+          contracts.licenses,
+          'PurchaseLicense',
+          purchaseArgs(offeringId, units, hint),
+        );
+      return { fabric, offeringId, endorse };
+    };
+
+    it('lets concurrent purchases by two buyers with distinct hints both commit, rewriting no counter of the whole offering', async () => {
+      const { fabric, offeringId, endorse } = await twoBuyers('1000');
+      const hospital = await endorse('hospital', '3', '0');
+      const clinic = await endorse('clinic', '2', '1');
       expect([hospital.commit(), clinic.commit()]).toEqual(['VALID', 'VALID']);
       expect([...fabric.ledger.state.keys()].filter((k) => k.startsWith(`sold/${offeringId}`)).sort()).toEqual([
         `sold/${offeringId}/000`,
@@ -185,26 +192,17 @@ describe('purchase and access', () => {
       ]);
       expect(await soldOf(fabric, offeringId)).toBe('5');
       // The same hint is the same shard: of two such purchases, the second fails at commit and is retried by its caller.
-      const again = await fabric.endorse(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '1', '1'));
-      const clash = await fabric.endorse(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '1', '1'));
+      const again = await endorse('hospital', '1', '1');
+      const clash = await endorse('clinic', '1', '1');
       expect([again.commit(), clash.commit()]).toEqual(['VALID', 'MVCC_READ_CONFLICT']);
       expect(await soldOf(fabric, offeringId)).toBe('6');
       expectConserved(fabric);
     });
 
     it('gives exactly one of two concurrent buyers the last unit, whatever their hints', async () => {
-      const fabric = new FakeFabric();
-      const modelId = await registerModel(fabric);
-      const offeringId = await publish(fabric, modelId, meteredOffering({ supplyCap: '1', allowedMspIds: [] }));
-      await mint(fabric, HOSPITAL, '1000');
-      await mint(fabric, CLINIC, '1000');
-      const hospital = await fabric.endorse(
-        people.hospitalAdmin,
-        contracts.licenses,
-        'PurchaseLicense',
-        purchaseArgs(offeringId, '1', '0'),
-      );
-      const clinic = await fabric.endorse(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', purchaseArgs(offeringId, '1', '7'));
+      const { fabric, offeringId, endorse } = await twoBuyers('1');
+      const hospital = await endorse('hospital', '1', '0');
+      const clinic = await endorse('clinic', '1', '7');
       expect([hospital.commit(), clinic.commit()]).toEqual(['VALID', 'MVCC_READ_CONFLICT']);
       await expect(
         fabric.submit(people.clinicAdmin, contracts.licenses, 'PurchaseLicense', ...purchaseArgs(offeringId, '1', '7')),
