@@ -31,7 +31,8 @@ export interface Config {
   /**
    * The one deadline of a request: every ledger call made for it, retries
    * included, ends by then, and a request that runs out answers 504 with the
-   * transaction id. Model calls keep their own timeouts.
+   * transaction id. The model calls of an inference end by it too (their own
+   * timeout, `inference.timeoutMs`, cut to what is left).
    */
   readonly requestDeadlineMs: number;
   /** Deadlines of single ledger calls, each cut to what is left of the request's. */

@@ -72,6 +72,8 @@ const MAX_READ_ATTEMPTS = 30;
 /** Calls to the chaincode signed by one enrolled user: the transport of the contract clients. */
 export interface Session extends Transport {
   readonly user: EnrolledUser;
+  /** When every call made for the request must have ended (epoch ms); undefined outside a request. */
+  readonly deadline?: number;
   /**
    * Runs a query on the org's peer; nothing is ordered. A peer out of reach
    * is asked again until the session's deadline.
@@ -176,6 +178,7 @@ export class Ledger {
     const deadlineOf = (): number => deadline ?? Date.now() + this.config.requestDeadlineMs;
     return {
       user,
+      deadline,
       evaluate: (call) =>
         this.metrics.timeLedger('evaluate', call.contract, call.transaction, () =>
           this.evaluateWithRetry(entry.contract(call.contract), call, deadlineOf()),

@@ -177,7 +177,7 @@ export class InferenceService {
    */
   private async checkEndpoint(endpoint: Endpoint): Promise<Route> {
     const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
-    const served = await this.serving.oip.metadata(endpoint.inferenceEndpoint, this.serving.oip.deadline(), route);
+    const served = await this.serving.oip.metadata(endpoint.inferenceEndpoint, this.serving.oip.deadline(this.session.deadline), route);
     if (served.artifactSha256 !== endpoint.artifactSha256) {
       throw new ApiError(
         ApiCode.MODEL_INTEGRITY_MISMATCH,
@@ -198,7 +198,7 @@ export class InferenceService {
   ): Promise<InferResponse> {
     const signature = await signAccess(this.session.user.signer, accessId, requestHash);
     try {
-      return await this.serving.oip.infer(endpoint.inferenceEndpoint, forwarded, this.serving.oip.deadline(), {
+      return await this.serving.oip.infer(endpoint.inferenceEndpoint, forwarded, this.serving.oip.deadline(this.session.deadline), {
         ...route,
         headers: { [ACCESS_ID_HEADER]: accessId, [ACCESS_SIGNATURE_HEADER]: signature },
       });

@@ -55,9 +55,14 @@ export interface Deadline {
 export class OipClient {
   constructor(private readonly limits: OipLimits) {}
 
-  /** Starts the deadline that the metadata check and the inference of one request share. */
-  deadline(): Deadline {
-    return { signal: AbortSignal.timeout(this.limits.timeoutMs), ms: this.limits.timeoutMs };
+  /**
+   * Starts the deadline that the metadata check and the inference of one
+   * request share: the inference timeout, cut to `until` (epoch ms, the
+   * request's own deadline) when given.
+   */
+  deadline(until?: number): Deadline {
+    const ms = until === undefined ? this.limits.timeoutMs : Math.max(1, Math.min(this.limits.timeoutMs, until - Date.now()));
+    return { signal: AbortSignal.timeout(ms), ms };
   }
 
   /**
