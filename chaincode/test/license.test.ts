@@ -229,6 +229,18 @@ describe('purchase and access', () => {
       expect(fabric.ledger.snapshot()).toEqual(before);
     });
 
+    it('answers a retry of a purchase from another shard with the first purchase, charging nothing more', async () => {
+      const { fabric, offeringId } = await twoBuyers('1000');
+      const buyWith = (hint: string) =>
+        fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', offeringId, '3', 'org', hint, 'req-shard');
+      const first = await buyWith('0');
+      const before = fabric.ledger.snapshot();
+      // A gateway may hand the retry another hint; the hint is not part of what the request id pins.
+      expect(await buyWith('9')).toEqual(first);
+      expect(fabric.ledger.snapshot()).toEqual(before);
+      expect(await soldOf(fabric, offeringId)).toBe('3');
+    });
+
     it('counts the units a ledger sold before its supply was sharded against the cap', async () => {
       const fabric = new FakeFabric();
       const modelId = await registerModel(fabric);

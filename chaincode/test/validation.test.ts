@@ -173,6 +173,11 @@ const cases: { readonly what: string; readonly field: string; readonly run: (w: 
       w.fabric.submit(people.practitioner, contracts.licenses, 'RecordAccess', 'L-unknown', '1', 'research', digest('q'), '', '', ''),
   },
   {
+    what: 'a purchase with a supply hint that is not a shard index',
+    field: 'supplyHint',
+    run: (w) => w.fabric.submit(people.hospitalAdmin, contracts.licenses, 'PurchaseLicense', w.offeringId, '1', 'org', 'x', ''),
+  },
+  {
     what: 'an access with a negative lot hint',
     field: 'lotHint',
     run: (w) =>

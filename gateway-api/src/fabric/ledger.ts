@@ -30,7 +30,7 @@ import { classifyFailure, isUnknownTransaction, toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
 import { bindOrg } from './plan';
 import type { OrgBinding, OrgPlan } from './plan';
-import { AsyncWrites, VALIDATION_CODE_NAMES, Write, type AsyncOutcome, type WritePolicy } from './writes';
+import { AsyncWrites, backoffBetween, VALIDATION_CODE_NAMES, Write, type AsyncOutcome, type WritePolicy } from './writes';
 
 /** A committed transaction as the org's own peer holds it: its validation code and who created it. */
 export interface CommittedTransaction {
@@ -175,7 +175,7 @@ export class Ledger {
    */
   session(user: EnrolledUser, deadline?: number): Session {
     const entry = this.entry(user);
-    const deadlineOf = (): number => deadline ?? Date.now() + this.config.requestDeadlineMs;
+    const deadlineOf = (): number => this.deadlineFrom(deadline);
     return {
       user,
       deadline,
@@ -201,10 +201,15 @@ export class Ledger {
       ...session,
       submit: (call) =>
         this.metrics.timeLedger('submit', call.contract, call.transaction, async () => {
-          const write = this.newWrite(entry, call, deadline ?? Date.now() + this.config.requestDeadlineMs);
+          const write = this.newWrite(entry, call, this.deadlineFrom(deadline));
           throw new Submitted(await this.asyncWrites.start(write));
         }),
     };
+  }
+
+  /** A request's deadline, or for a call made outside a request, the configured span from now. */
+  private deadlineFrom(deadline: number | undefined): number {
+    return deadline ?? Date.now() + this.config.requestDeadlineMs;
   }
 
   /** Where an asynchronous write that began as this transaction ended, if this instance ran it. */
@@ -229,9 +234,7 @@ export class Ledger {
         },
         {
           numOfAttempts: MAX_READ_ATTEMPTS,
-          startingDelay: this.policy.minDelayMs,
-          maxDelay: this.policy.maxDelayMs,
-          jitter: 'full',
+          ...backoffBetween(this.policy),
           // A read changes nothing, so only the deadline bounds asking again while the peer is out of reach.
           retry: (err: unknown) => classifyFailure(err).kind === 'unavailable' && deadline - Date.now() > this.policy.maxDelayMs,
         },

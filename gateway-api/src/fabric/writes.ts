@@ -62,6 +62,15 @@ export interface WritePolicy {
   readonly maxDelayMs: number;
 }
 
+/** The backoff between two attempts of one call, read or write: exponential from the first delay, full jitter. */
+export function backoffBetween(policy: Pick<WritePolicy, 'minDelayMs' | 'maxDelayMs'>): {
+  startingDelay: number;
+  maxDelay: number;
+  jitter: 'full';
+} {
+  return { startingDelay: policy.minDelayMs, maxDelay: policy.maxDelayMs, jitter: 'full' };
+}
+
 /** Reports each retry: the transaction, why, and the attempt that follows. */
 export type RetryObserver = (transaction: string, reason: string, transactionId: string | undefined) => void;
 
@@ -210,9 +219,7 @@ export class Write {
         },
         {
           numOfAttempts: MAX_ATTEMPTS,
-          startingDelay: this.policy.minDelayMs,
-          maxDelay: this.policy.maxDelayMs,
-          jitter: 'full',
+          ...backoffBetween(this.policy),
           retry: (err: unknown) => {
             const failure = classifyFailure(err, this.lastTransactionId);
             if (!failure.transient || (failure.kind === 'conflict' && this.conflicts >= this.policy.conflictAttempts)) {
