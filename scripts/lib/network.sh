@@ -488,20 +488,24 @@ chaincode_module_dir() {
 chaincode_server() { plan -c --arg o "$1" '.orgs[] | select(.name == $o) | .chaincodeServer'; }
 
 # start_chaincode_server ORG PACKAGE_ID: ORG's chaincode server, serving the
-# package ORG's peers installed; restarted when that package changed.
+# package ORG's peers installed, with the environment render wrote for it;
+# restarted when that package or that environment changed.
 start_chaincode_server() {
-  local org="$1" package_id="$2" server id dir
+  local org="$1" package_id="$2" server id dir env_file
   server="$(chaincode_server "$org")"
   id="$(jq -r .id <<<"$server")"
   dir="$(jq -r .dir <<<"$server")"
-  if is_running "$id" && [ "$(cat "$dir/running.id" 2>/dev/null)" != "$package_id" ]; then
+  env_file="$RUNTIME_DIR/nodes/$id.env"
+  # Restarted too when its environment (the shim's log level) changed.
+  if is_running "$id" && { [ "$(cat "$dir/running.id" 2>/dev/null)" != "$package_id" ] || ! cmp -s "$env_file" "$dir/running.env"; }; then
     stop_process "$id"
   fi
   mkdir -p "$dir"
   printf '%s\n' "$package_id" >"$dir/running.id"
+  cp "$env_file" "$dir/running.env"
   (
     cd "$REPO_ROOT/chaincode"
-    start_process "$id" "" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
+    start_process "$id" "$env_file" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
       --module-path "$(chaincode_module_dir)" --chaincode-address "$(jq -r .address <<<"$server")" --chaincode-id "$package_id" \
       --chaincode-tls-cert-file "$(jq -r .tls.cert <<<"$server")" --chaincode-tls-key-file "$(jq -r .tls.key <<<"$server")"
   )

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { buildPlan, HOST } from './plan';
 import type { CaPlan, OrgPlan } from './plan';
-import { ordererEnv, peerEnv } from './render';
+import { chaincodeServerEnv, ordererEnv, peerEnv } from './render';
 import type { NodeEnv } from './render';
 import type { Topology } from './topology';
 
@@ -90,6 +90,7 @@ function composeChaincode(org: OrgPlan): Service {
     network_mode: 'host',
     user: '${MLL_DOCKER_USER:-0:0}',
     working_dir: `${COMPOSE_REPO_DIR}/chaincode`,
+    environment: chaincodeServerEnv(COMPOSE_REPO_DIR),
     volumes: [
       `${COMPOSE_RUNTIME_MOUNT}:${COMPOSE_RUNTIME_DIR}`,
       `./chaincode:${COMPOSE_REPO_DIR}/chaincode:ro`,

@@ -4,7 +4,7 @@
  */
 export * from './topology';
 export * from './plan';
-export { configtx, ordererEnv, peerEnv, render } from './render';
+export { chaincodeServerEnv, CHAINCODE_LOG_LEVELS, configtx, ordererEnv, peerEnv, render } from './render';
 export type { NodeEnv } from './render';
 export { compose } from './compose';
 export { chaincodeLabel, deployChaincode, LifecycleError, packageChaincode } from './lifecycle';

@@ -182,6 +182,28 @@ export function configtx(plan: Plan): object {
   };
 }
 
+/** The shim's log levels, as CORE_CHAINCODE_LOGGING_LEVEL takes them. */
+export const CHAINCODE_LOG_LEVELS = ['CRITICAL', 'ERROR', 'WARNING', 'INFO', 'DEBUG'] as const;
+
+/**
+ * The environment of one org's chaincode server, run from `repoDir`: the
+ * shim's log level (MLL_CHAINCODE_LOG_LEVEL, WARNING by default: at INFO the
+ * shim prints a line per transaction), and the preload that makes the levels
+ * turned off cost no CPU (chaincode/server/quiet-shim-logs.cjs).
+ *
+ * @throws Error when `level` is not one of CHAINCODE_LOG_LEVELS.
+ */
+export function chaincodeServerEnv(repoDir: string, level = 'WARNING'): NodeEnv {
+  const upper = level.toUpperCase();
+  if (!(CHAINCODE_LOG_LEVELS as readonly string[]).includes(upper)) {
+    throw new Error(`MLL_CHAINCODE_LOG_LEVEL must be one of ${CHAINCODE_LOG_LEVELS.join(', ')}, not ${JSON.stringify(level)}`);
+  }
+  return {
+    CORE_CHAINCODE_LOGGING_LEVEL: upper,
+    NODE_OPTIONS: `--require ${JSON.stringify(join(repoDir, 'chaincode', 'server', 'quiet-shim-logs.cjs'))}`,
+  };
+}
+
 function envFile(env: NodeEnv): string {
   return (
     Object.entries(env)
@@ -193,8 +215,8 @@ function envFile(env: NodeEnv): string {
 /**
  * Writes what every node needs under the runtime folder: Fabric's core.yaml
  * (pointing at our ccaas builder) and orderer.yaml copied from `sampleConfig`,
- * the channel's configtx.yaml, one environment file per orderer and peer, and
- * `plan.json`.
+ * the channel's configtx.yaml, one environment file per orderer, peer and
+ * chaincode server, and `plan.json`.
  *
  * @throws Error when `sampleConfig` has no core.yaml with a ccaas builder entry.
  */
@@ -212,8 +234,10 @@ export function render(plan: Plan, sample: string, repoRoot: string): void {
   const nodesDir = join(plan.runtimeDir, 'nodes');
   mkdirSync(nodesDir, { recursive: true });
   for (const n of plan.ordererOrg.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
+  const serverEnv = envFile(chaincodeServerEnv(repoRoot, process.env.MLL_CHAINCODE_LOG_LEVEL || undefined));
   for (const org of plan.orgs) {
     for (const n of org.peers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(peerEnv(plan, n)));
+    writeFileSync(join(nodesDir, `${org.chaincodeServer.id}.env`), serverEnv);
   }
   writeFileSync(join(plan.runtimeDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
 }
