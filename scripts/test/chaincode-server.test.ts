@@ -39,7 +39,9 @@ describe('the chaincode server environment', () => {
 
   it('takes any of the shim levels in any case, and refuses anything else', () => {
     expect(chaincodeServerEnv('/opt/x', 'debug').CORE_CHAINCODE_LOGGING_LEVEL).toBe('DEBUG');
-    expect(() => chaincodeServerEnv('/opt/x', 'verbose')).toThrow(/MLL_CHAINCODE_LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG/);
+    expect(() => chaincodeServerEnv('/opt/x', 'verbose')).toThrow(
+      /MLL_CHAINCODE_LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG/,
+    );
   });
 
   it('prints warnings and errors but not what the level turns off, and follows a later setLevel', () => {
