@@ -55,8 +55,12 @@ describe("no two orgs can move a third org's value", () => {
     const theft = await fabric.endorse(people.labAdmin, contracts.token, 'Transfer', ['org', HOSPITAL, '100', '']);
     expect(theft.commit([HOSPITAL_MSP, CLINIC_MSP, CLEARING_MSP])).toBe('ENDORSEMENT_POLICY_FAILURE');
     expect(fabric.ledger.snapshot()).toEqual(before);
-    const payment = await fabric.endorse(people.labAdmin, contracts.token, 'Transfer', ['org', HOSPITAL, '100', '']);
+    const payment = await fabric.endorse(people.labAdmin, contracts.token, 'Transfer', ['org', HOSPITAL, '60', '']);
     expect(payment.commit([LAB_MSP, HOSPITAL_MSP, CLINIC_MSP])).toBe('VALID');
+    // The payment pinned the hospital's new balance and rewrote the treasury's value only: its key keeps the lab's policy.
+    expect(payment.policiesSet).toEqual([`bal/${HOSPITAL}`]);
+    const again = await fabric.endorse(people.labAdmin, contracts.token, 'Transfer', ['org', HOSPITAL, '40', '']);
+    expect(again.commit([HOSPITAL_MSP, CLINIC_MSP, CLEARING_MSP])).toBe('ENDORSEMENT_POLICY_FAILURE');
   });
 
   it('invalidates an owner rewriting its own balance with one accomplice', async () => {
@@ -81,8 +85,9 @@ describe("no two orgs can move a third org's value", () => {
       '',
     )) as PurchaseRecord;
     const args = [purchase.licenseId, '1', 'clinical-diagnosis', digest('request'), '0', '', ''];
-    // Lot 0 gets its key (and the hospital's policy) with the first access.
+    // Lot 0 was written and pinned to the hospital with the licence; an access rewrites its value only.
     const first = await fabric.endorse(people.practitioner, contracts.licenses, 'RecordAccess', args);
+    expect(first.policiesSet).toEqual([]);
     expect(first.commit([HOSPITAL_MSP, LAB_MSP, CLINIC_MSP])).toBe('VALID');
     const before = fabric.ledger.snapshot();
     const forged = await fabric.endorse(people.practitioner, contracts.licenses, 'RecordAccess', args);

@@ -7,18 +7,33 @@ import type { Tx } from './tx';
 
 /** An account's payment-token balance (0 if it never held any). */
 export async function balanceOf(tx: Tx, account: string): Promise<bigint> {
-  const balance = await tx.get<BalanceRecord>(Keys.balance(account));
-  return BigInt(balance?.amount ?? '0');
+  return (await readBalance(tx, account)).amount;
 }
 
-/** Writes an account's balance; the key is pinned to the account's org (see `endorsement.ts`). */
-export async function writeBalance(tx: Tx, account: string, amount: bigint): Promise<void> {
-  await tx.putOwned(Keys.balance(account), { account, amount: amount.toString() } satisfies BalanceRecord, mspOfAccount(account));
+/** An account's balance and whether its key exists. */
+async function readBalance(tx: Tx, account: string): Promise<{ readonly amount: bigint; readonly exists: boolean }> {
+  const balance = await tx.get<BalanceRecord>(Keys.balance(account));
+  return { amount: BigInt(balance?.amount ?? '0'), exists: balance !== undefined };
+}
+
+/**
+ * Writes an account's balance. Its key is pinned to the account's org (see
+ * `endorsement.ts`) when first written; an account never changes org, so
+ * later writes rewrite the value only and the key keeps its policy.
+ */
+async function writeBalance(tx: Tx, account: string, amount: bigint, exists: boolean): Promise<void> {
+  const record: BalanceRecord = { account, amount: amount.toString() };
+  if (exists) {
+    await tx.updateOwned(Keys.balance(account), record);
+  } else {
+    await tx.createOwned(Keys.balance(account), record, mspOfAccount(account));
+  }
 }
 
 /** Credits an account: reads its balance and writes it back raised by `amount`. */
 export async function credit(tx: Tx, account: string, amount: bigint): Promise<void> {
-  await writeBalance(tx, account, (await balanceOf(tx, account)) + amount);
+  const balance = await readBalance(tx, account);
+  await writeBalance(tx, account, balance.amount + amount, balance.exists);
 }
 
 /**
@@ -27,12 +42,12 @@ export async function credit(tx: Tx, account: string, amount: bigint): Promise<v
  * @throws ChaincodeError INSUFFICIENT_FUNDS if the balance is below `amount`.
  */
 export async function debit(tx: Tx, account: string, amount: bigint): Promise<bigint> {
-  const balance = await balanceOf(tx, account);
-  if (balance < amount) {
-    throw new ChaincodeError(ErrorCode.INSUFFICIENT_FUNDS, `account ${account} holds ${balance}, which is less than ${amount}`);
+  const balance = await readBalance(tx, account);
+  if (balance.amount < amount) {
+    throw new ChaincodeError(ErrorCode.INSUFFICIENT_FUNDS, `account ${account} holds ${balance.amount}, which is less than ${amount}`);
   }
-  await writeBalance(tx, account, balance - amount);
-  return balance - amount;
+  await writeBalance(tx, account, balance.amount - amount, balance.exists);
+  return balance.amount - amount;
 }
 
 /** The payment token's total supply. */

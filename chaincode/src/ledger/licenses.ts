@@ -25,22 +25,27 @@ import type { Page, Tx } from './tx';
  * without the holder.
  */
 export async function saveNewLicense(tx: Tx, license: LicenseRecord): Promise<void> {
-  await tx.putOwned(Keys.license(license.licenseId), license, mspOfAccount(license.holder));
+  const owner = mspOfAccount(license.holder);
+  await tx.createOwned(Keys.license(license.licenseId), license, owner);
   const units = BigInt(license.units);
   for (let index = 0; index < license.lotCount; index += 1) {
-    await writeLot(tx, license, index, lotSize(units, license.lotCount, index));
+    await tx.createOwned(Keys.lot(license.licenseId, index), lotRecord(lotSize(units, license.lotCount, index)), owner);
   }
   await tx.put(Keys.licenseByHolder(license.holder, license.licenseId), { ref: Keys.license(license.licenseId) });
   await indexHoldingOfModel(tx, license);
 }
 
-/** Writes one lot of a licence with its remaining units, pinned to the holder's org. */
-async function writeLot(tx: Tx, license: Pick<LicenseRecord, 'licenseId' | 'holder'>, index: number, remaining: bigint): Promise<void> {
-  await tx.putOwned(
-    Keys.lot(license.licenseId, index),
-    { remaining: remaining.toString() } satisfies LotRecord,
-    mspOfAccount(license.holder),
-  );
+function lotRecord(remaining: bigint): LotRecord {
+  return { remaining: remaining.toString() };
+}
+
+/**
+ * Rewrites the remaining units of one lot. Every lot was written, and pinned
+ * to the holder's org, with its licence, and a licence's holder never
+ * changes, so the value alone is written: the key keeps its policy.
+ */
+async function writeLot(tx: Tx, license: Pick<LicenseRecord, 'licenseId'>, index: number, remaining: bigint): Promise<void> {
+  await tx.updateOwned(Keys.lot(license.licenseId, index), lotRecord(remaining));
 }
 
 /** Remaining units of one lot of a licence; an untouched lot has its initial size. */
