@@ -33,6 +33,10 @@ usage: scripts/network.sh VERB [ARGS]
               and the other attributes in its certificate, enroll
               it, and print an API key for it (shown once), for example:
               enroll hospital dr-lee practitioner department=radiology
+  enroll-many ORG PREFIX COUNT ROLE [ATTR=VALUE...]
+              Enroll the users PREFIX-1 ... PREFIX-COUNT of ORG (at most 1000)
+              as enroll does, skipping those already enrolled, and print no
+              API keys: for load generators (npm run bench enrolls its buyers so)
   peer ORG ARGS...
               Run the peer CLI as ORG's admin against ORG's first peer, for
               example: peer hospital channel getinfo -c licensing
@@ -67,6 +71,7 @@ case "$verb" in
   check) network_tool check && log "network/topology.json is valid" ;;
   compose) network_tool compose ;;
   enroll) enroll_user "$@" ;;
+  enroll-many) enroll_many "$@" ;;
   peer)
     [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
     [ -n "${1:-}" ] || die "usage: scripts/network.sh peer ORG ARGS... (ORG: $(plan '.orgs[].name' | tr '\n' ' '))"

@@ -341,6 +341,30 @@ enroll_user() {
   printf '%s\n' "$key"
 }
 
+# enroll_many ORG PREFIX COUNT ROLE [ATTR=VALUE...]: the users PREFIX-1..COUNT
+# of ORG not yet enrolled, all with one role and the same attributes; for load
+# generators, so no API keys (issue one with the gateway's keys CLI).
+enroll_many() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local org="${1:-}" requests name kind tls attrs count=0
+  requests="$(network_tool new-users "$@")" || exit 1
+  if [ -z "$requests" ]; then
+    log "every one of ${2:-}-1..${3:-} is already enrolled in $org"
+    return 0
+  fi
+  is_running "ca.$org" || die "ca.$org is not running; start the network first: scripts/network.sh up"
+  log "enrolling $(wc -l <<<"$requests") users of $org at ca.$org"
+  while IFS=$'\t' read -r name kind tls attrs; do
+    [ "$tls" = tls ] || tls=""
+    enroll_identity "$org" "$name" "$kind" "$RUNTIME_DIR/crypto/$org/users/$name" "$attrs" "$tls" >/dev/null
+    count=$((count + 1))
+    [ $((count % 16)) -ne 0 ] || log "enrolled $count"
+  done <<<"$requests"
+  network_tool record-users "$@" || die "could not record the users in $RUNTIME_DIR/crypto/$org/users.added.json"
+  render_plan
+  log "enrolled $count users of $org; their certificates and keys are in $RUNTIME_DIR/crypto/$org/users/<name>/msp"
+}
+
 # ---------------------------------------------------------------- nodes
 
 # check_ports_free: every port of a node that is not running must be free, or

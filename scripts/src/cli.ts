@@ -11,6 +11,11 @@
  *                                      checks an enrollment; prints `type<TAB>tls|-<TAB>CA attrs`
  *   node scripts/dist/cli.js record-user ORG NAME ROLE [ATTR=VALUE...]
  *                                      keeps an enrolled user in every later plan
+ *   node scripts/dist/cli.js new-users ORG PREFIX COUNT ROLE [ATTR=VALUE...]
+ *                                      checks a bulk enrollment; prints, for each of
+ *                                      PREFIX-1..COUNT not yet enrolled, `name<TAB>type<TAB>tls|-<TAB>CA attrs`
+ *   node scripts/dist/cli.js record-users ORG PREFIX COUNT ROLE [ATTR=VALUE...]
+ *                                      keeps those users in every later plan
  *
  * Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
  * MLL_PORT_OFFSET (added to every port, default 0), FABRIC_SAMPLECONFIG
@@ -23,7 +28,7 @@ import { deployChaincode, LifecycleError } from './lifecycle';
 import { buildPlan, readPlan } from './plan';
 import { render } from './render';
 import { readTopology, TopologyError } from './topology';
-import { caAttrs, newUser, recordUser, UserRequestError } from './users';
+import { caAttrs, newUser, newUsers, recordUser, recordUsers, UserRequestError } from './users';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -89,8 +94,16 @@ function main(verb: string | undefined): void {
     case 'record-user':
       recordUser(runtimeDir, newUser(readPlan(runtimeDir), process.argv.slice(3)));
       return;
+    case 'new-users':
+      for (const user of newUsers(readPlan(runtimeDir), process.argv.slice(3))) {
+        process.stdout.write(`${user.name}\t${user.type}\t${user.tls ? 'tls' : '-'}\t${caAttrs(user.attrs)}\n`);
+      }
+      return;
+    case 'record-users':
+      recordUsers(runtimeDir, newUsers(readPlan(runtimeDir), process.argv.slice(3)));
+      return;
     default:
-      throw new UsageError('usage: node scripts/dist/cli.js check|render|plan|compose|deploy|new-user|record-user');
+      throw new UsageError('usage: node scripts/dist/cli.js check|render|plan|compose|deploy|new-user|record-user|new-users|record-users');
   }
 }
 

@@ -9,5 +9,5 @@ export type { NodeEnv } from './render';
 export { compose } from './compose';
 export { chaincodeLabel, deployChaincode, LifecycleError, packageChaincode } from './lifecycle';
 export type { Deployed, LifecycleEnv } from './lifecycle';
-export { caAttrs, newUser, recordUser, UserRequestError } from './users';
+export { caAttrs, MAX_BULK_USERS, newUser, newUsers, recordUser, recordUsers, UserRequestError } from './users';
 export type { NewUser } from './users';

@@ -37,6 +37,17 @@ export function newUser(plan: Plan, args: readonly string[]): NewUser {
   if (args.length < 3) {
     throw new UserRequestError('usage: scripts/network.sh enroll ORG NAME ROLE [ATTR=VALUE...]');
   }
+  const user = checkUser(plan, args);
+  if (plan.orgs.some((o) => o.name === user.org && o.users.some((u) => u.name === user.name))) {
+    throw new UserRequestError(
+      `${user.name} is already enrolled in ${user.org}; issue it another key with: MLL_API_ORG=${user.org} npm run -s -w gateway-api keys -- issue --user ${user.name}`,
+    );
+  }
+  return user;
+}
+
+/** The checks of `newUser` but whether the user is enrolled already. */
+function checkUser(plan: Plan, args: readonly string[]): NewUser {
   const [orgName, name, role, ...pairs] = args;
   const org = plan.orgs.find((o) => o.name === orgName);
   if (org === undefined) {
@@ -62,11 +73,6 @@ export function newUser(plan: Plan, args: readonly string[]): NewUser {
     }
     attrs[match[1]] = match[2];
   }
-  if (org.users.some((u) => u.name === name)) {
-    throw new UserRequestError(
-      `${name} is already enrolled in ${org.name}; issue it another key with: MLL_API_ORG=${org.name} npm run -s -w gateway-api keys -- issue --user ${name}`,
-    );
-  }
   const admin = role === 'admin';
   return { org: org.name, name, type: admin ? 'admin' : 'client', tls: admin, attrs };
 }
@@ -78,11 +84,47 @@ export function caAttrs(attrs: Readonly<Record<string, string>>): string {
     .join(',');
 }
 
+/** The most users one `enroll-many` enrolls. */
+export const MAX_BULK_USERS = 1000;
+
+/**
+ * Checks `enroll-many ORG PREFIX COUNT ROLE [ATTR=VALUE...]`: the users
+ * PREFIX-1 … PREFIX-COUNT, all with the same role and attributes. Those
+ * already enrolled are left out, so that running it again enrolls only what
+ * is missing (a load generator's users, kept between runs).
+ *
+ * @throws UserRequestError naming the argument at fault.
+ */
+export function newUsers(plan: Plan, args: readonly string[]): NewUser[] {
+  if (args.length < 4) {
+    throw new UserRequestError('usage: scripts/network.sh enroll-many ORG PREFIX COUNT ROLE [ATTR=VALUE...]');
+  }
+  const [orgName, prefix, countText, ...rest] = args;
+  if (!/^[1-9][0-9]{0,3}$/.test(countText) || Number(countText) > MAX_BULK_USERS) {
+    throw new UserRequestError(`COUNT must be a whole number from 1 to ${MAX_BULK_USERS}; got '${countText}'`);
+  }
+  const count = Number(countText);
+  // Every name is checked as one enrollment would be; the ones already enrolled are skipped.
+  const users = Array.from({ length: count }, (_, i) => checkUser(plan, [orgName, `${prefix}-${i + 1}`, ...rest]));
+  const enrolled = new Set(plan.orgs.find((o) => o.name === orgName)?.users.map((u) => u.name));
+  return users.filter((u) => !enrolled.has(u.name));
+}
+
+/** Keeps enrolled users in every later plan of their org. */
+export function recordUsers(runtimeDir: string, users: readonly NewUser[]): void {
+  for (const org of new Set(users.map((u) => u.org))) {
+    const file = join(runtimeDir, 'crypto', org, 'users.added.json');
+    const added = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TopologyUser[]) : [];
+    const known = new Set(added.map((u) => u.name));
+    const entries: TopologyUser[] = users
+      .filter((u) => u.org === org && !known.has(u.name))
+      .map((u) => ({ name: u.name, type: u.type, attrs: u.attrs }));
+    writeFileSync(`${file}.tmp`, JSON.stringify([...added, ...entries], null, 2) + '\n');
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
 /** Keeps an enrolled user in every later plan of its org. */
 export function recordUser(runtimeDir: string, user: NewUser): void {
-  const file = join(runtimeDir, 'crypto', user.org, 'users.added.json');
-  const added = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TopologyUser[]) : [];
-  const entry: TopologyUser = { name: user.name, type: user.type, attrs: user.attrs };
-  writeFileSync(`${file}.tmp`, JSON.stringify([...added, entry], null, 2) + '\n');
-  renameSync(`${file}.tmp`, file);
+  recordUsers(runtimeDir, [user]);
 }
