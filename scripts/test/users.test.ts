@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROLES } from '@model-ledger/contract';
-import { buildPlan, caAttrs, newUser, readTopology, recordUser, UserRequestError } from '../src';
+import { buildPlan, caAttrs, MAX_BULK_USERS, newUser, newUsers, readTopology, recordUser, recordUsers, UserRequestError } from '../src';
 
 const repoRoot = resolve(__dirname, '../..');
 const runtime = mkdtempSync(join(tmpdir(), 'mll-users-'));
@@ -67,5 +67,57 @@ describe('an enrollment request', () => {
     ]);
     const later = buildPlan(readTopology(repoRoot), runtime, 0);
     expect(later.orgs.find((o) => o.name === 'clinic')?.users.map((u) => u.name)).toEqual(['admin', 'practitioner1', 'nurse-a', 'nurse-b']);
+  });
+});
+
+describe('a bulk enrollment (enroll-many)', () => {
+  function bulkRefusal(args: string[]): string {
+    try {
+      newUsers(plan, args);
+    } catch (err) {
+      if (err instanceof UserRequestError) return err.message;
+      throw err;
+    }
+    throw new Error(`accepted ${args.join(' ')}`);
+  }
+
+  it('asks for PREFIX-1..COUNT with one role and the same attributes', () => {
+    const users = newUsers(plan, ['hospital', 'buyer', '3', 'practitioner', 'ward=2']);
+    expect(users.map((u) => u.name)).toEqual(['buyer-1', 'buyer-2', 'buyer-3']);
+    for (const user of users)
+      expect(user).toMatchObject({ org: 'hospital', type: 'client', tls: false, attrs: { role: 'practitioner', ward: '2' } });
+  });
+
+  it('leaves out the users already enrolled, so running it again enrolls only what is missing', () => {
+    const runtimeDir = mkdtempSync(join(tmpdir(), 'mll-bulk-'));
+    mkdirSync(join(runtimeDir, 'crypto', 'hospital'), { recursive: true });
+    const first = buildPlan(readTopology(repoRoot), runtimeDir, 0);
+    recordUsers(runtimeDir, newUsers(first, ['hospital', 'buyer', '2', 'practitioner']));
+    const second = buildPlan(readTopology(repoRoot), runtimeDir, 0);
+    expect(newUsers(second, ['hospital', 'buyer', '4', 'practitioner']).map((u) => u.name)).toEqual(['buyer-3', 'buyer-4']);
+    recordUsers(runtimeDir, newUsers(second, ['hospital', 'buyer', '4', 'practitioner']));
+    const third = buildPlan(readTopology(repoRoot), runtimeDir, 0);
+    expect(newUsers(third, ['hospital', 'buyer', '4', 'practitioner'])).toEqual([]);
+    expect(
+      third.orgs
+        .find((o) => o.name === 'hospital')
+        ?.users.filter((u) => u.name.startsWith('buyer-'))
+        .map((u) => u.name),
+    ).toEqual(['buyer-1', 'buyer-2', 'buyer-3', 'buyer-4']);
+  });
+
+  it.each([
+    [['hospital', 'buyer', '0', 'practitioner'], `COUNT must be a whole number from 1 to ${MAX_BULK_USERS}; got '0'`],
+    [['hospital', 'buyer', '1001', 'practitioner'], `COUNT must be a whole number from 1 to ${MAX_BULK_USERS}; got '1001'`],
+    [['hospital', 'buyer', 'ten', 'practitioner'], `COUNT must be a whole number from 1 to ${MAX_BULK_USERS}; got 'ten'`],
+    [
+      ['hospital', 'Buyer', '2', 'practitioner'],
+      "NAME must be 1-32 lower-case letters, digits or '-', starting with a letter; got 'Buyer-1'",
+    ],
+    [['hospital', 'buyer', '2', 'pilot'], `ROLE must be one of ${ROLES.join(', ')}; got 'pilot'`],
+    [['pharma', 'buyer', '2', 'practitioner'], "unknown member org 'pharma' (known: lab hospital clinic clearing regulator)"],
+    [['hospital', 'buyer', '2'], 'usage: scripts/network.sh enroll-many ORG PREFIX COUNT ROLE [ATTR=VALUE...]'],
+  ])('refuses %j', (args, message) => {
+    expect(bulkRefusal(args)).toBe(message);
   });
 });
