@@ -55,11 +55,19 @@ binaries_ready() {
   [ -f "$FABRIC_SAMPLECONFIG/core.yaml" ] && [ -f "$FABRIC_SAMPLECONFIG/orderer.yaml" ]
 }
 
-# go_build_tools MODULE_DIR LDFLAGS PACKAGE...: builds packages of a tool module.
+# go_build_tools MODULE_DIR LDFLAGS PREFIX COMMAND...: downloads the tool
+# module's dependencies, then builds each PREFIX/COMMAND with a line of
+# progress; later commands reuse what the first compiled, from Go's cache.
 go_build_tools() {
-  local dir="$1" ldflags="$2"
-  shift 2
-  (cd "$dir" && GOFLAGS="-buildvcs=false -mod=readonly" go build -trimpath -ldflags "$ldflags" -o "$FABRIC_BIN/" "$@")
+  local dir="$1" ldflags="$2" prefix="$3" cmd i=0
+  shift 3
+  log "downloading the Go modules of $(basename "$dir")"
+  (cd "$dir" && GOFLAGS="-mod=readonly" go mod download) || return 1
+  for cmd in "$@"; do
+    i=$((i + 1))
+    log "building $cmd ($i of $#)"
+    (cd "$dir" && GOFLAGS="-buildvcs=false -mod=readonly" go build -trimpath -ldflags "$ldflags" -o "$FABRIC_BIN/" "$prefix/$cmd") || return 1
+  done
 }
 
 build_binaries() {
@@ -71,19 +79,16 @@ build_binaries() {
   mkdir -p "$FABRIC_BIN" "$FABRIC_SAMPLECONFIG"
   rm -f "$FABRIC_HOME/.stamp"
 
-  local meta="github.com/hyperledger/fabric/common/metadata" pkgs=() cmd
-  for cmd in "${FABRIC_COMMANDS[@]}"; do pkgs+=("github.com/hyperledger/fabric/cmd/$cmd"); done
-  log "building Fabric $FABRIC_VERSION (${FABRIC_COMMANDS[*]}) from the Go module proxy; a cold build takes several minutes"
+  local meta="github.com/hyperledger/fabric/common/metadata"
+  log "building Fabric $FABRIC_VERSION (${FABRIC_COMMANDS[*]}) from the Go module proxy; a cold build takes several minutes, the first command most of them"
   go_build_tools "$REPO_ROOT/network/toolchain/fabric" \
     "-X $meta.Version=$FABRIC_VERSION -X $meta.CommitSHA=$FABRIC_COMMIT -X $meta.BaseDockerLabel=org.hyperledger.fabric -X $meta.DockerNamespace=hyperledger" \
-    "${pkgs[@]}" || die "building Fabric failed; see the go output above"
+    github.com/hyperledger/fabric/cmd "${FABRIC_COMMANDS[@]}" || die "building Fabric failed; see the go output above"
 
-  pkgs=()
-  for cmd in "${FABRIC_CA_COMMANDS[@]}"; do pkgs+=("github.com/hyperledger/fabric-ca/cmd/$cmd"); done
   log "building Fabric CA $FABRIC_CA_VERSION (${FABRIC_CA_COMMANDS[*]})"
   go_build_tools "$REPO_ROOT/network/toolchain/fabric-ca" \
     "-X github.com/hyperledger/fabric-ca/lib/metadata.Version=$FABRIC_CA_VERSION" \
-    "${pkgs[@]}" || die "building Fabric CA failed; see the go output above"
+    github.com/hyperledger/fabric-ca/cmd "${FABRIC_CA_COMMANDS[@]}" || die "building Fabric CA failed; see the go output above"
 
   local modpath
   modpath="$(cd "$REPO_ROOT/network/toolchain/fabric" && go list -m -f '{{.Dir}}' github.com/hyperledger/fabric)"
