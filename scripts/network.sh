@@ -19,7 +19,11 @@ usage: scripts/network.sh VERB [ARGS]
   down        Stop every process this network started, by its recorded pid.
               The ledgers and crypto material are kept.
   clean       Stop everything and remove all runtime state ($RUNTIME_DIR).
-  status      A table of nodes, ports, health, channel height and chaincode.
+  status      A table of nodes, ports, health, channel height and chaincode;
+              then, per org: its nodes up, its peers' heights against the
+              channel's, and its certificate that expires first.
+  certs [ORG] Every certificate of the network (or of ORG): holder, use,
+              days left and expiry, soonest first.
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
@@ -60,6 +64,7 @@ case "$verb" in
   clean) network_clean ;;
   status) network_status ;;
   logs) network_logs "$@" ;;
+  certs) network_certs "$@" ;;
   deploy)
     check_prerequisites
     build_binaries

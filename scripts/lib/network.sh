@@ -630,7 +630,7 @@ network_status() {
   local channel
   channel="$(plan .channel)"
   printf '%-20s %-8s %-7s %-8s %-9s %s\n' NODE PID PORT HEALTH HEIGHT CHAINCODE
-  local id kind port health cacert pid state height cc org
+  local id kind port health cacert pid state height cc org heights=""
   while IFS=$'\t' read -r id kind port health cacert org; do
     pid="$(pid_of "$id")"
     if is_running "$id" && curl -sf --cacert "$cacert" "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
@@ -644,6 +644,7 @@ network_status() {
         | jq -r '[.chaincode_definitions[]? | "\(.name)#\(.sequence)"] | join(",")')"
     fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" "${height:--}" "${cc:--}"
+    heights+="$org"$'\t'"$id"$'\t'"$state"$'\t'"${height:--}"$'\n'
   done < <(plan '(.ordererOrg | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, $o])),
                  (.orgs[] | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.peers[] | [.id, "peer", .port, .health, .tls.ca, $o])) | @tsv')
   while IFS=$'\t' read -r id port health; do
@@ -664,6 +665,40 @@ network_status() {
     if is_running "$id"; then state=ok; else state=down; fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - "$(cat "$dir/running.id" 2>/dev/null || echo -)"
   done < <(plan '.orgs[].chaincodeServer | [.id, .port, .dir] | @tsv')
+  status_orgs "$heights"
+}
+
+# network_certs [ORG]: every certificate of the runtime folder (or of ORG's
+# folders), soonest expiry first, with the days it has left.
+network_certs() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local org="${1:-}" rows
+  rows="$(network_tool certs)" || die "could not read the certificates in $RUNTIME_DIR"
+  if [ -n "$org" ]; then
+    grep -q "^$org"$'\t' <<<"$rows" || die "no certificates of '$org' (orgs: $(cut -f1 <<<"$rows" | sort -u | tr '\n' ' '))"
+    rows="$(grep "^$org"$'\t' <<<"$rows")"
+  fi
+  printf '%-10s %-16s %-8s %-9s %-20s %s\n' ORG HOLDER USE DAYS-LEFT EXPIRES PATH
+  while IFS=$'\t' read -r o holder use days expires _subject path; do
+    printf '%-10s %-16s %-8s %-9s %-20s %s\n' "$o" "$holder" "$use" "$days" "${expires:0:16}" "$path"
+  done <<<"$rows"
+}
+
+# status_orgs HEIGHTS: one line per org: its nodes up, its peers' heights
+# against the channel's (the highest any peer reports), and its certificate
+# that expires first. HEIGHTS holds `org<TAB>node<TAB>state<TAB>height` lines.
+status_orgs() {
+  local heights="$1" channel_height certs org nodes up lows soonest
+  channel_height="$(awk -F'\t' '$4 ~ /^[0-9]+$/ && $4 > max { max = $4 } END { print max + 0 }' <<<"$heights")"
+  certs="$(network_tool certs 2>/dev/null || true)"
+  printf '\n%-10s %-9s %-26s %s\n' ORG NODES-UP "HEIGHT (CHANNEL $channel_height)" "FIRST CERTIFICATE TO EXPIRE"
+  for org in $(plan '.ordererOrg.name, .orgs[].name'); do
+    nodes="$(awk -F'\t' -v o="$org" '$1 == o' <<<"$heights" | wc -l)"
+    up="$(awk -F'\t' -v o="$org" '$1 == o && $3 == "ok"' <<<"$heights" | wc -l)"
+    lows="$(awk -F'\t' -v o="$org" -v h="$channel_height" '$1 == o && $4 ~ /^[0-9]+$/ { s = s sep $2 " " $4 (h > $4 ? " (" h - $4 " behind)" : ""); sep = ", " } END { print s }' <<<"$heights")"
+    soonest="$(awk -F'\t' -v o="$org" '$1 == o { print $2 " (" $3 ") in " $4 " days"; exit }' <<<"$certs")"
+    printf '%-10s %-9s %-26s %s\n' "$org" "$up/$nodes" "${lows:--}" "${soonest:--}"
+  done
 }
 
 network_logs() {

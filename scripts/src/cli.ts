@@ -11,6 +11,8 @@
  *                                      checks an enrollment; prints `type<TAB>tls|-<TAB>CA attrs`
  *   node scripts/dist/cli.js record-user ORG NAME ROLE [ATTR=VALUE...]
  *                                      keeps an enrolled user in every later plan
+ *   node scripts/dist/cli.js certs     every certificate of the runtime folder, soonest expiry first:
+ *                                      `org<TAB>holder<TAB>use<TAB>days left<TAB>expires<TAB>subject<TAB>path`
  *   node scripts/dist/cli.js new-users ORG PREFIX COUNT ROLE [ATTR=VALUE...]
  *                                      checks a bulk enrollment; prints, for each of
  *                                      PREFIX-1..COUNT not yet enrolled, `name<TAB>type<TAB>tls|-<TAB>CA attrs`
@@ -23,6 +25,7 @@
  * MLL_LOGS_DIR (for `deploy`), MLL_CHAINCODE_BENCH=1 (deploy the benchmark build).
  */
 import { join, resolve } from 'node:path';
+import { certificates } from './certs';
 import { compose } from './compose';
 import { deployChaincode, LifecycleError } from './lifecycle';
 import { buildPlan, readPlan } from './plan';
@@ -94,6 +97,13 @@ function main(verb: string | undefined): void {
     case 'record-user':
       recordUser(runtimeDir, newUser(readPlan(runtimeDir), process.argv.slice(3)));
       return;
+    case 'certs':
+      process.stdout.write(
+        certificates(runtimeDir)
+          .map((c) => [c.org, c.holder, c.use, String(c.daysLeft), c.notAfter, c.subject, c.path].join('\t') + '\n')
+          .join(''),
+      );
+      return;
     case 'new-users':
       for (const user of newUsers(readPlan(runtimeDir), process.argv.slice(3))) {
         process.stdout.write(`${user.name}\t${user.type}\t${user.tls ? 'tls' : '-'}\t${caAttrs(user.attrs)}\n`);
@@ -103,7 +113,9 @@ function main(verb: string | undefined): void {
       recordUsers(runtimeDir, newUsers(readPlan(runtimeDir), process.argv.slice(3)));
       return;
     default:
-      throw new UsageError('usage: node scripts/dist/cli.js check|render|plan|compose|deploy|new-user|record-user|new-users|record-users');
+      throw new UsageError(
+        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|certs|new-user|record-user|new-users|record-users',
+      );
   }
 }
 

@@ -6,6 +6,8 @@ export * from './topology';
 export * from './plan';
 export { chaincodeServerEnv, CHAINCODE_LOG_LEVELS, configtx, ordererEnv, peerEnv, render } from './render';
 export type { NodeEnv } from './render';
+export { certificates } from './certs';
+export type { CertificateInfo, CertificateUse } from './certs';
 export { compose } from './compose';
 export { chaincodeLabel, deployChaincode, LifecycleError, packageChaincode } from './lifecycle';
 export type { Deployed, LifecycleEnv } from './lifecycle';

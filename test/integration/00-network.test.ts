@@ -49,6 +49,27 @@ describe('the consortium network', () => {
     expect(Math.max(...heights) - Math.min(...heights)).toBeLessThanOrEqual(1);
   });
 
+  it('shows per org in `status` its nodes up, its peers against the channel height, and its first certificate to expire', async () => {
+    const out = await networkScript('status');
+    const summary = out.slice(out.indexOf('FIRST CERTIFICATE TO EXPIRE'));
+    expect(out).toMatch(/HEIGHT \(CHANNEL [1-9][0-9]*\)/);
+    for (const org of plan.orgs) {
+      // The CA and one peer, both up; a fresh network's certificates have about a year left.
+      expect(summary).toMatch(new RegExp(`\\n${org.name} +2/2 +peer0\\.${org.name} [0-9]+.* in 36[0-5] days`));
+    }
+    expect(summary).toMatch(/\norderer +4\/4 /);
+  });
+
+  it('lists every certificate with the days it has left (`certs ORG`), and refuses an unknown org', async () => {
+    const rows = (await networkScript('certs', 'hospital')).trim().split('\n').slice(1);
+    const holders = rows.map((r) => r.split(/ +/).slice(0, 3).join(' '));
+    expect(holders).toEqual(
+      expect.arrayContaining(['hospital peer0 signing', 'hospital peer0 tls', 'hospital admin signing', 'hospital ca ca']),
+    );
+    for (const row of rows) expect(Number(row.split(/ +/)[3])).toBeGreaterThan(300);
+    await expect(networkScript('certs', 'pharma')).rejects.toThrow(/no certificates of 'pharma'/);
+  });
+
   it('runs the chaincode for each org on a server of its own, which only that org\u2019s peers dial', async () => {
     const served = new Set<string>();
     for (const o of plan.orgs) {
