@@ -150,6 +150,10 @@ org_json() { jq -c --arg o "$1" '(.ordererOrg | select(.name == $o)), (.orgs[] |
 
 start_ca() {
   local org="$1" ca home port ops secret
+  if is_running "ca.$org"; then
+    log "ca.$org is already running (pid $(pid_of "ca.$org"))"
+    return 0
+  fi
   ca="$(org_json "$org" | jq -c .ca)"
   home="$(jq -r .home <<<"$ca")"
   port="$(jq -r .port <<<"$ca")"
@@ -173,15 +177,15 @@ start_ca() {
 }
 
 wait_ca() {
-  local org="$1" ca deadline=$((SECONDS + HEALTH_TIMEOUT))
-  ca="$(org_json "$org" | jq -c .ca)"
+  local org="$1" cert health deadline=$((SECONDS + HEALTH_TIMEOUT))
+  IFS=$'\t' read -r cert health < <(org_json "$org" | jq -r '.ca | [.certFile, .health] | @tsv')
   # The CA writes its root certificate on first start; TLS is checked against it.
-  until [ -s "$(jq -r .certFile <<<"$ca")" ]; do
+  until [ -s "$cert" ]; do
     [ "$SECONDS" -lt "$deadline" ] || die "ca.$org wrote no certificate; see $LOGS_DIR/ca.$org.log"
     is_running "ca.$org" || die "ca.$org exited while starting; see $LOGS_DIR/ca.$org.log"
     sleep 0.3
   done
-  wait_healthy "ca.$org" "$(jq -r .health <<<"$ca")" "$(jq -r .certFile <<<"$ca")"
+  wait_healthy "ca.$org" "$health" "$cert"
 }
 
 # ca_client ORG ARGS...: fabric-ca-client against an org's CA, as its registrar.
@@ -263,12 +267,12 @@ enroll_identity() {
 # enroll_org ORG: the org's registrar, its MSP for the channel, nodes and users.
 enroll_org() {
   local org="$1" json ca address msp entry
-  json="$(org_json "$org")"
-  ca="$(jq -c .ca <<<"$json")"
-  address="$(jq -r .address <<<"$ca")"
   if [ -f "$RUNTIME_DIR/crypto/$org/.enrolled" ]; then
     return 0
   fi
+  json="$(org_json "$org")"
+  ca="$(jq -c .ca <<<"$json")"
+  address="$(jq -r .address <<<"$ca")"
   log "enrolling the identities of $org at ca.$org"
   ca_client "$org" enroll -u "https://registrar:$(cat "$(jq -r .home <<<"$ca")/bootstrap.secret")@$address" \
     || die "could not enroll the registrar of ca.$org; see $LOGS_DIR/ca-client.log"
@@ -383,12 +387,20 @@ check_ports_free() {
                  (.orgs[] | .api | [.id, "\(.port)"]), (.orgs[] | select(.gate != null) | [.api.id, "\(.gate.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
 }
 
+# ENDORSERS_CHANGED: set to 1 by this run of the script when it started a peer
+# or a chaincode server, or deployed the chaincode: only then must clients wait
+# for discovery to see endorsers again (wait_endorsable).
+ENDORSERS_CHANGED=0
+
 start_nodes() {
   local id kind health cacert
   while IFS=$'\t' read -r id kind; do
     case "$kind" in
       orderer) start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/orderer" start ;;
-      peer) start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/peer" node start ;;
+      peer)
+        is_running "$id" || ENDORSERS_CHANGED=1
+        start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/peer" node start
+        ;;
     esac
   done < <(plan '(.ordererOrg.orderers[], .orgs[].peers[]) | [.id, .kind] | @tsv')
   while IFS=$'\t' read -r id health cacert; do
@@ -454,8 +466,13 @@ create_channel() {
       || die "configtxgen failed; see $LOGS_DIR/configtxgen.log"
   fi
   admin="$(plan -c '.ordererOrg.users[0]')"
+  # A node keeps its channels across restarts (they are in its ledger folder):
+  # once seen joined, it is not asked again, which spares a running network
+  # the CLI calls (see joined_stamp).
+  mkdir -p "$RUNTIME_DIR/channel/joined"
   local id address
   while IFS=$'\t' read -r id address; do
+    [ ! -f "$(joined_stamp "$id")" ] || continue
     # osnadmin exits 0 on any HTTP answer: the status line tells.
     local tls_args=(-o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")"
       --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")")
@@ -467,29 +484,36 @@ create_channel() {
       sleep 0.5
     done
     [[ "$out" == *"Status: "* ]] || die "the admin endpoint of $id ($address) does not answer: $out"
-    [[ "$out" == *"Status: 200"* ]] && continue
-    log "joining $id to channel $channel"
-    out="$("$FABRIC_BIN/osnadmin" channel join "${tls_args[@]}" --channelID "$channel" --config-block "$block" 2>&1 || true)"
-    printf '%s\n' "$out" >>"$LOGS_DIR/osnadmin.log"
-    [[ "$out" == *"Status: 201"* ]] || die "$id could not join $channel; see $LOGS_DIR/osnadmin.log"
+    if [[ "$out" != *"Status: 200"* ]]; then
+      log "joining $id to channel $channel"
+      out="$("$FABRIC_BIN/osnadmin" channel join "${tls_args[@]}" --channelID "$channel" --config-block "$block" 2>&1 || true)"
+      printf '%s\n' "$out" >>"$LOGS_DIR/osnadmin.log"
+      [[ "$out" == *"Status: 201"* ]] || die "$id could not join $channel; see $LOGS_DIR/osnadmin.log"
+    fi
+    : >"$(joined_stamp "$id")"
   done < <(plan '.ordererOrg.orderers[] | [.id, .adminAddress] | @tsv')
 
   local org peer
-  while IFS=$'\t' read -r org peer; do
-    if peer_cli_at "$org" "$peer" channel getinfo -c "$channel" >/dev/null 2>&1; then
-      continue
+  while IFS=$'\t' read -r org id peer; do
+    [ ! -f "$(joined_stamp "$id")" ] || continue
+    if ! peer_cli_at "$org" "$peer" channel getinfo -c "$channel" >/dev/null 2>&1; then
+      log "joining $id to channel $channel"
+      local attempt
+      for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        if peer_cli_at "$org" "$peer" channel join -b "$block" >>"$LOGS_DIR/peer-cli.log" 2>&1; then
+          break
+        fi
+        [ "$attempt" -lt 10 ] || die "$id could not join $channel; see $LOGS_DIR/peer-cli.log"
+        sleep 1
+      done
     fi
-    log "joining $(jq -r .id <<<"$peer") to channel $channel"
-    local attempt
-    for attempt in 1 2 3 4 5 6 7 8 9 10; do
-      if peer_cli_at "$org" "$peer" channel join -b "$block" >>"$LOGS_DIR/peer-cli.log" 2>&1; then
-        break
-      fi
-      [ "$attempt" -lt 10 ] || die "$(jq -r .id <<<"$peer") could not join $channel; see $LOGS_DIR/peer-cli.log"
-      sleep 1
-    done
-  done < <(plan -c '.orgs[] | .name as $o | .peers[] | [$o, (. | tojson)] | @tsv')
+    : >"$(joined_stamp "$id")"
+  done < <(plan -c '.orgs[] | .name as $o | .peers[] | [$o, .id, (. | tojson)] | @tsv')
 }
+
+# joined_stamp NODE: the file that records that NODE has joined the channel.
+# It lives with the node's ledger in the runtime folder and goes with it.
+joined_stamp() { printf '%s\n' "$RUNTIME_DIR/channel/joined/$1"; }
 
 # ---------------------------------------------------------------- chaincode
 
@@ -515,25 +539,24 @@ chaincode_server() { plan -c --arg o "$1" '.orgs[] | select(.name == $o) | .chai
 # package ORG's peers installed, with the environment render wrote for it;
 # restarted when that package or that environment changed.
 start_chaincode_server() {
-  local org="$1" package_id="$2" server id dir env_file
-  server="$(chaincode_server "$org")"
-  id="$(jq -r .id <<<"$server")"
-  dir="$(jq -r .dir <<<"$server")"
+  local org="$1" package_id="$2" id dir address cert key env_file
+  IFS=$'\t' read -r id dir address cert key < <(chaincode_server "$org" | jq -r '[.id, .dir, .address, .tls.cert, .tls.key] | @tsv')
   env_file="$RUNTIME_DIR/nodes/$id.env"
   # Restarted too when its environment (the shim's log level) changed.
   if is_running "$id" && { [ "$(cat "$dir/running.id" 2>/dev/null)" != "$package_id" ] || ! cmp -s "$env_file" "$dir/running.env"; }; then
     stop_process "$id"
   fi
+  is_running "$id" || ENDORSERS_CHANGED=1
   mkdir -p "$dir"
   printf '%s\n' "$package_id" >"$dir/running.id"
   cp "$env_file" "$dir/running.env"
   (
     cd "$REPO_ROOT/chaincode"
     start_process "$id" "$env_file" "$REPO_ROOT/node_modules/.bin/fabric-chaincode-node" server \
-      --module-path "$(chaincode_module_dir)" --chaincode-address "$(jq -r .address <<<"$server")" --chaincode-id "$package_id" \
-      --chaincode-tls-cert-file "$(jq -r .tls.cert <<<"$server")" --chaincode-tls-key-file "$(jq -r .tls.key <<<"$server")"
+      --module-path "$(chaincode_module_dir)" --chaincode-address "$address" --chaincode-id "$package_id" \
+      --chaincode-tls-cert-file "$cert" --chaincode-tls-key-file "$key"
   )
-  wait_listening "$id" "$(jq -r .address <<<"$server")"
+  wait_listening "$id" "$address"
 }
 
 # deploy_chaincode: builds the chaincode, then has the network tools package it
@@ -546,8 +569,21 @@ deploy_chaincode() {
   if bench_chaincode; then
     build_step "the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)" build:bench chaincode
   fi
-  local deployed org package_id
-  deployed="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool deploy)" || die "the chaincode was not deployed (see above)"
+  local deployed org package_id record="$RUNTIME_DIR/chaincode/deployed.tsv" key
+  # What a deployment depends on: the build (its stamps change with every
+  # build), the flavour and the plan's chaincode section. `up` on a network
+  # that already committed exactly this skips the lifecycle queries; the
+  # deploy verb always runs them.
+  key="$(deploy_key)"
+  if [ "${1:-}" = reuse ] && [ -f "$record" ] && [ "$(head -n1 "$record")" = "$key" ]; then
+    log "chaincode $(plan .chaincode.name) is deployed and unchanged"
+    deployed="$(tail -n +2 "$record")"
+  else
+    deployed="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool deploy)" || die "the chaincode was not deployed (see above)"
+    mkdir -p "$(dirname "$record")"
+    printf '%s\n%s\n' "$key" "$deployed" >"$record.tmp" && mv "$record.tmp" "$record"
+    ENDORSERS_CHANGED=1
+  fi
   # The peers dial each server under the committed package id, so a new server
   # starts only now; until here the previous definition kept being served.
   while IFS=$'\t' read -r org package_id; do
@@ -555,6 +591,17 @@ deploy_chaincode() {
   done <<<"$deployed"
   # The single server of networks set up before every org ran its own.
   stop_process chaincode
+}
+
+# deploy_key: one line naming what the deployed chaincode was built from.
+deploy_key() {
+  local stamps=("$REPO_ROOT/node_modules/.cache/mll-builds/build-contract-chaincode.stamp") flavour=production
+  if bench_chaincode; then
+    flavour=bench
+    stamps+=("$REPO_ROOT/node_modules/.cache/mll-builds/build-bench-chaincode.stamp")
+  fi
+  printf '%s built-at=%s chaincode=%s\n' "$flavour" "$(stat -c %Y "${stamps[@]}" 2>/dev/null | tr '\n' ,)" \
+    "$(plan -c .chaincode | sha256sum | cut -c1-16)"
 }
 
 # wait_endorsable: waits until every peer's discovery service can name a set of
@@ -595,9 +642,13 @@ network_up() {
   start_nodes
   create_channel
   wait_raft_leader
-  # A no-op upgrade when the chaincode is unchanged: it only starts its server.
-  deploy_chaincode
-  wait_endorsable
+  # A no-op when the chaincode is unchanged: it only starts what is not running.
+  deploy_chaincode reuse
+  if [ "$ENDORSERS_CHANGED" = 1 ]; then
+    wait_endorsable
+  else
+    log "no peer or chaincode server was started: endorsement is as it was"
+  fi
   start_model_server
   start_apis
   log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"

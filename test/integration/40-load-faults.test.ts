@@ -37,9 +37,15 @@ const WINDOW_MS = 5000;
 
 interface FaultReport {
   readonly fault: string;
-  /** When the node was killed and when `up` had it back, ms after the load began. */
+  /** When the node was killed, when `up` began and when `up` had it back, ms after the load began. */
   readonly injectedAtMs: number;
+  readonly healStartedAtMs: number;
   readonly healedAtMs: number;
+  /**
+   * Acknowledged accesses per second while `up` restarted the node, over the
+   * same before the kill: what restarting one node costs the live network.
+   */
+  readonly rateDuringRestart: number;
   /** Acknowledged accesses in each second of the load. */
   readonly perSecond: number[];
   readonly attempts: number;
@@ -128,7 +134,7 @@ describe('load and faults through the hospital\u2019s API process', () => {
     licenseId: string,
     attempts: Attempt[],
     before: { lab: bigint; engineer: bigint },
-    timing: { injectedAtMs: number; healedAtMs: number },
+    timing: { injectedAtMs: number; healStartedAtMs: number; healedAtMs: number },
   ): Promise<void> => {
     const options = { url: hospitalUrl, apiKeys: practitionerKeys, licenseId, workers: 1, keyPrefix: '', timeoutMs: 40_000 };
     const last = new Map<string, Attempt>();
@@ -178,9 +184,13 @@ describe('load and faults through the hospital\u2019s API process', () => {
     for (const a of attempts) statuses[String(a.status)] = (statuses[String(a.status)] ?? 0) + 1;
     expect(attempts.filter((a) => a.status >= 500 && a.status !== 503 && a.status !== 504).map((a) => `${a.status} ${a.code}`)).toEqual([]);
 
+    const ratePer = (from: number, to: number): number =>
+      acknowledged.filter((a) => a.answeredAt >= from && a.answeredAt < to).length / Math.max(0.001, (to - from) / 1000);
     const report: FaultReport = {
       fault,
       ...timing,
+      rateDuringRestart:
+        Math.round((ratePer(timing.healStartedAtMs, timing.healedAtMs) / Math.max(0.001, ratePer(1000, timing.injectedAtMs))) * 100) / 100,
       perSecond: ratePerWindow(attempts, 1000),
       attempts: attempts.length,
       acknowledged: acknowledged.length,
@@ -193,6 +203,7 @@ describe('load and faults through the hospital\u2019s API process', () => {
     process.stdout.write(
       `fault "${fault}": ${report.acknowledged}/${report.attempts} acknowledged under load, ${retried} retried with their keys; ` +
         `acknowledged per ${WINDOW_MS / 1000} s: [${report.perWindow.join(', ')}]; longest stretch without one: ${report.longestGapMs} ms; ` +
+        `rate while up restarted it ${report.rateDuringRestart}x the rate before the kill; ` +
         `statuses ${JSON.stringify(statuses)}\n`,
     );
   };
@@ -214,12 +225,13 @@ describe('load and faults through the hospital\u2019s API process', () => {
       keyPrefix: `${slug}-${run}`,
       timeoutMs: 40_000,
     };
-    const timing = { injectedAtMs: 0, healedAtMs: 0 };
+    const timing = { injectedAtMs: 0, healStartedAtMs: 0, healedAtMs: 0 };
     const attempts = await underLoad(options, async (elapsed) => {
       await sleep(4000);
       await inject();
       timing.injectedAtMs = elapsed();
       await sleep(healAfterMs);
+      timing.healStartedAtMs = elapsed();
       await networkScript('up');
       timing.healedAtMs = elapsed();
       process.stdout.write(`fault "${fault}": injected at ${timing.injectedAtMs} ms, healed by ${timing.healedAtMs} ms\n`);
