@@ -14,10 +14,13 @@ usage: scripts/network.sh VERB [ARGS]
 
   up          Start the consortium. On a fresh clone: build the Fabric binaries,
               enroll every identity at its org's CA, start all nodes, create and
-              join the channel, deploy the chaincode. With existing data: restart
-              the nodes and keep the ledger.
-  down        Stop every process this network started, by its recorded pid.
-              The ledgers and crypto material are kept.
+              join the channel, deploy the chaincode. With existing data: start
+              what is not running and keep the ledger; what runs is left alone.
+              With --org ORG: only ORG's CA, nodes, chaincode server and API
+              instance (the orderer org: its CA and the orderers), on a network
+              whose channel exists and whose chaincode is deployed.
+  down        Stop every process this network started, by its recorded pid
+              (with --org ORG: only ORG's). The ledgers and crypto material are kept.
   clean       Stop everything and remove all runtime state ($RUNTIME_DIR).
   status      A table of nodes, ports, health, channel height and chaincode;
               then, per org: its nodes up, its peers' heights against the
@@ -46,8 +49,12 @@ usage: scripts/network.sh VERB [ARGS]
               example: peer hospital channel getinfo -c licensing
   help [VERB] This text.
 
+Options:
+  --org ORG         act for one org only (up, down, certs); the same as MLL_ORG=ORG
+
 Environment:
   MLL_RUNTIME_DIR   runtime folder (default: <repo>/.runtime)
+  MLL_ORG           the org a verb acts for (default: every org)
   MLL_PORT_OFFSET   added to every port in network/topology.json (default: 0)
   MLL_CHAINCODE_BENCH=1
                     deploy the chaincode's benchmark build, which adds
@@ -58,6 +65,26 @@ USAGE
 
 verb="${1:-help}"
 shift || true
+# --org ORG (or --org=ORG) anywhere after the verb scopes it to one org, like MLL_ORG.
+args=()
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --org)
+      [ -n "${2:-}" ] || die "--org needs an org name"
+      SCOPE="$2"
+      shift 2
+      ;;
+    --org=*)
+      SCOPE="${1#--org=}"
+      shift
+      ;;
+    *)
+      args+=("$1")
+      shift
+      ;;
+  esac
+done
+set -- "${args[@]+"${args[@]}"}"
 case "$verb" in
   up) network_up ;;
   down) network_down ;;

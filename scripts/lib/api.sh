@@ -14,18 +14,22 @@ start_apis() {
   mkdir -p "$RUNTIME_DIR/api"
   chmod 700 "$RUNTIME_DIR/api"
   while IFS=$'\t' read -r org port; do
+    in_scope "$org" || continue
     printf '%s\n' "MLL_API_ORG=$org" "MLL_API_PORT=$port" "MLL_RUNTIME_DIR=$RUNTIME_DIR" \
       "NODE_ENV=production" >"$RUNTIME_DIR/nodes/api.$org.env"
     gate_env "$org" >>"$RUNTIME_DIR/nodes/api.$org.env"
     start_process "api.$org" "$RUNTIME_DIR/nodes/api.$org.env" "$(command -v node)" "$REPO_ROOT/gateway-api/dist/server.js"
   done < <(plan '.orgs[] | [.name, .api.port] | @tsv')
   while IFS=$'\t' read -r org port peer_ca; do
+    in_scope "$org" || continue
     wait_healthy "api.$org" "$(plan --arg o "$org" '.orgs[] | select(.name == $o) | .api.health')" "$peer_ca"
   done < <(plan '.orgs[] | [.name, .api.port, .peers[0].tls.ca] | @tsv')
   while IFS=$'\t' read -r org health ca; do
+    in_scope "$org" || continue
     wait_healthy "api.$org" "$health" "$ca"
   done < <(plan '.orgs[] | select(.gate != null) | [.name, .gate.health, .gate.tls.ca] | @tsv')
-  issue_demo_keys
+  # The demo keys are the sandbox's, one per org; a scoped start issues none.
+  [ -n "$SCOPE" ] || issue_demo_keys
 }
 
 # gate_env ORG: the environment of ORG's serving gate, run by its API instance;
@@ -86,7 +90,8 @@ seed_demo() {
 
 stop_apis() {
   local org
-  for org in $(plan '.orgs[].name'); do stop_process "api.$org"; done
+  for org in $(plan '.orgs[].name'); do in_scope "$org" && stop_process "api.$org"; done
+  return 0
 }
 
 print_apis() {

@@ -17,8 +17,9 @@ require_cmd() {
 }
 
 # build_workspaces SCRIPT WORKSPACE...: runs the npm SCRIPT (build or
-# build:bench) of each workspace, unless nothing in those folders, nor the
-# root tsconfig.json or package-lock.json, changed since it last succeeded
+# build:bench) of each workspace, unless none of their inputs (src/,
+# package.json, tsconfig*.json, and chaincode/bench/), nor the root
+# tsconfig.json or package-lock.json, changed since it last succeeded
 # here (a stamp per SCRIPT and workspaces in node_modules/.cache/mll-builds)
 # and each workspace's output folder is still there. Returns 1 when it skipped.
 # A start on a running network thus costs no compiler run.
@@ -28,9 +29,12 @@ build_workspaces() {
   if [ "$script" = build:bench ]; then out=dist-bench; fi
   local stamp
   stamp="$REPO_ROOT/node_modules/.cache/mll-builds/${script/:/-}-$(IFS=-; echo "$*").stamp"
-  local dirs=() args=() w
+  local dirs=() args=() w input
   for w in "$@"; do
-    dirs+=("$REPO_ROOT/$w")
+    # What tsc reads; a workspace's tests, scripts and docs do not change its build.
+    for input in "$REPO_ROOT/$w"/src "$REPO_ROOT/$w"/bench "$REPO_ROOT/$w"/package.json "$REPO_ROOT/$w"/tsconfig*.json; do
+      [ -e "$input" ] && dirs+=("$input")
+    done
     args+=(-w "$w")
   done
   local built=1

@@ -145,6 +145,27 @@ wait_listening() {
 # all_orgs: every org's name, orderer org first.
 all_orgs() { plan '.ordererOrg.name, .orgs[].name'; }
 
+# SCOPE: the one org a verb acts for (`--org ORG` or MLL_ORG), or empty for
+# every org: the one-machine sandbox. Scoped, a verb touches only that org's
+# CA, nodes, chaincode server, API instance and keys.
+SCOPE="${MLL_ORG:-}"
+
+# in_scope ORG: whether the verb acts for ORG.
+in_scope() { [ -z "$SCOPE" ] || [ "$SCOPE" = "$1" ]; }
+
+# scoped_orgs: the orgs the verb acts for (the orderer org included).
+scoped_orgs() {
+  local org
+  for org in $(all_orgs); do in_scope "$org" && printf '%s\n' "$org"; done
+  return 0
+}
+
+# check_scope: SCOPE names an org of the plan.
+check_scope() {
+  [ -n "$SCOPE" ] || return 0
+  all_orgs | grep -qx "$SCOPE" || die "unknown org '$SCOPE' for --org (orgs: $(all_orgs | tr '\n' ' '))"
+}
+
 # org_json ORG: the plan entry for an org (orderer org included).
 org_json() { jq -c --arg o "$1" '(.ordererOrg | select(.name == $o)), (.orgs[] | select(.name == $o))' "$PLAN"; }
 
@@ -303,6 +324,7 @@ enroll_org() {
 enroll_servers() {
   local name="$1" what="$2" org dir
   while IFS=$'\t' read -r org dir; do
+    in_scope "$org" || continue
     [ -f "$dir/tls/cert.pem" ] && continue
     log "enrolling the $what of $org at ca.$org"
     enroll_identity "$org" "$name" client "$dir" "" tls
@@ -382,9 +404,9 @@ check_ports_free() {
         die "port $port of $id is in use by another process; stop it, or set MLL_PORT_OFFSET to move this network"
       fi
     done
-  done < <(plan '(.ordererOrg | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
-                 (.orgs[] | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"])),
-                 (.orgs[] | .api | [.id, "\(.port)"]), (.orgs[] | select(.gate != null) | [.api.id, "\(.gate.port)"]), (.orgs[] | .chaincodeServer | [.id, "\(.port)"]) | @tsv')
+  done < <(plan --arg scope "$SCOPE" '(.ordererOrg | select($scope == "" or .name == $scope) | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
+                 (.orgs[] | select($scope == "" or .name == $scope) | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"]),
+                   (.api | [.id, "\(.port)"]), (select(.gate != null) | [.api.id, "\(.gate.port)"]), (.chaincodeServer | [.id, "\(.port)"])) | @tsv')
 }
 
 # ENDORSERS_CHANGED: set to 1 by this run of the script when it started a peer
@@ -402,10 +424,17 @@ start_nodes() {
         start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/peer" node start
         ;;
     esac
-  done < <(plan '(.ordererOrg.orderers[], .orgs[].peers[]) | [.id, .kind] | @tsv')
+  done < <(scoped_nodes '[.id, .kind]')
   while IFS=$'\t' read -r id health cacert; do
     wait_healthy "$id" "$health" "$cacert"
-  done < <(plan '(.ordererOrg.orderers[], .orgs[].peers[]) | [.id, .health, .tls.ca] | @tsv')
+  done < <(scoped_nodes '[.id, .health, .tls.ca]')
+}
+
+# scoped_nodes FIELDS: the orderers and peers of the orgs in scope, FIELDS (a
+# jq array over a node) as tab-separated lines.
+scoped_nodes() {
+  plan --arg scope "$SCOPE" "(.ordererOrg | select(\$scope == \"\" or .name == \$scope) | .orderers[]),
+    (.orgs[] | select(\$scope == \"\" or .name == \$scope) | .peers[]) | $1 | @tsv"
 }
 
 # wait_raft_leader: waits until the orderers of the channel have elected a leader;
@@ -459,6 +488,8 @@ create_channel() {
   channel="$(plan .channel)"
   block="$RUNTIME_DIR/channel/$channel.block"
   if [ ! -f "$block" ]; then
+    in_scope "$(plan .ordererOrg.name)" \
+      || die "$block is missing: the ordering org's operator hands it over (scripts/network.sh up --org $(plan .ordererOrg.name) creates it)"
     log "creating the genesis block of channel $channel"
     mkdir -p "$RUNTIME_DIR/channel"
     FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/configtxgen" -profile LicensingChannel \
@@ -472,6 +503,7 @@ create_channel() {
   mkdir -p "$RUNTIME_DIR/channel/joined"
   local id address
   while IFS=$'\t' read -r id address; do
+    in_scope "$(plan .ordererOrg.name)" || continue
     [ ! -f "$(joined_stamp "$id")" ] || continue
     # osnadmin exits 0 on any HTTP answer: the status line tells.
     local tls_args=(-o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")"
@@ -495,6 +527,7 @@ create_channel() {
 
   local org peer
   while IFS=$'\t' read -r org id peer; do
+    in_scope "$org" || continue
     [ ! -f "$(joined_stamp "$id")" ] || continue
     if ! peer_cli_at "$org" "$peer" channel getinfo -c "$channel" >/dev/null 2>&1; then
       log "joining $id to channel $channel"
@@ -578,6 +611,8 @@ deploy_chaincode() {
   if [ "${1:-}" = reuse ] && [ -f "$record" ] && [ "$(head -n1 "$record")" = "$key" ]; then
     log "chaincode $(plan .chaincode.name) is deployed and unchanged"
     deployed="$(tail -n +2 "$record")"
+  elif [ -n "$SCOPE" ]; then
+    die "the chaincode changed or was never deployed here; deploying it is a consortium step: scripts/network.sh deploy (without --org)"
   else
     deployed="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool deploy)" || die "the chaincode was not deployed (see above)"
     mkdir -p "$(dirname "$record")"
@@ -587,6 +622,7 @@ deploy_chaincode() {
   # The peers dial each server under the committed package id, so a new server
   # starts only now; until here the previous definition kept being served.
   while IFS=$'\t' read -r org package_id; do
+    in_scope "$org" || continue
     start_chaincode_server "$org" "$package_id"
   done <<<"$deployed"
   # The single server of networks set up before every org ran its own.
@@ -611,6 +647,7 @@ deploy_key() {
 wait_endorsable() {
   local org json admin peer deadline=$((SECONDS + HEALTH_TIMEOUT))
   for org in $(plan '.orgs[].name'); do
+    in_scope "$org" || continue
     json="$(org_json "$org")"
     admin="$(jq -c '[.users[] | select(.type == "admin")][0]' <<<"$json")"
     peer="$(jq -c '.peers[0]' <<<"$json")"
@@ -632,16 +669,21 @@ network_up() {
   check_prerequisites
   build_binaries
   render_plan
+  check_scope
   check_ports_free
   local org
-  for org in $(all_orgs); do start_ca "$org"; done
-  for org in $(all_orgs); do wait_ca "$org"; done
-  for org in $(all_orgs); do enroll_org "$org"; done
+  for org in $(scoped_orgs); do start_ca "$org"; done
+  for org in $(scoped_orgs); do wait_ca "$org"; done
+  for org in $(scoped_orgs); do enroll_org "$org"; done
   enroll_chaincode_servers
   enroll_gates
   start_nodes
   create_channel
-  wait_raft_leader
+  if in_scope "$(plan .ordererOrg.name)"; then wait_raft_leader; fi
+  if [ "$SCOPE" = "$(plan .ordererOrg.name)" ]; then
+    log "the ordering service of $(plan .channel) is up"
+    return 0
+  fi
   # A no-op when the chaincode is unchanged: it only starts what is not running.
   deploy_chaincode reuse
   if [ "$ENDORSERS_CHANGED" = 1 ]; then
@@ -649,8 +691,12 @@ network_up() {
   else
     log "no peer or chaincode server was started: endorsement is as it was"
   fi
-  start_model_server
+  if in_scope "$(plan .modelServer.operator)"; then start_model_server; fi
   start_apis
+  if [ -n "$SCOPE" ]; then
+    log "$SCOPE is up: its CA, peers, chaincode server and API instance (channel $(plan .channel))"
+    return 0
+  fi
   log "the consortium is up: channel $(plan .channel), chaincode $(plan .chaincode.name)"
   print_apis
   seed_demo
@@ -658,13 +704,15 @@ network_up() {
 
 network_down() {
   [ -f "$PLAN" ] || { log "nothing to stop: $RUNTIME_DIR holds no network"; return 0; }
-  local name
+  check_scope
+  local name org
   stop_apis
-  stop_process model-server
-  for name in $(plan '.orgs[].chaincodeServer.id') chaincode; do stop_process "$name"; done
-  for name in $(plan '.orgs[].peers[].id, .ordererOrg.orderers[].id'); do stop_process "$name"; done
-  for org in $(all_orgs); do stop_process "ca.$org"; done
-  log "stopped; the ledgers and crypto material stay in $RUNTIME_DIR"
+  if in_scope "$(plan .modelServer.operator)"; then stop_process model-server; fi
+  for org in $(plan '.orgs[].name'); do in_scope "$org" && stop_process "chaincode.$org"; done
+  [ -n "$SCOPE" ] || stop_process chaincode
+  while IFS=$'\t' read -r name _; do stop_process "$name"; done < <(scoped_nodes '[.id]')
+  for org in $(scoped_orgs); do stop_process "ca.$org"; done
+  log "stopped ${SCOPE:-every org}; the ledgers and crypto material stay in $RUNTIME_DIR"
 }
 
 network_clean() {
@@ -723,7 +771,7 @@ network_status() {
 # folders), soonest expiry first, with the days it has left.
 network_certs() {
   [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
-  local org="${1:-}" rows
+  local org="${1:-$SCOPE}" rows
   rows="$(network_tool certs)" || die "could not read the certificates in $RUNTIME_DIR"
   if [ -n "$org" ]; then
     grep -q "^$org"$'\t' <<<"$rows" || die "no certificates of '$org' (orgs: $(cut -f1 <<<"$rows" | sort -u | tr '\n' ' '))"
