@@ -27,6 +27,11 @@ usage: scripts/network.sh VERB [ARGS]
               channel's, and its certificate that expires first.
   certs [ORG] Every certificate of the network (or of ORG): holder, use,
               days left and expiry, soonest first.
+  renew ORG NAME
+              Renew the certificates (signing, and TLS if it has one) of ORG's
+              user or node NAME at ORG's CA, with new keys. A user's take
+              effect at its next API request; a node (peer0, orderer0,
+              chaincode, gate) is restarted alone on its new ones.
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
@@ -92,6 +97,7 @@ case "$verb" in
   status) network_status ;;
   logs) network_logs "$@" ;;
   certs) network_certs "$@" ;;
+  renew) renew_identity "$@" ;;
   deploy)
     check_prerequisites
     build_binaries

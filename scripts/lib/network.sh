@@ -285,6 +285,83 @@ enroll_identity() {
   fi
 }
 
+# reenroll_pair ORG CERT KEY [tls]: renews the certificate in CERT, whose
+# private key is KEY, at ORG's CA (fabric-ca-client reenroll, authenticated by
+# the certificate itself: no secret), with a new key. The new key is moved
+# into place before the new certificate, so that whoever reads the
+# certificate and then the key never pairs a new certificate with an old key.
+reenroll_pair() {
+  local org="$1" cert="$2" key="$3" profile="${4:-}" address cafile home tmp ski fresh
+  IFS=$'\t' read -r address cafile home < <(org_json "$org" | jq -r '.ca | [.address, .certFile, .home] | @tsv')
+  tmp="$(mktemp -d)"
+  mkdir -p "$tmp/msp/signcerts" "$tmp/msp/keystore"
+  cp "$cert" "$tmp/msp/signcerts/cert.pem"
+  # fabric-ca-client finds the current key by its subject key identifier.
+  ski="$(openssl pkey -in "$key" -pubout -outform DER | tail -c 65 | sha256sum | cut -d' ' -f1)"
+  cp "$key" "$tmp/msp/keystore/${ski}_sk"
+  local args=(reenroll -u "https://$address" --mspdir "$tmp/msp" --csr.hosts "127.0.0.1,localhost")
+  [ "$profile" != tls ] || args+=(--enrollment.profile tls)
+  # The client configuration the identity was first enrolled with (the
+  # registrar's), so that the renewed certificate has the same subject: an
+  # account is named after its certificate's subject and issuer.
+  if ! FABRIC_CA_CLIENT_HOME="$home/registrar" "$FABRIC_BIN/fabric-ca-client" "${args[@]}" --tls.certfiles "$cafile" \
+    >>"$LOGS_DIR/ca-client.log" 2>&1; then
+    rm -rf "$tmp"
+    die "ca.$org did not renew $cert; see $LOGS_DIR/ca-client.log"
+  fi
+  fresh="$(find "$tmp/msp/keystore" -name '*_sk' ! -name "${ski}_sk" | head -n1)"
+  [ -n "$fresh" ] || { rm -rf "$tmp"; die "ca.$org renewed $cert without a new key"; }
+  (umask 077 && cp "$fresh" "$key.new")
+  cp "$tmp/msp/signcerts/cert.pem" "$cert.new"
+  mv "$key.new" "$key"
+  mv "$cert.new" "$cert"
+  rm -rf "$tmp"
+}
+
+# renew_identity ORG NAME: renews the signing certificate (and the TLS one,
+# if it has one) of ORG's user or node NAME before it expires. A user's new
+# certificate is used by ORG's API instance from its next request on; a node
+# is restarted on its new certificates, alone.
+renew_identity() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local org="${1:-}" name="${2:-}" dir kind node
+  if [ -z "$org" ] || [ -z "$name" ]; then
+    die "usage: scripts/network.sh renew ORG NAME (a user, or a node such as peer0, orderer0, chaincode, gate)"
+  fi
+  SCOPE="$org"
+  check_scope
+  if [ -d "$RUNTIME_DIR/crypto/$org/users/$name/msp" ]; then
+    kind=user
+  elif [ -d "$RUNTIME_DIR/crypto/$org/nodes/$name/msp" ] || [ -d "$RUNTIME_DIR/crypto/$org/nodes/$name/tls" ]; then
+    kind=node
+  else
+    die "$org has no user or node '$name' (users: $(find "$RUNTIME_DIR/crypto/$org/users" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null)nodes: $(find "$RUNTIME_DIR/crypto/$org/nodes" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null))"
+  fi
+  is_running "ca.$org" || die "ca.$org is not running; start it first: scripts/network.sh up --org $org"
+  dir="$RUNTIME_DIR/crypto/$org/${kind}s/$name"
+  log "renewing the certificates of $kind $name of $org at ca.$org"
+  if [ -f "$dir/msp/signcerts/cert.pem" ]; then
+    reenroll_pair "$org" "$dir/msp/signcerts/cert.pem" "$dir/msp/keystore/key.pem"
+  fi
+  if [ -f "$dir/tls/cert.pem" ]; then
+    reenroll_pair "$org" "$dir/tls/cert.pem" "$dir/tls/key.pem" tls
+  fi
+  if [ "$kind" = user ]; then
+    log "renewed; $org's API instance signs as $name with the new certificate from its next request"
+    return 0
+  fi
+  case "$name" in
+    chaincode) node="chaincode.$org" ;;
+    gate) node="api.$org" ;;
+    orderer*) node="$name" ;;
+    *) node="$name.$org" ;;
+  esac
+  log "restarting $node on its new certificates"
+  stop_process "$node"
+  network_up
+  log "renewed $name of $org"
+}
+
 # enroll_org ORG: the org's registrar, its MSP for the channel, nodes and users.
 enroll_org() {
   local org="$1" json ca address msp entry
@@ -410,8 +487,10 @@ check_ports_free() {
 }
 
 # ENDORSERS_CHANGED: set to 1 by this run of the script when it started a peer
-# or a chaincode server, or deployed the chaincode: only then must clients wait
-# for discovery to see endorsers again (wait_endorsable).
+# or deployed the chaincode: only then must clients wait for discovery to see
+# endorsers again (wait_endorsable). A chaincode server started again changes
+# nothing discovery knows: the peers that dial it, and what they have
+# installed, are the same.
 ENDORSERS_CHANGED=0
 
 start_nodes() {
@@ -579,7 +658,6 @@ start_chaincode_server() {
   if is_running "$id" && { [ "$(cat "$dir/running.id" 2>/dev/null)" != "$package_id" ] || ! cmp -s "$env_file" "$dir/running.env"; }; then
     stop_process "$id"
   fi
-  is_running "$id" || ENDORSERS_CHANGED=1
   mkdir -p "$dir"
   printf '%s\n' "$package_id" >"$dir/running.id"
   cp "$env_file" "$dir/running.env"
@@ -689,7 +767,7 @@ network_up() {
   if [ "$ENDORSERS_CHANGED" = 1 ]; then
     wait_endorsable
   else
-    log "no peer or chaincode server was started: endorsement is as it was"
+    log "no peer was started and the chaincode was not deployed: endorsement is as it was"
   fi
   if in_scope "$(plan .modelServer.operator)"; then start_model_server; fi
   start_apis

@@ -7,7 +7,7 @@
 import { Identity, Signer, signers } from '@hyperledger/fabric-gateway';
 import { ROLE_ATTRIBUTE, ROLES, type Role } from '@model-ledger/contract';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgPlan } from './plan';
 
@@ -22,6 +22,20 @@ export interface EnrolledUser {
   readonly attributes: Readonly<Record<string, string>>;
   readonly identity: Identity;
   readonly signer: Signer;
+  /** The certificate file it was loaded from, and its modification time then: a renewed certificate changes it. */
+  readonly certificate?: { readonly file: string; readonly mtimeMs: number };
+}
+
+/** Whether the user's certificate file changed since it was loaded (`scripts/network.sh renew`). */
+export function certificateChanged(user: EnrolledUser): boolean {
+  if (user.certificate === undefined) {
+    return false;
+  }
+  try {
+    return statSync(user.certificate.file).mtimeMs !== user.certificate.mtimeMs;
+  } catch {
+    return false;
+  }
 }
 
 /** Fabric CA's attribute extension: its value is the JSON `{"attrs":{...}}`. */
@@ -50,6 +64,26 @@ export function certificateAttributes(certPem: Buffer): Record<string, string> {
   return {};
 }
 
+/** What `/v1/me` says of the caller's certificate. */
+export function certificateView(
+  certPem: Uint8Array,
+  now: Date = new Date(),
+): {
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+} {
+  const cert = new X509Certificate(Buffer.from(certPem));
+  const notAfter = new Date(cert.validTo);
+  return {
+    serialNumber: cert.serialNumber.toLowerCase(),
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: notAfter.toISOString(),
+    daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000),
+  };
+}
+
 /**
  * Loads an enrolled user of the org from its MSP folder.
  *
@@ -60,7 +94,11 @@ export function loadUser(org: OrgPlan, name: string): EnrolledUser {
   if (user === undefined) {
     throw new Error(`user "${name}" is not enrolled in org ${org.name}; enrolled: ${org.users.map((u) => u.name).join(', ')}`);
   }
-  const certPem = readFileSync(join(user.msp, 'signcerts', 'cert.pem'));
+  const certFile = join(user.msp, 'signcerts', 'cert.pem');
+  // The time first: a renewal that lands between these reads is seen at the next check.
+  const { mtimeMs } = statSync(certFile);
+  const certPem = readFileSync(certFile);
+  // A renewal moves the new key into place before the new certificate.
   const keyPem = readFileSync(join(user.msp, 'keystore', 'key.pem'));
   const attributes = certificateAttributes(certPem);
   return {
@@ -71,6 +109,7 @@ export function loadUser(org: OrgPlan, name: string): EnrolledUser {
     attributes,
     identity: { mspId: org.mspId, credentials: certPem },
     signer: signers.newPrivateKeySigner(createPrivateKey(keyPem)),
+    certificate: { file: certFile, mtimeMs },
   };
 }
 

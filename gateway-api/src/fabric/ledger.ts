@@ -66,6 +66,8 @@ export class Submitted extends Error {
 
 /** Asynchronous writes whose outcome an instance keeps for their callers to poll. */
 const ASYNC_OUTCOMES_KEPT = 10_000;
+/** How long a gateway of a renewed certificate stays open for the calls still using it. */
+const RETIRED_GATEWAY_GRACE_MS = 120_000;
 /** Attempts of one read while the peer is out of reach, whatever the deadline. */
 const MAX_READ_ATTEMPTS = 30;
 
@@ -98,6 +100,8 @@ export interface Session extends Transport {
 /** A user's Gateway and the chaincode's contracts through it, made once and kept. */
 interface Entry {
   readonly gateway: Gateway;
+  /** The certificate the gateway signs with. */
+  readonly credentials: Uint8Array;
   contract(name: ContractName): Contract;
 }
 
@@ -246,8 +250,12 @@ export class Ledger {
 
   private entry(user: EnrolledUser): Entry {
     const existing = this.entries.get(user.name);
-    if (existing !== undefined) {
+    if (existing !== undefined && Buffer.compare(Buffer.from(existing.credentials), Buffer.from(user.identity.credentials)) === 0) {
       return existing;
+    }
+    if (existing !== undefined) {
+      // A renewed certificate: new calls sign with it; calls in flight finish on the old one, closed after them.
+      setTimeout(() => existing.gateway.close(), RETIRED_GATEWAY_GRACE_MS).unref();
     }
     const { deadlines } = this.config;
     const gateway = connect({
@@ -264,6 +272,7 @@ export class Ledger {
     const contracts = new Map<ContractName, Contract>();
     const created: Entry = {
       gateway,
+      credentials: user.identity.credentials,
       contract: (name) => {
         let found = contracts.get(name);
         if (found === undefined) {

@@ -1301,6 +1301,21 @@ export interface components {
             attributes: {
                 [key: string]: string;
             };
+            /**
+             * @description The certificate the API instance signs the caller's transactions
+             *     with. After `scripts/network.sh renew ORG USER` it is the renewed
+             *     one from the caller's next request on, with no restart.
+             */
+            certificate: {
+                /** @description Hexadecimal, as the CA issued it. */
+                serialNumber: string;
+                /** Format: date-time */
+                notBefore: string;
+                /** Format: date-time */
+                notAfter: string;
+                /** @description Whole days until notAfter; negative once expired. */
+                daysLeft: number;
+            };
         };
         Beneficiary: {
             account: components["schemas"]["AccountId"];

@@ -12,7 +12,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { BearerVerifier } from '../auth/jwt';
 import type { KeyStore } from '../auth/keys';
 import { ApiCode, ApiError } from '../errors';
-import { EnrolledUser, isReadOnly, isRegulator } from '../fabric/identity';
+import { certificateChanged, EnrolledUser, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { callerOf, deadlineOf } from './context';
 
@@ -25,7 +25,8 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
   const users = new Map<string, EnrolledUser>();
   const userNamed = (name: string): EnrolledUser => {
     let user = users.get(name);
-    if (user === undefined) {
+    // A renewed certificate (and key) is loaded at the user's next request; no restart.
+    if (user === undefined || certificateChanged(user)) {
       user = ledger.user(name);
       users.set(name, user);
     }

@@ -1,7 +1,7 @@
 import type { AssetType } from '@model-ledger/contract';
 import { Router } from 'express';
 import { callerOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
-import { isReadOnly, isRegulator } from '../fabric/identity';
+import { certificateView, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { AuditService } from '../services/audit';
 import { TokenService } from '../services/tokens';
@@ -22,6 +22,7 @@ export function auditRoutes(ledger: Ledger): Router {
       regulator: isRegulator(user),
       readOnly: isReadOnly(user),
       attributes: user.attributes,
+      certificate: certificateView(user.identity.credentials),
     });
   });
   router.get('/audit/accesses', async (req, res) => {

@@ -1,0 +1,75 @@
+/**
+ * Renewing certificates before they expire (`scripts/network.sh renew ORG
+ * NAME`): a user's new certificate and key are what the running API instance
+ * signs with from the next request on, with no restart; a node restarts alone
+ * on its new certificates while the channel goes on.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelHeight, sleep } from '../support/ledger';
+import { loadPlan, networkScript, org, runtimeDir } from '../support/network';
+import { KeyStore } from '../../gateway-api/src/auth/keys';
+
+const serialOf = (file: string): string => new X509Certificate(readFileSync(file)).serialNumber.toLowerCase();
+const pidOf = (node: string): number => Number(readFileSync(join(runtimeDir, 'pids', `${node}.pid`), 'utf8').trim());
+
+describe('renewing certificates (renew ORG NAME)', () => {
+  const plan = loadPlan();
+  const userCert = join(runtimeDir, 'crypto', 'hospital', 'users', 'practitioner2', 'msp', 'signcerts', 'cert.pem');
+  const userKey = join(runtimeDir, 'crypto', 'hospital', 'users', 'practitioner2', 'msp', 'keystore', 'key.pem');
+
+  it("renews a user's certificate and key, which the running API instance signs with from the next request", async () => {
+    const key = new KeyStore(join(runtimeDir, 'api', 'hospital-keys.json'), 'hospital').issue('practitioner2').key;
+    const me = async (): Promise<Record<string, any>> => {
+      const response = await fetch(`${org(plan, 'hospital').api.url}/v1/me`, { headers: { 'X-API-Key': key } });
+      expect(response.status).toBe(200);
+      return (await response.json()) as Record<string, any>;
+    };
+    const oldSerial = serialOf(userCert);
+    const oldKey = readFileSync(userKey, 'utf8');
+    const before = await me();
+    expect(before.certificate.serialNumber).toBe(oldSerial);
+
+    await networkScript('renew', 'hospital', 'practitioner2');
+    const newSerial = serialOf(userCert);
+    expect(newSerial).not.toBe(oldSerial);
+    expect(readFileSync(userKey, 'utf8')).not.toBe(oldKey);
+
+    // /v1/me evaluates whoAmI on the peer, which checks the proposal's signature against the new certificate.
+    const after = await me();
+    expect(after.certificate.serialNumber).toBe(newSerial);
+    expect(after.certificate.daysLeft).toBeGreaterThanOrEqual(before.certificate.daysLeft);
+    expect(after).toMatchObject({ user: 'practitioner2', role: 'practitioner', account: before.account, attributes: before.attributes });
+  });
+
+  it("renews a node: the clinic's peer restarts alone on new certificates and catches up with the channel", async () => {
+    const dir = join(runtimeDir, 'crypto', 'clinic', 'nodes', 'peer0');
+    const oldSigning = serialOf(join(dir, 'msp', 'signcerts', 'cert.pem'));
+    const oldTls = serialOf(join(dir, 'tls', 'cert.pem'));
+    const oldPeer = pidOf('peer0.clinic');
+    const others = ['peer0.hospital', 'peer0.lab', 'orderer0', 'api.clinic', 'chaincode.clinic'].map((n) => [n, pidOf(n)] as const);
+
+    await networkScript('renew', 'clinic', 'peer0');
+    expect(serialOf(join(dir, 'msp', 'signcerts', 'cert.pem'))).not.toBe(oldSigning);
+    expect(serialOf(join(dir, 'tls', 'cert.pem'))).not.toBe(oldTls);
+    expect(pidOf('peer0.clinic')).not.toBe(oldPeer);
+    // Nothing else was restarted.
+    expect(others.map(([n]) => [n, pidOf(n)])).toEqual(others);
+
+    const target = await channelHeight('hospital', plan.channel);
+    let clinic = 0;
+    for (let i = 0; i < 60 && clinic < target; i++) {
+      clinic = await channelHeight('clinic', plan.channel);
+      if (clinic < target) await sleep(500);
+    }
+    expect(clinic).toBeGreaterThanOrEqual(target);
+  });
+
+  it('refuses an identity the org does not have, and renews nothing', async () => {
+    const serial = serialOf(userCert);
+    await expect(networkScript('renew', 'hospital', 'nobody')).rejects.toThrow(/hospital has no user or node 'nobody'/);
+    await expect(networkScript('renew', 'pharma', 'admin')).rejects.toThrow(/unknown org 'pharma'/);
+    expect(serialOf(userCert)).toBe(serial);
+  });
+});
