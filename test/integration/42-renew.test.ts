@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelHeight, sleep } from '../support/ledger';
 import { loadPlan, networkScript, org, runtimeDir } from '../support/network';
+import type { Json } from '../support/api';
 import { KeyStore } from '../../gateway-api/src/auth/keys';
 
 const serialOf = (file: string): string => new X509Certificate(readFileSync(file)).serialNumber.toLowerCase();
@@ -21,10 +22,10 @@ describe('renewing certificates (renew ORG NAME)', () => {
 
   it("renews a user's certificate and key, which the running API instance signs with from the next request", async () => {
     const key = new KeyStore(join(runtimeDir, 'api', 'hospital-keys.json'), 'hospital').issue('practitioner2').key;
-    const me = async (): Promise<Record<string, any>> => {
+    const me = async (): Promise<Json> => {
       const response = await fetch(`${org(plan, 'hospital').api.url}/v1/me`, { headers: { 'X-API-Key': key } });
       expect(response.status).toBe(200);
-      return (await response.json()) as Record<string, any>;
+      return (await response.json()) as Json;
     };
     const oldSerial = serialOf(userCert);
     const oldKey = readFileSync(userKey, 'utf8');
