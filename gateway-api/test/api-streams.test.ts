@@ -8,7 +8,8 @@
  */
 import type { ChaincodeEvent, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { ContractName, type Call, type Committed, type Role } from '@model-ledger/contract';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ import type { Ledger, Session } from '../src/fabric/ledger';
 import { createApp } from '../src/app';
 import { SseWriter, StreamSlots } from '../src/http/sse';
 import { Metrics } from '../src/metrics';
+
+const MEMBER_CERT = readFileSync(join(__dirname, 'fixtures', 'member-cert.pem'));
 import { EventService } from '../src/services/events';
 import { openEventStream, refusedEventStream } from '../../test/support/api-events';
 
@@ -110,7 +113,8 @@ function fakeLedger(
       mspId: 'HospitalMSP',
       role: found.role,
       attributes: found.attributes,
-      identity: { mspId: 'HospitalMSP', credentials: new Uint8Array() },
+      // A self-signed certificate (test/fixtures, valid for a century): /v1/me reads its serial and validity.
+      identity: { mspId: 'HospitalMSP', credentials: MEMBER_CERT },
       signer: async () => new Uint8Array(),
     };
   };
@@ -514,7 +518,14 @@ describe('/v1/me and a member with role=regulator', () => {
       regulator: false,
       readOnly: true,
       attributes: USERS['dr-reg'].attributes,
+      certificate: {
+        serialNumber: new X509Certificate(MEMBER_CERT).serialNumber.toLowerCase(),
+        notBefore: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        notAfter: new Date(new X509Certificate(MEMBER_CERT).validTo).toISOString(),
+        daysLeft: expect.any(Number),
+      },
     });
+    expect(me.body.certificate.daysLeft).toBeGreaterThan(30_000);
 
     const write = await request(api.url)
       .post('/v1/token/transfers')
