@@ -9,20 +9,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROLES } from '@model-ledger/contract';
 import { buildPlan, caAttrs, MAX_BULK_USERS, newUser, newUsers, readTopology, recordUser, recordUsers, UserRequestError } from '../src';
+import type { Plan } from '../src';
 
 const repoRoot = resolve(__dirname, '../..');
 const runtime = mkdtempSync(join(tmpdir(), 'mll-users-'));
 const plan = buildPlan(readTopology(repoRoot), runtime, 0);
 
-function refusal(args: string[]): string {
+/** The message CHECK refuses ARGS with; a test fails if it accepts them. */
+function refusalBy(check: (plan: Plan, args: string[]) => unknown, args: string[]): string {
   try {
-    newUser(plan, args);
+    check(plan, args);
   } catch (err) {
     if (err instanceof UserRequestError) return err.message;
     throw err;
   }
   throw new Error(`accepted ${args.join(' ')}`);
 }
+
+const refusal = (args: string[]): string => refusalBy(newUser, args);
 
 describe('an enrollment request', () => {
   it('gives a practitioner a client certificate with its role and attributes, and no TLS pair', () => {
@@ -71,15 +75,7 @@ describe('an enrollment request', () => {
 });
 
 describe('a bulk enrollment (enroll-many)', () => {
-  function bulkRefusal(args: string[]): string {
-    try {
-      newUsers(plan, args);
-    } catch (err) {
-      if (err instanceof UserRequestError) return err.message;
-      throw err;
-    }
-    throw new Error(`accepted ${args.join(' ')}`);
-  }
+  const bulkRefusal = (args: string[]): string => refusalBy(newUsers, args);
 
   it('asks for PREFIX-1..COUNT with one role and the same attributes', () => {
     const users = newUsers(plan, ['hospital', 'buyer', '3', 'practitioner', 'ward=2']);

@@ -6,13 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { channelHeight, sleep } from '../support/ledger';
+import { pidOf } from '../support/faults';
+import { caughtUp } from '../support/ledger';
 import { loadPlan, networkScript, runtimeDir } from '../support/network';
 
 /** Whether the process `scripts/network.sh` recorded for NODE is alive. */
 function running(node: string): boolean {
   try {
-    process.kill(Number(readFileSync(join(runtimeDir, 'pids', `${node}.pid`), 'utf8').trim()), 0);
+    process.kill(pidOf(node), 0);
     return true;
   } catch {
     return false;
@@ -58,13 +59,8 @@ describe('one org operated on its own (--org)', () => {
   it('starts only the clinic with up --org clinic, whose peer catches up with the blocks it missed', async () => {
     await networkScript('up', '--org', 'clinic');
     expect(clinicNodes.filter((n) => !running(n))).toEqual([]);
-    const target = await channelHeight('hospital', plan.channel);
-    let clinic = 0;
-    for (let i = 0; i < 60 && clinic < target; i++) {
-      clinic = await channelHeight('clinic', plan.channel);
-      if (clinic < target) await sleep(500);
-    }
-    expect(clinic).toBeGreaterThanOrEqual(target);
+    const { height, target } = await caughtUp('clinic', 'hospital', plan.channel);
+    expect(height).toBeGreaterThanOrEqual(target);
   });
 
   it('refuses an org the network does not have, and changes nothing', async () => {

@@ -7,13 +7,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { channelHeight, sleep } from '../support/ledger';
+import { pidOf } from '../support/faults';
+import { caughtUp } from '../support/ledger';
 import { loadPlan, networkScript, org, runtimeDir } from '../support/network';
 import type { Json } from '../support/api';
 import { KeyStore } from '../../gateway-api/src/auth/keys';
 
 const serialOf = (file: string): string => new X509Certificate(readFileSync(file)).serialNumber.toLowerCase();
-const pidOf = (node: string): number => Number(readFileSync(join(runtimeDir, 'pids', `${node}.pid`), 'utf8').trim());
 
 describe('renewing certificates (renew ORG NAME)', () => {
   const plan = loadPlan();
@@ -58,13 +58,8 @@ describe('renewing certificates (renew ORG NAME)', () => {
     // Nothing else was restarted.
     expect(others.map(([n]) => [n, pidOf(n)])).toEqual(others);
 
-    const target = await channelHeight('hospital', plan.channel);
-    let clinic = 0;
-    for (let i = 0; i < 60 && clinic < target; i++) {
-      clinic = await channelHeight('clinic', plan.channel);
-      if (clinic < target) await sleep(500);
-    }
-    expect(clinic).toBeGreaterThanOrEqual(target);
+    const { height, target } = await caughtUp('clinic', 'hospital', plan.channel);
+    expect(height).toBeGreaterThanOrEqual(target);
   });
 
   it('refuses an identity the org does not have, and renews nothing', async () => {

@@ -71,3 +71,17 @@ export async function channelHeight(orgName: string, channel: string): Promise<n
   if (!match) throw new Error(`no height in: ${out}`);
   return Number(match[1]);
 }
+
+/**
+ * Waits up to 30 s for ORG's peer to reach the height REFERENCE's peer has
+ * now (a restarted peer catching up); returns both heights as last seen.
+ */
+export async function caughtUp(orgName: string, referenceOrg: string, channel: string): Promise<{ height: number; target: number }> {
+  const target = await channelHeight(referenceOrg, channel);
+  let height = 0;
+  for (let i = 0; i < 60 && height < target; i++) {
+    height = await channelHeight(orgName, channel);
+    if (height < target) await sleep(500);
+  }
+  return { height, target };
+}
