@@ -32,6 +32,22 @@ usage: scripts/network.sh VERB [ARGS]
               user or node NAME at ORG's CA, with new keys. A user's take
               effect at its next API request; a node (peer0, orderer0,
               chaincode, gate) is restarted alone on its new ones.
+  org export ORG [FILE]
+              As ORG's operator (after up --org ORG): write ORG's definition
+              for the channel (MSP, CA and TLS roots, policies, anchor peer).
+  org add-proposal DEFINITION [FILE] --org MEMBER
+  org remove-proposal ORG [FILE] --org MEMBER
+              As MEMBER's admin: write the config update that adds the org
+              DEFINITION describes (or removes ORG), unsigned.
+  org sign FILE --org MEMBER
+              Add MEMBER's admin signature to the update in FILE.
+  org submit FILE --org MEMBER
+              Submit it as MEMBER (adding its signature). The orderers
+              commit it when a majority of the member orgs' admins signed
+              (MAJORITY Admins) and refuse it otherwise. An added org's
+              operator then runs up --org ORG: its peer fetches the genesis
+              block, joins and catches up, and ORG approves the committed
+              chaincode with its own package. Files go to $RUNTIME_DIR/exchange.
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
@@ -55,7 +71,8 @@ usage: scripts/network.sh VERB [ARGS]
   help [VERB] This text.
 
 Options:
-  --org ORG         act for one org only (up, down, certs); the same as MLL_ORG=ORG
+  --org ORG         act for one org only (up, down, certs), or as one member (org);
+                    the same as MLL_ORG=ORG
 
 Environment:
   MLL_RUNTIME_DIR   runtime folder (default: <repo>/.runtime)
@@ -98,6 +115,7 @@ case "$verb" in
   logs) network_logs "$@" ;;
   certs) network_certs "$@" ;;
   renew) renew_identity "$@" ;;
+  org) org_verb "$@" ;;
   deploy)
     check_prerequisites
     build_binaries
@@ -113,6 +131,9 @@ case "$verb" in
   peer)
     [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
     [ -n "${1:-}" ] || die "usage: scripts/network.sh peer ORG ARGS... (ORG: $(plan '.orgs[].name' | tr '\n' ' '))"
+    # Also an org outside the channel (one being onboarded, or removed): its operator may ask its own peer.
+    SCOPE="$1"
+    check_scope
     [ -n "$(org_json "$1")" ] || die "unknown org '$1' (known: $(plan '.orgs[].name' | tr '\n' ' '))"
     peer_cli "$@"
     ;;

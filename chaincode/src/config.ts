@@ -16,21 +16,28 @@ export const Msp = {
 } as const;
 
 /**
- * Who endorses. This must match `network/topology.json`: the orgs marked
- * `endorser` and `chaincode.endorsementQuorum`, which the chaincode definition's
- * policy `OutOf(quorum, <endorser>.peer...)` is built from (a unit test compares
- * them). Key-level policies (see `ledger/endorsement.ts`) are built from it, so
- * that an owned key needs its owner's peer and as many other endorsers as
- * every other write.
+ * Who endorses. The chaincode definition's policy is the channel's own
+ * `/Channel/Application/ChaincodeEndorsement`: a MAJORITY of the member orgs, where a
+ * member that runs no endorsing peer (the regulator) counts towards the size
+ * of the majority and never towards its votes. `orgs` are the founding
+ * endorsers of `network/topology.json` (a unit test compares them), and
+ * `quorum` is that majority at the channel's start. Key-level policies (see
+ * `ledger/endorsement.ts`) are built from them: an owned key needs its owner's
+ * peer and `quorum - 1` founding endorsers besides, so that no two orgs can
+ * move a third's value. An org onboarded later endorses under the channel's
+ * majority at once, and its own keys are pinned to its peer the same way; it
+ * co-signs other orgs' keys only once a chaincode upgrade lists it here.
  */
 export const Endorsement = {
-  /** The MSP ids whose peers endorse, in topology order. */
+  /** The MSP ids of the founding endorsers, in topology order. */
   orgs: ['LabMSP', 'HospitalMSP', 'ClinicMSP', 'ClearingMSP'],
   /**
-   * Endorsements every transaction needs: a majority of the endorsing orgs, so
+   * A majority of the founding member orgs (the regulator among them), so
    * that any two members together still need an honest third.
    */
   quorum: 3,
+  /** Member orgs that run no endorsing peer: their keys stay under the channel's majority (see ownerPolicy). */
+  nonEndorsing: ['RegulatorMSP'],
 } as const;
 
 export { ROLE_ATTRIBUTE, Role } from '@model-ledger/contract';

@@ -1,7 +1,7 @@
 /**
  * The chaincode builds its key-level policies from `Endorsement` in config.ts;
- * the network builds the chaincode's policy from network/topology.json. They
- * must name the same orgs and quorum, or owned keys would ask for peers that
+ * the channel's policy comes from network/topology.json. They must name the
+ * same founding endorsers and majority, or owned keys would ask for peers that
  * do not endorse.
  */
 import { readFileSync } from 'node:fs';
@@ -9,18 +9,22 @@ import { join } from 'node:path';
 import { Endorsement } from '../src/config';
 
 interface Topology {
-  readonly chaincode: { readonly endorsementQuorum: number };
-  readonly orgs: readonly { readonly mspId: string; readonly endorser: boolean }[];
+  readonly orgs: readonly { readonly mspId: string; readonly endorser: boolean; readonly founding?: boolean }[];
 }
 
 describe("the chaincode's view of the endorsing orgs", () => {
   const topology = JSON.parse(readFileSync(join(__dirname, '..', '..', 'network', 'topology.json'), 'utf8')) as Topology;
+  const founders = topology.orgs.filter((org) => org.founding !== false);
 
-  it('names the orgs the topology marks as endorsers, in its order', () => {
-    expect([...Endorsement.orgs]).toEqual(topology.orgs.filter((org) => org.endorser).map((org) => org.mspId));
+  it('names the founding orgs the topology marks as endorsers, in its order', () => {
+    expect([...Endorsement.orgs]).toEqual(founders.filter((org) => org.endorser).map((org) => org.mspId));
   });
 
-  it("asks for the quorum of the chaincode definition's policy", () => {
-    expect(Endorsement.quorum).toBe(topology.chaincode.endorsementQuorum);
+  it('names the founding orgs that do not endorse', () => {
+    expect([...Endorsement.nonEndorsing]).toEqual(founders.filter((org) => !org.endorser).map((org) => org.mspId));
+  });
+
+  it("asks for the channel's MAJORITY of the founding member orgs", () => {
+    expect(Endorsement.quorum).toBe(Math.floor(founders.length / 2) + 1);
   });
 });

@@ -26,9 +26,16 @@ describe('key-level endorsement policies', () => {
     expect(ownerPolicy('RegulatorMSP')).toBeUndefined();
   });
 
-  it('asks every transaction for a majority of the endorsing orgs, so any two members need an honest third', () => {
-    expect(Endorsement.quorum).toBe(Math.floor(Endorsement.orgs.length / 2) + 1);
+  it('asks every transaction for a majority of the member orgs, so any two members need an honest third', () => {
+    expect(Endorsement.quorum).toBe(Math.floor((Endorsement.orgs.length + Endorsement.nonEndorsing.length) / 2) + 1);
     expect(Endorsement.quorum).toBeGreaterThan(2);
+  });
+
+  it('pins a key of an org that joined later to its own peer and the founding quorum less one', () => {
+    const policy = decodeOwnerPolicy(ownerPolicy('PharmaMSP') ?? new Uint8Array());
+    expect(policy.owner).toBe('PharmaMSP');
+    expect(policy.others).toEqual([...Endorsement.orgs]);
+    expect(policy.othersNeeded).toBe(Endorsement.quorum - 1);
   });
 });
 

@@ -10,14 +10,41 @@
 . "$(dirname "${BASH_SOURCE[0]}")/binaries.sh"
 # shellcheck source=scripts/lib/api.sh
 . "$(dirname "${BASH_SOURCE[0]}")/api.sh"
+# shellcheck source=scripts/lib/org.sh
+. "$(dirname "${BASH_SOURCE[0]}")/org.sh"
 
 PLAN="$RUNTIME_DIR/plan.json"
 PIDS_DIR="$RUNTIME_DIR/pids"
 LOGS_DIR="$RUNTIME_DIR/logs"
 HEALTH_TIMEOUT="${MLL_HEALTH_TIMEOUT:-90}"
 
-# plan JQ_FILTER [ARGS...]: reads the resolved plan.
-plan() { jq -r "$@" "$PLAN"; }
+# plan JQ_FILTER [ARGS...]: reads the resolved plan, as this verb sees it (plan_view).
+plan() { jq -r "$@" "${PLAN_VIEW:-$PLAN}"; }
+
+# PLAN_VIEW: the plan as the verb sees it. Its `.orgs` are the channel's
+# member orgs; plan_view adds the org in scope when that is a candidate (an
+# org of the topology not in the channel, which its own operator sets up
+# before it is admitted), and `plan_view all` adds every candidate (down).
+PLAN_VIEW=""
+plan_view() {
+  PLAN_VIEW=""
+  [ -f "$PLAN" ] || return 0
+  local view
+  if [ "${1:-}" = all ]; then
+    view="$RUNTIME_DIR/plan.view-all.json"
+    jq '.orgs += (.candidates // [])' "$PLAN" >"$view.$$"
+  elif [ -n "$SCOPE" ] && jq -e --arg o "$SCOPE" 'any(.candidates[]?; .name == $o)' "$PLAN" >/dev/null; then
+    view="$RUNTIME_DIR/plan.view-$SCOPE.json"
+    jq --arg o "$SCOPE" '.orgs += [.candidates[] | select(.name == $o)]' "$PLAN" >"$view.$$"
+  else
+    return 0
+  fi
+  mv "$view.$$" "$view"
+  PLAN_VIEW="$view"
+}
+
+# is_member ORG: whether ORG is one of the channel's member orgs (plan.json).
+is_member() { jq -e --arg o "$1" 'any(.orgs[]; .name == $o)' "$PLAN" >/dev/null; }
 
 check_prerequisites() {
   require_cmd node "Install Node.js 20.9 or newer."
@@ -37,6 +64,7 @@ render_plan() {
   mkdir -p "$RUNTIME_DIR" "$PIDS_DIR" "$LOGS_DIR"
   chmod 700 "$RUNTIME_DIR"
   FABRIC_SAMPLECONFIG="$FABRIC_SAMPLECONFIG" network_tool render
+  plan_view
 }
 
 # network_tool VERB...: the typed network layer (scripts/src/cli.ts), built
@@ -162,12 +190,13 @@ scoped_orgs() {
 
 # check_scope: SCOPE names an org of the plan.
 check_scope() {
+  plan_view
   [ -n "$SCOPE" ] || return 0
   all_orgs | grep -qx "$SCOPE" || die "unknown org '$SCOPE' for --org (orgs: $(all_orgs | tr '\n' ' '))"
 }
 
 # org_json ORG: the plan entry for an org (orderer org included).
-org_json() { jq -c --arg o "$1" '(.ordererOrg | select(.name == $o)), (.orgs[] | select(.name == $o))' "$PLAN"; }
+org_json() { jq -c --arg o "$1" '(.ordererOrg | select(.name == $o)), (.orgs[] | select(.name == $o))' "${PLAN_VIEW:-$PLAN}"; }
 
 start_ca() {
   local org="$1" ca home port ops secret
@@ -604,15 +633,19 @@ create_channel() {
     : >"$(joined_stamp "$id")"
   done < <(plan '.ordererOrg.orderers[] | [.id, .adminAddress] | @tsv')
 
-  local org peer
-  while IFS=$'\t' read -r org id peer; do
+  local org peer founding join_block
+  while IFS=$'\t' read -r org id peer founding; do
     in_scope "$org" || continue
     [ ! -f "$(joined_stamp "$id")" ] || continue
     if ! peer_cli_at "$org" "$peer" channel getinfo -c "$channel" >/dev/null 2>&1; then
+      join_block="$block"
+      # An org that joined later starts from the genesis block it fetches
+      # itself from the ordering service, which serves it only to members.
+      [ "$founding" = true ] || join_block="$(fetch_genesis "$org")"
       log "joining $id to channel $channel"
       local attempt
       for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        if peer_cli_at "$org" "$peer" channel join -b "$block" >>"$LOGS_DIR/peer-cli.log" 2>&1; then
+        if peer_cli_at "$org" "$peer" channel join -b "$join_block" >>"$LOGS_DIR/peer-cli.log" 2>&1; then
           break
         fi
         [ "$attempt" -lt 10 ] || die "$id could not join $channel; see $LOGS_DIR/peer-cli.log"
@@ -620,7 +653,19 @@ create_channel() {
       done
     fi
     : >"$(joined_stamp "$id")"
-  done < <(plan -c '.orgs[] | .name as $o | .peers[] | [$o, .id, (. | tojson)] | @tsv')
+  done < <(plan -c '.orgs[] | .name as $o | .founding as $f | .peers[] | [$o, .id, (. | tojson), $f] | @tsv')
+}
+
+# fetch_genesis ORG: fetches the channel's genesis block from the ordering
+# service as ORG's admin and prints its path; fails when the orderers refuse
+# (ORG is not a member of the channel).
+fetch_genesis() {
+  local org="$1" out
+  out="$RUNTIME_DIR/channel/$org/genesis.block"
+  mkdir -p "$(dirname "$out")"
+  # shellcheck disable=SC2046 # orderer_tls_args prints one argument a line
+  peer_cli "$org" channel fetch 0 "$out" -c "$(plan .channel)" $(orderer_tls_args) >>"$LOGS_DIR/peer-cli.log" 2>&1 || return 1
+  printf '%s\n' "$out"
 }
 
 # joined_stamp NODE: the file that records that NODE has joined the channel.
@@ -689,6 +734,16 @@ deploy_chaincode() {
   if [ "${1:-}" = reuse ] && [ -f "$record" ] && [ "$(head -n1 "$record")" = "$key" ]; then
     log "chaincode $(plan .chaincode.name) is deployed and unchanged"
     deployed="$(tail -n +2 "$record")"
+    if [ -n "$SCOPE" ] && ! cut -f1 <<<"$deployed" | grep -qx "$SCOPE"; then
+      # A member that joined after the commit: its operator installs the
+      # chaincode and approves the committed definition for it alone.
+      local joined
+      joined="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool join-chaincode "$SCOPE")" \
+        || die "$SCOPE could not approve the committed chaincode (see above)"
+      printf '%s\n' "$joined" >>"$record"
+      deployed+=$'\n'"$joined"
+      ENDORSERS_CHANGED=1
+    fi
   elif [ -n "$SCOPE" ]; then
     die "the chaincode changed or was never deployed here; deploying it is a consortium step: scripts/network.sh deploy (without --org)"
   else
@@ -701,6 +756,8 @@ deploy_chaincode() {
   # starts only now; until here the previous definition kept being served.
   while IFS=$'\t' read -r org package_id; do
     in_scope "$org" || continue
+    # An org removed from the channel keeps its line; its operator stops its server.
+    [ -n "$(chaincode_server "$org")" ] || continue
     start_chaincode_server "$org" "$package_id"
   done <<<"$deployed"
   # The single server of networks set up before every org ran its own.
@@ -756,6 +813,18 @@ network_up() {
   enroll_chaincode_servers
   enroll_gates
   start_nodes
+  if [ -n "$SCOPE" ] && [ "$SCOPE" != "$(plan .ordererOrg.name)" ] && ! is_member "$SCOPE"; then
+    # An org not (yet) in the channel: the ordering service, which serves
+    # blocks to members only, says whether a config update has admitted it.
+    if ! fetch_genesis "$SCOPE" >/dev/null; then
+      log "$SCOPE's CA and peers are up; $SCOPE is not a member of channel $(plan .channel) (the orderers serve it no blocks)"
+      log "to be admitted: scripts/network.sh org export $SCOPE, and hand the file to a member's operator (see: scripts/network.sh help org)"
+      return 0
+    fi
+    log "$SCOPE has been admitted to channel $(plan .channel)"
+    record_members add "$SCOPE"
+    render_plan
+  fi
   create_channel
   if in_scope "$(plan .ordererOrg.name)"; then wait_raft_leader; fi
   if [ "$SCOPE" = "$(plan .ordererOrg.name)" ]; then
@@ -783,6 +852,8 @@ network_up() {
 network_down() {
   [ -f "$PLAN" ] || { log "nothing to stop: $RUNTIME_DIR holds no network"; return 0; }
   check_scope
+  # Unscoped, down stops the orgs outside the channel too (one removed, or being onboarded).
+  [ -n "$SCOPE" ] || plan_view all
   local name org
   stop_apis
   if in_scope "$(plan .modelServer.operator)"; then stop_process model-server; fi

@@ -7,6 +7,9 @@
  *   node scripts/dist/cli.js plan      prints the resolved plan as JSON
  *   node scripts/dist/cli.js compose   prints docker-compose.yml
  *   node scripts/dist/cli.js deploy    deploys the built chaincode; prints `org<TAB>package id` lines
+ *   node scripts/dist/cli.js join-chaincode ORG
+ *                                      installs the chaincode for ORG, a member that joined after it was
+ *                                      committed, and approves the committed definition; prints `ORG<TAB>package id`
  *   node scripts/dist/cli.js new-user ORG NAME ROLE [ATTR=VALUE...]
  *                                      checks an enrollment; prints `type<TAB>tls|-<TAB>CA attrs`
  *   node scripts/dist/cli.js record-user ORG NAME ROLE [ATTR=VALUE...]
@@ -27,7 +30,7 @@
 import { join, resolve } from 'node:path';
 import { certificates } from './certs';
 import { compose } from './compose';
-import { deployChaincode, LifecycleError } from './lifecycle';
+import { deployChaincode, joinChaincode, LifecycleError } from './lifecycle';
 import { buildPlan, readPlan } from './plan';
 import { render } from './render';
 import { readTopology, TopologyError } from './topology';
@@ -89,6 +92,25 @@ function main(verb: string | undefined): void {
       for (const [org, id] of deployed) process.stdout.write(`${org}\t${id}\n`);
       return;
     }
+    case 'join-chaincode': {
+      const org = process.argv[3];
+      if (org === undefined) {
+        throw new UsageError('usage: node scripts/dist/cli.js join-chaincode ORG');
+      }
+      const id = joinChaincode(
+        readPlan(runtimeDir),
+        {
+          repoRoot,
+          fabricBin: required('FABRIC_BIN'),
+          logsDir: required('MLL_LOGS_DIR'),
+          bench: process.env.MLL_CHAINCODE_BENCH === '1',
+          log,
+        },
+        org,
+      );
+      process.stdout.write(`${org}\t${id}\n`);
+      return;
+    }
     case 'new-user': {
       const user = newUser(readPlan(runtimeDir), process.argv.slice(3));
       process.stdout.write(`${user.type}\t${user.tls ? 'tls' : '-'}\t${caAttrs(user.attrs)}\n`);
@@ -114,7 +136,7 @@ function main(verb: string | undefined): void {
       return;
     default:
       throw new UsageError(
-        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|certs|new-user|record-user|new-users|record-users',
+        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|join-chaincode|certs|new-user|record-user|new-users|record-users',
       );
   }
 }

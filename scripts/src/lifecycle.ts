@@ -206,7 +206,9 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
     ])?.source?.Type?.LocalPackage?.package_id === ids.get(org.name);
 
   const committed = committedSequence(cli, plan, env);
-  if (committed > 0 && plan.orgs.every((org) => approved(org, committed))) {
+  // The committed definition must also name today's policy: a network from
+  // before the definition referred to the channel's policy moves to it.
+  if (committed > 0 && plan.orgs.every((org) => approved(org, committed)) && committedPolicyIs(cli, plan, policy)) {
     env.log(`chaincode ${name} sequence ${committed} with ${label} is already committed`);
     return ids;
   }
@@ -214,7 +216,7 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
   const orderer = plan.ordererOrg.orderers[0];
   const ordererArgs = ['-o', orderer.address, '--tls', '--cafile', orderer.tls.ca];
   // What approvals and the commit must agree on: the chaincode definition.
-  const definition = ['-C', channel, '-n', name, '--version', label, '--sequence', String(sequence), '--signature-policy', policy];
+  const definition = ['-C', channel, '-n', name, '--version', label, '--sequence', String(sequence), '--channel-config-policy', policy];
   for (const org of plan.orgs) {
     // A rerun after an interrupted deploy: Fabric refuses the same approval twice.
     if (approved(org, sequence)) {
@@ -244,6 +246,126 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
   );
   env.log(`chaincode ${name} sequence ${sequence} (${label}) is committed`);
   return ids;
+}
+
+/** Whether the committed definition's endorsement policy is `policy`, the channel policy it refers to. */
+function committedPolicyIs(cli: PeerCli, plan: Plan, policy: string): boolean {
+  const org = plan.orgs[0];
+  const committed = cli.json<{ validation_parameter?: string }>(org, org.peers[0], [
+    'lifecycle',
+    'chaincode',
+    'querycommitted',
+    '-C',
+    plan.channel,
+    '-n',
+    plan.chaincode.name,
+    '-O',
+    'json',
+  ]);
+  // An ApplicationPolicy message: a channel policy reference holds its path as plain bytes.
+  return Buffer.from(committed?.validation_parameter ?? '', 'base64')
+    .toString('latin1')
+    .includes(policy);
+}
+
+/**
+ * Makes the committed chaincode available on a member org that joined after
+ * it was committed: packages it for the org's own server, installs it on the
+ * org's peers and approves the committed definition, unchanged, with the
+ * org's package id. Run by that org's operator with its own admin; nobody
+ * else approves for it, and the definition needs no new sequence because its
+ * policy is the channel's (ENDORSEMENT_POLICY). Returns the org's package id.
+ *
+ * @throws LifecycleError when the org is unknown, no definition is committed, or a step fails.
+ */
+export function joinChaincode(plan: Plan, env: LifecycleEnv, orgName: string): string {
+  const org = [...plan.orgs, ...plan.candidates].find((o) => o.name === orgName);
+  if (org === undefined) {
+    throw new LifecycleError(`unknown org '${orgName}'`);
+  }
+  const cli = new PeerCli(plan, env);
+  const { name } = plan.chaincode;
+  const peer = org.peers[0];
+  const committed = cli.json<{ sequence: number; version: string; validation_parameter?: string }>(org, peer, [
+    'lifecycle',
+    'chaincode',
+    'querycommitted',
+    '-C',
+    plan.channel,
+    '-n',
+    name,
+    '-O',
+    'json',
+  ]);
+  if (committed === undefined) {
+    throw new LifecycleError(
+      `${peer.id} sees no committed definition of ${name} on ${plan.channel}: is ${orgName} a member, and has its peer caught up?`,
+    );
+  }
+  const label = chaincodeLabel(plan, env.repoRoot, env.bench);
+  const pkg = packageChaincode(org, label);
+  const id = packageId(plan, env, pkg);
+  for (const p of org.peers) {
+    const installed = cli.json<{ installed_chaincodes?: { package_id: string }[] }>(org, p, [
+      'lifecycle',
+      'chaincode',
+      'queryinstalled',
+      '-O',
+      'json',
+    ]);
+    if (!(installed?.installed_chaincodes ?? []).some((c) => c.package_id === id)) {
+      env.log(`installing ${label} on ${p.id}`);
+      cli.logged(org, p, ['lifecycle', 'chaincode', 'install', pkg], `install on ${p.id}`);
+    }
+  }
+  const approved = cli.json<{ source?: { Type?: { LocalPackage?: { package_id?: string } } } }>(org, peer, [
+    'lifecycle',
+    'chaincode',
+    'queryapproved',
+    '-C',
+    plan.channel,
+    '-n',
+    name,
+    '--sequence',
+    String(committed.sequence),
+    '-O',
+    'json',
+  ]);
+  if (approved?.source?.Type?.LocalPackage?.package_id === id) {
+    env.log(`${orgName} has already approved ${name} sequence ${committed.sequence}`);
+    return id;
+  }
+  const orderer = plan.ordererOrg.orderers[0];
+  env.log(`approving the committed ${name} sequence ${committed.sequence} (${committed.version}) for ${orgName}, with its own package`);
+  cli.logged(
+    org,
+    peer,
+    [
+      'lifecycle',
+      'chaincode',
+      'approveformyorg',
+      '-o',
+      orderer.address,
+      '--tls',
+      '--cafile',
+      orderer.tls.ca,
+      '-C',
+      plan.channel,
+      '-n',
+      name,
+      '--version',
+      committed.version,
+      '--sequence',
+      String(committed.sequence),
+      '--channel-config-policy',
+      plan.chaincode.endorsementPolicy,
+      '--package-id',
+      id,
+      '--waitForEvent',
+    ],
+    `approval by ${orgName}`,
+  );
+  return id;
 }
 
 /** The committed sequence of the chaincode, or 0 when none is committed. */

@@ -8,6 +8,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology, TopologyCa, TopologyOrg, TopologyUser } from './topology';
 
+/**
+ * The chaincode definition's endorsement policy: the channel's own
+ * `Application/ChaincodeEndorsement`, a MAJORITY of the member orgs'
+ * ChaincodeEndorsement policies. An org added to the channel is covered by it at once, with no new
+ * definition; a non-endorsing member's policy is never satisfied (see
+ * render.ts), so it counts towards the majority's size only.
+ */
+export const ENDORSEMENT_POLICY = '/Channel/Application/ChaincodeEndorsement';
+
 /** Every node listens on this host. */
 export const HOST = '127.0.0.1';
 
@@ -112,6 +121,8 @@ export interface OrgPlan {
   readonly mspId: string;
   readonly description: string;
   readonly endorser: boolean;
+  /** Whether the org is in the channel's genesis block (topology `founding`, true by default). */
+  readonly founding: boolean;
   readonly msp: string;
   readonly ca: CaPlan;
   readonly users: readonly UserPlan[];
@@ -150,14 +161,34 @@ export interface Plan {
   readonly host: string;
   readonly configDir: string;
   readonly chaincode: Topology['chaincode'] & {
-    /** `OutOf(quorum, '<endorser>.peer', ...)`. */
+    /** The channel policy the chaincode definition refers to: a MAJORITY of the member orgs' Endorsement policies. */
     readonly endorsementPolicy: string;
     readonly dir: string;
   };
   readonly raft: Topology['raft'];
   readonly modelServer: ModelServerPlan;
   readonly ordererOrg: OrdererOrgPlan;
+  /** The channel's member orgs: the founding ones, then as `members.json` records joins and removals. */
   readonly orgs: readonly OrgPlan[];
+  /** The topology's other orgs: not (or no longer) in the channel; each can be onboarded (scripts/network.sh org). */
+  readonly candidates: readonly OrgPlan[];
+}
+
+/** The file that records the channel's member orgs, by name, once a config update has changed them. */
+export function membersFile(runtimeDir: string): string {
+  return join(runtimeDir, 'channel', 'members.json');
+}
+
+/**
+ * The channel's member orgs by name: what `members.json` records, or the
+ * founding orgs of a channel whose membership never changed.
+ */
+export function memberNames(topology: Topology, runtimeDir: string): readonly string[] {
+  const file = membersFile(runtimeDir);
+  if (existsSync(file)) {
+    return JSON.parse(readFileSync(file, 'utf8')) as string[];
+  }
+  return topology.orgs.filter((org) => org.founding !== false).map((org) => org.name);
 }
 
 /**
@@ -234,6 +265,7 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
       mspId: org.mspId,
       description: org.description,
       endorser: org.endorser,
+      founding: org.founding !== false,
       msp: join(orgDir(org.name), 'msp'),
       ca: ca(org, org.ca),
       users: users(org.name, [...org.users, ...addedUsers(orgDir(org.name))]),
@@ -285,10 +317,11 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
       }),
     };
   };
-  const orgs = topology.orgs.map(orgPlan);
+  const members = new Set(memberNames(topology, runtimeDir));
+  const all = topology.orgs.map(orgPlan);
+  const orgs = all.filter((org) => members.has(org.name));
 
   const cc = topology.chaincode;
-  const endorsers = orgs.filter((org) => org.endorser).map((org) => `'${org.mspId}.peer'`);
   const operator = orgs.find((org) => org.name === topology.modelServer.operator);
   if (operator?.gate === undefined) {
     // validateTopology refuses this first; a plan is never built without the gate.
@@ -302,7 +335,7 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
     configDir: join(runtimeDir, 'config'),
     chaincode: {
       ...cc,
-      endorsementPolicy: `OutOf(${cc.endorsementQuorum}, ${endorsers.join(', ')})`,
+      endorsementPolicy: ENDORSEMENT_POLICY,
       dir: join(runtimeDir, 'chaincode'),
     },
     raft: topology.raft,
@@ -315,6 +348,7 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
     },
     ordererOrg,
     orgs,
+    candidates: all.filter((org) => !members.has(org.name)),
   };
 }
 

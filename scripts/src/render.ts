@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { HOST } from './plan';
-import type { OrdererPlan, PeerPlan, Plan } from './plan';
+import type { OrdererPlan, OrgPlan, PeerPlan, Plan } from './plan';
 
 /** A node's environment: one KEY=value a line in its env file. */
 export type NodeEnv = Readonly<Record<string, string>>;
@@ -108,7 +108,7 @@ export function configtx(plan: Plan): object {
     },
     OrdererEndpoints: oo.orderers.map((n) => n.address),
   };
-  const memberOrgs = plan.orgs.map((org) => ({
+  const orgDefinition = (org: OrgPlan): object => ({
     Name: org.mspId,
     ID: org.mspId,
     MSPDir: org.msp,
@@ -119,16 +119,26 @@ export function configtx(plan: Plan): object {
       // changing state is the endorsement policy and the chaincode (network/README.md).
       Writers: signature(`OR('${org.mspId}.admin', '${org.mspId}.client')`),
       Admins: signature(`OR('${org.mspId}.admin')`),
+      // What the org's peer signs for the chaincode lifecycle: its own approvals.
       Endorsement: signature(`OR('${org.mspId}.peer')`),
+      // The chaincode's policy is a MAJORITY of these (ENDORSEMENT_POLICY). A
+      // member that does not endorse gets one that no signature set meets (two
+      // signatures from a list of one), so it counts towards the majority's
+      // size, never its votes.
+      ChaincodeEndorsement: signature(org.endorser ? `OR('${org.mspId}.peer')` : `OutOf(2, '${org.mspId}.peer')`),
     },
     AnchorPeers: org.peers.slice(0, 1).map((n) => ({ Host: plan.host, Port: n.port })),
-  }));
+  });
+  const everyOrg = [...plan.orgs, ...plan.candidates];
   const channelPolicies = {
     Readers: implicit('ANY Readers'),
     Writers: implicit('ANY Writers'),
     Admins: implicit('MAJORITY Admins'),
   };
   return {
+    // Every org of the topology, founding or not: configtxgen -printOrg
+    // exports an org's definition from here (scripts/network.sh org export).
+    Organizations: [ordererOrg, ...everyOrg.map(orgDefinition)],
     Profiles: {
       LicensingChannel: {
         Policies: channelPolicies,
@@ -167,13 +177,14 @@ export function configtx(plan: Plan): object {
           Capabilities: { V2_0: true },
         },
         Application: {
-          Organizations: memberOrgs,
+          Organizations: everyOrg.filter((org) => org.founding).map(orgDefinition),
           Policies: {
             Readers: implicit('ANY Readers'),
             Writers: implicit('ANY Writers'),
             Admins: implicit('MAJORITY Admins'),
             LifecycleEndorsement: implicit('MAJORITY Endorsement'),
             Endorsement: implicit('MAJORITY Endorsement'),
+            ChaincodeEndorsement: implicit('MAJORITY ChaincodeEndorsement'),
           },
           Capabilities: { V2_5: true },
         },
@@ -235,7 +246,7 @@ export function render(plan: Plan, sample: string, repoRoot: string): void {
   mkdirSync(nodesDir, { recursive: true });
   for (const n of plan.ordererOrg.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
   const serverEnv = envFile(chaincodeServerEnv(repoRoot, process.env.MLL_CHAINCODE_LOG_LEVEL || undefined));
-  for (const org of plan.orgs) {
+  for (const org of [...plan.orgs, ...plan.candidates]) {
     for (const n of org.peers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(peerEnv(plan, n)));
     writeFileSync(join(nodesDir, `${org.chaincodeServer.id}.env`), serverEnv);
   }

@@ -42,6 +42,8 @@ export interface TopologyOrg {
   readonly mspId: string;
   readonly description: string;
   readonly endorser: boolean;
+  /** In the channel's genesis block (the default), or onboarded later. */
+  readonly founding?: boolean;
   readonly chaincodeServer: { readonly port: Port };
   readonly gate?: { readonly port: Port };
   readonly ca: TopologyCa;
@@ -52,7 +54,7 @@ export interface TopologyOrg {
 
 export interface Topology {
   readonly channel: string;
-  readonly chaincode: { readonly name: string; readonly label: string; readonly endorsementQuorum: number };
+  readonly chaincode: { readonly name: string; readonly label: string };
   readonly ordererOrg: {
     readonly name: string;
     readonly mspId: string;
@@ -158,9 +160,14 @@ function crossFieldProblems(t: Topology): string[] {
     if (!org.users.some((u) => u.name === org.api.demoUser))
       problems.push(`orgs.${org.name}.api.demoUser names no user of the org (${org.api.demoUser})`);
   }
-  const endorsers = t.orgs.filter((o) => o.endorser).length;
-  if (t.chaincode.endorsementQuorum > endorsers) {
-    problems.push(`chaincode.endorsementQuorum must be from 2 (no org writes alone) to ${endorsers} (the endorsing orgs)`);
+  const founders = t.orgs.filter((o) => o.founding !== false);
+  // A majority of the founding orgs must be endorsers that are not all one
+  // pair, or the channel's MAJORITY Endorsement could never be met, or met by two.
+  const majority = Math.floor(founders.length / 2) + 1;
+  if (majority < 3 || founders.filter((o) => o.endorser).length < majority) {
+    problems.push(
+      `the founding orgs need at least ${Math.max(3, majority)} endorsers, a majority of at least 3 (no two orgs write alone); they have ${founders.filter((o) => o.endorser).length} of ${founders.length}`,
+    );
   }
   const operator = t.orgs.find((o) => o.name === t.modelServer.operator);
   if (operator?.gate === undefined) {

@@ -36,14 +36,11 @@ function problems(raw: unknown): readonly string[] {
 }
 
 describe('the topology', () => {
-  it('as committed, is valid and resolves to the majority endorsement policy', () => {
+  it("as committed, is valid, refers the chaincode to the channel's majority, and keeps a later member out of the genesis", () => {
     const plan = buildPlan(committed, '/run', 0);
-    expect(plan.chaincode.endorsementPolicy).toBe(
-      `OutOf(${committed.chaincode.endorsementQuorum}, ${committed.orgs
-        .filter((o) => o.endorser)
-        .map((o) => `'${o.mspId}.peer'`)
-        .join(', ')})`,
-    );
+    expect(plan.chaincode.endorsementPolicy).toBe('/Channel/Application/ChaincodeEndorsement');
+    expect(plan.orgs.map((o) => o.name)).toEqual(committed.orgs.filter((o) => o.founding !== false).map((o) => o.name));
+    expect(plan.candidates.map((o) => o.name)).toEqual(['pharma']);
   });
 
   it("allows exactly the chaincode's roles", () => {
@@ -73,24 +70,27 @@ describe('the topology', () => {
     ]);
   });
 
-  it('refuses a port two listeners share, a quorum the endorsers cannot meet and a demo user that does not exist', () => {
+  it('refuses a port two listeners share, founders whose majority the endorsers cannot meet and a demo user that does not exist', () => {
     expect(
       problems(
         changed((t) => {
           t.orgs[0].api.port = t.orgs[1].api.port;
-          t.chaincode.endorsementQuorum = 9;
+          t.orgs[0].endorser = false;
+          t.orgs[1].endorser = false;
           t.orgs[3].api.demoUser = 'nobody';
         }),
       ),
     ).toEqual([
       `port ${committed.orgs[1].api.port} is used by two listeners`,
       `orgs.${committed.orgs[3].name}.api.demoUser names no user of the org (nobody)`,
-      `chaincode.endorsementQuorum must be from 2 (no org writes alone) to ${committed.orgs.filter((o) => o.endorser).length} (the endorsing orgs)`,
+      'the founding orgs need at least 3 endorsers, a majority of at least 3 (no two orgs write alone); they have 2 of 5',
     ]);
   });
 
-  it('refuses a quorum of one, with which an org would write alone', () => {
-    expect(problems(changed((t) => (t.chaincode.endorsementQuorum = 1)))).toEqual(['chaincode.endorsementQuorum must be >= 2']);
+  it('refuses founders so few that two of them would be a majority', () => {
+    expect(problems(changed((t) => (t.orgs = t.orgs.slice(0, 3).concat(t.orgs.slice(5)))))).toEqual([
+      'the founding orgs need at least 3 endorsers, a majority of at least 3 (no two orgs write alone); they have 3 of 3',
+    ]);
   });
 
   it('refuses a model server run by an org without a serving gate', () => {

@@ -111,15 +111,15 @@ export function connectAs(plan: Plan, orgName: string, userName: string): Client
   return connectWith(o.peers[0], identityOf(o.mspId, cert), signerOf(key), plan.channel, plan.chaincode.name);
 }
 
-/** One qscc client per member org, opened on first use and closed after the test file. */
-let observers: Client[] | undefined;
+/** One qscc client per org, opened on first use and closed after the test file. */
+const observers = new Map<string, Client>();
 afterAll(() => {
-  observers?.forEach((c) => c.close());
-  observers = undefined;
+  observers.forEach((c) => c.close());
+  observers.clear();
 });
 
 /**
- * Waits until every member org's peer has committed block `blockNumber`.
+ * Waits until the peer of every org now in the channel has committed block `blockNumber`.
  * Peers commit a block independently, tens of milliseconds apart on a busy
  * machine, so without this wait a read through another org's peer (a
  * regulator's, say) or the next endorsement on a lagging peer could see the
@@ -128,10 +128,18 @@ afterAll(() => {
  * @throws Error when a peer has not committed the block within 30 s.
  */
 export async function everyPeerHolds(blockNumber: bigint): Promise<void> {
+  // The channel's members as of now: an org may have joined or left since the last write.
   const plan = loadPlan();
-  observers ??= plan.orgs.map((o) => connectAs(plan, o.name, o.users.find((u) => u.type === 'admin')?.name ?? o.users[0].name));
+  const members = plan.orgs.map((o) => {
+    let observer = observers.get(o.name);
+    if (observer === undefined) {
+      observer = connectAs(plan, o.name, o.users.find((u) => u.type === 'admin')?.name ?? o.users[0].name);
+      observers.set(o.name, observer);
+    }
+    return observer;
+  });
   const deadline = Date.now() + 30_000;
-  for (const observer of observers) {
+  for (const observer of members) {
     for (;;) {
       const info = common.BlockchainInfo.deserializeBinary(
         await observer.network.getContract('qscc').evaluateTransaction('GetChainInfo', plan.channel),

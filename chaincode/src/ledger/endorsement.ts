@@ -44,17 +44,18 @@ function outOf(n: number, rules: common.SignaturePolicy[]): common.SignaturePoli
 
 /**
  * The serialized `SignaturePolicyEnvelope` that a key owned by `ownerMspId`
- * carries: the owner's peer and `quorum - 1` peers of the other endorsing
- * orgs. An org that runs no endorsing peer (the regulator) could never
- * endorse a key of its own, which would lock the key forever, so its keys get
- * no key-level policy (undefined) and stay under the chaincode's majority.
+ * carries: the owner's peer and `quorum - 1` peers of the other founding
+ * endorsers. An org that joined later is pinned the same way (its own peer
+ * and founding endorsers besides). An org that runs no endorsing peer (the
+ * regulator) could never endorse a key of its own, which would lock the key
+ * forever, so its keys get no key-level policy (undefined) and stay under the
+ * chaincode's majority.
  */
 export function ownerPolicy(ownerMspId: string): Uint8Array | undefined {
-  const orgs: readonly string[] = Endorsement.orgs;
-  if (!orgs.includes(ownerMspId)) {
+  if ((Endorsement.nonEndorsing as readonly string[]).includes(ownerMspId)) {
     return undefined;
   }
-  const others = orgs.filter((mspId) => mspId !== ownerMspId);
+  const others = Endorsement.orgs.filter((mspId) => mspId !== ownerMspId);
   const envelope = new common.SignaturePolicyEnvelope();
   envelope.setVersion(0);
   envelope.setIdentitiesList([peerPrincipal(ownerMspId), ...others.map(peerPrincipal)]);

@@ -219,7 +219,7 @@ export class FakeStub implements LedgerStub {
  * Whether `endorsers` (MSP ids whose peers endorsed) satisfy the policies a
  * transaction's writes are validated against, as Fabric's validator decides:
  * a key with a committed key-level policy is checked against that policy
- * only; the chaincode's policy (OutOf(quorum, endorsing orgs)) is checked for
+ * only; the chaincode's policy (a majority of the member orgs) is checked for
  * the other keys, and once for a transaction that writes none. A change of a
  * key's policy is checked against the policy the key had before.
  */

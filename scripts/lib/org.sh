@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # the single-quoted $names are jq variables, not shell ones
+# Channel membership, the way a consortium changes it: the joining org's
+# operator exports its definition; a member proposes the config update;
+# member admins sign it, each with its own org's admin key; one submits it,
+# and the orderers check it against the channel's MAJORITY Admins policy.
+# Every step reads and writes files that operators hand to each other.
+# Sourced by scripts/lib/network.sh, never run.
+
+# exchange_dir: where the org verbs write the files operators hand over, by default.
+exchange_dir() {
+  mkdir -p "$RUNTIME_DIR/exchange"
+  printf '%s\n' "$RUNTIME_DIR/exchange"
+}
+
+# acting_org VERB: the member org a step is run as (--org ORG); dies without one.
+acting_org() {
+  [ -n "$SCOPE" ] || die "org $1 is run as one member org, with its admin's key: add --org ORG"
+  check_scope
+  is_member "$SCOPE" || die "$SCOPE is not a member of channel $(plan .channel); only a member's admin can $1 a config update"
+}
+
+# record_members add|remove ORG: keeps the channel's member list of this
+# runtime folder (channel/members.json, read by the plan) in step with a
+# config update that the orderers committed.
+record_members() {
+  local file="$RUNTIME_DIR/channel/members.json"
+  jq --arg action "$1" --arg org "$2" \
+    '[.orgs[].name] | if $action == "add" then (if index($org) then . else . + [$org] end) else map(select(. != $org)) end' \
+    "$PLAN" >"$file.tmp"
+  mv "$file.tmp" "$file"
+}
+
+# configtxlator ARGS...: Fabric's config translator.
+configtxlator() { "$FABRIC_BIN/configtxlator" "$@"; }
+
+# fetch_config ORG DIR: the channel's current config, fetched by ORG's admin
+# from the ordering service, decoded into DIR/config.json.
+fetch_config() {
+  local org="$1" dir="$2"
+  # shellcheck disable=SC2046 # orderer_tls_args prints one argument a line
+  peer_cli "$org" channel fetch config "$dir/config_block.pb" -c "$(plan .channel)" $(orderer_tls_args) \
+    >>"$LOGS_DIR/peer-cli.log" 2>&1 || die "$org could not fetch the config of $(plan .channel); see $LOGS_DIR/peer-cli.log"
+  configtxlator proto_decode --input "$dir/config_block.pb" --type common.Block \
+    | jq '.data.data[0].payload.data.config' >"$dir/config.json"
+}
+
+# write_update DIR OUT: the config update that turns DIR/config.json into
+# DIR/modified.json, wrapped in an unsigned envelope, written to OUT.
+write_update() {
+  local dir="$1" out="$2" channel
+  channel="$(plan .channel)"
+  configtxlator proto_encode --input "$dir/config.json" --type common.Config --output "$dir/original.pb"
+  configtxlator proto_encode --input "$dir/modified.json" --type common.Config --output "$dir/modified.pb"
+  configtxlator compute_update --channel_id "$channel" --original "$dir/original.pb" --updated "$dir/modified.pb" \
+    --output "$dir/update.pb" 2>>"$LOGS_DIR/configtxlator.log" || die "the update changes nothing; see $LOGS_DIR/configtxlator.log"
+  configtxlator proto_decode --input "$dir/update.pb" --type common.ConfigUpdate --output "$dir/update.json"
+  jq -n --arg channel "$channel" --slurpfile update "$dir/update.json" \
+    '{payload: {header: {channel_header: {channel_id: $channel, type: 2}}, data: {config_update: $update[0]}}}' \
+    >"$dir/envelope.json"
+  mkdir -p "$(dirname "$out")"
+  configtxlator proto_encode --input "$dir/envelope.json" --type common.Envelope --output "$out"
+}
+
+# update_summary FILE: `add|remove<TAB>MSP id` of a membership update, as
+# the member in scope reads it: an added org is in the update's write set and
+# not its read set; a removed one is in the channel's current config and not
+# in the write set (a group's write set lists every child it keeps).
+update_summary() {
+  local file="$1" dir summary
+  dir="$(mktemp -d)"
+  configtxlator proto_decode --input "$file" --type common.Envelope >"$dir/update.json" 2>/dev/null || { rm -rf "$dir"; return 0; }
+  summary="$(jq -r '
+    .payload.data.config_update as $u
+    | ($u.read_set.groups.Application.groups // {} | keys) as $before
+    | ($u.write_set.groups.Application.groups // {} | keys) as $after
+    | ($after - $before) | .[0] // empty | "add\t\(.)"' "$dir/update.json")"
+  if [ -z "$summary" ] && jq -e '.payload.data.config_update.write_set.groups.Application.groups' "$dir/update.json" >/dev/null; then
+    fetch_config "$SCOPE" "$dir"
+    summary="$(jq -r --slurpfile u "$dir/update.json" '
+      (.channel_group.groups.Application.groups | keys) - ($u[0].payload.data.config_update.write_set.groups.Application.groups | keys)
+      | .[0] // empty | "remove\t\(.)"' "$dir/config.json")"
+  fi
+  rm -rf "$dir"
+  printf '%s\n' "$summary" | grep . || true
+}
+
+# update_signers FILE: the MSP ids that have signed the update in FILE, comma-separated.
+update_signers() {
+  configtxlator proto_decode --input "$1" --type common.Envelope 2>/dev/null \
+    | jq -r '[.payload.data.signatures[]?.signature_header.creator.mspid] | join(", ")'
+}
+
+# org_name MSP_ID: the topology's org with that MSP id.
+org_name() { jq -r --arg m "$1" '(.orgs + .candidates)[] | select(.mspId == $m) | .name' "$PLAN"; }
+
+# org_export ORG [FILE]: ORG's definition for the channel (its MSP: CA and TLS
+# roots, NodeOU roles; its policies; its anchor peer), as JSON, for a member.
+org_export() {
+  local org="${1:-}" out msp_id dir
+  [ -n "$org" ] || die "usage: scripts/network.sh org export ORG [FILE]"
+  check_prerequisites
+  build_binaries
+  SCOPE="$org"
+  render_plan
+  check_scope
+  [ "$org" != "$(plan .ordererOrg.name)" ] || die "the ordering org is not a member org"
+  [ -s "$(org_json "$org" | jq -r .msp)/cacerts/ca.pem" ] \
+    || die "$org has no MSP yet: start its CA and enroll its identities first: scripts/network.sh up --org $org"
+  msp_id="$(org_json "$org" | jq -r .mspId)"
+  out="${2:-$(exchange_dir)/$org.org.json}"
+  dir="$(mktemp -d)"
+  FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/configtxgen" -printOrg "$msp_id" >"$dir/org.json" \
+    2>>"$LOGS_DIR/configtxgen.log" || { rm -rf "$dir"; die "configtxgen could not print $msp_id; see $LOGS_DIR/configtxgen.log"; }
+  # The anchor peer lets the other orgs' peers find this org's by gossip.
+  jq --arg host "$(plan .host)" --argjson port "$(org_json "$org" | jq '.peers[0].port')" '
+    .values.AnchorPeers //= {mod_policy: "Admins", value: {anchor_peers: [{host: $host, port: $port}]}, version: "0"}' \
+    "$dir/org.json" >"$out"
+  rm -rf "$dir"
+  log "wrote the definition of $org ($msp_id) to $out"
+  log "hand it to a member's operator, who proposes it: scripts/network.sh org add-proposal $out --org MEMBER"
+}
+
+# org_add_proposal DEFINITION [FILE]: as the member in scope, the config
+# update that adds the org DEFINITION describes, unsigned.
+org_add_proposal() {
+  local definition="${1:-}" out msp_id dir
+  [ -f "$definition" ] || die "usage: scripts/network.sh org add-proposal DEFINITION.json [FILE] --org MEMBER (DEFINITION from org export)"
+  acting_org add-proposal
+  msp_id="$(jq -r '.values.MSP.value.config.name // empty' "$definition" 2>/dev/null)"
+  [ -n "$msp_id" ] || die "$definition is not an org definition (it names no MSP); make one with: scripts/network.sh org export ORG"
+  dir="$(mktemp -d)"
+  fetch_config "$SCOPE" "$dir"
+  if jq -e --arg m "$msp_id" '.channel_group.groups.Application.groups | has($m)' "$dir/config.json" >/dev/null; then
+    rm -rf "$dir"
+    die "$msp_id is already a member of $(plan .channel)"
+  fi
+  jq --arg m "$msp_id" --slurpfile org "$definition" '.channel_group.groups.Application.groups[$m] = $org[0]' \
+    "$dir/config.json" >"$dir/modified.json"
+  out="${2:-$(exchange_dir)/add-$msp_id.update.pb}"
+  write_update "$dir" "$out"
+  rm -rf "$dir"
+  log "wrote the update adding $msp_id to $(plan .channel) to $out (signed by nobody yet)"
+  log "member admins sign it (scripts/network.sh org sign $out --org MEMBER) until a majority of the member orgs has; one submits it"
+}
+
+# org_remove_proposal ORG [FILE]: as the member in scope, the config update
+# that removes ORG from the channel, unsigned.
+org_remove_proposal() {
+  local org="${1:-}" out msp_id dir
+  [ -n "$org" ] || die "usage: scripts/network.sh org remove-proposal ORG [FILE] --org MEMBER"
+  acting_org remove-proposal
+  msp_id="$(jq -r --arg o "$org" '(.orgs + .candidates)[] | select(.name == $o) | .mspId' "$PLAN")"
+  [ -n "$msp_id" ] || die "unknown org '$org'"
+  dir="$(mktemp -d)"
+  fetch_config "$SCOPE" "$dir"
+  if ! jq -e --arg m "$msp_id" '.channel_group.groups.Application.groups | has($m)' "$dir/config.json" >/dev/null; then
+    rm -rf "$dir"
+    die "$msp_id is not a member of $(plan .channel)"
+  fi
+  jq --arg m "$msp_id" 'del(.channel_group.groups.Application.groups[$m])' "$dir/config.json" >"$dir/modified.json"
+  out="${2:-$(exchange_dir)/remove-$msp_id.update.pb}"
+  write_update "$dir" "$out"
+  rm -rf "$dir"
+  log "wrote the update removing $msp_id from $(plan .channel) to $out (signed by nobody yet)"
+}
+
+# org_sign FILE: adds the signature of the admin of the member in scope.
+org_sign() {
+  local file="${1:-}" msp_id
+  [ -f "$file" ] || die "usage: scripts/network.sh org sign FILE --org MEMBER (FILE from org add-proposal or remove-proposal)"
+  acting_org sign
+  [ -n "$(update_summary "$file")" ] || die "$file is not a membership update (see: scripts/network.sh help org)"
+  msp_id="$(org_json "$SCOPE" | jq -r .mspId)"
+  if update_signers "$file" | tr ',' '\n' | tr -d ' ' | grep -qx "$msp_id"; then
+    log "$file is already signed by $msp_id"
+    return 0
+  fi
+  peer_cli "$SCOPE" channel signconfigtx -f "$file" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+    || die "$SCOPE's admin could not sign $file; see $LOGS_DIR/peer-cli.log"
+  log "signed $file as $SCOPE's admin; signed by: $(update_signers "$file")"
+}
+
+# org_submit FILE: submits the update as the member in scope (whose admin's
+# signature is added to it), and records the change once it is committed.
+org_submit() {
+  local file="${1:-}" summary action msp_id org out
+  [ -f "$file" ] || die "usage: scripts/network.sh org submit FILE --org MEMBER"
+  acting_org submit
+  summary="$(update_summary "$file")"
+  [ -n "$summary" ] || die "$file is not a membership update (see: scripts/network.sh help org)"
+  IFS=$'\t' read -r action msp_id <<<"$summary"
+  log "submitting the update to $action $msp_id, as $SCOPE's admin; signed by: $(update_signers "$file")"
+  # shellcheck disable=SC2046 # orderer_tls_args prints one argument a line
+  if ! out="$(peer_cli "$SCOPE" channel update -f "$file" -c "$(plan .channel)" $(orderer_tls_args) 2>&1)"; then
+    printf '%s\n' "$out" >>"$LOGS_DIR/peer-cli.log"
+    die "the orderers refused the update: $(grep -o 'status: [A-Z_]*, info: .*' <<<"$out" | tail -n1 || tail -n1 <<<"$out")"
+  fi
+  printf '%s\n' "$out" >>"$LOGS_DIR/peer-cli.log"
+  org="$(org_name "$msp_id")"
+  if [ -n "$org" ]; then
+    record_members "$action" "$org"
+    render_plan
+  fi
+  if [ "$action" = add ]; then
+    log "$msp_id is a member of $(plan .channel); its operator starts it: scripts/network.sh up --org ${org:-ORG}"
+  else
+    log "$msp_id is no longer a member of $(plan .channel): its peers receive no new blocks and its endorsements no longer count"
+  fi
+}
+
+# org_verb SUBVERB ARGS...: scripts/network.sh org ...
+org_verb() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local sub="${1:-}"
+  shift || true
+  case "$sub" in
+    export) org_export "$@" ;;
+    add-proposal) org_add_proposal "$@" ;;
+    remove-proposal) org_remove_proposal "$@" ;;
+    sign) org_sign "$@" ;;
+    submit) org_submit "$@" ;;
+    *) die "usage: scripts/network.sh org export|add-proposal|remove-proposal|sign|submit ... (see: scripts/network.sh help org)" ;;
+  esac
+}
