@@ -25,8 +25,9 @@ export const Msp = {
  * `ledger/endorsement.ts`) are built from them: an owned key needs its owner's
  * peer and `quorum - 1` founding endorsers besides, so that no two orgs can
  * move a third's value. An org onboarded later endorses under the channel's
- * majority at once, and its own keys are pinned to its peer the same way; it
- * co-signs other orgs' keys only once a chaincode upgrade lists it here.
+ * majority at once; if it is one of `laterMembers`, its own keys are pinned to
+ * its peer the same way. It co-signs other orgs' keys only once a chaincode
+ * upgrade lists it in `orgs`.
  */
 export const Endorsement = {
   /** The MSP ids of the founding endorsers, in topology order. */
@@ -38,6 +39,15 @@ export const Endorsement = {
   quorum: 3,
   /** Member orgs that run no endorsing peer: their keys stay under the channel's majority (see ownerPolicy). */
   nonEndorsing: ['RegulatorMSP'],
+  /**
+   * Endorsing orgs of the topology that join the channel later (`founding:
+   * false`): their keys are pinned to their own peer like a founder's. An
+   * account of any other MSP (one the consortium does not name) gets no
+   * key-level policy, which would otherwise lock it to a peer that may never
+   * exist; an org the topology did not name when this chaincode was built is
+   * added here by a chaincode upgrade.
+   */
+  laterMembers: ['PharmaMSP'],
 } as const;
 
 export { ROLE_ATTRIBUTE, Role } from '@model-ledger/contract';

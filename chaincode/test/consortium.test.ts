@@ -24,6 +24,12 @@ describe("the chaincode's view of the endorsing orgs", () => {
     expect([...Endorsement.nonEndorsing]).toEqual(founders.filter((org) => !org.endorser).map((org) => org.mspId));
   });
 
+  it('names the endorsing orgs that join later', () => {
+    expect([...Endorsement.laterMembers]).toEqual(
+      topology.orgs.filter((org) => org.founding === false && org.endorser).map((org) => org.mspId),
+    );
+  });
+
   it("asks for the channel's MAJORITY of the founding member orgs", () => {
     expect(Endorsement.quorum).toBe(Math.floor(founders.length / 2) + 1);
   });

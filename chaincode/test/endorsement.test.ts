@@ -31,6 +31,11 @@ describe('key-level endorsement policies', () => {
     expect(Endorsement.quorum).toBeGreaterThan(2);
   });
 
+  it('gives an account of an org the consortium does not name no key-level policy, which would lock it to a peer that may never exist', () => {
+    expect(ownerPolicy('async-test')).toBeUndefined();
+    expect(ownerPolicy('NoSuchMSP')).toBeUndefined();
+  });
+
   it('pins a key of an org that joined later to its own peer and the founding quorum less one', () => {
     const policy = decodeOwnerPolicy(ownerPolicy('PharmaMSP') ?? new Uint8Array());
     expect(policy.owner).toBe('PharmaMSP');

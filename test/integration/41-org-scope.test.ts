@@ -64,8 +64,8 @@ describe('one org operated on its own (--org)', () => {
   });
 
   it('refuses an org the network does not have, and changes nothing', async () => {
-    await expect(networkScript('up', '--org', 'pharma')).rejects.toThrow(/unknown org 'pharma' for --org/);
-    await expect(networkScript('down', '--org=pharma')).rejects.toThrow(/unknown org 'pharma' for --org/);
+    await expect(networkScript('up', '--org', 'nosuchorg')).rejects.toThrow(/unknown org 'nosuchorg' for --org/);
+    await expect(networkScript('down', '--org=nosuchorg')).rejects.toThrow(/unknown org 'nosuchorg' for --org/);
     expect([...clinicNodes, ...others].filter((n) => !running(n))).toEqual([]);
   });
 });

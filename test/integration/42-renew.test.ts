@@ -65,7 +65,7 @@ describe('renewing certificates (renew ORG NAME)', () => {
   it('refuses an identity the org does not have, and renews nothing', async () => {
     const serial = serialOf(userCert);
     await expect(networkScript('renew', 'hospital', 'nobody')).rejects.toThrow(/hospital has no user or node 'nobody'/);
-    await expect(networkScript('renew', 'pharma', 'admin')).rejects.toThrow(/unknown org 'pharma'/);
+    await expect(networkScript('renew', 'nosuchorg', 'admin')).rejects.toThrow(/unknown org 'nosuchorg'/);
     expect(serialOf(userCert)).toBe(serial);
   });
 });

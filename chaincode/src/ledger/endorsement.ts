@@ -45,14 +45,15 @@ function outOf(n: number, rules: common.SignaturePolicy[]): common.SignaturePoli
 /**
  * The serialized `SignaturePolicyEnvelope` that a key owned by `ownerMspId`
  * carries: the owner's peer and `quorum - 1` peers of the other founding
- * endorsers. An org that joined later is pinned the same way (its own peer
- * and founding endorsers besides). An org that runs no endorsing peer (the
- * regulator) could never endorse a key of its own, which would lock the key
+ * endorsers. An org that joins later (`Endorsement.laterMembers`) is pinned
+ * the same way (its own peer and founding endorsers besides). An org that
+ * runs no endorsing peer (the regulator), or that the consortium does not
+ * name, could never endorse a key of its own, which would lock the key
  * forever, so its keys get no key-level policy (undefined) and stay under the
  * chaincode's majority.
  */
 export function ownerPolicy(ownerMspId: string): Uint8Array | undefined {
-  if ((Endorsement.nonEndorsing as readonly string[]).includes(ownerMspId)) {
+  if (![...Endorsement.orgs, ...Endorsement.laterMembers].includes(ownerMspId as never)) {
     return undefined;
   }
   const others = Endorsement.orgs.filter((mspId) => mspId !== ownerMspId);

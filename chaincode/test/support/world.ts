@@ -269,7 +269,7 @@ export function unpinnedOwnedKeys(fabric: FakeFabric): string[] {
   const unpinned: string[] = [];
   for (const [key, row] of state.entries()) {
     const owner = ownerOf(key, decode(row.value));
-    if (owner === undefined || (Endorsement.nonEndorsing as readonly string[]).includes(owner)) {
+    if (owner === undefined || ![...Endorsement.orgs, ...Endorsement.laterMembers].includes(owner as never)) {
       continue;
     }
     const policy = fabric.ledger.keyPolicies.get(key);
