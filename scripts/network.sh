@@ -24,7 +24,8 @@ usage: scripts/network.sh VERB [ARGS]
   clean       Stop everything and remove all runtime state ($RUNTIME_DIR).
   status      A table of nodes, ports, health, channel height and chaincode;
               then, per org: its nodes up, its peers' heights against the
-              channel's, and its certificate that expires first.
+              channel's, and its certificate that expires first. With
+              --org ORG: only ORG's nodes, asked through ORG's own keys.
   certs [ORG] Every certificate of the network (or of ORG): holder, use,
               days left and expiry, soonest first.
   renew ORG NAME
@@ -48,6 +49,12 @@ usage: scripts/network.sh VERB [ARGS]
               operator then runs up --org ORG: its peer fetches the genesis
               block, joins and catches up, and ORG approves the committed
               chaincode with its own package. Files go to $RUNTIME_DIR/exchange.
+  add-peer ORG PEER
+              Put ORG's spare peer PEER (network/topology.json) in service on
+              a running network: enroll it at ORG's CA, join it to the channel
+              from a ledger snapshot of ORG's first peer, and install ORG's
+              chaincode package on it. ORG's API instance fails over to it
+              when the first peer stops (for example: add-peer hospital peer1).
   logs NODE   Print a node's log (for example: logs peer0.lab, logs orderer0).
   deploy      Deploy the chaincode, or upgrade it (a new sequence) when it changed.
   binaries    Build the pinned Fabric binaries into the cache only.
@@ -71,7 +78,7 @@ usage: scripts/network.sh VERB [ARGS]
   help [VERB] This text.
 
 Options:
-  --org ORG         act for one org only (up, down, certs), or as one member (org);
+  --org ORG         act for one org only (up, down, status, certs), or as one member (org);
                     the same as MLL_ORG=ORG
 
 Environment:
@@ -116,6 +123,7 @@ case "$verb" in
   certs) network_certs "$@" ;;
   renew) renew_identity "$@" ;;
   org) org_verb "$@" ;;
+  add-peer) add_peer "$@" ;;
   deploy)
     check_prerequisites
     build_binaries

@@ -875,11 +875,14 @@ network_clean() {
 
 network_status() {
   [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  check_scope
   local channel
   channel="$(plan .channel)"
   printf '%-20s %-8s %-7s %-8s %-9s %s\n' NODE PID PORT HEALTH HEIGHT CHAINCODE
   local id kind port health cacert pid state height cc org heights=""
   while IFS=$'\t' read -r id kind port health cacert org; do
+    # Scoped, status asks only the org's own nodes (an operator reaches no others).
+    in_scope "$org" || continue
     pid="$(pid_of "$id")"
     if is_running "$id" && curl -sf --cacert "$cacert" "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
     height=-
@@ -896,19 +899,24 @@ network_status() {
   done < <(plan '(.ordererOrg | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, $o])),
                  (.orgs[] | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.peers[] | [.id, "peer", .port, .health, .tls.ca, $o])) | @tsv')
   while IFS=$'\t' read -r id port health; do
+    in_scope "${id#api.}" || continue
     pid="$(pid_of "$id")"
     if is_running "$id" && curl -sf "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - -
   done < <(plan '.orgs[].api | [.id, .port, .health] | @tsv')
   while IFS=$'\t' read -r id port health cacert; do
+    in_scope "${id#gate.}" || continue
     if is_running "api.${id#gate.}" && curl -sf --cacert "$cacert" "$health" >/dev/null 2>&1; then state=ok; else state=down; fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "$(pid_of "api.${id#gate.}")" "$port" "$state" - "in api.${id#gate.}"
   done < <(plan '.orgs[].gate // empty | [.id, .port, .health, .tls.ca] | @tsv')
   id="$(plan .modelServer.id)"
-  if is_running "$id" && curl -sf --unix-socket "$(plan .modelServer.socket)" http://localhost/v2/health/ready >/dev/null 2>&1; then state=ok; else state=down; fi
-  printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "$(pid_of "$id")" socket "$state" - -
+  if in_scope "$(plan .modelServer.operator)"; then
+    if is_running "$id" && curl -sf --unix-socket "$(plan .modelServer.socket)" http://localhost/v2/health/ready >/dev/null 2>&1; then state=ok; else state=down; fi
+    printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "$(pid_of "$id")" socket "$state" - -
+  fi
   local dir
   while IFS=$'\t' read -r id port dir; do
+    in_scope "${id#chaincode.}" || continue
     pid="$(pid_of "$id")"
     if is_running "$id"; then state=ok; else state=down; fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" - "$(cat "$dir/running.id" 2>/dev/null || echo -)"
@@ -932,15 +940,15 @@ network_certs() {
   done <<<"$rows"
 }
 
-# status_orgs HEIGHTS: one line per org: its nodes up, its peers' heights
-# against the channel's (the highest any peer reports), and its certificate
-# that expires first. HEIGHTS holds `org<TAB>node<TAB>state<TAB>height` lines.
+# status_orgs HEIGHTS: one line per org (in scope): its nodes up, its peers'
+# heights against the channel's (the highest any peer asked reports), and its
+# certificate that expires first. HEIGHTS holds `org<TAB>node<TAB>state<TAB>height` lines.
 status_orgs() {
   local heights="$1" channel_height certs org nodes up lows soonest
   channel_height="$(awk -F'\t' '$4 ~ /^[0-9]+$/ && $4 > max { max = $4 } END { print max + 0 }' <<<"$heights")"
   certs="$(network_tool certs 2>/dev/null || true)"
   printf '\n%-10s %-9s %-26s %s\n' ORG NODES-UP "HEIGHT (CHANNEL $channel_height)" "FIRST CERTIFICATE TO EXPIRE"
-  for org in $(plan '.ordererOrg.name, .orgs[].name'); do
+  for org in $(scoped_orgs); do
     nodes="$(awk -F'\t' -v o="$org" '$1 == o' <<<"$heights" | wc -l)"
     up="$(awk -F'\t' -v o="$org" '$1 == o && $3 == "ok"' <<<"$heights" | wc -l)"
     lows="$(awk -F'\t' -v o="$org" -v h="$channel_height" '$1 == o && $4 ~ /^[0-9]+$/ { s = s sep $2 " " $4 (h > $4 ? " (" h - $4 " behind)" : ""); sep = ", " } END { print s }' <<<"$heights")"

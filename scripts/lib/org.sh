@@ -223,3 +223,80 @@ org_verb() {
     *) die "usage: scripts/network.sh org export|add-proposal|remove-proposal|sign|submit ... (see: scripts/network.sh help org)" ;;
   esac
 }
+
+# ---------------------------------------------------------------- a second peer
+
+# take_snapshot ORG PEER_JSON: has ORG's peer write a snapshot of the
+# channel's ledger at its last committed block; prints the snapshot's folder.
+take_snapshot() {
+  local org="$1" peer="$2" channel completed before newest deadline=$((SECONDS + HEALTH_TIMEOUT))
+  channel="$(plan .channel)"
+  completed="$(jq -r .data <<<"$peer")/snapshots/completed/$channel"
+  before="$(find "$completed" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort -V | tail -n1 || true)"
+  log "asking $(jq -r .id <<<"$peer") for a snapshot of $channel at its last block"
+  peer_cli_at "$org" "$peer" snapshot submitrequest -c "$channel" -b 0 --peerAddress "$(jq -r .address <<<"$peer")" \
+    --tlsRootCertFile "$(jq -r .tls.ca <<<"$peer")" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+    || die "$(jq -r .id <<<"$peer") refused the snapshot request; see $LOGS_DIR/peer-cli.log"
+  while :; do
+    newest="$(find "$completed" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort -V | tail -n1 || true)"
+    [ -z "$newest" ] || [ "$newest" = "$before" ] || [ ! -f "$newest/_snapshot_signable_metadata.json" ] || break
+    [ "$SECONDS" -lt "$deadline" ] || die "$(jq -r .id <<<"$peer") wrote no snapshot in ${HEALTH_TIMEOUT}s; see $LOGS_DIR/$(jq -r .id <<<"$peer").log"
+    sleep 0.5
+  done
+  log "snapshot of $channel at block $(basename "$newest") is in $newest"
+  printf '%s\n' "$newest"
+}
+
+# add_peer ORG NAME: puts ORG's spare peer NAME (network/topology.json) in
+# service on a running network: it is enrolled at ORG's CA, joins the channel
+# from a snapshot of ORG's first peer (so it replays no block before it),
+# catches up from the orderers, and has ORG's chaincode package installed.
+# ORG's API instance fails over to it when the first peer stops.
+add_peer() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local org="${1:-}" name="${2:-}" id spare first peer snapshot out deadline
+  if [ -z "$org" ] || [ -z "$name" ]; then
+    die "usage: scripts/network.sh add-peer ORG PEER (a spare peer of ORG in network/topology.json)"
+  fi
+  SCOPE="$org"
+  check_prerequisites
+  build_binaries
+  render_plan
+  check_scope
+  id="$name.$org"
+  if plan -e --arg id "$id" 'any(.orgs[].peers[]; .id == $id)' >/dev/null; then
+    log "$id is already in service; scripts/network.sh up --org $org starts it if it is down"
+    return 0
+  fi
+  spare="$(plan -c --arg o "$org" --arg id "$id" '.orgs[] | select(.name == $o) | .sparePeers[]? | select(.id == $id)')"
+  [ -n "$spare" ] || die "$org has no spare peer '$name' (spare peers: $(plan -r --arg o "$org" '[.orgs[] | select(.name == $o) | .sparePeers[]?.id] | join(" ")'); mark one \"spare\": true in network/topology.json)"
+  first="$(org_json "$org" | jq -c '.peers[0]')"
+  is_running "$(jq -r .id <<<"$first")" || die "$(jq -r .id <<<"$first") must be running: it makes the snapshot (scripts/network.sh up --org $org)"
+  is_running "ca.$org" || die "ca.$org must be running to enroll $id (scripts/network.sh up --org $org)"
+  if [ ! -f "$(jq -r .tls.cert <<<"$spare")" ]; then
+    log "enrolling $id at ca.$org"
+    enroll_identity "$org" "$name" peer "$(jq -r .dir <<<"$spare")" "" tls
+  fi
+  snapshot="$(take_snapshot "$org" "$first")"
+  mkdir -p "$RUNTIME_DIR/channel/added"
+  : >"$RUNTIME_DIR/channel/added/$id"
+  render_plan
+  peer="$(plan -c --arg id "$id" '.orgs[].peers[] | select(.id == $id)')"
+  check_ports_free
+  start_process "$id" "$RUNTIME_DIR/nodes/$id.env" "$FABRIC_BIN/peer" node start
+  wait_healthy "$id" "$(jq -r .health <<<"$peer")" "$(jq -r .tls.ca <<<"$peer")"
+  log "joining $id to $(plan .channel) from the snapshot"
+  peer_cli_at "$org" "$peer" channel joinbysnapshot --snapshotpath "$snapshot" >>"$LOGS_DIR/peer-cli.log" 2>&1 \
+    || die "$id could not join from $snapshot; see $LOGS_DIR/peer-cli.log"
+  deadline=$((SECONDS + HEALTH_TIMEOUT))
+  until out="$(peer_cli_at "$org" "$peer" channel joinbysnapshotstatus 2>&1)" && [[ "$out" == *"No joinbysnapshot operation is in progress"* ]]; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$id is still joining from $snapshot after ${HEALTH_TIMEOUT}s: $out"
+    sleep 0.5
+  done
+  mkdir -p "$RUNTIME_DIR/channel/joined"
+  : >"$(joined_stamp "$id")"
+  FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool join-chaincode "$org" >/dev/null \
+    || die "could not install the chaincode on $id (see above)"
+  wait_endorsable
+  log "$id is in service: joined from the snapshot at block $(basename "$snapshot"); $org's API instance fails over to it"
+}

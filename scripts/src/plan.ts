@@ -129,7 +129,15 @@ export interface OrgPlan {
   readonly chaincodeServer: ChaincodeServerPlan;
   readonly gate?: GatePlan;
   readonly api: ApiPlan;
+  /** The org's peers in service: every peer but a spare one not yet added. The first is the org's main peer. */
   readonly peers: readonly PeerPlan[];
+  /** Spare peers not yet added (`scripts/network.sh add-peer`): `up` leaves them alone. */
+  readonly sparePeers: readonly PeerPlan[];
+}
+
+/** The stamp `scripts/network.sh add-peer` leaves once a spare peer has joined from a snapshot. */
+export function addedStamp(runtimeDir: string, peerId: string): string {
+  return join(runtimeDir, 'channel', 'added', peerId);
 }
 
 export interface OrdererOrgPlan {
@@ -260,6 +268,25 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
 
   const orgPlan = (org: TopologyOrg): OrgPlan => {
     const nodes = join(orgDir(org.name), 'nodes');
+    const peerPlan = (n: TopologyOrg['peers'][number]): PeerPlan => {
+      const id = `${n.name}.${org.name}`;
+      const dir = join(nodes, n.name);
+      return {
+        id,
+        kind: 'peer' as const,
+        org: org.name,
+        mspId: org.mspId,
+        port: p(n.port),
+        chaincodePort: p(n.chaincodePort),
+        opsPort: p(n.opsPort),
+        address: `${HOST}:${p(n.port)}`,
+        dir,
+        msp: join(dir, 'msp'),
+        tls: tlsOf(dir),
+        data: join(runtimeDir, 'data', id),
+        health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+      };
+    };
     return {
       name: org.name,
       mspId: org.mspId,
@@ -296,25 +323,8 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
         health: `http://${HOST}:${p(org.api.port)}/healthz`,
         demoUser: org.api.demoUser,
       },
-      peers: org.peers.map((n) => {
-        const id = `${n.name}.${org.name}`;
-        const dir = join(nodes, n.name);
-        return {
-          id,
-          kind: 'peer' as const,
-          org: org.name,
-          mspId: org.mspId,
-          port: p(n.port),
-          chaincodePort: p(n.chaincodePort),
-          opsPort: p(n.opsPort),
-          address: `${HOST}:${p(n.port)}`,
-          dir,
-          msp: join(dir, 'msp'),
-          tls: tlsOf(dir),
-          data: join(runtimeDir, 'data', id),
-          health: `https://${HOST}:${p(n.opsPort)}/healthz`,
-        };
-      }),
+      peers: org.peers.filter((n) => n.spare !== true || existsSync(addedStamp(runtimeDir, `${n.name}.${org.name}`))).map(peerPlan),
+      sparePeers: org.peers.filter((n) => n.spare === true && !existsSync(addedStamp(runtimeDir, `${n.name}.${org.name}`))).map(peerPlan),
     };
   };
   const members = new Set(memberNames(topology, runtimeDir));

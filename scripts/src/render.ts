@@ -58,8 +58,12 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
   };
 }
 
-/** The environment of one peer. */
-export function peerEnv(plan: Plan, n: PeerPlan): NodeEnv {
+/**
+ * The environment of one peer. `bootstrap` is the peer it first gossips with:
+ * itself for an org's first peer, that first peer for the others, so the
+ * org's peers learn of each other.
+ */
+export function peerEnv(plan: Plan, n: PeerPlan, bootstrap = n.address): NodeEnv {
   return {
     FABRIC_CFG_PATH: plan.configDir,
     FABRIC_LOGGING_SPEC: 'INFO',
@@ -68,7 +72,7 @@ export function peerEnv(plan: Plan, n: PeerPlan): NodeEnv {
     CORE_PEER_LISTENADDRESS: n.address,
     CORE_PEER_CHAINCODEADDRESS: `${HOST}:${n.chaincodePort}`,
     CORE_PEER_CHAINCODELISTENADDRESS: `${HOST}:${n.chaincodePort}`,
-    CORE_PEER_GOSSIP_BOOTSTRAP: n.address,
+    CORE_PEER_GOSSIP_BOOTSTRAP: bootstrap,
     CORE_PEER_GOSSIP_EXTERNALENDPOINT: n.address,
     CORE_PEER_LOCALMSPID: n.mspId,
     CORE_PEER_MSPCONFIGPATH: n.msp,
@@ -247,7 +251,9 @@ export function render(plan: Plan, sample: string, repoRoot: string): void {
   for (const n of plan.ordererOrg.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
   const serverEnv = envFile(chaincodeServerEnv(repoRoot, process.env.MLL_CHAINCODE_LOG_LEVEL || undefined));
   for (const org of [...plan.orgs, ...plan.candidates]) {
-    for (const n of org.peers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(peerEnv(plan, n)));
+    const [first, ...others] = [...org.peers, ...org.sparePeers];
+    writeFileSync(join(nodesDir, `${first.id}.env`), envFile(peerEnv(plan, first)));
+    for (const n of others) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(peerEnv(plan, n, first.address)));
     writeFileSync(join(nodesDir, `${org.chaincodeServer.id}.env`), serverEnv);
   }
   writeFileSync(join(plan.runtimeDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');

@@ -35,6 +35,8 @@ export interface TopologyPeer {
   readonly port: Port;
   readonly chaincodePort: Port;
   readonly opsPort: Port;
+  /** Left alone by `up` until added from a snapshot (`scripts/network.sh add-peer`). */
+  readonly spare?: boolean;
 }
 
 export interface TopologyOrg {

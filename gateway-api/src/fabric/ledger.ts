@@ -64,6 +64,32 @@ export class Submitted extends Error {
   }
 }
 
+/**
+ * Where the API's one gRPC connection goes: the org's bound peer, then its
+ * other peers, spare ones included (a spare not yet added refuses the
+ * connection and is passed over). gRPC's pick-first policy connects to the
+ * first that answers and, when that one goes away, to the next on the
+ * following call: the instance fails over to another peer of its own org,
+ * never to another org's. Every peer's TLS certificate comes from the org's
+ * CA and names the same host, which the connection checks.
+ */
+export function peerTarget(binding: OrgBinding): { target: string; options: grpc.ChannelOptions } {
+  const peers = [binding.peer, ...[...binding.org.peers, ...binding.org.sparePeers].filter((p) => p.id !== binding.peer.id)];
+  const host = (address: string): string => address.slice(0, address.lastIndexOf(':'));
+  const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+  if (peers.length === 1 || !peers.every((p) => ipv4.test(host(p.address)) && host(p.address) === host(binding.peer.address))) {
+    return { target: binding.peer.address, options: {} };
+  }
+  return {
+    target: `ipv4:${peers.map((p) => p.address).join(',')}`,
+    options: {
+      'grpc.ssl_target_name_override': host(binding.peer.address),
+      'grpc.default_authority': binding.peer.address,
+      'grpc.lb_policy_name': 'pick_first',
+    },
+  };
+}
+
 /** Asynchronous writes whose outcome an instance keeps for their callers to poll. */
 const ASYNC_OUTCOMES_KEPT = 10_000;
 /** How long a gateway of a renewed certificate stays open for the calls still using it. */
@@ -118,7 +144,9 @@ export class Ledger {
     private readonly metrics: Metrics,
   ) {
     const tlsRoot = readFileSync(binding.peer.tls.ca);
-    this.client = new grpc.Client(binding.peer.address, grpc.credentials.createSsl(tlsRoot), {
+    const { target, options } = peerTarget(binding);
+    this.client = new grpc.Client(target, grpc.credentials.createSsl(tlsRoot), {
+      ...options,
       // Keep the one connection alive across idle periods, so a call never pays for a reconnect.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
