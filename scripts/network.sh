@@ -48,7 +48,19 @@ usage: scripts/network.sh VERB [ARGS]
               (MAJORITY Admins) and refuse it otherwise. An added org's
               operator then runs up --org ORG: its peer fetches the genesis
               block, joins and catches up, and ORG approves the committed
-              chaincode with its own package. Files go to $RUNTIME_DIR/exchange.
+              definition with its own package. Files go to $RUNTIME_DIR/exchange.
+  chaincode define [FILE] --org MEMBER
+              As MEMBER: write the chaincode's next definition (the committed
+              sequence plus one, the label of MEMBER's build, the channel's
+              endorsement policy) for the other members' operators.
+  chaincode approve FILE --org MEMBER
+              As MEMBER: check the definition against MEMBER's own topology
+              and build (a weakened policy or another build is refused) and
+              approve it with MEMBER's own package.
+  chaincode commit FILE --org MEMBER
+              As MEMBER: commit it once a majority of the member orgs has
+              approved. Each member then serves its own package: up --org MEMBER.
+              (deploy does all of this at once for the one-machine sandbox.)
   add-peer ORG PEER
               Put ORG's spare peer PEER (network/topology.json) in service on
               a running network: enroll it at ORG's CA, join it to the channel
@@ -78,7 +90,7 @@ usage: scripts/network.sh VERB [ARGS]
   help [VERB] This text.
 
 Options:
-  --org ORG         act for one org only (up, down, status, certs), or as one member (org);
+  --org ORG         act for one org only (up, down, status, certs), or as one member (org, chaincode);
                     the same as MLL_ORG=ORG
 
 Environment:
@@ -124,6 +136,7 @@ case "$verb" in
   renew) renew_identity "$@" ;;
   org) org_verb "$@" ;;
   add-peer) add_peer "$@" ;;
+  chaincode) chaincode_verb "$@" ;;
   deploy)
     check_prerequisites
     build_binaries

@@ -668,6 +668,31 @@ fetch_genesis() {
   printf '%s\n' "$out"
 }
 
+# wait_caught_up ORG PEER_JSON: waits until ORG's peer holds every block the
+# ordering service had when the wait began, with a progress line every 10 s.
+wait_caught_up() {
+  local org="$1" peer="$2" id newest target height=0 deadline=$((SECONDS + 3 * HEALTH_TIMEOUT)) next=$((SECONDS + 10))
+  id="$(jq -r .id <<<"$peer")"
+  mkdir -p "$RUNTIME_DIR/channel/$org"
+  # shellcheck disable=SC2046 # orderer_tls_args prints one argument a line
+  newest="$(peer_cli "$org" channel fetch newest "$RUNTIME_DIR/channel/$org/newest.block" -c "$(plan .channel)" $(orderer_tls_args) 2>&1 \
+    | sed -n 's/.*Received block: \([0-9]*\).*/\1/p' | tail -n1 || true)"
+  [ -n "$newest" ] || die "$org could not ask the orderers for the newest block of $(plan .channel); see $LOGS_DIR/peer-cli.log"
+  target=$((newest + 1))
+  while :; do
+    # The peer answers nothing about the channel until it has set the channel up.
+    height="$(peer_cli_at "$org" "$peer" channel getinfo -c "$(plan .channel)" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p' || true)"
+    [ "${height:-0}" -lt "$target" ] || break
+    [ "$SECONDS" -lt "$deadline" ] || die "$id is at height ${height:-0} of $target after $((3 * HEALTH_TIMEOUT))s; see $LOGS_DIR/$id.log"
+    if [ "$SECONDS" -ge "$next" ]; then
+      log "$id is catching up: height ${height:-0} of $target"
+      next=$((SECONDS + 10))
+    fi
+    sleep 0.5
+  done
+  log "$id has caught up (height $height)"
+}
+
 # joined_stamp NODE: the file that records that NODE has joined the channel.
 # It lives with the node's ledger in the runtime folder and goes with it.
 joined_stamp() { printf '%s\n' "$RUNTIME_DIR/channel/joined/$1"; }
@@ -715,16 +740,21 @@ start_chaincode_server() {
   wait_listening "$id" "$address"
 }
 
+# build_chaincode: builds the chaincode (and its benchmark build when asked for) if its sources changed.
+build_chaincode() {
+  build_step "the chaincode" build contract chaincode
+  if bench_chaincode; then
+    build_step "the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)" build:bench chaincode
+  fi
+}
+
 # deploy_chaincode: builds the chaincode, then has the network tools package it
 # once per member org (each package names the org's own server), install each on
 # the org's peers, have every org approve the one definition with its own package
 # id and commit it (scripts/src/lifecycle.ts); then starts every org's server on
 # its package. Each org thus endorses with a process it runs itself.
 deploy_chaincode() {
-  build_step "the chaincode" build contract chaincode
-  if bench_chaincode; then
-    build_step "the chaincode's benchmark build (MLL_CHAINCODE_BENCH=1: adds BaselineContract)" build:bench chaincode
-  fi
+  build_chaincode
   local deployed org package_id record="$RUNTIME_DIR/chaincode/deployed.tsv" key
   # What a deployment depends on: the build (its stamps change with every
   # build), the flavour and the plan's chaincode section. `up` on a network
@@ -737,6 +767,9 @@ deploy_chaincode() {
     if [ -n "$SCOPE" ] && ! cut -f1 <<<"$deployed" | grep -qx "$SCOPE"; then
       # A member that joined after the commit: its operator installs the
       # chaincode and approves the committed definition for it alone.
+      # Its peer replays the channel's blocks first (a channel that has run
+      # for a while has thousands); the committed definition is among them.
+      wait_caught_up "$SCOPE" "$(org_json "$SCOPE" | jq -c '.peers[0]')"
       local joined
       joined="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool join-chaincode "$SCOPE")" \
         || die "$SCOPE could not approve the committed chaincode (see above)"
@@ -745,7 +778,14 @@ deploy_chaincode() {
       ENDORSERS_CHANGED=1
     fi
   elif [ -n "$SCOPE" ]; then
-    die "the chaincode changed or was never deployed here; deploying it is a consortium step: scripts/network.sh deploy (without --org)"
+    # Scoped: the org serves the package it approved for the committed
+    # definition (scripts/network.sh chaincode approve), as its own peer says.
+    local approved
+    approved="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool committed-package "$SCOPE")" \
+      || die "could not read $SCOPE's approval of the committed chaincode (see above)"
+    [ -n "$approved" ] || die "no chaincode definition is committed with an approval of $SCOPE: deploy it (scripts/network.sh deploy), or approve the committed one (scripts/network.sh chaincode approve FILE --org $SCOPE)"
+    log "$SCOPE serves the package it approved for the committed definition"
+    deployed="$SCOPE"$'\t'"$approved"
   else
     deployed="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool deploy)" || die "the chaincode was not deployed (see above)"
     mkdir -p "$(dirname "$record")"

@@ -293,10 +293,72 @@ add_peer() {
     [ "$SECONDS" -lt "$deadline" ] || die "$id is still joining from $snapshot after ${HEALTH_TIMEOUT}s: $out"
     sleep 0.5
   done
+  wait_caught_up "$org" "$peer"
   mkdir -p "$RUNTIME_DIR/channel/joined"
   : >"$(joined_stamp "$id")"
   FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool join-chaincode "$org" >/dev/null \
     || die "could not install the chaincode on $id (see above)"
   wait_endorsable
   log "$id is in service: joined from the snapshot at block $(basename "$snapshot"); $org's API instance fails over to it"
+}
+
+# ---------------------------------------------------------------- chaincode definitions
+
+# chaincode_define [FILE]: as the member in scope, the next definition of the
+# chaincode (the committed sequence plus one, the label of this build, the
+# channel's endorsement policy), as JSON for the other members' operators.
+chaincode_define() {
+  local out tmp sequence
+  acting_org define
+  check_prerequisites
+  build_binaries
+  build_chaincode
+  tmp="$(mktemp)"
+  FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool define-chaincode "$SCOPE" >"$tmp" \
+    || { rm -f "$tmp"; die "could not define the chaincode (see above)"; }
+  sequence="$(jq -r .sequence "$tmp")"
+  out="${1:-$(exchange_dir)/$(plan .chaincode.name)-$sequence.definition.json}"
+  mkdir -p "$(dirname "$out")"
+  mv "$tmp" "$out"
+  log "wrote the definition of $(plan .chaincode.name) sequence $sequence ($(jq -r .version "$out")) to $out"
+  log "each member approves it with its own build: scripts/network.sh chaincode approve $out --org MEMBER; then one commits it"
+}
+
+# chaincode_approve FILE: checks the definition in FILE against the member's
+# own topology and build, and approves it for that member with its own package.
+chaincode_approve() {
+  local file="${1:-}"
+  [ -f "$file" ] || die "usage: scripts/network.sh chaincode approve FILE --org MEMBER (FILE from chaincode define)"
+  acting_org approve
+  check_prerequisites
+  build_binaries
+  build_chaincode
+  FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool approve-chaincode "$SCOPE" "$file" >/dev/null || exit 1
+  log "$SCOPE approved $(jq -r '"\(.name) sequence \(.sequence)"' "$file")"
+}
+
+# chaincode_commit FILE: commits the definition in FILE as the member in
+# scope, once a majority of the member orgs has approved it.
+chaincode_commit() {
+  local file="${1:-}" approving
+  [ -f "$file" ] || die "usage: scripts/network.sh chaincode commit FILE --org MEMBER"
+  acting_org commit
+  check_prerequisites
+  build_binaries
+  approving="$(FABRIC_BIN="$FABRIC_BIN" MLL_LOGS_DIR="$LOGS_DIR" network_tool commit-chaincode "$SCOPE" "$file")" || exit 1
+  log "committed $(jq -r '"\(.name) sequence \(.sequence)"' "$file"), approved by: $approving"
+  log "each member now serves its own package: scripts/network.sh up --org MEMBER (a member that has not approved yet approves the committed definition first)"
+}
+
+# chaincode_verb SUBVERB ARGS...: scripts/network.sh chaincode ...
+chaincode_verb() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  local sub="${1:-}"
+  shift || true
+  case "$sub" in
+    define) chaincode_define "$@" ;;
+    approve) chaincode_approve "$@" ;;
+    commit) chaincode_commit "$@" ;;
+    *) die "usage: scripts/network.sh chaincode define|approve|commit ... --org MEMBER (see: scripts/network.sh help chaincode)" ;;
+  esac
 }

@@ -10,6 +10,10 @@
  *   node scripts/dist/cli.js join-chaincode ORG
  *                                      installs the chaincode for ORG, a member that joined after it was
  *                                      committed, and approves the committed definition; prints `ORG<TAB>package id`
+ *   node scripts/dist/cli.js define-chaincode ORG        prints the next definition (JSON) from ORG's view and build
+ *   node scripts/dist/cli.js approve-chaincode ORG FILE  checks and approves that definition for ORG; prints `ORG<TAB>package id`
+ *   node scripts/dist/cli.js commit-chaincode ORG FILE   commits it once a majority approved; prints the approving orgs
+ *   node scripts/dist/cli.js committed-package ORG       the package ORG approved for the committed definition
  *   node scripts/dist/cli.js new-user ORG NAME ROLE [ATTR=VALUE...]
  *                                      checks an enrollment; prints `type<TAB>tls|-<TAB>CA attrs`
  *   node scripts/dist/cli.js record-user ORG NAME ROLE [ATTR=VALUE...]
@@ -30,7 +34,18 @@
 import { join, resolve } from 'node:path';
 import { certificates } from './certs';
 import { compose } from './compose';
-import { deployChaincode, joinChaincode, LifecycleError } from './lifecycle';
+import { readFileSync } from 'node:fs';
+import {
+  approveDefinition,
+  ChaincodeDefinition,
+  commitDefinition,
+  committedPackage,
+  defineChaincode,
+  deployChaincode,
+  joinChaincode,
+  LifecycleEnv,
+  LifecycleError,
+} from './lifecycle';
 import { buildPlan, readPlan } from './plan';
 import { render } from './render';
 import { readTopology, TopologyError } from './topology';
@@ -61,6 +76,53 @@ function log(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** The lifecycle's environment, from the variables scripts/network.sh sets. */
+function lifecycleEnv(): LifecycleEnv {
+  return {
+    repoRoot,
+    fabricBin: required('FABRIC_BIN'),
+    logsDir: required('MLL_LOGS_DIR'),
+    bench: process.env.MLL_CHAINCODE_BENCH === '1',
+    log,
+  };
+}
+
+/** The command line's argument at INDEX, or a usage error naming the command. */
+function arg(index: number, usage: string): string {
+  const value = process.argv[index];
+  if (value === undefined || value === '') {
+    throw new UsageError(`usage: node scripts/dist/cli.js ${usage}`);
+  }
+  return value;
+}
+
+/**
+ * A definition file as another operator handed it over.
+ *
+ * @throws UsageError when it is not one.
+ */
+function readDefinition(file: string): ChaincodeDefinition {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file} is not a chaincode definition: ${(err as Error).message}`);
+  }
+  const d = raw as Partial<Record<keyof ChaincodeDefinition, unknown>>;
+  if (
+    typeof d.channel !== 'string' ||
+    typeof d.name !== 'string' ||
+    typeof d.version !== 'string' ||
+    typeof d.endorsementPolicy !== 'string' ||
+    typeof d.sequence !== 'number' ||
+    !Number.isInteger(d.sequence) ||
+    d.sequence < 1
+  ) {
+    throw new UsageError(`${file} is not a chaincode definition (channel, name, version, sequence, endorsementPolicy)`);
+  }
+  return raw as ChaincodeDefinition;
+}
+
 function main(verb: string | undefined): void {
   const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
   const topology = readTopology(repoRoot);
@@ -82,13 +144,7 @@ function main(verb: string | undefined): void {
       process.stdout.write(compose(topology, portOffset(), repoRoot));
       return;
     case 'deploy': {
-      const deployed = deployChaincode(readPlan(runtimeDir), {
-        repoRoot,
-        fabricBin: required('FABRIC_BIN'),
-        logsDir: required('MLL_LOGS_DIR'),
-        bench: process.env.MLL_CHAINCODE_BENCH === '1',
-        log,
-      });
+      const deployed = deployChaincode(readPlan(runtimeDir), lifecycleEnv());
       for (const [org, id] of deployed) process.stdout.write(`${org}\t${id}\n`);
       return;
     }
@@ -97,18 +153,33 @@ function main(verb: string | undefined): void {
       if (org === undefined) {
         throw new UsageError('usage: node scripts/dist/cli.js join-chaincode ORG');
       }
-      const id = joinChaincode(
-        readPlan(runtimeDir),
-        {
-          repoRoot,
-          fabricBin: required('FABRIC_BIN'),
-          logsDir: required('MLL_LOGS_DIR'),
-          bench: process.env.MLL_CHAINCODE_BENCH === '1',
-          log,
-        },
-        org,
-      );
+      const id = joinChaincode(readPlan(runtimeDir), lifecycleEnv(), org);
       process.stdout.write(`${org}\t${id}\n`);
+      return;
+    }
+    case 'define-chaincode': {
+      const definition = defineChaincode(readPlan(runtimeDir), lifecycleEnv(), arg(3, 'define-chaincode ORG'));
+      process.stdout.write(JSON.stringify(definition, null, 2) + '\n');
+      return;
+    }
+    case 'approve-chaincode': {
+      const org = arg(3, 'approve-chaincode ORG FILE');
+      const id = approveDefinition(readPlan(runtimeDir), lifecycleEnv(), org, readDefinition(arg(4, 'approve-chaincode ORG FILE')));
+      process.stdout.write(`${org}\t${id}\n`);
+      return;
+    }
+    case 'commit-chaincode': {
+      const approving = commitDefinition(
+        readPlan(runtimeDir),
+        lifecycleEnv(),
+        arg(3, 'commit-chaincode ORG FILE'),
+        readDefinition(arg(4, 'commit-chaincode ORG FILE')),
+      );
+      process.stdout.write(approving.join(' ') + '\n');
+      return;
+    }
+    case 'committed-package': {
+      process.stdout.write(`${committedPackage(readPlan(runtimeDir), lifecycleEnv(), arg(3, 'committed-package ORG')) ?? ''}\n`);
       return;
     }
     case 'new-user': {
@@ -136,7 +207,7 @@ function main(verb: string | undefined): void {
       return;
     default:
       throw new UsageError(
-        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|join-chaincode|certs|new-user|record-user|new-users|record-users',
+        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|join-chaincode|define-chaincode|approve-chaincode|commit-chaincode|committed-package|certs|new-user|record-user|new-users|record-users',
       );
   }
 }

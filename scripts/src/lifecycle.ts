@@ -158,24 +158,62 @@ function packageId(plan: Plan, env: LifecycleEnv, pkg: string): string {
 export type Deployed = ReadonlyMap<string, string>;
 
 /**
- * Deploys the built chaincode: packages and installs it for every member
- * org, and approves and commits a new sequence unless every org has already
- * approved the committed one with its current package.
- *
- * @throws LifecycleError naming the step that failed and the log to read.
+ * A chaincode definition as one member's operator proposes it and hands it to
+ * the others, who each approve it for their own org with their own package:
+ * the file `scripts/network.sh chaincode define` writes.
  */
-export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
-  const cli = new PeerCli(plan, env);
-  const { name, endorsementPolicy: policy } = plan.chaincode;
-  const channel = plan.channel;
-  const label = chaincodeLabel(plan, env.repoRoot, env.bench);
-  const ids = new Map<string, string>();
-  for (const org of plan.orgs) {
-    const pkg = packageChaincode(org, label);
-    const id = packageId(plan, env, pkg);
-    ids.set(org.name, id);
+export interface ChaincodeDefinition {
+  readonly channel: string;
+  readonly name: string;
+  /** The label of the build it was defined from: every approver must have built the same code. */
+  readonly version: string;
+  readonly sequence: number;
+  /** The channel policy the definition refers to. */
+  readonly endorsementPolicy: string;
+}
+
+/** What `peer lifecycle chaincode querycommitted -O json` answers for one chaincode. */
+interface Committed {
+  readonly sequence: number;
+  readonly version: string;
+  readonly validation_parameter?: string;
+  readonly approvals?: Record<string, boolean>;
+}
+
+function definitionArgs(d: ChaincodeDefinition): string[] {
+  return [
+    '-C',
+    d.channel,
+    '-n',
+    d.name,
+    '--version',
+    d.version,
+    '--sequence',
+    String(d.sequence),
+    '--channel-config-policy',
+    d.endorsementPolicy,
+  ];
+}
+
+/** The lifecycle steps every verb is made of, each run as one org's admin against its own peer. */
+class Lifecycle {
+  readonly cli: PeerCli;
+  readonly label: string;
+
+  constructor(
+    readonly plan: Plan,
+    readonly env: LifecycleEnv,
+  ) {
+    this.cli = new PeerCli(plan, env);
+    this.label = chaincodeLabel(plan, env.repoRoot, env.bench);
+  }
+
+  /** Packages the build for ORG's own server and installs it on ORG's peers that lack it; returns its package id. */
+  install(org: OrgPlan): string {
+    const pkg = packageChaincode(org, this.label);
+    const id = packageId(this.plan, this.env, pkg);
     for (const peer of org.peers) {
-      const installed = cli.json<{ installed_chaincodes?: { package_id: string }[] }>(org, peer, [
+      const installed = this.cli.json<{ installed_chaincodes?: { package_id: string }[] }>(org, peer, [
         'lifecycle',
         'chaincode',
         'queryinstalled',
@@ -183,211 +221,286 @@ export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
         'json',
       ]);
       if (!(installed?.installed_chaincodes ?? []).some((c) => c.package_id === id)) {
-        env.log(`installing ${label} on ${peer.id}`);
-        cli.logged(org, peer, ['lifecycle', 'chaincode', 'install', pkg], `install on ${peer.id}`);
+        this.env.log(`installing ${this.label} on ${peer.id}`);
+        this.cli.logged(org, peer, ['lifecycle', 'chaincode', 'install', pkg], `install on ${peer.id}`);
       }
     }
+    return id;
   }
 
-  const first = plan.orgs[0];
-  const approved = (org: OrgPlan, sequence: number): boolean =>
-    cli.json<{ source?: { Type?: { LocalPackage?: { package_id?: string } } } }>(org, org.peers[0], [
+  /** The committed definition as ORG's peer holds it, or undefined when none is (or the peer cannot say). */
+  committed(org: OrgPlan): Committed | undefined {
+    return this.cli.json<Committed>(org, org.peers[0], [
+      'lifecycle',
+      'chaincode',
+      'querycommitted',
+      '-C',
+      this.plan.channel,
+      '-n',
+      this.plan.chaincode.name,
+      '-O',
+      'json',
+    ]);
+  }
+
+  /**
+   * The committed sequence as ORG's peer holds it, or 0 when none is committed.
+   *
+   * @throws LifecycleError when the peer cannot be asked.
+   */
+  committedSequence(org: OrgPlan = this.plan.orgs[0]): number {
+    const { name } = this.plan.chaincode;
+    const run = this.cli.run(org, org.peers[0], [
+      'lifecycle',
+      'chaincode',
+      'querycommitted',
+      '-C',
+      this.plan.channel,
+      '-n',
+      name,
+      '-O',
+      'json',
+    ]);
+    if (run.ok) {
+      return (JSON.parse(run.stdout) as Committed).sequence;
+    }
+    if (run.stderr.includes(`namespace ${name} is not defined`)) {
+      return 0;
+    }
+    appendFileSync(join(this.env.logsDir, 'peer-cli.log'), run.stderr);
+    throw new LifecycleError(`could not read the committed chaincode definition; see ${join(this.env.logsDir, 'peer-cli.log')}`);
+  }
+
+  /** The package ORG approved for SEQUENCE, if any. */
+  approvedPackage(org: OrgPlan, sequence: number): string | undefined {
+    return this.cli.json<{ source?: { Type?: { LocalPackage?: { package_id?: string } } } }>(org, org.peers[0], [
       'lifecycle',
       'chaincode',
       'queryapproved',
       '-C',
-      channel,
+      this.plan.channel,
       '-n',
-      name,
+      this.plan.chaincode.name,
       '--sequence',
       String(sequence),
       '-O',
       'json',
-    ])?.source?.Type?.LocalPackage?.package_id === ids.get(org.name);
+    ])?.source?.Type?.LocalPackage?.package_id;
+  }
 
-  const committed = committedSequence(cli, plan, env);
+  /** Approves DEFINITION for ORG with package ID, unless ORG already has (Fabric refuses the same approval twice). */
+  approve(org: OrgPlan, definition: ChaincodeDefinition, id: string): void {
+    if (this.approvedPackage(org, definition.sequence) === id) {
+      this.env.log(`${org.name} has already approved ${definition.name} sequence ${definition.sequence}`);
+      return;
+    }
+    this.env.log(
+      `approving ${definition.name} sequence ${definition.sequence} (${definition.version}) for ${org.name}, with its own package`,
+    );
+    this.cli.logged(
+      org,
+      org.peers[0],
+      [
+        'lifecycle',
+        'chaincode',
+        'approveformyorg',
+        ...this.ordererArgs(),
+        ...definitionArgs(definition),
+        '--package-id',
+        id,
+        '--waitForEvent',
+      ],
+      `approval by ${org.name}`,
+    );
+  }
+
+  /** Commits DEFINITION as ORG, endorsed by the first peer of each org in ENDORSERS. */
+  commit(org: OrgPlan, definition: ChaincodeDefinition, endorsers: readonly OrgPlan[]): void {
+    const targets = endorsers.flatMap((o) => ['--peerAddresses', o.peers[0].address, '--tlsRootCertFiles', o.peers[0].tls.ca]);
+    this.env.log(`committing ${definition.name} sequence ${definition.sequence}, approved by ${endorsers.map((o) => o.name).join(', ')}`);
+    this.cli.logged(
+      org,
+      org.peers[0],
+      ['lifecycle', 'chaincode', 'commit', ...this.ordererArgs(), ...definitionArgs(definition), ...targets, '--waitForEvent'],
+      'commit',
+    );
+  }
+
+  /** The definition that SEQUENCE of today's build would be. */
+  definition(sequence: number, version = this.label): ChaincodeDefinition {
+    return {
+      channel: this.plan.channel,
+      name: this.plan.chaincode.name,
+      version,
+      sequence,
+      endorsementPolicy: this.plan.chaincode.endorsementPolicy,
+    };
+  }
+
+  private ordererArgs(): string[] {
+    const orderer = this.plan.ordererOrg.orderers[0];
+    return ['-o', orderer.address, '--tls', '--cafile', orderer.tls.ca];
+  }
+}
+
+/**
+ * Deploys the built chaincode: packages and installs it for every member
+ * org, and approves and commits a new sequence unless every org has already
+ * approved the committed one with its current package.
+ *
+ * @throws LifecycleError naming the step that failed and the log to read.
+ */
+export function deployChaincode(plan: Plan, env: LifecycleEnv): Deployed {
+  const lifecycle = new Lifecycle(plan, env);
+  const ids = new Map(plan.orgs.map((org) => [org.name, lifecycle.install(org)]));
+  const approvedAll = (sequence: number): boolean =>
+    plan.orgs.every((org) => lifecycle.approvedPackage(org, sequence) === ids.get(org.name));
+  const committed = lifecycle.committedSequence();
   // The committed definition must also name today's policy: a network from
   // before the definition referred to the channel's policy moves to it.
-  if (committed > 0 && plan.orgs.every((org) => approved(org, committed)) && committedPolicyIs(cli, plan, policy)) {
-    env.log(`chaincode ${name} sequence ${committed} with ${label} is already committed`);
+  if (committed > 0 && approvedAll(committed) && policyIs(lifecycle.committed(plan.orgs[0]), plan.chaincode.endorsementPolicy)) {
+    env.log(`chaincode ${plan.chaincode.name} sequence ${committed} with ${lifecycle.label} is already committed`);
     return ids;
   }
-  const sequence = committed + 1;
-  const orderer = plan.ordererOrg.orderers[0];
-  const ordererArgs = ['-o', orderer.address, '--tls', '--cafile', orderer.tls.ca];
-  // What approvals and the commit must agree on: the chaincode definition.
-  const definition = ['-C', channel, '-n', name, '--version', label, '--sequence', String(sequence), '--channel-config-policy', policy];
-  for (const org of plan.orgs) {
-    // A rerun after an interrupted deploy: Fabric refuses the same approval twice.
-    if (approved(org, sequence)) {
-      env.log(`${org.name} has already approved ${name} sequence ${sequence}`);
-      continue;
-    }
-    env.log(`approving ${name} sequence ${sequence} for ${org.name}, with its own package`);
-    const approve = [
-      'lifecycle',
-      'chaincode',
-      'approveformyorg',
-      ...ordererArgs,
-      ...definition,
-      '--package-id',
-      ids.get(org.name) ?? '',
-      '--waitForEvent',
-    ];
-    cli.logged(org, org.peers[0], approve, `approval by ${org.name}`);
-  }
-  const targets = plan.orgs.flatMap((org) => ['--peerAddresses', org.peers[0].address, '--tlsRootCertFiles', org.peers[0].tls.ca]);
-  env.log(`committing ${name} sequence ${sequence}`);
-  cli.logged(
-    first,
-    first.peers[0],
-    ['lifecycle', 'chaincode', 'commit', ...ordererArgs, ...definition, ...targets, '--waitForEvent'],
-    'commit',
-  );
-  env.log(`chaincode ${name} sequence ${sequence} (${label}) is committed`);
+  const definition = lifecycle.definition(committed + 1);
+  for (const org of plan.orgs) lifecycle.approve(org, definition, ids.get(org.name) ?? '');
+  lifecycle.commit(plan.orgs[0], definition, plan.orgs);
+  env.log(`chaincode ${definition.name} sequence ${definition.sequence} (${definition.version}) is committed`);
   return ids;
 }
 
-/** Whether the committed definition's endorsement policy is `policy`, the channel policy it refers to. */
-function committedPolicyIs(cli: PeerCli, plan: Plan, policy: string): boolean {
-  const org = plan.orgs[0];
-  const committed = cli.json<{ validation_parameter?: string }>(org, org.peers[0], [
-    'lifecycle',
-    'chaincode',
-    'querycommitted',
-    '-C',
-    plan.channel,
-    '-n',
-    plan.chaincode.name,
-    '-O',
-    'json',
-  ]);
+/** Whether a committed definition's endorsement policy is `policy`, the channel policy it refers to. */
+function policyIs(committed: Committed | undefined, policy: string): boolean {
   // An ApplicationPolicy message: a channel policy reference holds its path as plain bytes.
   return Buffer.from(committed?.validation_parameter ?? '', 'base64')
     .toString('latin1')
     .includes(policy);
 }
 
-/**
- * Makes the committed chaincode available on a member org that joined after
- * it was committed: packages it for the org's own server, installs it on the
- * org's peers and approves the committed definition, unchanged, with the
- * org's package id. Run by that org's operator with its own admin; nobody
- * else approves for it, and the definition needs no new sequence because its
- * policy is the channel's (ENDORSEMENT_POLICY). Returns the org's package id.
- *
- * @throws LifecycleError when the org is unknown, no definition is committed, or a step fails.
- */
-export function joinChaincode(plan: Plan, env: LifecycleEnv, orgName: string): string {
+/** ORG of the plan, a member or (for joins) a candidate. */
+function anyOrg(plan: Plan, orgName: string): OrgPlan {
   const org = [...plan.orgs, ...plan.candidates].find((o) => o.name === orgName);
   if (org === undefined) {
     throw new LifecycleError(`unknown org '${orgName}'`);
   }
-  const cli = new PeerCli(plan, env);
-  const { name } = plan.chaincode;
-  const peer = org.peers[0];
-  const committed = cli.json<{ sequence: number; version: string; validation_parameter?: string }>(org, peer, [
-    'lifecycle',
-    'chaincode',
-    'querycommitted',
-    '-C',
-    plan.channel,
-    '-n',
-    name,
-    '-O',
-    'json',
-  ]);
+  return org;
+}
+
+function memberOrg(plan: Plan, orgName: string): OrgPlan {
+  const org = plan.orgs.find((o) => o.name === orgName);
+  if (org === undefined) {
+    throw new LifecycleError(`${orgName} is not a member org of ${plan.channel} (members: ${plan.orgs.map((o) => o.name).join(', ')})`);
+  }
+  return org;
+}
+
+/**
+ * Makes the committed chaincode available on a member org that joined after
+ * it was committed, or on a peer the org added: packages it for the org's own
+ * server, installs it on the org's peers and approves the committed
+ * definition, unchanged, with the org's package id. Run by that org's
+ * operator with its own admin; nobody else approves for it, and the
+ * definition needs no new sequence because its policy is the channel's
+ * (ENDORSEMENT_POLICY). Returns the org's package id.
+ *
+ * @throws LifecycleError when the org is unknown, no definition is committed, or a step fails.
+ */
+export function joinChaincode(plan: Plan, env: LifecycleEnv, orgName: string): string {
+  const org = anyOrg(plan, orgName);
+  const lifecycle = new Lifecycle(plan, env);
+  const committed = lifecycle.committed(org);
   if (committed === undefined) {
     throw new LifecycleError(
-      `${peer.id} sees no committed definition of ${name} on ${plan.channel}: is ${orgName} a member, and has its peer caught up?`,
+      `${org.peers[0].id} sees no committed definition of ${plan.chaincode.name} on ${plan.channel}: is ${orgName} a member, and has its peer caught up?`,
     );
   }
-  const label = chaincodeLabel(plan, env.repoRoot, env.bench);
-  const pkg = packageChaincode(org, label);
-  const id = packageId(plan, env, pkg);
-  for (const p of org.peers) {
-    const installed = cli.json<{ installed_chaincodes?: { package_id: string }[] }>(org, p, [
-      'lifecycle',
-      'chaincode',
-      'queryinstalled',
-      '-O',
-      'json',
-    ]);
-    if (!(installed?.installed_chaincodes ?? []).some((c) => c.package_id === id)) {
-      env.log(`installing ${label} on ${p.id}`);
-      cli.logged(org, p, ['lifecycle', 'chaincode', 'install', pkg], `install on ${p.id}`);
-    }
-  }
-  const approved = cli.json<{ source?: { Type?: { LocalPackage?: { package_id?: string } } } }>(org, peer, [
-    'lifecycle',
-    'chaincode',
-    'queryapproved',
-    '-C',
-    plan.channel,
-    '-n',
-    name,
-    '--sequence',
-    String(committed.sequence),
-    '-O',
-    'json',
-  ]);
-  if (approved?.source?.Type?.LocalPackage?.package_id === id) {
-    env.log(`${orgName} has already approved ${name} sequence ${committed.sequence}`);
-    return id;
-  }
-  const orderer = plan.ordererOrg.orderers[0];
-  env.log(`approving the committed ${name} sequence ${committed.sequence} (${committed.version}) for ${orgName}, with its own package`);
-  cli.logged(
-    org,
-    peer,
-    [
-      'lifecycle',
-      'chaincode',
-      'approveformyorg',
-      '-o',
-      orderer.address,
-      '--tls',
-      '--cafile',
-      orderer.tls.ca,
-      '-C',
-      plan.channel,
-      '-n',
-      name,
-      '--version',
-      committed.version,
-      '--sequence',
-      String(committed.sequence),
-      '--channel-config-policy',
-      plan.chaincode.endorsementPolicy,
-      '--package-id',
-      id,
-      '--waitForEvent',
-    ],
-    `approval by ${orgName}`,
-  );
+  const id = lifecycle.install(org);
+  lifecycle.approve(org, lifecycle.definition(committed.sequence, committed.version), id);
   return id;
 }
 
-/** The committed sequence of the chaincode, or 0 when none is committed. */
-function committedSequence(cli: PeerCli, plan: Plan, env: LifecycleEnv): number {
-  const org = plan.orgs[0];
-  const run = cli.run(org, org.peers[0], [
+/**
+ * The next definition of the chaincode, from the org's own view of the
+ * ledger and its own build: the committed sequence plus one.
+ */
+export function defineChaincode(plan: Plan, env: LifecycleEnv, orgName: string): ChaincodeDefinition {
+  const lifecycle = new Lifecycle(plan, env);
+  return lifecycle.definition(lifecycle.committedSequence(memberOrg(plan, orgName)) + 1);
+}
+
+/**
+ * Approves DEFINITION for one org with its own package, after checking it as
+ * that org's operator would: the channel and chaincode it knows, the policy
+ * its topology gives (a definition whose policy someone weakened is refused),
+ * the next sequence, and the very code it built itself (the version is the
+ * label of a build). Installs the org's package on its peers first. Returns
+ * the org's package id.
+ *
+ * @throws LifecycleError naming what does not match, or the step that failed.
+ */
+export function approveDefinition(plan: Plan, env: LifecycleEnv, orgName: string, definition: ChaincodeDefinition): string {
+  const org = memberOrg(plan, orgName);
+  const lifecycle = new Lifecycle(plan, env);
+  const mine = lifecycle.definition(definition.sequence);
+  const mismatches = [
+    definition.channel !== mine.channel && `channel ${definition.channel}, not ${mine.channel}`,
+    definition.name !== mine.name && `chaincode ${definition.name}, not ${mine.name}`,
+    definition.endorsementPolicy !== mine.endorsementPolicy &&
+      `endorsement policy ${JSON.stringify(definition.endorsementPolicy)}, not ${mine.endorsementPolicy}`,
+    definition.version !== mine.version &&
+      `version ${definition.version}, but ${orgName} built ${mine.version} (another build of the code)`,
+  ].filter((m): m is string => typeof m === 'string');
+  const committed = lifecycle.committedSequence(org);
+  if (definition.sequence !== committed + 1 && definition.sequence !== committed) {
+    mismatches.push(`sequence ${definition.sequence}, but ${committed} is committed`);
+  }
+  if (mismatches.length > 0) {
+    throw new LifecycleError(`${orgName} refuses the definition: it names ${mismatches.join('; ')}`);
+  }
+  const id = lifecycle.install(org);
+  lifecycle.approve(org, mine, id);
+  return id;
+}
+
+/**
+ * Commits DEFINITION as one member, once a majority of the member orgs has
+ * approved it (the channel's LifecycleEndorsement, MAJORITY Endorsement, which
+ * every peer checks again when it validates the commit). The commit is
+ * endorsed by a peer of each approving org. Returns the orgs that approved.
+ *
+ * @throws LifecycleError when too few have approved, or the commit fails.
+ */
+export function commitDefinition(plan: Plan, env: LifecycleEnv, orgName: string, definition: ChaincodeDefinition): string[] {
+  const org = memberOrg(plan, orgName);
+  const lifecycle = new Lifecycle(plan, env);
+  const readiness = lifecycle.cli.json<{ approvals?: Record<string, boolean> }>(org, org.peers[0], [
     'lifecycle',
     'chaincode',
-    'querycommitted',
-    '-C',
-    plan.channel,
-    '-n',
-    plan.chaincode.name,
+    'checkcommitreadiness',
+    ...definitionArgs(definition),
     '-O',
     'json',
   ]);
-  if (run.ok) {
-    return (JSON.parse(run.stdout) as { sequence: number }).sequence;
+  if (readiness?.approvals === undefined) {
+    throw new LifecycleError(
+      `${org.peers[0].id} could not check the definition's approvals; is sequence ${definition.sequence} the next one?`,
+    );
   }
-  if (run.stderr.includes(`namespace ${plan.chaincode.name} is not defined`)) {
-    return 0;
+  const approving = plan.orgs.filter((o) => readiness.approvals?.[o.mspId] === true);
+  const needed = Math.floor(plan.orgs.length / 2) + 1;
+  if (approving.length < needed) {
+    throw new LifecycleError(
+      `${approving.length} of the ${plan.orgs.length} member orgs approved ${definition.name} sequence ${definition.sequence} (${approving.map((o) => o.name).join(', ') || 'none'}); a majority, ${needed}, must before it can be committed`,
+    );
   }
-  appendFileSync(join(env.logsDir, 'peer-cli.log'), run.stderr);
-  throw new LifecycleError(`could not read the committed chaincode definition; see ${join(env.logsDir, 'peer-cli.log')}`);
+  lifecycle.commit(org, definition, approving);
+  return approving.map((o) => o.name);
+}
+
+/** The package ORG approved for the committed definition, which its chaincode server must serve; undefined if none. */
+export function committedPackage(plan: Plan, env: LifecycleEnv, orgName: string): string | undefined {
+  const org = anyOrg(plan, orgName);
+  const lifecycle = new Lifecycle(plan, env);
+  const committed = lifecycle.committedSequence(org);
+  return committed === 0 ? undefined : lifecycle.approvedPackage(org, committed);
 }
