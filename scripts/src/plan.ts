@@ -11,9 +11,10 @@ import type { Topology, TopologyCa, TopologyOrg, TopologyUser } from './topology
 /**
  * The chaincode definition's endorsement policy: the channel's own
  * `Application/ChaincodeEndorsement`, a MAJORITY of the member orgs'
- * ChaincodeEndorsement policies. An org added to the channel is covered by it at once, with no new
- * definition; a non-endorsing member's policy is never satisfied (see
- * render.ts), so it counts towards the majority's size only.
+ * ChaincodeEndorsement policies. An org added to the channel is covered by
+ * it at once, with no new definition; a non-endorsing member's policy is
+ * never satisfied (see render.ts), so it counts towards the majority's size
+ * only.
  */
 export const ENDORSEMENT_POLICY = '/Channel/Application/ChaincodeEndorsement';
 
@@ -169,7 +170,7 @@ export interface Plan {
   readonly host: string;
   readonly configDir: string;
   readonly chaincode: Topology['chaincode'] & {
-    /** The channel policy the chaincode definition refers to: a MAJORITY of the member orgs' Endorsement policies. */
+    /** The channel policy the chaincode definition refers to (ENDORSEMENT_POLICY). */
     readonly endorsementPolicy: string;
     readonly dir: string;
   };

@@ -159,6 +159,7 @@ function crossFieldProblems(t: Topology): string[] {
   for (const org of t.orgs) {
     for (const name of duplicates(org.users.map((u) => u.name))) problems.push(`orgs.${org.name}: user ${name} is listed twice`);
     for (const name of duplicates(org.peers.map((p) => p.name))) problems.push(`orgs.${org.name}: peer ${name} is listed twice`);
+    if (org.peers[0]?.spare === true) problems.push(`orgs.${org.name}: its first peer cannot be spare (the others join from its snapshot)`);
     if (!org.users.some((u) => u.name === org.api.demoUser))
       problems.push(`orgs.${org.name}.api.demoUser names no user of the org (${org.api.demoUser})`);
   }

@@ -93,6 +93,12 @@ describe('the topology', () => {
     ]);
   });
 
+  it('refuses a spare first peer: spare peers join from a snapshot of the first', () => {
+    expect(problems(changed((t) => (t.orgs[0].peers[0].spare = true)))).toEqual([
+      `orgs.${committed.orgs[0].name}: its first peer cannot be spare (the others join from its snapshot)`,
+    ]);
+  });
+
   it('refuses a model server run by an org without a serving gate', () => {
     const without = committed.orgs.find((o) => o.gate === undefined);
     expect(problems(changed((t) => (t.modelServer.operator = without?.name)))).toEqual([
