@@ -995,6 +995,11 @@ status_orgs() {
     soonest="$(awk -F'\t' -v o="$org" '$1 == o { print $2 " (" $3 ") in " $4 " days"; exit }' <<<"$certs")"
     printf '%-10s %-9s %-26s %s\n' "$org" "$up/$nodes" "${lows:--}" "${soonest:--}"
   done
+  # The topology's orgs outside the channel (not yet admitted, or removed).
+  for org in $(plan '.candidates[]?.name'); do
+    in_scope "$org" || continue
+    printf '%-10s %-9s %s\n' "$org" - "not a member of $(plan .channel) (onboarding: scripts/network.sh help org)"
+  done
 }
 
 network_logs() {
