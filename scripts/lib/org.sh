@@ -121,25 +121,35 @@ org_export() {
   log "hand it to a member's operator, who proposes it: scripts/network.sh org add-proposal $out --org MEMBER"
 }
 
+# membership_update MSP_ID MEMBER|NOT_MEMBER JQ OUT [ARGS...]: as the member
+# in scope, fetches the channel's config, checks that MSP_ID is (or is not) a
+# member, changes the config with the jq filter JQ (ARGS are jq's) and
+# writes the unsigned update to OUT.
+membership_update() {
+  local msp_id="$1" expect="$2" filter="$3" out="$4" dir
+  shift 4
+  dir="$(mktemp -d)"
+  fetch_config "$SCOPE" "$dir"
+  if jq -e --arg m "$msp_id" '.channel_group.groups.Application.groups | has($m)' "$dir/config.json" >/dev/null; then
+    [ "$expect" = MEMBER ] || { rm -rf "$dir"; die "$msp_id is already a member of $(plan .channel)"; }
+  else
+    [ "$expect" = NOT_MEMBER ] || { rm -rf "$dir"; die "$msp_id is not a member of $(plan .channel)"; }
+  fi
+  jq --arg m "$msp_id" "$@" "$filter" "$dir/config.json" >"$dir/modified.json"
+  write_update "$dir" "$out"
+  rm -rf "$dir"
+}
+
 # org_add_proposal DEFINITION [FILE]: as the member in scope, the config
 # update that adds the org DEFINITION describes, unsigned.
 org_add_proposal() {
-  local definition="${1:-}" out msp_id dir
+  local definition="${1:-}" out msp_id
   [ -f "$definition" ] || die "usage: scripts/network.sh org add-proposal DEFINITION.json [FILE] --org MEMBER (DEFINITION from org export)"
   acting_org add-proposal
   msp_id="$(jq -r '.values.MSP.value.config.name // empty' "$definition" 2>/dev/null)"
   [ -n "$msp_id" ] || die "$definition is not an org definition (it names no MSP); make one with: scripts/network.sh org export ORG"
-  dir="$(mktemp -d)"
-  fetch_config "$SCOPE" "$dir"
-  if jq -e --arg m "$msp_id" '.channel_group.groups.Application.groups | has($m)' "$dir/config.json" >/dev/null; then
-    rm -rf "$dir"
-    die "$msp_id is already a member of $(plan .channel)"
-  fi
-  jq --arg m "$msp_id" --slurpfile org "$definition" '.channel_group.groups.Application.groups[$m] = $org[0]' \
-    "$dir/config.json" >"$dir/modified.json"
   out="${2:-$(exchange_dir)/add-$msp_id.update.pb}"
-  write_update "$dir" "$out"
-  rm -rf "$dir"
+  membership_update "$msp_id" NOT_MEMBER '.channel_group.groups.Application.groups[$m] = $org[0]' "$out" --slurpfile org "$definition"
   log "wrote the update adding $msp_id to $(plan .channel) to $out (signed by nobody yet)"
   log "member admins sign it (scripts/network.sh org sign $out --org MEMBER) until a majority of the member orgs has; one submits it"
 }
@@ -147,21 +157,13 @@ org_add_proposal() {
 # org_remove_proposal ORG [FILE]: as the member in scope, the config update
 # that removes ORG from the channel, unsigned.
 org_remove_proposal() {
-  local org="${1:-}" out msp_id dir
+  local org="${1:-}" out msp_id
   [ -n "$org" ] || die "usage: scripts/network.sh org remove-proposal ORG [FILE] --org MEMBER"
   acting_org remove-proposal
   msp_id="$(jq -r --arg o "$org" '(.orgs + .candidates)[] | select(.name == $o) | .mspId' "$PLAN")"
   [ -n "$msp_id" ] || die "unknown org '$org'"
-  dir="$(mktemp -d)"
-  fetch_config "$SCOPE" "$dir"
-  if ! jq -e --arg m "$msp_id" '.channel_group.groups.Application.groups | has($m)' "$dir/config.json" >/dev/null; then
-    rm -rf "$dir"
-    die "$msp_id is not a member of $(plan .channel)"
-  fi
-  jq --arg m "$msp_id" 'del(.channel_group.groups.Application.groups[$m])' "$dir/config.json" >"$dir/modified.json"
   out="${2:-$(exchange_dir)/remove-$msp_id.update.pb}"
-  write_update "$dir" "$out"
-  rm -rf "$dir"
+  membership_update "$msp_id" MEMBER 'del(.channel_group.groups.Application.groups[$m])' "$out"
   log "wrote the update removing $msp_id from $(plan .channel) to $out (signed by nobody yet)"
 }
 

@@ -6,19 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidOf } from '../support/faults';
+import { isRunning } from '../support/faults';
 import { caughtUp } from '../support/ledger';
 import { loadPlan, networkScript, runtimeDir } from '../support/network';
-
-/** Whether the process `scripts/network.sh` recorded for NODE is alive. */
-function running(node: string): boolean {
-  try {
-    process.kill(pidOf(node), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('one org operated on its own (--org)', () => {
   const plan = loadPlan();
@@ -48,8 +38,8 @@ describe('one org operated on its own (--org)', () => {
 
   it('stops only the clinic with down --org clinic, and the other orgs keep committing', async () => {
     await networkScript('down', '--org', 'clinic');
-    expect(clinicNodes.filter(running)).toEqual([]);
-    expect(others.filter((n) => !running(n))).toEqual([]);
+    expect(clinicNodes.filter(isRunning)).toEqual([]);
+    expect(others.filter((n) => !isRunning(n))).toEqual([]);
     // Three of the four endorsing orgs are still up: mints commit without the clinic.
     for (let i = 0; i < 3; i++) {
       expect((await mint(i)).status).toBe(201);
@@ -58,7 +48,7 @@ describe('one org operated on its own (--org)', () => {
 
   it('starts only the clinic with up --org clinic, whose peer catches up with the blocks it missed', async () => {
     await networkScript('up', '--org', 'clinic');
-    expect(clinicNodes.filter((n) => !running(n))).toEqual([]);
+    expect(clinicNodes.filter((n) => !isRunning(n))).toEqual([]);
     const { height, target } = await caughtUp('clinic', 'hospital', plan.channel);
     expect(height).toBeGreaterThanOrEqual(target);
   });
@@ -66,6 +56,6 @@ describe('one org operated on its own (--org)', () => {
   it('refuses an org the network does not have, and changes nothing', async () => {
     await expect(networkScript('up', '--org', 'nosuchorg')).rejects.toThrow(/unknown org 'nosuchorg' for --org/);
     await expect(networkScript('down', '--org=nosuchorg')).rejects.toThrow(/unknown org 'nosuchorg' for --org/);
-    expect([...clinicNodes, ...others].filter((n) => !running(n))).toEqual([]);
+    expect([...clinicNodes, ...others].filter((n) => !isRunning(n))).toEqual([]);
   });
 });

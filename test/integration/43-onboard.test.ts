@@ -12,27 +12,14 @@
  * again, it reads no new blocks and endorses nothing, and its records stay
  * auditable.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { pidOf } from '../support/faults';
+import { isRunning } from '../support/faults';
 import type { Json } from '../support/api';
 import { caughtUp, channelHeight, rejection, sha256 } from '../support/ledger';
-import { Connections, loadPlan, networkScript, repoRoot, runtimeDir } from '../support/network';
+import { Connections, issueApiKey, loadPlan, networkScript, runtimeDir } from '../support/network';
 import { labModel, meteredOffering } from '../support/story';
 import { settled } from '../support/transport';
-
-const run = promisify(execFile);
-
-/** A new API key of USER at ORG's running API instance (the gateway's keys CLI). */
-async function issueKey(org: string, user: string): Promise<string> {
-  const { stdout } = await run('node', [join(repoRoot, 'gateway-api/dist/cli/keys.js'), 'issue', '--user', user], {
-    cwd: repoRoot,
-    env: { ...process.env, MLL_API_ORG: org, MLL_RUNTIME_DIR: runtimeDir },
-  });
-  return stdout.trim();
-}
 
 /** The JSON body of RESPONSE, which must have STATUS (or the error names what it had). */
 async function expectStatus(response: Response, status: number): Promise<Json> {
@@ -99,7 +86,7 @@ describe('a new member org joins the running channel, and leaves it', () => {
   it('starts pharma on its own (up --org pharma): its CA and peer run, and the orderers serve it no blocks', async () => {
     started = Date.now();
     await networkScript('up', '--org', 'pharma');
-    expect(['ca.pharma', 'peer0.pharma'].filter((node) => !alive(node))).toEqual([]);
+    expect(['ca.pharma', 'peer0.pharma'].filter((node) => !isRunning(node))).toEqual([]);
     // Not joined, and the orderers refuse it the genesis block it would join with.
     expect(existsSync(join(runtimeDir, 'channel', 'joined', 'peer0.pharma'))).toBe(false);
     await rejection(() => networkScript('peer', 'pharma', 'channel', 'getinfo', '-c', channel));
@@ -163,12 +150,12 @@ describe('a new member org joins the running channel, and leaves it', () => {
   });
 
   it("registers pharma's model; pharma's practitioner and the hospital's buy and use licences, and royalties flow to pharma", async () => {
-    const pharmaAdmin = caller('pharma', await issueKey('pharma', 'admin'));
-    const pharmaPractitioner = caller('pharma', await issueKey('pharma', 'practitioner1'));
-    const hospitalAdmin = caller('hospital', await issueKey('hospital', 'admin'));
-    const hospitalPractitioner = caller('hospital', await issueKey('hospital', 'practitioner1'));
-    const issuer = caller('clearing', await issueKey('clearing', 'issuer1'));
-    const auditor = caller('regulator', await issueKey('regulator', 'auditor1'));
+    const pharmaAdmin = caller('pharma', await issueApiKey('pharma', 'admin'));
+    const pharmaPractitioner = caller('pharma', await issueApiKey('pharma', 'practitioner1'));
+    const hospitalAdmin = caller('hospital', await issueApiKey('hospital', 'admin'));
+    const hospitalPractitioner = caller('hospital', await issueApiKey('hospital', 'practitioner1'));
+    const issuer = caller('clearing', await issueApiKey('clearing', 'issuer1'));
+    const auditor = caller('regulator', await issueApiKey('regulator', 'auditor1'));
 
     const me = await pharmaAdmin.get('/v1/me');
     expect(me).toMatchObject({ org: 'pharma', mspId: 'PharmaMSP' });
@@ -258,7 +245,7 @@ describe('a new member org joins the running channel, and leaves it', () => {
     expect(withRemoved).toBeTruthy();
 
     // The regulator still reads pharma's model and access from its own peer.
-    const auditor = caller('regulator', await issueKey('regulator', 'auditor1'));
+    const auditor = caller('regulator', await issueApiKey('regulator', 'auditor1'));
     expect((await auditor.get(`/v1/models/${pharmaModel}`)).model.ownerMspId).toBe('PharmaMSP');
     expect((await auditor.get(`/v1/accesses/${pharmaAccess}`)).callerMspId).toBe('PharmaMSP');
     console.log(
@@ -266,16 +253,6 @@ describe('a new member org joins the running channel, and leaves it', () => {
     );
   });
 });
-
-/** Whether the process scripts/network.sh recorded for NODE is alive. */
-function alive(node: string): boolean {
-  try {
-    process.kill(pidOf(node), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The peer CLI's arguments for the first orderer, over TLS. */
 function ordererArgs(): string[] {

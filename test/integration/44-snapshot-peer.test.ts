@@ -6,26 +6,13 @@
  * chaincode. With peer0 killed, the hospital's running API instance reads and
  * writes through peer1; peer0 catches up after `up --org hospital`.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { common } from '@hyperledger/fabric-protos';
-import { kill } from '../support/faults';
+import { isRunning, kill } from '../support/faults';
 import { caughtUp, rejection, sleep } from '../support/ledger';
-import { connectWith, identityOf, loadPlan, networkScript, repoRoot, runtimeDir, signerOf } from '../support/network';
+import { connectWith, identityOf, issueApiKey, loadPlan, networkScript, signerOf } from '../support/network';
 import type { Client, PeerPlan } from '../support/network';
-
-const run = promisify(execFile);
-
-/** A new API key of USER at ORG's running API instance. */
-async function issueKey(org: string, user: string): Promise<string> {
-  const { stdout } = await run('node', [join(repoRoot, 'gateway-api/dist/cli/keys.js'), 'issue', '--user', user], {
-    cwd: repoRoot,
-    env: { ...process.env, MLL_API_ORG: org, MLL_RUNTIME_DIR: runtimeDir },
-  });
-  return stdout.trim();
-}
 
 /** The hospital admin's qscc on one peer. */
 function qsccOn(peer: PeerPlan): Client {
@@ -87,8 +74,8 @@ describe("a second peer from a snapshot, and the org's API failing over to it", 
   it("keeps the hospital's running API instance reading and writing through peer1 while peer0 is killed", async () => {
     const plan = loadPlan();
     const url = (org: string) => plan.orgs.find((o) => o.name === org)?.api.url ?? '';
-    const issuer = await issueKey('clearing', 'issuer1');
-    const hospitalAdmin = await issueKey('hospital', 'admin');
+    const issuer = await issueApiKey('clearing', 'issuer1');
+    const hospitalAdmin = await issueApiKey('hospital', 'admin');
     const call = (org: string, key: string, path: string, body?: object, idem?: string) =>
       fetch(`${url(org)}${path}`, {
         method: body === undefined ? 'GET' : 'POST',
@@ -106,16 +93,8 @@ describe("a second peer from a snapshot, and the org's API failing over to it", 
     const before = await balance();
 
     const pid = kill('peer0.hospital');
-    const alive = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 100 && alive(); i++) await sleep(50);
-    expect(alive()).toBe(false);
+    for (let i = 0; i < 100 && isRunning(pid); i++) await sleep(50);
+    expect(isRunning(pid)).toBe(false);
     const killedAt = Date.now();
     // A write needs the hospital's own peer (its treasury key is pinned to it): only peer1 can endorse it now.
     const response = await call(

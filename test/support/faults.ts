@@ -22,6 +22,16 @@ export function pidOf(node: string): number {
   return pid;
 }
 
+/** Whether PID (or the process `scripts/network.sh` recorded for a node name) is alive. */
+export function isRunning(node: string | number): boolean {
+  try {
+    process.kill(typeof node === 'number' ? node : pidOf(node), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SIGKILLs a node: no shutdown of its own, as when its host dies. */
 export function kill(node: string): number {
   const pid = pidOf(node);

@@ -36,6 +36,15 @@ export function org(plan: Plan, name: string): OrgPlan {
   return found;
 }
 
+/** A new API key of USER at ORG's running API instance, from the gateway's keys CLI (the instance rereads its key file). */
+export async function issueApiKey(org: string, user: string): Promise<string> {
+  const { stdout } = await run('node', [join(repoRoot, 'gateway-api/dist/cli/keys.js'), 'issue', '--user', user], {
+    cwd: repoRoot,
+    env: { ...process.env, MLL_API_ORG: org, MLL_RUNTIME_DIR: runtimeDir },
+  });
+  return stdout.trim();
+}
+
 /** Runs scripts/network.sh with the given verb; rejects with its output when it fails. */
 export async function networkScript(...args: string[]): Promise<string> {
   try {
