@@ -6,7 +6,7 @@
  * refusal is checked to leave the ledger as it was.
  */
 import { allPages, ApiCaller, ApiFleet, apiReads, expectError, expectStatus, Json, startApiFleet } from '../support/api';
-import { sha256 } from '../support/ledger';
+import { sha256, sleep } from '../support/ledger';
 
 describe('frozen terms through the gateway API', () => {
   let api: ApiFleet;
@@ -23,9 +23,16 @@ describe('frozen terms through the gateway API', () => {
 
   const model = async (id: string): Promise<Json> => expectStatus(await auditor.get(`/v1/models/${id}`), 200);
   const { license, balance } = apiReads(() => auditor);
-  /** The royalty rows an account got from one transaction on one model. */
-  const paymentsOf = async (account: string, modelId: string, txId: string): Promise<Json[]> =>
-    (await allPages(auditor, `/v1/accounts/${account}/royalty-payments?modelId=${modelId}`)).filter((row) => row.txId === txId);
+  /**
+   * The royalty rows an account got from one transaction on one model, read
+   * by the regulator once its own peer holds that transaction: a write's
+   * answer means the writer's peer committed it, and another org's peer may
+   * commit the block some milliseconds later.
+   */
+  const paymentsOf = async (account: string, modelId: string, txId: string): Promise<Json[]> => {
+    for (let i = 0; i < 100 && (await auditor.get(`/v1/transactions/${txId}`)).status === 404; i++) await sleep(50);
+    return (await allPages(auditor, `/v1/accounts/${account}/royalty-payments?modelId=${modelId}`)).filter((row) => row.txId === txId);
+  };
 
   const register = async (caller: ApiCaller, name: string, royaltyPolicy: object): Promise<string> =>
     expectStatus(
