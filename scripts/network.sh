@@ -97,6 +97,10 @@ Environment:
   MLL_RUNTIME_DIR   runtime folder (default: <repo>/.runtime)
   MLL_ORG           the org a verb acts for (default: every org)
   MLL_PORT_OFFSET   added to every port in network/topology.json (default: 0)
+  MLL_CONSENSUS     raft or bft: how a new network's channel is ordered (default:
+                    ordering.consensus in network/topology.json, raft). bft runs one
+                    orderer in each of lab, hospital, clinic and clearing, instead of
+                    the ordering org's three; an existing network keeps its own
   MLL_CHAINCODE_BENCH=1
                     deploy the chaincode's benchmark build, which adds
                     BaselineContract for npm run bench (default: production build)

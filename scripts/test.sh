@@ -2,9 +2,12 @@
 # Runs every test: the lint (ESLint, Prettier and shellcheck; an error fails
 # the run), the unit tests, then the integration tests against a real
 # consortium that this script brings up with scripts/network.sh and tears down
-# afterwards, whether the tests pass or not. The network gets its own runtime
-# folder, so a development network's data is never touched; its ports are the
-# usual ones unless MLL_PORT_OFFSET says otherwise.
+# afterwards, whether the tests pass or not; then a second consortium ordered
+# with BFT by the member orgs' own orderers (MLL_CONSENSUS=bft), on which the
+# network checks, the story through the API and the faults under load run
+# again. Each network gets its own runtime folder, so a development network's
+# data is never touched; its ports are the usual ones unless MLL_PORT_OFFSET
+# says otherwise.
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
@@ -20,6 +23,9 @@ mkdir -p "$RESULTS_DIR"
 require_cmd node "Install Node.js 20.9 or newer."
 require_cmd shellcheck "Install shellcheck (apt-get install shellcheck): npm test lints the shell scripts."
 [ -d node_modules/jest ] || die "npm dependencies are missing: run 'npm ci' first."
+
+# The integration files that run again on the BFT-ordered consortium.
+BFT_TESTS=(test/integration/00-network.test.ts test/integration/20-api.test.ts test/integration/40-load-faults.test.ts)
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 teardown() {
@@ -55,6 +61,21 @@ log "API fuzzing $fuzz; its report is kept in $RESULTS_DIR/fuzz-report"
 
 trap - EXIT
 teardown
+
+MAIN_RESULTS_DIR="$RESULTS_DIR"
+MLL_RUNTIME_DIR="$MLL_RUNTIME_DIR-bft"
+RESULTS_DIR="$MLL_RUNTIME_DIR-results"
+mkdir -p "$RESULTS_DIR"
+log "bringing up a fresh consortium ordered with BFT (one orderer in each of lab, hospital, clinic, clearing) in $MLL_RUNTIME_DIR"
+trap teardown EXIT
+bash scripts/network.sh clean >/dev/null
+MLL_CONSENSUS=bft bash scripts/network.sh up
+log "integration tests on the BFT-ordered consortium: ${BFT_TESTS[*]}"
+npx jest --selectProjects integration --runInBand --json --outputFile "$RESULTS_DIR/integration.json" "${BFT_TESTS[@]}" || status=1
+trap - EXIT
+teardown
+
 # The tally is the run's last line: CI reads the closing line for the count.
-MLL_LINT_RESULT="$lint" MLL_FUZZ_RESULT="$fuzz" node test/support/summary.js "$RESULTS_DIR/unit.json" "$RESULTS_DIR/integration.json"
+MLL_LINT_RESULT="$lint" MLL_FUZZ_RESULT="$fuzz" node test/support/summary.js \
+  "$MAIN_RESULTS_DIR/unit.json" "$MAIN_RESULTS_DIR/integration.json" "$RESULTS_DIR/integration.json"
 exit "$status"

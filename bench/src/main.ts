@@ -38,7 +38,24 @@ const settings = {
   hotLicenseUnits: 100_000,
   /** Whether to measure the HTTP paths (gateway API and model server); BENCH_HTTP=0 skips them. */
   http: process.env.BENCH_HTTP !== '0',
+  /** Whether to measure a BFT-ordered network against this one, after it (BENCH_BFT=0 skips it). */
+  bft: process.env.BENCH_BFT !== '0',
 };
+
+/** The baseline write and RecordAccess at one level, on the Raft network and on the BFT one. */
+interface OrderingLevel {
+  concurrency: number;
+  raftBaseline: number;
+  bftBaseline: number;
+  baselineRatio: number;
+  raftRecordAccess: number;
+  bftRecordAccess: number;
+  recordAccessRatio: number;
+  raftBaselineP50: number;
+  bftBaselineP50: number;
+  raftRecordAccessP50: number;
+  bftRecordAccessP50: number;
+}
 
 /** The gateway's added latency over calling the model server directly, at one level. */
 interface InferenceOverhead {
@@ -82,6 +99,154 @@ function networkUp(outDir: string): void {
       `scripts/network.sh up failed (exit ${up.status}); see ${join(outDir, 'network-up.log')}:\n${(up.stderr ?? '').slice(-2000)}`,
     );
   }
+}
+
+/** Runs scripts/network.sh VERB with ENV added to the caller's environment, logging to LOG; throws on failure. */
+function networkScript(outDir: string, logName: string, env: Record<string, string>, ...args: string[]): void {
+  const run = spawnSync('bash', [join(repoRoot, 'scripts/network.sh'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
+  });
+  writeFileSync(join(outDir, logName), `${run.stdout ?? ''}\n${run.stderr ?? ''}`);
+  if (run.status !== 0) {
+    throw new Error(
+      `scripts/network.sh ${args.join(' ')} failed (exit ${run.status}); see ${join(outDir, logName)}:\n${(run.stderr ?? '').slice(-2000)}`,
+    );
+  }
+}
+
+/**
+ * The same baseline write and RecordAccess on one hot licence, on a second,
+ * fresh network ordered with BFT by the member orgs' own orderers, right
+ * after the Raft network's run: the Raft network is stopped (its ports are
+ * the BFT one's), the BFT one brought up in `<runtime>-bft`, measured and
+ * removed, and the Raft network started again.
+ */
+async function compareOrdering(outDir: string, raft: readonly LevelResult[]): Promise<{ levels: OrderingLevel[]; results: LevelResult[] }> {
+  const bftRuntime = `${runtimeDir}-bft`;
+  const bftEnv = { MLL_RUNTIME_DIR: bftRuntime, MLL_CONSENSUS: 'bft', MLL_CHAINCODE_BENCH: '1' };
+  log('ordering: stopping the Raft network; bringing up a BFT-ordered one in ' + bftRuntime);
+  networkScript(outDir, 'network-down.log', {}, 'down');
+  networkScript(outDir, 'network-bft-clean.log', bftEnv, 'clean');
+  const results: LevelResult[] = [];
+  try {
+    networkScript(outDir, 'network-bft-up.log', bftEnv, 'up');
+    const plan = loadPlan(bftRuntime);
+    if (plan.ordering.consensus !== 'bft') throw new Error(`${bftRuntime} is not ordered with BFT`);
+    const connections = new Connections(plan);
+    try {
+      const labAdmin = connections.as('lab', 'admin');
+      const engineer = connections.as('lab', 'engineer1');
+      const practitioners = [connections.as('hospital', 'practitioner1'), connections.as('hospital', 'practitioner2')];
+      const run = `bench-bft-${Date.now()}`;
+      const engineerAccount = (await engineer.ledger.token.whoAmI()).account;
+      const modelId = (
+        await labAdmin.ledger.model.registerModel({
+          name: `hot-${run}`,
+          description: 'Benchmark model',
+          task: 'tabular-classification',
+          intendedUse: 'Benchmark only',
+          version: '1',
+          artifactSha256: sha256(`hot-${run}`),
+          artifactUri: 'https://models.lab.example/bench.onnx',
+          inferenceEndpoint: 'https://serving.lab.example/v2/models/bench',
+          royaltyPolicy: JSON.stringify({
+            beneficiaries: [
+              { account: 'org::LabMSP', shareBps: 7000 },
+              { account: engineerAccount, shareBps: 3000 },
+            ],
+            resaleRoyaltyBps: 500,
+          }),
+        })
+      ).data.modelId;
+      const offeringId = (
+        await labAdmin.ledger.offering.publishOffering(
+          modelId,
+          JSON.stringify({
+            kind: 'metered',
+            unitPrice: '1',
+            supplyCap: '1000000000',
+            transferable: true,
+            requiredAttributes: { role: 'practitioner' },
+            allowedMspIds: ['HospitalMSP'],
+            purposes: ['clinical-diagnosis'],
+          }),
+        )
+      ).data.offering.offeringId;
+      await connections.as('clearing', 'issuer1').ledger.token.mint({ to: 'org::HospitalMSP', amount: '100000000' });
+      const licenseId = (
+        await connections.as('hospital', 'admin').ledger.license.purchaseLicense({
+          offeringId,
+          units: String(settings.hotLicenseUnits),
+          payer: 'org',
+          requestId: `${run}-hot`,
+        })
+      ).data.licenseId;
+      const value = 'v'.repeat(100);
+      const baseline = (seq: number, worker: number) =>
+        timed(practitioners[worker % 2], (ledger) => ledger.baseline.put(value + String(seq % 10)));
+      let hint = 0;
+      const recordAccess = (seq: number, worker: number) => {
+        const lotHint = String(hint % 256);
+        hint += 1;
+        const requestHash = sha256(`${run}-${seq}-${worker}`);
+        return timed(practitioners[worker % 2], (ledger) =>
+          ledger.license.recordAccess({ licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint }),
+        );
+      };
+      log('ordering: warm-up on the BFT network, 32 baseline writes');
+      await runLevel('warmup', 8, 60_000, 32, baseline);
+      for (const c of settings.levels) {
+        const [base, access] = await runInterleaved(
+          [
+            ['BFT baseline', baseline],
+            ['BFT RecordAccess', recordAccess],
+          ],
+          c,
+          settings.slices,
+          (settings.submitSeconds * 1000) / settings.slices,
+          settings.maxCallsPerLevel,
+        );
+        access.ratioToBaseline = base.throughput > 0 ? Math.round((access.throughput / base.throughput) * 1000) / 1000 : undefined;
+        results.push(base, access);
+        log(`${summarize(base)}\n${summarize(access)}`);
+      }
+    } finally {
+      connections.close();
+    }
+  } finally {
+    log('ordering: removing the BFT network; starting the Raft network again');
+    networkScript(outDir, 'network-bft-clean.log', bftEnv, 'clean');
+    networkScript(outDir, 'network-up-again.log', { MLL_CHAINCODE_BENCH: '1' }, 'up');
+  }
+  const find = (list: readonly LevelResult[], workload: string, c: number): LevelResult | undefined =>
+    list.find((r) => r.workload === workload && r.concurrency === c);
+  const ratioOf = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 1000) / 1000 : Number.NaN);
+  const levels = settings.levels.flatMap((c) => {
+    const rb = find(raft, 'baseline', c);
+    const ra = find(raft, 'RecordAccess', c);
+    const bb = find(results, 'BFT baseline', c);
+    const ba = find(results, 'BFT RecordAccess', c);
+    if (!rb || !ra || !bb || !ba) return [];
+    return [
+      {
+        concurrency: c,
+        raftBaseline: rb.throughput,
+        bftBaseline: bb.throughput,
+        baselineRatio: ratioOf(bb.throughput, rb.throughput),
+        raftRecordAccess: ra.throughput,
+        bftRecordAccess: ba.throughput,
+        recordAccessRatio: ratioOf(ba.throughput, ra.throughput),
+        raftBaselineP50: rb.latencyMs.p50,
+        bftBaselineP50: bb.latencyMs.p50,
+        raftRecordAccessP50: ra.latencyMs.p50,
+        bftRecordAccessP50: ba.latencyMs.p50,
+      },
+    ];
+  });
+  return { levels, results };
 }
 
 /** The hospital's buyers buyer-1..COUNT, enrolled once per network (later runs reuse them). */
@@ -465,6 +630,15 @@ async function main(): Promise<void> {
       log(`${summarize(small)}\n${summarize(large)}`);
     }
 
+    // --- Ordering: the same writes on a BFT-ordered network, against this (Raft) one. Last, since it stops this network for a while.
+    await gateway?.stop();
+    gateway = undefined;
+    connections.close();
+    const ordering = settings.bft && plan.ordering.consensus === 'raft' ? await compareOrdering(outDir, results) : undefined;
+    if (ordering)
+      for (const l of ordering.levels)
+        log(`ordering @${l.concurrency}: BFT/Raft baseline ${l.baselineRatio}x, RecordAccess ${l.recordAccessRatio}x`);
+
     // --- Verdicts on the issue's bars.
     const top = Math.max(...settings.levels);
     const hot = results.find((r) => r.workload === 'RecordAccess' && r.concurrency === top);
@@ -568,6 +742,7 @@ async function main(): Promise<void> {
         auditWindow: [windowFrom, windowTo],
       },
       results,
+      ordering: ordering ?? { note: 'skipped (BENCH_BFT=0, or the benchmarked network is not ordered with Raft)' },
       ledgerCheck,
       audit: { smallModel: auditSmallModel, smallCount: auditSmallCount, largeCount: auditLargeCount, growth, pageSizes, seedFailures },
       bars,
@@ -584,6 +759,7 @@ async function main(): Promise<void> {
 
 type Report = {
   results: LevelResult[];
+  ordering: { levels: OrderingLevel[]; results: LevelResult[] } | { note: string };
   ledgerCheck: { hotLicenseConsumedUnits: number; recordAccessCommittedByClient: number; agrees: boolean };
   settings: typeof settings;
   audit: {
@@ -650,6 +826,22 @@ function markdown(report: Report, runName: string): string {
     '',
     `Ledger check: the hot licence reports ${report.ledgerCheck.hotLicenseConsumedUnits} consumed units; the client counted ${report.ledgerCheck.recordAccessCommittedByClient} committed RecordAccess calls of one unit (${report.ledgerCheck.agrees ? 'they agree' : '**they disagree**'}).`,
   );
+  if ('levels' in report.ordering) {
+    lines.push(
+      '',
+      '## Ordering: BFT against Raft',
+      '',
+      'The same baseline write and RecordAccess on one hot licence, on a fresh network ordered with SmartBFT by one orderer in each of lab, hospital, clinic and clearing, measured right after the Raft network above (same levels, slices and seconds). Ratio = BFT ÷ Raft, committed calls per second.',
+      '',
+      '| in-flight | baseline Raft/s | baseline BFT/s | BFT ÷ Raft | RecordAccess Raft/s | RecordAccess BFT/s | BFT ÷ Raft | baseline p50 ms Raft / BFT | RecordAccess p50 ms Raft / BFT |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const l of report.ordering.levels) {
+      lines.push(
+        `| ${l.concurrency} | ${l.raftBaseline} | ${l.bftBaseline} | ${l.baselineRatio} | ${l.raftRecordAccess} | ${l.bftRecordAccess} | ${l.recordAccessRatio} | ${l.raftBaselineP50} / ${l.bftBaselineP50} | ${l.raftRecordAccessP50} / ${l.bftRecordAccessP50} |`,
+      );
+    }
+  }
   lines.push('', `## Audit: \`ListAccessByModel\`, page of ${report.settings.auditPageSize}, one in flight, as records grow`, '');
   lines.push('| stored records | p50 ms | p95 ms | queries/s | seeding rate before it (access tx/s) |', '|---|---|---|---|---|');
   for (const g of report.audit.growth) lines.push(`| ${g.stored} | ${g.p50} | ${g.p95} | ${g.throughput} | ${g.seedRate || '–'} |`);

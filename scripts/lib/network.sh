@@ -61,6 +61,15 @@ render_plan() {
     && [ "$(plan .portOffset)" != "${MLL_PORT_OFFSET:-0}" ]; then
     die "the network in $RUNTIME_DIR was created with MLL_PORT_OFFSET=$(plan .portOffset); run with that offset, or clean it first"
   fi
+  # So does its consensus: the channel is ordered as its genesis block says.
+  if [ -f "$PLAN" ] && [ -f "$RUNTIME_DIR/channel/$(plan .channel).block" ]; then
+    local created
+    created="$(plan '.ordering.consensus // "raft"')"
+    if [ -n "${MLL_CONSENSUS:-}" ] && [ "$MLL_CONSENSUS" != "$created" ]; then
+      die "the network in $RUNTIME_DIR was created with MLL_CONSENSUS=$created; run with that, or clean it first"
+    fi
+    export MLL_CONSENSUS="$created"
+  fi
   mkdir -p "$RUNTIME_DIR" "$PIDS_DIR" "$LOGS_DIR"
   chmod 700 "$RUNTIME_DIR"
   FABRIC_SAMPLECONFIG="$FABRIC_SAMPLECONFIG" network_tool render
@@ -170,8 +179,19 @@ wait_listening() {
 
 # ---------------------------------------------------------------- CAs and crypto
 
-# all_orgs: every org's name, orderer org first.
-all_orgs() { plan '.ordererOrg.name, .orgs[].name'; }
+# all_orgs: every org's name, the ordering org (Raft only) first.
+all_orgs() { plan '(.ordererOrg // empty | .name), .orgs[].name'; }
+
+# ordering_org: the ordering org's name with Raft; nothing with BFT, where
+# the member orgs run the orderers.
+ordering_org() { plan '.ordererOrg.name // empty'; }
+
+# genesis_org: the org whose operator creates the channel's genesis block and
+# hands it to the others: the ordering org, or with BFT the first org with an orderer.
+genesis_org() { plan '.ordererOrg.name // .orderers[0].org'; }
+
+# org_admin ORG: the plan entry of ORG's (first) admin user.
+org_admin() { org_json "$1" | jq -c '[.users[] | select(.type == "admin")][0]'; }
 
 # SCOPE: the one org a verb acts for (`--org ORG` or MLL_ORG), or empty for
 # every org: the one-machine sandbox. Scoped, a verb touches only that org's
@@ -196,7 +216,7 @@ check_scope() {
 }
 
 # org_json ORG: the plan entry for an org (orderer org included).
-org_json() { jq -c --arg o "$1" '(.ordererOrg | select(.name == $o)), (.orgs[] | select(.name == $o))' "${PLAN_VIEW:-$PLAN}"; }
+org_json() { jq -c --arg o "$1" '(.ordererOrg // empty | select(.name == $o)), (.orgs[] | select(.name == $o))' "${PLAN_VIEW:-$PLAN}"; }
 
 start_ca() {
   local org="$1" ca home port ops secret
@@ -382,7 +402,7 @@ renew_identity() {
   case "$name" in
     chaincode) node="chaincode.$org" ;;
     gate) node="api.$org" ;;
-    orderer*) node="$name" ;;
+    orderer*) node="$(plan --arg o "$org" --arg n "$name" '.orderers[] | select(.org == $o and (.id == $n or .id == "\($n).\($o)")) | .id')" ;;
     *) node="$name.$org" ;;
   esac
   log "restarting $node on its new certificates"
@@ -510,8 +530,9 @@ check_ports_free() {
         die "port $port of $id is in use by another process; stop it, or set MLL_PORT_OFFSET to move this network"
       fi
     done
-  done < <(plan --arg scope "$SCOPE" '(.ordererOrg | select($scope == "" or .name == $scope) | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
+  done < <(plan --arg scope "$SCOPE" '(.ordererOrg // empty | select($scope == "" or .name == $scope) | (.ca | [.id, "\(.port) \(.opsPort)"]), (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"])),
                  (.orgs[] | select($scope == "" or .name == $scope) | (.ca | [.id, "\(.port) \(.opsPort)"]), (.peers[] | [.id, "\(.port) \(.chaincodePort) \(.opsPort)"]),
+                   (.orderers[] | [.id, "\(.port) \(.adminPort) \(.opsPort)"]),
                    (.api | [.id, "\(.port)"]), (select(.gate != null) | [.api.id, "\(.gate.port)"]), (.chaincodeServer | [.id, "\(.port)"])) | @tsv')
 }
 
@@ -541,29 +562,38 @@ start_nodes() {
 # scoped_nodes FIELDS: the orderers and peers of the orgs in scope, FIELDS (a
 # jq array over a node) as tab-separated lines.
 scoped_nodes() {
-  plan --arg scope "$SCOPE" "(.ordererOrg | select(\$scope == \"\" or .name == \$scope) | .orderers[]),
-    (.orgs[] | select(\$scope == \"\" or .name == \$scope) | .peers[]) | $1 | @tsv"
+  plan --arg scope "$SCOPE" "(.ordererOrg // empty | select(\$scope == \"\" or .name == \$scope) | .orderers[]),
+    (.orgs[] | select(\$scope == \"\" or .name == \$scope) | .orderers[], .peers[]) | $1 | @tsv"
 }
 
-# wait_raft_leader: waits until the orderers of the channel have elected a leader;
-# until then they answer every broadcast with SERVICE_UNAVAILABLE.
-wait_raft_leader() {
-  local admin leaders address metrics deadline=$((SECONDS + HEALTH_TIMEOUT))
-  admin="$(plan -c '.ordererOrg.users[0]')"
+# wait_ordering: waits until the orderers of the channel have a leader (the
+# one Raft leader, or the BFT leader every consenter names); until then they
+# answer every broadcast with SERVICE_UNAVAILABLE.
+wait_ordering() {
+  local gauge protocol org url admin metrics leaders deadline=$((SECONDS + HEALTH_TIMEOUT))
+  if [ "$(plan .ordering.consensus)" = bft ]; then
+    protocol=BFT
+    gauge="^consensus_BFT_is_leader\{channel=\"$(plan .channel)\"\} 1$"
+  else
+    protocol=Raft
+    gauge="^consensus_etcdraft_is_leader\{channel=\"$(plan .channel)\"\} 1$"
+  fi
   while :; do
     leaders=0
-    while read -r address; do
+    while IFS=$'\t' read -r org url; do
+      # /metrics wants a client certificate from the orderer's own org's CA.
+      admin="$(org_admin "$org")"
       metrics="$(curl -sf --cacert "$(jq -r .tls.ca <<<"$admin")" --cert "$(jq -r .tls.cert <<<"$admin")" \
-        --key "$(jq -r .tls.key <<<"$admin")" "$address" 2>/dev/null || true)"
-      if grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$(plan .channel)\"\} 1$" <<<"$metrics"; then
+        --key "$(jq -r .tls.key <<<"$admin")" "$url" 2>/dev/null || true)"
+      if grep -Eq "$gauge" <<<"$metrics"; then
         leaders=$((leaders + 1))
       fi
-    done < <(plan '.ordererOrg.orderers[] | .health | sub("/healthz$"; "/metrics")')
+    done < <(plan '.orderers[] | [.org, (.health | sub("/healthz$"; "/metrics"))] | @tsv')
     [ "$leaders" -eq 1 ] && break
-    [ "$SECONDS" -lt "$deadline" ] || die "the orderers elected no Raft leader for $(plan .channel) in ${HEALTH_TIMEOUT}s; see $LOGS_DIR/orderer*.log"
+    [ "$SECONDS" -lt "$deadline" ] || die "the orderers have no $protocol leader for $(plan .channel) after ${HEALTH_TIMEOUT}s; see $LOGS_DIR/orderer*.log"
     sleep 0.5
   done
-  log "the orderers of $(plan .channel) have a Raft leader"
+  log "the orderers of $(plan .channel) have a $protocol leader"
 }
 
 # peer_cli ORG ARGS...: the peer CLI as the org's admin against its first peer.
@@ -588,7 +618,7 @@ peer_cli_at() {
 }
 
 orderer_tls_args() {
-  printf '%s\n' -o "$(plan '.ordererOrg.orderers[0].address')" --tls --cafile "$(plan '.ordererOrg.orderers[0].tls.ca')"
+  printf '%s\n' -o "$(plan '.orderers[0].address')" --tls --cafile "$(plan '.orderers[0].tls.ca')"
 }
 
 create_channel() {
@@ -596,23 +626,24 @@ create_channel() {
   channel="$(plan .channel)"
   block="$RUNTIME_DIR/channel/$channel.block"
   if [ ! -f "$block" ]; then
-    in_scope "$(plan .ordererOrg.name)" \
-      || die "$block is missing: the ordering org's operator hands it over (scripts/network.sh up --org $(plan .ordererOrg.name) creates it)"
+    in_scope "$(genesis_org)" \
+      || die "$block is missing: $(genesis_org)'s operator creates it (scripts/network.sh up --org $(genesis_org)) and hands it over"
     log "creating the genesis block of channel $channel"
     mkdir -p "$RUNTIME_DIR/channel"
     FABRIC_CFG_PATH="$(plan .configDir)" "$FABRIC_BIN/configtxgen" -profile LicensingChannel \
       -outputBlock "$block" -channelID "$channel" >>"$LOGS_DIR/configtxgen.log" 2>&1 \
       || die "configtxgen failed; see $LOGS_DIR/configtxgen.log"
   fi
-  admin="$(plan -c '.ordererOrg.users[0]')"
   # A node keeps its channels across restarts (they are in its ledger folder):
   # once seen joined, it is not asked again, which spares a running network
   # the CLI calls (see joined_stamp).
   mkdir -p "$RUNTIME_DIR/channel/joined"
-  local id address
-  while IFS=$'\t' read -r id address; do
-    in_scope "$(plan .ordererOrg.name)" || continue
+  local id org address admin
+  while IFS=$'\t' read -r id org address; do
+    in_scope "$org" || continue
     [ ! -f "$(joined_stamp "$id")" ] || continue
+    # Each orderer's admin endpoint trusts only its own org's admins.
+    admin="$(org_admin "$org")"
     # osnadmin exits 0 on any HTTP answer: the status line tells.
     local tls_args=(-o "$address" --ca-file "$(jq -r .tls.ca <<<"$admin")"
       --client-cert "$(jq -r .tls.cert <<<"$admin")" --client-key "$(jq -r .tls.key <<<"$admin")")
@@ -631,9 +662,9 @@ create_channel() {
       [[ "$out" == *"Status: 201"* ]] || die "$id could not join $channel; see $LOGS_DIR/osnadmin.log"
     fi
     : >"$(joined_stamp "$id")"
-  done < <(plan '.ordererOrg.orderers[] | [.id, .adminAddress] | @tsv')
+  done < <(plan '.orderers[] | [.id, .org, .adminAddress] | @tsv')
 
-  local org peer founding join_block
+  local peer founding join_block
   while IFS=$'\t' read -r org id peer founding; do
     in_scope "$org" || continue
     [ ! -f "$(joined_stamp "$id")" ] || continue
@@ -853,7 +884,7 @@ network_up() {
   enroll_chaincode_servers
   enroll_gates
   start_nodes
-  if [ -n "$SCOPE" ] && [ "$SCOPE" != "$(plan .ordererOrg.name)" ] && ! is_member "$SCOPE"; then
+  if [ -n "$SCOPE" ] && [ "$SCOPE" != "$(ordering_org)" ] && ! is_member "$SCOPE"; then
     # An org not (yet) in the channel: the ordering service, which serves
     # blocks to members only, says whether a config update has admitted it.
     if ! fetch_genesis "$SCOPE" >/dev/null; then
@@ -866,8 +897,10 @@ network_up() {
     render_plan
   fi
   create_channel
-  if in_scope "$(plan .ordererOrg.name)"; then wait_raft_leader; fi
-  if [ "$SCOPE" = "$(plan .ordererOrg.name)" ]; then
+  # Scoped to one org of a BFT consenter set, there is no leader to wait for
+  # until enough of the others run theirs.
+  if [ -z "$SCOPE" ] || [ "$SCOPE" = "$(ordering_org)" ]; then wait_ordering; fi
+  if [ -n "$SCOPE" ] && [ "$SCOPE" = "$(ordering_org)" ]; then
     log "the ordering service of $(plan .channel) is up"
     return 0
   fi
@@ -936,7 +969,8 @@ network_status() {
     fi
     printf '%-20s %-8s %-7s %-8s %-9s %s\n' "$id" "${pid:--}" "$port" "$state" "${height:--}" "${cc:--}"
     heights+="$org"$'\t'"$id"$'\t'"$state"$'\t'"${height:--}"$'\n'
-  done < <(plan '(.ordererOrg | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, $o])),
+  done < <(plan '(.ordererOrg // empty | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o])),
+                 (.orderers[] | [.id, "orderer", .port, .health, .tls.ca, .org]),
                  (.orgs[] | .name as $o | (.ca | [.id, "ca", .port, .health, .certFile, $o]), (.peers[] | [.id, "peer", .port, .health, .tls.ca, $o])) | @tsv')
   while IFS=$'\t' read -r id port health; do
     in_scope "${id#api.}" || continue

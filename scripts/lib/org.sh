@@ -104,7 +104,7 @@ org_export() {
   SCOPE="$org"
   render_plan
   check_scope
-  [ "$org" != "$(plan .ordererOrg.name)" ] || die "the ordering org is not a member org"
+  [ "$org" != "$(ordering_org)" ] || die "the ordering org is not a member org"
   [ -s "$(org_json "$org" | jq -r .msp)/cacerts/ca.pem" ] \
     || die "$org has no MSP yet: start its CA and enroll its identities first: scripts/network.sh up --org $org"
   msp_id="$(org_json "$org" | jq -r .mspId)"
@@ -162,6 +162,11 @@ org_remove_proposal() {
   acting_org remove-proposal
   msp_id="$(jq -r --arg o "$org" '(.orgs + .candidates)[] | select(.name == $o) | .mspId' "$PLAN")"
   [ -n "$msp_id" ] || die "unknown org '$org'"
+  # With BFT, an org that runs one of the consenters cannot simply leave: the
+  # consenter set, and the block signatures it requires, would still name it.
+  if jq -e --arg o "$org" 'any(.orderers[]; .org == $o)' "$PLAN" >/dev/null; then
+    die "$org runs an orderer of the channel's BFT consenter set; removing a consenter is a separate config update this tool does not make (see network/README.md)"
+  fi
   out="${2:-$(exchange_dir)/remove-$msp_id.update.pb}"
   membership_update "$msp_id" MEMBER 'del(.channel_group.groups.Application.groups[$m])' "$out"
   log "wrote the update removing $msp_id from $(plan .channel) to $out (signed by nobody yet)"

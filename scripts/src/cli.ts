@@ -27,7 +27,8 @@
  *                                      keeps those users in every later plan
  *
  * Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
- * MLL_PORT_OFFSET (added to every port, default 0), FABRIC_SAMPLECONFIG
+ * MLL_PORT_OFFSET (added to every port, default 0), MLL_CONSENSUS (raft or
+ * bft; the topology's ordering.consensus by default), FABRIC_SAMPLECONFIG
  * (Fabric's default core.yaml and orderer.yaml, for `render`), FABRIC_BIN and
  * MLL_LOGS_DIR (for `deploy`), MLL_CHAINCODE_BENCH=1 (deploy the benchmark build).
  */
@@ -48,7 +49,8 @@ import {
 } from './lifecycle';
 import { buildPlan, readPlan } from './plan';
 import { render } from './render';
-import { readTopology, TopologyError } from './topology';
+import { CONSENSUS, readTopology, TopologyError } from './topology';
+import type { Consensus, Topology } from './topology';
 import { caAttrs, newUser, newUsers, recordUser, recordUsers, UserRequestError } from './users';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -61,6 +63,16 @@ function portOffset(): number {
     throw new UsageError(`MLL_PORT_OFFSET must be a whole number from 0 to 50000, got "${raw}"`);
   }
   return Number(raw);
+}
+
+/** The consensus of a new network: MLL_CONSENSUS, or the topology's own. */
+function consensus(topology: Topology): Consensus {
+  const raw = process.env.MLL_CONSENSUS;
+  if (raw === undefined || raw === '') return topology.ordering.consensus;
+  if (!(CONSENSUS as readonly string[]).includes(raw)) {
+    throw new UsageError(`MLL_CONSENSUS must be one of ${CONSENSUS.join(', ')}, got "${raw}"`);
+  }
+  return raw as Consensus;
 }
 
 function required(name: string): string {
@@ -134,11 +146,11 @@ function main(verb: string | undefined): void {
       if (sample === undefined || sample === '') {
         throw new UsageError('FABRIC_SAMPLECONFIG is not set: run through scripts/network.sh');
       }
-      render(buildPlan(topology, runtimeDir, portOffset()), sample, repoRoot);
+      render(buildPlan(topology, runtimeDir, portOffset(), consensus(topology)), sample, repoRoot);
       return;
     }
     case 'plan':
-      process.stdout.write(JSON.stringify(buildPlan(topology, runtimeDir, portOffset()), null, 2) + '\n');
+      process.stdout.write(JSON.stringify(buildPlan(topology, runtimeDir, portOffset(), consensus(topology)), null, 2) + '\n');
       return;
     case 'compose':
       process.stdout.write(compose(topology, portOffset(), repoRoot));

@@ -148,8 +148,9 @@ export function compose(topology: Topology, offset: number, repoRoot: string): s
   const plan = buildPlan(topology, COMPOSE_RUNTIME_DIR, offset);
   const versions = pinnedVersions(repoRoot);
   const services: Record<string, Service> = {};
-  for (const org of [plan.ordererOrg, ...plan.orgs]) services[org.ca.id] = composeCa(org.ca, versions);
-  for (const n of plan.ordererOrg.orderers) {
+  for (const org of [...(plan.ordererOrg === null ? [] : [plan.ordererOrg]), ...plan.orgs])
+    services[org.ca.id] = composeCa(org.ca, versions);
+  for (const n of plan.orderers) {
     services[n.id] = composeNode(`hyperledger/fabric-orderer:${versions.fabric}`, ['orderer', 'start'], ordererEnv(plan, n));
   }
   for (const org of plan.orgs) {

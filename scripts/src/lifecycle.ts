@@ -338,7 +338,7 @@ class Lifecycle {
   }
 
   private ordererArgs(): string[] {
-    const orderer = this.plan.ordererOrg.orderers[0];
+    const orderer = this.plan.orderers[0];
     return ['-o', orderer.address, '--tls', '--cafile', orderer.tls.ca];
   }
 }

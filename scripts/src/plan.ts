@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Topology, TopologyCa, TopologyOrg, TopologyUser } from './topology';
+import type { Consensus, Topology, TopologyCa, TopologyOrderer, TopologyOrg, TopologyUser } from './topology';
 
 /**
  * The chaincode definition's endorsement policy: the channel's own
@@ -134,6 +134,8 @@ export interface OrgPlan {
   readonly peers: readonly PeerPlan[];
   /** Spare peers not yet added (`scripts/network.sh add-peer`): `up` leaves them alone. */
   readonly sparePeers: readonly PeerPlan[];
+  /** The org's own orderer when the channel is ordered with BFT; none with Raft. */
+  readonly orderers: readonly OrdererPlan[];
 }
 
 /** The stamp `scripts/network.sh add-peer` leaves once a spare peer has joined from a snapshot. */
@@ -175,8 +177,13 @@ export interface Plan {
     readonly dir: string;
   };
   readonly raft: Topology['raft'];
+  /** How the channel is ordered: `raft` by the ordering org, or `bft` by the member orgs' own orderers. */
+  readonly ordering: { readonly consensus: Consensus; readonly bft: Topology['ordering']['bft'] };
+  /** Every orderer of the channel, in consenter order: the ordering org's (Raft) or one per member org that runs one (BFT). */
+  readonly orderers: readonly OrdererPlan[];
   readonly modelServer: ModelServerPlan;
-  readonly ordererOrg: OrdererOrgPlan;
+  /** The ordering org, with Raft; null with BFT, where the member orgs order. */
+  readonly ordererOrg: OrdererOrgPlan | null;
   /** The channel's member orgs: the founding ones, then as `members.json` records joins and removals. */
   readonly orgs: readonly OrgPlan[];
   /** The topology's other orgs: not (or no longer) in the channel; each can be onboarded (scripts/network.sh org). */
@@ -209,8 +216,16 @@ function addedUsers(orgDir: string): TopologyUser[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TopologyUser[]) : [];
 }
 
-/** Resolves a (validated) topology into a plan for one runtime folder and port offset. */
-export function buildPlan(topology: Topology, runtimeDir: string, offset: number): Plan {
+/**
+ * Resolves a (validated) topology into a plan for one runtime folder, port
+ * offset and consensus (the topology's own by default).
+ */
+export function buildPlan(
+  topology: Topology,
+  runtimeDir: string,
+  offset: number,
+  consensus: Consensus = topology.ordering.consensus,
+): Plan {
   const p = (port: number): number => port + offset;
   const orgDir = (org: string): string => join(runtimeDir, 'crypto', org);
   const ca = (org: { name: string; mspId: string }, spec: TopologyCa): CaPlan => ({
@@ -236,36 +251,45 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
       return { ...u, type: u.type ?? 'client', id: `${u.name}@${org}`, msp: join(dir, 'msp'), dir, tls: tlsOf(dir) };
     });
 
-  const o = topology.ordererOrg;
-  const ordererOrg: OrdererOrgPlan = {
-    name: o.name,
-    mspId: o.mspId,
-    msp: join(orgDir(o.name), 'msp'),
-    ca: ca(o, o.ca),
-    users: users(
-      o.name,
-      o.admins.map((a) => ({ ...a, type: 'admin' as const })),
-    ),
-    orderers: o.orderers.map((n) => {
-      const dir = join(orgDir(o.name), 'nodes', n.name);
-      return {
-        id: n.name,
-        kind: 'orderer' as const,
-        org: o.name,
-        mspId: o.mspId,
-        port: p(n.port),
-        adminPort: p(n.adminPort),
-        opsPort: p(n.opsPort),
-        address: `${HOST}:${p(n.port)}`,
-        adminAddress: `${HOST}:${p(n.adminPort)}`,
-        dir,
-        msp: join(dir, 'msp'),
-        tls: tlsOf(dir),
-        data: join(runtimeDir, 'data', n.name),
-        health: `https://${HOST}:${p(n.opsPort)}/healthz`,
-      };
-    }),
+  const ordererPlan = (org: { name: string; mspId: string }, n: TopologyOrderer, id: string): OrdererPlan => {
+    const dir = join(orgDir(org.name), 'nodes', n.name);
+    return {
+      id,
+      kind: 'orderer' as const,
+      org: org.name,
+      mspId: org.mspId,
+      port: p(n.port),
+      adminPort: p(n.adminPort),
+      opsPort: p(n.opsPort),
+      address: `${HOST}:${p(n.port)}`,
+      adminAddress: `${HOST}:${p(n.adminPort)}`,
+      dir,
+      msp: join(dir, 'msp'),
+      tls: tlsOf(dir),
+      data: join(runtimeDir, 'data', id),
+      health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+    };
   };
+  const bft = consensus === 'bft';
+  if (bft && topology.orgs.filter((org) => org.founding !== false && org.orderer !== undefined).length < 4) {
+    // validateTopology refuses fewer than four when any org has an orderer; this is the case of none.
+    throw new Error('BFT ordering needs an orderer in at least 4 founding orgs (orgs[].orderer in network/topology.json)');
+  }
+
+  const o = topology.ordererOrg;
+  const ordererOrg: OrdererOrgPlan | null = bft
+    ? null
+    : {
+        name: o.name,
+        mspId: o.mspId,
+        msp: join(orgDir(o.name), 'msp'),
+        ca: ca(o, o.ca),
+        users: users(
+          o.name,
+          o.admins.map((a) => ({ ...a, type: 'admin' as const })),
+        ),
+        orderers: o.orderers.map((n) => ordererPlan(o, n, n.name)),
+      };
 
   const orgPlan = (org: TopologyOrg): OrgPlan => {
     const nodes = join(orgDir(org.name), 'nodes');
@@ -326,6 +350,7 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
       },
       peers: org.peers.filter((n) => n.spare !== true || existsSync(addedStamp(runtimeDir, `${n.name}.${org.name}`))).map(peerPlan),
       sparePeers: org.peers.filter((n) => n.spare === true && !existsSync(addedStamp(runtimeDir, `${n.name}.${org.name}`))).map(peerPlan),
+      orderers: bft && org.orderer !== undefined ? [ordererPlan(org, org.orderer, `${org.orderer.name}.${org.name}`)] : [],
     };
   };
   const members = new Set(memberNames(topology, runtimeDir));
@@ -350,6 +375,8 @@ export function buildPlan(topology: Topology, runtimeDir: string, offset: number
       dir: join(runtimeDir, 'chaincode'),
     },
     raft: topology.raft,
+    ordering: { consensus, bft: topology.ordering.bft },
+    orderers: ordererOrg?.orderers ?? orgs.flatMap((org) => org.orderers),
     modelServer: {
       id: 'model-server',
       operator: topology.modelServer.operator,

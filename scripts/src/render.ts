@@ -18,6 +18,11 @@ interface Policy {
 
 /** The environment of one orderer: every setting Fabric's orderer.yaml leaves to the node. */
 export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
+  // The TLS roots of every org that runs an orderer, its own first: with BFT
+  // the consenters are in different orgs, each with its own CA.
+  const otherOrgs = [...new Map(plan.orderers.filter((o) => o.org !== n.org).map((o) => [o.org, o.tls.ca])).values()];
+  const roots = `[${[n.tls.ca, ...otherOrgs].join(',')}]`;
+  const consensusDir = plan.ordering.consensus === 'bft' ? join(n.data, 'smartbft') : join(n.data, 'etcdraft');
   return {
     FABRIC_CFG_PATH: plan.configDir,
     FABRIC_LOGGING_SPEC: 'INFO',
@@ -29,13 +34,13 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
     ORDERER_GENERAL_TLS_ENABLED: 'true',
     ORDERER_GENERAL_TLS_CERTIFICATE: n.tls.cert,
     ORDERER_GENERAL_TLS_PRIVATEKEY: n.tls.key,
-    ORDERER_GENERAL_TLS_ROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_GENERAL_TLS_ROOTCAS: roots,
     ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE: n.tls.cert,
     ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY: n.tls.key,
-    ORDERER_GENERAL_CLUSTER_ROOTCAS: `[${n.tls.ca}]`,
+    ORDERER_GENERAL_CLUSTER_ROOTCAS: roots,
     ORDERER_FILELEDGER_LOCATION: join(n.data, 'ledger'),
-    ORDERER_CONSENSUS_WALDIR: join(n.data, 'etcdraft', 'wal'),
-    ORDERER_CONSENSUS_SNAPDIR: join(n.data, 'etcdraft', 'snapshot'),
+    ORDERER_CONSENSUS_WALDIR: join(consensusDir, 'wal'),
+    ORDERER_CONSENSUS_SNAPDIR: join(consensusDir, 'snapshot'),
     ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
     ORDERER_ADMIN_LISTENADDRESS: n.adminAddress,
     ORDERER_ADMIN_TLS_ENABLED: 'true',
@@ -43,7 +48,7 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
     ORDERER_ADMIN_TLS_PRIVATEKEY: n.tls.key,
     ORDERER_ADMIN_TLS_ROOTCAS: `[${n.tls.ca}]`,
     // The channel participation API changes what the orderer serves: only a
-    // client holding a certificate from the orderer org's CA may call it.
+    // client holding a certificate from the orderer's own org's CA may call it.
     ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
     ORDERER_ADMIN_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
     ORDERER_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
@@ -96,32 +101,121 @@ export function peerEnv(plan: Plan, n: PeerPlan, bootstrap = n.address): NodeEnv
 }
 
 const signature = (rule: string): Policy => ({ Type: 'Signature', Rule: rule });
+
+/**
+ * OR over the org's ROLES, and its orderers' role when it runs one (BFT): a
+ * consenter's messages must satisfy /Channel/Writers and its block fetches
+ * /Channel/Readers. An orderer's certificate carries no chaincode role, so it
+ * can do nothing in the chaincode that a client could not.
+ */
+function anyOf(org: OrgPlan, roles: readonly string[]): string {
+  const all = org.orderers.length > 0 ? [...roles, 'orderer'] : roles;
+  return `OR(${all.map((role) => `'${org.mspId}.${role}'`).join(', ')})`;
+}
 const implicit = (rule: string): Policy => ({ Type: 'ImplicitMeta', Rule: rule });
 
-/** The channel's configtx.yaml, as an object: one profile, Raft ordering, every member org. */
+/** The Orderer section of the channel's profile: Raft by the ordering org, or BFT by the member orgs' own orderers. */
+function ordererSection(plan: Plan, organizations: readonly object[]): object {
+  const common = {
+    BatchTimeout: plan.raft.batchTimeout,
+    BatchSize: {
+      MaxMessageCount: plan.raft.maxMessageCount,
+      AbsoluteMaxBytes: plan.raft.absoluteMaxBytes,
+      PreferredMaxBytes: plan.raft.preferredMaxBytes,
+    },
+    Organizations: organizations,
+    Policies: {
+      Readers: implicit('ANY Readers'),
+      Writers: implicit('ANY Writers'),
+      Admins: implicit('MAJORITY Admins'),
+      // With BFT, configtxgen replaces it with a policy computed from the
+      // consenters: a quorum of them must sign each block.
+      BlockValidation: implicit('ANY Writers'),
+    },
+    Capabilities: { V2_0: true },
+  };
+  if (plan.ordering.consensus === 'bft') {
+    const b = plan.ordering.bft;
+    return {
+      OrdererType: 'BFT',
+      ...common,
+      SmartBFT: {
+        RequestBatchMaxInterval: b.requestBatchMaxInterval,
+        RequestForwardTimeout: b.requestForwardTimeout,
+        RequestComplainTimeout: b.requestComplainTimeout,
+        RequestAutoRemoveTimeout: b.requestAutoRemoveTimeout,
+        ViewChangeResendInterval: b.viewChangeResendInterval,
+        ViewChangeTimeout: b.viewChangeTimeout,
+        LeaderHeartbeatTimeout: b.leaderHeartbeatTimeout,
+        LeaderHeartbeatCount: b.leaderHeartbeatCount,
+        CollectTimeout: b.collectTimeout,
+        RequestPoolSize: b.requestPoolSize,
+        IncomingMessageBufferSize: b.incomingMessageBufferSize,
+      },
+      // BFT nodes know each other by their enrollment certificates (Identity), not TLS pinning.
+      ConsenterMapping: plan.orderers.map((n, i) => ({
+        ID: i + 1,
+        Host: plan.host,
+        Port: n.port,
+        MSPID: n.mspId,
+        Identity: join(n.msp, 'signcerts', 'cert.pem'),
+        ClientTLSCert: n.tls.cert,
+        ServerTLSCert: n.tls.cert,
+      })),
+    };
+  }
+  return {
+    OrdererType: 'etcdraft',
+    ...common,
+    EtcdRaft: {
+      Options: {
+        TickInterval: plan.raft.tickInterval,
+        ElectionTick: plan.raft.electionTick,
+        HeartbeatTick: plan.raft.heartbeatTick,
+        // Fabric's defaults, written out because configtxgen takes the options as a whole.
+        MaxInflightBlocks: 5,
+        SnapshotIntervalSize: '16 MB',
+      },
+      Consenters: plan.orderers.map((n) => ({
+        Host: plan.host,
+        Port: n.port,
+        ClientTLSCert: n.tls.cert,
+        ServerTLSCert: n.tls.cert,
+      })),
+    },
+  };
+}
+
+/**
+ * The channel's configtx.yaml, as an object: one profile, every member org,
+ * ordered by the ordering org (Raft) or by the member orgs (BFT).
+ */
 export function configtx(plan: Plan): object {
   const oo = plan.ordererOrg;
-  const ordererOrg = {
-    Name: oo.mspId,
-    ID: oo.mspId,
-    MSPDir: oo.msp,
-    Policies: {
-      Readers: signature(`OR('${oo.mspId}.member')`),
-      Writers: signature(`OR('${oo.mspId}.member')`),
-      Admins: signature(`OR('${oo.mspId}.admin')`),
-    },
-    OrdererEndpoints: oo.orderers.map((n) => n.address),
-  };
+  const ordererOrg =
+    oo === null
+      ? null
+      : {
+          Name: oo.mspId,
+          ID: oo.mspId,
+          MSPDir: oo.msp,
+          Policies: {
+            Readers: signature(`OR('${oo.mspId}.member')`),
+            Writers: signature(`OR('${oo.mspId}.member')`),
+            Admins: signature(`OR('${oo.mspId}.admin')`),
+          },
+          OrdererEndpoints: oo.orderers.map((n) => n.address),
+        };
   const orgDefinition = (org: OrgPlan): object => ({
     Name: org.mspId,
     ID: org.mspId,
     MSPDir: org.msp,
     Policies: {
-      Readers: signature(`OR('${org.mspId}.admin', '${org.mspId}.peer', '${org.mspId}.client')`),
+      Readers: signature(anyOf(org, ['admin', 'peer', 'client'])),
       // Writers also gates every proposal, queries included (the peer/Propose ACL),
       // so the regulator's clients must be Writers to audit. What keeps them from
       // changing state is the endorsement policy and the chaincode (network/README.md).
-      Writers: signature(`OR('${org.mspId}.admin', '${org.mspId}.client')`),
+      Writers: signature(anyOf(org, ['admin', 'client'])),
       Admins: signature(`OR('${org.mspId}.admin')`),
       // What the org's peer signs for the chaincode lifecycle: its own approvals.
       Endorsement: signature(`OR('${org.mspId}.peer')`),
@@ -132,6 +226,9 @@ export function configtx(plan: Plan): object {
       ChaincodeEndorsement: signature(org.endorser ? `OR('${org.mspId}.peer')` : `OutOf(2, '${org.mspId}.peer')`),
     },
     AnchorPeers: org.peers.slice(0, 1).map((n) => ({ Host: plan.host, Port: n.port })),
+    // With BFT, where the org's own orderer serves the channel (configtxgen
+    // writes them into the org's group in Orderer only).
+    ...(org.orderers.length > 0 ? { OrdererEndpoints: org.orderers.map((n) => n.address) } : {}),
   });
   const everyOrg = [...plan.orgs, ...plan.candidates];
   const channelPolicies = {
@@ -142,44 +239,15 @@ export function configtx(plan: Plan): object {
   return {
     // Every org of the topology, founding or not: configtxgen -printOrg
     // exports an org's definition from here (scripts/network.sh org export).
-    Organizations: [ordererOrg, ...everyOrg.map(orgDefinition)],
+    Organizations: [...(ordererOrg === null ? [] : [ordererOrg]), ...everyOrg.map(orgDefinition)],
     Profiles: {
       LicensingChannel: {
         Policies: channelPolicies,
         Capabilities: { V3_0: true },
-        Orderer: {
-          OrdererType: 'etcdraft',
-          BatchTimeout: plan.raft.batchTimeout,
-          BatchSize: {
-            MaxMessageCount: plan.raft.maxMessageCount,
-            AbsoluteMaxBytes: plan.raft.absoluteMaxBytes,
-            PreferredMaxBytes: plan.raft.preferredMaxBytes,
-          },
-          EtcdRaft: {
-            Options: {
-              TickInterval: plan.raft.tickInterval,
-              ElectionTick: plan.raft.electionTick,
-              HeartbeatTick: plan.raft.heartbeatTick,
-              // Fabric's defaults, written out because configtxgen takes the options as a whole.
-              MaxInflightBlocks: 5,
-              SnapshotIntervalSize: '16 MB',
-            },
-            Consenters: oo.orderers.map((n) => ({
-              Host: plan.host,
-              Port: n.port,
-              ClientTLSCert: n.tls.cert,
-              ServerTLSCert: n.tls.cert,
-            })),
-          },
-          Organizations: [ordererOrg],
-          Policies: {
-            Readers: implicit('ANY Readers'),
-            Writers: implicit('ANY Writers'),
-            Admins: implicit('MAJORITY Admins'),
-            BlockValidation: implicit('ANY Writers'),
-          },
-          Capabilities: { V2_0: true },
-        },
+        Orderer: ordererSection(
+          plan,
+          ordererOrg === null ? plan.orgs.filter((org) => org.orderers.length > 0).map(orgDefinition) : [ordererOrg],
+        ),
         Application: {
           Organizations: everyOrg.filter((org) => org.founding).map(orgDefinition),
           Policies: {
@@ -248,7 +316,7 @@ export function render(plan: Plan, sample: string, repoRoot: string): void {
 
   const nodesDir = join(plan.runtimeDir, 'nodes');
   mkdirSync(nodesDir, { recursive: true });
-  for (const n of plan.ordererOrg.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
+  for (const n of plan.orderers) writeFileSync(join(nodesDir, `${n.id}.env`), envFile(ordererEnv(plan, n)));
   const serverEnv = envFile(chaincodeServerEnv(repoRoot, process.env.MLL_CHAINCODE_LOG_LEVEL || undefined));
   for (const org of [...plan.orgs, ...plan.candidates]) {
     const [first, ...others] = [...org.peers, ...org.sparePeers];

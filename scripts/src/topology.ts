@@ -52,6 +52,34 @@ export interface TopologyOrg {
   readonly peers: readonly TopologyPeer[];
   readonly users: readonly TopologyUser[];
   readonly api: { readonly port: Port; readonly demoUser: string };
+  /** The org's own ordering node, run only when the channel orders with BFT (`ordering.consensus`). */
+  readonly orderer?: TopologyOrderer;
+}
+
+/** The consensus protocols the channel can be created with. */
+export const CONSENSUS = ['raft', 'bft'] as const;
+export type Consensus = (typeof CONSENSUS)[number];
+
+/**
+ * SmartBFT's channel options (Fabric's configtx.yaml `Orderer.SmartBFT`), for
+ * a channel ordered by the member orgs' own orderers.
+ */
+export interface TopologyBft {
+  /** How long a batch of requests waits for more before the leader proposes it. */
+  readonly requestBatchMaxInterval: string;
+  /** After this, a node forwards a request it holds to the leader. */
+  readonly requestForwardTimeout: string;
+  /** After this (counted from the forward), a node complains that the leader is not ordering; enough complaints change the leader. */
+  readonly requestComplainTimeout: string;
+  readonly requestAutoRemoveTimeout: string;
+  /** A node that hears nothing from the leader for this long complains about it. */
+  readonly leaderHeartbeatTimeout: string;
+  readonly leaderHeartbeatCount: number;
+  readonly viewChangeResendInterval: string;
+  readonly viewChangeTimeout: string;
+  readonly collectTimeout: string;
+  readonly requestPoolSize: number;
+  readonly incomingMessageBufferSize: number;
 }
 
 export interface Topology {
@@ -82,6 +110,11 @@ export interface Topology {
     readonly rpcTimeout: string;
   };
   readonly modelServer: { readonly operator: string; readonly model: string };
+  readonly ordering: {
+    /** Raft by the ordering org's orderers (the default), or BFT by the member orgs' own (`orgs[].orderer`); MLL_CONSENSUS overrides it. */
+    readonly consensus: Consensus;
+    readonly bft: TopologyBft;
+  };
 }
 
 /** A topology that breaks the schema or a rule across fields; the message lists every problem. */
@@ -150,6 +183,7 @@ function crossFieldProblems(t: Topology): string[] {
       o.api.port,
       ...(o.gate === undefined ? [] : [o.gate.port]),
       ...o.peers.flatMap((n) => [n.port, n.chaincodePort, n.opsPort]),
+      ...(o.orderer === undefined ? [] : [o.orderer.port, o.orderer.adminPort, o.orderer.opsPort]),
     ]),
   ];
   for (const port of duplicates(ports)) problems.push(`port ${port} is used by two listeners`);
@@ -171,6 +205,16 @@ function crossFieldProblems(t: Topology): string[] {
     problems.push(
       `the founding orgs need at least ${Math.max(3, majority)} endorsers, a majority of at least 3 (no two orgs write alone); they have ${founders.filter((o) => o.endorser).length} of ${founders.length}`,
     );
+  }
+  // BFT tolerates f faulty orderers out of 3f+1: four founding orgs with an
+  // orderer tolerate one. An org admitted later joins the channel, not the
+  // consenter set (that is a separate config update this tooling leaves alone).
+  const bftOrderers = founders.filter((o) => o.orderer !== undefined).length;
+  if ((t.ordering.consensus === 'bft' || bftOrderers > 0) && bftOrderers < 4) {
+    problems.push(`BFT ordering needs an orderer in at least 4 founding orgs (3f+1 with f = 1); ${bftOrderers} have one (orgs[].orderer)`);
+  }
+  for (const org of t.orgs.filter((o) => o.founding === false && o.orderer !== undefined)) {
+    problems.push(`orgs.${org.name}: an org that joins later cannot run an orderer of the channel's genesis consenter set`);
   }
   const operator = t.orgs.find((o) => o.name === t.modelServer.operator);
   if (operator?.gate === undefined) {

@@ -38,9 +38,9 @@ function pinnedVersion(name: string): string {
 const committed = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
 const services = (YAML.parse(committed) as { services: Record<string, Service> }).services;
 const plan = buildPlan(topology, containerRuntimeDir, 0);
-const orderers = plan.ordererOrg.orderers;
+const orderers = plan.orderers;
 const peers = plan.orgs.flatMap((org) => org.peers);
-const cas = [plan.ordererOrg.ca, ...plan.orgs.map((org) => org.ca)];
+const cas = [...(plan.ordererOrg === null ? [] : [plan.ordererOrg.ca]), ...plan.orgs.map((org) => org.ca)];
 
 function service(id: string): Service {
   const found = services[id];
@@ -94,7 +94,7 @@ describe('docker-compose.yml', () => {
   it('gives each orderer the plan’s MSP ID, MSP folder and listen ports', () => {
     for (const n of orderers) {
       const env = service(n.id).environment ?? {};
-      expect(env.ORDERER_GENERAL_LOCALMSPID).toBe(plan.ordererOrg.mspId);
+      expect(env.ORDERER_GENERAL_LOCALMSPID).toBe(n.mspId);
       expect(env.ORDERER_GENERAL_LOCALMSPDIR).toBe(n.msp);
       expect(env.ORDERER_GENERAL_LISTENADDRESS).toBe('127.0.0.1');
       expect(env.ORDERER_GENERAL_LISTENPORT).toBe(String(n.port));

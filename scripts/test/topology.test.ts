@@ -88,8 +88,27 @@ describe('the topology', () => {
   });
 
   it('refuses founders so few that two of them would be a majority', () => {
-    expect(problems(changed((t) => (t.orgs = t.orgs.slice(0, 3).concat(t.orgs.slice(5)))))).toEqual([
-      'the founding orgs need at least 3 endorsers, a majority of at least 3 (no two orgs write alone); they have 3 of 3',
+    expect(
+      problems(
+        changed((t) => {
+          t.orgs = t.orgs.slice(0, 3).concat(t.orgs.slice(5));
+          for (const org of t.orgs) delete org.orderer;
+        }),
+      ),
+    ).toEqual(['the founding orgs need at least 3 endorsers, a majority of at least 3 (no two orgs write alone); they have 3 of 3']);
+  });
+
+  it('refuses a BFT consenter set smaller than 3f+1 with f = 1, and an orderer in an org that joins later', () => {
+    expect(
+      problems(
+        changed((t) => {
+          delete t.orgs[3].orderer;
+          t.orgs[5].orderer = { name: 'orderer0', port: 7120, adminPort: 7123, opsPort: 9457 };
+        }),
+      ),
+    ).toEqual([
+      'BFT ordering needs an orderer in at least 4 founding orgs (3f+1 with f = 1); 3 have one (orgs[].orderer)',
+      `orgs.${committed.orgs[5].name}: an org that joins later cannot run an orderer of the channel's genesis consenter set`,
     ]);
   });
 

@@ -36,8 +36,13 @@ describe('the consortium network', () => {
   });
 
   it('answers the health check of every CA, orderer and peer', async () => {
-    const nodes: NodePlan[] = [plan.ordererOrg.ca, ...plan.ordererOrg.orderers, ...plan.orgs.flatMap((o) => [o.ca, ...o.peers])];
-    expect(nodes).toHaveLength(1 + 3 + plan.orgs.length * 2);
+    const nodes: NodePlan[] = [
+      ...(plan.ordererOrg === null ? [] : [plan.ordererOrg.ca]),
+      ...plan.orderers,
+      ...plan.orgs.flatMap((o) => [o.ca, ...o.peers]),
+    ];
+    // Raft: the ordering org's CA and three orderers; BFT: four member orgs' orderers. Each member org: its CA and peer.
+    expect(nodes).toHaveLength((plan.ordering.consensus === 'bft' ? 4 : 1 + 3) + plan.orgs.length * 2);
     const statuses = await Promise.all(nodes.map(async (n) => [n.id, await nodeHealth(n)] as const));
     expect(statuses).toEqual(nodes.map((n) => [n.id, 200]));
   });
@@ -54,10 +59,12 @@ describe('the consortium network', () => {
     const summary = out.slice(out.indexOf('FIRST CERTIFICATE TO EXPIRE'));
     expect(out).toMatch(/HEIGHT \(CHANNEL [1-9][0-9]*\)/);
     for (const org of plan.orgs) {
-      // The CA and one peer, both up; a fresh network's certificates have about a year left.
-      expect(summary).toMatch(new RegExp(`\\n${org.name} +2/2 +peer0\\.${org.name} [0-9]+.* in 36[0-5] days`));
+      // The CA, one peer and (BFT) its orderer, all up; a fresh network's certificates have about a year left.
+      const nodes = 2 + org.orderers.length;
+      expect(summary).toMatch(new RegExp(`\\n${org.name} +${nodes}/${nodes} +peer0\\.${org.name} [0-9]+.* in 36[0-5] days`));
     }
-    expect(summary).toMatch(/\norderer +4\/4 /);
+    if (plan.ordererOrg !== null) expect(summary).toMatch(/\norderer +4\/4 /);
+    else expect(summary).not.toMatch(/\norderer /);
     // An org of the topology that joins later is named as outside the channel.
     expect(summary).toMatch(new RegExp(`\\npharma +- +not a member of ${plan.channel}`));
   });

@@ -5,7 +5,8 @@
  * faults under a load of concurrent accesses, each with its own
  * Idempotency-Key:
  *
- * 1. the Raft leader, found from the orderers' own metrics, is killed (SIGKILL);
+ * 1. the ordering leader (the Raft leader, or with BFT the consenters' leader),
+ *    found from the orderers' own metrics, is killed (SIGKILL);
  * 2. one member org's chaincode server is killed: the gateway endorses with the others;
  * 3. the hospital's peer, the one its API instance uses, is killed;
  * 4. the hospital's API instance is killed mid-request.
@@ -22,7 +23,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ApiCaller, ApiFleet, allPages, apiReads, expectStatus, Json, startApiFleet } from '../support/api';
-import { Attempt, kill, longestGap, postAccess, raftLeader, ratePerWindow, underLoad } from '../support/faults';
+import { Attempt, kill, longestGap, postAccess, orderingLeader, ratePerWindow, underLoad } from '../support/faults';
 import { sleep } from '../support/ledger';
 import { loadPlan, networkScript, org, Plan, runtimeDir } from '../support/network';
 import { labModel } from '../support/story';
@@ -271,12 +272,12 @@ describe('load and faults through the hospital\u2019s API process', () => {
     expect(await balance(account)).toBe(10n);
   });
 
-  it('loses nothing when the Raft leader is killed under load', async () => {
+  it('loses nothing when the ordering leader is killed under load', async () => {
     await faultUnderLoad(
-      'raft leader killed',
+      `${plan.ordering.consensus} leader killed`,
       'leader',
       async () => {
-        const leader = await raftLeader(plan);
+        const leader = await orderingLeader(plan);
         kill(leader.id);
       },
       8000,

@@ -256,7 +256,7 @@ describe('a new member org joins the running channel, and leaves it', () => {
 
 /** The peer CLI's arguments for the first orderer, over TLS. */
 function ordererArgs(): string[] {
-  const orderer = loadPlan().ordererOrg.orderers[0];
+  const orderer = loadPlan().orderers[0];
   return ['-o', orderer.address, '--tls', '--cafile', orderer.tls.ca];
 }
 

@@ -67,12 +67,17 @@ function operations(node: OrdererPlan, path: string): Promise<string> {
   });
 }
 
-/** The orderer that leads the channel's Raft cluster, by its own `consensus_etcdraft_is_leader` gauge; waits for an election. */
-export async function raftLeader(plan: Plan, timeoutMs = 30_000): Promise<OrdererPlan> {
+/**
+ * The orderer that leads the channel's ordering, by its own gauge
+ * (`consensus_etcdraft_is_leader` with Raft, `consensus_BFT_is_leader` with
+ * BFT); waits for one.
+ */
+export async function orderingLeader(plan: Plan, timeoutMs = 30_000): Promise<OrdererPlan> {
   const deadline = Date.now() + timeoutMs;
-  const gauge = new RegExp(`^consensus_etcdraft_is_leader\\{channel="${plan.channel}"\\} 1$`, 'm');
+  const protocol = plan.ordering.consensus === 'bft' ? 'BFT' : 'etcdraft';
+  const gauge = new RegExp(`^consensus_${protocol}_is_leader\\{channel="${plan.channel}"\\} 1$`, 'm');
   while (Date.now() < deadline) {
-    for (const node of plan.ordererOrg.orderers) {
+    for (const node of plan.orderers) {
       const metrics = await operations(node, '/metrics').catch(() => '');
       if (gauge.test(metrics)) {
         return node;
@@ -80,7 +85,7 @@ export async function raftLeader(plan: Plan, timeoutMs = 30_000): Promise<Ordere
     }
     await sleep(250);
   }
-  throw new Error(`no orderer reported itself the Raft leader of ${plan.channel} within ${timeoutMs} ms`);
+  throw new Error(`no orderer reported itself the ${protocol} leader of ${plan.channel} within ${timeoutMs} ms`);
 }
 
 /** One access the load asked for, and what became of it. */
