@@ -36,5 +36,15 @@ module.exports = {
       modulePathIgnorePatterns: notSources,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
+    {
+      // The namespaced run only (npm run test:hosts): each org on a host of its own.
+      displayName: 'hosts',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper: contractSource,
+      modulePathIgnorePatterns: notSources,
+      testMatch: ['<rootDir>/test/hosts/**/*.test.ts'],
+    },
   ],
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bootstraps and operates the consortium on this machine: Fabric CAs, Raft
-# orderers and peers as native processes on 127.0.0.1, and the chaincode as a
-# service. Run `scripts/network.sh help` for the verbs.
+# Bootstraps and operates the consortium on this machine: Fabric CAs,
+# orderers (Raft, or BFT with MLL_CONSENSUS=bft) and peers as native processes
+# on 127.0.0.1 (or, with MLL_HOSTS=1, each org on a network namespace of its
+# own), and the chaincode as a service. Run `scripts/network.sh help` for the verbs.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -87,6 +88,13 @@ usage: scripts/network.sh VERB [ARGS]
   peer ORG ARGS...
               Run the peer CLI as ORG's admin against ORG's first peer, for
               example: peer hospital channel getinfo -c licensing
+  hosts up|down|list|cut HOST|restore HOST
+              The namespaced run (MLL_HOSTS=1, root only): one network
+              namespace per org and per orderer, each with its own address
+              and host name, joined by a bridge (up), removed (down). cut and
+              restore take one host's link down and up. Run up and the tests
+              inside the operator's namespace: ip netns exec mll-operator ...
+              (npm run test:hosts does all of it).
   help [VERB] This text.
 
 Options:
@@ -97,6 +105,8 @@ Environment:
   MLL_RUNTIME_DIR   runtime folder (default: <repo>/.runtime)
   MLL_ORG           the org a verb acts for (default: every org)
   MLL_PORT_OFFSET   added to every port in network/topology.json (default: 0)
+  MLL_HOSTS=1       a new network's hosts are network namespaces (see hosts);
+                    an existing network keeps its own
   MLL_CONSENSUS     raft or bft: how a new network's channel is ordered (default:
                     ordering.consensus in network/topology.json, raft). bft runs one
                     orderer in each of lab, hospital, clinic and clearing, instead of
@@ -140,6 +150,7 @@ case "$verb" in
   renew) renew_identity "$@" ;;
   org) org_verb "$@" ;;
   add-peer) add_peer "$@" ;;
+  hosts) network_hosts "$@" ;;
   chaincode) chaincode_verb "$@" ;;
   deploy)
     check_prerequisites

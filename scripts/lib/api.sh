@@ -16,7 +16,7 @@ start_apis() {
   while IFS=$'\t' read -r org port; do
     in_scope "$org" || continue
     printf '%s\n' "MLL_API_ORG=$org" "MLL_API_PORT=$port" "MLL_RUNTIME_DIR=$RUNTIME_DIR" \
-      "NODE_ENV=production" >"$RUNTIME_DIR/nodes/api.$org.env"
+      "MLL_API_HOST=$(org_json "$org" | jq -r .host.ip)" "NODE_ENV=production" >"$RUNTIME_DIR/nodes/api.$org.env"
     gate_env "$org" >>"$RUNTIME_DIR/nodes/api.$org.env"
     start_process "api.$org" "$RUNTIME_DIR/nodes/api.$org.env" "$(command -v node)" "$REPO_ROOT/gateway-api/dist/server.js"
   done < <(plan '.orgs[] | [.name, .api.port] | @tsv')
@@ -39,7 +39,7 @@ gate_env() {
   local gate
   gate="$(plan -c --arg o "$1" '.orgs[] | select(.name == $o) | .gate // empty')"
   [ -n "$gate" ] || return 0
-  printf '%s\n' "MLL_GATE_PORT=$(jq -r .port <<<"$gate")" "MLL_GATE_TLS_DIR=$(dirname "$(jq -r .tls.cert <<<"$gate")")" \
+  printf '%s\n' "MLL_GATE_HOST=$(org_json "$1" | jq -r .host.ip)" "MLL_GATE_PORT=$(jq -r .port <<<"$gate")" "MLL_GATE_TLS_DIR=$(dirname "$(jq -r .tls.cert <<<"$gate")")" \
     "MLL_GATE_USER=admin" \
     "MLL_GATE_BACKENDS=$(plan -c --arg o "$1" 'if .modelServer.operator == $o then {(.modelServer.model): "unix:\(.modelServer.socket)"} else {} end')"
 }

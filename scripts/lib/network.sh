@@ -12,6 +12,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/api.sh"
 # shellcheck source=scripts/lib/org.sh
 . "$(dirname "${BASH_SOURCE[0]}")/org.sh"
+# shellcheck source=scripts/lib/hosts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/hosts.sh"
 
 PLAN="$RUNTIME_DIR/plan.json"
 PIDS_DIR="$RUNTIME_DIR/pids"
@@ -69,6 +71,7 @@ render_plan() {
       die "the network in $RUNTIME_DIR was created with MLL_CONSENSUS=$created; run with that, or clean it first"
     fi
     export MLL_CONSENSUS="$created"
+    if [ "$(plan '.hosts != null')" = true ]; then export MLL_HOSTS=1; else export MLL_HOSTS=0; fi
   fi
   mkdir -p "$RUNTIME_DIR" "$PIDS_DIR" "$LOGS_DIR"
   chmod 700 "$RUNTIME_DIR"
@@ -102,7 +105,7 @@ is_running() {
 # start_process NAME ENV_FILE COMMAND...: starts a node detached, logging to its
 # own file, and records its pid. ENV_FILE may be empty.
 start_process() {
-  local name="$1" env_file="$2"
+  local name="$1" env_file="$2" ns
   shift 2
   if is_running "$name"; then
     log "$name is already running (pid $(pid_of "$name"))"
@@ -115,8 +118,25 @@ start_process() {
   # What is_running looks for in the process's command line: the binary, or for a
   # node program its script, so that another node process cannot pass for it.
   if [ "$(basename "$1")" = node ]; then printf '%s\n' "$2"; else basename "$1"; fi >"$PIDS_DIR/$name.cmd"
-  env -i PATH="$PATH" HOME="$HOME" "${vars[@]}" setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
+  # In the namespaced run, on its own host: `ip netns exec` execs the command
+  # in the host's network namespace, with the host's /etc/hosts.
+  local netns=()
+  ns="$(node_ns "$name")"
+  [ -z "$ns" ] || netns=(ip netns exec "$ns")
+  "${netns[@]}" env -i PATH="$PATH" HOME="$HOME" "${vars[@]}" setsid "$@" >>"$LOGS_DIR/$name.log" 2>&1 </dev/null &
   echo "$!" >"$PIDS_DIR/$name.pid"
+}
+
+# node_ns NAME: the network namespace a process runs in, in the namespaced
+# run (MLL_HOSTS=1); nothing in the one-machine sandbox.
+node_ns() { plan --arg n "$1" '.hosts.nodes[$n] // empty'; }
+
+# csr_hosts ORG [HOST]: the host names a certificate of ORG's node carries:
+# loopback, the org's host and, for a node on a host of its own, that host.
+csr_hosts() {
+  local names
+  names="127.0.0.1,localhost,$(org_json "$1" | jq -r .host.name)${2:+,$2}"
+  tr ',' '\n' <<<"$names" | awk '!seen[$0]++' | paste -sd, -
 }
 
 stop_process() {
@@ -233,8 +253,10 @@ start_ca() {
   if [ ! -f "$home/bootstrap.secret" ]; then
     (umask 077 && openssl rand -hex 16 >"$home/bootstrap.secret")
   fi
-  local flags=(--home "$home" --port "$port" --address 127.0.0.1 --ca.name "ca-$org" --csr.cn "ca.$org"
-    --csr.hosts "127.0.0.1,localhost,ca.$org" --tls.enabled --operations.listenaddress "127.0.0.1:$ops")
+  local ip
+  ip="$(org_json "$org" | jq -r .host.ip)"
+  local flags=(--home "$home" --port "$port" --address "$ip" --ca.name "ca-$org" --csr.cn "ca.$org"
+    --csr.hosts "$(csr_hosts "$org"),ca.$org" --tls.enabled --operations.listenaddress "$ip:$ops")
   if [ ! -f "$home/fabric-ca-server.db" ]; then
     # The registrar's secret is given once, to init, which stores it hashed in
     # the CA's database; the long-lived server never has it on its command line.
@@ -298,10 +320,12 @@ tidy_msp() {
   chmod 600 "$msp/keystore/key.pem"
 }
 
-# enroll_identity ORG NAME TYPE DIR ATTRS TLS: registers (or re-keys) an identity,
-# enrolls its signing MSP into DIR/msp and, when TLS is "tls", its TLS pair into DIR/tls.
+# enroll_identity ORG NAME TYPE DIR ATTRS TLS [HOST]: registers (or re-keys) an identity,
+# enrolls its signing MSP into DIR/msp and, when TLS is "tls", its TLS pair into DIR/tls;
+# HOST names the node's own host when it is not its org's (an orderer).
 enroll_identity() {
-  local org="$1" name="$2" type="$3" dir="$4" attrs="$5" tls="$6" ca address secret
+  local org="$1" name="$2" type="$3" dir="$4" attrs="$5" tls="$6" ca address secret hosts
+  hosts="$(csr_hosts "$org" "${7:-}")"
   ca="$(org_json "$org" | jq -c .ca)"
   address="$(jq -r .address <<<"$ca")"
   secret="$(openssl rand -hex 16)"
@@ -319,11 +343,11 @@ enroll_identity() {
   fi
   rm -rf "$dir/msp" "$dir/tls"
   ca_client "$org" enroll -u "https://$name:$secret@$address" --mspdir "$dir/msp" \
-    --csr.hosts "127.0.0.1,localhost" || die "could not enroll $name at ca.$org; see $LOGS_DIR/ca-client.log"
+    --csr.hosts "$hosts" || die "could not enroll $name at ca.$org; see $LOGS_DIR/ca-client.log"
   tidy_msp "$dir/msp"
   if [ "$tls" = tls ]; then
     ca_client "$org" enroll -u "https://$name:$secret@$address" --mspdir "$dir/tls-msp" \
-      --enrollment.profile tls --csr.hosts "127.0.0.1,localhost" \
+      --enrollment.profile tls --csr.hosts "$hosts" \
       || die "could not enroll the TLS certificate of $name at ca.$org; see $LOGS_DIR/ca-client.log"
     mkdir -p "$dir/tls"
     cp "$dir"/tls-msp/signcerts/*.pem "$dir/tls/cert.pem"
@@ -348,7 +372,7 @@ reenroll_pair() {
   # fabric-ca-client finds the current key by its subject key identifier.
   ski="$(openssl pkey -in "$key" -pubout -outform DER | tail -c 65 | sha256sum | cut -d' ' -f1)"
   cp "$key" "$tmp/msp/keystore/${ski}_sk"
-  local args=(reenroll -u "https://$address" --mspdir "$tmp/msp" --csr.hosts "127.0.0.1,localhost")
+  local args=(reenroll -u "https://$address" --mspdir "$tmp/msp" --csr.hosts "$(csr_hosts "$org")")
   [ "$profile" != tls ] || args+=(--enrollment.profile tls)
   # The client configuration the identity was first enrolled with (the
   # registrar's), so that the renewed certificate has the same subject: an
@@ -432,7 +456,7 @@ enroll_org() {
 
   while read -r entry; do
     enroll_identity "$org" "$(jq -r '.id | split(".")[0]' <<<"$entry")" "$(jq -r .kind <<<"$entry")" \
-      "$(jq -r .dir <<<"$entry")" "" tls
+      "$(jq -r .dir <<<"$entry")" "" tls "$(jq -r .host.name <<<"$entry")"
   done < <(jq -c '(.orderers // [])[], (.peers // [])[]' <<<"$json")
 
   while read -r entry; do
@@ -523,6 +547,8 @@ enroll_many() {
 # the node would fail to bind (or, worse, a stranger would answer in its place).
 check_ports_free() {
   local id ports port
+  # In the namespaced run each host has its own ports.
+  [ "$(plan '.hosts != null')" = false ] || return 0
   while IFS=$'\t' read -r id ports; do
     is_running "$id" && continue
     for port in $ports; do
@@ -942,6 +968,8 @@ network_clean() {
     die "$RUNTIME_DIR holds no network plan; refusing to delete it"
   fi
   network_down
+  # The namespaced run's hosts go with it.
+  hosts_down
   rm -rf "$RUNTIME_DIR"
   log "removed $RUNTIME_DIR"
 }

@@ -28,7 +28,8 @@
  *
  * Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
  * MLL_PORT_OFFSET (added to every port, default 0), MLL_CONSENSUS (raft or
- * bft; the topology's ordering.consensus by default), FABRIC_SAMPLECONFIG
+ * bft; the topology's ordering.consensus by default), MLL_HOSTS=1 (the
+ * namespaced run: a host of its own for each org and orderer), FABRIC_SAMPLECONFIG
  * (Fabric's default core.yaml and orderer.yaml, for `render`), FABRIC_BIN and
  * MLL_LOGS_DIR (for `deploy`), MLL_CHAINCODE_BENCH=1 (deploy the benchmark build).
  */
@@ -73,6 +74,13 @@ function consensus(topology: Topology): Consensus {
     throw new UsageError(`MLL_CONSENSUS must be one of ${CONSENSUS.join(', ')}, got "${raw}"`);
   }
   return raw as Consensus;
+}
+
+/** Whether the plan is the namespaced run's (MLL_HOSTS=1): a host of its own for each org and each orderer. */
+function namespaced(): boolean {
+  const raw = process.env.MLL_HOSTS ?? '';
+  if (!['', '0', '1'].includes(raw)) throw new UsageError(`MLL_HOSTS must be 0 or 1, got "${raw}"`);
+  return raw === '1';
 }
 
 function required(name: string): string {
@@ -146,11 +154,13 @@ function main(verb: string | undefined): void {
       if (sample === undefined || sample === '') {
         throw new UsageError('FABRIC_SAMPLECONFIG is not set: run through scripts/network.sh');
       }
-      render(buildPlan(topology, runtimeDir, portOffset(), consensus(topology)), sample, repoRoot);
+      render(buildPlan(topology, runtimeDir, portOffset(), consensus(topology), namespaced()), sample, repoRoot);
       return;
     }
     case 'plan':
-      process.stdout.write(JSON.stringify(buildPlan(topology, runtimeDir, portOffset(), consensus(topology)), null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(buildPlan(topology, runtimeDir, portOffset(), consensus(topology), namespaced()), null, 2) + '\n',
+      );
       return;
     case 'compose':
       process.stdout.write(compose(topology, portOffset(), repoRoot));

@@ -18,8 +18,24 @@ import type { Consensus, Topology, TopologyCa, TopologyOrderer, TopologyOrg, Top
  */
 export const ENDORSEMENT_POLICY = '/Channel/Application/ChaincodeEndorsement';
 
-/** Every node listens on this host. */
+/** Every node listens on this host in the one-machine sandbox. */
 export const HOST = '127.0.0.1';
+
+/**
+ * Where a node runs. In the one-machine sandbox every host is 127.0.0.1; in
+ * the namespaced run (MLL_HOSTS=1) each org, and each orderer, is a host of
+ * its own: a network namespace with its own address, reached by name.
+ */
+export interface HostPlan {
+  /** What other nodes dial and what TLS certificates carry. */
+  readonly name: string;
+  /** What the host's nodes bind. */
+  readonly ip: string;
+  /** The network namespace, in the namespaced run. */
+  readonly ns: string | null;
+}
+
+const LOOPBACK: HostPlan = { name: HOST, ip: HOST, ns: null };
 
 /** A TLS pair and the root that verifies its peers. */
 export interface TlsPlan {
@@ -31,6 +47,7 @@ export interface TlsPlan {
 export interface CaPlan {
   readonly id: string;
   readonly kind: 'ca';
+  readonly host: HostPlan;
   readonly org: string;
   readonly mspId: string;
   readonly port: number;
@@ -56,6 +73,8 @@ export interface UserPlan {
 export interface OrdererPlan {
   readonly id: string;
   readonly kind: 'orderer';
+  /** Its own host, apart from its org's. */
+  readonly host: HostPlan;
   readonly org: string;
   readonly mspId: string;
   readonly port: number;
@@ -73,6 +92,7 @@ export interface OrdererPlan {
 export interface PeerPlan {
   readonly id: string;
   readonly kind: 'peer';
+  readonly host: HostPlan;
   readonly org: string;
   readonly mspId: string;
   readonly port: number;
@@ -120,6 +140,8 @@ export interface ApiPlan {
 export interface OrgPlan {
   readonly name: string;
   readonly mspId: string;
+  /** The org's host: its CA, peers, chaincode server, API instance (and model server). */
+  readonly host: HostPlan;
   readonly description: string;
   readonly endorser: boolean;
   /** Whether the org is in the channel's genesis block (topology `founding`, true by default). */
@@ -146,6 +168,7 @@ export function addedStamp(runtimeDir: string, peerId: string): string {
 export interface OrdererOrgPlan {
   readonly name: string;
   readonly mspId: string;
+  readonly host: HostPlan;
   readonly msp: string;
   readonly ca: CaPlan;
   readonly users: readonly UserPlan[];
@@ -170,6 +193,12 @@ export interface Plan {
   readonly portOffset: number;
   readonly channel: string;
   readonly host: string;
+  /**
+   * The namespaced run's hosts (MLL_HOSTS=1), the operator's own first, and
+   * the namespace of every process `scripts/network.sh` starts; null in the
+   * one-machine sandbox.
+   */
+  readonly hosts: { readonly list: readonly HostPlan[]; readonly nodes: Readonly<Record<string, string>> } | null;
   readonly configDir: string;
   readonly chaincode: Topology['chaincode'] & {
     /** The channel policy the chaincode definition refers to (ENDORSEMENT_POLICY). */
@@ -225,20 +254,30 @@ export function buildPlan(
   runtimeDir: string,
   offset: number,
   consensus: Consensus = topology.ordering.consensus,
+  namespaced = false,
 ): Plan {
   const p = (port: number): number => port + offset;
+  const h = topology.hosts;
+  const orgNames = [topology.ordererOrg.name, ...topology.orgs.map((org) => org.name)];
+  const orgHost = (org: string): HostPlan =>
+    namespaced ? { name: `${org}.${h.domain}`, ip: `${h.subnet}.${10 + orgNames.indexOf(org)}`, ns: `mll-${org}` } : LOOPBACK;
+  let orderersSeen = 0;
+  /** Each orderer's host, numbered in the order the plan lists them. */
+  const ordererHost = (org: string, name: string): HostPlan =>
+    namespaced ? { name: `${name}.${org}.${h.domain}`, ip: `${h.subnet}.${100 + orderersSeen++}`, ns: `mll-${org}-${name}` } : LOOPBACK;
   const orgDir = (org: string): string => join(runtimeDir, 'crypto', org);
   const ca = (org: { name: string; mspId: string }, spec: TopologyCa): CaPlan => ({
     id: `ca.${org.name}`,
     kind: 'ca',
+    host: orgHost(org.name),
     org: org.name,
     mspId: org.mspId,
     port: p(spec.port),
     opsPort: p(spec.opsPort),
-    address: `${HOST}:${p(spec.port)}`,
+    address: `${orgHost(org.name).name}:${p(spec.port)}`,
     home: join(runtimeDir, 'ca', org.name),
     certFile: join(runtimeDir, 'ca', org.name, 'ca-cert.pem'),
-    health: `https://${HOST}:${p(spec.port)}/cainfo`,
+    health: `https://${orgHost(org.name).name}:${p(spec.port)}/cainfo`,
   });
   const tlsOf = (dir: string): TlsPlan => ({
     cert: join(dir, 'tls', 'cert.pem'),
@@ -253,21 +292,23 @@ export function buildPlan(
 
   const ordererPlan = (org: { name: string; mspId: string }, n: TopologyOrderer, id: string): OrdererPlan => {
     const dir = join(orgDir(org.name), 'nodes', n.name);
+    const host = ordererHost(org.name, n.name);
     return {
       id,
       kind: 'orderer' as const,
+      host,
       org: org.name,
       mspId: org.mspId,
       port: p(n.port),
       adminPort: p(n.adminPort),
       opsPort: p(n.opsPort),
-      address: `${HOST}:${p(n.port)}`,
-      adminAddress: `${HOST}:${p(n.adminPort)}`,
+      address: `${host.name}:${p(n.port)}`,
+      adminAddress: `${host.name}:${p(n.adminPort)}`,
       dir,
       msp: join(dir, 'msp'),
       tls: tlsOf(dir),
       data: join(runtimeDir, 'data', id),
-      health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+      health: `https://${host.name}:${p(n.opsPort)}/healthz`,
     };
   };
   const bft = consensus === 'bft';
@@ -282,6 +323,7 @@ export function buildPlan(
     : {
         name: o.name,
         mspId: o.mspId,
+        host: orgHost(o.name),
         msp: join(orgDir(o.name), 'msp'),
         ca: ca(o, o.ca),
         users: users(
@@ -293,28 +335,31 @@ export function buildPlan(
 
   const orgPlan = (org: TopologyOrg): OrgPlan => {
     const nodes = join(orgDir(org.name), 'nodes');
+    const host = orgHost(org.name);
     const peerPlan = (n: TopologyOrg['peers'][number]): PeerPlan => {
       const id = `${n.name}.${org.name}`;
       const dir = join(nodes, n.name);
       return {
         id,
         kind: 'peer' as const,
+        host,
         org: org.name,
         mspId: org.mspId,
         port: p(n.port),
         chaincodePort: p(n.chaincodePort),
         opsPort: p(n.opsPort),
-        address: `${HOST}:${p(n.port)}`,
+        address: `${host.name}:${p(n.port)}`,
         dir,
         msp: join(dir, 'msp'),
         tls: tlsOf(dir),
         data: join(runtimeDir, 'data', id),
-        health: `https://${HOST}:${p(n.opsPort)}/healthz`,
+        health: `https://${host.name}:${p(n.opsPort)}/healthz`,
       };
     };
     return {
       name: org.name,
       mspId: org.mspId,
+      host,
       description: org.description,
       endorser: org.endorser,
       founding: org.founding !== false,
@@ -324,7 +369,7 @@ export function buildPlan(
       chaincodeServer: {
         id: `chaincode.${org.name}`,
         port: p(org.chaincodeServer.port),
-        address: `${HOST}:${p(org.chaincodeServer.port)}`,
+        address: `${host.name}:${p(org.chaincodeServer.port)}`,
         dir: join(runtimeDir, 'chaincode', org.name),
         tls: tlsOf(join(nodes, 'chaincode')),
         tlsDir: join(nodes, 'chaincode'),
@@ -335,8 +380,8 @@ export function buildPlan(
             gate: {
               id: `gate.${org.name}`,
               port: p(org.gate.port),
-              url: `https://${HOST}:${p(org.gate.port)}`,
-              health: `https://${HOST}:${p(org.gate.port)}/v2/health/ready`,
+              url: `https://${host.name}:${p(org.gate.port)}`,
+              health: `https://${host.name}:${p(org.gate.port)}/v2/health/ready`,
               tls: tlsOf(join(nodes, 'gate')),
               tlsDir: join(nodes, 'gate'),
             },
@@ -344,8 +389,8 @@ export function buildPlan(
       api: {
         id: `api.${org.name}`,
         port: p(org.api.port),
-        url: `http://${HOST}:${p(org.api.port)}`,
-        health: `http://${HOST}:${p(org.api.port)}/healthz`,
+        url: `http://${host.name}:${p(org.api.port)}`,
+        health: `http://${host.name}:${p(org.api.port)}/healthz`,
         demoUser: org.api.demoUser,
       },
       peers: org.peers.filter((n) => n.spare !== true || existsSync(addedStamp(runtimeDir, `${n.name}.${org.name}`))).map(peerPlan),
@@ -357,6 +402,7 @@ export function buildPlan(
   const all = topology.orgs.map(orgPlan);
   const orgs = all.filter((org) => members.has(org.name));
 
+  const orderers = ordererOrg?.orderers ?? orgs.flatMap((org) => org.orderers);
   const cc = topology.chaincode;
   const operator = orgs.find((org) => org.name === topology.modelServer.operator);
   if (operator?.gate === undefined) {
@@ -368,6 +414,7 @@ export function buildPlan(
     portOffset: offset,
     channel: topology.channel,
     host: HOST,
+    hosts: namespaced ? namespacedHosts(topology, ordererOrg, all, orderers) : null,
     configDir: join(runtimeDir, 'config'),
     chaincode: {
       ...cc,
@@ -376,7 +423,7 @@ export function buildPlan(
     },
     raft: topology.raft,
     ordering: { consensus, bft: topology.ordering.bft },
-    orderers: ordererOrg?.orderers ?? orgs.flatMap((org) => org.orderers),
+    orderers,
     modelServer: {
       id: 'model-server',
       operator: topology.modelServer.operator,
@@ -388,6 +435,36 @@ export function buildPlan(
     orgs,
     candidates: all.filter((org) => !members.has(org.name)),
   };
+}
+
+/**
+ * The namespaced run's hosts: the operator's (where scripts/network.sh and the
+ * tests run), each org's, each orderer's; and which namespace each process
+ * `scripts/network.sh` starts runs in.
+ */
+function namespacedHosts(
+  topology: Topology,
+  ordererOrg: OrdererOrgPlan | null,
+  orgs: readonly OrgPlan[],
+  orderers: readonly OrdererPlan[],
+): { list: HostPlan[]; nodes: Record<string, string> } {
+  const operator: HostPlan = { name: `operator.${topology.hosts.domain}`, ip: `${topology.hosts.subnet}.2`, ns: 'mll-operator' };
+  const list = [
+    operator,
+    ...(ordererOrg === null ? [] : [ordererOrg.host]),
+    ...orgs.map((org) => org.host),
+    ...orderers.map((n) => n.host),
+  ];
+  const nodes: Record<string, string> = {};
+  const ns = (host: HostPlan): string => host.ns ?? '';
+  if (ordererOrg !== null) nodes[ordererOrg.ca.id] = ns(ordererOrg.host);
+  for (const org of orgs) {
+    for (const id of [org.ca.id, org.chaincodeServer.id, org.api.id, ...[...org.peers, ...org.sparePeers].map((n) => n.id)])
+      nodes[id] = ns(org.host);
+    if (org.name === topology.modelServer.operator) nodes['model-server'] = ns(org.host);
+  }
+  for (const n of orderers) nodes[n.id] = ns(n.host);
+  return { list, nodes };
 }
 
 /**

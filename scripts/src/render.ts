@@ -5,7 +5,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { HOST } from './plan';
 import type { OrdererPlan, OrgPlan, PeerPlan, Plan } from './plan';
 
 /** A node's environment: one KEY=value a line in its env file. */
@@ -26,7 +25,7 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
   return {
     FABRIC_CFG_PATH: plan.configDir,
     FABRIC_LOGGING_SPEC: 'INFO',
-    ORDERER_GENERAL_LISTENADDRESS: HOST,
+    ORDERER_GENERAL_LISTENADDRESS: n.host.ip,
     ORDERER_GENERAL_LISTENPORT: String(n.port),
     ORDERER_GENERAL_LOCALMSPID: n.mspId,
     ORDERER_GENERAL_LOCALMSPDIR: n.msp,
@@ -42,7 +41,7 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
     ORDERER_CONSENSUS_WALDIR: join(consensusDir, 'wal'),
     ORDERER_CONSENSUS_SNAPDIR: join(consensusDir, 'snapshot'),
     ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
-    ORDERER_ADMIN_LISTENADDRESS: n.adminAddress,
+    ORDERER_ADMIN_LISTENADDRESS: `${n.host.ip}:${n.adminPort}`,
     ORDERER_ADMIN_TLS_ENABLED: 'true',
     ORDERER_ADMIN_TLS_CERTIFICATE: n.tls.cert,
     ORDERER_ADMIN_TLS_PRIVATEKEY: n.tls.key,
@@ -51,7 +50,7 @@ export function ordererEnv(plan: Plan, n: OrdererPlan): NodeEnv {
     // client holding a certificate from the orderer's own org's CA may call it.
     ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED: 'true',
     ORDERER_ADMIN_TLS_CLIENTROOTCAS: `[${n.tls.ca}]`,
-    ORDERER_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
+    ORDERER_OPERATIONS_LISTENADDRESS: `${n.host.ip}:${n.opsPort}`,
     ORDERER_OPERATIONS_TLS_ENABLED: 'true',
     ORDERER_OPERATIONS_TLS_CERTIFICATE: n.tls.cert,
     ORDERER_OPERATIONS_TLS_PRIVATEKEY: n.tls.key,
@@ -74,9 +73,9 @@ export function peerEnv(plan: Plan, n: PeerPlan, bootstrap = n.address): NodeEnv
     FABRIC_LOGGING_SPEC: 'INFO',
     CORE_PEER_ID: n.id,
     CORE_PEER_ADDRESS: n.address,
-    CORE_PEER_LISTENADDRESS: n.address,
-    CORE_PEER_CHAINCODEADDRESS: `${HOST}:${n.chaincodePort}`,
-    CORE_PEER_CHAINCODELISTENADDRESS: `${HOST}:${n.chaincodePort}`,
+    CORE_PEER_LISTENADDRESS: `${n.host.ip}:${n.port}`,
+    CORE_PEER_CHAINCODEADDRESS: `${n.host.name}:${n.chaincodePort}`,
+    CORE_PEER_CHAINCODELISTENADDRESS: `${n.host.ip}:${n.chaincodePort}`,
     CORE_PEER_GOSSIP_BOOTSTRAP: bootstrap,
     CORE_PEER_GOSSIP_EXTERNALENDPOINT: n.address,
     CORE_PEER_LOCALMSPID: n.mspId,
@@ -88,7 +87,7 @@ export function peerEnv(plan: Plan, n: PeerPlan, bootstrap = n.address): NodeEnv
     CORE_PEER_FILESYSTEMPATH: n.data,
     CORE_LEDGER_SNAPSHOTS_ROOTDIR: join(n.data, 'snapshots'),
     CORE_PEER_GATEWAY_ENABLED: 'true',
-    CORE_OPERATIONS_LISTENADDRESS: `${HOST}:${n.opsPort}`,
+    CORE_OPERATIONS_LISTENADDRESS: `${n.host.ip}:${n.opsPort}`,
     CORE_OPERATIONS_TLS_ENABLED: 'true',
     CORE_OPERATIONS_TLS_CERT_FILE: n.tls.cert,
     CORE_OPERATIONS_TLS_KEY_FILE: n.tls.key,
@@ -155,7 +154,7 @@ function ordererSection(plan: Plan, organizations: readonly object[]): object {
       // BFT nodes know each other by their enrollment certificates (Identity), not TLS pinning.
       ConsenterMapping: plan.orderers.map((n, i) => ({
         ID: i + 1,
-        Host: plan.host,
+        Host: n.host.name,
         Port: n.port,
         MSPID: n.mspId,
         Identity: join(n.msp, 'signcerts', 'cert.pem'),
@@ -177,7 +176,7 @@ function ordererSection(plan: Plan, organizations: readonly object[]): object {
         SnapshotIntervalSize: '16 MB',
       },
       Consenters: plan.orderers.map((n) => ({
-        Host: plan.host,
+        Host: n.host.name,
         Port: n.port,
         ClientTLSCert: n.tls.cert,
         ServerTLSCert: n.tls.cert,
@@ -225,7 +224,7 @@ export function configtx(plan: Plan): object {
       // size, never its votes.
       ChaincodeEndorsement: signature(org.endorser ? `OR('${org.mspId}.peer')` : `OutOf(2, '${org.mspId}.peer')`),
     },
-    AnchorPeers: org.peers.slice(0, 1).map((n) => ({ Host: plan.host, Port: n.port })),
+    AnchorPeers: org.peers.slice(0, 1).map((n) => ({ Host: n.host.name, Port: n.port })),
     // With BFT, where the org's own orderer serves the channel (configtxgen
     // writes them into the org's group in Orderer only).
     ...(org.orderers.length > 0 ? { OrdererEndpoints: org.orderers.map((n) => n.address) } : {}),

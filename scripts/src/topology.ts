@@ -110,6 +110,8 @@ export interface Topology {
     readonly rpcTimeout: string;
   };
   readonly modelServer: { readonly operator: string; readonly model: string };
+  /** The namespaced run's hosts (MLL_HOSTS=1): `<org>.<domain>` and `<orderer>.<org>.<domain>`, addresses in `<subnet>.0/24`. */
+  readonly hosts: { readonly domain: string; readonly subnet: string };
   readonly ordering: {
     /** Raft by the ordering org's orderers (the default), or BFT by the member orgs' own (`orgs[].orderer`); MLL_CONSENSUS overrides it. */
     readonly consensus: Consensus;

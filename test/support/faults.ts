@@ -88,6 +88,13 @@ export async function orderingLeader(plan: Plan, timeoutMs = 30_000): Promise<Or
   throw new Error(`no orderer reported itself the ${protocol} leader of ${plan.channel} within ${timeoutMs} ms`);
 }
 
+/** The height of the channel's ledger on one orderer, from its own `ledger_blockchain_height` gauge; 0 when it does not answer. */
+export async function ordererHeight(plan: Plan, node: OrdererPlan): Promise<number> {
+  const metrics = await operations(node, '/metrics').catch(() => '');
+  const match = new RegExp(`^ledger_blockchain_height\\{channel="${plan.channel}"\\} ([0-9]+)$`, 'm').exec(metrics);
+  return match ? Number(match[1]) : 0;
+}
+
 /** One access the load asked for, and what became of it. */
 export interface Attempt {
   readonly key: string;

@@ -1,0 +1,169 @@
+/**
+ * The namespaced run (npm run test:hosts): each org, and each of the four BFT
+ * orderers, on a host of its own (a network namespace with its own address),
+ * the tests on the operator's. Shows that:
+ *
+ * - every node binds its own host's address only (nothing on 127.0.0.1), and
+ *   its TLS certificate carries its host's name, which the others dial;
+ * - with one member org's link cut, the others keep committing, and that org's
+ *   peer catches up once the link is back;
+ * - with the ordering leader's link cut, the other three orderers keep
+ *   ordering, and the cut one catches up once its link is back.
+ *
+ * Accesses go through the hospital's own API instance on the hospital's host.
+ */
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { ApiCaller, ApiFleet, apiReads, expectStatus, startApiFleet } from '../support/api';
+import { Attempt, ordererHeight, orderingLeader, postAccess } from '../support/faults';
+import { channelHeight, sleep } from '../support/ledger';
+import { loadPlan, networkScript, org, Plan, runtimeDir } from '../support/network';
+import { labModel } from '../support/story';
+import { KeyStore } from '../../gateway-api/src/auth/keys';
+
+const run = promisify(execFile);
+
+/** Listening TCP sockets in a namespace, as `address:port`. */
+async function listeners(ns: string): Promise<string[]> {
+  const { stdout } = await run('ip', ['netns', 'exec', ns, 'ss', '-ltnH']);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split(/\s+/)[3]);
+}
+
+describe('each org on a host of its own', () => {
+  const tag = `${process.pid}-${Date.now()}`;
+  let plan: Plan;
+  let fleet: ApiFleet;
+  let hospitalUrl: string;
+  let practitionerKeys: string[];
+  let licenseId: string;
+  let auditor: ApiCaller;
+  const { license } = apiReads(() => auditor);
+
+  /** N accesses through the hospital's API, one after another; each answer kept. */
+  const accesses = async (label: string, n: number): Promise<Attempt[]> => {
+    const options = { url: hospitalUrl, apiKeys: practitionerKeys, licenseId, workers: 1, keyPrefix: '', timeoutMs: 40_000 };
+    const started = Date.now();
+    const attempts: Attempt[] = [];
+    for (let i = 0; i < n; i++) attempts.push(await postAccess(options, `${label}-${tag}-${i}`, started, i));
+    return attempts;
+  };
+
+  /** Waits until accesses commit again after a fault (endorsers and orderers notice a lost host within seconds), then N more must all commit. */
+  const keepsCommitting = async (label: string, n: number): Promise<void> => {
+    const started = Date.now();
+    const deadline = started + 90_000;
+    for (let i = 0; (await accesses(`${label}-probe-${i}`, 1))[0].status !== 201; i++) {
+      if (Date.now() > deadline) throw new Error(`no access committed within 90 s of ${label}`);
+      await sleep(1000);
+    }
+    const resumedMs = Date.now() - started;
+    const attempts = await accesses(label, n);
+    expect(attempts.map((a) => a.status)).toEqual(attempts.map(() => 201));
+    const took = attempts.at(-1)?.answeredAt ?? 0;
+    process.stdout.write(
+      `${label}: the first access committed ${resumedMs} ms after the fault; then ${n} in a row, one at a time, in ${took} ms\n`,
+    );
+  };
+
+  beforeAll(async () => {
+    plan = loadPlan();
+    if (plan.hosts === null) throw new Error(`${runtimeDir} is not the namespaced run's network: run npm run test:hosts`);
+    hospitalUrl = org(plan, 'hospital').api.url;
+    const keys = new KeyStore(`${runtimeDir}/api/hospital-keys.json`, 'hospital');
+    const adminKey = keys.issue('admin').key;
+    practitionerKeys = [keys.issue('practitioner1').key];
+    fleet = await startApiFleet({ orgs: ['lab', 'clearing', 'regulator'] });
+    const labAdmin = fleet.as('lab', 'admin');
+    auditor = fleet.as('regulator', 'auditor1');
+    const engineerAccount = expectStatus(await fleet.as('lab', 'engineer1').get('/v1/me'), 200).account as string;
+    const model = labModel({ slug: 'hosts', description: 'A model on a consortium of hosts', run: tag, engineerAccount });
+    const modelId = expectStatus(await labAdmin.post('/v1/models', model), 201).data.modelId as string;
+    const offering = await labAdmin.post('/v1/offerings', {
+      modelId,
+      kind: 'metered',
+      unitPrice: '1',
+      supplyCap: '100000',
+      transferable: false,
+      allowedMspIds: ['HospitalMSP'],
+      purposes: ['research'],
+    });
+    const offeringId = expectStatus(offering, 201).data.offering.offeringId as string;
+    expectStatus(await fleet.as('clearing', 'issuer1').post('/v1/token/mints', { to: 'org::HospitalMSP', amount: '10000' }), 201);
+    const bought = await fetch(`${hospitalUrl}/v1/purchases`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': adminKey },
+      body: JSON.stringify({ offeringId, units: '5000', payer: 'org' }),
+    });
+    expect(bought.status).toBe(201);
+    licenseId = ((await bought.json()) as { data: { licenseId: string } }).data.licenseId;
+  });
+
+  afterAll(async () => {
+    // Whatever happened, every link is back for the tests after these.
+    for (const host of plan?.hosts?.list ?? []) await networkScript('hosts', 'restore', host.name).catch(() => undefined);
+    await fleet?.stop();
+  });
+
+  it('runs every node on its own host: it binds only that host’s address, and its TLS certificate names the host', async () => {
+    const hosts = plan.hosts?.list ?? [];
+    // The operator's, every org's of the topology (one that joins later included) and the four orderers' (BFT).
+    expect(hosts.map((h) => h.name)).toEqual([
+      'operator.mll.test',
+      ...[...plan.orgs, ...plan.candidates].map((o) => `${o.name}.mll.test`),
+      ...plan.orderers.map((n) => `${n.id}.mll.test`),
+    ]);
+    expect(new Set(hosts.map((h) => h.ip)).size).toBe(hosts.length);
+    // The hosts with nodes running: the member orgs' and the orderers' (an org that joins later has none yet).
+    for (const host of [...plan.orgs.map((o) => o.host), ...plan.orderers.map((n) => n.host)]) {
+      const bound = await listeners(host.ns ?? '');
+      expect(bound.length).toBeGreaterThan(0);
+      // Every listener is on the host's own address: none on loopback, none on every interface.
+      expect(bound.filter((address) => !address.startsWith(`${host.ip}:`))).toEqual([]);
+    }
+    for (const node of [...plan.orgs.flatMap((o) => o.peers), ...plan.orderers]) {
+      expect(node.address).toBe(`${node.host.name}:${node.port}`);
+      const names = new X509Certificate(readFileSync(node.tls.cert)).subjectAltName ?? '';
+      expect(names).toContain(`DNS:${node.host.name}`);
+    }
+  });
+
+  it('keeps committing with the clinic’s link cut, and the clinic’s peer catches up when it is back', async () => {
+    const clinic = org(plan, 'clinic');
+    await networkScript('hosts', 'cut', clinic.host.name);
+    // Three endorsing orgs of four are a majority of the five members: the hospital, lab and clearing endorse.
+    await keepsCommitting('clinic-cut', 10);
+    const others = await channelHeight('hospital', plan.channel);
+    await networkScript('hosts', 'restore', clinic.host.name);
+    let height = 0;
+    for (let i = 0; i < 120 && height < others; i++) {
+      height = await channelHeight('clinic', plan.channel).catch(() => 0);
+      if (height < others) await sleep(1000);
+    }
+    expect(height).toBeGreaterThanOrEqual(others);
+  });
+
+  it('keeps ordering with the ordering leader’s link cut, and that orderer catches up when it is back', async () => {
+    const leader = await orderingLeader(plan);
+    await networkScript('hosts', 'cut', leader.host.name);
+    // The three others, a BFT quorum, choose a new leader and go on.
+    await keepsCommitting('leader-cut', 10);
+    const others = Math.max(...(await Promise.all(plan.orderers.filter((n) => n.id !== leader.id).map((n) => ordererHeight(plan, n)))));
+    expect(await ordererHeight(plan, leader)).toBe(0); // out of reach while cut
+    await networkScript('hosts', 'restore', leader.host.name);
+    let height = 0;
+    for (let i = 0; i < 120 && height < others; i++) {
+      height = await ordererHeight(plan, leader);
+      if (height < others) await sleep(1000);
+    }
+    expect(height).toBeGreaterThanOrEqual(others);
+    // And the channel still orders with all four.
+    await keepsCommitting('leader-back', 3);
+    expect(Number((await license(licenseId)).consumedUnits)).toBeGreaterThanOrEqual(23);
+  });
+});
