@@ -7,6 +7,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request, { Response } from 'supertest';
 import { KeyStore } from '../../gateway-api/src/auth/keys';
 import { loadConfig } from '../../gateway-api/src/config';
@@ -161,6 +162,24 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
     responses.push(response);
     return response;
   };
+  /**
+   * A write's answer once every instance's peer holds its block. An instance
+   * answers when its own org's peer has committed the write; another org's
+   * peer may commit the block a moment later (with BFT ordering, often), and
+   * a test that goes on as that org must not read the ledger from before it.
+   */
+  const committedEverywhere = async (pending: request.Test): Promise<Response> => {
+    const response = await record(pending);
+    const block = (response.body as { transaction?: { blockNumber?: string } } | undefined)?.transaction?.blockNumber;
+    if (response.status < 300 && typeof block === 'string') {
+      const target = BigInt(block) + 1n;
+      const deadline = Date.now() + 15_000;
+      for (const instance of running.values()) {
+        while ((await instance.ledger.height().catch(() => 0n)) < target && Date.now() < deadline) await sleep(50);
+      }
+    }
+    return response;
+  };
   return {
     urls,
     gates,
@@ -176,10 +195,10 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
           url,
           key,
           get: (path) => record(agent.get(path).set('X-API-Key', key)),
-          post: (path, body, headers = {}) => record(agent.post(path).set('X-API-Key', key).set(headers).send(body)),
-          put: (path, body) => record(agent.put(path).set('X-API-Key', key).send(body)),
-          patch: (path, body) => record(agent.patch(path).set('X-API-Key', key).send(body)),
-          delete: (path, headers = {}) => record(agent.delete(path).set('X-API-Key', key).set(headers)),
+          post: (path, body, headers = {}) => committedEverywhere(agent.post(path).set('X-API-Key', key).set(headers).send(body)),
+          put: (path, body) => committedEverywhere(agent.put(path).set('X-API-Key', key).send(body)),
+          patch: (path, body) => committedEverywhere(agent.patch(path).set('X-API-Key', key).send(body)),
+          delete: (path, headers = {}) => committedEverywhere(agent.delete(path).set('X-API-Key', key).set(headers)),
         };
         callers.set(id, caller);
       }
