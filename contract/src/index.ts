@@ -9,3 +9,4 @@ export * from './roles';
 export * from './records';
 export * from './views';
 export * from './client';
+export * from './canonical';

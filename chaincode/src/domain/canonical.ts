@@ -1,36 +1,7 @@
 import { createHash } from 'crypto';
 
-/**
- * Serialises a value as JSON with object keys sorted at every depth and
- * `undefined` members dropped, so that every peer writes identical bytes.
- * Amounts must already be decimal strings.
- *
- * @throws TypeError if the value holds a non-finite number, a bigint, a
- * function or a symbol, none of which has one canonical JSON form.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') {
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) {
-      throw new TypeError('canonicalJson cannot encode a non-finite number');
-    }
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) {
-    return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  }
-  if (typeof value !== 'object') {
-    throw new TypeError(`canonicalJson cannot encode a ${typeof value}`);
-  }
-  const record = value as Readonly<Record<string, unknown>>;
-  const members = Object.keys(record)
-    .sort()
-    .filter((key) => record[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-  return `{${members.join(',')}}`;
-}
+/** Serialises with sorted keys at every depth; declared once, in the contract package, for the chaincode and the proofs that check its bytes. */
+export { canonicalJson } from '@model-ledger/contract';
 
 /** Lower-case hex sha256 of a UTF-8 string. */
 export function sha256Hex(text: string): string {

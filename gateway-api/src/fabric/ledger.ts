@@ -344,6 +344,35 @@ export class Ledger {
   }
 
   /**
+   * The block that holds a transaction, and the block after it when the
+   * peer has one yet, as this org's own peer holds them (qscc): the bytes a
+   * proof is checked against.
+   *
+   * @throws ApiError NOT_FOUND when the peer has no such transaction.
+   */
+  async blocksOf(session: Session, transactionId: string): Promise<{ block: Uint8Array; next?: Uint8Array }> {
+    const qscc = this.systemContract(session, 'qscc');
+    const channel = this.binding.channel;
+    let block: Uint8Array;
+    try {
+      block = await qscc.evaluateTransaction('GetBlockByTxID', channel, transactionId);
+    } catch (err) {
+      if (isUnknownTransaction(err)) {
+        throw new ApiError(ApiCode.NOT_FOUND, `transaction ${transactionId} is not on the ledger of ${this.binding.peer.id}`);
+      }
+      throw toApiError(err);
+    }
+    const number = BigInt(common.Block.deserializeBinary(block).getHeader()?.getNumber() ?? 0);
+    try {
+      const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', channel));
+      if (BigInt(info.getHeight()) <= number + 1n) return { block };
+      return { block, next: await qscc.evaluateTransaction('GetBlockByNumber', channel, (number + 1n).toString()) };
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  /**
    * Reads a transaction from this org's own peer (qscc), with the identity
    * that created it, taken from the transaction's signature header as the
    * block holds it. The peers validated that signature against the creator's

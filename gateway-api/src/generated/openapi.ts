@@ -840,6 +840,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/proofs/{transactionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transactionId: components["schemas"]["TransactionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Proof of a transaction from the block that holds it, read from this org's own peer.
+         * @description Reads the block that holds the transaction, and the block after it,
+         *     from this org's own peer (qscc), and answers what the block says of
+         *     the transaction (validation code, creator, endorsers, chaincode call,
+         *     key-value writes), the record it wrote as this API serves it (an
+         *     access, refund, purchase, claim, trade, or a governance proposal's
+         *     execution), and the checks, each passed or failed: the
+         *     block's data hash recomputed over its transactions, its header hash
+         *     against the next block's previous hash, the transaction valid in the
+         *     block, and the record's bytes (sorted-key JSON, as the chaincode
+         *     writes them) against the value written. `npm run -w gateway-api
+         *     verify` repeats the checks offline on block files fetched with
+         *     Fabric's own `peer channel fetch`, trusting nothing this API said.
+         *     The regulator may prove any transaction; a member, those its own
+         *     org created (403 otherwise).
+         */
+        get: operations["getProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/listings": {
         parameters: {
             query?: never;
@@ -1811,6 +1846,74 @@ export interface components {
              *     are the earlier ones, each invalidated by its read conflict.
              */
             supersedes?: components["schemas"]["TransactionId"][];
+        };
+        Hex: string;
+        ProofParty: {
+            mspId: string;
+            /** @description The subject of the certificate the transaction carries. */
+            subject: string;
+        };
+        ProofWrite: {
+            /** @description The chaincode namespace. */
+            namespace: string;
+            key: string;
+            isDelete: boolean;
+            /** @description The value written, as UTF-8 text. */
+            value: string;
+            valueSha256: components["schemas"]["Hex"];
+        };
+        ProofCheck: {
+            /** @enum {string} */
+            name: "dataHash" | "headerChain" | "transactionInBlock" | "valid" | "recordBytes";
+            passed: boolean;
+            detail: string;
+        };
+        Proof: {
+            transactionId: components["schemas"]["TransactionId"];
+            block: {
+                number: components["schemas"]["BlockNumber"];
+                dataHash: components["schemas"]["Hex"];
+                computedDataHash: components["schemas"]["Hex"];
+                previousHash: components["schemas"]["Hex"];
+                headerHash: components["schemas"]["Hex"];
+            };
+            /** @description The next block's number and the previous hash it names; null while the block is the newest. */
+            nextBlock: null | {
+                number: components["schemas"]["BlockNumber"];
+                previousHash: components["schemas"]["Hex"];
+            };
+            transaction: {
+                transactionId: components["schemas"]["TransactionId"];
+                /** @description Its position in the block. */
+                index: number;
+                /** @description The peers' TxValidationCode, for example VALID. */
+                validationCode: string;
+                valid: boolean;
+                timestamp: string;
+                creator: components["schemas"]["ProofParty"];
+                endorsers: components["schemas"]["ProofParty"][];
+                chaincode?: {
+                    name: string;
+                    /** @description Contract:Function, as the chaincode names it. */
+                    function: string;
+                    args: string[];
+                };
+                writes: components["schemas"]["ProofWrite"][];
+            };
+            /** @description The record the transaction wrote, as this API serves it; null for a transaction that wrote none of the kinds proven here. */
+            record: null | {
+                /** @enum {string} */
+                kind: "access" | "refund" | "purchase" | "claim" | "trade" | "proposal";
+                id: string;
+                /** @description The key the chaincode stores it under. */
+                key: string;
+                value: {
+                    [key: string]: unknown;
+                };
+            };
+            checks: components["schemas"]["ProofCheck"][];
+            /** @description How to repeat the checks without this API. */
+            verify: string;
         };
         MspId: string;
         NewUnitListing: {
@@ -3393,6 +3496,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TransactionStatus"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transactionId: components["schemas"]["TransactionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof, with every check. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proof"];
                 };
             };
             default: components["responses"]["Error"];

@@ -4,6 +4,7 @@ import { callerOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } fro
 import { certificateView, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { AuditService } from '../services/audit';
+import { ProofService } from '../services/proofs';
 import { TokenService } from '../services/tokens';
 import { TransactionService } from '../services/transactions';
 
@@ -43,6 +44,10 @@ export function auditRoutes(ledger: Ledger): Router {
         pageOf(req),
       ),
     );
+  });
+  router.get('/audit/proofs/:transactionId', async (req, res) => {
+    const caller = callerOf(res);
+    res.json(await new ProofService(ledger, caller.session, caller.user).prove(param(req, 'transactionId')));
   });
   router.get('/transactions/:transactionId', async (req, res) => {
     res.json(await new TransactionService(ledger, sessionOf(res)).status(param(req, 'transactionId')));
