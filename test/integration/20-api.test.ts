@@ -382,6 +382,19 @@ describe('the gateway API on the consortium', () => {
       expectError(await auditor.get('/v1/nothing-here'), 404, 'NOT_FOUND');
     });
 
+    it('answers 405 naming the methods the route has (Allow), and reads query values whose colons are not percent-encoded', async () => {
+      const refused = await auditor.put('/v1/models', {});
+      expectError(refused, 405, 'METHOD_NOT_ALLOWED');
+      expect(refused.headers.allow).toBe('GET, POST');
+      // A colon is legal in a query string (RFC 3986): account ids and instants go as they are.
+      const raw = expectStatus(await auditor.get('/v1/audit/accesses?caller=org::HospitalMSP&from=2000-01-01T00:00:00.000Z&limit=5'), 200);
+      const encoded = expectStatus(
+        await auditor.get('/v1/audit/accesses?caller=org%3A%3AHospitalMSP&from=2000-01-01T00%3A00%3A00.000Z&limit=5'),
+        200,
+      );
+      expect(raw.items).toEqual(encoded.items);
+    });
+
     it('answers 402 to a purchase the payer cannot afford, and charges nothing', async () => {
       const me = (await practitioner.get('/v1/me')).body.account as string;
       const before = await balance(me);

@@ -133,6 +133,18 @@ export function errorMiddleware(err: unknown, req: Request, res: Response, next:
   if (apiError.retryAfterSeconds !== undefined) {
     res.set('Retry-After', String(apiError.retryAfterSeconds));
   }
+  // RFC 9110: a 405 names the methods the resource has. The spec validator puts them on its error.
+  const allow = (err as { headers?: Record<string, unknown> } | undefined)?.headers?.Allow;
+  if (status === 405 && typeof allow === 'string' && allow !== '') {
+    res.set(
+      'Allow',
+      allow
+        .split(',')
+        .map((method) => method.trim().toUpperCase())
+        .sort()
+        .join(', '),
+    );
+  }
   res.status(status).json({
     error: {
       code: apiError.code,
