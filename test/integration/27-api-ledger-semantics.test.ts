@@ -28,6 +28,8 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
   let hospital: ApiFleet | undefined;
   /** Responses of the hospital instances already stopped. */
   const earlier: Response[] = [];
+  /** The impatient instance's 503s: its deadline passed while endorsing, before anything was submitted. */
+  const beforeSubmission: Response[] = [];
   let practitionerAccount: string;
 
   const startHospital = async (env: Record<string, string>): Promise<ApiCaller> => {
@@ -121,10 +123,20 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
       MLL_API_RETRY_MAX_DELAY_MS: '10',
       MLL_API_RETRY_MIN_DELAY_MS: '5',
     });
-    const key = { 'Idempotency-Key': `slow-${run}` };
     const body = { from: 'org', to: practitionerAccount, amount: '11' };
-    const before = await balance('org::HospitalMSP');
-    const timedOut = await impatient.post('/v1/token/transfers', body, key);
+    // 150 ms is a race, not a guarantee: a commit can beat it (a block cut a little early: 201), or, on a
+    // cold chaincode, endorsing can outlast it and the transaction is never submitted (503). Either way the
+    // next attempt, with a new key, tries again; only a 504 shows what this test is about.
+    let key = { 'Idempotency-Key': '' };
+    let before = 0n;
+    let timedOut = { status: 0 } as Awaited<ReturnType<typeof impatient.post>>;
+    for (let attempt = 1; attempt <= 5 && timedOut.status !== 504; attempt++) {
+      key = { 'Idempotency-Key': `slow-${run}-${attempt}` };
+      before = await balance('org::HospitalMSP');
+      timedOut = await impatient.post('/v1/token/transfers', body, key);
+      expect([201, 503, 504]).toContain(timedOut.status);
+      if (timedOut.status === 503) beforeSubmission.push(timedOut);
+    }
     expect(timedOut.status).toBe(504);
     expect(timedOut.body.error).toMatchObject({
       code: 'LEDGER_TIMEOUT',
@@ -147,9 +159,13 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     expect(await balance('org::HospitalMSP')).toBe(before - 11n);
   });
 
-  it('sent no response that broke the spec, and no 5xx other than the 504 it asked for', () => {
+  it('sent no response that broke the spec, and no 5xx other than the 504 it asked for (and the impatient instance’s 503s)', () => {
     const responses = [...support.responses, ...earlier, ...(hospital?.responses ?? [])];
     expect(responses.length).toBeGreaterThan(3 * CONCURRENT);
-    expect(responses.filter((r) => r.status >= 500 && r.status !== 504).map((r) => `${r.status} ${JSON.stringify(r.body)}`)).toEqual([]);
+    expect(
+      responses
+        .filter((r) => r.status >= 500 && r.status !== 504 && !beforeSubmission.includes(r))
+        .map((r) => `${r.status} ${JSON.stringify(r.body)}`),
+    ).toEqual([]);
   });
 });

@@ -97,13 +97,15 @@ describe("a second peer from a snapshot, and the org's API failing over to it", 
     expect(isRunning(pid)).toBe(false);
     const killedAt = Date.now();
     // A write needs the hospital's own peer (its treasury key is pinned to it): only peer1 can endorse it now.
-    const response = await call(
-      'hospital',
-      hospitalAdmin,
-      '/v1/token/transfers',
-      { from: 'org', to: 'org::LabMSP', amount: '1' },
-      `failover-pay-${tag}`,
-    );
+    // While the gateways still count peer0 among the hospital's endorsers, the API may answer 503; a client
+    // retries with the same Idempotency-Key, as the API's contract says, and is charged once.
+    const pay = () =>
+      call('hospital', hospitalAdmin, '/v1/token/transfers', { from: 'org', to: 'org::LabMSP', amount: '1' }, `failover-pay-${tag}`);
+    let response = await pay();
+    for (let i = 0; i < 20 && response.status === 503; i++) {
+      await sleep(500);
+      response = await pay();
+    }
     const body = (await response.json()) as { transaction?: { id: string } };
     expect(response.status).toBe(201);
     timings.writeAfterKillMs = Date.now() - killedAt;
