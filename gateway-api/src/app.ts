@@ -37,6 +37,7 @@ import { EndpointRoutes } from './serving/endpoints';
 import { OipClient } from './serving/oip';
 import { acceptedWrites, preferAsync } from './http/async';
 import { authenticate } from './http/auth';
+import { csvColumnsOf } from './http/csv-columns';
 import { requestDeadline } from './http/context';
 import { errorMiddleware } from './http/errors';
 import { corsFor, rateLimitPerKey, requestMetrics } from './http/operations';
@@ -60,6 +61,8 @@ export interface AppDeps {
 export function createApp({ config, ledger, keys, logger, metrics, events, bearer }: AppDeps): Express {
   const specText = readFileSync(SPEC_PATH, 'utf8');
   const app = express();
+  // The header row of each list's CSV export (http/lists.ts), from the spec it is validated against.
+  app.locals.csvColumns = csvColumnsOf(parse(specText) as Record<string, unknown>);
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestMetrics(metrics));

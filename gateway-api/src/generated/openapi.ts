@@ -1246,6 +1246,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The whole list from `cursor` (or the start) to its end, as RFC 4180 CSV with a header row and CRLF line ends. The columns are the properties of the list's items in this spec's order; a nested object becomes one column per leaf (`terms.unitPrice`), and arrays and maps one column holding JSON. The count and block height arrive as HTTP trailers (see the `Trailer` header). The list is read page by page as it is sent, so it reflects the ledger between `startBlockHeight` and `Export-Block-Height`. */
+        CsvExport: string;
+        /** @description The whole list from `cursor` (or the start) to its end, one JSON record per line, each exactly as in the JSON pages. The last line is `{"export":{"count":<records>,"blockHeight":"<height>","startBlockHeight":"<height>"}}`: the channel height before the first page and after the last. A body without that line was cut short. */
+        NdjsonExport: string;
         /**
          * @description `<blockNumber>:<n>`: the block, then the place among the chaincode's events in that block.
          * @example 42:0
@@ -2266,7 +2270,10 @@ export interface components {
         IdempotencyKey: components["schemas"]["Id"];
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Sent only with a CSV export (`Accept: text/csv`). It announces the two HTTP trailers that follow the last row: `Export-Count`, the records written, and `Export-Block-Height`, the channel height when the last page was read. A body that ends without them was cut short. */
+        ExportTrailer: "Export-Count, Export-Block-Height";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -2776,10 +2783,13 @@ export interface operations {
             /** @description One page of purchases. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PurchasePage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -2963,10 +2973,13 @@ export interface operations {
             /** @description One page of access records. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccessPage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3158,10 +3171,13 @@ export interface operations {
             /** @description The history, oldest first. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["History"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3213,10 +3229,13 @@ export interface operations {
             /** @description One page of royalty payments. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RoyaltyPaymentPage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3240,10 +3259,13 @@ export interface operations {
             /** @description One page of claims. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClaimPage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3440,10 +3462,13 @@ export interface operations {
             /** @description One page of access records, oldest first. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccessPage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3469,10 +3494,13 @@ export interface operations {
             /** @description The history, oldest first. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["History"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3757,10 +3785,13 @@ export interface operations {
             /** @description One page of trades and transfers, oldest first. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TradePage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];
@@ -3788,10 +3819,13 @@ export interface operations {
             /** @description One page of trades and transfers, oldest first. */
             200: {
                 headers: {
+                    Trailer: components["headers"]["ExportTrailer"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TradePage"];
+                    "text/csv": components["schemas"]["CsvExport"];
+                    "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
             default: components["responses"]["Error"];

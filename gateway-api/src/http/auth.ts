@@ -14,7 +14,7 @@ import type { KeyStore } from '../auth/keys';
 import { ApiCode, ApiError } from '../errors';
 import { certificateChanged, EnrolledUser, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
-import { callerOf, deadlineOf } from './context';
+import { type Caller, callerOf, deadlineOf } from './context';
 
 /**
  * Resolves the API key or, when no key is sent, the bearer token to a
@@ -32,6 +32,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
     }
     return user;
   };
+  const streamOf = (user: EnrolledUser): Caller['stream'] => ({ session: ledger.session(user), height: () => ledger.height() });
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     // An API key, when sent, is what authenticates: it is a whole credential, so a bearer token beside it adds nothing.
     const presented = req.get('x-api-key');
@@ -41,7 +42,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
         throw new ApiError(ApiCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
       }
       const user = userNamed(entry.user);
-      res.locals.caller = { user, session: ledger.session(user, deadlineOf(res)), keyId: entry.id };
+      res.locals.caller = { user, session: ledger.session(user, deadlineOf(res)), keyId: entry.id, stream: streamOf(user) };
       req.log.info({ user: user.name, role: user.role, keyId: entry.id }, 'authenticated');
       next();
       return;
@@ -66,7 +67,7 @@ export function authenticate(keys: KeyStore, ledger: Ledger, bearer: BearerVerif
     }
     const user = userNamed(token.user);
     // Rate limited per user: a token has no stable id of its own across refreshes.
-    res.locals.caller = { user, session: ledger.session(user, deadlineOf(res)), keyId: `jwt:${token.user}` };
+    res.locals.caller = { user, session: ledger.session(user, deadlineOf(res)), keyId: `jwt:${token.user}`, stream: streamOf(user) };
     req.log.info({ user: user.name, role: user.role, subject: token.subject, tokenId: token.tokenId }, 'authenticated by bearer token');
     next();
   };

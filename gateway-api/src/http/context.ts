@@ -12,6 +12,8 @@ export interface Caller {
   readonly session: Session;
   /** The id of the API key the caller presented (never the key). */
   readonly keyId: string;
+  /** For a response that outlives the request's one deadline (an export): a session whose every call gets its own, and the channel height. */
+  readonly stream: { readonly session: Session; height(): Promise<bigint> };
 }
 
 export function callerOf(res: Response): Caller {

@@ -1,6 +1,7 @@
 import type { AssetType } from '@model-ledger/contract';
 import { Router } from 'express';
-import { callerOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
+import { callerOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
+import { sendList } from '../http/lists';
 import { certificateView, isReadOnly, isRegulator } from '../fabric/identity';
 import type { Ledger } from '../fabric/ledger';
 import { AuditService } from '../services/audit';
@@ -33,17 +34,13 @@ export function auditRoutes(ledger: Ledger): Router {
       caller: query(req, 'caller'),
       licenseId: query(req, 'licenseId'),
     };
-    res.json(await new AuditService(sessionOf(res)).accesses(filter, windowOf(req), pageOf(req)));
+    const window = windowOf(req);
+    await sendList(req, res, (session, page) => new AuditService(session).accesses(filter, window, page));
   });
   router.get('/audit/history/:assetType/:assetId', async (req, res) => {
-    res.json(
-      await new AuditService(sessionOf(res)).assetHistory(
-        // The OpenAPI validator has checked it against the spec's enum of asset types.
-        param(req, 'assetType') as AssetType,
-        param(req, 'assetId'),
-        pageOf(req),
-      ),
-    );
+    // The OpenAPI validator has checked it against the spec's enum of asset types.
+    const assetType = param(req, 'assetType') as AssetType;
+    await sendList(req, res, (session, page) => new AuditService(session).assetHistory(assetType, param(req, 'assetId'), page));
   });
   router.get('/audit/proofs/:transactionId', async (req, res) => {
     const caller = callerOf(res);

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
 import { bodyOf, pageOf, param, query, requestIdsOf, sessionOf, windowOf } from '../http/context';
+import { sendList } from '../http/lists';
 import { AuditService } from '../services/audit';
 import { LicenseService } from '../services/licenses';
 import type { LotHints } from '../services/lot-hints';
@@ -31,7 +32,8 @@ export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
     res.status(201).json(await licenses(req, res).settleExpired(param(req, 'licenseId')));
   });
   router.get('/licenses/:licenseId/accesses', async (req, res) => {
-    res.json(await new AuditService(sessionOf(res)).accesses({ licenseId: param(req, 'licenseId') }, windowOf(req), pageOf(req)));
+    const window = windowOf(req);
+    await sendList(req, res, (session, page) => new AuditService(session).accesses({ licenseId: param(req, 'licenseId') }, window, page));
   });
   router.get('/accesses/:accessId', async (req, res) => {
     res.json(await licenses(req, res).getAccess(param(req, 'accessId')));

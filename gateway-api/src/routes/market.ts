@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
 import { bodyOf, pageOf, param, requestIdsOf, sessionOf, windowOf } from '../http/context';
+import { sendList } from '../http/lists';
 import { MarketService } from '../services/market';
 
 /** /v1/listings, /v1/licenses/{id}/transfers, and the market lists under models and accounts. */
@@ -31,10 +32,16 @@ export function marketRoutes(ledger: Ledger): Router {
     res.json(await market(req, res).bySeller(param(req, 'account'), pageOf(req)));
   });
   router.get('/models/:modelId/trades', async (req, res) => {
-    res.json(await market(req, res).tradesByModel(param(req, 'modelId'), windowOf(req), pageOf(req)));
+    const window = windowOf(req);
+    await sendList(req, res, (session, page) =>
+      new MarketService(session, requestIdsOf(req, res, ledger)).tradesByModel(param(req, 'modelId'), window, page),
+    );
   });
   router.get('/accounts/:account/trades', async (req, res) => {
-    res.json(await market(req, res).tradesByAccount(param(req, 'account'), windowOf(req), pageOf(req)));
+    const window = windowOf(req);
+    await sendList(req, res, (session, page) =>
+      new MarketService(session, requestIdsOf(req, res, ledger)).tradesByAccount(param(req, 'account'), window, page),
+    );
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { writer } from '../http/auth';
-import { bodyOf, pageOf, param, sessionOf, windowOf } from '../http/context';
+import { bodyOf, param, sessionOf, windowOf } from '../http/context';
+import { sendList } from '../http/lists';
 import { AuditService } from '../services/audit';
 import { OfferingService } from '../services/offerings';
 
@@ -22,7 +23,8 @@ export function offeringRoutes(): Router {
     );
   });
   router.get('/offerings/:offeringId/purchases', async (req, res) => {
-    res.json(await new AuditService(sessionOf(res)).listPurchases(param(req, 'offeringId'), windowOf(req), pageOf(req)));
+    const window = windowOf(req);
+    await sendList(req, res, (session, page) => new AuditService(session).listPurchases(param(req, 'offeringId'), window, page));
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { writer } from '../http/auth';
-import { bodyOf, pageOf, param, query, sessionOf, windowOf } from '../http/context';
+import { bodyOf, param, query, sessionOf, windowOf } from '../http/context';
+import { sendList } from '../http/lists';
 import { RoyaltyService } from '../services/royalties';
 
 /** /v1/royalty-claims and /v1/accounts/{account}/royalties, royalty-payments, claims. */
@@ -15,10 +16,13 @@ export function royaltyRoutes(): Router {
     res.json(await royalties(res).accrued(param(req, 'account')));
   });
   router.get('/accounts/:account/royalty-payments', async (req, res) => {
-    res.json(await royalties(res).statement(param(req, 'account'), query(req, 'modelId'), windowOf(req), pageOf(req)));
+    const window = windowOf(req);
+    await sendList(req, res, (session, page) =>
+      new RoyaltyService(session).statement(param(req, 'account'), query(req, 'modelId'), window, page),
+    );
   });
   router.get('/accounts/:account/claims', async (req, res) => {
-    res.json(await royalties(res).claims(param(req, 'account'), pageOf(req)));
+    await sendList(req, res, (session, page) => new RoyaltyService(session).claims(param(req, 'account'), page));
   });
   return router;
 }

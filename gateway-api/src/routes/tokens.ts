@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Ledger } from '../fabric/ledger';
 import { writer } from '../http/auth';
-import { bodyOf, pageOf, param, requestIdsOf, sessionOf } from '../http/context';
+import { bodyOf, param, requestIdsOf, sessionOf } from '../http/context';
+import { sendList } from '../http/lists';
 import { TokenService } from '../services/tokens';
 
 const ISSUERS = { roles: ['issuer'], mspIds: ['ClearingMSP'] } as const;
@@ -27,7 +28,9 @@ export function tokenRoutes(ledger: Ledger): Router {
     res.json(await tokens(req, res).balance(param(req, 'account')));
   });
   router.get('/accounts/:account/balance-history', async (req, res) => {
-    res.json(await tokens(req, res).balanceHistory(param(req, 'account'), pageOf(req)));
+    await sendList(req, res, (session, page) =>
+      new TokenService(session, requestIdsOf(req, res, ledger)).balanceHistory(param(req, 'account'), page),
+    );
   });
   return router;
 }

@@ -1,0 +1,56 @@
+/**
+ * The CSV side of list exports (http/lists.ts, http/csv-columns.ts): the
+ * header comes from the spec, and every row is RFC 4180 as an independent
+ * parser (csv-parse, strict) reads it back.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { SPEC_PATH } from '../src/app';
+import { csvColumnsOf } from '../src/http/csv-columns';
+import { cell, csvRow } from '../src/http/lists';
+
+const columns = csvColumnsOf(parse(readFileSync(SPEC_PATH, 'utf8')) as Record<string, unknown>);
+
+describe('CSV exports', () => {
+  it('offers CSV on every audit list, with the item schema’s properties as the header', () => {
+    expect([...columns.keys()].sort()).toEqual([
+      '/v1/accounts/{account}/balance-history',
+      '/v1/accounts/{account}/claims',
+      '/v1/accounts/{account}/royalty-payments',
+      '/v1/accounts/{account}/trades',
+      '/v1/audit/accesses',
+      '/v1/audit/history/{assetType}/{assetId}',
+      '/v1/licenses/{licenseId}/accesses',
+      '/v1/models/{modelId}/trades',
+      '/v1/offerings/{offeringId}/purchases',
+    ]);
+    const accesses = columns.get('/v1/audit/accesses');
+    expect(accesses?.slice(0, 4)).toEqual(['accessId', 'licenseId', 'offeringId', 'modelId']);
+    // An array of shares is one column of JSON; the access record has no nested object to flatten.
+    expect(accesses).toContain('royalties');
+    expect(columns.get('/v1/licenses/{licenseId}/accesses')).toEqual(accesses);
+    for (const [path, names] of columns) {
+      expect({ path, unique: new Set(names).size }).toEqual({ path, unique: names.length });
+    }
+  });
+
+  it('writes fields that an RFC 4180 parser reads back unchanged, whatever they hold', () => {
+    const fields = ['plain', 'with,comma', 'with "quotes"', 'two\r\nlines', 'lf\nonly', '', ' spaced ', '-5', 'org::HospitalMSP', 'é✓'];
+    const text = `${csvRow(fields.map((_, i) => `c${i}`))}\r\n${csvRow(fields)}\r\n`;
+    const rows: string[][] = parseCsv(text, { relax_quotes: false, relax_column_count: false });
+    expect(rows).toEqual([fields.map((_, i) => `c${i}`), fields]);
+  });
+
+  it('reads dotted columns through nested objects, writes arrays and maps as JSON and absent values as empty', () => {
+    const record = { a: '1', n: 2, yes: true, terms: { unitPrice: '10' }, shares: [{ account: 'x', amount: '3' }], gone: null };
+    expect(cell(record, 'a')).toBe('1');
+    expect(cell(record, 'n')).toBe('2');
+    expect(cell(record, 'yes')).toBe('true');
+    expect(cell(record, 'terms.unitPrice')).toBe('10');
+    expect(cell(record, 'terms')).toBe('{"unitPrice":"10"}');
+    expect(cell(record, 'shares')).toBe('[{"account":"x","amount":"3"}]');
+    expect(cell(record, 'gone')).toBe('');
+    expect(cell(record, 'missing.deeper')).toBe('');
+  });
+});
