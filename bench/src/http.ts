@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Outcome } from './fabric';
@@ -14,7 +14,68 @@ import type { Outcome } from './fabric';
 export interface BenchGateway {
   readonly url: string;
   readonly key: string;
+  /** The instance's process, whose memory an export is measured by. */
+  readonly pid: number;
   stop(): Promise<void>;
+}
+
+/** One whole export through an instance, and its process's resident memory while it ran. */
+export interface ExportMeasure {
+  readonly path: string;
+  readonly format: 'csv' | 'ndjson';
+  /** Records written (CSV rows without the header; NDJSON lines without the summary). */
+  readonly records: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  /** Resident set of the instance just before the export, and the most seen while it ran (sampled every 20 ms). */
+  readonly rssBeforeMiB: number;
+  readonly rssPeakMiB: number;
+}
+
+/** The resident set of process PID, in MiB (Linux /proc). */
+function rssMiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? Number.NaN : Math.round((Number(match[1]) / 1024) * 10) / 10;
+}
+
+/** Exports PATH whole from GATEWAY as CSV or NDJSON, reading the body as it streams, and measures it. */
+export async function measureExport(gateway: BenchGateway, path: string, format: 'csv' | 'ndjson'): Promise<ExportMeasure> {
+  const rssBeforeMiB = rssMiB(gateway.pid);
+  let rssPeakMiB = rssBeforeMiB;
+  const sampler = setInterval(() => {
+    rssPeakMiB = Math.max(rssPeakMiB, rssMiB(gateway.pid));
+  }, 20);
+  const started = performance.now();
+  let bytes = 0;
+  let newlines = 0;
+  try {
+    const response = await fetch(`${gateway.url}${path}`, {
+      headers: { 'X-API-Key': gateway.key, Accept: format === 'csv' ? 'text/csv' : 'application/x-ndjson' },
+    });
+    if (response.status !== 200 || response.body === null)
+      throw new Error(`export of ${path} answered ${response.status}: ${await response.text()}`);
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      for (const byte of chunk) if (byte === 10) newlines++;
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  rssPeakMiB = Math.max(rssPeakMiB, rssMiB(gateway.pid));
+  // Both formats end every line with LF; the CSV header and the NDJSON summary are one line each.
+  const records = newlines - 1;
+  return {
+    path,
+    format,
+    records,
+    bytes,
+    seconds: Math.round(seconds * 100) / 100,
+    recordsPerSecond: Math.round(records / seconds),
+    rssBeforeMiB,
+    rssPeakMiB,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -77,6 +138,7 @@ export async function startGateway(repoRoot: string, runtimeDir: string, outDir:
   return {
     url,
     key,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderChart, Palette, PanelSpec } from './chart';
 import { Connections, loadPlan, timed } from './fabric';
-import { BenchGateway, httpTimed, startGateway } from './http';
+import { BenchGateway, ExportMeasure, httpTimed, measureExport, startGateway } from './http';
 import { LevelResult, runInterleaved, runLevel } from './runner';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -630,6 +630,25 @@ async function main(): Promise<void> {
       log(`${summarize(small)}\n${summarize(large)}`);
     }
 
+    // --- Exports (issue 16 §2): each audit model's accesses, whole, through a regulator's instance, and its memory meanwhile.
+    const exports: ExportMeasure[] = [];
+    if (settings.http) {
+      const auditorApi = await startGateway(repoRoot, runtimeDir, outDir, 'regulator', 'auditor1');
+      try {
+        for (const model of [auditSmallModel, auditModel]) {
+          for (const format of ['ndjson', 'csv'] as const) {
+            const m = await measureExport(auditorApi, `/v1/audit/accesses?modelId=${model}`, format);
+            exports.push(m);
+            log(
+              `export ${format} of ${m.records} accesses: ${m.seconds}s (${m.recordsPerSecond}/s), instance RSS ${m.rssBeforeMiB} MiB, peak ${m.rssPeakMiB} MiB`,
+            );
+          }
+        }
+      } finally {
+        await auditorApi.stop();
+      }
+    }
+
     // --- Ordering: the same writes on a BFT-ordered network, against this (Raft) one. Last, since it stops this network for a while.
     await gateway?.stop();
     gateway = undefined;
@@ -705,6 +724,22 @@ async function main(): Promise<void> {
         met: manyBuyers === undefined ? null : (manyBuyers.ratioToBaseline ?? 0) >= 0.5 && manyBuyers.failed === 0,
         note: 'one offering, each worker a buyer of its own paying from its own account; supply hints round-robin',
       },
+      exportMemoryFlat: (() => {
+        const peak = (records: (m: ExportMeasure) => boolean): number => Math.max(...exports.filter(records).map((m) => m.rssPeakMiB));
+        if (exports.length === 0) return { met: null, note: 'skipped (BENCH_HTTP=0)' };
+        const smallPeak = peak((m) => m.path.endsWith(auditSmallModel));
+        const largePeak = peak((m) => m.path.endsWith(auditModel));
+        const ratio = Math.round((largePeak / smallPeak) * 100) / 100;
+        return {
+          smallRecords: exports.find((m) => m.path.endsWith(auditSmallModel))?.records ?? null,
+          largeRecords: exports.find((m) => m.path.endsWith(auditModel))?.records ?? null,
+          smallPeakMiB: smallPeak,
+          largePeakMiB: largePeak,
+          ratio,
+          rule: "the regulator instance's peak RSS while exporting the large model is at most 1.25x its peak while exporting the small one",
+          met: ratio <= 1.25,
+        };
+      })(),
       apiNoFailures: settings.http
         ? {
             concurrency: top,
@@ -745,6 +780,7 @@ async function main(): Promise<void> {
       ordering: ordering ?? { note: 'skipped (BENCH_BFT=0, or the benchmarked network is not ordered with Raft)' },
       ledgerCheck,
       audit: { smallModel: auditSmallModel, smallCount: auditSmallCount, largeCount: auditLargeCount, growth, pageSizes, seedFailures },
+      exports,
       bars,
     };
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -769,6 +805,7 @@ type Report = {
     pageSizes: { pageSize: number; small: LevelResult; large: LevelResult }[];
     seedFailures: Record<string, number>;
   };
+  exports: ExportMeasure[];
   bars: Record<string, Record<string, unknown>>;
   network: Record<string, string>;
   startedAt: string;
@@ -826,6 +863,21 @@ function markdown(report: Report, runName: string): string {
     '',
     `Ledger check: the hot licence reports ${report.ledgerCheck.hotLicenseConsumedUnits} consumed units; the client counted ${report.ledgerCheck.recordAccessCommittedByClient} committed RecordAccess calls of one unit (${report.ledgerCheck.agrees ? 'they agree' : '**they disagree**'}).`,
   );
+  if (report.exports.length > 0) {
+    lines.push(
+      '',
+      '## Exports',
+      '',
+      "Each audit model's accesses exported whole (`GET /v1/audit/accesses?modelId=…` with `Accept: text/csv` or `application/x-ndjson`) through a regulator's API instance; its resident memory sampled every 20 ms.",
+      '',
+      '| records | format | MB | s | records/s | RSS before (MiB) | RSS peak (MiB) |',
+      '|---|---|---|---|---|---|---|',
+      ...report.exports.map(
+        (m) =>
+          `| ${m.records} | ${m.format} | ${Math.round(m.bytes / 1e5) / 10} | ${m.seconds} | ${m.recordsPerSecond} | ${m.rssBeforeMiB} | ${m.rssPeakMiB} |`,
+      ),
+    );
+  }
   if ('levels' in report.ordering) {
     lines.push(
       '',
