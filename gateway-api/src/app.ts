@@ -37,6 +37,7 @@ import { EndpointRoutes } from './serving/endpoints';
 import { OipClient } from './serving/oip';
 import { acceptedWrites, preferAsync } from './http/async';
 import { authenticate } from './http/auth';
+import { createdLocation } from './http/created';
 import { csvColumnsOf } from './http/csv-columns';
 import { requestDeadline } from './http/context';
 import { errorMiddleware } from './http/errors';
@@ -97,6 +98,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   }
 
   app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use('/v1', createdLocation());
   app.use('/v1', authenticate(keys, ledger, bearer), rateLimitPerKey(config), preferAsync(ledger));
   app.use(
     OpenApiValidator.middleware({

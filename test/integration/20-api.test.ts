@@ -482,6 +482,20 @@ describe('the gateway API on the consortium', () => {
     });
   });
 
+  it('named in Location, on every 201, where the regulator reads what the write created', async () => {
+    const created = api.responses.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThan(10);
+    const kinds = new Set<string>();
+    for (const response of created) {
+      const location = response.headers.location;
+      expect(location).toMatch(/^\/v1\/(models|offerings|licenses|accesses|listings|proposals|transactions)\/[^/]+/);
+      kinds.add(location.split('/')[2]);
+      expect({ location, status: (await auditor.get(location)).status }).toEqual({ location, status: 200 });
+    }
+    // The story creates a model, an offering, a licence and an access, and writes transfers that are only transactions.
+    expect([...kinds].sort()).toEqual(['accesses', 'licenses', 'models', 'offerings', 'transactions']);
+  });
+
   it('sent no response that broke the spec, and no 5xx', () => {
     const broken = api.responses.filter((r) => r.status >= 500).map((r) => `${r.status} ${JSON.stringify(r.body)}`);
     expect(broken).toEqual([]);

@@ -2234,6 +2234,8 @@ export interface components {
         /** @description An error; see the codes in the description of this API. */
         Error: {
             headers: {
+                /** @description On every 429 and 503, and on a 409 LEDGER_CONFLICT: the seconds after which the same request (with the same Idempotency-Key) may succeed. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -2271,6 +2273,8 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description Where the created resource is read: the model, version, offering, licence, access, listing or proposal the write created, or for any other write, the status of its transaction (`/v1/transactions/{id}`). */
+        Location: string;
         /** @description Sent only with a CSV export (`Accept: text/csv`). It announces the two HTTP trailers that follow the last row: `Export-Count`, the records written, and `Export-Block-Height`, the channel height when the last page was read. A body that ends without them was cut short. */
         ExportTrailer: "Export-Count, Export-Block-Height";
     };
@@ -2425,6 +2429,7 @@ export interface operations {
             /** @description The model, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2476,6 +2481,7 @@ export interface operations {
             /** @description The version, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2618,6 +2624,7 @@ export interface operations {
             /** @description The consent, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2698,6 +2705,7 @@ export interface operations {
             /** @description The offering and its first terms, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2825,6 +2833,7 @@ export interface operations {
             /** @description The purchase receipt, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3017,6 +3026,7 @@ export interface operations {
             /** @description The access record, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3041,6 +3051,7 @@ export interface operations {
             /** @description The settlement, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3117,6 +3128,7 @@ export interface operations {
             /** @description The refund, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3287,6 +3299,7 @@ export interface operations {
             /** @description The claim, committed (its amount is 0 when nothing was settled). */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3348,6 +3361,7 @@ export interface operations {
             /** @description The transfer, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3388,6 +3402,7 @@ export interface operations {
             /** @description The mint, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3428,6 +3443,7 @@ export interface operations {
             /** @description The burn, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3568,6 +3584,7 @@ export interface operations {
             /** @description The listing, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3657,6 +3674,7 @@ export interface operations {
             /** @description The trade receipt, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3699,6 +3717,7 @@ export interface operations {
             /** @description The transfer receipt, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3847,6 +3866,7 @@ export interface operations {
             /** @description The proposal, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3934,6 +3954,7 @@ export interface operations {
             /** @description The vote, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3958,6 +3979,7 @@ export interface operations {
             /** @description The closed proposal, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3984,6 +4006,7 @@ export interface operations {
             /** @description What was walked, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4008,6 +4031,7 @@ export interface operations {
             /** @description The executed proposal and the change applied, committed. */
             201: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -118,6 +118,9 @@ function classify(err: unknown): ApiError {
   }
 }
 
+/** `Retry-After` of a 429 or 503 whose cause gave none: about one ledger round trip and a retry. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
 /** Express error middleware (four arguments, as Express requires). */
 export function errorMiddleware(err: unknown, req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) {
@@ -132,6 +135,9 @@ export function errorMiddleware(err: unknown, req: Request, res: Response, next:
   res.locals.errorCode = apiError.code;
   if (apiError.retryAfterSeconds !== undefined) {
     res.set('Retry-After', String(apiError.retryAfterSeconds));
+  } else if (status === 429 || status === 503) {
+    // Every 429 and 503 says when to come back, even one whose cause gave no estimate.
+    res.set('Retry-After', String(DEFAULT_RETRY_AFTER_SECONDS));
   }
   // RFC 9110: a 405 names the methods the resource has. The spec validator puts them on its error.
   const allow = (err as { headers?: Record<string, unknown> } | undefined)?.headers?.Allow;
