@@ -289,7 +289,7 @@ describe('an inference on the licensee\u2019s gateway', () => {
 
     expect(ledger.writes()).toEqual([]);
     expect(endpoint.inferences.map((i) => i.headers[ACCESS_ID_HEADER])).toEqual(['tx-first']);
-    expect(response.receipt).toMatchObject({ accessId: 'tx-first', blockNumber: '5' });
+    expect(response.receipt).toMatchObject({ accessId: 'tx-first', blockNumber: '5', replayed: true });
   });
 
   it('refuses a key already used for another request, charging nothing and running nothing', async () => {

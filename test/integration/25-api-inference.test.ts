@@ -310,12 +310,14 @@ describe('access-gated inference through the gateway API', () => {
     const first = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key);
     expect(first.status).toBe(200);
     expect(first.body.receipt).toMatchObject({ licenseId: lastUnitLicense, remainingUnits: '0' });
+    expect(first.body.receipt.replayed).toBeUndefined();
     const charged = await ledgerState(lastUnitLicense);
     const calls = await modelCalls();
 
     const retry = await practitioner.post(`/v1/models/${modelId}/infer`, inferBody(lastUnitLicense), key);
     expect(retry.status).toBe(200);
-    expect(retry.body).toEqual(first.body);
+    // The same answer, saying that it repeats the first, as every replayed write does.
+    expect(retry.body).toEqual({ ...first.body, receipt: { ...first.body.receipt, replayed: true } });
     // The gate answers the retry with the result it served for that access: the model ran once.
     expect(await modelCalls()).toBe(calls);
     expect(await ledgerState(lastUnitLicense)).toEqual(charged);

@@ -1657,6 +1657,8 @@ export interface components {
             /** @description sha256 of the RFC 8785 canonical JSON of the request as forwarded to the model (without `licenseId` and `purpose`). */
             requestHash: components["schemas"]["Sha256"];
             recordedAt: components["schemas"]["Instant"];
+            /** @description Present, and true, when this answer repeats an earlier call with the same `Idempotency-Key`: the access and its charge are that call's, and the model's outputs are the ones the gate served it. */
+            replayed?: boolean;
         };
         NewAccess: {
             units?: components["schemas"]["Units"];

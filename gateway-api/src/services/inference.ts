@@ -110,7 +110,8 @@ export class InferenceService {
     // What the receipt reads from the ledger is read while the model runs, not after.
     const receipt = this.receiptReads(record, record.txId === committed.transactionId ? committed.blockNumber : undefined);
     const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
-    return this.respond(output, record, await receipt);
+    // A concurrent call with the same key committed first: this answer repeats that access.
+    return this.respond(output, record, await receipt, committed.replayed === true || record.txId !== committed.transactionId);
   }
 
   /**
@@ -168,7 +169,7 @@ export class InferenceService {
     const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
     const receipt = this.receiptReads(record, undefined);
     const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
-    return this.respond(output, record, await receipt);
+    return this.respond(output, record, await receipt, true);
   }
 
   /**
@@ -216,6 +217,7 @@ export class InferenceService {
     output: InferResponse,
     record: AccessRecord,
     { remainingUnits, blockNumber }: { remainingUnits: string; blockNumber: bigint },
+    replayed: boolean,
   ): Schemas['InferenceResponse'] {
     return {
       model_name: output.model_name,
@@ -236,6 +238,7 @@ export class InferenceService {
         remainingUnits,
         requestHash: record.requestHash,
         recordedAt: record.timestamp,
+        ...(replayed ? { replayed: true } : {}),
       },
     };
   }
