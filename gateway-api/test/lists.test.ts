@@ -9,6 +9,8 @@ import { parse } from 'yaml';
 import { SPEC_PATH } from '../src/app';
 import { csvColumnsOf } from '../src/http/csv-columns';
 import { cell, csvRow } from '../src/http/lists';
+import { filledPage } from '../src/services/common';
+import type { Page as ChaincodePage, PageArgs } from '@model-ledger/contract';
 
 const columns = csvColumnsOf(parse(readFileSync(SPEC_PATH, 'utf8')) as Record<string, unknown>);
 
@@ -52,5 +54,46 @@ describe('CSV exports', () => {
     expect(cell(record, 'shares')).toBe('[{"account":"x","amount":"3"}]');
     expect(cell(record, 'gone')).toBe('');
     expect(cell(record, 'missing.deeper')).toBe('');
+  });
+});
+
+describe('a filtered list’s pages', () => {
+  /** A chaincode-like query: scans pageSize rows from the bookmark (a row index) and returns those matching. */
+  const rows = Array.from({ length: 500 }, (_, i) => ({ i, model: i % 50 === 7 || (i > 300 && i < 320) ? 'rare' : 'common' }));
+  const reads: number[] = [];
+  const read = (args: PageArgs): Promise<ChaincodePage<(typeof rows)[number]>> => {
+    reads.push(args.pageSize);
+    const start = args.bookmark === '' ? 0 : Number(args.bookmark);
+    const end = Math.min(start + args.pageSize, rows.length);
+    const records = rows.slice(start, end).filter((row) => row.model === 'rare');
+    return Promise.resolve({ records, fetchedRecordsCount: records.length, bookmark: end >= rows.length ? '' : String(end) });
+  };
+  const rare = rows.filter((row) => row.model === 'rare');
+
+  it('are full until the last, never empty with a cursor, and together the whole filtered list in order', async () => {
+    for (const limit of [1, 3, 10, 25]) {
+      const seen: unknown[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await filledPage(read, { limit, cursor });
+        seen.push(...page.items);
+        if (page.nextCursor === null) break;
+        expect({ limit, length: page.items.length }).toEqual({ limit, length: limit });
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual(rare);
+    }
+  });
+
+  it('never asks for more rows than the page lacks, and stops at its scan budget', async () => {
+    reads.length = 0;
+    const page = await filledPage(read, { limit: 10 }, 40);
+    // Rows 0..39 hold one rare row (7): the budget ends the page short, with a cursor to go on from.
+    expect(page.items).toEqual([rows[7]]);
+    expect(page.nextCursor).not.toBeNull();
+    expect(reads.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(40);
+    expect(reads.every((size, i) => i === 0 || size <= reads[i - 1])).toBe(true);
+    const next = await filledPage(read, { limit: 10, cursor: page.nextCursor! });
+    expect(next.items[0]).toEqual(rows[57]);
   });
 });

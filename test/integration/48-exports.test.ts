@@ -172,6 +172,50 @@ describe('exports of audit lists', () => {
     expect(exported.summary.count).toBe(history.length);
   });
 
+  it('fills each page of royalty payments filtered by model, so no page is empty while payments remain', async () => {
+    // The lab is paid by two models from now on: three accesses of a second model among sixty of the first.
+    const from = new Date(Date.now() - 1000).toISOString();
+    const labAdmin = api.as('lab', 'admin');
+    const practitioner = api.as('hospital', 'practitioner1');
+    const engineerAccount = expectStatus(await api.as('lab', 'engineer1').get('/v1/me'), 200).account as string;
+    const rareModel = expectStatus(
+      await labAdmin.post('/v1/models', labModel({ slug: 'rarely-used', description: 'A model seldom called', run: tag, engineerAccount })),
+      201,
+    ).data.modelId as string;
+    const rareOffering = expectStatus(
+      await labAdmin.post('/v1/offerings', { modelId: rareModel, ...meteredOffering({ unitPrice: '1', allowedMspIds: ['HospitalMSP'] }) }),
+      201,
+    ).data.offering.offeringId as string;
+    const rareLicense = expectStatus(await hospitalAdmin.post('/v1/purchases', { offeringId: rareOffering, units: '3', payer: 'org' }), 201)
+      .data.licenseId as string;
+    const busyLicense = expectStatus(await hospitalAdmin.post('/v1/purchases', { offeringId, units: '60', payer: 'org' }), 201).data
+      .licenseId as string;
+    for (let round = 0; round < 3; round++) {
+      const busy = Array.from({ length: 20 }, (_, i) =>
+        practitioner.post(`/v1/licenses/${busyLicense}/accesses`, {
+          purpose: 'research',
+          requestHash: sha256(`busy-${tag}-${round}-${i}`),
+        }),
+      );
+      for (const response of await Promise.all(busy)) expectStatus(response, 201);
+      expectStatus(
+        await practitioner.post(`/v1/licenses/${rareLicense}/accesses`, {
+          purpose: 'research',
+          requestHash: sha256(`rare-${tag}-${round}`),
+        }),
+        201,
+      );
+    }
+    const path = `/v1/accounts/org::LabMSP/royalty-payments?modelId=${rareModel}&from=${from}&limit=2`;
+    const first = expectStatus(await auditor.get(path), 200);
+    expect(first.items).toHaveLength(2);
+    expect(first.nextCursor).not.toBeNull();
+    const second = expectStatus(await auditor.get(`${path}&cursor=${first.nextCursor as string}`), 200);
+    expect(second.items).toHaveLength(1);
+    expect(second.nextCursor).toBeNull();
+    expect([...first.items, ...second.items].every((row: { modelId: string }) => row.modelId === rareModel)).toBe(true);
+  });
+
   it('refuses a bad request with the JSON error before anything streams', async () => {
     const badCursor = await exportOf(auditor, `/v1/audit/accesses?licenseId=${licenseId}&cursor=not-ours`, 'text/csv');
     expect(badCursor.status).toBe(400);

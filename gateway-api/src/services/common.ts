@@ -73,3 +73,37 @@ export function pageArgs(page: PageRequest): PageArgs {
 export function toPage<T>(page: ChaincodePage<T>): Page<T> {
   return { items: page.records, nextCursor: page.bookmark === '' ? null : encodeCursor(page.bookmark) };
 }
+
+/**
+ * Rows a filtered list scans at most for one page. A filter the chaincode
+ * applies to a page of rows (royalty payments by model) can leave a page
+ * short; the API reads on until the page is full, the list ends, or this many
+ * rows were scanned, so a request costs at most ten full reads.
+ */
+export const FILTER_SCAN_ROWS = 1000;
+
+/**
+ * A page of a list whose chaincode query filters the rows it scans: reads on
+ * from where the last read ended, asking each time for only as many rows as
+ * the page still lacks (so no read returns more than fits, and the bookmark
+ * stays exact), until the page is full, the list ends, or `scanRows` rows
+ * were scanned. Only in that last case can a page come back short, or empty,
+ * with a `nextCursor`.
+ */
+export async function filledPage<T>(
+  read: (args: PageArgs) => Promise<ChaincodePage<T>>,
+  page: PageRequest,
+  scanRows: number = FILTER_SCAN_ROWS,
+): Promise<Page<T>> {
+  const items: T[] = [];
+  let bookmark = decodeCursor(page.cursor);
+  let scanned = 0;
+  do {
+    const pageSize = page.limit - items.length;
+    const next = await read({ pageSize, bookmark });
+    items.push(...next.records);
+    scanned += pageSize;
+    bookmark = next.bookmark;
+  } while (items.length < page.limit && bookmark !== '' && scanned < scanRows);
+  return { items, nextCursor: bookmark === '' ? null : encodeCursor(bookmark) };
+}

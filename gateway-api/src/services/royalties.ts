@@ -1,6 +1,6 @@
 import { RoyaltyClient, type Accrued, type ClaimRecord, type RoyaltyRow, type Window } from '@model-ledger/contract';
 import type { Session } from '../fabric/ledger';
-import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
+import { filledPage, Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 
 /** Royalty accruals, statements and claims (RoyaltyContract). */
 export class RoyaltyService {
@@ -19,8 +19,12 @@ export class RoyaltyService {
     return this.royalties.getAccruedRoyalties(account);
   }
 
+  /** An account's royalty payments; by model, the chaincode filters what it scans, so the page is filled (`filledPage`). */
   async statement(account: string, modelId: string | undefined, window: Window, page: PageRequest): Promise<Page<RoyaltyRow>> {
-    return toPage(await this.royalties.getRoyaltyStatement(account, { ...window, modelId }, pageArgs(page)));
+    if (modelId === undefined) {
+      return toPage(await this.royalties.getRoyaltyStatement(account, window, pageArgs(page)));
+    }
+    return filledPage((args) => this.royalties.getRoyaltyStatement(account, { ...window, modelId }, args), page);
   }
 
   async claims(account: string, page: PageRequest): Promise<Page<ClaimRecord>> {
