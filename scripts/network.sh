@@ -75,6 +75,14 @@ usage: scripts/network.sh VERB [ARGS]
               and the rules across its fields; prints every problem found.
   compose     Print docker-compose.yml, generated from network/topology.json
               (bash scripts/network.sh compose > docker-compose.yml).
+  monitoring [FILE]
+              Write the Prometheus configuration that scrapes every peer's and
+              orderer's operations endpoint (with the TLS client certificate
+              each org's /metrics demands) and every API instance's /metrics
+              to FILE, by default $RUNTIME_DIR/monitoring/prometheus.yml
+              (with --org ORG: ORG's nodes and API instance only, to
+              prometheus-ORG.yml), and print its path. Grafana's dashboard
+              for it: network/monitoring/grafana-dashboard.json.
   enroll ORG NAME ROLE [ATTR=VALUE...]
               On a running network: register a new user at ORG's CA with
               role=ROLE (admin, engineer, practitioner, issuer, regulator)
@@ -98,7 +106,7 @@ usage: scripts/network.sh VERB [ARGS]
   help [VERB] This text.
 
 Options:
-  --org ORG         act for one org only (up, down, status, certs), or as one member (org, chaincode);
+  --org ORG         act for one org only (up, down, status, certs, monitoring), or as one member (org, chaincode);
                     the same as MLL_ORG=ORG
 
 Environment:
@@ -162,6 +170,7 @@ case "$verb" in
   binaries) build_binaries ;;
   check) network_tool check && log "network/topology.json is valid" ;;
   compose) network_tool compose ;;
+  monitoring) network_monitoring "$@" ;;
   enroll) enroll_user "$@" ;;
   enroll-many) enroll_many "$@" ;;
   peer)

@@ -1,9 +1,22 @@
 /**
  * Prometheus metrics of one API instance, in a registry of its own (so that
  * several instances in one process, as in the tests, do not collide).
- * Labels are bounded: routes are the spec's path templates, never raw URLs.
+ * Labels are bounded: routes are the spec's path templates, never raw URLs,
+ * and at most MODEL_LABELS model ids are named one by one.
+ * `network/monitoring/grafana-dashboard.json` charts them.
  */
+import { ContractName, decodeResult, type AccessRecord, type Committed, type WriteCall } from '@model-ledger/contract';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * How many distinct model ids one instance labels the access counters with;
+ * accesses of any model past them count under OTHER_MODELS. A model id is a
+ * ledger key that anyone with a licence can make the API carry, so it must
+ * not grow the series without bound.
+ */
+export const MODEL_LABELS = 100;
+/** The `model` label of the accesses past MODEL_LABELS' models (no model id starts with `_`). */
+export const OTHER_MODELS = '_other';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -60,6 +73,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Accesses (`RecordAccess`, through `POST /v1/licenses/{id}/accesses` or
+   * an inference) this instance committed, by model. A retry that the
+   * chaincode answers with the first access (the same Idempotency-Key) is
+   * not counted again.
+   */
+  readonly accesses = new Counter({
+    name: 'mll_api_accesses_total',
+    help: `Accesses (RecordAccess) this instance committed, by model (at most ${MODEL_LABELS} model ids, then ${OTHER_MODELS}); a replay of an Idempotency-Key is not counted`,
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  /** The units those accesses charged, by model. */
+  readonly accessUnits = new Counter({
+    name: 'mll_api_access_units_total',
+    help: `Licence units charged by the accesses this instance committed, by model (at most ${MODEL_LABELS} model ids, then ${OTHER_MODELS})`,
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  /** The model ids the access counters name, in the order first seen. */
+  private readonly models = new Set<string>();
+
   constructor(labels: Readonly<Record<string, string>> = {}) {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry, prefix: 'mll_api_' });
@@ -77,5 +114,45 @@ export class Metrics {
       stop({ outcome: typeof code === 'string' ? code : 'error' });
       throw err;
     }
+  }
+
+  /**
+   * Counts a write that committed valid: an access, by its model. Any other
+   * transaction, and an access the chaincode answered for an earlier
+   * transaction (a replayed request id), changes nothing. Never throws: the
+   * write has committed, and the typed client that decodes the same answer
+   * next reports a malformed one.
+   */
+  countCommitted(call: WriteCall, committed: Committed): void {
+    if (call.contract !== ContractName.license || call.transaction !== 'RecordAccess') {
+      return;
+    }
+    let access: Partial<AccessRecord>;
+    try {
+      access = decodeResult<Partial<AccessRecord>>(committed.result);
+    } catch {
+      return;
+    }
+    if (access.txId !== committed.transactionId || typeof access.modelId !== 'string') {
+      return;
+    }
+    const model = this.modelLabel(access.modelId);
+    this.accesses.inc({ model });
+    const units = Number(access.units);
+    if (Number.isFinite(units) && units > 0) {
+      this.accessUnits.inc({ model }, units);
+    }
+  }
+
+  /** The `model` label of a model id: itself while fewer than MODEL_LABELS are named, else OTHER_MODELS. */
+  private modelLabel(modelId: string): string {
+    if (this.models.has(modelId)) {
+      return modelId;
+    }
+    if (this.models.size < MODEL_LABELS) {
+      this.models.add(modelId);
+      return modelId;
+    }
+    return OTHER_MODELS;
   }
 }

@@ -1042,6 +1042,18 @@ network_certs() {
   done <<<"$rows"
 }
 
+# network_monitoring [FILE]: writes the Prometheus configuration of the
+# network (or of the org in scope) from the plan, and prints its path.
+network_monitoring() {
+  [ -f "$PLAN" ] || die "no network has been set up in $RUNTIME_DIR; run: scripts/network.sh up"
+  [ "$#" -le 1 ] || die "usage: scripts/network.sh monitoring [FILE] [--org ORG]"
+  local file
+  file="$(network_tool monitoring "$SCOPE" "${1:-}")" || die "could not write the Prometheus configuration"
+  log "scrape with: prometheus --config.file=$file (as $(id -un), who can read $RUNTIME_DIR)"
+  log "then import $REPO_ROOT/network/monitoring/grafana-dashboard.json into Grafana (see network/README.md, Dashboards)"
+  printf '%s\n' "$file"
+}
+
 # status_orgs HEIGHTS: one line per org (in scope): its nodes up, its peers'
 # heights against the channel's (the highest any peer asked reports), and its
 # certificate that expires first. HEIGHTS holds `org<TAB>node<TAB>state<TAB>height` lines.

@@ -25,6 +25,10 @@
  *                                      PREFIX-1..COUNT not yet enrolled, `name<TAB>type<TAB>tls|-<TAB>CA attrs`
  *   node scripts/dist/cli.js record-users ORG PREFIX COUNT ROLE [ATTR=VALUE...]
  *                                      keeps those users in every later plan
+ *   node scripts/dist/cli.js monitoring [ORG [FILE]]
+ *                                      writes the Prometheus configuration that scrapes every peer, orderer
+ *                                      and API instance (ORG's only, unless ORG is empty) to FILE, by default
+ *                                      <runtime>/monitoring/prometheus.yml; prints the file's path
  *
  * Inputs from the environment: MLL_RUNTIME_DIR (default <repo>/.runtime),
  * MLL_PORT_OFFSET (added to every port, default 0), MLL_CONSENSUS (raft or
@@ -36,6 +40,7 @@
 import { join, resolve } from 'node:path';
 import { certificates } from './certs';
 import { compose } from './compose';
+import { writePrometheusConfig } from './monitoring';
 import { readFileSync } from 'node:fs';
 import {
   approveDefinition,
@@ -227,9 +232,14 @@ function main(verb: string | undefined): void {
     case 'record-users':
       recordUsers(runtimeDir, newUsers(readPlan(runtimeDir), process.argv.slice(3)));
       return;
+    case 'monitoring': {
+      const [scope, file] = [process.argv[3], process.argv[4]].map((a) => (a === undefined || a === '' ? undefined : a));
+      process.stdout.write(`${writePrometheusConfig(readPlan(runtimeDir), scope, file === undefined ? undefined : resolve(file))}\n`);
+      return;
+    }
     default:
       throw new UsageError(
-        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|join-chaincode|define-chaincode|approve-chaincode|commit-chaincode|committed-package|certs|new-user|record-user|new-users|record-users',
+        'usage: node scripts/dist/cli.js check|render|plan|compose|deploy|join-chaincode|define-chaincode|approve-chaincode|commit-chaincode|committed-package|certs|new-user|record-user|new-users|record-users|monitoring',
       );
   }
 }

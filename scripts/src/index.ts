@@ -13,3 +13,13 @@ export { chaincodeLabel, deployChaincode, LifecycleError, packageChaincode } fro
 export type { Deployed, LifecycleEnv } from './lifecycle';
 export { caAttrs, MAX_BULK_USERS, newUser, newUsers, recordUser, recordUsers, UserRequestError } from './users';
 export type { NewUser } from './users';
+export {
+  API_JOB,
+  fabricJob,
+  prometheusConfig,
+  prometheusConfigFile,
+  SCRAPE_INTERVAL,
+  SCRAPE_TIMEOUT,
+  writePrometheusConfig,
+} from './monitoring';
+export type { Component, PrometheusConfig, ScrapeConfig, StaticConfig, TargetLabels } from './monitoring';

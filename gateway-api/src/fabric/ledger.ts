@@ -250,10 +250,17 @@ export class Ledger {
   }
 
   private newWrite(entry: Entry, call: WriteCall, deadline: number): Write {
-    return new Write(entry.contract(call.contract), call, this.policy, deadline, (transaction, reason, transactionId) => {
-      this.metrics.retries.inc({ transaction, validation_code: reason });
-      this.log.warn({ transaction, transactionId, reason }, 'transient ledger failure; retrying');
-    });
+    return new Write(
+      entry.contract(call.contract),
+      call,
+      this.policy,
+      deadline,
+      (transaction, reason, transactionId) => {
+        this.metrics.retries.inc({ transaction, validation_code: reason });
+        this.log.warn({ transaction, transactionId, reason }, 'transient ledger failure; retrying');
+      },
+      (committed) => this.metrics.countCommitted(call, committed),
+    );
   }
 
   private async evaluateWithRetry(contract: Contract, call: Call, deadline: number): Promise<Uint8Array> {

@@ -74,6 +74,9 @@ export function backoffBetween(policy: Pick<WritePolicy, 'minDelayMs' | 'maxDela
 /** Reports each retry: the transaction, why, and the attempt that follows. */
 export type RetryObserver = (transaction: string, reason: string, transactionId: string | undefined) => void;
 
+/** Told once the write committed valid, with the chaincode's answer (the metrics count accesses by model so). */
+export type CommitObserver = (committed: Committed) => void;
+
 /** Names of Fabric's transaction validation codes, by number. */
 export const VALIDATION_CODE_NAMES = new Map<number, string>(
   Object.entries(peerProtos.TxValidationCode).map(([name, code]) => [code, name]),
@@ -116,6 +119,7 @@ export class Write {
     private readonly policy: WritePolicy,
     private readonly deadline: number,
     private readonly onRetry: RetryObserver,
+    private readonly onCommitted: CommitObserver = () => undefined,
   ) {}
 
   /** The id of the transaction the write currently stands on. */
@@ -145,7 +149,7 @@ export class Write {
    *   for another reason. Each names the transaction when there is one.
    */
   async untilCommitted(): Promise<Committed> {
-    return this.retrying(async () => {
+    const committed = await this.retrying(async (): Promise<Committed> => {
       const pending = await this.ordered();
       const submitted = pending.submitted;
       if (submitted === undefined) {
@@ -177,6 +181,9 @@ export class Write {
       );
       throw new LedgerFailure('conflict', error, codeName);
     });
+    // Outside the retries: nothing the observer does may send the transaction again.
+    this.onCommitted(committed);
+    return committed;
   }
 
   /** Endorses a new transaction unless one is in flight, then has the orderer take it. */
