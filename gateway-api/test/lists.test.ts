@@ -66,7 +66,7 @@ describe('a filtered list’s pages', () => {
     const start = args.bookmark === '' ? 0 : Number(args.bookmark);
     const end = Math.min(start + args.pageSize, rows.length);
     const records = rows.slice(start, end).filter((row) => row.model === 'rare');
-    return Promise.resolve({ records, fetchedRecordsCount: records.length, bookmark: end >= rows.length ? '' : String(end) });
+    return Promise.resolve({ records, fetchedCount: records.length, bookmark: end >= rows.length ? '' : String(end) });
   };
   const rare = rows.filter((row) => row.model === 'rare');
 
