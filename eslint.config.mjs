@@ -17,6 +17,7 @@ export default tseslint.config(
       '**/dist-bench/**',
       '**/node_modules/**',
       'gateway-api/src/generated/**',
+      'client/src/generated/**',
       'bench/results/**',
       '.runtime*/**',
       'coverage/**',

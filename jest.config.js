@@ -5,6 +5,7 @@ const contractSource = {
   '^@model-ledger/contract$': '<rootDir>/contract/src/index.ts',
   '^@model-ledger/network-tools$': '<rootDir>/scripts/src/index.ts',
   '^@model-ledger/service-kit$': '<rootDir>/service-kit/src/index.ts',
+  '^@model-ledger/client$': '<rootDir>/client/src/index.ts',
 };
 
 // Runtime folders hold the orderers' Raft snapshots (*.snap), which Jest would take for its own obsolete snapshots.
@@ -24,7 +25,7 @@ module.exports = {
       moduleNameMapper: contractSource,
       modulePathIgnorePatterns: notSources,
       // Each package owns its unit tests, beside its sources.
-      testMatch: ['<rootDir>/{contract,scripts,chaincode,gateway-api,model-server}/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/{contract,scripts,chaincode,gateway-api,client,model-server}/test/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-chaincode.js'],
     },
     {

@@ -10,7 +10,7 @@ DEMO_KEYS="$RUNTIME_DIR/api/demo-keys.tsv"
 # each /healthz.
 start_apis() {
   local org port peer_ca
-  build_step "the gateway API" build contract scripts service-kit gateway-api
+  build_step "the gateway API" build contract scripts service-kit gateway-api client
   mkdir -p "$RUNTIME_DIR/api"
   chmod 700 "$RUNTIME_DIR/api"
   while IFS=$'\t' read -r org port; do

@@ -3,7 +3,8 @@
 // diagnostic model registered by the lab as its model version, served by the
 // lab's model server, a metered offering of it, and a licence bought by the
 // hospital's demo practitioner with tokens minted by the settlement agent. It
-// goes only through the gateway APIs, with the demo keys `up` issued.
+// goes only through the gateway APIs, with the demo keys `up` issued, and the
+// typed client (client/) that any API consumer uses.
 //
 //   node scripts/lib/demo.mjs   seeds once per network (state in <runtime>/api/demo.json),
 //                               then prints how to call the model
@@ -12,6 +13,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient, ok } from '@model-ledger/client';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
@@ -34,60 +36,82 @@ const keys = Object.fromEntries(
     .map(([org, user, key]) => [org, { user, key }]),
 );
 
-/** Calls ORG's API as its demo user; fails with the API's error unless the status is one of `ok`. */
-async function call(org, method, path, body, ok = [200, 201]) {
+/** The typed client of ORG's API instance, signed in as its demo user. */
+function clientOf(org) {
   const api = plan.orgs.find((o) => o.name === org)?.api;
   if (api === undefined || keys[org] === undefined) {
     fail(`no API or demo key for org ${org}; run scripts/network.sh up`);
   }
-  const response = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { 'X-API-Key': keys[org].key, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await response.json().catch(() => ({}));
-  if (!ok.includes(response.status)) {
-    fail(`${method} ${path} as ${keys[org].user}@${org} answered ${response.status}: ${JSON.stringify(answer.error ?? answer)}`);
+  return createClient({ baseUrl: api.url, credentials: { apiKey: keys[org].key } });
+}
+
+/** An answer's data; fails with the API's code and message, naming who asked what. */
+async function data(org, what, pending) {
+  try {
+    return ok(await pending);
+  } catch (err) {
+    fail(`${what} as ${keys[org].user}@${org}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { status: response.status, body: answer };
 }
 
 async function seed() {
   const served = plan.modelServer.endpoint;
-  const model = await call('lab', 'POST', '/v1/models', {
-    name: card.name,
-    description: `${card.pipeline ?? 'Logistic regression'} over the 30 Wisconsin fine-needle-aspirate features; 0 = malignant, 1 = benign`,
-    task: 'tabular-classification',
-    intendedUse: 'Decision support for certified practitioners; not a diagnosis on its own',
-    version: card.version,
-    artifactSha256: card.sha256,
-    artifactUri: `file://model/${card.artifact}`,
-    inferenceEndpoint: served,
-    royaltyPolicy: { beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], resaleRoyaltyBps: 500 },
-  });
-  const modelId = model.body.data.modelId;
-  const offering = await call('lab', 'POST', '/v1/offerings', {
-    modelId,
-    kind: 'metered',
-    unitPrice: '100',
-    supplyCap: '1000000',
-    transferable: true,
-    requiredAttributes: { role: 'practitioner' },
-    allowedMspIds: ['HospitalMSP', 'ClinicMSP'],
-    purposes: ['clinical-diagnosis', 'research'],
-  });
-  const offeringId = offering.body.data.offering.offeringId;
-  const me = await call('hospital', 'GET', '/v1/me');
-  await call('clearing', 'POST', '/v1/token/mints', { to: me.body.account, amount: '10000' });
-  const purchase = await call('hospital', 'POST', '/v1/purchases', { offeringId, units: '50', payer: 'self' });
-  return { modelId, offeringId, licenseId: purchase.body.data.licenseId, holder: me.body.account };
+  const lab = clientOf('lab');
+  const hospital = clientOf('hospital');
+  const model = await data(
+    'lab',
+    'registering the model',
+    lab.api.POST('/v1/models', {
+      body: {
+        name: card.name,
+        description: `${card.pipeline ?? 'Logistic regression'} over the 30 Wisconsin fine-needle-aspirate features; 0 = malignant, 1 = benign`,
+        task: 'tabular-classification',
+        intendedUse: 'Decision support for certified practitioners; not a diagnosis on its own',
+        version: card.version,
+        artifactSha256: card.sha256,
+        artifactUri: `file://model/${card.artifact}`,
+        inferenceEndpoint: served,
+        royaltyPolicy: { beneficiaries: [{ account: 'org::LabMSP', shareBps: 10000 }], resaleRoyaltyBps: 500 },
+      },
+    }),
+  );
+  const modelId = model.data.modelId;
+  const offering = await data(
+    'lab',
+    'publishing the offering',
+    lab.api.POST('/v1/offerings', {
+      body: {
+        modelId,
+        kind: 'metered',
+        unitPrice: '100',
+        supplyCap: '1000000',
+        transferable: true,
+        requiredAttributes: { role: 'practitioner' },
+        allowedMspIds: ['HospitalMSP', 'ClinicMSP'],
+        purposes: ['clinical-diagnosis', 'research'],
+      },
+    }),
+  );
+  const offeringId = offering.data.offering.offeringId;
+  const me = await data('hospital', 'GET /v1/me', hospital.api.GET('/v1/me'));
+  await data('clearing', 'minting tokens', clientOf('clearing').api.POST('/v1/token/mints', { body: { to: me.account, amount: '10000' } }));
+  const purchase = await data(
+    'hospital',
+    'buying a licence',
+    hospital.api.POST('/v1/purchases', { body: { offeringId, units: '50', payer: 'self' } }),
+  );
+  return { modelId, offeringId, licenseId: purchase.data.licenseId, holder: me.account };
 }
 
 async function main() {
   let state;
   if (existsSync(stateFile)) {
     state = JSON.parse(readFileSync(stateFile, 'utf8'));
-    await call('lab', 'GET', `/v1/models/${state.modelId}`);
+    await data(
+      'lab',
+      `GET /v1/models/${state.modelId}`,
+      clientOf('lab').api.GET('/v1/models/{modelId}', { params: { path: { modelId: state.modelId } } }),
+    );
   } else {
     process.stderr.write(`[demo] registering ${card.name} v${card.version} and selling the hospital a licence\n`);
     state = await seed();
