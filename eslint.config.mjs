@@ -41,6 +41,15 @@ export default tseslint.config(
     },
   },
   {
+    // The console is a browser app with a program of its own (DOM, JSX for Preact).
+    files: ['console/**/*.{ts,tsx}'],
+    extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      globals: { ...globals.browser },
+      parserOptions: { project: './console/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['**/test/**/*.ts'],
     languageOptions: { globals: { ...globals.jest } },
     rules: {

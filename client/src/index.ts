@@ -20,7 +20,7 @@ import { events, type EventOptions, type LedgerEvent } from './events';
 import type { components, paths } from './generated/openapi';
 import { transport, type Credentials, type RetryPolicy } from './transport';
 
-export { ApiError } from './errors';
+export { ApiError, errorOf } from './errors';
 export type { EventData, EventOptions, LedgerEvent } from './events';
 export type { components, paths } from './generated/openapi';
 export { newIdempotencyKey, type Credentials, type RetryPolicy } from './transport';

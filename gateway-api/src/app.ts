@@ -38,6 +38,7 @@ import { OipClient } from './serving/oip';
 import { acceptedWrites, preferAsync } from './http/async';
 import { authenticate } from './http/auth';
 import { createdLocation } from './http/created';
+import { consoleRoutes } from './console';
 import { csvColumnsOf } from './http/csv-columns';
 import { requestDeadline } from './http/context';
 import { errorMiddleware } from './http/errors';
@@ -87,6 +88,7 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   // Swagger UI needs inline styles and scripts; everything else gets helmet's strict defaults.
   app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(parse(specText) as object));
   app.use(helmet());
+  app.use(consoleRoutes(config.consoleDir));
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(specText);
   });

@@ -58,6 +58,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Whether `/metrics` (Prometheus text, no API key) is served. */
   readonly metrics: boolean;
+  /** The built web console served at /console (`npm run build -w console` writes it). */
+  readonly consoleDir: string;
   /** Bearer tokens (JWT) from the org's identity provider; undefined when only API keys are accepted. */
   readonly jwt: JwtSettings | undefined;
   /** Calls to a model's serving endpoint (Open Inference Protocol v2) behind `POST /v1/models/{id}/infer`. */
@@ -157,7 +159,7 @@ const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  * `MLL_API_RATE_LIMIT` (600 requests per key per window; 0 for none),
  * `MLL_API_RATE_WINDOW_MS` (60000), `MLL_API_CORS_ORIGINS` (comma-separated
  * origins; empty for no CORS), `MLL_API_METRICS` (true),
- * `MLL_API_EVENTS_CHECKPOINT_FILE` (`<runtime>/api/<org>-<port>-events.checkpoint.json`),
+ * `MLL_API_CONSOLE_DIR` (`<repo>/console/dist`), `MLL_API_EVENTS_CHECKPOINT_FILE` (`<runtime>/api/<org>-<port>-events.checkpoint.json`),
  * `MLL_API_EVENTS_RING_SIZE` (1000), `MLL_API_EVENTS_HEARTBEAT_MS` (15000),
  * `MLL_API_EVENTS_RETRY_HINT_MS` (2000), `MLL_API_EVENTS_RECONNECT_MIN_MS` (250),
  * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000), `MLL_API_EVENTS_MAX_STREAMS_PER_KEY` (4),
@@ -323,6 +325,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     corsOrigins,
     metrics: flag('MLL_API_METRICS', true),
+    consoleDir: resolve(text('MLL_API_CONSOLE_DIR', resolve(__dirname, '../../console/dist'))),
     jwt,
     inference: {
       timeoutMs: integer('MLL_API_INFER_TIMEOUT_MS', 30_000, 100, 600_000),

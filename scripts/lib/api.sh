@@ -10,7 +10,7 @@ DEMO_KEYS="$RUNTIME_DIR/api/demo-keys.tsv"
 # each /healthz.
 start_apis() {
   local org port peer_ca
-  build_step "the gateway API" build contract scripts service-kit gateway-api client
+  build_step "the gateway API and its console" build contract scripts service-kit gateway-api client console
   mkdir -p "$RUNTIME_DIR/api"
   chmod 700 "$RUNTIME_DIR/api"
   while IFS=$'\t' read -r org port; do

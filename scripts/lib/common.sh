@@ -31,8 +31,8 @@ build_workspaces() {
   stamp="$REPO_ROOT/node_modules/.cache/mll-builds/${script/:/-}-$(IFS=-; echo "$*").stamp"
   local dirs=() args=() w input
   for w in "$@"; do
-    # What tsc reads; a workspace's tests, scripts and docs do not change its build.
-    for input in "$REPO_ROOT/$w"/src "$REPO_ROOT/$w"/bench "$REPO_ROOT/$w"/package.json "$REPO_ROOT/$w"/tsconfig*.json; do
+    # What tsc (or Vite) reads; a workspace's tests, scripts and docs do not change its build.
+    for input in "$REPO_ROOT/$w"/src "$REPO_ROOT/$w"/bench "$REPO_ROOT/$w"/package.json "$REPO_ROOT/$w"/tsconfig*.json "$REPO_ROOT/$w"/index.html "$REPO_ROOT/$w"/vite.config.ts; do
       [ -e "$input" ] && dirs+=("$input")
     done
     args+=(-w "$w")
