@@ -42,7 +42,13 @@ describe('proof of a record from the block', () => {
   let accessTx: string;
   let proof: Json;
   /** The other kinds of record, each by the transaction that wrote it. */
-  const written: Record<'purchase' | 'trade' | 'claim' | 'proposal', string> = { purchase: '', trade: '', claim: '', proposal: '' };
+  const written: Record<'purchase' | 'trade' | 'claim' | 'proposal' | 'refund', string> = {
+    purchase: '',
+    trade: '',
+    claim: '',
+    proposal: '',
+    refund: '',
+  };
   let proposalId: string;
   let votingEndsAt: number;
   let labAdmin: ApiCaller;
@@ -176,7 +182,17 @@ describe('proof of a record from the block', () => {
     expect(proof.record.value).toEqual(expectStatus(await auditor.get(`/v1/accesses/${accessTx}`), 200));
   });
 
-  it('proves a purchase, a trade, a royalty claim and a governance execution the same way', async () => {
+  it('proves a purchase, a trade, a royalty claim, a refund and a governance execution the same way', async () => {
+    // The lab refunds one access by hand, as the model owner may when its model did not deliver.
+    const refunded = expectStatus(
+      await practitioner.post(`/v1/licenses/${licenseId}/accesses`, {
+        purpose: 'clinical-diagnosis',
+        requestHash: sha256(`refunded-${tag}`),
+      }),
+      201,
+    ).data.accessId as string;
+    written.refund = expectStatus(await labAdmin.post(`/v1/accesses/${refunded}/refund`, { reason: 'the model did not answer' }), 201)
+      .transaction.id as string;
     // Accruals are claimable after the chaincode's settlement lag (5 s); the vote closes after 60 s.
     await sleep(6000);
     written.claim = expectStatus(await labAdmin.post('/v1/royalty-claims', { beneficiary: 'org' }), 201).transaction.id as string;
