@@ -26,6 +26,8 @@ export interface EventOptions {
   readonly signal?: AbortSignal;
   /** Told each time the stream reconnects, with the id it resumes after. */
   readonly onReconnect?: (lastEventId: string | undefined) => void;
+  /** Told each time the API has accepted the stream (200): from then on no event is missed. */
+  readonly onOpen?: () => void;
 }
 
 /** The wait before reconnecting when the server said nothing: 1 s. */
@@ -74,6 +76,7 @@ export async function* events(fetchWith: typeof fetch, url: string, options: Eve
       }
       throw error;
     }
+    options.onOpen?.();
     const queued: EventSourceMessage[] = [];
     const parser = createParser({
       onEvent: (message) => queued.push(message),
@@ -84,23 +87,28 @@ export async function* events(fetchWith: typeof fetch, url: string, options: Eve
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     try {
       for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        parser.feed(value);
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch {
+          // The stream broke mid-way: resume after the last event seen.
+          break;
+        }
+        if (chunk.done) break;
+        parser.feed(chunk.value);
         while (queued.length > 0) {
           const message = queued.shift() as EventSourceMessage;
+          // Data that is not JSON is the server's fault; it is thrown, not skipped by a silent reconnect.
+          const data = JSON.parse(message.data) as EventData;
           if (message.id !== undefined) lastEventId = message.id;
-          yield { id: message.id ?? '', event: message.event ?? 'message', data: JSON.parse(message.data) as EventData };
+          yield { id: message.id ?? '', event: message.event ?? 'message', data };
         }
       }
-    } catch (err) {
-      if (signal?.aborted) return;
-      // The stream broke mid-way: resume after the last event seen.
-      void err;
     } finally {
       // Also when the consumer stops iterating: close the connection, not just the reader.
       await reader.cancel().catch(() => undefined);
     }
+    if (signal?.aborted) return;
     if (!signal?.aborted) await pause(retryMs, signal);
   }
 }

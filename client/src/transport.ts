@@ -6,8 +6,9 @@
  * - 409 `LEDGER_CONFLICT`: the write lost a read conflict to a concurrent one;
  * - 503 (the ledger, or the instance, is briefly out of reach);
  * - 429 (a rate limit).
- * It waits as long as `Retry-After` says (or a backoff), at most `maxDelayMs`,
- * for at most `attempts` tries in all. Because the key is the same, a write
+ * It waits as long as `Retry-After` says (or a backoff), for at most
+ * `attempts` tries in all; an answer that asks for more than `maxDelayMs`
+ * is handed back instead of being retried early. Because the key is the same, a write
  * that did commit before the failure is answered, not repeated.
  */
 import { retryAfterOf } from './errors';
@@ -53,9 +54,17 @@ const sleep = (ms: number, signal?: AbortSignal | null): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-/** A new random Idempotency-Key (a UUID, which the API's key pattern accepts). */
+/**
+ * A new random Idempotency-Key: a version 4 UUID, which the API's key pattern
+ * accepts. Built from getRandomValues, which browsers also give pages served
+ * over plain HTTP (randomUUID is only for secure origins).
+ */
 export function newIdempotencyKey(): string {
-  return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The fetch of a client: signs in, keys writes, retries what waiting fixes. */
@@ -79,6 +88,8 @@ export function transport(credentials: Credentials, retry: RetryPolicy = {}, bas
       const response = await base(request.clone());
       if (attempt >= attempts || !(await retryable(response))) return response;
       const asked = retryAfterOf(response);
+      // A server that asks for a longer wait than this client may spend gets its answer back, not an early retry.
+      if (asked !== undefined && asked * 1000 > maxDelayMs) return response;
       const delay = Math.min(maxDelayMs, asked !== undefined ? asked * 1000 : baseDelayMs * 2 ** (attempt - 1));
       await response.body?.cancel();
       await sleep(delay, request.signal);

@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError, createClient, type LedgerClient } from '../src';
+import { ApiError, createClient, newIdempotencyKey, type LedgerClient } from '../src';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -91,6 +91,18 @@ describe('the typed client', () => {
     expect(seen[0].headers['idempotency-key']).toBeUndefined();
   });
 
+  it('hands back an answer whose Retry-After is longer than it may wait, instead of retrying early', async () => {
+    handler = (_req, res) => json(res, 429, { error: { code: 'RATE_LIMITED', message: 'slow down' } }, { 'Retry-After': '60' });
+    await expect(client.me()).rejects.toMatchObject({ status: 429, code: 'RATE_LIMITED', retryAfterSeconds: 60 });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('makes version 4 UUID keys, different each time', () => {
+    const keys = Array.from({ length: 100 }, () => newIdempotencyKey());
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(keys).size).toBe(100);
+  });
+
   it('signs in with a bearer token asked for at each request', async () => {
     let issued = 0;
     const withToken = createClient({ baseUrl: client.baseUrl, credentials: { token: () => `jwt-${++issued}` } });
@@ -139,7 +151,12 @@ describe('the typed client', () => {
     const controller = new AbortController();
     const reconnects: (string | undefined)[] = [];
     const got: string[] = [];
-    for await (const event of client.events({ signal: controller.signal, onReconnect: (id) => reconnects.push(id) })) {
+    let opened = 0;
+    for await (const event of client.events({
+      signal: controller.signal,
+      onReconnect: (id) => reconnects.push(id),
+      onOpen: () => opened++,
+    })) {
       got.push(`${event.id} ${event.event} ${event.data.transactionId}`);
       if (got.length === 5) controller.abort();
     }
@@ -151,6 +168,7 @@ describe('the typed client', () => {
       '5:0 AccessRecorded t5',
     ]);
     expect(reconnects).toEqual(['2:0', '4:0']);
+    expect(opened).toBe(3);
     expect(seen.map((r) => r.headers['last-event-id'])).toEqual([undefined, '2:0', '4:0']);
   });
 

@@ -84,25 +84,51 @@ function SignIn({ onSignedIn, error }: { onSignedIn: (secret: string) => void; e
   );
 }
 
-/** The live feed: follows /v1/events for as long as the caller is signed in; resumes after breaks by itself. */
-function useFeed(client: LedgerClient | undefined): { refresh: number; recent: LedgerEvent[]; live: boolean } {
-  const [feed, setFeed] = useState<{ refresh: number; recent: LedgerEvent[]; live: boolean }>({ refresh: 0, recent: [], live: false });
+/** How often, at most, ledger events make the open view read again: a busy ledger must not turn into a read per event. */
+const REFRESH_EVERY_MS = 2000;
+
+/**
+ * The live feed: follows /v1/events for as long as the caller is signed in,
+ * resuming after breaks by itself. `live` turns on once the API accepted the
+ * stream; `refresh` moves at most every REFRESH_EVERY_MS while events come.
+ */
+function useFeed(client: LedgerClient | undefined): { refresh: number; recent: LedgerEvent[]; live: boolean; count: number } {
+  const [feed, setFeed] = useState({ refresh: 0, recent: [] as LedgerEvent[], live: false, count: 0 });
   useEffect(() => {
     if (client === undefined) return undefined;
     const controller = new AbortController();
-    setFeed((f) => ({ ...f, live: true }));
+    let pending = false;
+    const timer = setInterval(() => {
+      if (!pending) return;
+      pending = false;
+      setFeed((f) => ({ ...f, refresh: f.refresh + 1 }));
+    }, REFRESH_EVERY_MS);
     void (async () => {
       try {
-        for await (const event of client.events({ signal: controller.signal })) {
-          setFeed((f) => ({ refresh: f.refresh + 1, recent: [event, ...f.recent].slice(0, 8), live: true }));
+        const stream = client.events({ signal: controller.signal, onOpen: () => setFeed((f) => ({ ...f, live: true })) });
+        for await (const event of stream) {
+          pending = true;
+          setFeed((f) => ({ ...f, count: f.count + 1, recent: [event, ...f.recent].slice(0, 8) }));
         }
       } catch {
         setFeed((f) => ({ ...f, live: false }));
       }
     })();
-    return () => controller.abort();
+    return () => {
+      clearInterval(timer);
+      controller.abort();
+    };
   }, [client]);
   return feed;
+}
+
+/** The route's argument, decoded; a malformed escape is kept as typed rather than breaking the app. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 export function App() {
@@ -160,8 +186,8 @@ export function App() {
         <span class="who" data-testid="who">
           {me.user}@{me.org} · {me.regulator ? 'regulator' : (me.role ?? 'no role')}
         </span>
-        <span class={feed.live ? 'live on' : 'live'} title="ledger events received" data-testid="feed">
-          ● {feed.refresh} events
+        <span class={feed.live ? 'live on' : 'live'} title="ledger events received" data-testid="feed" data-live={String(feed.live)}>
+          ● {feed.count} events
         </span>
         <button
           class="link"
@@ -175,7 +201,7 @@ export function App() {
         </button>
       </header>
       <main>
-        <View client={client} me={me} refresh={feed.refresh} arg={decodeURIComponent(rest.join('/'))} />
+        <View client={client} me={me} refresh={feed.refresh} arg={decoded(rest.join('/'))} />
       </main>
       {feed.recent.length > 0 ? (
         <aside class="feed" data-testid="recent-events">

@@ -87,8 +87,14 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
 
   // Swagger UI needs inline styles and scripts; everything else gets helmet's strict defaults.
   app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(parse(specText) as object));
+  // The console: helmet's strict defaults, but no upgrade-insecure-requests, which would send a browser to https
+  // for the bundle of an instance served over plain HTTP (any address but loopback) and leave the page blank.
+  app.use(
+    '/console',
+    helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }),
+    consoleRoutes(config.consoleDir),
+  );
   app.use(helmet());
-  app.use(consoleRoutes(config.consoleDir));
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(specText);
   });

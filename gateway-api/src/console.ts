@@ -11,20 +11,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiCode, ApiError } from './errors';
 
+/** The console's routes, mounted at /console. */
 export function consoleRoutes(dir: string): Router {
   const router = Router();
   const built = existsSync(join(dir, 'index.html'));
   // Express matches /console/ here too (non-strict routing): only the bare path is redirected, so relative asset URLs resolve.
-  router.get('/console', (req, res, next) => (req.originalUrl.split('?')[0] === '/console' ? res.redirect(301, '/console/') : next()));
+  router.get('/', (req, res, next) => (req.originalUrl.split('?')[0] === '/console' ? res.redirect(301, '/console/') : next()));
   if (!built) {
-    router.use('/console', () => {
+    router.use(() => {
       throw new ApiError(ApiCode.NOT_FOUND, `the console is not built in ${dir}: run npm run build -w console, then restart this instance`);
     });
     return router;
   }
-  router.use('/console/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false, index: false }));
+  router.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false, index: false }));
   router.use(
-    '/console',
     express.static(dir, {
       index: 'index.html',
       setHeaders: (res, path) => {

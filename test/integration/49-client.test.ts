@@ -101,16 +101,18 @@ describe('the typed client on the consortium', () => {
         .then(committed)
         .then((r) => r.transaction.id);
     let lastEventId: string | undefined;
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
     const stream = (async () => {
-      for await (const event of auditor.events({ signal: first.signal })) {
+      for await (const event of auditor.events({ signal: first.signal, onOpen: () => opened() })) {
         if (event.event !== 'LicensePurchased') continue;
         seen.push(event.data.transactionId);
         lastEventId = event.id;
         first.abort();
       }
     })();
-    // The stream starts with the next event: give it a moment to connect, then write.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The stream starts with the next event: write once the API has accepted it.
+    await open;
     const one = await buy('1');
     await stream;
     expect(seen).toEqual([one]);

@@ -185,6 +185,8 @@ describe('the web console in a real browser', () => {
       .waitFor();
     await shot(page, 'member-licences');
 
+    // The feed must be following the ledger before the inference commits, or the view has nothing to refresh on.
+    await page.locator('[data-testid=feed][data-live=true]').waitFor();
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
     const answer = await client.infer(demo.modelId, request);

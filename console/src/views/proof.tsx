@@ -1,11 +1,13 @@
 /** The proof of a record from its block (GET /v1/audit/proofs/{transactionId}), each check passed or failed. */
 import { ok } from '@model-ledger/client';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ViewProps } from '../app';
 import { ErrorBox, Section, Short, Table, useLoad } from '../ui';
 
 export function ProofView({ client, arg }: ViewProps) {
   const [draft, setDraft] = useState(arg);
+  // A proof link followed from another view fills the form in.
+  useEffect(() => setDraft(arg), [arg]);
   const proof = useLoad(
     () =>
       arg === ''

@@ -22,6 +22,9 @@ export const LIST_TYPES = ['application/json', 'text/csv', 'application/x-ndjson
 /** Pages an export reads at once: the spec's largest `limit`. */
 export const EXPORT_PAGE_SIZE = 100;
 
+/** How long an export waits for a client that reads nothing before it ends the response. */
+export const EXPORT_STALL_MS = 60_000;
+
 /** Reads one page of a list as a session. */
 export type PageReader<T> = (session: Session, page: PageRequest) => Promise<Page<T>>;
 
@@ -47,25 +50,33 @@ async function exportList<T>(req: Request, res: Response, type: 'text/csv' | 'ap
   // The request's deadline bounds one call, not a stream of a thousand pages: each page gets its own.
   const session = caller.stream.session;
   const columns = type === 'text/csv' ? columnsOf(req, res) : [];
-  const startHeight = await caller.stream.height();
-  // The first page is read before anything is sent, so a refusal (bad cursor, forbidden filter) is a normal error.
-  let page = await read(session, { limit: EXPORT_PAGE_SIZE, cursor: pageOf(req).cursor });
-
   let closed = false;
   res.on('close', () => {
     closed = true;
   });
+  const startHeight = await caller.stream.height();
+  // The first page is read before anything is sent, so a refusal (bad cursor, forbidden filter) is a normal error.
+  let page = await read(session, { limit: EXPORT_PAGE_SIZE, cursor: pageOf(req).cursor });
+  if (closed || res.destroyed) return;
+
+  // Trailers need chunked encoding, which an HTTP/1.0 client (or proxy) does not speak: it gets the CSV without them.
+  const trailers = type === 'text/csv' && req.httpVersion !== '1.0';
   res.status(200);
   res.setHeader('Content-Type', type === 'text/csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Disposition', `attachment; filename="${exportName(req)}.${type === 'text/csv' ? 'csv' : 'ndjson'}"`);
-  if (type === 'text/csv') res.setHeader('Trailer', 'Export-Count, Export-Block-Height');
+  if (trailers) res.setHeader('Trailer', 'Export-Count, Export-Block-Height');
 
   const write = async (text: string): Promise<void> => {
-    if (res.write(text) || closed) return;
-    // Backpressure: the next page is read only once the client took this one (or left).
+    if (closed || res.destroyed || res.write(text)) return;
+    // Backpressure: the next page is read only once the client took this one, left, or stalled too long.
     await new Promise<void>((resolve) => {
+      const stalled = setTimeout(() => {
+        req.log.warn({ export: type }, `the client read nothing for ${EXPORT_STALL_MS} ms; ending the export`);
+        res.destroy();
+      }, EXPORT_STALL_MS);
       const done = (): void => {
+        clearTimeout(stalled);
         res.off('drain', done);
         res.off('close', done);
         resolve();
@@ -91,9 +102,9 @@ async function exportList<T>(req: Request, res: Response, type: 'text/csv' | 'ap
     const height = await caller.stream.height();
     const summary = { count, blockHeight: height.toString(), startBlockHeight: startHeight.toString() };
     req.log.info({ export: type, ...summary }, 'export finished');
-    if (type === 'text/csv') {
+    if (trailers) {
       res.addTrailers({ 'Export-Count': String(count), 'Export-Block-Height': height.toString() });
-    } else {
+    } else if (type === 'application/x-ndjson') {
       await write(JSON.stringify({ export: summary }) + '\n');
     }
     res.end();

@@ -40,28 +40,44 @@ export interface Page<T> {
 
 /**
  * Cursors wrap Fabric bookmarks so that clients never depend on their format:
- * base64url of `{"v":1,"b":<bookmark>}`.
+ * base64url of `{"v":1,"b":<bookmark>}`. A filtered list's cursor may also
+ * say how many matches of the chunk that starts at the bookmark were already
+ * served (`"s"`, see `filledPage`); its bookmark may then be empty, the start.
  */
-export function encodeCursor(bookmark: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, b: bookmark })).toString('base64url');
+export function encodeCursor(bookmark: string, skip = 0): string {
+  return Buffer.from(JSON.stringify(skip > 0 ? { v: 1, b: bookmark, s: skip } : { v: 1, b: bookmark })).toString('base64url');
+}
+
+/** A cursor's bookmark and the matches of its chunk already served. */
+interface CursorState {
+  readonly bookmark: string;
+  readonly skip: number;
+}
+
+/**
+ * @throws ApiError INVALID_ARGUMENT naming `cursor` when it was not made by this API.
+ */
+function decodeCursorState(cursor: string | undefined): CursorState {
+  if (cursor === undefined) {
+    return { bookmark: '', skip: 0 };
+  }
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; b?: unknown; s?: unknown };
+    const skip = parsed.s === undefined ? 0 : parsed.s;
+    if (parsed.v === 1 && typeof parsed.b === 'string' && Number.isSafeInteger(skip) && (skip as number) >= 0) {
+      if (parsed.b !== '' || (skip as number) > 0) return { bookmark: parsed.b, skip: skip as number };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(ApiCode.INVALID_ARGUMENT, 'cursor is not a cursor returned by this API; pass nextCursor back unchanged');
 }
 
 /**
  * @throws ApiError INVALID_ARGUMENT naming `cursor` when it was not made by this API.
  */
 export function decodeCursor(cursor: string | undefined): string {
-  if (cursor === undefined) {
-    return '';
-  }
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; b?: unknown };
-    if (parsed.v === 1 && typeof parsed.b === 'string' && parsed.b !== '') {
-      return parsed.b;
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new ApiError(ApiCode.INVALID_ARGUMENT, 'cursor is not a cursor returned by this API; pass nextCursor back unchanged');
+  return decodeCursorState(cursor).bookmark;
 }
 
 /** The page of a paginated chaincode query that a page request asks for. */
@@ -75,35 +91,44 @@ export function toPage<T>(page: ChaincodePage<T>): Page<T> {
 }
 
 /**
- * Rows a filtered list scans at most for one page. A filter the chaincode
- * applies to a page of rows (royalty payments by model) can leave a page
- * short; the API reads on until the page is full, the list ends, or this many
- * rows were scanned, so a request costs at most ten full reads.
+ * What one page of a filtered list may cost. A filter the chaincode applies
+ * to a chunk of rows (royalty payments by model) can leave a page short; the
+ * API reads on, chunk after chunk of FILTER_CHUNK rows, until the page is
+ * full, the list ends, or FILTER_READS chunks (1000 rows) were read.
  */
-export const FILTER_SCAN_ROWS = 1000;
+export const FILTER_CHUNK = 100;
+export const FILTER_READS = 10;
 
 /**
- * A page of a list whose chaincode query filters the rows it scans: reads on
- * from where the last read ended, asking each time for only as many rows as
- * the page still lacks (so no read returns more than fits, and the bookmark
- * stays exact), until the page is full, the list ends, or `scanRows` rows
- * were scanned. Only in that last case can a page come back short, or empty,
- * with a `nextCursor`.
+ * A page of a list whose chaincode query filters the rows it scans. It reads
+ * whole chunks from the cursor's bookmark; when a chunk holds more matches
+ * than the page has room for, the page takes what fits and the next cursor
+ * points at the same chunk with the number of its matches already served, so
+ * no match is skipped or served twice. The page is full unless the list ended
+ * or `maxReads` chunks held too few matches; only then can it come back short,
+ * or empty, with a `nextCursor`.
  */
 export async function filledPage<T>(
   read: (args: PageArgs) => Promise<ChaincodePage<T>>,
   page: PageRequest,
-  scanRows: number = FILTER_SCAN_ROWS,
+  maxReads: number = FILTER_READS,
+  chunk: number = FILTER_CHUNK,
 ): Promise<Page<T>> {
   const items: T[] = [];
-  let bookmark = decodeCursor(page.cursor);
-  let scanned = 0;
-  do {
-    const pageSize = page.limit - items.length;
-    const next = await read({ pageSize, bookmark });
-    items.push(...next.records);
-    scanned += pageSize;
+  let { bookmark, skip } = decodeCursorState(page.cursor);
+  for (let reads = 0; reads < maxReads; reads++) {
+    const next = await read({ pageSize: chunk, bookmark });
+    const matches = next.records.slice(skip);
+    const room = page.limit - items.length;
+    if (matches.length > room) {
+      items.push(...matches.slice(0, room));
+      return { items, nextCursor: encodeCursor(bookmark, skip + room) };
+    }
+    items.push(...matches);
+    skip = 0;
     bookmark = next.bookmark;
-  } while (items.length < page.limit && bookmark !== '' && scanned < scanRows);
-  return { items, nextCursor: bookmark === '' ? null : encodeCursor(bookmark) };
+    if (bookmark === '') return { items, nextCursor: null };
+    if (items.length === page.limit) break;
+  }
+  return { items, nextCursor: encodeCursor(bookmark) };
 }
