@@ -790,7 +790,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Access records filtered by exactly one of model, org, caller or licence, or by time alone. */
+        /**
+         * Access records filtered by exactly one of model, org, caller or licence, or by time alone.
+         * @description Give at most one of `modelId`, `mspId`, `caller` and `licenseId`: each
+         *     reads its own index of the accesses, and there is none for a
+         *     combination. Two or more answer 400 `INVALID_ARGUMENT` naming them
+         *     (OpenAPI cannot make query parameters exclusive of each other). With
+         *     none, every access in the window is listed, which only a regulator may
+         *     read. `from` and `to` bound the access time with any of them.
+         */
         get: operations["listAccesses"];
         put?: never;
         post?: never;
@@ -806,7 +814,7 @@ export interface paths {
             header?: never;
             path: {
                 assetType: "model" | "modelVersion" | "offering" | "license" | "balance" | "access";
-                /** @description For a modelVersion, `<modelId>@<version>`. */
+                /** @description The asset's id, as its type has it: an `Id` for a model, offering or licence, `<modelId>@<version>` for a modelVersion, an `AccountId` for a balance, and the access's transaction id for an access. An id of another type's form (an account id for a model, say) answers 400 `INVALID_ARGUMENT` naming `assetId`; a well-formed id of no such asset answers 404. */
                 assetId: string;
             };
             cookie?: never;
@@ -1264,27 +1272,234 @@ export interface components {
             /** @description The chaincode's payload for this event (see the chaincode README's Events table). */
             payload: unknown;
         };
+        /** @description Any error. The responses an operation lists narrow `error.code` to the codes of their status. */
         Error: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        ErrorDetail: {
+            /** @description A stable code to switch on; the API description lists each with its status. */
+            code: string;
+            /** @description A sentence a person can act on; never parse it. */
+            message: string;
+            transactionId?: components["schemas"]["TransactionId"];
+        };
+        BadRequestError: {
             error: {
-                code: string;
-                message: string;
-                transactionId?: components["schemas"]["TransactionId"];
-            };
+                /** @enum {string} */
+                code: "INVALID_ARGUMENT";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        InferenceBadRequestError: {
+            error: {
+                /** @enum {string} */
+                code: "INVALID_ARGUMENT" | "MODEL_INPUT_REJECTED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        UnauthorizedError: {
+            error: {
+                /** @enum {string} */
+                code: "UNAUTHENTICATED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        InferenceUnauthorizedError: {
+            error: {
+                /** @enum {string} */
+                code: "UNAUTHENTICATED" | "ACCESS_REQUIRED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        PaymentRequiredError: {
+            error: {
+                /** @enum {string} */
+                code: "INSUFFICIENT_FUNDS" | "INSUFFICIENT_UNITS" | "LICENSE_EXPIRED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        ForbiddenError: {
+            error: {
+                /** @enum {string} */
+                code: "FORBIDDEN";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        AccessForbiddenError: {
+            error: {
+                /** @enum {string} */
+                code: "FORBIDDEN" | "PURPOSE_NOT_PERMITTED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        InferenceForbiddenError: {
+            error: {
+                /** @enum {string} */
+                code: "FORBIDDEN" | "PURPOSE_NOT_PERMITTED" | "ACCESS_NOT_COMMITTED" | "ACCESS_MISMATCH" | "ACCESS_SIGNATURE_INVALID" | "ACCESS_STALE";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        TransferForbiddenError: {
+            error: {
+                /** @enum {string} */
+                code: "FORBIDDEN" | "TRANSFER_RESTRICTED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        ProposalForbiddenError: {
+            error: {
+                /** @enum {string} */
+                code: "FORBIDDEN" | "BELOW_PROPOSAL_THRESHOLD";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        NotFoundError: {
+            error: {
+                /** @enum {string} */
+                code: "NOT_FOUND";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        ListingNotFoundError: {
+            error: {
+                /** @enum {string} */
+                code: "NOT_FOUND" | "LISTING_NOT_FOUND";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        ProposalNotFoundError: {
+            error: {
+                /** @enum {string} */
+                code: "NOT_FOUND" | "PROPOSAL_NOT_FOUND";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        WriteConflictError: {
+            error: {
+                /** @enum {string} */
+                code: "CONFLICT" | "LEDGER_CONFLICT";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        LineageConflictError: {
+            error: {
+                /** @enum {string} */
+                code: "CONFLICT" | "LEDGER_CONFLICT" | "LINEAGE_CONSENT_REQUIRED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        PurchaseConflictError: {
+            error: {
+                /** @enum {string} */
+                code: "CONFLICT" | "LEDGER_CONFLICT" | "OFFERING_PAUSED" | "OFFERING_RETIRED" | "SUPPLY_EXHAUSTED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        MarketConflictError: {
+            error: {
+                /** @enum {string} */
+                code: "CONFLICT" | "LEDGER_CONFLICT" | "LISTING_CLOSED" | "NOT_TRANSFERABLE" | "UNITS_LOCKED" | "ASK_BELOW_ROYALTY";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        GovernanceConflictError: {
+            error: {
+                /** @enum {string} */
+                code: "CONFLICT" | "LEDGER_CONFLICT" | "ALREADY_VOTED" | "VOTING_CLOSED" | "VOTING_OPEN" | "QUORUM_NOT_MET" | "PROPOSAL_REJECTED" | "PROPOSAL_NOT_EXECUTABLE" | "LINEAGE_CONSENT_REQUIRED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        InferenceConflictError: {
+            error: {
+                /** @enum {string} */
+                code: "CONFLICT" | "LEDGER_CONFLICT" | "ARTIFACT_MISMATCH" | "ACCESS_ALREADY_SERVED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        ReplayTooFarError: {
+            error: {
+                /** @enum {string} */
+                code: "REPLAY_TOO_FAR";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        PayloadTooLargeError: {
+            error: {
+                /** @enum {string} */
+                code: "PAYLOAD_TOO_LARGE";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        UnsupportedMediaTypeError: {
+            error: {
+                /** @enum {string} */
+                code: "UNSUPPORTED_MEDIA_TYPE";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        TooManyRequestsError: {
+            error: {
+                /** @enum {string} */
+                code: "RATE_LIMITED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        TooManyStreamsError: {
+            error: {
+                /** @enum {string} */
+                code: "RATE_LIMITED" | "TOO_MANY_STREAMS";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        CommitFailedError: {
+            error: {
+                /** @enum {string} */
+                code: "COMMIT_FAILED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        InferenceBadGatewayError: {
+            error: {
+                /** @enum {string} */
+                code: "COMMIT_FAILED" | "MODEL_UNAVAILABLE" | "MODEL_FAILED" | "MODEL_INTEGRITY_MISMATCH" | "MODEL_ENDPOINT_UNTRUSTED";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        LedgerUnavailableError: {
+            error: {
+                /** @enum {string} */
+                code: "LEDGER_UNAVAILABLE";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        LedgerTimeoutError: {
+            error: {
+                /** @enum {string} */
+                code: "LEDGER_TIMEOUT";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
+        };
+        InferenceTimeoutError: {
+            error: {
+                /** @enum {string} */
+                code: "LEDGER_TIMEOUT" | "MODEL_TIMEOUT";
+            } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
         };
         Id: string;
         TransactionId: string;
         Sha256: string;
-        /** @description `x509::<mspId>::<sha256>` for an identity, `org::<mspId>` for an org treasury. */
+        /**
+         * @description `x509::<mspId>::<sha256>` for an identity, `org::<mspId>` for an org treasury; the MSP id as `MspId` (the chaincode's own account-id rule).
+         * @example org::HospitalMSP
+         * @example x509::HospitalMSP::10c531e8290d09194fa8d74c6c0600b1a09b8d76c163bb6b98e06d7ee02f48c5
+         */
         AccountId: string;
         /** @description An integer in the token's smallest unit. */
         Amount: string;
         /** @description An integer in the token's smallest unit, negative for a reversal (a refunded access's royalty share). */
         SignedAmount: string;
+        /** @description An integer from 1 to 10^30 in the token's smallest unit, the chaincode's bound on any one amount. */
         PositiveAmount: string;
+        /** @description A number of licence units, from 1 to 10^12 (the chaincode's bound). */
         Units: string;
+        /**
+         * @description An ISO 8601 UTC instant, to the second or the millisecond, that is a real calendar instant (no February 30, no hour 24).
+         * @example 2026-12-07T00:00:00Z
+         * @example 2027-02-28T23:59:59.999Z
+         */
         Instant: string;
         Purpose: string;
+        /**
+         * @description An absolute URI (`scheme://…`) without spaces or control characters, at most 512 characters.
+         * @example s3://lab-models/breast-cancer-diagnostic/1/breast-cancer-diagnostic.onnx
+         */
         Uri: string;
+        /**
+         * @description An http or https URL without spaces or control characters, at most 512 characters.
+         * @example https://gate.lab.example:8443/v2/models/breast-cancer-diagnostic
+         */
+        HttpUrl: string;
+        /** @description Text with at least one character that is not white space, and no control characters (U+0000 to U+001F, U+007F), as the chaincode requires. Lengths count characters. */
+        Text: string;
+        ShortText: components["schemas"]["Text"];
+        LongText: components["schemas"]["Text"];
+        /**
+         * @description A page cursor: base64url, without padding, of `{"v":1,"b":"<bookmark>"}`, the bookmark being where the ledger's page ended, or of `{"v":1,"b":"<bookmark>","s":<n>}` for a filtered list that served n matches of the chunk at the bookmark. Only a `nextCursor` this API returned for the same list, with the same filters, is accepted (400 `INVALID_ARGUMENT` otherwise). The cursors it makes stay under 400 characters.
+         * @example eyJ2IjoxLCJiIjoiMjUifQ
+         */
+        Cursor: string;
         /**
          * @description `self` is the caller's own account; `org` its org treasury (role admin).
          * @enum {string}
@@ -1364,6 +1579,7 @@ export interface components {
             modelId: components["schemas"]["Id"];
             shareBps: number;
         };
+        /** @description The beneficiaries' shares must add up to 10000 and the parents' to at most 10000, each account and parent named once; every parent must exist and not be the model itself or descend from it. A schema cannot add up or compare list entries, so these answer 400 `INVALID_ARGUMENT` naming the field. */
         RoyaltyPolicyInput: {
             beneficiaries: components["schemas"]["Beneficiary"][];
             parents?: components["schemas"]["ParentShare"][];
@@ -1375,14 +1591,14 @@ export interface components {
             resaleRoyaltyBps: number;
         };
         NewModel: {
-            name: string;
-            description: string;
-            task: string;
-            intendedUse: string;
+            name: components["schemas"]["ShortText"];
+            description: components["schemas"]["LongText"];
+            task: components["schemas"]["ShortText"];
+            intendedUse: components["schemas"]["LongText"];
             version: components["schemas"]["Id"];
             artifactSha256: components["schemas"]["Sha256"];
             artifactUri: components["schemas"]["Uri"];
-            inferenceEndpoint: components["schemas"]["Uri"];
+            inferenceEndpoint: components["schemas"]["HttpUrl"];
             royaltyPolicy: components["schemas"]["RoyaltyPolicyInput"];
         };
         Model: {
@@ -1403,7 +1619,7 @@ export interface components {
             version: components["schemas"]["Id"];
             artifactSha256: components["schemas"]["Sha256"];
             artifactUri: components["schemas"]["Uri"];
-            inferenceEndpoint: components["schemas"]["Uri"];
+            inferenceEndpoint: components["schemas"]["HttpUrl"];
         };
         ModelVersion: {
             modelId: components["schemas"]["Id"];
@@ -1452,7 +1668,9 @@ export interface components {
             items: components["schemas"]["Model"][];
             nextCursor: components["schemas"]["NextCursor"];
         };
-        NextCursor: string | null;
+        /** @description Pass it back as `cursor` for the next page; null on the last page. */
+        NextCursor: components["schemas"]["Cursor"] | null;
+        /** @description A `term` offering needs `termSeconds` (1 to 316224000, ten years); a `metered` one never expires, so its `termSeconds` is 0 or left out. */
         NewOffering: {
             modelId: components["schemas"]["Id"];
             /** @enum {string} */
@@ -1461,10 +1679,12 @@ export interface components {
             supplyCap: components["schemas"]["Units"];
             termSeconds?: number;
             transferable?: boolean;
+            /** @description Certificate attributes a caller of the holder's org must carry to use the licence, by name. */
             requiredAttributes?: {
-                [key: string]: string;
+                [key: string]: components["schemas"]["Text"];
             };
-            allowedMspIds?: string[];
+            /** @description The orgs whose accounts may hold the licence; empty or left out for any. */
+            allowedMspIds?: components["schemas"]["MspId"][];
             purposes: components["schemas"]["Purpose"][];
         };
         Terms: {
@@ -1614,6 +1834,7 @@ export interface components {
         };
         InferenceTensor: {
             name: string;
+            /** @description The tensor's dimensions; the first is the batch size, which must be at least 1 and the same for every input (400 `INVALID_ARGUMENT` otherwise, before anything is charged; a schema cannot compare the inputs). An input without dimensions counts as one row. One unit is charged per row of the batch. */
             shape: number[];
             /** @enum {string} */
             datatype: "BOOL" | "UINT8" | "UINT16" | "UINT32" | "UINT64" | "INT8" | "INT16" | "INT32" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
@@ -1921,6 +2142,7 @@ export interface components {
             /** @description How to repeat the checks without this API. */
             verify: string;
         };
+        /** @example HospitalMSP */
         MspId: string;
         NewUnitListing: {
             licenseId: components["schemas"]["Id"];
@@ -1929,6 +2151,7 @@ export interface components {
             /** @description Only this org may buy (a private sale). */
             reservedForMspId?: components["schemas"]["MspId"];
         };
+        /** @description Each licence once, all held by the same account (400 `INVALID_ARGUMENT` naming the item otherwise). */
         NewBundleListing: {
             items: {
                 licenseId: components["schemas"]["Id"];
@@ -1979,7 +2202,7 @@ export interface components {
             nextCursor: components["schemas"]["NextCursor"];
         };
         NewTrade: {
-            /** @description Units to buy from a single-licence listing; omit for all that are left, and for a bundle. */
+            /** @description Units to buy from a single-licence listing; omit for all that are left. A bundle is bought whole, so `units` on a bundle answers 400 `INVALID_ARGUMENT`. */
             units?: components["schemas"]["Units"];
             payer: components["schemas"]["AccountChoice"];
         };
@@ -2055,9 +2278,10 @@ export interface components {
              */
             executionWindowSeconds?: number;
         };
-        /** @description Members left out take the default policy's values. */
+        /** @description Members left out take the default policy's values. `minVotingSeconds` must not exceed `maxVotingSeconds` (after the defaults fill in), or the proposal answers 400 `INVALID_ARGUMENT`. */
         GovernancePolicyInput: {
             quorumBps?: number;
+            /** @description Yes must be more than this share of yes + no, so 10000 could never pass. */
             approvalBps?: number;
             proposalThresholdBps?: number;
             minVotingSeconds?: number;
@@ -2071,7 +2295,7 @@ export interface components {
         ProposalChange: {
             /** @constant */
             kind: "activateVersion";
-            version: string;
+            version: components["schemas"]["Id"];
         } | {
             /** @constant */
             kind: "setPrice";
@@ -2101,8 +2325,8 @@ export interface components {
         NewProposal: {
             modelId: components["schemas"]["Id"];
             change: components["schemas"]["ProposalChange"];
-            description: string;
-            /** @description Must lie within the model's governance policy bounds. */
+            description: components["schemas"]["LongText"];
+            /** @description Must lie within the model's governance policy bounds (`minVotingSeconds` to `maxVotingSeconds`; by default 60 to 2592000), which no policy sets outside 60 to 31622400 (366 days). */
             votingSeconds: number;
             proposer: components["schemas"]["AccountChoice"];
         };
@@ -2233,7 +2457,7 @@ export interface components {
                 "application/json": components["schemas"]["AsyncAccepted"];
             };
         };
-        /** @description An error; see the codes in the description of this API. */
+        /** @description Any other error (405 `METHOD_NOT_ALLOWED`, 500 `INTERNAL` or `RESPONSE_INVALID`, and any status the operation does not list); see the codes in the description of this API. */
         Error: {
             headers: {
                 /** @description On every 429 and 503, and on a 409 LEDGER_CONFLICT: the seconds after which the same request (with the same Idempotency-Key) may succeed. */
@@ -2244,6 +2468,276 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The request is malformed: it breaks the spec (the message names the field, for example `body.units`), or the chaincode refused an argument; a write names an id that refers to nothing this way too (`licenseId refers to no licence`). */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["BadRequestError"];
+            };
+        };
+        /** @description `INVALID_ARGUMENT`: the request is malformed (for example inputs that disagree on the batch size); nothing was charged. `MODEL_INPUT_REJECTED`: the model refused the inputs; the gate refunded the access and `transactionId` is the refund's. */
+        InferenceBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InferenceBadRequestError"];
+            };
+        };
+        /** @description `UNAUTHENTICATED`: no API key or bearer token, or one that does not verify. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnauthorizedError"];
+            };
+        };
+        /** @description `UNAUTHENTICATED`: no API key or bearer token, or one that does not verify. `ACCESS_REQUIRED`: the model owner's serving gate saw no access to run the model for. */
+        InferenceUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InferenceUnauthorizedError"];
+            };
+        };
+        /** @description Paying, or buying units, is what lets the caller proceed: `INSUFFICIENT_FUNDS` (the paying account's balance is below the price), `INSUFFICIENT_UNITS` (too few units left on the licence, the listing, or for a vote none held), `LICENSE_EXPIRED` (a term licence, or units on sale, past their expiry). */
+        PaymentRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PaymentRequiredError"];
+            };
+        };
+        /** @description `FORBIDDEN`: the caller's role, org or read-only identity may not do this, or may not read that record (a bearer token naming no enrolled user is refused so too). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ForbiddenError"];
+            };
+        };
+        /** @description `FORBIDDEN`: the caller may not use this licence (another org's, a required certificate attribute missing, or a read-only identity). `PURPOSE_NOT_PERMITTED`: the licence's terms do not permit this purpose. */
+        AccessForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AccessForbiddenError"];
+            };
+        };
+        /** @description `FORBIDDEN` and `PURPOSE_NOT_PERMITTED` as for an access (the licence, or the model it licenses, is not the caller's to use this way); nothing was charged. The `ACCESS_*` codes are the model owner's serving gate refusing the committed access (not valid on its peer, for another request, badly signed, too old); the model did not run. */
+        InferenceForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InferenceForbiddenError"];
+            };
+        };
+        /** @description `FORBIDDEN`: the caller does not act for the holder, or the terms do not let the recipient hold the licence. `TRANSFER_RESTRICTED`: the recipient is of another org; units cross orgs only through a listing. */
+        TransferForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["TransferForbiddenError"];
+            };
+        };
+        /** @description `FORBIDDEN`: the caller may not propose for that account. `BELOW_PROPOSAL_THRESHOLD`: a holder with fewer units than the model's governance policy requires. */
+        ProposalForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProposalForbiddenError"];
+            };
+        };
+        /** @description `NOT_FOUND`: the path names a record the ledger does not hold. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["NotFoundError"];
+            };
+        };
+        /** @description `LISTING_NOT_FOUND`: no listing has this id. `NOT_FOUND` would name another record the listing refers to, which a consistent ledger always holds. */
+        ListingNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ListingNotFoundError"];
+            };
+        };
+        /** @description `PROPOSAL_NOT_FOUND`: no proposal has this id. `NOT_FOUND` would name another record the proposal refers to, which a consistent ledger always holds. */
+        ProposalNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProposalNotFoundError"];
+            };
+        };
+        /** @description `CONFLICT`: the write clashes with the ledger's state (the `Idempotency-Key` was used for another request, the record already exists, or the state does not allow the change; the message says which). `LEDGER_CONFLICT`: concurrent writes outlasted the API's retries; `Retry-After` says when to try again. */
+        WriteConflict: {
+            headers: {
+                "Retry-After": components["headers"]["ConflictRetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WriteConflictError"];
+            };
+        };
+        /** @description As for any write (`CONFLICT`, `LEDGER_CONFLICT` with `Retry-After`), and `LINEAGE_CONSENT_REQUIRED`: the policy drops a parent model or pays it less than its owner consented to. */
+        LineageConflict: {
+            headers: {
+                "Retry-After": components["headers"]["ConflictRetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LineageConflictError"];
+            };
+        };
+        /** @description As for any write (`CONFLICT`, `LEDGER_CONFLICT` with `Retry-After`), and the offering sells nothing now: `OFFERING_PAUSED`, `OFFERING_RETIRED`, or `SUPPLY_EXHAUSTED` (the units would pass its supply cap). */
+        PurchaseConflict: {
+            headers: {
+                "Retry-After": components["headers"]["ConflictRetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PurchaseConflictError"];
+            };
+        };
+        /** @description As for any write (`CONFLICT`, `LEDGER_CONFLICT` with `Retry-After`), and the market's refusals: `LISTING_CLOSED` (sold out or cancelled), `NOT_TRANSFERABLE` (the terms forbid resale and transfer), `UNITS_LOCKED` (the licence voted on a proposal still open), `ASK_BELOW_ROYALTY` (the price does not cover the resale royalty). */
+        MarketConflict: {
+            headers: {
+                "Retry-After": components["headers"]["ConflictRetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MarketConflictError"];
+            };
+        };
+        /** @description As for any write (`CONFLICT`, also when an account holds more licences of the model than a vote weighs, and `LEDGER_CONFLICT` with `Retry-After`), and the proposal's state: `ALREADY_VOTED`, `VOTING_CLOSED`, `VOTING_OPEN`, `QUORUM_NOT_MET`, `PROPOSAL_REJECTED`, `PROPOSAL_NOT_EXECUTABLE`, or `LINEAGE_CONSENT_REQUIRED` (a `setRoyaltyPolicy` change cuts a parent without its owner's consent). */
+        GovernanceConflict: {
+            headers: {
+                "Retry-After": components["headers"]["ConflictRetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GovernanceConflictError"];
+            };
+        };
+        /** @description `CONFLICT`: the `Idempotency-Key` was used for another request. `LEDGER_CONFLICT`: concurrent writes outlasted the retries (`Retry-After`). `ARTIFACT_MISMATCH`: the active version changed while the call ran; nothing was charged. `ACCESS_ALREADY_SERVED`: the gate no longer holds the result of a retried call. */
+        InferenceConflict: {
+            headers: {
+                "Retry-After": components["headers"]["ConflictRetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InferenceConflictError"];
+            };
+        };
+        /** @description `REPLAY_TOO_FAR`: `Last-Event-ID` is further back than the instance replays; page through the audit API. */
+        ReplayTooFar: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ReplayTooFarError"];
+            };
+        };
+        /** @description `PAYLOAD_TOO_LARGE`: the body is larger than `MLL_API_BODY_LIMIT_BYTES`. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PayloadTooLargeError"];
+            };
+        };
+        /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not `application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+            };
+        };
+        /** @description `RATE_LIMITED`: the API key made more requests than the instance's window allows; `RateLimit` and `Retry-After` say when to retry. */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["TooManyRequestsError"];
+            };
+        };
+        /** @description `RATE_LIMITED` as for any request; `TOO_MANY_STREAMS`: the key, or the instance, holds as many event streams as it may. `Retry-After` says when to try again. */
+        TooManyStreams: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["TooManyStreamsError"];
+            };
+        };
+        /** @description `COMMIT_FAILED`: the peers invalidated the transaction for a reason other than a read conflict; nothing changed. */
+        CommitFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["CommitFailedError"];
+            };
+        };
+        /** @description `COMMIT_FAILED` as for any write; `MODEL_ENDPOINT_UNTRUSTED` (not https with the owner org's certificate) and `MODEL_INTEGRITY_MISMATCH` before the charge; `MODEL_UNAVAILABLE`, `MODEL_FAILED` or `MODEL_INTEGRITY_MISMATCH` after it, when the gate refunded the access (`transactionId` is the refund's). */
+        InferenceBadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InferenceBadGatewayError"];
+            };
+        };
+        /** @description `LEDGER_UNAVAILABLE`: the org's peer, enough endorsers or the ordering service stayed out of reach through the retries; `Retry-After` says when to try again. */
+        LedgerUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LedgerUnavailableError"];
+            };
+        };
+        /** @description `LEDGER_TIMEOUT`: the request's deadline passed; a write may still commit, so look up `transactionId` at `/v1/transactions/{transactionId}`, or retry with the same `Idempotency-Key`. */
+        LedgerTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LedgerTimeoutError"];
+            };
+        };
+        /** @description `LEDGER_TIMEOUT` as for any write; `MODEL_TIMEOUT`: the model did not answer in time, and the gate refunded the access (`transactionId` is the refund's). */
+        InferenceTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InferenceTimeoutError"];
+            };
+        };
     };
     parameters: {
         ModelId: components["schemas"]["Id"];
@@ -2251,8 +2745,8 @@ export interface components {
         LicenseId: components["schemas"]["Id"];
         Account: components["schemas"]["AccountId"];
         Limit: number;
-        /** @description The `nextCursor` of the previous page. */
-        Cursor: string;
+        /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
+        Cursor: components["schemas"]["Cursor"];
         /** @description Inclusive lower bound (ISO 8601 UTC instant). */
         From: components["schemas"]["Instant"];
         /** @description Exclusive upper bound (ISO 8601 UTC instant). */
@@ -2279,6 +2773,10 @@ export interface components {
         Location: string;
         /** @description Sent only with a CSV export (`Accept: text/csv`). It announces the two HTTP trailers that follow the last row: `Export-Count`, the records written, and `Export-Block-Height`, the channel height when the last page was read. A body that ends without them was cut short. */
         ExportTrailer: "Export-Count, Export-Block-Height";
+        /** @description The seconds after which the same request (with the same `Idempotency-Key`) may succeed. */
+        RetryAfter: number;
+        /** @description Sent with `LEDGER_CONFLICT` only; the seconds after which the same request may succeed. */
+        ConflictRetryAfter: number;
     };
     pathItems: never;
 }
@@ -2302,7 +2800,8 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            503: components["responses"]["Error"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
         };
     };
     getMetrics: {
@@ -2343,6 +2842,12 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2367,26 +2872,13 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description `REPLAY_TOO_FAR`: `Last-Event-ID` is further back than the instance replays; page through the audit API. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `TOO_MANY_STREAMS`: the key, or the instance, holds as many streams as it may; `Retry-After` says when to try again. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["ReplayTooFar"];
+            429: components["responses"]["TooManyStreams"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2394,7 +2886,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2412,6 +2904,12 @@ export interface operations {
                     "application/json": components["schemas"]["ModelPage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2424,6 +2922,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Breast cancer diagnostic (FNA)",
+                 *       "description": "Logistic regression over 30 fine-needle-aspirate features; tells malignant from benign.",
+                 *       "task": "binary-classification",
+                 *       "intendedUse": "Second reader for cytopathologists on adult breast FNA samples; not for screening.",
+                 *       "version": "1",
+                 *       "artifactSha256": "7d2e891ab5467a7694774c57636d8d91f14510722962e5309c6042733d2ad179",
+                 *       "artifactUri": "s3://lab-models/breast-cancer-diagnostic/1/breast-cancer-diagnostic.onnx",
+                 *       "inferenceEndpoint": "https://gate.lab.example:8443/v2/models/breast-cancer-diagnostic",
+                 *       "royaltyPolicy": {
+                 *         "beneficiaries": [
+                 *           {
+                 *             "account": "org::LabMSP",
+                 *             "shareBps": 8000
+                 *           },
+                 *           {
+                 *             "account": "x509::LabMSP::3e1e4192bd958559194478576126ba7495625574ceb898d732d745582748172a",
+                 *             "shareBps": 2000
+                 *           }
+                 *         ],
+                 *         "parents": [
+                 *           {
+                 *             "modelId": "M-91c3a7e05d2b4f16",
+                 *             "shareBps": 1000
+                 *           }
+                 *         ],
+                 *         "resaleRoyaltyBps": 500
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewModel"];
             };
         };
@@ -2439,6 +2968,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2462,6 +3001,13 @@ export interface operations {
                     "application/json": components["schemas"]["ModelWithVersions"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2476,6 +3022,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "2",
+                 *       "artifactSha256": "a0a117c62bd73773c44e0d69ac026513bece7dd0caa72c7beae72a913226a055",
+                 *       "artifactUri": "s3://lab-models/breast-cancer-diagnostic/2/breast-cancer-diagnostic.onnx",
+                 *       "inferenceEndpoint": "https://gate.lab.example:8443/v2/models/breast-cancer-diagnostic-2"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewModelVersion"];
             };
         };
@@ -2491,6 +3045,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2515,6 +3079,13 @@ export interface operations {
                     "application/json": components["schemas"]["ModelVersion"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2529,6 +3100,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "2"
+                 *     }
+                 */
                 "application/json": {
                     version: components["schemas"]["Id"];
                 };
@@ -2545,6 +3121,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2568,6 +3154,13 @@ export interface operations {
                     "application/json": components["schemas"]["RoyaltyPolicy"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2582,6 +3175,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "beneficiaries": [
+                 *         {
+                 *           "account": "org::LabMSP",
+                 *           "shareBps": 10000
+                 *         }
+                 *       ],
+                 *       "parents": [
+                 *         {
+                 *           "modelId": "M-91c3a7e05d2b4f16",
+                 *           "shareBps": 1500
+                 *         }
+                 *       ],
+                 *       "resaleRoyaltyBps": 750
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoyaltyPolicyInput"];
             };
         };
@@ -2596,15 +3206,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
-            /** @description `LINEAGE_CONSENT_REQUIRED`: the policy drops a parent or pays it less than its owner consented to; or another conflict code of the API description. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["LineageConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2619,6 +3230,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "parentModelId": "M-91c3a7e05d2b4f16",
+                 *       "shareBps": 500
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewLineageConsent"];
             };
         };
@@ -2634,6 +3251,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2641,7 +3268,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2661,6 +3288,13 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2668,7 +3302,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2688,6 +3322,13 @@ export interface operations {
                     "application/json": components["schemas"]["OfferingPage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2715,6 +3356,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2738,6 +3389,13 @@ export interface operations {
                     "application/json": components["schemas"]["OfferingDetail"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2752,6 +3410,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "paused"
+                 *     }
+                 */
                 "application/json": {
                     status: components["schemas"]["OfferingStatus"];
                 };
@@ -2768,6 +3431,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2779,7 +3452,7 @@ export interface operations {
                 /** @description Exclusive upper bound (ISO 8601 UTC instant). */
                 to?: components["parameters"]["To"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2802,6 +3475,13 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2828,6 +3508,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "offeringId": "O-8c41d2e97a0b5f13",
+                 *       "units": "500",
+                 *       "payer": "org"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewPurchase"];
             };
         };
@@ -2843,6 +3530,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["PurchaseConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2851,7 +3549,7 @@ export interface operations {
             query: {
                 holder: components["schemas"]["AccountId"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2869,6 +3567,12 @@ export interface operations {
                     "application/json": components["schemas"]["LicensePage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2892,6 +3596,13 @@ export interface operations {
                     "application/json": components["schemas"]["LicenseDetail"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2918,6 +3629,14 @@ export interface operations {
                     "application/json": components["schemas"]["Entitlement"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["AccessForbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2946,6 +3665,57 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "fna-2026-12-07-0042",
+                 *       "parameters": {
+                 *         "licenseId": "L-5b7e0c9d12a4f368",
+                 *         "purpose": "clinical-diagnosis"
+                 *       },
+                 *       "inputs": [
+                 *         {
+                 *           "name": "input",
+                 *           "shape": [
+                 *             1,
+                 *             30
+                 *           ],
+                 *           "datatype": "FP32",
+                 *           "data": [
+                 *             13.17,
+                 *             18.66,
+                 *             85.98,
+                 *             534.6,
+                 *             0.1158,
+                 *             0.1231,
+                 *             0.1226,
+                 *             0.0734,
+                 *             0.2128,
+                 *             0.06777,
+                 *             0.2871,
+                 *             0.8937,
+                 *             1.897,
+                 *             24.25,
+                 *             0.006532,
+                 *             0.02336,
+                 *             0.02905,
+                 *             0.01215,
+                 *             0.01743,
+                 *             0.003643,
+                 *             15.67,
+                 *             27.95,
+                 *             102.8,
+                 *             759.4,
+                 *             0.1786,
+                 *             0.4166,
+                 *             0.5006,
+                 *             0.2088,
+                 *             0.39,
+                 *             0.1179
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InferenceRequest"];
             };
         };
@@ -2959,6 +3729,18 @@ export interface operations {
                     "application/json": components["schemas"]["InferenceResponse"];
                 };
             };
+            400: components["responses"]["InferenceBadRequest"];
+            401: components["responses"]["InferenceUnauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["InferenceForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InferenceConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["InferenceBadGateway"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["InferenceTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -2970,7 +3752,7 @@ export interface operations {
                 /** @description Exclusive upper bound (ISO 8601 UTC instant). */
                 to?: components["parameters"]["To"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2993,6 +3775,13 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3021,6 +3810,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "units": "1",
+                 *       "purpose": "clinical-diagnosis",
+                 *       "requestHash": "1f58b9145b24d108d7ac38887338b3ea3229833b9c1e418250343f907bfd1047"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewAccess"];
             };
         };
@@ -3036,6 +3832,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["AccessForbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3061,6 +3868,14 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3084,6 +3899,13 @@ export interface operations {
                     "application/json": components["schemas"]["AccessRecord"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3107,6 +3929,13 @@ export interface operations {
                     "application/json": components["schemas"]["AccessRefund"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3121,8 +3950,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "the model server failed with 500 after the access committed"
+                 *     }
+                 */
                 "application/json": {
-                    reason: string;
+                    reason: components["schemas"]["Text"];
                 };
             };
         };
@@ -3141,6 +3975,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3164,6 +4009,12 @@ export interface operations {
                     "application/json": components["schemas"]["Balance"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3171,7 +4022,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3194,6 +4045,12 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3217,6 +4074,12 @@ export interface operations {
                     "application/json": components["schemas"]["Accrued"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3229,7 +4092,7 @@ export interface operations {
                 /** @description Exclusive upper bound (ISO 8601 UTC instant). */
                 to?: components["parameters"]["To"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3252,6 +4115,12 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3259,7 +4128,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3282,6 +4151,12 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3294,6 +4169,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "beneficiary": "org",
+                 *       "upTo": "2026-12-01T00:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewClaim"];
             };
         };
@@ -3309,6 +4190,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3330,6 +4221,12 @@ export interface operations {
                     "application/json": components["schemas"]["Supply"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3356,6 +4253,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from": "org",
+                 *       "to": "x509::HospitalMSP::10c531e8290d09194fa8d74c6c0600b1a09b8d76c163bb6b98e06d7ee02f48c5",
+                 *       "amount": "250000"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewTransfer"];
             };
         };
@@ -3371,6 +4275,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3397,6 +4312,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "to": "org::HospitalMSP",
+                 *       "amount": "1000000000"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewMint"];
             };
         };
@@ -3412,6 +4333,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3438,6 +4369,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount": "500000"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewBurn"];
             };
         };
@@ -3453,6 +4389,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3460,7 +4407,7 @@ export interface operations {
         parameters: {
             query?: {
                 modelId?: components["schemas"]["Id"];
-                mspId?: components["schemas"]["Id"];
+                mspId?: components["schemas"]["MspId"];
                 caller?: components["schemas"]["AccountId"];
                 licenseId?: components["schemas"]["Id"];
                 /** @description Inclusive lower bound (ISO 8601 UTC instant). */
@@ -3468,7 +4415,7 @@ export interface operations {
                 /** @description Exclusive upper bound (ISO 8601 UTC instant). */
                 to?: components["parameters"]["To"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3489,6 +4436,13 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3496,13 +4450,13 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
                 assetType: "model" | "modelVersion" | "offering" | "license" | "balance" | "access";
-                /** @description For a modelVersion, `<modelId>@<version>`. */
+                /** @description The asset's id, as its type has it: an `Id` for a model, offering or licence, `<modelId>@<version>` for a modelVersion, an `AccountId` for a balance, and the access's transaction id for an access. An id of another type's form (an account id for a model, say) answers 400 `INVALID_ARGUMENT` naming `assetId`; a well-formed id of no such asset answers 404. */
                 assetId: string;
             };
             cookie?: never;
@@ -3521,6 +4475,13 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3544,6 +4505,13 @@ export interface operations {
                     "application/json": components["schemas"]["TransactionStatus"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3567,6 +4535,13 @@ export interface operations {
                     "application/json": components["schemas"]["Proof"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3594,6 +4569,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["MarketConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3617,6 +4603,13 @@ export interface operations {
                     "application/json": components["schemas"]["Listing"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ListingNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3641,6 +4634,15 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ListingNotFound"];
+            409: components["responses"]["MarketConflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3669,6 +4671,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "units": "50",
+                 *       "payer": "self"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewTrade"];
             };
         };
@@ -3684,6 +4692,18 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ListingNotFound"];
+            409: components["responses"]["MarketConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3712,6 +4732,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "units": "25",
+                 *       "to": "x509::HospitalMSP::10c531e8290d09194fa8d74c6c0600b1a09b8d76c163bb6b98e06d7ee02f48c5"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewUnitTransfer"];
             };
         };
@@ -3727,6 +4753,17 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["TransferForbidden"];
+            409: components["responses"]["MarketConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3734,7 +4771,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3754,6 +4791,13 @@ export interface operations {
                     "application/json": components["schemas"]["ListingPage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3761,7 +4805,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3781,6 +4825,12 @@ export interface operations {
                     "application/json": components["schemas"]["ListingPage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3792,7 +4842,7 @@ export interface operations {
                 /** @description Exclusive upper bound (ISO 8601 UTC instant). */
                 to?: components["parameters"]["To"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3815,6 +4865,13 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3826,7 +4883,7 @@ export interface operations {
                 /** @description Exclusive upper bound (ISO 8601 UTC instant). */
                 to?: components["parameters"]["To"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3849,6 +4906,12 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["NdjsonExport"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3876,15 +4939,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
-            /** @description `LINEAGE_CONSENT_REQUIRED`: a `setRoyaltyPolicy` change drops a parent or pays it less than its owner consented to; or another conflict code of the API description. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ProposalForbidden"];
+            409: components["responses"]["GovernanceConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3908,6 +4972,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProposalWithTally"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProposalNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3915,7 +4986,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3935,6 +5006,13 @@ export interface operations {
                     "application/json": components["schemas"]["VotePage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProposalNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3949,6 +5027,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "choice": "yes",
+                 *       "voter": "self"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewVote"];
             };
         };
@@ -3964,6 +5048,18 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProposalNotFound"];
+            409: components["responses"]["GovernanceConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -3989,6 +5085,15 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProposalNotFound"];
+            409: components["responses"]["GovernanceConflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -4001,6 +5106,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "holder": "org",
+                 *       "after": "L-5b7e0c9d12a4f368"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NewHoldingsReindex"];
             };
         };
@@ -4016,6 +5127,16 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["WriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -4041,15 +5162,15 @@ export interface operations {
                 };
             };
             202: components["responses"]["Accepted"];
-            /** @description `LINEAGE_CONSENT_REQUIRED`: a `setRoyaltyPolicy` change drops a parent or pays it less than its owner consented to; or another conflict code of the API description. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProposalNotFound"];
+            409: components["responses"]["GovernanceConflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["CommitFailed"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -4057,7 +5178,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -4077,6 +5198,13 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProposalNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -4085,7 +5213,7 @@ export interface operations {
             query?: {
                 state?: components["schemas"]["ProposalState"];
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page of the same list, passed back unchanged. Cursors are opaque: one made for another list, or for other filters, answers 400 `INVALID_ARGUMENT`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -4105,6 +5233,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProposalPage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
@@ -4128,7 +5263,17 @@ export interface operations {
                     "application/json": components["schemas"]["ModelGovernancePolicy"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["LedgerUnavailable"];
+            504: components["responses"]["LedgerTimeout"];
             default: components["responses"]["Error"];
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

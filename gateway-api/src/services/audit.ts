@@ -43,7 +43,11 @@ export class AuditService {
   async accesses(filter: AccessFilter, window: Window, page: PageRequest): Promise<Page<AccessRecord>> {
     const given = (Object.keys(ACCESS_INDEXES) as (keyof AccessFilter)[]).filter((k) => filter[k] !== undefined);
     if (given.length > 1) {
-      throw new ApiError(ApiCode.INVALID_ARGUMENT, `${given.join(', ')}: give at most one of modelId, mspId, caller, licenseId`);
+      throw new ApiError(
+        ApiCode.INVALID_ARGUMENT,
+        `${given.map((name) => `query.${name}`).join(', ')} exclude each other: give at most one of modelId, mspId, caller and licenseId, ` +
+          'each of which reads its own index of the accesses',
+      );
     }
     const by = given[0];
     const p = pageArgs(page);
