@@ -232,3 +232,18 @@ export async function timed<T>(client: Client, call: (ledger: LedgerClient) => P
     return { ok: false, latencyMs, cause: classify(err, 'evaluate'), message: messageOf(err) };
   }
 }
+
+/**
+ * The offering every benchmark model is sold under, as publishOffering takes
+ * it: metered at 1 token a unit, a supply no run exhausts, for the hospital's
+ * practitioners, one purpose.
+ */
+export const BENCH_OFFERING = JSON.stringify({
+  kind: 'metered',
+  unitPrice: '1',
+  supplyCap: '1000000000',
+  transferable: true,
+  requiredAttributes: { role: 'practitioner' },
+  allowedMspIds: ['HospitalMSP'],
+  purposes: ['clinical-diagnosis'],
+});

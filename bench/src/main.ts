@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderChart, Palette, PanelSpec } from './chart';
-import { Connections, loadPlan, timed } from './fabric';
+import { BENCH_OFFERING, Connections, loadPlan, timed } from './fabric';
 import { BenchGateway, ExportMeasure, httpTimed, measureExport, startGateway } from './http';
 import { LevelResult, runInterleaved, runLevel } from './runner';
 
@@ -161,20 +161,7 @@ async function compareOrdering(outDir: string, raft: readonly LevelResult[]): Pr
           }),
         })
       ).data.modelId;
-      const offeringId = (
-        await labAdmin.ledger.offering.publishOffering(
-          modelId,
-          JSON.stringify({
-            kind: 'metered',
-            unitPrice: '1',
-            supplyCap: '1000000000',
-            transferable: true,
-            requiredAttributes: { role: 'practitioner' },
-            allowedMspIds: ['HospitalMSP'],
-            purposes: ['clinical-diagnosis'],
-          }),
-        )
-      ).data.offering.offeringId;
+      const offeringId = (await labAdmin.ledger.offering.publishOffering(modelId, BENCH_OFFERING)).data.offering.offeringId;
       await connections.as('clearing', 'issuer1').ledger.token.mint({ to: 'org::HospitalMSP', amount: '100000000' });
       const licenseId = (
         await connections.as('hospital', 'admin').ledger.license.purchaseLicense({
@@ -307,15 +294,7 @@ async function main(): Promise<void> {
       ],
       resaleRoyaltyBps: 500,
     });
-    const offering = JSON.stringify({
-      kind: 'metered',
-      unitPrice: '1',
-      supplyCap: '1000000000',
-      transferable: true,
-      requiredAttributes: { role: 'practitioner' },
-      allowedMspIds: ['HospitalMSP'],
-      purposes: ['clinical-diagnosis'],
-    });
+    const offering = BENCH_OFFERING;
     const registerModel = async (name: string): Promise<string> =>
       (
         await labAdmin.ledger.model.registerModel({
