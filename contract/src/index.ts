@@ -10,3 +10,4 @@ export * from './records';
 export * from './views';
 export * from './client';
 export * from './canonical';
+export * from './merkle';
