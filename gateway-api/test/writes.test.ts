@@ -8,7 +8,15 @@ import { CommitStatusError, EndorseError, GatewayError, StatusCode } from '@hype
 import { ContractName, type WriteCall } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../src/errors';
 import { classifyFailure } from '../src/fabric/errors';
-import { AsyncWrites, Write, type CallOptions, type CommitStatus, type WriteContract, type WritePolicy } from '../src/fabric/writes';
+import {
+  alreadyOrdered,
+  AsyncWrites,
+  Write,
+  type CallOptions,
+  type CommitStatus,
+  type WriteContract,
+  type WritePolicy,
+} from '../src/fabric/writes';
 
 const POLICY: WritePolicy = { conflictAttempts: 3, endorseMs: 1000, submitMs: 1000, commitWaitMs: 1000, minDelayMs: 1, maxDelayMs: 5 };
 const CALL: WriteCall = { contract: ContractName.license, transaction: 'RecordAccess', args: ['L-1', '1'] };
@@ -89,6 +97,25 @@ const noOrderer = (): GatewayError =>
     message: 'no orderers could successfully process transaction',
     details: [{ address: 'orderer1', mspId: 'OrdererMSP', message: 'status=SERVICE_UNAVAILABLE, info=no Raft leader' }],
   });
+// With BFT ordering: two orderers already hold the transaction, and the gateway counts them against its quorum.
+const alreadyProcessed = (): GatewayError =>
+  new GatewayError({
+    code: GrpcStatus.UNAVAILABLE,
+    cause: cause(GrpcStatus.UNAVAILABLE),
+    message: 'insufficient number of orderers could successfully process transaction to satisfy quorum requirement',
+    details: [
+      {
+        address: 'orderer0.lab',
+        mspId: 'LabMSP',
+        message: 'status=SERVICE_UNAVAILABLE, info=failed to submit request: request already processed',
+      },
+      {
+        address: 'orderer0.clinic',
+        mspId: 'ClinicMSP',
+        message: 'status=SERVICE_UNAVAILABLE, info=failed to submit request: request already processed',
+      },
+    ],
+  });
 const statusTimeout = (): CommitStatusError =>
   new CommitStatusError({
     code: GrpcStatus.DEADLINE_EXCEEDED,
@@ -138,6 +165,22 @@ describe('a write through faults and contention', () => {
     expect(fake.endorsements).toEqual(['tx-1']);
     expect(fake.submissions).toEqual(['tx-1', 'tx-1', 'tx-1', 'tx-1']);
     expect(retries).toEqual(['GRPC_UNAVAILABLE', 'GRPC_UNAVAILABLE', 'GRPC_UNAVAILABLE']);
+  });
+
+  it('waits for the commit of a transaction the BFT orderers already hold, instead of sending it again', async () => {
+    const fake = new FakeLedger({ submit: [alreadyProcessed()] });
+    const asked: string[] = [];
+    const commitOf = (id: string) => ({
+      getStatus: async () => {
+        asked.push(id);
+        return { successful: true, code: StatusCode.VALID, blockNumber: 9n };
+      },
+    });
+    const committed = await new Write(fake, CALL, POLICY, Date.now() + 5000, () => undefined, undefined, commitOf).untilCommitted();
+    expect(committed).toMatchObject({ transactionId: 'tx-1', blockNumber: 9n });
+    expect([fake.endorsements, fake.submissions, asked]).toEqual([['tx-1'], ['tx-1'], ['tx-1']]);
+    expect(alreadyOrdered(alreadyProcessed())).toBe(true);
+    expect(alreadyOrdered(noOrderer())).toBe(false);
   });
 
   it('sends the same transaction again and waits anew when its commit status did not come in time', async () => {

@@ -12,6 +12,7 @@ import {
   ChaincodeEvent,
   ChaincodeEventsOptions,
   CloseableAsyncIterable,
+  Commit,
   connect,
   Contract,
   Gateway,
@@ -19,7 +20,7 @@ import {
   StatusCode,
 } from '@hyperledger/fabric-gateway';
 import { backOff } from 'exponential-backoff';
-import { common, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
+import { common, gateway as gatewayProtos, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import type { Call, Committed, ContractName, Transport, WriteCall } from '@model-ledger/contract';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -260,7 +261,26 @@ export class Ledger {
         this.log.warn({ transaction, transactionId, reason }, 'transient ledger failure; retrying');
       },
       (committed) => this.metrics.countCommitted(call, committed),
+      (transactionId) => this.commitOf(entry, transactionId),
     );
+  }
+
+  /**
+   * A commit status request for a transaction this user created, signed by the
+   * user when asked: what fabric-gateway builds after a successful submission,
+   * built here for one the ordering service took though the submission failed.
+   */
+  private commitOf(entry: Entry, transactionId: string): Commit {
+    const creator = new msp.SerializedIdentity();
+    creator.setMspid(this.binding.org.mspId);
+    creator.setIdBytes(entry.credentials);
+    const request = new gatewayProtos.CommitStatusRequest();
+    request.setChannelId(this.binding.channel);
+    request.setTransactionId(transactionId);
+    request.setIdentity(creator.serializeBinary());
+    const signed = new gatewayProtos.SignedCommitStatusRequest();
+    signed.setRequest(request.serializeBinary());
+    return entry.gateway.newCommit(signed.serializeBinary());
   }
 
   private async evaluateWithRetry(contract: Contract, call: Call, deadline: number): Promise<Uint8Array> {

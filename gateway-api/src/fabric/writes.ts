@@ -43,9 +43,27 @@ export interface WriteContract {
   };
 }
 
+/** A transaction's commit status, asked of the org's peer (fabric-gateway's Commit). */
+export interface CommitWait {
+  getStatus(options: CallOptions): Promise<CommitStatus>;
+}
+
 export interface EndorsedTransaction {
   getResult(): Uint8Array;
-  submit(options: CallOptions): Promise<{ getStatus(options: CallOptions): Promise<CommitStatus> }>;
+  submit(options: CallOptions): Promise<CommitWait>;
+}
+
+/**
+ * Whether a submission failed only because the ordering service already
+ * holds the transaction: with BFT ordering the gateway sends it to several
+ * orderers, and one that already has it (forwarded by another, or in a block)
+ * answers "request already processed", which the gateway counts against its
+ * quorum. Sending it again gets the same answer; its commit is what to wait for.
+ */
+export function alreadyOrdered(err: unknown): boolean {
+  const details = (err as { details?: { message?: unknown }[] } | undefined)?.details ?? [];
+  const messages = [err instanceof Error ? err.message : String(err), ...details.map((d) => String(d.message))];
+  return messages.some((text) => /request already processed/i.test(text));
 }
 
 /** How writes are retried; from the API's config. */
@@ -106,8 +124,7 @@ const MAX_ATTEMPTS = 60;
  */
 export class Write {
   /** The endorsed transaction in flight, which is sent again rather than replaced while its fate is unknown. */
-  private pending:
-    { id: string; transaction: EndorsedTransaction; submitted?: Awaited<ReturnType<EndorsedTransaction['submit']>> } | undefined;
+  private pending: { id: string; transaction: EndorsedTransaction; submitted?: CommitWait } | undefined;
   private lastTransactionId: string | undefined;
   private conflicts = 0;
   /** Every transaction id this write made, in order. */
@@ -120,6 +137,8 @@ export class Write {
     private readonly deadline: number,
     private readonly onRetry: RetryObserver,
     private readonly onCommitted: CommitObserver = () => undefined,
+    /** The commit status of a transaction by its id, for one the ordering service took though the submission failed. */
+    private readonly commitOf?: (transactionId: string) => CommitWait,
   ) {}
 
   /** The id of the transaction the write currently stands on. */
@@ -204,7 +223,8 @@ export class Write {
       try {
         pending.submitted = await pending.transaction.submit(this.within(this.policy.submitMs));
       } catch (err) {
-        throw classifyFailure(err, pending.id);
+        if (this.commitOf === undefined || !alreadyOrdered(err)) throw classifyFailure(err, pending.id);
+        pending.submitted = this.commitOf(pending.id);
       }
     }
     return pending;
