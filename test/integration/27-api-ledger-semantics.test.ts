@@ -168,6 +168,17 @@ describe('the gateway API under ledger conflicts and timeouts', () => {
     expect(await balance('org::HospitalMSP')).toBe(before - 11n);
   });
 
+  it('reads the commit status of a transaction by its id alone, as a write does when BFT orderers already hold it', async () => {
+    // The status request the API builds itself (the user's identity, the channel, the id) when a submission failed
+    // with "request already processed": the hospital's own peer must accept it and name the block.
+    const admin = await startHospital({});
+    const done = await admin.post('/v1/token/transfers', { from: 'org', to: practitionerAccount, amount: '2' });
+    expect(done.status).toBe(201);
+    const ledger = hospital!.ledgerOf('hospital');
+    const status = await ledger.commitStatus(ledger.user('admin'), done.body.transaction.id as string);
+    expect(status).toMatchObject({ successful: true, blockNumber: BigInt(done.body.transaction.blockNumber as string) });
+  });
+
   it('sent no response that broke the spec, and no 5xx other than the 504 it asked for (and the impatient instance’s 503s)', () => {
     const responses = [...support.responses, ...earlier, ...(hospital?.responses ?? [])];
     expect(responses.length).toBeGreaterThan(3 * CONCURRENT);

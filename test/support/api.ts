@@ -86,6 +86,8 @@ export interface ApiFleet {
   as(org: ApiOrg, user: string): ApiCaller;
   /** An HTTP client of ORG's instance with no key. */
   anonymous(org: ApiOrg): request.Agent;
+  /** ORG's instance's own ledger connection, for what the HTTP API does not show. */
+  ledgerOf(org: ApiOrg): Running['ledger'];
   stop(): Promise<void>;
 }
 
@@ -205,6 +207,11 @@ export async function startApiFleet(options: FleetOptions = {}): Promise<ApiFlee
       return caller;
     },
     anonymous: (org) => request.agent(urls[org]),
+    ledgerOf: (org) => {
+      const instance = running.get(org);
+      if (instance === undefined) throw new Error(`this fleet runs no ${org} instance`);
+      return instance.ledger;
+    },
     stop: async () => {
       await Promise.all([...running.values()].map((r) => r.close()));
       rmSync(keysDir, { recursive: true, force: true });

@@ -31,7 +31,15 @@ import { classifyFailure, isUnknownTransaction, toApiError } from './errors';
 import { EnrolledUser, loadUser } from './identity';
 import { bindOrg } from './plan';
 import type { OrgBinding, OrgPlan } from './plan';
-import { AsyncWrites, backoffBetween, VALIDATION_CODE_NAMES, Write, type AsyncOutcome, type WritePolicy } from './writes';
+import {
+  AsyncWrites,
+  backoffBetween,
+  VALIDATION_CODE_NAMES,
+  Write,
+  type AsyncOutcome,
+  type CommitStatus,
+  type WritePolicy,
+} from './writes';
 
 /** A committed transaction as the org's own peer holds it: its validation code and who created it. */
 export interface CommittedTransaction {
@@ -263,6 +271,16 @@ export class Ledger {
       (committed) => this.metrics.countCommitted(call, committed),
       (transactionId) => this.commitOf(entry, transactionId),
     );
+  }
+
+  /**
+   * Where a transaction the user created committed, asked of the org's peer
+   * as after a submission; waits for the commit if it has not happened yet.
+   *
+   * @throws whatever fabric-gateway's getStatus throws (CommitStatusError).
+   */
+  async commitStatus(user: EnrolledUser, transactionId: string, timeoutMs = 10_000): Promise<CommitStatus> {
+    return this.commitOf(this.entry(user), transactionId).getStatus({ deadline: Date.now() + timeoutMs });
   }
 
   /**
