@@ -272,10 +272,11 @@ export interface paths {
          *     the child's owner may set a royalty policy (directly or through an
          *     executed proposal) that pays the parent no less than `shareBps`.
          *
-         *     Answers 400 `INVALID_ARGUMENT` when either model does not exist (the
-         *     message names `modelId` or `parentModelId`), the child does not pay
-         *     that parent, or `shareBps` is above its current share; 403
-         *     `FORBIDDEN` to anyone but an admin of the parent's owner org.
+         *     Answers 404 `NOT_FOUND` when the child model `modelId` does not
+         *     exist; 400 `INVALID_ARGUMENT` when the parent does not (the message
+         *     names `parentModelId`), the child does not pay that parent, or
+         *     `shareBps` is above its current share; 403 `FORBIDDEN` to anyone but
+         *     an admin of the parent's owner org.
          */
         post: operations["consentLineageChange"];
         delete?: never;
@@ -919,7 +920,10 @@ export interface paths {
         get: operations["getListing"];
         put?: never;
         post?: never;
-        /** Cancels an open listing; its unsold units go back to their licences. */
+        /**
+         * Cancels an open listing; its unsold units go back to their licences.
+         * @description The ledger keeps every listing: a cancelled one is still read here, and listed by its seller, with status `cancelled`.
+         */
         delete: operations["cancelListing"];
         options?: never;
         head?: never;
@@ -1737,6 +1741,7 @@ export interface components {
         };
         NewPurchase: {
             offeringId: components["schemas"]["Id"];
+            /** @description At the offering's unit price, the units may cost at most 10^30, the chaincode's bound on an amount (400 `INVALID_ARGUMENT` otherwise). */
             units: components["schemas"]["Units"];
             payer: components["schemas"]["AccountChoice"];
         };
@@ -1834,7 +1839,7 @@ export interface components {
         };
         InferenceTensor: {
             name: string;
-            /** @description The tensor's dimensions; the first is the batch size, which must be at least 1 and the same for every input (400 `INVALID_ARGUMENT` otherwise, before anything is charged; a schema cannot compare the inputs). An input without dimensions counts as one row. One unit is charged per row of the batch. */
+            /** @description The tensor's dimensions, each at least 1 (a tensor with a zero dimension holds nothing to run); the first is the batch size, the same for every input (400 `INVALID_ARGUMENT` otherwise, before anything is charged; a schema cannot compare the inputs). An input without dimensions counts as one row. One unit is charged per row of the batch. */
             shape: number[];
             /** @enum {string} */
             datatype: "BOOL" | "UINT8" | "UINT16" | "UINT32" | "UINT64" | "INT8" | "INT16" | "INT32" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
@@ -1969,6 +1974,7 @@ export interface components {
         };
         NewTransfer: {
             from: components["schemas"]["AccountChoice"];
+            /** @description Any account but the one `from` names (400 `INVALID_ARGUMENT` otherwise). */
             to: components["schemas"]["AccountId"];
             amount: components["schemas"]["PositiveAmount"];
         };
@@ -2204,6 +2210,7 @@ export interface components {
         NewTrade: {
             /** @description Units to buy from a single-licence listing; omit for all that are left. A bundle is bought whole, so `units` on a bundle answers 400 `INVALID_ARGUMENT`. */
             units?: components["schemas"]["Units"];
+            /** @description Not the listing's seller, who cancels instead (400 `INVALID_ARGUMENT` otherwise). */
             payer: components["schemas"]["AccountChoice"];
         };
         TradeItem: {
@@ -2241,6 +2248,7 @@ export interface components {
         };
         NewUnitTransfer: {
             units: components["schemas"]["Units"];
+            /** @description Another account of the holder's org than the holder (400 `INVALID_ARGUMENT` for the holder itself). */
             to: components["schemas"]["AccountId"];
         };
         UnitTransfer: {
@@ -2292,6 +2300,7 @@ export interface components {
             modelId: components["schemas"]["Id"];
             governancePolicy: components["schemas"]["GovernancePolicy"];
         };
+        /** @description The change a proposal makes once executed. The version, or the offering, must be the model's own (400 `INVALID_ARGUMENT` naming `change.version` or `change.offeringId` otherwise). */
         ProposalChange: {
             /** @constant */
             kind: "activateVersion";
@@ -2468,7 +2477,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request is malformed: it breaks the spec (the message names the field, for example `body.units`), or the chaincode refused an argument; a write names an id that refers to nothing this way too (`licenseId refers to no licence`). */
+        /** @description The request is malformed: it breaks the spec (the message names the field, for example `body.units`), or the chaincode refused an argument; an id in a write's body that refers to nothing answers this way too (`licenseId refers to no licence`), while a record the path names that does not exist answers 404. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -3048,6 +3057,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["WriteConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3124,6 +3134,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["WriteConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3209,6 +3220,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["LineageConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3254,6 +3266,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["WriteConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3434,6 +3447,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["WriteConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3836,6 +3850,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["PaymentRequired"];
             403: components["responses"]["AccessForbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["WriteConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3871,6 +3886,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["WriteConflict"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["CommitFailed"];
@@ -4757,6 +4773,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["PaymentRequired"];
             403: components["responses"]["TransferForbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["MarketConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -20,6 +20,19 @@ export function parseChaincodeMessage(text: string): { code: ErrorCode; message:
   return match === null ? undefined : { code: match[1] as ErrorCode, message: `${match[1]}: ${match[2].trim()}` };
 }
 
+/** The chaincode's refusal of an id a write was given that names no record: `licenseId refers to no licence (L-1)`. */
+const UNKNOWN_ID = /^INVALID_ARGUMENT: (\w+) refers to no (.+) \(([^()]*)\)$/s;
+
+/**
+ * The argument, kind of record and id of a chaincode refusal that an id a
+ * write was given names no record (`INVALID_ARGUMENT: modelId refers to no
+ * model (M-1)`); undefined for any other error.
+ */
+export function unknownIdOf(error: ApiError): { field: string; kind: string; id: string } | undefined {
+  const match = error.code === ApiCode.INVALID_ARGUMENT ? UNKNOWN_ID.exec(error.message) : null;
+  return match === null ? undefined : { field: match[1], kind: match[2], id: match[3] };
+}
+
 /** Every message a gateway error carries: its own and each peer's detail. */
 function messagesOf(err: GatewayError): string[] {
   return [...err.details.map((d) => d.message), err.message];

@@ -6,6 +6,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { error as validatorErrors } from 'express-openapi-validator';
 import { ApiCode, ApiError, type Code } from '../errors';
+import { unknownIdOf } from '../fabric/errors';
 
 /**
  * HTTP status by code. 402 marks the states that paying lifts: too little
@@ -118,6 +119,23 @@ function classify(err: unknown): ApiError {
   }
 }
 
+/**
+ * The chaincode refuses an id a write was given that names no record as a
+ * bad argument (400 `modelId refers to no model (M-1)`), which is right for an
+ * id in the body. When the id is the record the request's path names
+ * (`PUT /v1/models/M-1/royalty-policy`), that record is what is missing, and
+ * the answer is the 404 NOT_FOUND a read of it gets.
+ */
+function missingPathRecord(error: ApiError, req: Request): ApiError {
+  const unknown = unknownIdOf(error);
+  // The spec validator's match of the route; Express's own req.params is the error middleware's, empty.
+  const pathParams = (req as Request & { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams;
+  if (unknown === undefined || pathParams === undefined || pathParams[unknown.field] !== unknown.id) {
+    return error;
+  }
+  return new ApiError(ApiCode.NOT_FOUND, `NOT_FOUND: ${unknown.kind} ${unknown.id} does not exist`, error.transactionId);
+}
+
 /** `Retry-After` of a 429 or 503 whose cause gave none: about one ledger round trip and a retry. */
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
@@ -127,7 +145,7 @@ export function errorMiddleware(err: unknown, req: Request, res: Response, next:
     next(err);
     return;
   }
-  const apiError = classify(err);
+  const apiError = missingPathRecord(classify(err), req);
   const status = statusOf(apiError.code);
   const level = status >= 500 ? 'error' : 'info';
   req.log[level]({ err, code: apiError.code, status, transactionId: apiError.transactionId }, apiError.message);
