@@ -97,6 +97,10 @@ export const Limits = {
   maxReindexPerCall: 200,
   /** Most votes a proposal's tally reads. */
   maxVotesPerProposal: 10_000,
+  /** Most accesses one RecordAccessBatch records (see contracts/batch.ts). */
+  maxBatchAccesses: 512,
+  /** Longest RecordAccessBatch argument, in characters: 512 signed accesses and their callers' certificates fit with room. */
+  maxBatchLength: 1024 * 1024,
 } as const;
 
 /**

@@ -28,6 +28,14 @@ export const Events = {
   LicensePurchased: 'LicensePurchased',
   /** Payload: the AccessRecord (with its royalty shares). */
   AccessRecorded: 'AccessRecorded',
+  /**
+   * Payload: `{ batchId, mspId, merkleRoot, recorded, refused, replayed,
+   * accessIds, licenseIds, modelIds, ownerMspIds, txId }`; each recorded
+   * access is read by its id. Set only when the batch recorded something.
+   */
+  AccessBatchRecorded: 'AccessBatchRecorded',
+  /** Payload: the OrgRootRecord. */
+  OrgRootRegistered: 'OrgRootRegistered',
   /** Payload: the ExpirySettlementRecord (units settled and the holder's refund). */
   LicenseExpirySettled: 'LicenseExpirySettled',
   /** Payload: the RefundRecord. */

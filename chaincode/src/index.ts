@@ -6,6 +6,7 @@ import { AuditContract } from './contracts/audit';
 import { GovernanceContract } from './contracts/governance';
 import { LicenseContract } from './contracts/license';
 import { MarketContract } from './contracts/market';
+import { MemberContract } from './contracts/member';
 import { ModelContract } from './contracts/model';
 import { OfferingContract } from './contracts/offering';
 import { RoyaltyContract } from './contracts/royalty';
@@ -16,6 +17,7 @@ export {
   GovernanceContract,
   LicenseContract,
   MarketContract,
+  MemberContract,
   ModelContract,
   OfferingContract,
   RoyaltyContract,
@@ -37,4 +39,15 @@ export const contracts: (
   | typeof AuditContract
   | typeof MarketContract
   | typeof GovernanceContract
-)[] = [ModelContract, OfferingContract, TokenContract, LicenseContract, RoyaltyContract, AuditContract, MarketContract, GovernanceContract];
+  | typeof MemberContract
+)[] = [
+  ModelContract,
+  OfferingContract,
+  TokenContract,
+  LicenseContract,
+  RoyaltyContract,
+  AuditContract,
+  MarketContract,
+  GovernanceContract,
+  MemberContract,
+];

@@ -15,6 +15,7 @@ import {
   GovernanceClient,
   LicenseClient,
   MarketClient,
+  MemberClient,
   ModelClient,
   OfferingClient,
   RoyaltyClient,
@@ -120,6 +121,8 @@ const SAMPLES = {
     getLicense: ['l'],
     listLicensesByHolder: ['h', p],
     getAccessRecord: ['a'],
+    recordAccessBatch: [{ certificates: [], accesses: [] }],
+    getBatchedAccess: ['a'],
   } satisfies Samples<LicenseClient>,
   RoyaltyClient: {
     claimRoyalties: ['self'],
@@ -170,6 +173,7 @@ const SAMPLES = {
     getProposalHistory: ['q', p],
     getGovernancePolicy: ['m'],
   } satisfies Samples<GovernanceClient>,
+  MemberClient: { registerOrgRoot: ['pem'], listOrgRoots: ['LabMSP'] } satisfies Samples<MemberClient>,
   BaselineClient: { put: ['v'] } satisfies Samples<BaselineClient>,
 };
 
@@ -191,6 +195,7 @@ describe('the typed contract clients', () => {
     AuditClient,
     MarketClient,
     GovernanceClient,
+    MemberClient,
     BaselineClient,
   ];
 

@@ -16,6 +16,7 @@ import type {
   ModelRecord,
   ModelVersionRecord,
   OfferingRecord,
+  OrgRootRecord,
   Page,
   ProposalChange,
   ProposalRecord,
@@ -34,6 +35,7 @@ import type {
   Accrued,
   Balance,
   BaselineWrite,
+  BatchedAccessView,
   Burned,
   CallerView,
   Entitlement,
@@ -49,6 +51,7 @@ import type {
   TotalSupply,
   Transferred,
 } from './views';
+import type { AccessBatchInput, BatchResult } from './batch';
 
 /** The contracts the chaincode serves, by the name a client calls them with. */
 export const ContractName = {
@@ -60,6 +63,7 @@ export const ContractName = {
   audit: 'AuditContract',
   market: 'MarketContract',
   governance: 'GovernanceContract',
+  member: 'MemberContract',
   /** Served only by the benchmark build of the chaincode (`MLL_CHAINCODE_BENCH=1`). */
   baseline: 'BaselineContract',
 } as const;
@@ -377,6 +381,16 @@ export class LicenseClient extends ContractClient {
   getAccessRecord(accessId: string): Promise<AccessRecord> {
     return this.query('GetAccessRecord', accessId);
   }
+
+  /** Records many signed accesses of the submitter's org in one transaction; see `AccessBatchInput`. */
+  recordAccessBatch(batch: AccessBatchInput): Promise<Written<BatchResult>> {
+    return this.write('RecordAccessBatch', JSON.stringify(batch));
+  }
+
+  /** A batched access with its Merkle receipt, its caller's certificate and signature. */
+  getBatchedAccess(accessId: string): Promise<BatchedAccessView> {
+    return this.query('GetBatchedAccess', accessId);
+  }
 }
 
 /** `RoyaltyContract`: accrued royalties, statements and claims. */
@@ -577,6 +591,20 @@ export class BaselineClient extends ContractClient {
   }
 }
 
+/** `MemberContract`: member orgs' CA roots, registered on the ledger for the checks the chaincode makes itself. */
+export class MemberClient extends ContractClient {
+  protected readonly contract = ContractName.member;
+
+  /** Registers a CA root (PEM) of the caller's org that issued the caller's own certificate. Role admin. */
+  registerOrgRoot(certificatePem: string): Promise<Written<OrgRootRecord>> {
+    return this.write('RegisterOrgRoot', certificatePem);
+  }
+
+  listOrgRoots(mspId: string): Promise<OrgRootRecord[]> {
+    return this.query('ListOrgRoots', mspId);
+  }
+}
+
 /** Every contract client over one transport. */
 export class LedgerClient {
   readonly model: ModelClient;
@@ -587,6 +615,7 @@ export class LedgerClient {
   readonly audit: AuditClient;
   readonly market: MarketClient;
   readonly governance: GovernanceClient;
+  readonly member: MemberClient;
   readonly baseline: BaselineClient;
 
   constructor(readonly transport: Transport) {
@@ -598,6 +627,7 @@ export class LedgerClient {
     this.audit = new AuditClient(transport);
     this.market = new MarketClient(transport);
     this.governance = new GovernanceClient(transport);
+    this.member = new MemberClient(transport);
     this.baseline = new BaselineClient(transport);
   }
 }

@@ -58,6 +58,12 @@ export const ErrorCode = {
   PROPOSAL_NOT_EXECUTABLE: 'PROPOSAL_NOT_EXECUTABLE',
   /** A royalty policy would drop a parent model or lower its share without that parent owner's consent on the ledger. */
   LINEAGE_CONSENT_REQUIRED: 'LINEAGE_CONSENT_REQUIRED',
+  /** A batched access's signature is not its caller's over its request, or was made too long before or after the batch. */
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  /** A certificate does not chain to a CA root registered on the ledger for its org, is outside its validity, or is of another org. */
+  CERTIFICATE_UNTRUSTED: 'CERTIFICATE_UNTRUSTED',
+  /** The licence's frozen terms record one transaction per access: its accesses may not be batched. */
+  BATCH_NOT_PERMITTED: 'BATCH_NOT_PERMITTED',
 } as const;
 
 /** One of the stable error codes. */

@@ -11,3 +11,4 @@ export * from './views';
 export * from './client';
 export * from './canonical';
 export * from './merkle';
+export * from './batch';

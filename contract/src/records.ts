@@ -56,7 +56,17 @@ export interface LicenseTerms {
   readonly allowedMspIds: readonly string[];
   /** Purposes the licence may be used for, e.g. `clinical-diagnosis`. */
   readonly purposes: readonly string[];
+  /**
+   * How accesses are metered: `batch` lets an org's gateway record many in
+   * one transaction (each still signed by its caller and provable on its
+   * own), `single` insists on one transaction per access. Terms frozen
+   * before batching existed have no value, which means `single`.
+   */
+  readonly metering?: Metering;
 }
+
+/** How an offering's accesses may be recorded (LicenseTerms.metering). */
+export type Metering = 'single' | 'batch';
 
 /** A model's governance policy. Shares are basis points of the units sold when a proposal is made. */
 export interface GovernancePolicy {
@@ -277,6 +287,28 @@ export interface PurchaseRecord {
   readonly txId: string;
 }
 
+/**
+ * A CA root of a member org, registered on the ledger by an admin of that
+ * org whose own certificate it issued (so it is a root the channel's MSP of
+ * that org already trusts), with the channel's majority endorsing. The
+ * chaincode checks the certificates of batched accesses against these; it
+ * cannot read the channel's configuration itself.
+ */
+export interface OrgRootRecord {
+  readonly docType: 'orgRoot';
+  readonly mspId: string;
+  /** SHA-256 (hex) of the certificate's DER bytes. */
+  readonly fingerprint: string;
+  /** PEM. */
+  readonly certificate: string;
+  readonly subject: string;
+  readonly validTo: string;
+  /** The admin account that registered it. */
+  readonly registeredBy: string;
+  readonly registeredAt: string;
+  readonly txId: string;
+}
+
 /** One royalty paid out of an access. */
 export interface RoyaltyShare {
   readonly account: string;
@@ -340,9 +372,11 @@ export interface RoyaltyRow {
   /**
    * Absent for an access royalty; `resaleRoyalty` or `saleProceeds` for a
    * secondary sale (then accessId is the trade's tx id); `refund` for the
-   * reversal of an access's share, with a negative amount.
+   * reversal of an access's share, with a negative amount; `batch` for the
+   * shares of a batch's accesses of one licence, summed (then accessId is
+   * the batch's transaction id).
    */
-  readonly kind?: 'resaleRoyalty' | 'saleProceeds' | 'refund';
+  readonly kind?: 'resaleRoyalty' | 'saleProceeds' | 'refund' | 'batch';
   readonly account: string;
   readonly amount: string;
   readonly modelId: string;

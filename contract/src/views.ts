@@ -4,7 +4,9 @@
  * units, escrow, a tally), or a small summary. The chaincode builds these
  * with the same types, so both sides change together.
  */
+import type { BatchReceipt } from './batch';
 import type {
+  AccessRecord,
   GovernancePolicy,
   LicenseRecord,
   LicenseTerms,
@@ -59,6 +61,20 @@ export interface Entitlement {
   readonly inferenceEndpoint: string;
   readonly remainingUnits: string;
   readonly expiresAt?: string;
+  /** The licence's frozen metering: whether its accesses may be batched (absent in terms from before batching: `single`). */
+  readonly metering?: 'single' | 'batch';
+}
+
+/** `GetBatchedAccess`: a batched access with its receipt, and what attributes it to its caller. */
+export interface BatchedAccessView {
+  readonly access: AccessRecord;
+  readonly receipt: BatchReceipt;
+  /** The caller's certificate (PEM), which the chaincode checked against the org's registered CA roots. */
+  readonly certificate: string;
+  /** The caller's signature (base64 DER) over its AccessRequest, and the request's signing time and id. */
+  readonly signature: string;
+  readonly signedAt: string;
+  readonly requestId: string;
 }
 
 /** `GetBalance`. */

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { inclusionPath, leafHash, merkleRoot, nodeHash, verifyInclusion } from '../src/merkle';
+import { inclusionPath, leafHash, merkleRoot, merkleTree, nodeHash, verifyInclusion } from '../src/merkle';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -70,6 +70,18 @@ describe('the batch Merkle tree', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('builds every path at once exactly as one path at a time', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 12 }), { minLength: 1, maxLength: 70 }), (leaves) => {
+        const tree = merkleTree(leaves);
+        expect(tree.root).toEqual(merkleRoot(leaves));
+        expect(tree.paths).toEqual(leaves.map((_, i) => inclusionPath(leaves, i)));
+      }),
+      { numRuns: 100 },
+    );
+    expect(() => merkleTree([])).toThrow(RangeError);
   });
 
   it('keeps paths short: at most the ceiling of log2 of the size', () => {

@@ -33,6 +33,7 @@ import { offeringRoutes } from './routes/offerings';
 import { royaltyRoutes } from './routes/royalties';
 import { tokenRoutes } from './routes/tokens';
 import { LotHints } from './services/lot-hints';
+import { Meter } from './services/meter';
 import { EndpointRoutes } from './serving/endpoints';
 import { OipClient } from './serving/oip';
 import { acceptedWrites, preferAsync } from './http/async';
@@ -120,6 +121,8 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   );
   // One per instance: concurrent accesses of a licence through this instance get distinct lot hints.
   const hints = new LotHints();
+  // One per instance: accesses in flight together through this instance are batched (services/meter.ts).
+  const meter = new Meter(config.metering, hints, logger);
   const oip = new OipClient(config.inference);
   const endpoints = new EndpointRoutes(ledger, config.inference.plainHttpHosts);
   // One per instance, shared by /healthz and by streams that resume from the ledger.
@@ -129,9 +132,9 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
     '/v1',
     auditRoutes(ledger),
     modelRoutes(),
-    inferenceRoutes(ledger, { oip, endpoints }, hints),
+    inferenceRoutes(ledger, { oip, endpoints }, meter),
     offeringRoutes(),
-    licenseRoutes(ledger, hints),
+    licenseRoutes(ledger, hints, meter),
     tokenRoutes(ledger),
     royaltyRoutes(),
     marketRoutes(ledger),

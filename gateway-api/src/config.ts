@@ -62,6 +62,19 @@ export interface Config {
   readonly consoleDir: string;
   /** Bearer tokens (JWT) from the org's identity provider; undefined when only API keys are accepted. */
   readonly jwt: JwtSettings | undefined;
+  /**
+   * How accesses are metered (`services/meter.ts`). With one access in flight
+   * it is recorded at once, alone; accesses that arrive while others are in
+   * flight, on licences whose terms allow it, wait up to `windowMs` and go
+   * together, at most `maxBatch` per transaction and `maxBatches`
+   * transactions at a time.
+   */
+  readonly metering: {
+    readonly batching: boolean;
+    readonly windowMs: number;
+    readonly maxBatch: number;
+    readonly maxBatches: number;
+  };
   /** Calls to a model's serving endpoint (Open Inference Protocol v2) behind `POST /v1/models/{id}/infer`. */
   readonly inference: {
     /** Deadline of the metadata check and the inference together. */
@@ -165,7 +178,9 @@ const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  * `MLL_API_EVENTS_RECONNECT_MAX_MS` (10000), `MLL_API_EVENTS_MAX_STREAMS_PER_KEY` (4),
  * `MLL_API_EVENTS_MAX_STREAMS` (64), `MLL_API_EVENTS_MAX_BUFFERED_BYTES` (1048576),
  * `MLL_API_EVENTS_SLOW_CLIENT_MS` (5000), `MLL_API_EVENTS_MAX_REPLAY_BLOCKS` (1000),
- * `MLL_API_HEALTH_CACHE_MS` (1000), `MLL_API_INFER_TIMEOUT_MS` (30000),
+ * `MLL_API_HEALTH_CACHE_MS` (1000), `MLL_API_BATCHING` (true), `MLL_API_BATCH_WINDOW_MS` (20),
+ * `MLL_API_BATCH_MAX` (256, at most the chaincode's 512), `MLL_API_BATCH_IN_FLIGHT` (4),
+ * `MLL_API_INFER_TIMEOUT_MS` (30000),
  * `MLL_API_INFER_MAX_RESPONSE_BYTES` (4194304), `MLL_API_MODEL_PLAIN_HTTP_HOSTS`
  * (comma-separated hosts; none). The serving gate runs when `MLL_GATE_PORT` is
  * set; then `MLL_GATE_TLS_DIR` and `MLL_GATE_BACKENDS` (JSON: model name →
@@ -327,6 +342,12 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: flag('MLL_API_METRICS', true),
     consoleDir: resolve(text('MLL_API_CONSOLE_DIR', resolve(__dirname, '../../console/dist'))),
     jwt,
+    metering: {
+      batching: flag('MLL_API_BATCHING', true),
+      windowMs: integer('MLL_API_BATCH_WINDOW_MS', 20, 0, 1000),
+      maxBatch: integer('MLL_API_BATCH_MAX', 256, 2, 512),
+      maxBatches: integer('MLL_API_BATCH_IN_FLIGHT', 4, 1, 64),
+    },
     inference: {
       timeoutMs: integer('MLL_API_INFER_TIMEOUT_MS', 30_000, 100, 600_000),
       maxResponseBytes: integer('MLL_API_INFER_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),

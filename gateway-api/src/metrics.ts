@@ -5,7 +5,7 @@
  * and at most MODEL_LABELS model ids are named one by one.
  * `network/monitoring/grafana-dashboard.json` charts them.
  */
-import { ContractName, decodeResult, type AccessRecord, type Committed, type WriteCall } from '@model-ledger/contract';
+import { ContractName, decodeResult, type AccessRecord, type BatchResult, type Committed, type WriteCall } from '@model-ledger/contract';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -74,14 +74,15 @@ export class Metrics {
   });
 
   /**
-   * Accesses (`RecordAccess`, through `POST /v1/licenses/{id}/accesses` or
-   * an inference) this instance committed, by model. A retry that the
+   * Accesses (`RecordAccess`, or each recorded in a `RecordAccessBatch`,
+   * through `POST /v1/licenses/{id}/accesses` or an inference) this
+   * instance committed, by model. A retry that the
    * chaincode answers with the first access (the same Idempotency-Key) is
    * not counted again.
    */
   readonly accesses = new Counter({
     name: 'mll_api_accesses_total',
-    help: `Accesses (RecordAccess) this instance committed, by model (at most ${MODEL_LABELS} model ids, then ${OTHER_MODELS}); a replay of an Idempotency-Key is not counted`,
+    help: `Accesses (RecordAccess, or batched) this instance committed, by model (at most ${MODEL_LABELS} model ids, then ${OTHER_MODELS}); a replay of an Idempotency-Key is not counted`,
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
@@ -124,23 +125,30 @@ export class Metrics {
    * next reports a malformed one.
    */
   countCommitted(call: WriteCall, committed: Committed): void {
-    if (call.contract !== ContractName.license || call.transaction !== 'RecordAccess') {
+    if (call.contract !== ContractName.license || (call.transaction !== 'RecordAccess' && call.transaction !== 'RecordAccessBatch')) {
       return;
     }
-    let access: Partial<AccessRecord>;
+    let accesses: Partial<AccessRecord>[];
     try {
-      access = decodeResult<Partial<AccessRecord>>(committed.result);
+      accesses =
+        call.transaction === 'RecordAccess'
+          ? [decodeResult<Partial<AccessRecord>>(committed.result)]
+          : decodeResult<BatchResult>(committed.result).outcomes.flatMap((outcome) =>
+              outcome.status === 'recorded' ? [outcome.access] : [],
+            );
     } catch {
       return;
     }
-    if (access.txId !== committed.transactionId || typeof access.modelId !== 'string') {
-      return;
-    }
-    const model = this.modelLabel(access.modelId);
-    this.accesses.inc({ model });
-    const units = Number(access.units);
-    if (Number.isFinite(units) && units > 0) {
-      this.accessUnits.inc({ model }, units);
+    for (const access of accesses) {
+      if (access.txId !== committed.transactionId || typeof access.modelId !== 'string') {
+        continue;
+      }
+      const model = this.modelLabel(access.modelId);
+      this.accesses.inc({ model });
+      const units = Number(access.units);
+      if (Number.isFinite(units) && units > 0) {
+        this.accessUnits.inc({ model }, units);
+      }
     }
   }
 

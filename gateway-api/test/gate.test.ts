@@ -58,6 +58,8 @@ function identity(dir: string, name: string): { certPem: string; signer: ReturnT
 class FakeLedger implements GateLedger {
   readonly transactions = new Map<string, CommittedTransaction>();
   readonly accesses = new Map<string, GateAccess>();
+  /** The caller certificate each batched access's record attributes it to. */
+  readonly batchedCallers = new Map<string, { mspId: string; certPem: string }>();
   readonly refunds: { accessId: string; reason: string }[] = [];
   refundFails = false;
   /** Lookups the gate's peer answers NOT_FOUND before it has committed the block. */
@@ -74,6 +76,11 @@ class FakeLedger implements GateLedger {
   }
   async access(accessId: string): Promise<GateAccess | undefined> {
     return this.accesses.get(accessId);
+  }
+  async batchedCaller(accessId: string): Promise<{ mspId: string; certPem: string }> {
+    const caller = this.batchedCallers.get(accessId);
+    if (caller === undefined) throw new ApiError('NOT_FOUND', `no batched access ${accessId}`);
+    return caller;
   }
   async version(): Promise<{ inferenceEndpoint: string; ownerMspId: string }> {
     return { inferenceEndpoint: ENDPOINT, ownerMspId: 'LabMSP' };
@@ -177,6 +184,48 @@ describe('the serving gate', () => {
     }
     return 'served';
   };
+
+  /** Commits a batch of one access of `request`, submitted by `submitter` and attributed to `caller`; returns the access id. */
+  function commitBatched(ledger: FakeLedger, caller: ReturnType<typeof identity>, submitter: ReturnType<typeof identity>): string {
+    const batchId = `${sequence}`.padStart(8, '0').padEnd(64, 'b');
+    const accessId = `${batchId}-3`;
+    ledger.transactions.set(batchId, {
+      transactionId: batchId,
+      valid: true,
+      validationCode: 'VALID',
+      creator: { mspId: 'HospitalMSP', certPem: submitter.certPem },
+    });
+    ledger.accesses.set(accessId, {
+      accessId,
+      modelId: 'M-1',
+      version: '1',
+      artifactSha256: ARTIFACT,
+      callerMspId: 'HospitalMSP',
+      requestHash: requestHashOf(request),
+      timestamp: new Date().toISOString(),
+    });
+    ledger.batchedCallers.set(accessId, { mspId: 'HospitalMSP', certPem: caller.certPem });
+    return accessId;
+  }
+
+  it('serves a batched access only to the caller its record names, not to the batch’s submitter', async () => {
+    const { gate, ledger } = setup();
+    const accessId = commitBatched(ledger, practitioner, stranger);
+    const hash = requestHashOf(request);
+    // The gateway that submitted the batch signs with its own key: refused.
+    expect(await codeOf(gate.infer(MODEL, request, accessId, await signAccess(stranger.signer, accessId, hash)))).toBe(
+      'ACCESS_SIGNATURE_INVALID',
+    );
+    const first = await gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, hash));
+    expect(first).toMatchObject({ repeated: false });
+    expect(await gate.infer(MODEL, request, accessId, await signAccess(practitioner.signer, accessId, hash))).toMatchObject({
+      repeated: true,
+    });
+    expect(calls).toBe(1);
+    // An id naming a position the batch does not hold is not committed.
+    expect(await codeOf(gate.infer(MODEL, request, `${accessId.slice(0, 64)}-9`, 'c2ln'))).toBe('ACCESS_NOT_COMMITTED');
+    expect(await codeOf(gate.infer(MODEL, request, `${accessId.slice(0, 64)}-x`, 'c2ln'))).toBe('ACCESS_NOT_COMMITTED');
+  });
 
   it('reads the model name from a registered endpoint', () => {
     expect(modelNameOf(ENDPOINT)).toBe(MODEL);

@@ -15,6 +15,7 @@ import type { EnrolledUser } from '../src/fabric/identity';
 import { InferenceService, type Serving } from '../src/services/inference';
 import type { Schemas } from '../src/services/common';
 import { LotHints } from '../src/services/lot-hints';
+import { Meter } from '../src/services/meter';
 import { RequestIds } from '../src/services/requests';
 import { ACCESS_ID_HEADER, ACCESS_SIGNATURE_HEADER, requestHashOf } from '../src/serving/access';
 import type { InferResponse, Route } from '../src/serving/oip';
@@ -157,7 +158,8 @@ class FakeEndpoint {
 function service(ledger: FakeLedger, endpoint: FakeEndpoint): InferenceService {
   const lookup = { transactionStatus: async () => ({ transactionId: 'tx', blockNumber: 5n, validationCode: 'VALID', valid: true }) };
   const requests = new RequestIds(ledger.session, lookup, pino({ level: 'silent' }));
-  return new InferenceService(ledger.session, requests, endpoint.serving(), new LotHints());
+  const meter = new Meter({ batching: true, windowMs: 5, maxBatch: 64, maxBatches: 2 }, new LotHints(), pino({ level: 'silent' }));
+  return new InferenceService(ledger.session, requests, endpoint.serving(), meter);
 }
 
 async function refusal(call: Promise<unknown>): Promise<ApiError> {

@@ -84,6 +84,22 @@ start_model_server() {
 
 # seed_demo: once per network, registers the shipped model through the lab's API
 # and sells the hospital's demo practitioner a licence; prints how to call it.
+# register_roots: has each member org in scope whose admin carries
+# role=admin register its CA root on
+# the ledger, as its own admin, for the chaincode's checks of batched
+# accesses (gateway-api/src/cli/roots.ts; the regulator, which writes
+# nothing, is skipped there). A root already registered is left as it is, so
+# this runs at every up, and at up --org when an org joins.
+register_roots() {
+  local org
+  for org in $(plan '.orgs[] | select(any(.users[]; .type == "admin" and .attrs.role == "admin")) | .name'); do
+    in_scope "$org" || continue
+    (cd "$REPO_ROOT" && MLL_API_ORG="$org" MLL_RUNTIME_DIR="$RUNTIME_DIR" node --no-deprecation gateway-api/dist/cli/roots.js register 2>&1) \
+      | while IFS= read -r line; do log "$line"; done
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "$org could not register its CA root on the ledger (see above)"
+  done
+}
+
 seed_demo() {
   (cd "$REPO_ROOT" && MLL_RUNTIME_DIR="$RUNTIME_DIR" node scripts/lib/demo.mjs) || die "could not seed the demo; see the message above"
 }

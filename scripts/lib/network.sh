@@ -939,6 +939,7 @@ network_up() {
   fi
   if in_scope "$(plan .modelServer.operator)"; then start_model_server; fi
   start_apis
+  register_roots
   if [ -n "$SCOPE" ]; then
     log "$SCOPE is up: its CA, peers, chaincode server and API instance (channel $(plan .channel))"
     return 0

@@ -1,5 +1,5 @@
-import { ContractName, callName } from '@model-ledger/contract';
-import type { Entitlement, LicenseView } from '@model-ledger/contract';
+import { ContractName, accessLeaf, callName, merkleTree, parseBatchedAccessId } from '@model-ledger/contract';
+import type { BatchedAccessView, Entitlement, LicenseView } from '@model-ledger/contract';
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { LedgerContract } from './base';
 import { Limits, Role } from '../config';
@@ -36,7 +36,7 @@ import {
   requireText,
   requireUnits,
 } from '../domain/validation';
-import { findAccess, findRefund, saveAccess, saveRefund } from '../ledger/accesses';
+import { findAccess, findAccessBatch, findRefund, saveAccess, saveRefund } from '../ledger/accesses';
 import { ACCOUNT_CHOICES, actingAccount, requireAccountReader, requireOrgWriter, requireReader, requireWriter } from '../ledger/authz';
 import { credit, debit } from '../ledger/balances';
 import {
@@ -58,6 +58,7 @@ import { savePurchase } from '../ledger/purchases';
 import { royaltyRows, shareOf, writeRoyaltyRows } from '../ledger/royalties';
 import { ClientRequest } from '../ledger/requests';
 import { Tx } from '../ledger/tx';
+import { recordAccessBatch } from './batch';
 import { result } from './result';
 
 /** Who may refund an access of a model: its owner org's admins and engineers (the serving gate runs as one). */
@@ -377,6 +378,64 @@ export class LicenseContract extends LedgerContract {
   }
 
   /**
+   * Records many accesses of the submitting org's users in one transaction
+   * (see contracts/batch.ts). `batch` is the JSON of an AccessBatchInput:
+   * each access is its caller's signed request, with the caller's
+   * certificate, which must chain to a CA root the org registered on the
+   * ledger (MemberContract.RegisterOrgRoot). Each access is checked as
+   * RecordAccess checks one, and refused alone, with its own code, when a
+   * check fails; the licence's terms must allow batching. Any writer role of
+   * a member org. Returns the BatchResult: per access, its record and Merkle
+   * receipt, its earlier answer (a request id already answered), or the
+   * refusal.
+   *
+   * @throws ChaincodeError INVALID_ARGUMENT for a malformed batch; FORBIDDEN for a regulator.
+   */
+  @Transaction()
+  async RecordAccessBatch(ctx: Context, batch: string): Promise<string> {
+    return result(await recordAccessBatch(new Tx(ctx), batch));
+  }
+
+  /**
+   * A batched access with its receipt (its batch, position and Merkle path
+   * to the root the batch wrote) and what attributes it to its caller: the
+   * certificate the chaincode checked and the caller's signature over the
+   * request. The model owner's serving gate checks the signature it is shown
+   * against this certificate. Who may read the access may read this.
+   *
+   * @throws ChaincodeError NOT_FOUND for an unknown access, or one recorded alone (its proof is its own transaction).
+   */
+  @Transaction(false)
+  async GetBatchedAccess(ctx: Context, accessId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireText('accessId', accessId, 128);
+    const batched = parseBatchedAccessId(id);
+    const batch = batched === undefined ? undefined : await findAccessBatch(tx, batched.batchId);
+    const record = batched === undefined ? undefined : batch?.accesses[batched.position];
+    if (batched === undefined || batch === undefined || record === undefined) {
+      throw new ChaincodeError(ErrorCode.NOT_FOUND, `no batched access ${id}; an access recorded alone is proved by its own transaction`);
+    }
+    const model = await requireModel(tx, record.modelId);
+    requireReader(tx.caller, [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId], `access record ${id}`);
+    const tree = merkleTree(batch.accesses.map(accessLeaf));
+    const signed = batch.signatures[batched.position];
+    return result<BatchedAccessView>({
+      access: record,
+      receipt: {
+        batchId: batch.batchId,
+        position: batched.position,
+        size: batch.accesses.length,
+        path: tree.paths[batched.position].map((hash) => hash.toString('hex')),
+        merkleRoot: batch.merkleRoot,
+      },
+      certificate: batch.certificates[batch.certificateOf[batched.position]],
+      signature: signed.signature,
+      signedAt: signed.signedAt,
+      requestId: signed.requestId,
+    });
+  }
+
+  /**
    * Settles a term licence after its expiry. Its unused units can no longer
    * be used or sold, so their escrowed price goes back to the holder (no
    * charge without a delivered access) and the units count as consumed. Units
@@ -520,6 +579,7 @@ export class LicenseContract extends LedgerContract {
       inferenceEndpoint: plan.version.inferenceEndpoint,
       remainingUnits: (await licenseRemaining(tx, license)).toString(),
       expiresAt: license.expiresAt,
+      metering: plan.terms.metering ?? 'single',
     });
   }
 

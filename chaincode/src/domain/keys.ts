@@ -81,6 +81,11 @@ export const Keys = {
   purchasesByOffering: (offeringId: string): readonly string[] => ['pur', offeringId],
   /** A client request id's first answer, scoped to the submitting identity (ledger/requests.ts). */
   request: (caller: string, requestId: string): string => key('req', caller, requestId),
+  /** A CA root of a member org (OrgRootRecord), by its certificate's fingerprint. */
+  orgRoot: (mspId: string, fingerprint: string): string => key('orgroot', mspId, fingerprint),
+  orgRootsOf: (mspId: string): readonly string[] => ['orgroot', mspId],
+  /** A batch of accesses (AccessBatchRecord), keyed by its transaction id; its index rows point here with the positions they cover. */
+  accessBatch: (txId: string): string => key('accbatch', txId),
   /** Immutable access record, keyed by transaction id. */
   access: (txId: string): string => key('access', txId),
   accessByModel: (modelId: string, at: string, txId: string): string => key('accmodel', modelId, at, txId),

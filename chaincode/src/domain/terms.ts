@@ -14,11 +14,14 @@ import {
   requireText,
   requireUnits,
 } from './validation';
-export type { OfferingKind, LicenseTerms } from '@model-ledger/contract';
-import type { OfferingKind, LicenseTerms } from '@model-ledger/contract';
+export type { OfferingKind, LicenseTerms, Metering } from '@model-ledger/contract';
+import type { OfferingKind, LicenseTerms, Metering } from '@model-ledger/contract';
 
 /** The kinds of offering. */
 export const OFFERING_KINDS: readonly OfferingKind[] = ['metered', 'term'];
+
+/** How accesses may be recorded; an offering that says nothing lets its accesses be batched. */
+export const METERINGS: readonly Metering[] = ['batch', 'single'];
 
 /** The longest term a term offering may grant: ten years. */
 export const MAX_TERM_SECONDS = 10 * 366 * 24 * 3600;
@@ -33,6 +36,7 @@ export interface OfferingInput {
   readonly requiredAttributes: Readonly<Record<string, string>>;
   readonly allowedMspIds: readonly string[];
   readonly purposes: readonly string[];
+  readonly metering: Metering;
 }
 
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
@@ -84,6 +88,7 @@ export function parseOfferingInput(raw: unknown): OfferingInput {
     requiredAttributes,
     allowedMspIds: [...new Set(allowedMspIds)].sort(),
     purposes: [...new Set(purposes)].sort(),
+    metering: requireChoice('offering.metering', input.metering ?? 'batch', METERINGS),
   };
 }
 
@@ -100,7 +105,13 @@ export function buildTerms(input: OfferingInput, offeringId: string, modelId: st
     requiredAttributes: input.requiredAttributes,
     allowedMspIds: input.allowedMspIds,
     purposes: input.purposes,
+    metering: input.metering,
   };
+}
+
+/** Whether terms let accesses be batched: only terms that say so (terms frozen before batching say nothing). */
+export function mayBatch(terms: LicenseTerms): boolean {
+  return terms.metering === 'batch';
 }
 
 /** The sha256 of the terms' canonical JSON; licences carry it so anyone can verify their terms. */

@@ -161,6 +161,16 @@ export function requireJson(field: string, value: unknown): unknown {
   }
 }
 
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/;
+
+/** Requires one PEM certificate (its lines of base64 between the BEGIN and END lines), at most 8 KiB. */
+export function requirePemCertificate(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length > 8192 || !PEM_CERTIFICATE.test(value)) {
+    throw invalidArgument(field, 'must be one PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----), at most 8 KiB');
+  }
+  return value;
+}
+
 /** Requires a plain JSON object. */
 export function requireObject(field: string, value: unknown): Readonly<Record<string, unknown>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -29,14 +29,23 @@ export class ClientRequest {
     readonly earlier: object | undefined,
   ) {}
 
-  static async begin(tx: Tx, call: string, args: readonly string[], requestId: string): Promise<ClientRequest> {
+  static begin(tx: Tx, call: string, args: readonly string[], requestId: string): Promise<ClientRequest> {
+    return ClientRequest.beginFor(tx, tx.caller.account, call, args, requestId);
+  }
+
+  /**
+   * `begin` for a request of `account` that another identity submits: a
+   * batched access, which its caller signed and the batch carries. Its id is
+   * scoped to that caller, as if the caller had submitted it.
+   */
+  static async beginFor(tx: Tx, account: string, call: string, args: readonly string[], requestId: string): Promise<ClientRequest> {
     if (requestId === '') {
       // No id, nothing to remember: the hot path pays for no hash.
       return new ClientRequest(tx, undefined, call, '', undefined);
     }
     const fingerprint = sha256Hex(canonicalJson([call, ...args]));
     const id = requireId('requestId', requestId);
-    const key = Keys.request(tx.caller.account, id);
+    const key = Keys.request(account, id);
     const stored = await tx.get<RequestRecord>(key);
     if (stored !== undefined && (stored.call !== call || stored.fingerprint !== fingerprint)) {
       throw new ChaincodeError(

@@ -36,7 +36,7 @@ export type LedgerStub = Pick<
 >;
 
 /** The part of Fabric's client identity the chaincode uses. */
-export type LedgerIdentity = Pick<ClientIdentity, 'getID' | 'getMSPID' | 'getAttributeValue'>;
+export type LedgerIdentity = Pick<ClientIdentity, 'getID' | 'getMSPID' | 'getAttributeValue' | 'getIDBytes'>;
 
 /** Who submitted the transaction. */
 export interface Caller {
@@ -101,6 +101,11 @@ export class Tx {
       role: identity.getAttributeValue(ROLE_ATTRIBUTE) ?? undefined,
       attribute: (name: string): string | null => identity.getAttributeValue(name),
     };
+  }
+
+  /** The submitting identity's certificate as Fabric's MSP validated it (PEM), or '' for an identity without one. */
+  get creatorCertificate(): string {
+    return decoder.decode(this.identity.getIDBytes());
   }
 
   /** Reads and parses a JSON document, or undefined if the key is absent. */

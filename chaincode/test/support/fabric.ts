@@ -71,6 +71,11 @@ export class FakeIdentity implements LedgerIdentity {
   getAttributeValue(name: string): string | null {
     return this.attributes[name] ?? null;
   }
+
+  /** No certificate: a check that needs the creator's certificate fails for this identity, as for a forged one. */
+  getIDBytes(): Uint8Array {
+    return new Uint8Array();
+  }
 }
 
 function iteratorOf<T>(items: readonly T[], onNext: (index: number) => void, onClose: () => void): Iterators.CommonIterator<T> {

@@ -16,7 +16,7 @@ import {
 import { Endorsement } from '../../src/config';
 import { clientAccountId, mspOfAccount, orgAccountId } from '../../src/domain/identity';
 import { decodeOwnerPolicy } from '../../src/ledger/endorsement';
-import type { AccessRecord, LicenseRecord, ListingRecord, PurchaseRecord } from '../../src/domain/records';
+import type { AccessBatchRecord, AccessRecord, LicenseRecord, ListingRecord, PurchaseRecord } from '../../src/domain/records';
 import { FakeFabric, FakeIdentity } from './fabric';
 
 export const contracts = {
@@ -213,6 +213,12 @@ export function totals(fabric: FakeFabric): Totals {
       }
     }
   }
+  // The accesses of batches, stored together in one record per batch.
+  const batchedUnits = (): bigint =>
+    [...state.entries()]
+      .filter(([key]) => key.startsWith('accbatch/'))
+      .flatMap(([, row]) => (decode(row.value) as unknown as AccessBatchRecord).accesses)
+      .reduce((sum, access) => sum + BigInt(access.units), 0n);
   const supplyRow = state.get('token/supply');
   return {
     supply: supplyRow === undefined ? 0n : BigInt(decode(supplyRow.value).amount as string),
@@ -223,7 +229,7 @@ export function totals(fabric: FakeFabric): Totals {
     held,
     listed,
     // Used by accesses (less those the owner refunded), or settled unused after a term licence expired.
-    consumed: sumOf('access/', 'units') - sumOf('refund/', 'units') + sumOf('expiry/', 'units'),
+    consumed: sumOf('access/', 'units') + batchedUnits() - sumOf('refund/', 'units') + sumOf('expiry/', 'units'),
   };
 }
 

@@ -564,7 +564,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                accessId: components["schemas"]["TransactionId"];
+                accessId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };
@@ -583,7 +583,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                accessId: components["schemas"]["TransactionId"];
+                accessId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };
@@ -854,7 +854,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                transactionId: components["schemas"]["TransactionId"];
+                transactionId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };
@@ -874,6 +874,13 @@ export interface paths {
          *     Fabric's own `peer channel fetch`, trusting nothing this API said.
          *     The regulator may prove any transaction; a member, those its own
          *     org created (403 otherwise).
+         *
+         *     An access recorded in a batch is proven by its own id
+         *     (`<batch transaction id>-<position>`): the proof is its batch's
+         *     transaction, with the access's `receipt`, and the check
+         *     `merkleInclusion` in place of the record's bytes: the record's
+         *     canonical JSON, by the receipt's path, leads to the Merkle root the
+         *     batch wrote in that transaction (read from the block).
          */
         get: operations["getProof"];
         put?: never;
@@ -1326,13 +1333,13 @@ export interface components {
         AccessForbiddenError: {
             error: {
                 /** @enum {string} */
-                code: "FORBIDDEN" | "PURPOSE_NOT_PERMITTED";
+                code: "FORBIDDEN" | "PURPOSE_NOT_PERMITTED" | "SIGNATURE_INVALID" | "CERTIFICATE_UNTRUSTED" | "BATCH_NOT_PERMITTED";
             } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
         };
         InferenceForbiddenError: {
             error: {
                 /** @enum {string} */
-                code: "FORBIDDEN" | "PURPOSE_NOT_PERMITTED" | "ACCESS_NOT_COMMITTED" | "ACCESS_MISMATCH" | "ACCESS_SIGNATURE_INVALID" | "ACCESS_STALE";
+                code: "FORBIDDEN" | "PURPOSE_NOT_PERMITTED" | "ACCESS_NOT_COMMITTED" | "ACCESS_MISMATCH" | "ACCESS_SIGNATURE_INVALID" | "ACCESS_STALE" | "SIGNATURE_INVALID" | "CERTIFICATE_UNTRUSTED" | "BATCH_NOT_PERMITTED";
             } & WithRequired<components["schemas"]["ErrorDetail"], "code">;
         };
         TransferForbiddenError: {
@@ -1463,6 +1470,8 @@ export interface components {
         };
         Id: string;
         TransactionId: string;
+        /** @description An access's id: the id of the transaction that recorded it alone, or `<batch transaction id>-<position>` for one recorded in a batch. */
+        AccessId: string;
         Sha256: string;
         /**
          * @description `x509::<mspId>::<sha256>` for an identity, `org::<mspId>` for an org treasury; the MSP id as `MspId` (the chaincode's own account-id rule).
@@ -1690,6 +1699,12 @@ export interface components {
             /** @description The orgs whose accounts may hold the licence; empty or left out for any. */
             allowedMspIds?: components["schemas"]["MspId"][];
             purposes: components["schemas"]["Purpose"][];
+            /**
+             * @description `batch` (the default) lets a licensee's gateway record many accesses in one transaction under load, each still signed by its caller and provable on its own; `single` insists on one transaction per access, for a regulated offering. Frozen with the terms.
+             * @default batch
+             * @enum {string}
+             */
+            metering: "batch" | "single";
         };
         Terms: {
             offeringId: string;
@@ -1705,6 +1720,11 @@ export interface components {
             };
             allowedMspIds: string[];
             purposes: string[];
+            /**
+             * @description How accesses are recorded; absent in terms frozen before batching existed, which means `single`.
+             * @enum {string}
+             */
+            metering?: "batch" | "single";
         };
         Offering: {
             offeringId: components["schemas"]["Id"];
@@ -1817,6 +1837,11 @@ export interface components {
             inferenceEndpoint: string;
             remainingUnits: components["schemas"]["Amount"];
             expiresAt?: components["schemas"]["Instant"];
+            /**
+             * @description The licence's frozen metering; `batch` lets this gateway record the access in a batch under load.
+             * @enum {string}
+             */
+            metering?: "batch" | "single";
         };
         /** @description An Open Inference Protocol v2 inference request, JSON tensors only. */
         InferenceRequest: {
@@ -1868,7 +1893,8 @@ export interface components {
             receipt: components["schemas"]["InferenceReceipt"];
         };
         InferenceReceipt: {
-            accessId: components["schemas"]["TransactionId"];
+            accessId: components["schemas"]["AccessId"];
+            batch?: components["schemas"]["BatchReceipt"];
             transactionId: components["schemas"]["TransactionId"];
             blockNumber: components["schemas"]["BlockNumber"];
             licenseId: components["schemas"]["Id"];
@@ -1898,7 +1924,7 @@ export interface components {
             depth: number;
         };
         AccessRecord: {
-            accessId: components["schemas"]["TransactionId"];
+            accessId: components["schemas"]["AccessId"];
             licenseId: components["schemas"]["Id"];
             offeringId: components["schemas"]["Id"];
             modelId: components["schemas"]["Id"];
@@ -1920,7 +1946,7 @@ export interface components {
         AccessRefund: {
             /** @enum {string} */
             docType: "refund";
-            accessId: components["schemas"]["TransactionId"];
+            accessId: components["schemas"]["AccessId"];
             licenseId: components["schemas"]["Id"];
             modelId: components["schemas"]["Id"];
             holder: components["schemas"]["AccountId"];
@@ -1960,6 +1986,15 @@ export interface components {
         AccessWritten: {
             data: components["schemas"]["AccessRecord"];
             transaction: components["schemas"]["Committed"];
+            receipt?: components["schemas"]["BatchReceipt"];
+        };
+        /** @description Present when the gateway recorded the access in a batch (`transaction.id` is the batch's): where the access sits in the batch, and the RFC 6962 inclusion path of its record (the canonical JSON of `data`, the leaf) to the Merkle root the batch wrote in that transaction. Anyone holding the record, this path and the block can check it; so do `GET /v1/audit/proofs/{accessId}` and `npm run verify`. */
+        BatchReceipt: {
+            batchId: components["schemas"]["TransactionId"];
+            position: number;
+            size: number;
+            path: components["schemas"]["Sha256"][];
+            merkleRoot: components["schemas"]["Sha256"];
         };
         AccessPage: {
             items: components["schemas"]["AccessRecord"][];
@@ -2012,17 +2047,17 @@ export interface components {
         };
         RoyaltyPayment: {
             /**
-             * @description Absent for an access's royalty; `refund` reverses a refunded access's share (a negative amount).
+             * @description Absent for an access's royalty; `refund` reverses a refunded access's share (a negative amount); `batch` sums the shares of a batch's accesses of one licence (`accessId` and `txId` name the batch's transaction).
              * @enum {string}
              */
-            kind?: "resaleRoyalty" | "saleProceeds" | "refund";
+            kind?: "resaleRoyalty" | "saleProceeds" | "refund" | "batch";
             account: components["schemas"]["AccountId"];
             amount: components["schemas"]["SignedAmount"];
             modelId: components["schemas"]["Id"];
             accessedModelId: components["schemas"]["Id"];
             depth: number;
             licenseId: components["schemas"]["Id"];
-            accessId: components["schemas"]["TransactionId"];
+            accessId: components["schemas"]["AccessId"];
             at: components["schemas"]["Instant"];
             txId: components["schemas"]["TransactionId"];
         };
@@ -2097,7 +2132,7 @@ export interface components {
         };
         ProofCheck: {
             /** @enum {string} */
-            name: "dataHash" | "headerChain" | "transactionInBlock" | "valid" | "recordBytes";
+            name: "dataHash" | "headerChain" | "transactionInBlock" | "valid" | "recordBytes" | "merkleInclusion";
             passed: boolean;
             detail: string;
         };
@@ -2144,6 +2179,7 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+            receipt?: components["schemas"]["BatchReceipt"];
             checks: components["schemas"]["ProofCheck"][];
             /** @description How to repeat the checks without this API. */
             verify: string;
@@ -2531,7 +2567,7 @@ export interface components {
                 "application/json": components["schemas"]["ForbiddenError"];
             };
         };
-        /** @description `FORBIDDEN`: the caller may not use this licence (another org's, a required certificate attribute missing, or a read-only identity). `PURPOSE_NOT_PERMITTED`: the licence's terms do not permit this purpose. */
+        /** @description `FORBIDDEN`: the caller may not use this licence (another org's, a required certificate attribute missing, or a read-only identity). `PURPOSE_NOT_PERMITTED`: the licence's terms do not permit this purpose. When the gateway recorded the access in a batch, the chaincode's own checks of the caller's signed request: `SIGNATURE_INVALID`, `CERTIFICATE_UNTRUSTED` (the caller's certificate does not chain to a CA root its org registered on the ledger), `BATCH_NOT_PERMITTED` (terms that insist on one transaction per access). */
         AccessForbidden: {
             headers: {
                 [name: string]: unknown;
@@ -2540,7 +2576,7 @@ export interface components {
                 "application/json": components["schemas"]["AccessForbiddenError"];
             };
         };
-        /** @description `FORBIDDEN` and `PURPOSE_NOT_PERMITTED` as for an access (the licence, or the model it licenses, is not the caller's to use this way); nothing was charged. The `ACCESS_*` codes are the model owner's serving gate refusing the committed access (not valid on its peer, for another request, badly signed, too old); the model did not run. */
+        /** @description `FORBIDDEN` and `PURPOSE_NOT_PERMITTED` as for an access (the licence, or the model it licenses, is not the caller's to use this way); nothing was charged. The `ACCESS_*` codes are the model owner's serving gate refusing the committed access (not valid on its peer, for another request, badly signed, too old); the model did not run. `SIGNATURE_INVALID`, `CERTIFICATE_UNTRUSTED` and `BATCH_NOT_PERMITTED` as for an access recorded in a batch. */
         InferenceForbidden: {
             headers: {
                 [name: string]: unknown;
@@ -3900,7 +3936,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                accessId: components["schemas"]["TransactionId"];
+                accessId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };
@@ -3930,7 +3966,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                accessId: components["schemas"]["TransactionId"];
+                accessId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };
@@ -3960,7 +3996,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                accessId: components["schemas"]["TransactionId"];
+                accessId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };
@@ -4536,7 +4572,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                transactionId: components["schemas"]["TransactionId"];
+                transactionId: components["schemas"]["AccessId"];
             };
             cookie?: never;
         };

@@ -5,7 +5,9 @@
  *   npm run -w gateway-api verify -- PROOF.json BLOCK.pb [NEXT.pb]
  *
  * PROOF.json is the answer of `GET /v1/audit/proofs/{transactionId}` (or just
- * `{"transactionId": ..., "record": {"key": ..., "value": ...}}`); BLOCK.pb
+ * `{"transactionId": ..., "record": {"key": ..., "value": ...}}`, with the
+ * `receipt` for an access recorded in a batch, whose record is then checked
+ * by its Merkle path to the root the batch wrote); BLOCK.pb
  * the block that holds the transaction and NEXT.pb the one after it, as
  * Fabric's own peer CLI writes them: `peer channel fetch <number> <file>`
  * (the orderers' copy, which carries no validation codes, so validity is not
@@ -18,6 +20,7 @@
  * input.
  */
 import { readFileSync } from 'node:fs';
+import type { BatchReceipt } from '@model-ledger/contract';
 import { NOT_RECORDED, parseBlock, proofChecks, transactionInBlock } from '../proof/block';
 
 const USAGE = 'usage: verify PROOF.json BLOCK.pb [NEXT.pb]';
@@ -25,6 +28,7 @@ const USAGE = 'usage: verify PROOF.json BLOCK.pb [NEXT.pb]';
 interface ProofInput {
   readonly transactionId?: unknown;
   readonly record?: { readonly key?: unknown; readonly value?: unknown } | null;
+  readonly receipt?: BatchReceipt;
 }
 
 function main(args: readonly string[]): number {
@@ -52,7 +56,8 @@ function main(args: readonly string[]): number {
     proof.record !== null && proof.record !== undefined && typeof proof.record.key === 'string'
       ? { key: proof.record.key, value: proof.record.value }
       : undefined;
-  const checks = proofChecks(block, next, proof.transactionId, record);
+  const receipt = validReceipt(proof.receipt);
+  const checks = proofChecks(block, next, proof.transactionId, record, receipt);
   const tx = transactionInBlock(block, proof.transactionId);
   if (tx !== undefined) {
     process.stdout.write(
@@ -69,6 +74,15 @@ function main(args: readonly string[]): number {
   const failed = checks.filter((c) => !c.passed).length;
   process.stdout.write(failed === 0 ? `all ${checks.length} checks passed\n` : `${failed} of ${checks.length} checks failed\n`);
   return failed === 0 ? 0 : 1;
+}
+
+/** A batched access's receipt from the proof, when it has the shape of one; its hashes are checked, not trusted. */
+function validReceipt(receipt: unknown): BatchReceipt | undefined {
+  const r = receipt as Partial<BatchReceipt> | undefined;
+  if (r === undefined || r === null || typeof r.position !== 'number' || !Array.isArray(r.path) || typeof r.merkleRoot !== 'string') {
+    return undefined;
+  }
+  return r as BatchReceipt;
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -6,6 +6,7 @@
  * owner is the party "no result without a committed access" protects.
  */
 import type { Logger } from 'pino';
+import { parseBatchedAccessId } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import type { CommittedTransaction } from '../fabric/ledger';
 import { requestHashOf, verifyAccessSignature } from '../serving/access';
@@ -14,8 +15,14 @@ import type { ServedLog } from './served';
 
 /** What the gate reads from, and writes to, its own org's ledger. */
 export interface GateLedger {
-  /** The transaction as the org's own peer holds it; ApiError NOT_FOUND if it has none. */
-  transaction(accessId: string): Promise<CommittedTransaction>;
+  /** A transaction as the org's own peer holds it; ApiError NOT_FOUND if it has none. */
+  transaction(transactionId: string): Promise<CommittedTransaction>;
+  /**
+   * The caller a batched access is attributed to: its MSP and the
+   * certificate the chaincode checked against the org's registered CA roots
+   * before recording it (GetBatchedAccess).
+   */
+  batchedCaller(accessId: string): Promise<{ readonly mspId: string; readonly certPem: string }>;
   /** The access record written by that transaction, or undefined if it wrote none. */
   access(accessId: string): Promise<GateAccess | undefined>;
   /** The registered endpoint of a model version and the model's owner. */
@@ -33,6 +40,11 @@ export interface GateAccess {
   readonly callerMspId: string;
   readonly requestHash: string;
   readonly timestamp: string;
+}
+
+/** The transaction that recorded an access: its own id, or a batched access's batch. */
+function transactionOf(accessId: string): string {
+  return parseBatchedAccessId(accessId)?.batchId ?? accessId;
 }
 
 /** A model served behind the gate, by its OIP name. */
@@ -127,8 +139,11 @@ export class ServingGate {
         'this model is served only under a committed access: send mll-access-id (the access transaction id) and mll-access-signature',
       );
     }
-    if (!/^[0-9a-f]{64}$/.test(accessId)) {
-      throw new ApiError(ApiCode.ACCESS_NOT_COMMITTED, 'mll-access-id is not a transaction id');
+    if (!/^[0-9a-f]{64}$/.test(accessId) && parseBatchedAccessId(accessId) === undefined) {
+      throw new ApiError(
+        ApiCode.ACCESS_NOT_COMMITTED,
+        'mll-access-id is not an access id (a transaction id, or <batch transaction id>-<position>)',
+      );
     }
     const requestHash = requestHashOf(request);
     const earlier = this.served.get(accessId);
@@ -187,8 +202,8 @@ export class ServingGate {
     const held = this.served.heldResult(accessId);
     if (state === 'served' && held !== undefined && held.requestHash === requestHash) {
       // Only the creator may have it again: check the signature as for a first presentation.
-      const tx = await this.ledger.transaction(accessId);
-      if (verifyAccessSignature(tx.creator.certPem, accessId, requestHash, signature)) {
+      const caller = await this.callerOf(accessId, await this.ledger.transaction(transactionOf(accessId)));
+      if (verifyAccessSignature(caller.certPem, accessId, requestHash, signature)) {
         return { body: held.body as InferResponse, repeated: true };
       }
       throw new ApiError(ApiCode.ACCESS_SIGNATURE_INVALID, `the signature is not the creator's of access ${accessId}`);
@@ -209,7 +224,7 @@ export class ServingGate {
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
       try {
         // Both reads at once: an invalid transaction wrote no access record, so that read then finds none.
-        const [tx, found] = await Promise.all([this.ledger.transaction(accessId), this.ledger.access(accessId)]);
+        const [tx, found] = await Promise.all([this.ledger.transaction(transactionOf(accessId)), this.ledger.access(accessId)]);
         const access = tx.valid ? found : undefined;
         if (!tx.valid || access !== undefined || this.now() >= deadline) {
           return { tx, access };
@@ -257,10 +272,21 @@ export class ServingGate {
         `access ${accessId} pays for request ${access.requestHash}, not for this one (${requestHash})`,
       );
     }
-    if (tx.creator.mspId !== access.callerMspId || !verifyAccessSignature(tx.creator.certPem, accessId, requestHash, signature)) {
+    const caller = await this.callerOf(accessId, tx);
+    if (caller.mspId !== access.callerMspId || !verifyAccessSignature(caller.certPem, accessId, requestHash, signature)) {
       throw new ApiError(ApiCode.ACCESS_SIGNATURE_INVALID, `the signature is not that of the identity that recorded access ${accessId}`);
     }
     return access;
+  }
+
+  /**
+   * Who recorded an access, whose signature the gate requires: the creator
+   * of its transaction, or for a batched access (whose transaction the
+   * licensee's gateway submitted) the caller whose signed request the
+   * chaincode checked and recorded.
+   */
+  private async callerOf(accessId: string, tx: CommittedTransaction): Promise<{ readonly mspId: string; readonly certPem: string }> {
+    return parseBatchedAccessId(accessId) === undefined ? tx.creator : this.ledger.batchedCaller(accessId);
   }
 
   /** Refunds an access the gate could not serve; answers the failure, naming the refund. */

@@ -39,7 +39,11 @@ function gateLedger(ledger: Ledger, userName: string): GateLedger {
   // A model version's endpoint and its model's owner never change once written, so each is read once.
   const versions = new Map<string, { inferenceEndpoint: string; ownerMspId: string }>();
   return {
-    transaction: (accessId) => ledger.committedTransaction(session(), accessId),
+    transaction: (transactionId) => ledger.committedTransaction(session(), transactionId),
+    batchedCaller: async (accessId) => {
+      const batched = await chaincode().license.getBatchedAccess(accessId);
+      return { mspId: batched.access.callerMspId, certPem: batched.certificate };
+    },
     access: async (accessId) => {
       try {
         return await chaincode().license.getAccessRecord(accessId);

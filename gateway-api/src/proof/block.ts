@@ -4,13 +4,14 @@
  * key-value writes) and the checks anyone can repeat from Fabric's own block
  * bytes: the block's data hash recomputed over its transactions, its header
  * hash chained to the next block's previous hash, and a record's bytes
- * against the value the transaction wrote. The gateway API builds its proofs
+ * against the value the transaction wrote, or, for an access recorded in a
+ * batch, the record's Merkle path to the root the batch wrote. The gateway API builds its proofs
  * with these functions; `verify` (src/cli/verify.ts) repeats the checks
  * offline on block files fetched with `peer channel fetch`, trusting nothing
  * the API said.
  */
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
-import { canonicalJson } from '@model-ledger/contract';
+import { canonicalJson, verifyInclusion, type BatchReceipt } from '@model-ledger/contract';
 import { createHash, X509Certificate } from 'node:crypto';
 
 /** An identity as a transaction carries it: its MSP and its certificate's subject. */
@@ -63,7 +64,7 @@ export interface BlockHashes {
 
 /** One check of a proof, passed or failed, with what was compared. */
 export interface Check {
-  readonly name: 'dataHash' | 'headerChain' | 'transactionInBlock' | 'valid' | 'recordBytes';
+  readonly name: 'dataHash' | 'headerChain' | 'transactionInBlock' | 'valid' | 'recordBytes' | 'merkleInclusion';
   readonly passed: boolean;
   readonly detail: string;
 }
@@ -236,6 +237,7 @@ export function proofChecks(
   next: common.Block | undefined,
   transactionId: string,
   record?: { readonly key: string; readonly value: unknown },
+  receipt?: BatchReceipt,
 ): Check[] {
   const hashes = blockHashes(block);
   const checks: Check[] = [
@@ -273,7 +275,15 @@ export function proofChecks(
       detail: `the peers' validation code: ${tx?.validationCode ?? 'none'}`,
     });
   }
-  if (record !== undefined) {
+  if (record !== undefined && receipt !== undefined) {
+    checks.push(
+      batchInclusion(
+        tx?.writes.find((w) => w.key === record.key && !w.isDelete),
+        record,
+        receipt,
+      ),
+    );
+  } else if (record !== undefined) {
     const write = tx?.writes.find((w) => w.key === record.key && !w.isDelete);
     const bytes = canonicalJson(record.value);
     checks.push({
@@ -286,4 +296,39 @@ export function proofChecks(
     });
   }
   return checks;
+}
+
+/**
+ * The check of an access recorded in a batch: its record, as the chaincode
+ * serialises it, is leaf `position` of the batch's Merkle tree, by the
+ * receipt's path, up to the root that the batch transaction itself wrote
+ * (read from the block's write under `record.key`, not from the receipt).
+ */
+function batchInclusion(write: Write | undefined, record: { readonly key: string; readonly value: unknown }, receipt: BatchReceipt): Check {
+  if (write === undefined) {
+    return { name: 'merkleInclusion', passed: false, detail: `the transaction wrote no batch under ${JSON.stringify(record.key)}` };
+  }
+  let root: unknown;
+  let size: unknown;
+  try {
+    const batch = JSON.parse(write.value) as { merkleRoot?: unknown; accesses?: unknown };
+    root = batch.merkleRoot;
+    size = Array.isArray(batch.accesses) ? batch.accesses.length : undefined;
+  } catch {
+    root = undefined;
+  }
+  if (typeof root !== 'string' || !/^[0-9a-f]{64}$/.test(root) || typeof size !== 'number') {
+    return { name: 'merkleInclusion', passed: false, detail: `the value written under ${JSON.stringify(record.key)} holds no batch root` };
+  }
+  const leaf = Buffer.from(canonicalJson(record.value), 'utf8');
+  const path = receipt.path.map((hash) => Buffer.from(hash, 'hex'));
+  const included =
+    /^[0-9a-f]{64}$/.test(receipt.merkleRoot) && verifyInclusion(leaf, receipt.position, size, path, Buffer.from(root, 'hex'));
+  return {
+    name: 'merkleInclusion',
+    passed: included,
+    detail: included
+      ? `the record, as the chaincode serialises it (sha256 ${createHash('sha256').update(leaf).digest('hex')}), is access ${receipt.position} of ${size} in the batch, by a ${path.length}-step path to the root ${root} the transaction wrote under ${JSON.stringify(record.key)}`
+      : `the record, at position ${receipt.position}, does not lead by the receipt's path to the root ${root} the transaction wrote under ${JSON.stringify(record.key)}`,
+  };
 }

@@ -6,12 +6,13 @@ import { sendList } from '../http/lists';
 import { AuditService } from '../services/audit';
 import { LicenseService } from '../services/licenses';
 import type { LotHints } from '../services/lot-hints';
+import type { Meter } from '../services/meter';
 
 /** /v1/purchases, /v1/licenses and /v1/accesses. */
-export function licenseRoutes(ledger: Ledger, hints: LotHints): Router {
+export function licenseRoutes(ledger: Ledger, hints: LotHints, meter: Meter): Router {
   const router = Router();
   const licenses = (req: Request, res: Response): LicenseService =>
-    new LicenseService(sessionOf(res), hints, requestIdsOf(req, res, ledger));
+    new LicenseService(sessionOf(res), hints, requestIdsOf(req, res, ledger), meter);
 
   router.post('/purchases', writer({ action: 'purchase a licence' }), async (req, res) => {
     res.status(201).json(await licenses(req, res).purchase(bodyOf(req), req.get('idempotency-key')));

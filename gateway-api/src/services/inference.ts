@@ -1,11 +1,20 @@
-import { callName, ContractName, ErrorCode, LedgerClient, type AccessRecord, type RequestRecord } from '@model-ledger/contract';
+import {
+  callName,
+  ContractName,
+  ErrorCode,
+  LedgerClient,
+  parseBatchedAccessId,
+  type AccessRecord,
+  type BatchReceipt,
+  type RequestRecord,
+} from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import type { Session } from '../fabric/ledger';
 import { ACCESS_ID_HEADER, ACCESS_SIGNATURE_HEADER, requestHashOf, signAccess } from '../serving/access';
 import type { EndpointRoutes } from '../serving/endpoints';
 import type { InferResponse, OipClient, Route } from '../serving/oip';
 import type { Schemas } from './common';
-import type { LotHints } from './lot-hints';
+import type { Meter } from './meter';
 import type { RequestIds } from './requests';
 
 type Tensor = Schemas['InferenceTensor'];
@@ -37,7 +46,7 @@ export class InferenceService {
     private readonly session: Session,
     private readonly requests: RequestIds,
     private readonly serving: Serving,
-    private readonly hints: LotHints,
+    private readonly meter: Meter,
   ) {
     this.chaincode = new LedgerClient(session);
   }
@@ -97,21 +106,26 @@ export class InferenceService {
     const endpoint: Endpoint = { ...entitlement, ownerMspId: entitlement.ownerMspId };
     const route = await this.checkEndpoint(endpoint);
 
-    const committed = await this.chaincode.license.recordAccess({
-      licenseId,
-      units: call.units,
-      purpose,
-      requestHash: call.requestHash,
-      lotHint: this.hints.take(licenseId),
-      servedArtifactSha256: entitlement.artifactSha256,
-      requestId: idempotencyKey,
-    });
+    // Alone, or batched with other accesses in flight when the licence's terms allow (services/meter.ts).
+    const committed = await this.meter.record(
+      this.session,
+      {
+        licenseId,
+        units: call.units,
+        purpose,
+        requestHash: call.requestHash,
+        servedArtifactSha256: entitlement.artifactSha256,
+        requestId: idempotencyKey,
+      },
+      entitlement.metering === 'batch',
+    );
     const record = committed.data;
     // What the receipt reads from the ledger is read while the model runs, not after.
     const receipt = this.receiptReads(record, record.txId === committed.transactionId ? committed.blockNumber : undefined);
-    const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
+    const output = await this.run(endpoint, route, record.accessId, call.requestHash, forwarded);
     // A concurrent call with the same key committed first: this answer repeats that access.
-    return this.respond(output, record, await receipt, committed.replayed === true || record.txId !== committed.transactionId);
+    const replayed = committed.replayed === true || record.txId !== committed.transactionId;
+    return this.respond(output, record, await receipt, replayed, replayed ? undefined : committed.receipt);
   }
 
   /**
@@ -168,7 +182,7 @@ export class InferenceService {
     };
     const route = await this.serving.endpoints.routeTo(this.session, endpoint.ownerMspId, endpoint.inferenceEndpoint);
     const receipt = this.receiptReads(record, undefined);
-    const output = await this.run(endpoint, route, record.txId, call.requestHash, forwarded);
+    const output = await this.run(endpoint, route, record.accessId, call.requestHash, forwarded);
     return this.respond(output, record, await receipt, true);
   }
 
@@ -206,7 +220,12 @@ export class InferenceService {
     } catch (err) {
       if (err instanceof ApiError && err.transactionId === undefined) {
         // Charged and not served: name the access, so the caller can look up its refund.
-        throw new ApiError(err.code, `${err.message} (access ${accessId})`, accessId, err.retryAfterSeconds);
+        throw new ApiError(
+          err.code,
+          `${err.message} (access ${accessId})`,
+          parseBatchedAccessId(accessId)?.batchId ?? accessId,
+          err.retryAfterSeconds,
+        );
       }
       throw err;
     }
@@ -218,6 +237,7 @@ export class InferenceService {
     record: AccessRecord,
     { remainingUnits, blockNumber }: { remainingUnits: string; blockNumber: bigint },
     replayed: boolean,
+    batch?: BatchReceipt,
   ): Schemas['InferenceResponse'] {
     return {
       model_name: output.model_name,
@@ -239,6 +259,7 @@ export class InferenceService {
         requestHash: record.requestHash,
         recordedAt: record.timestamp,
         ...(replayed ? { replayed: true } : {}),
+        ...(batch === undefined ? {} : { batch: { ...batch, path: [...batch.path] } }),
       },
     };
   }

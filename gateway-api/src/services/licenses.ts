@@ -1,6 +1,7 @@
 import {
   LicenseClient,
   type AccessRecord,
+  type BatchReceipt,
   type Entitlement,
   type ExpirySettlementRecord,
   type LicenseRecord,
@@ -11,6 +12,7 @@ import {
 import type { Session } from '../fabric/ledger';
 import { Page, PageRequest, pageArgs, Schemas, toPage, WriteResult, written } from './common';
 import type { LotHints } from './lot-hints';
+import type { Meter } from './meter';
 import type { RequestIds } from './requests';
 
 /** Purchases, licences and accesses (LicenseContract). */
@@ -18,9 +20,10 @@ export class LicenseService {
   private readonly licenses: LicenseClient;
 
   constructor(
-    session: Session,
+    private readonly session: Session,
     private readonly hints: LotHints,
     private readonly requests: RequestIds,
+    private readonly meter: Meter,
   ) {
     this.licenses = new LicenseClient(session);
   }
@@ -47,7 +50,9 @@ export class LicenseService {
   }
 
   /**
-   * Records one use of a licence and pays its royalties.
+   * Records one use of a licence and pays its royalties: alone, or in a
+   * batch when others are in flight and the licence's terms allow it (see
+   * `meter.ts`); a batched access's answer carries its Merkle receipt.
    *
    * @throws ApiError FORBIDDEN (caller lacks the required attributes), PURPOSE_NOT_PERMITTED,
    *   LICENSE_EXPIRED, INSUFFICIENT_UNITS or INVALID_ARGUMENT.
@@ -56,16 +61,16 @@ export class LicenseService {
     licenseId: string,
     input: Schemas['NewAccess'],
     idempotencyKey: string | undefined,
-  ): Promise<WriteResult<AccessRecord>> {
-    const recorded = await this.licenses.recordAccess({
+  ): Promise<WriteResult<AccessRecord> & { receipt?: BatchReceipt }> {
+    const recorded = await this.meter.record(this.session, {
       licenseId,
-      units: input.units,
+      units: input.units ?? '1',
       purpose: input.purpose,
       requestHash: input.requestHash,
-      lotHint: this.hints.take(licenseId),
       requestId: idempotencyKey,
     });
-    return written(await this.requests.firstAnswer(recorded, idempotencyKey));
+    const answer = await this.requests.firstAnswer(recorded, idempotencyKey);
+    return { ...written(answer), ...(recorded.receipt === undefined || answer.replayed === true ? {} : { receipt: recorded.receipt }) };
   }
 
   /**

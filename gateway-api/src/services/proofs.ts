@@ -1,4 +1,13 @@
-import { AuditClient, GovernanceClient, LicenseClient, MarketClient, RoyaltyClient, type Page } from '@model-ledger/contract';
+import {
+  AuditClient,
+  GovernanceClient,
+  LicenseClient,
+  MarketClient,
+  parseBatchedAccessId,
+  RoyaltyClient,
+  type BatchReceipt,
+  type Page,
+} from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 import { isRegulator, type EnrolledUser } from '../fabric/identity';
 import type { Ledger, Session } from '../fabric/ledger';
@@ -28,6 +37,8 @@ export interface Proof {
   readonly nextBlock: { readonly number: string; readonly previousHash: string } | null;
   readonly transaction: TransactionInBlock;
   readonly record: ProvenRecord | null;
+  /** For an access recorded in a batch: where it sits, and its Merkle path to the root the batch wrote. */
+  readonly receipt?: BatchReceipt;
   readonly checks: readonly Check[];
   /** How to repeat the checks without this API. */
   readonly verify: string;
@@ -119,7 +130,10 @@ export class ProofService {
    *
    * @throws ApiError NOT_FOUND when the peer has no such transaction; FORBIDDEN for another org's.
    */
-  async prove(transactionId: string): Promise<Proof> {
+  async prove(id: string): Promise<Proof> {
+    // A batched access (`<batch>-<position>`) is proven from its batch's transaction.
+    const batched = parseBatchedAccessId(id);
+    const transactionId = batched?.batchId ?? id;
     const bytes = await this.ledger.blocksOf(this.session, transactionId);
     const block = parseBlock(bytes.block);
     const next = bytes.next === undefined ? undefined : parseBlock(bytes.next);
@@ -133,7 +147,15 @@ export class ProofService {
         `transaction ${transactionId} was created by ${transaction.creator.mspId}; a member may prove only its own org's transactions`,
       );
     }
-    const record = await this.recordOf(transaction);
+    let record: ProvenRecord | null;
+    let receipt: BatchReceipt | undefined;
+    if (batched === undefined) {
+      record = await this.recordOf(transaction);
+    } else {
+      const view = await new LicenseClient(this.session).getBatchedAccess(id);
+      receipt = view.receipt;
+      record = { kind: 'access', id, key: `accbatch/${transactionId}`, value: view.access };
+    }
     const hashes = blockHashes(block);
     return {
       transactionId,
@@ -141,7 +163,8 @@ export class ProofService {
       nextBlock: next === undefined ? null : { number: blockHashes(next).number, previousHash: blockHashes(next).previousHash },
       transaction,
       record,
-      checks: proofChecks(block, next, transactionId, record ?? undefined),
+      ...(receipt === undefined ? {} : { receipt }),
+      checks: proofChecks(block, next, transactionId, record ?? undefined, receipt),
       verify:
         `fetch blocks ${hashes.number} and ${BigInt(hashes.number) + 1n} with Fabric's own client ` +
         `(scripts/network.sh peer <org> channel fetch ${hashes.number} block.pb -c <channel> -o <orderer> --tls --cafile <orderer TLS CA>), ` +

@@ -1,0 +1,258 @@
+/**
+ * How this instance records accesses: alone when it is idle, in batches
+ * under load (issue 17).
+ *
+ * An access that arrives while no other is being recorded goes at once, as
+ * `RecordAccess`: at low load nothing waits and nothing changes. One that
+ * arrives while others are in flight, on a licence whose frozen terms allow
+ * batching, joins a queue that is sent as one `RecordAccessBatch` after a
+ * short window, or as soon as it holds `maxBatch` accesses, with at most
+ * `maxBatches` batches in flight. Each access in a batch carries its caller's
+ * certificate and the caller's own signature over the request, which the
+ * chaincode checks against the org's CA roots on the ledger: the gateway
+ * carries the accesses, it cannot make them up. Every access has a request
+ * id (the client's Idempotency-Key, or one made here), so a batch the
+ * ledger refused as a read conflict is sent again without charging twice,
+ * and a client's retry gets the first answer whichever way it was recorded.
+ */
+import {
+  ACCESS_REQUEST_KIND,
+  accessRequestBytes,
+  LicenseClient,
+  type AccessBatchInput,
+  type AccessRecord,
+  type AccessRequest,
+  type BatchReceipt,
+  type BatchResult,
+  type Written,
+} from '@model-ledger/contract';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ApiError, type Code } from '../errors';
+import type { Config } from '../config';
+import type { Session } from '../fabric/ledger';
+import type { LotHints } from './lot-hints';
+
+/** One access to record, as `RecordAccess` takes it. */
+export interface AccessCall {
+  readonly licenseId: string;
+  readonly units: string;
+  readonly purpose: string;
+  readonly requestHash: string;
+  /** The artifact the serving endpoint reported, checked against the active version (ARTIFACT_MISMATCH). */
+  readonly servedArtifactSha256?: string;
+  readonly requestId?: string;
+}
+
+/** A recorded access, with its Merkle receipt when it was recorded in a batch. */
+export interface MeteredAccess extends Written<AccessRecord> {
+  readonly receipt?: BatchReceipt;
+}
+
+/** What the meter needs to know of a licence: whether its frozen terms let its accesses be batched. */
+export type MeteringLookup = (session: Session, licenseId: string) => Promise<boolean>;
+
+interface Pending {
+  readonly session: Session;
+  readonly call: AccessCall;
+  readonly requestId: string;
+  /** What `resolve` and `reject` settle. */
+  readonly answer: Promise<MeteredAccess>;
+  resolve(access: MeteredAccess): void;
+  reject(err: unknown): void;
+}
+
+/** Whether two calls ask for the same access (a retry); the same request id for another is the chaincode's CONFLICT. */
+function sameCall(a: AccessCall, b: AccessCall): boolean {
+  return (
+    a.licenseId === b.licenseId &&
+    a.units === b.units &&
+    a.purpose === b.purpose &&
+    a.requestHash === b.requestHash &&
+    a.servedArtifactSha256 === b.servedArtifactSha256
+  );
+}
+
+/** Refusals that say the batch path is closed to this access, not that the access is refused: it is recorded alone instead. */
+const FALL_BACK: readonly string[] = ['BATCH_NOT_PERMITTED', 'CERTIFICATE_UNTRUSTED'];
+
+/** Licences whose metering this instance remembers (terms are frozen, so it never changes). */
+const METERING_CACHE = 10_000;
+
+export class Meter {
+  /** Accesses being recorded now, alone or queued or batched. */
+  private inFlight = 0;
+  private batchesInFlight = 0;
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly batchable = new Map<string, Promise<boolean>>();
+  /** Batches sent and accesses they carried, for the bench and the logs. */
+  readonly stats = { batches: 0, batchedAccesses: 0, singles: 0 };
+
+  constructor(
+    private readonly settings: Config['metering'],
+    private readonly hints: LotHints,
+    private readonly log: Pick<Logger, 'info' | 'warn'>,
+    private readonly lookup: MeteringLookup = async (session, licenseId) =>
+      (await new LicenseClient(session).getLicense(licenseId)).terms.metering === 'batch',
+  ) {}
+
+  /**
+   * Records one access of `session`'s user, alone or batched (see the
+   * module's comment); `mayBatch` is the licence's metering when the caller
+   * already knows it (the inference path's entitlement check says).
+   *
+   * @throws ApiError the chaincode's refusal of this access (FORBIDDEN, INSUFFICIENT_UNITS, …), or the ledger's.
+   */
+  async record(session: Session, call: AccessCall, mayBatch?: boolean): Promise<MeteredAccess> {
+    if (!this.settings.batching || this.inFlight === 0) {
+      return this.single(session, call);
+    }
+    this.inFlight += 1;
+    let batchable: boolean;
+    try {
+      batchable = mayBatch ?? (await this.mayBatch(session, call.licenseId));
+    } catch (err) {
+      this.inFlight -= 1;
+      throw err;
+    }
+    if (!batchable) {
+      this.inFlight -= 1;
+      return this.single(session, call);
+    }
+    // The same caller's same request id already waiting (a client retrying at once): one access, answered to both.
+    const twin =
+      call.requestId === undefined
+        ? undefined
+        : this.queue.find((p) => p.requestId === call.requestId && p.session.user.name === session.user.name && sameCall(p.call, call));
+    if (twin !== undefined) {
+      this.inFlight -= 1;
+      return twin.answer.then((access) => ({ ...access, replayed: true }));
+    }
+    let settle!: Pick<Pending, 'resolve' | 'reject'>;
+    const answer = new Promise<MeteredAccess>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    const pending: Pending = { session, call, requestId: call.requestId ?? `mll-${randomUUID()}`, answer, ...settle };
+    this.queue.push(pending);
+    if (this.queue.length >= this.settings.maxBatch) {
+      this.flush();
+    } else {
+      this.timer ??= setTimeout(() => this.flush(), this.settings.windowMs);
+    }
+    return answer;
+  }
+
+  /** The licence's metering, asked of the ledger once however many accesses wait for it; a failed read is not kept. */
+  private mayBatch(session: Session, licenseId: string): Promise<boolean> {
+    let known = this.batchable.get(licenseId);
+    if (known === undefined) {
+      if (this.batchable.size >= METERING_CACHE) {
+        this.batchable.clear();
+      }
+      known = this.lookup(session, licenseId);
+      this.batchable.set(licenseId, known);
+      known.catch(() => this.batchable.delete(licenseId));
+    }
+    return known;
+  }
+
+  private async single(session: Session, call: AccessCall): Promise<MeteredAccess> {
+    this.inFlight += 1;
+    this.stats.singles += 1;
+    try {
+      return await new LicenseClient(session).recordAccess({ ...call, lotHint: this.hints.take(call.licenseId) });
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /** Sends what is queued, up to a batch, if a batch may be in flight; the rest waits for the next. */
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length === 0 || this.batchesInFlight >= this.settings.maxBatches) {
+      return;
+    }
+    const batch = this.queue.splice(0, this.settings.maxBatch);
+    this.batchesInFlight += 1;
+    void this.send(batch).finally(() => {
+      this.batchesInFlight -= 1;
+      this.inFlight -= batch.length;
+      // What queued meanwhile waited for this batch already: it goes now.
+      if (this.queue.length > 0) this.flush();
+    });
+    if (this.queue.length > 0) {
+      this.timer = setTimeout(() => this.flush(), this.settings.windowMs);
+    }
+  }
+
+  /** Signs every access as its caller, submits the batch as the first caller, and settles each access's promise. */
+  private async send(batch: readonly Pending[]): Promise<void> {
+    let result: Written<BatchResult>;
+    try {
+      const input = await this.batchInput(batch);
+      result = await new LicenseClient(batch[0].session).recordAccessBatch(input);
+    } catch (err) {
+      for (const pending of batch) pending.reject(err);
+      return;
+    }
+    this.stats.batches += 1;
+    this.stats.batchedAccesses += batch.length;
+    const { data, transactionId, blockNumber } = result;
+    for (const outcome of data.outcomes) {
+      const pending = batch[outcome.index];
+      if (outcome.status === 'refused') {
+        if (FALL_BACK.includes(outcome.code)) {
+          this.fallBack(pending, outcome.code, outcome.message);
+        } else {
+          pending.reject(new ApiError(outcome.code as Code, outcome.message, transactionId));
+        }
+        continue;
+      }
+      const receipt = outcome.status === 'recorded' ? outcome.receipt : undefined;
+      pending.resolve({ data: outcome.access, result: new Uint8Array(), transactionId, blockNumber, receipt });
+    }
+  }
+
+  /** An access the batch path could not take: recorded alone, and its licence is not batched again. */
+  private fallBack(pending: Pending, code: string, message: string): void {
+    if (code === 'BATCH_NOT_PERMITTED') {
+      this.batchable.set(pending.call.licenseId, Promise.resolve(false));
+    } else {
+      this.log.warn({ code, licenseId: pending.call.licenseId }, `an access could not be batched, recorded alone instead: ${message}`);
+    }
+    this.single(pending.session, { ...pending.call, requestId: pending.requestId }).then(
+      (access) => pending.resolve(access),
+      (err: unknown) => pending.reject(err),
+    );
+  }
+
+  private async batchInput(batch: readonly Pending[]): Promise<AccessBatchInput> {
+    const certificates: string[] = [];
+    const signedAt = new Date().toISOString();
+    const accesses = await Promise.all(
+      batch.map(async ({ session, call, requestId }) => {
+        const certificate = Buffer.from(session.user.identity.credentials).toString('utf8');
+        let index = certificates.indexOf(certificate);
+        if (index < 0) index = certificates.push(certificate) - 1;
+        const request: AccessRequest = {
+          kind: ACCESS_REQUEST_KIND,
+          mspId: session.user.mspId,
+          licenseId: call.licenseId,
+          units: call.units,
+          purpose: call.purpose,
+          requestHash: call.requestHash,
+          requestId,
+          signedAt,
+          ...(call.servedArtifactSha256 === undefined ? {} : { artifactSha256: call.servedArtifactSha256 }),
+        };
+        // As Fabric signs: the user's signer over the SHA-256 digest of the bytes.
+        const digest = createHash('sha256').update(accessRequestBytes(request)).digest();
+        const signature = Buffer.from(await session.user.signer(digest)).toString('base64');
+        return { certificate: index, request, signature, lotHint: Number(this.hints.take(call.licenseId)) };
+      }),
+    );
+    return { certificates, accesses };
+  }
+}
