@@ -96,8 +96,16 @@ function freePort(): Promise<number> {
  * checkpoint go to the runtime folder (they are secrets and state, never
  * results); the instance's log goes to `outDir`.
  */
-export async function startGateway(repoRoot: string, runtimeDir: string, outDir: string, org: string, user: string): Promise<BenchGateway> {
+export async function startGateway(
+  repoRoot: string,
+  runtimeDir: string,
+  outDir: string,
+  org: string,
+  user: string,
+  options: { readonly name?: string; readonly env?: Readonly<Record<string, string>> } = {},
+): Promise<BenchGateway> {
   const port = await freePort();
+  const name = options.name ?? org;
   const stateDir = join(runtimeDir, 'bench-api');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const env = {
@@ -106,17 +114,18 @@ export async function startGateway(repoRoot: string, runtimeDir: string, outDir:
     MLL_API_ORG: org,
     MLL_API_PORT: String(port),
     MLL_RUNTIME_DIR: runtimeDir,
-    MLL_API_KEYS_FILE: join(stateDir, `${org}-keys.json`),
-    MLL_API_EVENTS_CHECKPOINT_FILE: join(stateDir, `${org}-events.checkpoint.json`),
+    MLL_API_KEYS_FILE: join(stateDir, `${name}-keys.json`),
+    MLL_API_EVENTS_CHECKPOINT_FILE: join(stateDir, `${name}-events.checkpoint.json`),
     MLL_API_RATE_LIMIT: '0',
     MLL_API_LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const key = execFileSync(process.execPath, [join(repoRoot, 'gateway-api/dist/cli/keys.js'), 'issue', '--user', user], {
     env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   }).trim();
-  const logFile = createWriteStream(join(outDir, `api.${org}.log`));
+  const logFile = createWriteStream(join(outDir, `api.${name}.log`));
   const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'gateway-api/dist/server.js')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,7 +135,7 @@ export async function startGateway(repoRoot: string, runtimeDir: string, outDir:
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the gateway API exited with ${child.exitCode}; see ${join(outDir, `api.${org}.log`)}`);
+    if (child.exitCode !== null) throw new Error(`the gateway API exited with ${child.exitCode}; see ${join(outDir, `api.${name}.log`)}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderChart, Palette, PanelSpec } from './chart';
 import { BENCH_OFFERING, Connections, loadPlan, timed } from './fabric';
+import { measureMetering, meteringMarkdown, type MeteringReport } from './metering';
 import { BenchGateway, ExportMeasure, httpTimed, measureExport, startGateway } from './http';
 import { LevelResult, runInterleaved, runLevel } from './runner';
 
@@ -40,6 +41,8 @@ const settings = {
   http: process.env.BENCH_HTTP !== '0',
   /** Whether to measure a BFT-ordered network against this one, after it (BENCH_BFT=0 skips it). */
   bft: process.env.BENCH_BFT !== '0',
+  /** Whether to measure batched metering (issue 17, src/metering.ts); BENCH_METERING=0 skips it. */
+  metering: process.env.BENCH_METERING !== '0',
 };
 
 /** The baseline write and RecordAccess at one level, on the Raft network and on the BFT one. */
@@ -628,9 +631,12 @@ async function main(): Promise<void> {
       }
     }
 
-    // --- Ordering: the same writes on a BFT-ordered network, against this (Raft) one. Last, since it stops this network for a while.
+    // --- Batched metering (issue 17): its own licence and gateway instances, against the baseline in alternating slices.
     await gateway?.stop();
     gateway = undefined;
+    const metering = settings.metering ? await measureMetering(plan, connections, outDir) : undefined;
+
+    // --- Ordering: the same writes on a BFT-ordered network, against this (Raft) one. Last, since it stops this network for a while.
     connections.close();
     const ordering = settings.bft && plan.ordering.consensus === 'raft' ? await compareOrdering(outDir, results) : undefined;
     if (ordering)
@@ -760,6 +766,7 @@ async function main(): Promise<void> {
       ledgerCheck,
       audit: { smallModel: auditSmallModel, smallCount: auditSmallCount, largeCount: auditLargeCount, growth, pageSizes, seedFailures },
       exports,
+      metering: metering ?? { note: 'skipped (BENCH_METERING=0)' },
       bars,
     };
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -785,6 +792,7 @@ type Report = {
     seedFailures: Record<string, number>;
   };
   exports: ExportMeasure[];
+  metering: MeteringReport | { note: string };
   bars: Record<string, Record<string, unknown>>;
   network: Record<string, string>;
   startedAt: string;
@@ -941,6 +949,7 @@ function markdown(report: Report, runName: string): string {
       '',
     );
   }
+  if ('throughput' in report.metering) lines.push(meteringMarkdown(report.metering));
   return `${lines.join('\n')}\n`;
 }
 

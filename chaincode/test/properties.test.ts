@@ -1,5 +1,9 @@
 import fc from 'fast-check';
 import type { AccessRecord, ListingRecord, ProposalRecord, PurchaseRecord, TradeRecord, TransferRecord } from '../src/domain/records';
+import { X509Certificate } from 'crypto';
+import { ACCESS_REQUEST_KIND, type AccessRequest, type BatchResult } from '@model-ledger/contract';
+import { MemberContract } from '../src';
+import { TestCa, type TestUser } from './support/certs';
 import { FakeFabric } from './support/fabric';
 import type { FakeIdentity } from './support/fabric';
 import {
@@ -34,9 +38,30 @@ type Step =
   | { readonly kind: 'execute'; readonly proposal: number; readonly waitSeconds: number }
   | { readonly kind: 'settle'; readonly license: number; readonly waitSeconds: number }
   | { readonly kind: 'policy'; readonly resaleRoyaltyBps: number; readonly parentShareBps: number }
-  | { readonly kind: 'refund'; readonly access: number };
+  | { readonly kind: 'refund'; readonly access: number }
+  | {
+      readonly kind: 'batch';
+      readonly accesses: readonly { readonly license: number; readonly units: number; readonly who: number; readonly hint: number }[];
+    };
+
+const batchStep: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constant('batch' as const),
+  accesses: fc.array(
+    fc.record({
+      license: fc.nat(),
+      units: fc.integer({ min: 1, max: 8 }),
+      who: fc.integer({ min: 0, max: 2 }),
+      hint: fc.nat({ max: 300 }),
+    }),
+    { minLength: 1, maxLength: 12 },
+  ),
+});
 
 const step: fc.Arbitrary<Step> = fc.oneof(
+  // Three times as likely as any other step: batches are what this property adds last.
+  batchStep,
+  batchStep,
+  batchStep,
   fc.record({ kind: fc.constant('refund' as const), access: fc.nat() }),
   fc.record({
     kind: fc.constant('policy' as const),
@@ -81,11 +106,32 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 const BUSINESS_CODES =
   /^(INSUFFICIENT_FUNDS|INSUFFICIENT_UNITS|SUPPLY_EXHAUSTED|ASK_BELOW_ROYALTY|LISTING_CLOSED|UNITS_LOCKED|ALREADY_VOTED|VOTING_CLOSED|VOTING_OPEN|QUORUM_NOT_MET|PROPOSAL_REJECTED|PROPOSAL_NOT_EXECUTABLE|FORBIDDEN|CONFLICT|INVALID_ARGUMENT: payer|LINEAGE_CONSENT_REQUIRED): /;
 
+// Batched accesses need real certificates, under a CA root the hospital registered (see batch.test.ts).
+let hospitalCa: TestCa;
+let certified: { admin: TestUser; users: TestUser[] };
+beforeAll(() => {
+  hospitalCa = TestCa.create('HospitalMSP');
+  certified = {
+    admin: hospitalCa.issue('hospital-admin', { role: 'admin' }),
+    // Two practitioners and an engineer, whose accesses the terms refuse alone.
+    users: [
+      hospitalCa.issue('dr-ada', { role: 'practitioner' }),
+      hospitalCa.issue('dr-grace', { role: 'practitioner' }),
+      hospitalCa.issue('eng', { role: 'engineer' }),
+    ],
+  };
+});
+afterAll(() => hospitalCa.dispose());
+
 describe('conservation under random sequences', () => {
-  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, with every owned key pinned to its owner org, after every step of royalty policy changes, refunds, purchases, accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
+  it('keeps supply equal to balances plus escrow plus unclaimed royalties, and sold units equal to held plus listed plus consumed, with every owned key pinned to its owner org, after every step of royalty policy changes, refunds, purchases, accesses, batches of signed accesses, claims, listings, buys, cancels, transfers, proposals, votes, executions and expiry settlements', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
         const fabric = new FakeFabric();
+        // Inside the certificates' validity; every step only moves the clock forward, by hours at most.
+        fabric.ledger.millis = Date.parse(new X509Certificate(certified.admin.certificate).validFrom) + 3_600_000;
+        await fabric.submit(certified.admin, new MemberContract(), 'RegisterOrgRoot', hospitalCa.certificate);
+        let batches = 0;
         const baseId = await registerModel(
           fabric,
           JSON.stringify({ beneficiaries: [{ account: 'org::BaseMSP', shareBps: 10000 }] }),
@@ -128,7 +174,19 @@ describe('conservation under random sequences', () => {
           [person('BaseMSP', 'base-admin', 'admin'), 'org'],
           [people.practitioner, 'self'],
         ];
-        const licenses: string[] = [];
+        // A first licence, so that accesses and batches have one from the first step.
+        await fabric.submit(people.issuer, contracts.token, 'Mint', HOSPITAL, '2000', '');
+        const first = (await fabric.submit(
+          people.hospitalAdmin,
+          contracts.licenses,
+          'PurchaseLicense',
+          offerings[0],
+          '200',
+          'org',
+          '',
+          '',
+        )) as PurchaseRecord;
+        const licenses: string[] = [first.licenseId];
         const accesses: string[] = [];
         const listings: string[] = [];
         const proposals: string[] = [];
@@ -297,6 +355,45 @@ describe('conservation under random sequences', () => {
                     accesses[current.access % accesses.length],
                     'the model failed',
                   );
+                }
+                break;
+              case 'batch':
+                if (licenses.length > 0) {
+                  batches += 1;
+                  const signedAt = new Date(fabric.ledger.millis).toISOString();
+                  const input = {
+                    certificates: certified.users.map((u) => u.certificate),
+                    accesses: current.accesses.map((a, i) => {
+                      const request: AccessRequest = {
+                        kind: ACCESS_REQUEST_KIND,
+                        mspId: 'HospitalMSP',
+                        licenseId: licenses[a.license % licenses.length],
+                        units: String(a.units),
+                        purpose: 'research',
+                        requestHash: digest(`batch-${batches}-${i}`),
+                        requestId: `b${batches}-${i}`,
+                        signedAt,
+                      };
+                      return { certificate: a.who, request, signature: certified.users[a.who].signRequest(request), lotHint: a.hint };
+                    }),
+                  };
+                  const result = (await fabric.submit(
+                    certified.users[0],
+                    contracts.licenses,
+                    'RecordAccessBatch',
+                    JSON.stringify(input),
+                  )) as BatchResult;
+                  for (const outcome of result.outcomes) {
+                    if (outcome.status === 'recorded') {
+                      expect(outcome.access.royalties.reduce((sum, share) => sum + BigInt(share.amount), 0n)).toBe(
+                        BigInt(outcome.access.amount),
+                      );
+                      accesses.push(outcome.access.accessId);
+                    } else if (outcome.status === 'refused') {
+                      // Refused alone: what a single access would meet, or an expired term licence.
+                      expect(outcome.message).toMatch(outcome.code === 'LICENSE_EXPIRED' ? /^LICENSE_EXPIRED: / : BUSINESS_CODES);
+                    }
+                  }
                 }
                 break;
               case 'policy':

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'crypto';
+import { X509Certificate, type KeyObject } from 'crypto';
 import { ContractName, accessLeaf, batchedAccessId, callName, merkleTree } from '@model-ledger/contract';
 import type {
   AccessBatchInput,
@@ -12,7 +12,7 @@ import type {
 import { Limits } from '../config';
 import { ChaincodeError, ErrorCode, invalidArgument } from '../errors';
 import { Events } from '../events';
-import { identityOf, verifySignedRequest } from '../domain/attestation';
+import { identityOf, requireTrusted, verifySignedRequest } from '../domain/attestation';
 import type { CertifiedIdentity } from '../domain/attestation';
 import { clientAccountId } from '../domain/identity';
 import { drawInOrder, lotVisitOrder, startLot } from '../domain/lots';
@@ -281,11 +281,20 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
   const now = tx.now;
   const txId = tx.txId;
   const roots = (await rootsOf(tx, submitter.mspId)).map((root) => new X509Certificate(root.certificate));
-  const certificates = input.certificates.map((pem): X509Certificate | undefined => {
+  // Each distinct caller's certificate is parsed and checked against the roots once, however many accesses it signed.
+  const certificates = input.certificates.map((pem): { key: KeyObject; refusal?: ChaincodeError } | undefined => {
+    let certificate: X509Certificate;
     try {
-      return new X509Certificate(pem);
+      certificate = new X509Certificate(pem);
     } catch {
       return undefined;
+    }
+    try {
+      requireTrusted(certificate, roots, submitter.mspId, now);
+      return { key: certificate.publicKey };
+    } catch (err) {
+      if (!(err instanceof ChaincodeError)) throw err;
+      return { key: certificate.publicKey, refusal: err };
     }
   });
   const identities = new Map<number, CertifiedIdentity>();
@@ -303,7 +312,8 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
           `certificate ${signed.certificate} of the batch is not a PEM X.509 certificate`,
         );
       }
-      verifySignedRequest(signed.request, certificate, signed.signature, roots, submitter.mspId, now);
+      if (certificate.refusal !== undefined) throw certificate.refusal;
+      verifySignedRequest(signed.request, certificate.key, signed.signature, submitter.mspId, now);
       const fields = requestFields(signed.request);
       let identity = identities.get(signed.certificate);
       if (identity === undefined) {

@@ -1,4 +1,4 @@
-import { X509Certificate, createHash, verify } from 'crypto';
+import { X509Certificate, createHash, verify, type KeyObject } from 'crypto';
 import { ClientIdentity } from 'fabric-shim';
 import { ACCESS_REQUEST_KIND, accessRequestBytes } from '@model-ledger/contract';
 import type { AccessRequest } from '@model-ledger/contract';
@@ -76,32 +76,13 @@ export function identityOf(mspId: string, pem: string): CertifiedIdentity {
 export const SIGNED_REQUEST_WINDOW_SECONDS = 300;
 
 /**
- * Checks one signed access request: its form, that its certificate chains to
- * one of `roots` (the org's registered CA roots) and is valid now, that it
- * belongs to `mspId`, that the signature is the certificate key's over the
- * request, and that it was signed within the window around `now`.
+ * Checks that a caller's certificate chains to one of `roots` (the org's
+ * registered CA roots) and is valid at `now`. A batch checks each distinct
+ * certificate once, however many of its accesses it signed.
  *
- * @throws ChaincodeError SIGNATURE_INVALID or CERTIFICATE_UNTRUSTED.
+ * @throws ChaincodeError CERTIFICATE_UNTRUSTED.
  */
-export function verifySignedRequest(
-  request: AccessRequest,
-  certificate: X509Certificate,
-  signature: string,
-  roots: readonly X509Certificate[],
-  mspId: string,
-  now: string,
-): void {
-  // The request comes from the batch's JSON: its kind is whatever was sent, whatever its type says.
-  const kind: unknown = request.kind;
-  if (kind !== ACCESS_REQUEST_KIND) {
-    throw new ChaincodeError(ErrorCode.SIGNATURE_INVALID, `the request's kind is not ${ACCESS_REQUEST_KIND}`);
-  }
-  if (request.mspId !== mspId) {
-    throw new ChaincodeError(
-      ErrorCode.CERTIFICATE_UNTRUSTED,
-      `the request names ${request.mspId}; a batch of ${mspId} carries only its own members' accesses`,
-    );
-  }
+export function requireTrusted(certificate: X509Certificate, roots: readonly X509Certificate[], mspId: string, now: string): void {
   if (!roots.some((root) => issuedBy(certificate, root))) {
     throw new ChaincodeError(
       ErrorCode.CERTIFICATE_UNTRUSTED,
@@ -114,9 +95,31 @@ export function verifySignedRequest(
       `the caller's certificate is valid from ${certificate.validFrom} to ${certificate.validTo}, not at ${now}`,
     );
   }
+}
+
+/**
+ * Checks one signed access request of a caller whose certificate
+ * `requireTrusted` admitted: its form, that it belongs to `mspId`, that the
+ * signature is the certificate key's over the request, and that it was
+ * signed within the window around `now`.
+ *
+ * @throws ChaincodeError SIGNATURE_INVALID or CERTIFICATE_UNTRUSTED.
+ */
+export function verifySignedRequest(request: AccessRequest, key: KeyObject, signature: string, mspId: string, now: string): void {
+  // The request comes from the batch's JSON: its kind is whatever was sent, whatever its type says.
+  const kind: unknown = request.kind;
+  if (kind !== ACCESS_REQUEST_KIND) {
+    throw new ChaincodeError(ErrorCode.SIGNATURE_INVALID, `the request's kind is not ${ACCESS_REQUEST_KIND}`);
+  }
+  if (request.mspId !== mspId) {
+    throw new ChaincodeError(
+      ErrorCode.CERTIFICATE_UNTRUSTED,
+      `the request names ${request.mspId}; a batch of ${mspId} carries only its own members' accesses`,
+    );
+  }
   let verified = false;
   try {
-    verified = verify('sha256', accessRequestBytes(request), certificate.publicKey, Buffer.from(signature, 'base64'));
+    verified = verify('sha256', accessRequestBytes(request), key, Buffer.from(signature, 'base64'));
   } catch {
     verified = false;
   }
