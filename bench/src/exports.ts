@@ -13,7 +13,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_OFFERING, Connections, loadPlan, timed } from './fabric';
+import { BENCH_OFFERING, Connections, loadPlan, signedBatch, timed, userKeys } from './fabric';
 import { measureExport, startGateway, type ExportMeasure } from './http';
 import { runLevel } from './runner';
 import { createHash } from 'node:crypto';
@@ -21,7 +21,9 @@ import { createHash } from 'node:crypto';
 const repoRoot = resolve(__dirname, '..', '..');
 const runtimeDir = resolve(process.env.MLL_RUNTIME_DIR ?? join(repoRoot, '.runtime'));
 const target = Number(process.env.BENCH_EXPORT_RECORDS ?? 100_000);
-const concurrency = Number(process.env.BENCH_SEED_CONCURRENCY ?? 128);
+/** Accesses a seeding batch carries, and batches in flight at once. */
+const BATCH = Number(process.env.BENCH_SEED_BATCH ?? 500);
+const BATCHES_IN_FLIGHT = Number(process.env.BENCH_SEED_BATCHES ?? 4);
 const SMALL = 1000;
 
 const log = (message: string): void => {
@@ -77,30 +79,40 @@ async function main(): Promise<void> {
     }
 
     const auditor = connections.as('regulator', 'auditor1');
-    const countOf = async (): Promise<number> => {
-      let count = 0;
-      let bookmark = '';
-      do {
-        const page = await auditor.ledger.audit.listAccessBy('license', seeded.licenseId, {}, { pageSize: 100, bookmark });
-        count += page.records.length;
-        bookmark = page.bookmark;
-      } while (bookmark !== '');
-      return count;
-    };
-    let stored = await countOf();
+    // Each access of this licence uses one unit: its consumed units count them, in one read rather than a walk of the list.
+    const consumed = async (): Promise<number> => Number((await auditor.ledger.license.getLicense(seeded.licenseId)).consumedUnits);
+    let stored = await consumed();
+    // Seeded in batches of signed accesses (RecordAccessBatch), BATCH at a time, a few batches in flight:
+    // the practitioners sign their own requests, as the gateway's meter has them do.
+    const callers = [userKeys(plan, 'hospital', 'practitioner1'), userKeys(plan, 'hospital', 'practitioner2')];
+    const run = Date.now();
+    let round = 0;
     let hint = 0;
-    const recordAccess = (seq: number, worker: number) => {
-      const lotHint = String(hint++ % 256);
-      const requestHash = sha256(`${seeded.licenseId}-${stored}-${seq}-${worker}`);
-      return timed(practitioners[worker % 2], (ledger) =>
-        ledger.license.recordAccess({ licenseId: seeded.licenseId, units: '1', purpose: 'clinical-diagnosis', requestHash, lotHint }),
+    const recordBatch = (seq: number, worker: number) => {
+      const size = Math.min(BATCH, target - stored - seq * BATCH);
+      const batch = signedBatch(
+        callers,
+        Array.from({ length: Math.max(1, size) }, (_, i) => ({
+          caller: i % 2,
+          licenseId: seeded.licenseId,
+          requestHash: sha256(`${seeded.licenseId}-${run}-${round}-${seq}-${i}`),
+          requestId: `seed-${run}-${round}-${seq}-${i}`,
+          lotHint: hint++ % 256,
+        })),
       );
+      return timed(practitioners[worker % 2], (ledger) => ledger.license.recordAccessBatch(batch));
     };
     const seedStarted = Date.now();
     while (stored < target) {
-      const r = await runLevel('seed', concurrency, 60_000, target - stored, recordAccess);
-      stored += r.committed;
-      log(`${stored} / ${target} accesses (${r.throughput}/s${r.failed > 0 ? `, ${r.failed} failed: ${JSON.stringify(r.failures)}` : ''})`);
+      const batches = Math.ceil((target - stored) / BATCH);
+      const r = await runLevel('seed', BATCHES_IN_FLIGHT, 600_000, batches, recordBatch);
+      const before = stored;
+      stored = await consumed();
+      round += 1;
+      log(
+        `${stored} / ${target} accesses (${Math.round(((stored - before) / r.elapsedSeconds) * 10) / 10}/s in ${r.committed} batches${r.failed > 0 ? `, ${r.failed} failed: ${JSON.stringify(r.failures)}` : ''})`,
+      );
+      if (stored === before) throw new Error(`seeding made no progress: ${JSON.stringify(r.failureSamples)}`);
     }
     const seedSeconds = Math.round((Date.now() - seedStarted) / 1000);
 
@@ -159,7 +171,9 @@ async function main(): Promise<void> {
       `memory: full ${peakFull} MiB against small ${peakSmall} MiB peak (${report.memory.ratio}x); every record exported: ${report.allRecords}`,
     );
     log(`wrote ${join(outDir, 'exports.json')}`);
-    if (!report.memory.met || !report.allRecords) process.exitCode = 1;
+    // npm test (test/integration/52-export-scale) checks the records and reports the memory; the target is the bench's.
+    const checkMemory = process.env.BENCH_EXPORT_CHECK_MEMORY !== '0';
+    if ((checkMemory && !report.memory.met) || !report.allRecords) process.exitCode = 1;
   } finally {
     connections.close();
   }

@@ -6,10 +6,20 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, GatewayError, hash, Network, signers, StatusCode } from '@hyperledger/fabric-gateway';
-import { Call, Committed, LedgerClient, Transport, WriteCall } from '@model-ledger/contract';
+import {
+  ACCESS_REQUEST_KIND,
+  accessRequestBytes,
+  Call,
+  Committed,
+  LedgerClient,
+  Transport,
+  WriteCall,
+  type AccessBatchInput,
+  type AccessRequest,
+} from '@model-ledger/contract';
 import { readPlan } from '@model-ledger/network-tools';
 import type { Plan } from '@model-ledger/network-tools';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -247,3 +257,49 @@ export const BENCH_OFFERING = JSON.stringify({
   allowedMspIds: ['HospitalMSP'],
   purposes: ['clinical-diagnosis'],
 });
+
+/** An enrolled user's certificate (PEM) and signing key, read from its MSP folder, for requests it signs itself. */
+export function userKeys(plan: Plan, orgName: string, userName: string): { mspId: string; certificate: string; key: KeyObject } {
+  const org = plan.orgs.find((o) => o.name === orgName);
+  const user = org?.users.find((u) => u.name === userName);
+  if (org === undefined || user === undefined) throw new Error(`unknown user ${userName} in org ${orgName}`);
+  return {
+    mspId: org.mspId,
+    certificate: readFileSync(join(user.msp, 'signcerts', 'cert.pem'), 'utf8'),
+    key: createPrivateKey(readFileSync(join(user.msp, 'keystore', 'key.pem'))),
+  };
+}
+
+/**
+ * A `RecordAccessBatch` argument: one access per entry, each signed by its
+ * own caller as the gateway's meter signs it (ECDSA over the SHA-256 of the
+ * request's canonical JSON).
+ */
+export function signedBatch(
+  callers: readonly ReturnType<typeof userKeys>[],
+  accesses: readonly { caller: number; licenseId: string; requestHash: string; requestId: string; lotHint?: number }[],
+): AccessBatchInput {
+  const signedAt = new Date().toISOString();
+  return {
+    certificates: callers.map((c) => c.certificate),
+    accesses: accesses.map((a) => {
+      const caller = callers[a.caller];
+      const request: AccessRequest = {
+        kind: ACCESS_REQUEST_KIND,
+        mspId: caller.mspId,
+        licenseId: a.licenseId,
+        units: '1',
+        purpose: 'clinical-diagnosis',
+        requestHash: a.requestHash,
+        requestId: a.requestId,
+        signedAt,
+      };
+      return {
+        certificate: a.caller,
+        request,
+        signature: sign('sha256', accessRequestBytes(request), caller.key).toString('base64'),
+        lotHint: a.lotHint,
+      };
+    }),
+  };
+}

@@ -262,7 +262,7 @@ describe('frozen terms through the gateway API', () => {
       expect(await model(childId)).toEqual(before);
     });
 
-    it('answers 400 to a consent above the share the child pays, for a model that is not a parent, and for an unknown child', async () => {
+    it('answers 400 to a consent above the share the child pays and for a model that is not a parent, and 404 for an unknown child', async () => {
       expectError(
         await labAdmin.post(`/v1/models/${childId}/lineage-consents`, { parentModelId: parentId, shareBps: 3000 }),
         400,
@@ -279,13 +279,13 @@ describe('frozen terms through the gateway API', () => {
         400,
         'INVALID_ARGUMENT',
       );
-      // As for the royalty policy, the chaincode names the missing model's field rather than answering NOT_FOUND.
+      // The child the path names does not exist: 404, as a read of it answers (a missing parent in the body is a 400).
       const unknown = expectError(
         await labAdmin.post('/v1/models/M-does-not-exist/lineage-consents', { parentModelId: parentId, shareBps: 0 }),
-        400,
-        'INVALID_ARGUMENT',
+        404,
+        'NOT_FOUND',
       );
-      expect(unknown.message).toContain('modelId');
+      expect(unknown.message).toContain('M-does-not-exist');
     });
 
     it('records the parent owner admin\u2019s consent with 201', async () => {

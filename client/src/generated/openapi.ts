@@ -1700,11 +1700,10 @@ export interface components {
             allowedMspIds?: components["schemas"]["MspId"][];
             purposes: components["schemas"]["Purpose"][];
             /**
-             * @description `batch` (the default) lets a licensee's gateway record many accesses in one transaction under load, each still signed by its caller and provable on its own; `single` insists on one transaction per access, for a regulated offering. Frozen with the terms.
-             * @default batch
+             * @description `batch` (the default, when left out) lets a licensee's gateway record many accesses in one transaction under load, each still signed by its caller and provable on its own; `single` insists on one transaction per access, for a regulated offering. Frozen with the terms.
              * @enum {string}
              */
-            metering: "batch" | "single";
+            metering?: "batch" | "single";
         };
         Terms: {
             offeringId: string;
