@@ -95,6 +95,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Accesses per RecordAccessBatch this instance's meter sent (services/meter.ts); a single access is not a batch. */
+  readonly accessBatchSize = new Histogram({
+    name: 'mll_api_access_batch_size',
+    help: 'Accesses in each RecordAccessBatch this instance sent (its count is the batches sent)',
+    buckets: [2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+
   /** The model ids the access counters name, in the order first seen. */
   private readonly models = new Set<string>();
 

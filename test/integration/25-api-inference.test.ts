@@ -295,6 +295,39 @@ describe('access-gated inference through the gateway API', () => {
     expect(await modelCalls()).toBe(calls + 1);
   });
 
+  it('serves concurrent inferences whose accesses the gateway batched, each once, to the practitioner who signed it', async () => {
+    const batchLicense = await buy(await publish(modelId), '20');
+    const calls = await modelCalls();
+    const royalties = await labRoyalties();
+    const callers = [practitioner, practitioner2];
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        callers[i % 2].post(
+          `/v1/models/${modelId}/infer`,
+          inferBody(batchLicense, 'clinical-diagnosis', SAMPLES[i % SAMPLES.length].input),
+        ),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
+    const receipts = responses.map((r) => r.body.receipt as Json);
+    // Every access its own, and at least some recorded together: the batch's transaction, a position, a Merkle path.
+    expect(new Set(receipts.map((r) => r.accessId)).size).toBe(12);
+    const batched = receipts.filter((r) => r.batch !== undefined);
+    expect(batched.length).toBeGreaterThan(0);
+    for (const r of batched) expect(r.accessId).toBe(`${r.transactionId}-${r.batch.position}`);
+    for (const [i, r] of responses.entries()) {
+      expect(r.body.outputs.find((o: Json) => o.name === 'label').data).toEqual([SAMPLES[i % SAMPLES.length].expectedLabel]);
+    }
+    // The model ran once per access, and each paid once.
+    expect(await modelCalls()).toBe(calls + 12);
+    expect(await remaining(batchLicense)).toBe('8');
+    expect((await labRoyalties()) - royalties).toBe(12_000n);
+    // Each access is its caller's, not the submitter's.
+    const me = [(await practitioner.get('/v1/me')).body.account, (await practitioner2.get('/v1/me')).body.account];
+    const records = await accesses(batchLicense);
+    for (const [i, r] of receipts.entries()) expect(records.find((a) => a.accessId === r.accessId)?.callerAccount).toBe(me[i % 2]);
+  });
+
   it('charges one unit per row of a batch', async () => {
     const before = await ledgerState(licenseId);
     const rows = SAMPLES.slice(0, 2).flatMap((s) => s.input);

@@ -144,6 +144,41 @@ describe('batched metering on the consortium', () => {
     expect(listed).toHaveLength(BURST);
   });
 
+  it('keeps the Idempotency-Key: a key sent twice at once, or again later, records one access', async () => {
+    const before = await remaining(licenseId);
+    const post = (i: number) =>
+      fleet
+        .as('hospital', 'practitioner1')
+        .post(
+          `/v1/licenses/${licenseId}/accesses`,
+          { units: '1', purpose: 'research', requestHash: createHash('sha256').update(`keyed-${tag}-${i}`).digest('hex') },
+          { 'Idempotency-Key': `keyed-${tag}-${i}` },
+        );
+    // Eight keys, each sent twice in one burst (so some wait in a batch together), with sixteen other accesses.
+    const responses = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => [post(i), post(i)]).flat(),
+      ...Array.from({ length: 16 }, (_, i) =>
+        fleet.as('hospital', 'practitioner2').post(`/v1/licenses/${licenseId}/accesses`, {
+          units: '1',
+          purpose: 'research',
+          requestHash: createHash('sha256').update(`unkeyed-${tag}-${i}`).digest('hex'),
+        }),
+      ),
+    ]);
+    const written = responses.map((r) => body<{ data: AccessRecord; transaction: { id: string; replayed?: boolean } }>(r));
+    for (let i = 0; i < 8; i += 1) {
+      const [a, b] = [written[2 * i], written[2 * i + 1]];
+      expect(b.data.accessId).toBe(a.data.accessId);
+      expect([a.transaction.replayed, b.transaction.replayed].filter((r) => r === true)).toHaveLength(1);
+    }
+    expect(before - (await remaining(licenseId))).toBe(8 + 16);
+    // Later, alone: the first answer again, nothing charged.
+    const again = body<{ data: AccessRecord; transaction: { replayed?: boolean } }>(await post(3));
+    expect(again.data.accessId).toBe(written[6].data.accessId);
+    expect(again.transaction.replayed).toBe(true);
+    expect(before - (await remaining(licenseId))).toBe(8 + 16);
+  });
+
   it('records one transaction per access for terms that insist on it', async () => {
     const responses = await Promise.all(
       Array.from({ length: 16 }, (_, i) =>

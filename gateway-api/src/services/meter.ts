@@ -86,13 +86,13 @@ export class Meter {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly batchable = new Map<string, Promise<boolean>>();
-  /** Batches sent and accesses they carried, for the bench and the logs. */
-  readonly stats = { batches: 0, batchedAccesses: 0, singles: 0 };
 
   constructor(
     private readonly settings: Config['metering'],
     private readonly hints: LotHints,
     private readonly log: Pick<Logger, 'info' | 'warn'>,
+    /** Told the size of each batch sent (the instance's metrics). */
+    private readonly onBatch: (size: number) => void = () => undefined,
     private readonly lookup: MeteringLookup = async (session, licenseId) =>
       (await new LicenseClient(session).getLicense(licenseId)).terms.metering === 'batch',
   ) {}
@@ -159,7 +159,6 @@ export class Meter {
 
   private async single(session: Session, call: AccessCall): Promise<MeteredAccess> {
     this.inFlight += 1;
-    this.stats.singles += 1;
     try {
       return await new LicenseClient(session).recordAccess({ ...call, lotHint: this.hints.take(call.licenseId) });
     } finally {
@@ -197,8 +196,7 @@ export class Meter {
       for (const pending of batch) pending.reject(err);
       return;
     }
-    this.stats.batches += 1;
-    this.stats.batchedAccesses += batch.length;
+    this.onBatch(batch.length);
     const { data, transactionId, blockNumber } = result;
     for (const outcome of data.outcomes) {
       const pending = batch[outcome.index];
