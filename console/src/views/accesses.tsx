@@ -160,7 +160,8 @@ export function AccessesView({ client, refresh }: ViewProps) {
             {
               header: 'Proof',
               cell: (r) => (
-                <a href={`#/proof/${r.txId}`} data-testid="proof-link">
+                // By the access's own id: for an access recorded in a batch, the proof checks its Merkle path.
+                <a href={`#/proof/${r.accessId}`} data-testid="proof-link">
                   prove
                 </a>
               ),

@@ -26,7 +26,7 @@ export function ProofView({ client, arg }: ViewProps) {
           }}
         >
           <label>
-            Transaction id
+            Transaction or access id
             <input name="transactionId" class="mono wide" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
           </label>
           <button type="submit">Prove</button>
@@ -94,6 +94,16 @@ export function ProofView({ client, arg }: ViewProps) {
           <Section title="The record, as the API serves it" testId="proof-record">
             <pre>{JSON.stringify(p.record, null, 2)}</pre>
           </Section>
+          {p.receipt !== undefined ? (
+            <Section title={`Recorded in a batch: access ${p.receipt.position} of ${p.receipt.size}`} testId="proof-receipt">
+              <dl>
+                <dt>Merkle root the batch wrote</dt>
+                <dd class="mono">{p.receipt.merkleRoot}</dd>
+                <dt>Inclusion path, leaf to root</dt>
+                <dd class="mono">{p.receipt.path.join(' ')}</dd>
+              </dl>
+            </Section>
+          ) : null}
         </>
       ) : null}
     </>
