@@ -96,7 +96,6 @@ async function main(): Promise<void> {
           caller: i % 2,
           licenseId: seeded.licenseId,
           requestHash: sha256(`${seeded.licenseId}-${run}-${round}-${seq}-${i}`),
-          requestId: `seed-${run}-${round}-${seq}-${i}`,
           lotHint: hint++ % 256,
         })),
       );

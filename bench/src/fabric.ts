@@ -277,7 +277,7 @@ export function userKeys(plan: Plan, orgName: string, userName: string): { mspId
  */
 export function signedBatch(
   callers: readonly ReturnType<typeof userKeys>[],
-  accesses: readonly { caller: number; licenseId: string; requestHash: string; requestId: string; lotHint?: number }[],
+  accesses: readonly { caller: number; licenseId: string; requestHash: string; requestId?: string; lotHint?: number }[],
 ): AccessBatchInput {
   const signedAt = new Date().toISOString();
   return {
@@ -291,7 +291,7 @@ export function signedBatch(
         units: '1',
         purpose: 'clinical-diagnosis',
         requestHash: a.requestHash,
-        requestId: a.requestId,
+        ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
         signedAt,
       };
       return {

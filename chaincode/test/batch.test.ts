@@ -5,12 +5,14 @@
  * provable on its own by a Merkle path to the root the batch wrote.
  */
 import { X509Certificate, createHash, verify } from 'crypto';
-import { ACCESS_REQUEST_KIND, accessLeaf, accessRequestBytes, verifyInclusion } from '@model-ledger/contract';
+import { ACCESS_REQUEST_KIND, accessLeaf, accessRequestBytes, batchReceipts, verifyInclusion } from '@model-ledger/contract';
 import type {
   AccessBatchInput,
+  AccessBatchRecord,
   AccessRecord,
   AccessRequest,
   BatchedAccessView,
+  BatchReceipt,
   BatchResult,
   OrgRootRecord,
   Page,
@@ -143,6 +145,15 @@ async function auditByLicense(fabric: FakeFabric, licenseId: string, pageSize: n
   throw new Error('the audit never ended');
 }
 
+/** The recorded accesses of a batch as the regulator reads them, with their receipts, by the batch's outcomes. */
+async function recordedOf(fabric: FakeFabric, result: BatchResult): Promise<{ access: AccessRecord; receipt: BatchReceipt }[]> {
+  const batch = (await fabric.evaluate(people.regulator, contracts.licenses, 'GetAccessBatch', result.batchId)) as AccessBatchRecord;
+  const receipts = batchReceipts(batch);
+  return result.outcomes.flatMap((outcome) =>
+    outcome.status === 'recorded' ? [{ access: batch.accesses[outcome.position], receipt: receipts[outcome.position] }] : [],
+  );
+}
+
 function outcomeCodes(result: BatchResult): string[] {
   return result.outcomes.map((o) => (o.status === 'refused' ? o.code : o.status));
 }
@@ -191,10 +202,8 @@ describe('RecordAccessBatch', () => {
     expect(result).toMatchObject({ recorded: 6, refused: 0, replayed: 0 });
     expect(await remaining(fabric, licenseId)).toBe('14');
     expectConserved(fabric);
-    const recorded = result.outcomes.map((outcome) => {
-      if (outcome.status !== 'recorded') throw new Error(`access ${outcome.index} was ${outcome.status}`);
-      return outcome;
-    });
+    const recorded = await recordedOf(fabric, result);
+    expect(result.outcomes.map((o) => (o.status === 'recorded' ? o.accessId : ''))).toEqual(recorded.map((r) => r.access.accessId));
     for (const [i, outcome] of recorded.entries()) {
       expect(outcome.access).toMatchObject({
         accessId: `${result.batchId}-${i}`,
@@ -218,8 +227,8 @@ describe('RecordAccessBatch', () => {
       4 + 2,
     );
     expect(written.filter((key) => key.startsWith('accrual/'))).toHaveLength(2);
-    // New keys: the record, six index rows, four royalty rows and six request records; six single accesses
-    // with request ids would have written 6 × (1 + 5 + 4 + 1) = 66.
+    // New keys: the record, six index rows, four royalty rows and six request records (each access has a request
+    // id here); six single accesses with request ids would have written 6 × (1 + 5 + 4 + 1) = 66.
     expect(fabric.ledger.state.size - before).toBe(1 + 6 + 4 + 6);
     expect(fabric.ledger.events.at(-1)).toMatchObject({ name: 'AccessBatchRecorded', payload: { recorded: 6, batchId: result.batchId } });
   });
@@ -232,8 +241,9 @@ describe('RecordAccessBatch', () => {
     const stored = JSON.parse(new TextDecoder().decode(fabric.ledger.state.get(Keys.accessBatch(result.batchId))?.value)) as {
       merkleRoot: string;
     };
-    for (const outcome of result.outcomes) {
-      if (outcome.status !== 'recorded') throw new Error('refused');
+    const recorded = await recordedOf(fabric, result);
+    expect(recorded).toHaveLength(5);
+    for (const outcome of recorded) {
       const { receipt } = outcome;
       const read = (await fabric.evaluate(
         people.regulator,
@@ -353,7 +363,7 @@ describe('RecordAccessBatch', () => {
     const original = await submitBatch(fabric, batch);
     const replay = await submitBatch(fabric, batch);
     expect(outcomeCodes(replay)).toEqual(['replayed']);
-    expect(replay.outcomes[0]).toMatchObject({ access: (original.outcomes[0] as { access: AccessRecord }).access });
+    expect(replay.outcomes[0]).toMatchObject({ access: (await recordedOf(fabric, original))[0].access });
     // The same request id in one batch twice: the second is refused.
     const twice = request(fabric, drGrace, licenseId);
     expect(
@@ -378,12 +388,27 @@ describe('RecordAccessBatch', () => {
       first.requestHash,
       '',
       '',
-      first.requestId,
+      first.requestId ?? '',
     )) as AccessRecord;
     expect(single.accessId).toBe(`${original.batchId}-0`);
     // The same id for another request is a conflict.
     const other = request(fabric, drAda, licenseId, { requestId: first.requestId, units: '2' });
     expect(outcomeCodes(await submitBatch(fabric, batchOf([{ user: drAda, request: other }])))).toEqual(['CONFLICT']);
+    expect(await remaining(fabric, licenseId)).toBe('18');
+    expectConserved(fabric);
+  });
+
+  it('records an access without a request id with no request record, as often as its own org carries it while fresh', async () => {
+    const fabric = freshFabric();
+    const { licenseId } = await setup(fabric, '20');
+    const { requestId: _omitted, ...anonymous } = request(fabric, drAda, licenseId);
+    const before = [...fabric.ledger.state.keys()].filter((key) => key.startsWith('req/')).length;
+    const batch = batchOf([{ user: drAda, request: anonymous }]);
+    expect(outcomeCodes(await submitBatch(fabric, batch))).toEqual(['recorded']);
+    expect([...fabric.ledger.state.keys()].filter((key) => key.startsWith('req/')).length).toBe(before);
+    // Its own org's gateway, which holds the caller's key anyway, may carry it again; nothing else may.
+    expect(outcomeCodes(await submitBatch(fabric, batch))).toEqual(['recorded']);
+    expect(outcomeCodes(await submitBatch(fabric, batch, clinicAdmin))).toEqual(['CERTIFICATE_UNTRUSTED']);
     expect(await remaining(fabric, licenseId)).toBe('18');
     expectConserved(fabric);
   });
@@ -471,7 +496,7 @@ describe('RecordAccessBatch', () => {
         fabric,
         batchOf(Array.from({ length: size }, (_, i) => ({ user: users[i % 2], request: request(fabric, users[i % 2], licenseId) }))),
       );
-      ids.push(...result.outcomes.map((o) => (o as { access: AccessRecord }).access.accessId));
+      ids.push(...result.outcomes.map((o) => (o.status === 'recorded' ? o.accessId : '')));
     };
     await single();
     await batch(7);
@@ -513,7 +538,7 @@ describe('RecordAccessBatch', () => {
       fabric,
       batchOf([0, 1, 2].map(() => ({ user: drAda, request: request(fabric, drAda, licenseId, { units: '2' }) }))),
     );
-    const target = (result.outcomes[1] as { access: AccessRecord }).access;
+    const target = (await recordedOf(fabric, result))[1].access;
     await fabric.submit(people.labAdmin, contracts.licenses, 'RefundAccess', target.accessId, 'the model timed out');
     expect(await remaining(fabric, licenseId)).toBe('6');
     expectConserved(fabric);

@@ -123,6 +123,7 @@ const SAMPLES = {
     getAccessRecord: ['a'],
     recordAccessBatch: [{ certificates: [], accesses: [] }],
     getBatchedAccess: ['a'],
+    getAccessBatch: ['b'],
   } satisfies Samples<LicenseClient>,
   RoyaltyClient: {
     claimRoyalties: ['self'],

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { AccessRecord, ListingRecord, ProposalRecord, PurchaseRecord, TradeRecord, TransferRecord } from '../src/domain/records';
 import { X509Certificate } from 'crypto';
-import { ACCESS_REQUEST_KIND, type AccessRequest, type BatchResult } from '@model-ledger/contract';
+import { ACCESS_REQUEST_KIND, type AccessBatchRecord, type AccessRequest, type BatchResult } from '@model-ledger/contract';
 import { MemberContract } from '../src';
 import { TestCa, type TestUser } from './support/certs';
 import { FakeFabric } from './support/fabric';
@@ -383,12 +383,21 @@ describe('conservation under random sequences', () => {
                     'RecordAccessBatch',
                     JSON.stringify(input),
                   )) as BatchResult;
+                  const stored =
+                    result.recorded === 0
+                      ? undefined
+                      : ((await fabric.evaluate(
+                          people.regulator,
+                          contracts.licenses,
+                          'GetAccessBatch',
+                          result.batchId,
+                        )) as AccessBatchRecord);
                   for (const outcome of result.outcomes) {
                     if (outcome.status === 'recorded') {
-                      expect(outcome.access.royalties.reduce((sum, share) => sum + BigInt(share.amount), 0n)).toBe(
-                        BigInt(outcome.access.amount),
-                      );
-                      accesses.push(outcome.access.accessId);
+                      const access = stored?.accesses[outcome.position];
+                      expect(access?.accessId).toBe(outcome.accessId);
+                      expect(access?.royalties.reduce((sum, share) => sum + BigInt(share.amount), 0n)).toBe(BigInt(access?.amount ?? -1));
+                      accesses.push(outcome.accessId);
                     } else if (outcome.status === 'refused') {
                       // Refused alone: what a single access would meet, or an expired term licence.
                       expect(outcome.message).toMatch(outcome.code === 'LICENSE_EXPIRED' ? /^LICENSE_EXPIRED: / : BUSINESS_CODES);

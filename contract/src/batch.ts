@@ -11,7 +11,7 @@
  * the ledger), not merely to the org that submitted the batch.
  */
 import { canonicalJson } from './canonical';
-import { leafHash } from './merkle';
+import { leafHash, merkleTree } from './merkle';
 import type { AccessRecord } from './records';
 
 /** The domain tag every signed access request carries, so a signature over it can never pass for another message. */
@@ -33,11 +33,14 @@ export interface AccessRequest {
   /** sha256 (hex) of the inference request the access pays for. */
   readonly requestHash: string;
   /**
-   * The caller's request id: an access is recorded once per caller and id,
-   * batched or single, and a retry gets the first answer. Required in a batch,
-   * which is also what stops a signed request from being replayed.
+   * The caller's request id (its Idempotency-Key), or absent: an access with
+   * one is recorded once per caller and id, batched or single, and a retry
+   * gets the first answer; the chaincode then reads and writes a request
+   * record for it. An access without one costs neither, and may be carried
+   * again by its own org's gateway while its signature is fresh (that
+   * gateway holds its users' keys, so this gives it nothing it lacked).
    */
-  readonly requestId: string;
+  readonly requestId?: string;
   /** When the caller signed; the chaincode refuses a request signed long before or after the batch's timestamp. */
   readonly signedAt: string;
   /**
@@ -86,7 +89,7 @@ export interface AccessBatchRecord {
   readonly merkleRoot: string;
   readonly accesses: readonly AccessRecord[];
   /** Per access, in the same order: its caller's signature over its request, and that request's signing time. */
-  readonly signatures: readonly { readonly signature: string; readonly signedAt: string; readonly requestId: string }[];
+  readonly signatures: readonly { readonly signature: string; readonly signedAt: string; readonly requestId?: string }[];
   /** The callers' certificates (PEM), indexed by `certificateOf`. */
   readonly certificates: readonly string[];
   /** Per access, the index of its caller's certificate in `certificates`. */
@@ -108,9 +111,15 @@ export interface BatchReceipt {
   readonly merkleRoot: string;
 }
 
-/** What a batch answers for one of its accesses, in the order the batch listed them. */
+/**
+ * What a batch answers for one of its accesses, in the order the batch
+ * listed them. A recorded access is named, not repeated: the answer is part
+ * of the transaction the block keeps, and the records are in the batch's
+ * record already (`GetAccessBatch`), from which anyone derives the receipts
+ * (`batchReceipts`).
+ */
 export type BatchOutcome =
-  | { readonly index: number; readonly status: 'recorded'; readonly access: AccessRecord; readonly receipt: BatchReceipt }
+  | { readonly index: number; readonly status: 'recorded'; readonly accessId: string; readonly position: number }
   /** An access this caller's request id already recorded (in this batch's past): its first answer, nothing charged again. */
   | { readonly index: number; readonly status: 'replayed'; readonly access: AccessRecord; readonly receipt?: BatchReceipt }
   | { readonly index: number; readonly status: 'refused'; readonly code: string; readonly message: string };
@@ -140,6 +149,26 @@ export function parseBatchedAccessId(accessId: string): { batchId: string; posit
 /** The bytes of an access's Merkle leaf: the canonical JSON of its record, as the ledger stores it. */
 export function accessLeaf(record: AccessRecord): Buffer {
   return Buffer.from(canonicalJson(record), 'utf8');
+}
+
+/**
+ * The receipt of every access of a batch record, by position, from its
+ * records alone.
+ *
+ * @throws Error when the records do not lead to the root the record states.
+ */
+export function batchReceipts(batch: Pick<AccessBatchRecord, 'batchId' | 'merkleRoot' | 'accesses'>): BatchReceipt[] {
+  const tree = merkleTree(batch.accesses.map(accessLeaf));
+  if (tree.root.toString('hex') !== batch.merkleRoot) {
+    throw new Error(`the accesses of batch ${batch.batchId} do not lead to its root ${batch.merkleRoot}`);
+  }
+  return tree.paths.map((path, position) => ({
+    batchId: batch.batchId,
+    position,
+    size: batch.accesses.length,
+    path: path.map((hash) => hash.toString('hex')),
+    merkleRoot: batch.merkleRoot,
+  }));
 }
 
 /** The RFC 6962 leaf hash of an access (hex), for display next to a receipt. */

@@ -51,7 +51,7 @@ import type {
   TotalSupply,
   Transferred,
 } from './views';
-import type { AccessBatchInput, BatchResult } from './batch';
+import type { AccessBatchInput, AccessBatchRecord, BatchResult } from './batch';
 
 /** The contracts the chaincode serves, by the name a client calls them with. */
 export const ContractName = {
@@ -385,6 +385,11 @@ export class LicenseClient extends ContractClient {
   /** Records many signed accesses of the submitter's org in one transaction; see `AccessBatchInput`. */
   recordAccessBatch(batch: AccessBatchInput): Promise<Written<BatchResult>> {
     return this.write('RecordAccessBatch', JSON.stringify(batch));
+  }
+
+  /** A batch's record: its accesses, root, signatures and certificates. The submitting org or a regulator. */
+  getAccessBatch(batchId: string): Promise<AccessBatchRecord> {
+    return this.query('GetAccessBatch', batchId);
   }
 
   /** A batched access with its Merkle receipt, its caller's certificate and signature. */

@@ -74,7 +74,7 @@ export interface BatchedAccessView {
   /** The caller's signature (base64 DER) over its AccessRequest, and the request's signing time and id. */
   readonly signature: string;
   readonly signedAt: string;
-  readonly requestId: string;
+  readonly requestId?: string;
 }
 
 /** `GetBalance`. */

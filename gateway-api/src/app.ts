@@ -122,7 +122,10 @@ export function createApp({ config, ledger, keys, logger, metrics, events, beare
   // One per instance: concurrent accesses of a licence through this instance get distinct lot hints.
   const hints = new LotHints();
   // One per instance: accesses in flight together through this instance are batched (services/meter.ts).
-  const meter = new Meter(config.metering, hints, logger, (size) => metrics.accessBatchSize.observe(size));
+  const meter = new Meter(config.metering, hints, logger, (size, recorded) => {
+    metrics.accessBatchSize.observe(size);
+    metrics.countAccesses(recorded);
+  });
   const oip = new OipClient(config.inference);
   const endpoints = new EndpointRoutes(ledger, config.inference.plainHttpHosts);
   // One per instance, shared by /healthz and by streams that resume from the ledger.

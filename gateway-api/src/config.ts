@@ -179,7 +179,7 @@ const ORG_NAME = /^[a-z][a-z0-9-]{0,31}$/;
  * `MLL_API_EVENTS_MAX_STREAMS` (64), `MLL_API_EVENTS_MAX_BUFFERED_BYTES` (1048576),
  * `MLL_API_EVENTS_SLOW_CLIENT_MS` (5000), `MLL_API_EVENTS_MAX_REPLAY_BLOCKS` (1000),
  * `MLL_API_HEALTH_CACHE_MS` (1000), `MLL_API_BATCHING` (true), `MLL_API_BATCH_WINDOW_MS` (20),
- * `MLL_API_BATCH_MAX` (256, at most the chaincode's 512), `MLL_API_BATCH_IN_FLIGHT` (4),
+ * `MLL_API_BATCH_MAX` (512, the chaincode's most), `MLL_API_BATCH_IN_FLIGHT` (4),
  * `MLL_API_INFER_TIMEOUT_MS` (30000),
  * `MLL_API_INFER_MAX_RESPONSE_BYTES` (4194304), `MLL_API_MODEL_PLAIN_HTTP_HOSTS`
  * (comma-separated hosts; none). The serving gate runs when `MLL_GATE_PORT` is
@@ -345,7 +345,7 @@ export function loadConfig(env: Env = process.env): Config {
     metering: {
       batching: flag('MLL_API_BATCHING', true),
       windowMs: integer('MLL_API_BATCH_WINDOW_MS', 20, 0, 1000),
-      maxBatch: integer('MLL_API_BATCH_MAX', 256, 2, 512),
+      maxBatch: integer('MLL_API_BATCH_MAX', 512, 2, 512),
       maxBatches: integer('MLL_API_BATCH_IN_FLIGHT', 4, 1, 64),
     },
     inference: {

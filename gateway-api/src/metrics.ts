@@ -5,7 +5,7 @@
  * and at most MODEL_LABELS model ids are named one by one.
  * `network/monitoring/grafana-dashboard.json` charts them.
  */
-import { ContractName, decodeResult, type AccessRecord, type BatchResult, type Committed, type WriteCall } from '@model-ledger/contract';
+import { ContractName, decodeResult, type AccessRecord, type Committed, type WriteCall } from '@model-ledger/contract';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -133,22 +133,26 @@ export class Metrics {
    * next reports a malformed one.
    */
   countCommitted(call: WriteCall, committed: Committed): void {
-    if (call.contract !== ContractName.license || (call.transaction !== 'RecordAccess' && call.transaction !== 'RecordAccessBatch')) {
+    if (call.contract !== ContractName.license || call.transaction !== 'RecordAccess') {
       return;
     }
-    let accesses: Partial<AccessRecord>[];
+    let access: Partial<AccessRecord>;
     try {
-      accesses =
-        call.transaction === 'RecordAccess'
-          ? [decodeResult<Partial<AccessRecord>>(committed.result)]
-          : decodeResult<BatchResult>(committed.result).outcomes.flatMap((outcome) =>
-              outcome.status === 'recorded' ? [outcome.access] : [],
-            );
+      access = decodeResult<Partial<AccessRecord>>(committed.result);
     } catch {
       return;
     }
+    if (access.txId === committed.transactionId) this.countAccesses([access]);
+  }
+
+  /**
+   * Counts accesses that committed, by model: a single one, or those a batch
+   * recorded (the meter reads them from the batch's record, since a batch's
+   * answer names its accesses without repeating them).
+   */
+  countAccesses(accesses: readonly Partial<AccessRecord>[]): void {
     for (const access of accesses) {
-      if (access.txId !== committed.transactionId || typeof access.modelId !== 'string') {
+      if (typeof access.modelId !== 'string') {
         continue;
       }
       const model = this.modelLabel(access.modelId);

@@ -247,7 +247,9 @@ describe('batched metering on the consortium', () => {
       'SIGNATURE_INVALID',
     ]);
     expect(before - (await remaining(licenseId))).toBe(1);
-    const recorded = result.data.outcomes[0];
-    expect(recorded.status === 'recorded' && recorded.access.callerAccount).toBe(accounts.practitioner1);
+    // The batch's record holds the one access, the practitioner's.
+    const stored = await hospitalAdmin.ledger.license.getAccessBatch(result.transactionId);
+    expect(stored.accesses.map((a) => a.callerAccount)).toEqual([accounts.practitioner1]);
+    expect(result.data.outcomes[0]).toMatchObject({ status: 'recorded', accessId: `${result.transactionId}-0`, position: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { X509Certificate, type KeyObject } from 'crypto';
-import { ContractName, accessLeaf, batchedAccessId, callName, merkleTree } from '@model-ledger/contract';
+import { ContractName, accessLeaf, batchedAccessId, callName, merkleRoot as rootOf } from '@model-ledger/contract';
 import type {
   AccessBatchInput,
   AccessBatchRecord,
@@ -115,7 +115,7 @@ function requestFields(request: AccessRequest): {
   units: bigint;
   purpose: string;
   requestHash: string;
-  requestId: string;
+  requestId: string | undefined;
   served: string | undefined;
 } {
   return {
@@ -123,7 +123,7 @@ function requestFields(request: AccessRequest): {
     units: requireUnits('units', request.units),
     purpose: requireText('purpose', request.purpose, 64),
     requestHash: requireSha256('requestHash', request.requestHash),
-    requestId: requireId('requestId', request.requestId),
+    requestId: request.requestId === undefined ? undefined : requireId('requestId', request.requestId),
     served: request.artifactSha256 === undefined ? undefined : requireSha256('artifactSha256', request.artifactSha256),
   };
 }
@@ -238,7 +238,7 @@ interface Recorded {
   readonly request: ClientRequest;
   readonly signature: string;
   readonly signedAt: string;
-  readonly requestId: string;
+  readonly requestId: string | undefined;
   readonly certificate: number;
   /** The accessed model's owner, whom the batch's event names so that its org sees it. */
   readonly ownerMspId: string;
@@ -326,8 +326,8 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
         mspId: submitter.mspId,
         attribute: (name) => certified.getAttributeValue(name),
       };
-      const once = `${caller.account}\n${fields.requestId}`;
-      if (seen.has(once)) {
+      const once = fields.requestId === undefined ? undefined : `${caller.account}\n${fields.requestId}`;
+      if (once !== undefined && seen.has(once)) {
         throw new ChaincodeError(ErrorCode.CONFLICT, `request id ${fields.requestId} of this caller appears twice in the batch`);
       }
       const request = await ClientRequest.beginFor(
@@ -335,9 +335,9 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
         caller.account,
         ACCESS_CALL,
         [fields.licenseId, fields.units.toString(), fields.purpose, fields.requestHash, fields.served ?? ''],
-        fields.requestId,
+        fields.requestId ?? '',
       );
-      if (request.earlier !== undefined) {
+      if (request.earlier !== undefined && once !== undefined) {
         seen.add(once);
         outcomes.push({ index, status: 'replayed', access: request.earlier as AccessRecord });
         continue;
@@ -362,7 +362,7 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
       const amount = fields.units * BigInt(license.unitPrice);
       const royalties: RoyaltyShare[] = splitRoyalty(amount, model.modelId, policies, Limits.maxLineageDepth).map(shareOf);
       ledger.take(license, takes);
-      seen.add(once);
+      if (once !== undefined) seen.add(once);
       const position = recorded.length;
       const record: AccessRecord = {
         docType: 'access',
@@ -395,7 +395,7 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
         certificate: signed.certificate,
         ownerMspId: model.ownerMspId,
       });
-      outcomes.push({ index, status: 'recorded', access: record, receipt: { batchId: txId, position, size: 0, path: [], merkleRoot: '' } });
+      outcomes.push({ index, status: 'recorded', accessId: record.accessId, position });
     } catch (err) {
       if (!(err instanceof ChaincodeError)) throw err;
       outcomes.push({ index, status: 'refused', code: err.code, message: err.message });
@@ -408,8 +408,7 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
   if (records.length === 0) {
     return { batchId: txId, recorded: 0, refused: summary.refused, replayed, outcomes };
   }
-  const tree = merkleTree(records.map(accessLeaf));
-  const merkleRoot = tree.root.toString('hex');
+  const merkleRoot = rootOf(records.map(accessLeaf)).toString('hex');
   // Certificates kept are those of recorded accesses, renumbered.
   const kept = [...new Set(recorded.map((entry) => entry.certificate))];
   const batch: AccessBatchRecord = {
@@ -431,20 +430,6 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
   for (const entry of recorded) {
     await entry.request.finish(entry.record);
   }
-  const finalOutcomes = outcomes.map((outcome): BatchOutcome => {
-    if (outcome.status !== 'recorded') return outcome;
-    const position = outcome.receipt.position;
-    return {
-      ...outcome,
-      receipt: {
-        batchId: txId,
-        position,
-        size: records.length,
-        path: tree.paths[position].map((hash) => hash.toString('hex')),
-        merkleRoot,
-      },
-    };
-  });
   tx.emit(Events.AccessBatchRecorded, {
     batchId: txId,
     mspId: submitter.mspId,
@@ -458,5 +443,5 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
     ownerMspIds: [...new Set(recorded.map((entry) => entry.ownerMspId))].sort(),
     txId,
   });
-  return { batchId: txId, merkleRoot, recorded: records.length, refused: summary.refused, replayed, outcomes: finalOutcomes };
+  return { batchId: txId, merkleRoot, recorded: records.length, refused: summary.refused, replayed, outcomes };
 }

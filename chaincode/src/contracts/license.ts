@@ -397,6 +397,26 @@ export class LicenseContract extends LedgerContract {
   }
 
   /**
+   * The record of a batch: every access it recorded, in order, with the
+   * Merkle root over them, the callers' signatures and certificates. The
+   * submitting org (whose gateway derives each access's receipt from it,
+   * `batchReceipts`) or a regulator.
+   *
+   * @throws ChaincodeError NOT_FOUND for an unknown batch; FORBIDDEN for another org.
+   */
+  @Transaction(false)
+  async GetAccessBatch(ctx: Context, batchId: string): Promise<string> {
+    const tx = new Tx(ctx);
+    const id = requireSha256('batchId', batchId);
+    const batch = await findAccessBatch(tx, id);
+    if (batch === undefined) {
+      throw new ChaincodeError(ErrorCode.NOT_FOUND, `no batch of accesses ${id}`);
+    }
+    requireReader(tx.caller, [batch.mspId], `batch ${id}`);
+    return result(batch);
+  }
+
+  /**
    * A batched access with its receipt (its batch, position and Merkle path
    * to the root the batch wrote) and what attributes it to its caller: the
    * certificate the chaincode checked and the caller's signature over the

@@ -10,14 +10,17 @@
  * `maxBatches` batches in flight. Each access in a batch carries its caller's
  * certificate and the caller's own signature over the request, which the
  * chaincode checks against the org's CA roots on the ledger: the gateway
- * carries the accesses, it cannot make them up. Every access has a request
- * id (the client's Idempotency-Key, or one made here), so a batch the
- * ledger refused as a read conflict is sent again without charging twice,
- * and a client's retry gets the first answer whichever way it was recorded.
+ * carries the accesses, it cannot make them up. A batch the ledger
+ * invalidated (a read conflict) wrote nothing and is sent again as a new
+ * transaction, and one whose fate is unknown is sent again as the same
+ * transaction (`fabric/writes.ts`), so neither charges twice. An access with
+ * an Idempotency-Key carries it as its request id: a client's retry gets the
+ * first answer whichever way it was recorded.
  */
 import {
   ACCESS_REQUEST_KIND,
   accessRequestBytes,
+  batchReceipts,
   LicenseClient,
   type AccessBatchInput,
   type AccessRecord,
@@ -26,7 +29,7 @@ import {
   type BatchResult,
   type Written,
 } from '@model-ledger/contract';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ApiError, type Code } from '../errors';
 import type { Config } from '../config';
@@ -55,7 +58,6 @@ export type MeteringLookup = (session: Session, licenseId: string) => Promise<bo
 interface Pending {
   readonly session: Session;
   readonly call: AccessCall;
-  readonly requestId: string;
   /** What `resolve` and `reject` settle. */
   readonly answer: Promise<MeteredAccess>;
   resolve(access: MeteredAccess): void;
@@ -91,8 +93,8 @@ export class Meter {
     private readonly settings: Config['metering'],
     private readonly hints: LotHints,
     private readonly log: Pick<Logger, 'info' | 'warn'>,
-    /** Told the size of each batch sent (the instance's metrics). */
-    private readonly onBatch: (size: number) => void = () => undefined,
+    /** Told of each batch that committed: its size, and the accesses it recorded (the instance's metrics). */
+    private readonly onBatch: (size: number, recorded: readonly AccessRecord[]) => void = () => undefined,
     private readonly lookup: MeteringLookup = async (session, licenseId) =>
       (await new LicenseClient(session).getLicense(licenseId)).terms.metering === 'batch',
   ) {}
@@ -124,7 +126,9 @@ export class Meter {
     const twin =
       call.requestId === undefined
         ? undefined
-        : this.queue.find((p) => p.requestId === call.requestId && p.session.user.name === session.user.name && sameCall(p.call, call));
+        : this.queue.find(
+            (p) => p.call.requestId === call.requestId && p.session.user.name === session.user.name && sameCall(p.call, call),
+          );
     if (twin !== undefined) {
       this.inFlight -= 1;
       return twin.answer.then((access) => ({ ...access, replayed: true }));
@@ -133,7 +137,7 @@ export class Meter {
     const answer = new Promise<MeteredAccess>((resolve, reject) => {
       settle = { resolve, reject };
     });
-    const pending: Pending = { session, call, requestId: call.requestId ?? `mll-${randomUUID()}`, answer, ...settle };
+    const pending: Pending = { session, call, answer, ...settle };
     this.queue.push(pending);
     if (this.queue.length >= this.settings.maxBatch) {
       this.flush();
@@ -196,8 +200,24 @@ export class Meter {
       for (const pending of batch) pending.reject(err);
       return;
     }
-    this.onBatch(batch.length);
     const { data, transactionId, blockNumber } = result;
+    // The answer names each recorded access; the records, and their receipts, come from the batch's record.
+    let records: readonly AccessRecord[] = [];
+    let receipts: readonly BatchReceipt[] = [];
+    if (data.recorded > 0) {
+      try {
+        const record = await new LicenseClient(batch[0].session).getAccessBatch(transactionId);
+        records = record.accesses;
+        receipts = batchReceipts(record);
+        this.onBatch(batch.length, records);
+      } catch (err) {
+        // Committed, but unreadable here: the accesses stand; each caller learns of the failure and its transaction.
+        for (const [i, pending] of batch.entries()) {
+          const outcome = data.outcomes.find((o) => o.index === i);
+          if (outcome?.status === 'recorded') pending.reject(err);
+        }
+      }
+    }
     for (const outcome of data.outcomes) {
       const pending = batch[outcome.index];
       if (outcome.status === 'refused') {
@@ -208,8 +228,17 @@ export class Meter {
         }
         continue;
       }
-      const receipt = outcome.status === 'recorded' ? outcome.receipt : undefined;
-      pending.resolve({ data: outcome.access, result: new Uint8Array(), transactionId, blockNumber, receipt });
+      if (outcome.status === 'replayed') {
+        pending.resolve({ data: outcome.access, result: new Uint8Array(), transactionId, blockNumber });
+      } else if (records[outcome.position] !== undefined) {
+        pending.resolve({
+          data: records[outcome.position],
+          result: new Uint8Array(),
+          transactionId,
+          blockNumber,
+          receipt: receipts[outcome.position],
+        });
+      }
     }
   }
 
@@ -220,7 +249,7 @@ export class Meter {
     } else {
       this.log.warn({ code, licenseId: pending.call.licenseId }, `an access could not be batched, recorded alone instead: ${message}`);
     }
-    this.single(pending.session, { ...pending.call, requestId: pending.requestId }).then(
+    this.single(pending.session, pending.call).then(
       (access) => pending.resolve(access),
       (err: unknown) => pending.reject(err),
     );
@@ -229,8 +258,19 @@ export class Meter {
   private async batchInput(batch: readonly Pending[]): Promise<AccessBatchInput> {
     const certificates: string[] = [];
     const signedAt = new Date().toISOString();
+    // One start lot per licence for the whole batch: its accesses draw from the same lot, then the next, so a
+    // batch touches one or two lots of a licence and concurrent batches, each with its own hint, none in common.
+    const lots = new Map<string, number>();
+    const lotOf = (licenseId: string): number => {
+      let hint = lots.get(licenseId);
+      if (hint === undefined) {
+        hint = Number(this.hints.take(licenseId));
+        lots.set(licenseId, hint);
+      }
+      return hint;
+    };
     const accesses = await Promise.all(
-      batch.map(async ({ session, call, requestId }) => {
+      batch.map(async ({ session, call }) => {
         const certificate = Buffer.from(session.user.identity.credentials).toString('utf8');
         let index = certificates.indexOf(certificate);
         if (index < 0) index = certificates.push(certificate) - 1;
@@ -241,14 +281,14 @@ export class Meter {
           units: call.units,
           purpose: call.purpose,
           requestHash: call.requestHash,
-          requestId,
+          ...(call.requestId === undefined ? {} : { requestId: call.requestId }),
           signedAt,
           ...(call.servedArtifactSha256 === undefined ? {} : { artifactSha256: call.servedArtifactSha256 }),
         };
         // As Fabric signs: the user's signer over the SHA-256 digest of the bytes.
         const digest = createHash('sha256').update(accessRequestBytes(request)).digest();
         const signature = Buffer.from(await session.user.signer(digest)).toString('base64');
-        return { certificate: index, request, signature, lotHint: Number(this.hints.take(call.licenseId)) };
+        return { certificate: index, request, signature, lotHint: lotOf(call.licenseId) };
       }),
     );
     return { certificates, accesses };
