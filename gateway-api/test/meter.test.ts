@@ -66,7 +66,7 @@ class FakeLedger {
     }
     if (call.transaction !== 'GetLicense') throw new Error(`unexpected query ${call.transaction}`);
     this.lookups += 1;
-    return encode({ terms: { metering: this.metering } });
+    return encode({ terms: { metering: this.metering }, license: { units: '1000', lotCount: 256 } });
   }
 
   private async submit(call: WriteCall): Promise<Committed> {
@@ -148,8 +148,13 @@ describe('Meter', () => {
     // One lot hint per batch and licence, and distinct across batches: concurrent batches draw from different lots.
     const hints = ledger.batches.map((b) => new Set(b.accesses.map((a) => a.lotHint)));
     expect(hints.every((h) => h.size === 1)).toBe(true);
-    const firsts = hints.map((h) => [...h][0]);
+    const firsts = hints.map((h) => [...h][0] as number);
     expect(new Set(firsts).size).toBe(firsts.length);
+    // Each batch's start lot is past the lots the one before it draws from (lots of 3 whole units here).
+    for (let i = 1; i < firsts.length; i += 1) {
+      const before = ledger.batches[i - 1].accesses.length;
+      expect(firsts[i] - firsts[i - 1]).toBeGreaterThanOrEqual(Math.ceil(before / 3) + 1);
+    }
   });
 
   it('answers each access of a batch with its own refusal, and records alone those the batch path cannot take', async () => {

@@ -18,6 +18,15 @@ export class LotHints {
 
   /** The hint for the next access of `licenseId`, as the decimal string the chaincode takes. */
   take(licenseId: string): string {
+    return this.takeSpan(licenseId, 1);
+  }
+
+  /**
+   * The hint for a batch that will draw from about `span` lots of
+   * `licenseId` from its start lot on: the next hint skips them, so the
+   * batch after it starts past them.
+   */
+  takeSpan(licenseId: string, span: number): string {
     const hint = this.next.get(licenseId) ?? randomInt(0, 1 << 20);
     this.next.delete(licenseId);
     if (this.next.size >= this.capacity) {
@@ -26,7 +35,7 @@ export class LotHints {
         this.next.delete(oldest);
       }
     }
-    this.next.set(licenseId, (hint + 1) % 1_000_000_000);
+    this.next.set(licenseId, (hint + Math.max(1, span)) % 1_000_000_000);
     return String(hint);
   }
 }

@@ -52,12 +52,18 @@ export interface MeteredAccess extends Written<AccessRecord> {
   readonly receipt?: BatchReceipt;
 }
 
-/** What the meter needs to know of a licence: whether its frozen terms let its accesses be batched. */
-export type MeteringLookup = (session: Session, licenseId: string) => Promise<boolean>;
+/**
+ * What the meter needs to know of a licence, which never changes: whether
+ * its frozen terms let its accesses be batched, and how many units each of
+ * its lots held at purchase (how far a batch's draw reaches from its start lot).
+ */
+export type MeteringLookup = (session: Session, licenseId: string) => Promise<{ readonly batchable: boolean; readonly lotUnits: number }>;
 
 interface Pending {
   readonly session: Session;
   readonly call: AccessCall;
+  /** Units each lot of the licence held at purchase. */
+  readonly lotUnits: number;
   /** What `resolve` and `reject` settle. */
   readonly answer: Promise<MeteredAccess>;
   resolve(access: MeteredAccess): void;
@@ -87,7 +93,7 @@ export class Meter {
   private batchesInFlight = 0;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly batchable = new Map<string, Promise<boolean>>();
+  private readonly licences = new Map<string, Promise<{ readonly batchable: boolean; readonly lotUnits: number }>>();
 
   constructor(
     private readonly settings: Config['metering'],
@@ -95,8 +101,10 @@ export class Meter {
     private readonly log: Pick<Logger, 'info' | 'warn'>,
     /** Told of each batch that committed: its size, and the accesses it recorded (the instance's metrics). */
     private readonly onBatch: (size: number, recorded: readonly AccessRecord[]) => void = () => undefined,
-    private readonly lookup: MeteringLookup = async (session, licenseId) =>
-      (await new LicenseClient(session).getLicense(licenseId)).terms.metering === 'batch',
+    private readonly lookup: MeteringLookup = async (session, licenseId) => {
+      const view = await new LicenseClient(session).getLicense(licenseId);
+      return { batchable: view.terms.metering === 'batch', lotUnits: Number(view.license.units) / view.license.lotCount };
+    },
   ) {}
 
   /**
@@ -111,14 +119,14 @@ export class Meter {
       return this.single(session, call);
     }
     this.inFlight += 1;
-    let batchable: boolean;
+    let licence: { readonly batchable: boolean; readonly lotUnits: number };
     try {
-      batchable = mayBatch ?? (await this.mayBatch(session, call.licenseId));
+      licence = await this.licenceOf(session, call.licenseId);
     } catch (err) {
       this.inFlight -= 1;
       throw err;
     }
-    if (!batchable) {
+    if (!(mayBatch ?? licence.batchable)) {
       this.inFlight -= 1;
       return this.single(session, call);
     }
@@ -137,7 +145,7 @@ export class Meter {
     const answer = new Promise<MeteredAccess>((resolve, reject) => {
       settle = { resolve, reject };
     });
-    const pending: Pending = { session, call, answer, ...settle };
+    const pending: Pending = { session, call, lotUnits: licence.lotUnits, answer, ...settle };
     this.queue.push(pending);
     if (this.queue.length >= this.settings.maxBatch) {
       this.flush();
@@ -147,16 +155,16 @@ export class Meter {
     return answer;
   }
 
-  /** The licence's metering, asked of the ledger once however many accesses wait for it; a failed read is not kept. */
-  private mayBatch(session: Session, licenseId: string): Promise<boolean> {
-    let known = this.batchable.get(licenseId);
+  /** The licence's metering and lot size, asked of the ledger once however many accesses wait for it; a failed read is not kept. */
+  private licenceOf(session: Session, licenseId: string): Promise<{ readonly batchable: boolean; readonly lotUnits: number }> {
+    let known = this.licences.get(licenseId);
     if (known === undefined) {
-      if (this.batchable.size >= METERING_CACHE) {
-        this.batchable.clear();
+      if (this.licences.size >= METERING_CACHE) {
+        this.licences.clear();
       }
       known = this.lookup(session, licenseId);
-      this.batchable.set(licenseId, known);
-      known.catch(() => this.batchable.delete(licenseId));
+      this.licences.set(licenseId, known);
+      known.catch(() => this.licences.delete(licenseId));
     }
     return known;
   }
@@ -245,7 +253,7 @@ export class Meter {
   /** An access the batch path could not take: recorded alone, and its licence is not batched again. */
   private fallBack(pending: Pending, code: string, message: string): void {
     if (code === 'BATCH_NOT_PERMITTED') {
-      this.batchable.set(pending.call.licenseId, Promise.resolve(false));
+      this.licences.set(pending.call.licenseId, Promise.resolve({ batchable: false, lotUnits: pending.lotUnits }));
     } else {
       this.log.warn({ code, licenseId: pending.call.licenseId }, `an access could not be batched, recorded alone instead: ${message}`);
     }
@@ -258,13 +266,20 @@ export class Meter {
   private async batchInput(batch: readonly Pending[]): Promise<AccessBatchInput> {
     const certificates: string[] = [];
     const signedAt = new Date().toISOString();
-    // One start lot per licence for the whole batch: its accesses draw from the same lot, then the next, so a
-    // batch touches one or two lots of a licence and concurrent batches, each with its own hint, none in common.
+    // One start lot per licence for the whole batch: its accesses draw from that lot, then the next ones, as
+    // many as their units need, and the next batch's start lot is past them, so concurrent batches share none.
+    const units = new Map<string, { units: number; lotUnits: number }>();
+    for (const { call, lotUnits } of batch) {
+      const entry = units.get(call.licenseId) ?? { units: 0, lotUnits };
+      entry.units += Number(call.units);
+      units.set(call.licenseId, entry);
+    }
     const lots = new Map<string, number>();
     const lotOf = (licenseId: string): number => {
       let hint = lots.get(licenseId);
       if (hint === undefined) {
-        hint = Number(this.hints.take(licenseId));
+        const need = units.get(licenseId) ?? { units: 1, lotUnits: 1 };
+        hint = Number(this.hints.takeSpan(licenseId, Math.ceil(need.units / Math.max(1, Math.floor(need.lotUnits))) + 1));
         lots.set(licenseId, hint);
       }
       return hint;
