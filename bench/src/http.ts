@@ -117,7 +117,8 @@ export async function startGateway(
     MLL_API_KEYS_FILE: join(stateDir, `${name}-keys.json`),
     MLL_API_EVENTS_CHECKPOINT_FILE: join(stateDir, `${name}-events.checkpoint.json`),
     MLL_API_RATE_LIMIT: '0',
-    MLL_API_LOG_LEVEL: 'warn',
+    MLL_API_LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'warn',
+    ...(JSON.parse(process.env.BENCH_API_ENV ?? '{}') as Record<string, string>),
     ...options.env,
   };
   const key = execFileSync(process.execPath, [join(repoRoot, 'gateway-api/dist/cli/keys.js'), 'issue', '--user', user], {
@@ -126,10 +127,14 @@ export async function startGateway(
     stdio: ['ignore', 'pipe', 'ignore'],
   }).trim();
   const logFile = createWriteStream(join(outDir, `api.${name}.log`));
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'gateway-api/dist/server.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean), join(repoRoot, 'gateway-api/dist/server.js')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(logFile);
   child.stderr?.pipe(logFile);
   const url = `http://127.0.0.1:${port}`;

@@ -28,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { Agent } from 'undici';
 import { BENCH_OFFERING, Connections, loadPlan, timed, type Plan } from './fabric';
 import { startGateway, type BenchGateway } from './http';
+import { directMeter } from './meter-direct';
 import { runInterleaved, runLevel, type LevelResult, type Operation } from './runner';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -51,6 +52,9 @@ export interface MeteringReport {
     baseline: LevelResult;
     batched: LevelResult;
     ratio: number;
+    /** The same meter in the benchmark's process, without HTTP, and its ratio to the baseline. */
+    meter: LevelResult;
+    meterRatio: number;
   }[];
   /** Per level: the access path alone (batching off) and batched, alternating slices. */
   readonly latency: readonly { concurrency: number; single: LevelResult; batched: LevelResult; p50Ratio: number; p99Ratio: number }[];
@@ -181,6 +185,8 @@ export async function measureMetering(plan: Plan, connections: Connections, outD
   });
   const regulatorApi = await startGateway(repoRoot, runtimeDir, outDir, 'regulator', 'auditor1', { name: 'regulator-proofs' });
   const dispatcher = new Agent({ connections: 2048, pipelining: 1, keepAliveTimeout: 30_000 });
+  // The same meter as the batched instance's, in this process and on practitioner2's connection, without HTTP.
+  const meter = directMeter(repoRoot, runtimeDir, 'hospital', 'practitioner2');
   const kept: Access[] = [];
   let committedByClient = 0;
   const startConsumed = await consumed();
@@ -190,25 +196,35 @@ export async function measureMetering(plan: Plan, connections: Connections, outD
       timed(practitioners[worker % 2], (ledger) => ledger.baseline.put(value + String(seq % 10)));
     const batched = accessCall(batchedApi, licenseId, dispatcher, kept);
     const single = accessCall(singleApi, licenseId, dispatcher, kept);
+    const inProcess = meter.operation(licenseId, kept);
     log('metering: warm-up');
     await runLevel('warmup', 8, 30_000, 64, batched);
+    await runLevel('warmup', 8, 30_000, 64, inProcess);
     await runLevel('warmup', 8, 30_000, 64, single);
 
     const throughput: MeteringReport['throughput'][number][] = [];
     for (const c of s.throughputLevels) {
-      const [b, a] = await runInterleaved(
+      const [b, a, m] = await runInterleaved(
         [
           ['baseline', baseline],
           ['batched RecordAccess (API)', batched],
+          ['batched RecordAccess (meter in process, no HTTP)', inProcess],
         ],
         c,
         s.slices,
         s.sliceSeconds * 1000,
         1e9,
       );
-      throughput.push({ concurrency: c, baseline: b, batched: a, ratio: round(a.throughput / b.throughput) });
+      throughput.push({
+        concurrency: c,
+        baseline: b,
+        batched: a,
+        ratio: round(a.throughput / b.throughput),
+        meter: m,
+        meterRatio: round(m.throughput / b.throughput),
+      });
       log(
-        `metering @${c}: baseline ${b.throughput} tx/s, batched ${a.throughput} accesses/s (${round(a.throughput / b.throughput)}x), p50 ${a.latencyMs.p50} ms`,
+        `metering @${c}: baseline ${b.throughput} tx/s, batched ${a.throughput} accesses/s (${round(a.throughput / b.throughput)}x), p50 ${a.latencyMs.p50} ms; meter in process ${m.throughput} accesses/s (${round(m.throughput / b.throughput)}x), p50 ${m.latencyMs.p50} ms`,
       );
     }
 
@@ -340,6 +356,7 @@ export async function measureMetering(plan: Plan, connections: Connections, outD
     return report;
   } finally {
     await dispatcher.close();
+    meter.close();
     await Promise.all([batchedApi.stop(), singleApi.stop(), regulatorApi.stop()]);
   }
 }

@@ -116,6 +116,7 @@ function fakeLedger(
       // A self-signed certificate (test/fixtures, valid for a century): /v1/me reads its serial and validity.
       identity: { mspId: 'HospitalMSP', credentials: MEMBER_CERT },
       signer: async () => new Uint8Array(),
+      signMessage: () => Buffer.alloc(0),
     };
   };
   const session = (enrolled: EnrolledUser): Session => ({

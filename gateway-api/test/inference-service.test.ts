@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import pino from 'pino';
 import { ApiError } from '../src/errors';
 import type { Session } from '../src/fabric/ledger';
-import type { EnrolledUser } from '../src/fabric/identity';
+import { messageSigner, type EnrolledUser } from '../src/fabric/identity';
 import { InferenceService, type Serving } from '../src/services/inference';
 import type { Schemas } from '../src/services/common';
 import { LotHints } from '../src/services/lot-hints';
@@ -63,6 +63,7 @@ class FakeLedger {
       attributes: {},
       identity: { mspId: 'HospitalMSP', credentials: new Uint8Array() },
       signer: signers.newPrivateKeySigner(privateKey),
+      signMessage: messageSigner(privateKey),
     };
     this.session = {
       user,

@@ -17,7 +17,7 @@ import type { Call, Committed, WriteCall } from '@model-ledger/contract';
 import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import pino from 'pino';
 import { ApiError } from '../src/errors';
-import type { EnrolledUser } from '../src/fabric/identity';
+import { messageSigner, type EnrolledUser } from '../src/fabric/identity';
 import type { Session } from '../src/fabric/ledger';
 import { LotHints } from '../src/services/lot-hints';
 import { Meter } from '../src/services/meter';
@@ -52,6 +52,7 @@ class FakeLedger {
       attributes: {},
       identity: { mspId: 'HospitalMSP', credentials: new TextEncoder().encode(`certificate of ${name}`) },
       signer: signers.newPrivateKeySigner(privateKey),
+      signMessage: messageSigner(privateKey),
     };
     return {
       publicKey,

@@ -6,7 +6,7 @@
  */
 import { Identity, Signer, signers } from '@hyperledger/fabric-gateway';
 import { ROLE_ATTRIBUTE, ROLES, type Role } from '@model-ledger/contract';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgPlan } from './plan';
@@ -22,6 +22,13 @@ export interface EnrolledUser {
   readonly attributes: Readonly<Record<string, string>>;
   readonly identity: Identity;
   readonly signer: Signer;
+  /**
+   * Signs a message the chaincode checks itself (a batched access request,
+   * a serving-gate access): ECDSA with SHA-256 over the message, DER, low S,
+   * as Fabric signs, with Node's native crypto rather than `signer`'s
+   * JavaScript curve (about ten times faster, and a batch signs hundreds).
+   */
+  readonly signMessage: (message: Uint8Array) => Buffer;
   /** The certificate file it was loaded from, and its modification time then: a renewed certificate changes it. */
   readonly certificate?: { readonly file: string; readonly mtimeMs: number };
 }
@@ -109,7 +116,33 @@ export function loadUser(org: OrgPlan, name: string): EnrolledUser {
     attributes,
     identity: { mspId: org.mspId, credentials: certPem },
     signer: signers.newPrivateKeySigner(createPrivateKey(keyPem)),
+    signMessage: messageSigner(createPrivateKey(keyPem)),
     certificate: { file: certFile, mtimeMs },
+  };
+}
+
+/** The order of P-256's group, and half of it: Fabric accepts only signatures whose S is at most half. */
+const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+const P256_HALF_ORDER = P256_ORDER >> 1n;
+
+/** A DER INTEGER of a non-negative big-endian number. */
+function derInteger(value: bigint): Buffer {
+  const hex = value.toString(16);
+  let bytes = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
+  // A leading bit set would read as negative.
+  if (bytes[0] >= 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  return Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
+}
+
+/** `EnrolledUser.signMessage` for a P-256 private key. */
+export function messageSigner(privateKey: KeyObject): (message: Uint8Array) => Buffer {
+  return (message) => {
+    const raw = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
+    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
+    if (s > P256_HALF_ORDER) s = P256_ORDER - s;
+    const body = Buffer.concat([derInteger(r), derInteger(s)]);
+    return Buffer.concat([Buffer.from([0x30, body.length]), body]);
   };
 }
 
