@@ -12,7 +12,7 @@
  */
 import { canonicalJson } from './canonical';
 import { leafHash, merkleTree } from './merkle';
-import type { AccessRecord } from './records';
+import type { AccessRecord, RoyaltyShare } from './records';
 
 /** The domain tag every signed access request carries, so a signature over it can never pass for another message. */
 export const ACCESS_REQUEST_KIND = 'mll-access-request-v1';
@@ -96,6 +96,171 @@ export interface AccessBatchRecord {
   readonly certificateOf: readonly number[];
   readonly timestamp: string;
   readonly txId: string;
+}
+
+/**
+ * One access as a batch stores it: only what is its own. Its licence's
+ * fields, its caller's account, its amount and royalties (the same for every
+ * access of a licence with the same units) and the batch's time and id are
+ * stored once in the batch (`StoredAccessBatch`).
+ */
+export type StoredAccess = readonly [
+  /** Index into the batch's `licences`. */
+  licence: number,
+  /** Index into the batch's `certificates` and `callers`. */
+  caller: number,
+  units: string,
+  purpose: string,
+  requestHash: string,
+  /** The lots drawn from: [index, units]. */
+  lots: readonly (readonly [number, string])[],
+  /** The caller's signature over its request (base64 DER). */
+  signature: string,
+  signedAt: string,
+  requestId?: string,
+];
+
+/** What the accesses of one licence in a batch share. */
+export interface StoredBatchLicence {
+  readonly licenseId: string;
+  readonly offeringId: string;
+  readonly modelId: string;
+  readonly version: string;
+  readonly artifactSha256: string;
+  readonly holder: string;
+  readonly termsHash: string;
+  /** By units: the amount an access of that many units released, and its royalty shares. */
+  readonly charges: Readonly<Record<string, { readonly amount: string; readonly royalties: readonly RoyaltyShare[] }>>;
+}
+
+/**
+ * How the ledger stores an `AccessBatchRecord`: every field of every access
+ * is there, but what accesses share is stored once (a batch of one licence
+ * and a few callers keeps about a quarter of the bytes). `expandAccessBatch`
+ * gives back the record exactly, so the Merkle leaves, which are over the
+ * expanded access records, are the same whichever form was read.
+ */
+export interface StoredAccessBatch {
+  readonly docType: 'accessBatch';
+  readonly layout: 'compact-1';
+  readonly batchId: string;
+  readonly mspId: string;
+  readonly submitter: string;
+  readonly merkleRoot: string;
+  /** The callers' certificates (PEM). */
+  readonly certificates: readonly string[];
+  /** The account each certificate's holder is, by the same index. */
+  readonly callers: readonly string[];
+  readonly licences: readonly StoredBatchLicence[];
+  readonly accesses: readonly StoredAccess[];
+  readonly timestamp: string;
+  readonly txId: string;
+}
+
+/**
+ * The stored form of a batch record.
+ *
+ * @throws Error when its accesses do not share what the stored form keeps
+ *   once (another MSP, time or transaction than the batch's, two accounts
+ *   for one certificate, two charges for the same units of one licence): a
+ *   batch the chaincode made never does.
+ */
+export function compactAccessBatch(batch: AccessBatchRecord): StoredAccessBatch {
+  const licences: StoredBatchLicence[] = [];
+  const charges: Record<string, { amount: string; royalties: readonly RoyaltyShare[] }>[] = [];
+  const callers: string[] = batch.certificates.map(() => '');
+  const same = (what: string, a: unknown, b: unknown): void => {
+    if (canonicalJson(a) !== canonicalJson(b)) {
+      throw new Error(`batch ${batch.batchId}: ${what} differs between accesses that share it`);
+    }
+  };
+  const accesses = batch.accesses.map((record, position): StoredAccess => {
+    same('the MSP, time or transaction', [record.callerMspId, record.timestamp, record.txId], [batch.mspId, batch.timestamp, batch.txId]);
+    same('the access id', record.accessId, batchedAccessId(batch.batchId, position));
+    let licence = licences.findIndex((l) => l.licenseId === record.licenseId);
+    if (licence < 0) {
+      licence = charges.push({}) - 1;
+      const { licenseId, offeringId, modelId, version, artifactSha256, holder, termsHash } = record;
+      licences.push({ licenseId, offeringId, modelId, version, artifactSha256, holder, termsHash, charges: charges[licence] });
+    }
+    const shared = licences[licence];
+    same(
+      'the licence',
+      [record.offeringId, record.modelId, record.version, record.artifactSha256, record.holder, record.termsHash],
+      [shared.offeringId, shared.modelId, shared.version, shared.artifactSha256, shared.holder, shared.termsHash],
+    );
+    const charge = { amount: record.amount, royalties: record.royalties };
+    const known = charges[licence][record.units];
+    if (known === undefined) charges[licence][record.units] = charge;
+    else same('the charge', charge, known);
+    const caller = batch.certificateOf[position];
+    if (callers[caller] === '') callers[caller] = record.callerAccount;
+    same("the certificate's account", record.callerAccount, callers[caller]);
+    const { signature, signedAt, requestId } = batch.signatures[position];
+    const lots = record.lots.map((lot): readonly [number, string] => [lot.index, lot.units]);
+    const stored = [licence, caller, record.units, record.purpose, record.requestHash, lots, signature, signedAt] as const;
+    return requestId === undefined ? stored : [...stored, requestId];
+  });
+  const { batchId, mspId, submitter, merkleRoot, certificates, timestamp, txId } = batch;
+  return {
+    docType: 'accessBatch',
+    layout: 'compact-1',
+    batchId,
+    mspId,
+    submitter,
+    merkleRoot,
+    certificates,
+    callers,
+    licences,
+    accesses,
+    timestamp,
+    txId,
+  };
+}
+
+/** A batch record as the ledger stored it, in either form, as the full record. */
+export function expandAccessBatch(stored: AccessBatchRecord | StoredAccessBatch): AccessBatchRecord {
+  if (!('layout' in stored)) return stored;
+  const { batchId, mspId, submitter, merkleRoot, certificates, callers, licences, timestamp, txId } = stored;
+  const accesses = stored.accesses.map(([licence, caller, units, purpose, requestHash, lots], position): AccessRecord => {
+    const { licenseId, offeringId, modelId, version, artifactSha256, holder, termsHash, charges } = licences[licence];
+    return {
+      docType: 'access',
+      accessId: batchedAccessId(batchId, position),
+      licenseId,
+      offeringId,
+      modelId,
+      version,
+      artifactSha256,
+      callerAccount: callers[caller],
+      callerMspId: mspId,
+      holder,
+      units,
+      purpose,
+      requestHash,
+      amount: charges[units].amount,
+      royalties: charges[units].royalties,
+      lots: lots.map(([index, drawn]) => ({ index, units: drawn })),
+      termsHash,
+      timestamp,
+      txId,
+    };
+  });
+  return {
+    docType: 'accessBatch',
+    batchId,
+    mspId,
+    submitter,
+    merkleRoot,
+    accesses,
+    signatures: stored.accesses.map(([, , , , , , signature, signedAt, requestId]) =>
+      requestId === undefined ? { signature, signedAt } : { signature, signedAt, requestId },
+    ),
+    certificates,
+    certificateOf: stored.accesses.map(([, caller]) => caller),
+    timestamp,
+    txId,
+  };
 }
 
 /** Where an access sits in its batch, and the path that proves it. */

@@ -14,7 +14,7 @@ import {
   requirePageSize,
   requireText,
 } from '../domain/validation';
-import { accessKeyOf, findAccess, pageOfAccesses } from '../ledger/accesses';
+import { accessHistoryValue, accessKeyOf, findAccess, pageOfAccesses } from '../ledger/accesses';
 import type { AccessIndex } from '../ledger/accesses';
 import { requireAccountReader, requireReader, requireRegulator } from '../ledger/authz';
 import { requireLicense, requireModel, requireOffering } from '../ledger/loads';
@@ -198,7 +198,7 @@ export class AuditContract extends LedgerContract {
         }
         const model = await requireModel(tx, record.modelId);
         requireReader(caller, [record.callerMspId, mspOfAccount(record.holder), model.ownerMspId], `access record ${id}`);
-        return result(await tx.history(accessKeyOf(id), size, mark));
+        return result(await tx.history(accessKeyOf(id), size, mark, accessHistoryValue(id)));
       }
     }
   }

@@ -437,7 +437,6 @@ export async function recordAccessBatch(tx: Tx, raw: string): Promise<BatchResul
     recorded: records.length,
     refused: summary.refused,
     replayed,
-    accessIds: records.map((record) => record.accessId),
     licenseIds: [...new Set(records.map((record) => record.licenseId))].sort(),
     modelIds: [...new Set(records.map((record) => record.modelId))].sort(),
     ownerMspIds: [...new Set(recorded.map((entry) => entry.ownerMspId))].sort(),

@@ -1,4 +1,5 @@
-import { parseBatchedAccessId } from '@model-ledger/contract';
+import { compactAccessBatch, expandAccessBatch, parseBatchedAccessId } from '@model-ledger/contract';
+import type { StoredAccessBatch } from '@model-ledger/contract';
 import { Keys, prefixRange } from '../domain/keys';
 import type { AccessBatchRecord, AccessRecord, RefundRecord } from '../domain/records';
 import type { Page, Tx } from './tx';
@@ -11,7 +12,9 @@ import type { Page, Tx } from './tx';
  * subject and then the access's time, so a time window is a key range.
  *
  * A batch (RecordAccessBatch) stores its accesses together, in one
- * AccessBatchRecord under its transaction id, and writes one index row per
+ * AccessBatchRecord under its transaction id (in its compact form,
+ * `compactAccessBatch`: what its accesses share is stored once, and every
+ * read expands it), and writes one index row per
  * index and subject for the whole batch, listing the positions of the
  * batch's accesses that row covers. Reads expand those rows, so a page of
  * accesses is the same whether they came singly or batched: only the access
@@ -84,7 +87,7 @@ function indexKey(index: AccessIndex, subject: string, at: string, txId: string)
  */
 export async function saveAccessBatch(tx: Tx, batch: AccessBatchRecord): Promise<void> {
   const ref = Keys.accessBatch(batch.batchId);
-  await tx.put(ref, batch);
+  await tx.put(ref, compactAccessBatch(batch));
   const rows = new Map<string, number[]>();
   const add = (key: string, position: number): void => {
     const positions = rows.get(key) ?? [];
@@ -102,9 +105,25 @@ export async function saveAccessBatch(tx: Tx, batch: AccessBatchRecord): Promise
   }
 }
 
-/** Reads one batch record, or undefined. */
+/** Reads one batch record, expanded, or undefined. */
 export function findAccessBatch(tx: Tx, batchId: string): Promise<AccessBatchRecord | undefined> {
-  return tx.get<AccessBatchRecord>(Keys.accessBatch(batchId));
+  return readBatch(tx, Keys.accessBatch(batchId));
+}
+
+async function readBatch(tx: Tx, key: string): Promise<AccessBatchRecord | undefined> {
+  const stored = await tx.get<AccessBatchRecord | StoredAccessBatch>(key);
+  return stored === undefined ? undefined : expandAccessBatch(stored);
+}
+
+/**
+ * How a value in the history of an access's key reads: a single access's
+ * record as stored, and for a batched one its own record from the batch's.
+ */
+export function accessHistoryValue(accessId: string): (value: unknown) => unknown {
+  const batched = parseBatchedAccessId(accessId);
+  if (batched === undefined) return (value) => value;
+  return (value) =>
+    value === null ? null : (expandAccessBatch(value as AccessBatchRecord | StoredAccessBatch).accesses[batched.position] ?? null);
 }
 
 /** The key whose history is an access's: its own record's, or its batch's. */
@@ -164,7 +183,7 @@ export async function pageOfAccesses(
       const record = await tx.get<AccessRecord>(ref);
       if (record !== undefined) records.push(record);
     } else {
-      if (!batches.has(ref)) batches.set(ref, await tx.get<AccessBatchRecord>(ref));
+      if (!batches.has(ref)) batches.set(ref, await readBatch(tx, ref));
       const accesses = batches.get(ref)?.accesses ?? [];
       for (let i = skip; i < positions.length; i += 1) {
         if (records.length === window.pageSize) {

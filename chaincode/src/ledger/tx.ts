@@ -226,11 +226,17 @@ export class Tx {
    * later changes only ever add pages at the end. The bookmark is the number
    * of entries before the page. Fabric (since v2.0) iterates newest first and
    * cannot start part way, so each page reads the key's whole history; it
-   * returns only the page.
+   * returns only the page. `read` maps each stored value to what the entry
+   * shows (a batched access's entry shows that access, not its whole batch).
    *
    * @throws ChaincodeError INVALID_ARGUMENT naming `bookmark` when it is not one this returned.
    */
-  async history(key: string, pageSize: number, bookmark: string): Promise<Page<HistoryEntry>> {
+  async history(
+    key: string,
+    pageSize: number,
+    bookmark: string,
+    read: (value: unknown) => unknown = (value) => value,
+  ): Promise<Page<HistoryEntry>> {
     if (bookmark !== '' && !/^[1-9][0-9]{0,8}$/.test(bookmark)) {
       throw invalidArgument('bookmark', 'must be a bookmark returned by an earlier page of this history');
     }
@@ -244,7 +250,7 @@ export class Tx {
           txId: modification.txId,
           timestamp: isoFromMillis(millisFromTimestamp(secondsOf(modification.timestamp.seconds), modification.timestamp.nanos)),
           isDelete: modification.isDelete,
-          value: modification.isDelete || modification.value.length === 0 ? null : parse(modification.value),
+          value: modification.isDelete || modification.value.length === 0 ? null : read(parse(modification.value)),
         });
       }
     } finally {

@@ -3,6 +3,7 @@
  * the six contracts, and helpers that set up a model, an offering and money.
  */
 import { createHash } from 'crypto';
+import { expandAccessBatch, type StoredAccessBatch } from '@model-ledger/contract';
 import {
   AuditContract,
   GovernanceContract,
@@ -16,7 +17,7 @@ import {
 import { Endorsement } from '../../src/config';
 import { clientAccountId, mspOfAccount, orgAccountId } from '../../src/domain/identity';
 import { decodeOwnerPolicy } from '../../src/ledger/endorsement';
-import type { AccessBatchRecord, AccessRecord, LicenseRecord, ListingRecord, PurchaseRecord } from '../../src/domain/records';
+import type { AccessRecord, LicenseRecord, ListingRecord, PurchaseRecord } from '../../src/domain/records';
 import { FakeFabric, FakeIdentity } from './fabric';
 
 export const contracts = {
@@ -217,7 +218,7 @@ export function totals(fabric: FakeFabric): Totals {
   const batchedUnits = (): bigint =>
     [...state.entries()]
       .filter(([key]) => key.startsWith('accbatch/'))
-      .flatMap(([, row]) => (decode(row.value) as unknown as AccessBatchRecord).accesses)
+      .flatMap(([, row]) => expandAccessBatch(decode(row.value) as unknown as StoredAccessBatch).accesses)
       .reduce((sum, access) => sum + BigInt(access.units), 0n);
   const supplyRow = state.get('token/supply');
   return {
