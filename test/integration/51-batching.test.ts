@@ -7,7 +7,9 @@
  * the audit lists every access one by one, and the units consumed equal the
  * accesses committed. Terms that insist on one transaction per access get
  * one. A member gateway running modified code cannot slip a forged or
- * foreign access into a batch, nor commit a batch its own peer alone endorsed.
+ * foreign access into a batch, nor commit a batch its own peer alone endorsed;
+ * a member's admin cannot register another org's CA root as its own, nor a
+ * root of its own making.
  */
 import {
   ACCESS_REQUEST_KIND,
@@ -19,10 +21,13 @@ import {
   type AccessRequest,
   type BatchReceipt,
 } from '@model-ledger/contract';
+import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allPages, startApiFleet, type ApiFleet } from '../support/api';
+import { rejection } from '../support/ledger';
 import { connectAs, loadPlan, org, type Client, type Plan } from '../support/network';
 import { labModel, meteredOffering } from '../support/story';
 import { InvalidTransaction } from '../support/transport';
@@ -251,5 +256,40 @@ describe('batched metering on the consortium', () => {
     const stored = await hospitalAdmin.ledger.license.getAccessBatch(result.transactionId);
     expect(stored.accesses.map((a) => a.callerAccount)).toEqual([accounts.practitioner1]);
     expect(result.data.outcomes[0]).toMatchObject({ status: 'recorded', accessId: `${result.transactionId}-0`, position: 0 });
+  });
+
+  it('refuses a member admin who registers another org’s CA root, or one of its own making, as its org’s', async () => {
+    const hospital = org(plan, 'hospital');
+    const cacert = (orgName: string): string => {
+      const admin = org(plan, orgName).users.find((u) => u.name === 'admin');
+      if (admin === undefined) throw new Error(`no admin in ${orgName}`);
+      const dir = join(admin.msp, 'cacerts');
+      const [file] = readdirSync(dir).filter((f) => f.endsWith('.pem'));
+      return readFileSync(join(dir, file), 'utf8');
+    };
+    const registered = async (): Promise<string[]> =>
+      (await hospitalAdmin.ledger.member.listOrgRoots(hospital.mspId)).map((root) => root.certificate.trim()).sort();
+    const before = await registered();
+    // `up` registered the hospital's own root.
+    expect(before).toContain(cacert('hospital').trim());
+    // The clinic's root, as the hospital's: it did not issue the hospital admin's certificate, which the channel's MSP checked.
+    expect(await rejection(() => hospitalAdmin.ledger.member.registerOrgRoot(cacert('clinic')))).toMatch(/CERTIFICATE_UNTRUSTED/);
+    // A root the hospital made itself, outside its channel MSP: it issued nothing the channel admitted.
+    const rogue = mkdtempSync(join(tmpdir(), 'mll-rogue-ca-'));
+    try {
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30'].concat(
+          ['-subj', '/CN=rogue.hospital.example', '-addext', 'basicConstraints=critical,CA:TRUE'],
+          ['-keyout', join(rogue, 'key.pem'), '-out', join(rogue, 'cert.pem')],
+        ),
+        { stdio: 'ignore' },
+      );
+      const rogueRoot = readFileSync(join(rogue, 'cert.pem'), 'utf8');
+      expect(await rejection(() => hospitalAdmin.ledger.member.registerOrgRoot(rogueRoot))).toMatch(/CERTIFICATE_UNTRUSTED/);
+    } finally {
+      rmSync(rogue, { recursive: true, force: true });
+    }
+    expect(await registered()).toEqual(before);
   });
 });
