@@ -32,6 +32,8 @@ function access(id: string, txId: string, licenseId: string): AccessRecord {
 class FakeLedger {
   readonly singles: WriteCall[] = [];
   readonly batches: AccessBatchInput[] = [];
+  /** Whose session submitted each batch. */
+  readonly batchSubmitters: string[] = [];
   refuse: (licenseId: string, index: number) => { code: string; message: string } | undefined = () => undefined;
   failBatch: Error | undefined;
   metering = 'batch';
@@ -42,7 +44,7 @@ class FakeLedger {
 
   constructor(private readonly delayMs: number) {}
 
-  session(name: string): { session: Session; publicKey: KeyObject } {
+  session(name: string, deadline?: number): { session: Session; publicKey: KeyObject } {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const user: EnrolledUser = {
       name,
@@ -56,7 +58,7 @@ class FakeLedger {
     };
     return {
       publicKey,
-      session: { user, evaluate: async (call) => this.evaluate(call), submit: async (call) => this.submit(call) },
+      session: { user, deadline, evaluate: async (call) => this.evaluate(call), submit: async (call) => this.submit(call, name) },
     };
   }
 
@@ -70,7 +72,7 @@ class FakeLedger {
     return encode({ terms: { metering: this.metering }, license: { units: '1000', lotCount: 256 } });
   }
 
-  private async submit(call: WriteCall): Promise<Committed> {
+  private async submit(call: WriteCall, by: string): Promise<Committed> {
     await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     this.sequence += 1;
     const txId = `tx${this.sequence}`;
@@ -81,6 +83,7 @@ class FakeLedger {
     if (this.failBatch !== undefined) throw this.failBatch;
     const input = JSON.parse(call.args[0]) as AccessBatchInput;
     this.batches.push(input);
+    this.batchSubmitters.push(by);
     const recorded: AccessRecord[] = [];
     const outcomes: BatchOutcome[] = input.accesses.map((signed, index) => {
       const refusal = this.refuse(signed.request.licenseId, index);
@@ -204,6 +207,19 @@ describe('Meter', () => {
     await Promise.all([other.record(s, call('L-2')), other.record(s, call('L-2')), other.record(s, call('L-2'))]);
     expect(single.singles).toHaveLength(3);
     expect(single.batches).toHaveLength(0);
+  });
+
+  it('submits a batch as the caller whose deadline comes first, so no caller is kept past its own', async () => {
+    const ledger = new FakeLedger(20);
+    const meter = new Meter(settings, new LotHints(), quiet);
+    const now = Date.now();
+    const late = ledger.session('dr-late', now + 60_000);
+    const early = ledger.session('dr-early', now + 30_000);
+    const none = ledger.session('dr-none');
+    // The first goes alone; the next three wait together, the earliest deadline last in the queue.
+    await Promise.all([late, late, none, early].map(({ session }) => meter.record(session, call())));
+    expect(ledger.batches.map((b) => b.accesses.length)).toEqual([3]);
+    expect(ledger.batchSubmitters).toEqual(['dr-early']);
   });
 
   it('never batches with batching turned off', async () => {

@@ -202,15 +202,19 @@ export class Meter {
   }
 
   /**
-   * Signs every access as its caller, submits the batch as the first caller,
-   * and settles each access's promise. `committed` is called once the ledger
-   * has answered, before the records are read back: the next batch need not
-   * wait for that read.
+   * Signs every access as its caller, submits the batch as the caller whose
+   * request's deadline comes first, and settles each access's promise.
+   * `committed` is called once the ledger has answered, before the records
+   * are read back: the next batch need not wait for that read.
    */
   private async send(batch: readonly Pending[], committed: () => void): Promise<void> {
+    // Submitted by the caller whose request ends first, under its deadline: the batch keeps no caller past its own.
+    const submitter = batch.reduce((first, p) =>
+      (p.session.deadline ?? Infinity) < (first.session.deadline ?? Infinity) ? p : first,
+    ).session;
     let result: Written<BatchResult>;
     try {
-      result = await new LicenseClient(batch[0].session).recordAccessBatch(this.batchInput(batch));
+      result = await new LicenseClient(submitter).recordAccessBatch(this.batchInput(batch));
     } catch (err) {
       committed();
       for (const pending of batch) pending.reject(err);
@@ -223,7 +227,7 @@ export class Meter {
     let receipts: readonly BatchReceipt[] = [];
     if (data.recorded > 0) {
       try {
-        const record = await new LicenseClient(batch[0].session).getAccessBatch(transactionId);
+        const record = await new LicenseClient(submitter).getAccessBatch(transactionId);
         records = record.accesses;
         receipts = batchReceipts(record);
         this.onBatch(batch.length, records);
