@@ -23,10 +23,10 @@ export interface EnrolledUser {
   readonly identity: Identity;
   readonly signer: Signer;
   /**
-   * Signs a message the chaincode checks itself (a batched access request,
-   * a serving-gate access): ECDSA with SHA-256 over the message, DER, low S,
-   * as Fabric signs, with Node's native crypto rather than `signer`'s
-   * JavaScript curve (about ten times faster, and a batch signs hundreds).
+   * Signs a message the chaincode checks itself (a batched access request):
+   * ECDSA with SHA-256 over the message, DER, as Fabric signs (low S on
+   * P-256), with Node's native crypto rather than `signer`'s JavaScript curve
+   * (over ten times faster, and a batch signs hundreds).
    */
   readonly signMessage: (message: Uint8Array) => Buffer;
   /** The certificate file it was loaded from, and its modification time then: a renewed certificate changes it. */
@@ -134,15 +134,18 @@ function derInteger(value: bigint): Buffer {
   return Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
 }
 
-/** `EnrolledUser.signMessage` for a P-256 private key. */
+/** `EnrolledUser.signMessage` for an EC private key; on P-256 (Fabric CA's default) S is made low, as Fabric's signers make it. */
 export function messageSigner(privateKey: KeyObject): (message: Uint8Array) => Buffer {
+  const p256 = privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
   return (message) => {
     const raw = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
-    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
-    if (s > P256_HALF_ORDER) s = P256_ORDER - s;
+    const half = raw.length / 2;
+    const r = BigInt(`0x${raw.subarray(0, half).toString('hex')}`);
+    let s = BigInt(`0x${raw.subarray(half).toString('hex')}`);
+    if (p256 && s > P256_HALF_ORDER) s = P256_ORDER - s;
     const body = Buffer.concat([derInteger(r), derInteger(s)]);
-    return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    // A sequence longer than 127 bytes (P-521) takes the long form of its length.
+    return Buffer.concat([Buffer.from(body.length < 0x80 ? [0x30, body.length] : [0x30, 0x81, body.length]), body]);
   };
 }
 
