@@ -121,16 +121,12 @@ export type StoredAccess = readonly [
 ];
 
 /** What the accesses of one licence in a batch share. */
-export interface StoredBatchLicence {
-  readonly licenseId: string;
-  readonly offeringId: string;
-  readonly modelId: string;
-  readonly version: string;
-  readonly artifactSha256: string;
-  readonly holder: string;
-  readonly termsHash: string;
+export interface StoredBatchLicence extends Pick<
+  AccessRecord,
+  'licenseId' | 'offeringId' | 'modelId' | 'version' | 'artifactSha256' | 'holder' | 'termsHash'
+> {
   /** By units: the amount an access of that many units released, and its royalty shares. */
-  readonly charges: Readonly<Record<string, { readonly amount: string; readonly royalties: readonly RoyaltyShare[] }>>;
+  readonly charges: Readonly<Record<string, Pick<AccessRecord, 'amount' | 'royalties'>>>;
 }
 
 /**
@@ -140,21 +136,15 @@ export interface StoredBatchLicence {
  * gives back the record exactly, so the Merkle leaves, which are over the
  * expanded access records, are the same whichever form was read.
  */
-export interface StoredAccessBatch {
-  readonly docType: 'accessBatch';
+export interface StoredAccessBatch extends Pick<
+  AccessBatchRecord,
+  'docType' | 'batchId' | 'mspId' | 'submitter' | 'merkleRoot' | 'certificates' | 'timestamp' | 'txId'
+> {
   readonly layout: 'compact-1';
-  readonly batchId: string;
-  readonly mspId: string;
-  readonly submitter: string;
-  readonly merkleRoot: string;
-  /** The callers' certificates (PEM). */
-  readonly certificates: readonly string[];
-  /** The account each certificate's holder is, by the same index. */
+  /** The account each certificate's holder is, by the same index as `certificates`. */
   readonly callers: readonly string[];
   readonly licences: readonly StoredBatchLicence[];
   readonly accesses: readonly StoredAccess[];
-  readonly timestamp: string;
-  readonly txId: string;
 }
 
 /**
