@@ -94,6 +94,8 @@ export function peerEnv(plan: Plan, n: PeerPlan, bootstrap = n.address): NodeEnv
     CORE_OPERATIONS_TLS_CLIENTAUTHREQUIRED: 'false',
     CORE_OPERATIONS_TLS_CLIENTROOTCAS_FILES: n.tls.ca,
     CORE_METRICS_PROVIDER: 'prometheus',
+    // On a BFT channel: how long an orderer sending this peer blocks may lag the others' headers before the peer leaves it.
+    CORE_PEER_DELIVERYCLIENT_BLOCKCENSORSHIPTIMEOUTKEY: plan.ordering.bft.peerBlockCensorshipTimeout,
     // No Docker: chaincode runs as a service, reached through the ccaas builder.
     CORE_VM_ENDPOINT: '',
   };

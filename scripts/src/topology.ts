@@ -80,6 +80,13 @@ export interface TopologyBft {
   readonly collectTimeout: string;
   readonly requestPoolSize: number;
   readonly incomingMessageBufferSize: number;
+  /**
+   * Each peer's own bound (peer.deliveryclient.blockCensorshipTimeoutKey): a
+   * peer on a BFT channel takes blocks from one orderer and headers from the
+   * others, and moves to another orderer once its source has stayed behind
+   * their headers this long.
+   */
+  readonly peerBlockCensorshipTimeout: string;
 }
 
 export interface Topology {
