@@ -235,6 +235,20 @@ describe('a write through faults and contention', () => {
     expect(fake.submissions).toEqual([]);
   });
 
+  it('still answers 503 LEDGER_UNAVAILABLE when a busy process wakes for the next attempt past the deadline', async () => {
+    const fake = new FakeLedger({ endorse: Array.from({ length: 100 }, peerDown) });
+    const deadline = Date.now() + 300;
+    // The retry's bookkeeping runs long (a starved event loop): the backoff ends after the deadline.
+    const starved = new Write(fake, CALL, POLICY, deadline, () => {
+      while (Date.now() <= deadline);
+    });
+    const err = await failure(starved.untilCommitted());
+    expect(err.code).toBe(ApiCode.LEDGER_UNAVAILABLE);
+    expect(err.retryAfterSeconds).toBeGreaterThan(0);
+    expect(fake.endorsements).toHaveLength(1);
+    expect(fake.submissions).toEqual([]);
+  });
+
   it('answers 504 LEDGER_TIMEOUT naming the transaction when the deadline passes with an ordered transaction of unknown fate', async () => {
     const fake = new FakeLedger({ status: Array.from({ length: 200 }, statusTimeout) });
     const started = Date.now();

@@ -127,6 +127,8 @@ export class Write {
   private pending: { id: string; transaction: EndorsedTransaction; submitted?: CommitWait } | undefined;
   private lastTransactionId: string | undefined;
   private conflicts = 0;
+  /** What the last attempt met, when a retry followed it. */
+  private lastFailure: LedgerFailure | undefined;
   /** Every transaction id this write made, in order. */
   readonly transactionIds: string[] = [];
 
@@ -240,7 +242,8 @@ export class Write {
       return await backOff(
         () => {
           if (Date.now() >= this.deadline) {
-            throw this.outOfTime();
+            // A backoff that ran late past the deadline: a ledger out of reach all along is still told as such (503).
+            throw this.lastFailure?.kind === 'unavailable' ? this.lastFailure : this.outOfTime();
           }
           return attempt();
         },
@@ -256,6 +259,7 @@ export class Write {
             if (this.deadline - Date.now() <= this.policy.maxDelayMs) {
               return false;
             }
+            this.lastFailure = failure;
             this.onRetry(this.call.transaction, failure.reason, this.lastTransactionId);
             return true;
           },
