@@ -5,7 +5,7 @@
  * ordering.
  */
 import { resolve } from 'node:path';
-import { buildPlan, configtx, ordererEnv, readTopology } from '../src';
+import { buildPlan, configtx, ordererEnv, peerEnv, readTopology } from '../src';
 
 const repoRoot = resolve(__dirname, '../..');
 const topology = readTopology(repoRoot);
@@ -63,6 +63,15 @@ describe('ordering', () => {
     expect(regulator?.OrdererEndpoints).toBeUndefined();
     expect(regulator?.Policies.Readers.Rule).not.toContain('.orderer');
     expect(p.Application.Organizations.find((o) => o.ID === 'LabMSP')?.Policies.Readers.Rule).toContain("'LabMSP.orderer'");
+  });
+
+  it('with BFT, has every peer leave a block source that lags the other orderers’ headers after the topology’s bound, not Fabric’s 30 s', () => {
+    const plan = buildPlan(topology, '/run', 0, 'bft');
+    const bound = topology.ordering.bft.peerBlockCensorshipTimeout;
+    expect(bound).toBe('5s');
+    for (const peer of plan.orgs.flatMap((o) => o.peers)) {
+      expect(peerEnv(plan, peer).CORE_PEER_DELIVERYCLIENT_BLOCKCENSORSHIPTIMEOUTKEY).toBe(bound);
+    }
   });
 
   it('with BFT, lets each orderer verify the TLS certificates of the other orgs’ orderers', () => {

@@ -8,7 +8,10 @@
  * - with one member org's link cut, the others keep committing, and that org's
  *   peer catches up once the link is back;
  * - with the ordering leader's link cut, the other three orderers keep
- *   ordering, and the cut one catches up once its link is back.
+ *   ordering, and the cut one catches up once its link is back;
+ * - with the link cut of the orderer that sends the regulator's peer its
+ *   blocks, that peer takes them from another orderer (no one orderer, nor
+ *   the member running it, can keep a peer from seeing the ledger).
  *
  * Accesses go through the hospital's own API instance on the hospital's host.
  */
@@ -20,6 +23,7 @@ import { ApiCaller, ApiFleet, apiReads, expectStatus, startApiFleet } from '../s
 import { Attempt, ordererHeight, orderingLeader, postAccess } from '../support/faults';
 import { caughtUp, channelHeight, sleep } from '../support/ledger';
 import { loadPlan, networkScript, org, Plan, runtimeDir } from '../support/network';
+import type { OrdererPlan } from '@model-ledger/network-tools';
 import { labModel } from '../support/story';
 import { KeyStore } from '../../gateway-api/src/auth/keys';
 
@@ -33,6 +37,47 @@ async function listeners(ns: string): Promise<string[]> {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => line.split(/\s+/)[3]);
+}
+
+/** Bytes each of ORG's connections to an orderer has received, by connection (local and remote address). */
+async function ordererStreams(plan: Plan, orgName: string): Promise<Map<string, { orderer: OrdererPlan; bytes: number }>> {
+  const { stdout } = await run('ip', ['netns', 'exec', org(plan, orgName).host.ns ?? '', 'ss', '-tinH', 'state', 'established']);
+  const streams = new Map<string, { orderer: OrdererPlan; bytes: number }>();
+  let connection: { key: string; orderer: OrdererPlan } | undefined;
+  // A connection's line (Recv-Q, Send-Q, local, remote), then an indented line of its counters.
+  for (const line of stdout.split('\n')) {
+    if (!/^\s/.test(line)) {
+      const [, , local, remote] = line.trim().split(/\s+/);
+      const orderer = plan.orderers.find((n) => remote === `${n.host.ip}:${n.port}`);
+      connection = orderer === undefined ? undefined : { key: `${local} ${remote}`, orderer };
+    } else if (connection !== undefined) {
+      streams.set(connection.key, { orderer: connection.orderer, bytes: Number(/bytes_received:(\d+)/.exec(line)?.[1] ?? 0) });
+      connection = undefined;
+    }
+  }
+  return streams;
+}
+
+/**
+ * The orderer that sends ORG's peer whole blocks while WRITES commit. On a
+ * BFT channel a peer takes blocks from one orderer and only their headers
+ * from the others: its block stream is the one that grows most.
+ */
+async function blockSource(
+  plan: Plan,
+  orgName: string,
+  writes: () => Promise<void>,
+): Promise<{ source: OrdererPlan; grew: Record<string, number> }> {
+  const before = await ordererStreams(plan, orgName);
+  await writes();
+  const grew: Record<string, number> = {};
+  for (const [key, { orderer, bytes }] of await ordererStreams(plan, orgName)) {
+    grew[orderer.id] = (grew[orderer.id] ?? 0) + bytes - (before.get(key)?.bytes ?? 0);
+  }
+  const [top] = Object.entries(grew).sort(([, x], [, y]) => y - x);
+  const source = plan.orderers.find((n) => n.id === top?.[0]);
+  if (source === undefined) throw new Error(`${orgName}'s peer has no connection to an orderer`);
+  return { source, grew };
 }
 
 describe('each org on a host of its own', () => {
@@ -216,5 +261,35 @@ describe('each org on a host of its own', () => {
     }
     expect(behind).toEqual([]);
     expect(Number((await license(licenseId)).consumedUnits)).toBeGreaterThanOrEqual(23);
+  });
+  it('keeps the regulator’s peer current when the orderer sending it blocks goes silent: it takes them from another while that one stays cut', async () => {
+    // An orderer's member could withhold blocks from a peer it dislikes (the regulator's, say); the peer must not depend on it.
+    const { source, grew } = await blockSource(plan, 'regulator', async () => {
+      await accesses('source-find', 3);
+      await caughtUp('regulator', 'hospital', plan.channel);
+    });
+    process.stdout.write(
+      `regulator's peer takes blocks from ${source.id} (bytes received from each orderer meanwhile: ${JSON.stringify(grew)})\n`,
+    );
+    const log = `${runtimeDir}/logs/peer0.regulator.log`;
+    const logBefore = readFileSync(log, 'utf8').length;
+    await networkScript('hosts', 'cut', source.host.name);
+    try {
+      await keepsCommitting('source-cut', 3);
+      const committed = Date.now();
+      // While its source stays cut, the regulator's peer takes the blocks from another orderer.
+      const { height, target } = await caughtUp('regulator', 'hospital', plan.channel);
+      const tookMs = Date.now() - committed;
+      expect(height).toBeGreaterThanOrEqual(target);
+      const suspicion = readFileSync(log, 'utf8').slice(logBefore);
+      // The peer left that source: it suspected censorship (headers from the others ran ahead), or saw the stream fail.
+      const address = `${source.host.name}:${source.port}`.replaceAll('.', '\\.');
+      expect(suspicion).toMatch(
+        new RegExp(`(censorship detected, block source endpoint: Address: |Failure while processing incoming blocks: .*)${address}`),
+      );
+      process.stdout.write(`regulator's peer at the hospital's height ${tookMs} ms after the accesses, its block source still cut\n`);
+    } finally {
+      await networkScript('hosts', 'restore', source.host.name);
+    }
   });
 });
