@@ -262,6 +262,7 @@ describe('each org on a host of its own', () => {
     expect(behind).toEqual([]);
     expect(Number((await license(licenseId)).consumedUnits)).toBeGreaterThanOrEqual(23);
   });
+
   it('keeps the regulator’s peer current when the orderer sending it blocks goes silent: it takes them from another while that one stays cut', async () => {
     // An orderer's member could withhold blocks from a peer it dislikes (the regulator's, say); the peer must not depend on it.
     const { source, grew } = await blockSource(plan, 'regulator', async () => {
