@@ -42,11 +42,11 @@ export class Metrics {
   /**
    * Writes tried again after a transient failure. `validation_code` is the
    * cause: a validation code (MVCC_READ_CONFLICT, ...), ENDORSEMENT_MISMATCH,
-   * COMMIT_STATUS_TIMEOUT, DEADLINE_EXCEEDED or a gRPC status (GRPC_UNAVAILABLE, ...).
+   * COMMIT_STATUS_TIMEOUT, ENDORSE_TIMEOUT, DEADLINE_EXCEEDED or a gRPC status (GRPC_UNAVAILABLE, ...).
    */
   readonly retries = new Counter({
     name: 'mll_api_ledger_retries_total',
-    help: 'Writes tried again after a transient ledger failure, by transaction and cause (validation code, ENDORSEMENT_MISMATCH, COMMIT_STATUS_TIMEOUT, GRPC_*)',
+    help: 'Writes tried again after a transient ledger failure, by transaction and cause (validation code, ENDORSEMENT_MISMATCH, COMMIT_STATUS_TIMEOUT, ENDORSE_TIMEOUT, GRPC_*)',
     labelNames: ['transaction', 'validation_code'] as const,
     registers: [this.registry],
   });

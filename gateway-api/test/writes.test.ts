@@ -313,6 +313,25 @@ describe('classifying a ledger failure', () => {
     expect([failure.kind, failure.transient, failure.error.code]).toEqual([kind, true, code]);
   });
 
+  it('an endorsement past its deadline says that nothing was sent to the orderers, not that the transaction may still commit', () => {
+    const slow = new EndorseError({
+      code: GrpcStatus.DEADLINE_EXCEEDED,
+      cause: cause(GrpcStatus.DEADLINE_EXCEEDED),
+      transactionId: 'tx-slow',
+      details: [],
+    });
+    const failure = classifyFailure(slow);
+    expect([failure.kind, failure.transient, failure.reason, failure.error.code, failure.error.transactionId]).toEqual([
+      'timeout',
+      true,
+      'ENDORSE_TIMEOUT',
+      ApiCode.LEDGER_TIMEOUT,
+      'tx-slow',
+    ]);
+    expect(failure.error.message).toMatch(/never sent to the orderers, so nothing was committed/);
+    expect(failure.error.message).not.toMatch(/may still commit/);
+  });
+
   it('a chaincode bug without a code is final, not retried', () => {
     const bug = new EndorseError({
       code: GrpcStatus.ABORTED,

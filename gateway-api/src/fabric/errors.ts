@@ -3,7 +3,7 @@
  * one place in the API that reads the chaincode's `CODE: message` text.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { CommitError, CommitStatusError, GatewayError } from '@hyperledger/fabric-gateway';
+import { CommitError, CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
 import { ERROR_CODES, type ErrorCode } from '@model-ledger/contract';
 import { ApiCode, ApiError } from '../errors';
 
@@ -135,6 +135,15 @@ export function classifyFailure(err: unknown, transactionId?: string): LedgerFai
       CONFLICT_RETRY_AFTER_S,
     );
     return new LedgerFailure('conflict', error, 'ENDORSEMENT_MISMATCH');
+  }
+  if (err.code === (GrpcStatus.DEADLINE_EXCEEDED as number) && err instanceof EndorseError) {
+    // Endorsing only simulates: a transaction still collecting endorsements was never sent to the orderers.
+    const error = new ApiError(
+      ApiCode.LEDGER_TIMEOUT,
+      `timed out waiting for the endorsing peers; transaction ${txId} was never sent to the orderers, so nothing was committed and a retry is safe`,
+      txId,
+    );
+    return new LedgerFailure('timeout', error, 'ENDORSE_TIMEOUT');
   }
   if (err.code === (GrpcStatus.DEADLINE_EXCEEDED as number)) {
     const what = err instanceof CommitStatusError ? 'the commit status' : 'the ledger';

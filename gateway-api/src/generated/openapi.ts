@@ -2764,7 +2764,7 @@ export interface components {
                 "application/json": components["schemas"]["LedgerUnavailableError"];
             };
         };
-        /** @description `LEDGER_TIMEOUT`: the request's deadline passed; a write may still commit, so look up `transactionId` at `/v1/transactions/{transactionId}`, or retry with the same `Idempotency-Key`. */
+        /** @description `LEDGER_TIMEOUT`: the request's deadline passed; a write may still commit (unless the message says its transaction was never sent to the orderers), so look up `transactionId` at `/v1/transactions/{transactionId}`, or retry with the same `Idempotency-Key`. */
         LedgerTimeout: {
             headers: {
                 [name: string]: unknown;
