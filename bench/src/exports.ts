@@ -82,8 +82,10 @@ async function main(): Promise<void> {
     // Each access of this licence uses one unit: its consumed units count them, in one read rather than a walk of the list.
     // Read through the hospital's gateway, whose peer has committed every batch it answered: the regulator's peer may
     // still be a block or two behind (a CI run read 99 000 there after 100 000 had committed, and seeded 1 000 too many).
+    const consumedAt = async (reader: typeof auditor): Promise<number> =>
+      Number((await reader.ledger.license.getLicense(seeded.licenseId)).consumedUnits);
     const holder = connections.as('hospital', 'admin');
-    const consumed = async (): Promise<number> => Number((await holder.ledger.license.getLicense(seeded.licenseId)).consumedUnits);
+    const consumed = (): Promise<number> => consumedAt(holder);
     let stored = await consumed();
     // Seeded in batches of signed accesses (RecordAccessBatch), BATCH at a time, a few batches in flight:
     // the practitioners sign their own requests, as the gateway's meter has them do.
@@ -120,8 +122,7 @@ async function main(): Promise<void> {
     }
     const seedSeconds = Math.round((Date.now() - seedStarted) / 1000);
     // The exports read through the regulator's peer: it has every seeded access before they start.
-    const auditorSees = async (): Promise<number> => Number((await auditor.ledger.license.getLicense(seeded.licenseId)).consumedUnits);
-    for (let tries = 0; (await auditorSees()) < stored; tries += 1) {
+    for (let tries = 0; (await consumedAt(auditor)) < stored; tries += 1) {
       if (tries >= 60) throw new Error(`30 s after seeding, the regulator's peer still has fewer than the ${stored} accesses seeded`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
